@@ -1,0 +1,106 @@
+# wstape - record WebSocket feeds to disk and play them back
+#
+# Settings (override on the command line: make BUILD=build-x CFLAGS=-O0 ...)
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
+SAN      ?=
+WERROR   ?=
+PKGS     := libwebsockets openssl lmdb libzstd jansson
+TESTPKGS := cmocka
+# Debian packages: build libraries, test peers and tools
+DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
+             libjansson-dev libjsmn-dev libcmocka-dev
+DEB_TEST  := python3-websockets zstd gzip jq lmdb-utils openssl nodejs npm procps psmisc
+
+ifneq ($(SAN),)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN  := -fsanitize=address,undefined
+endif
+ifneq ($(WERROR),)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOURCE
+LIBS       := $(PKG_LIBS) -lpthread -lm
+
+# One folder per part; every .c in them is library code, cmd/ holds one file per subcommand.
+PARTS   := util journal feeds recorder replay inspect cmd
+LIB_SRC := $(sort $(foreach d,$(PARTS),$(wildcard $(d)/*.c)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB     := $(BUILD)/libwstape.a
+BIN     := $(BUILD)/wstape
+
+# tests/test_*.c are cmocka suites; other tests/*.c and bench/*.c are helper programs.
+TEST_SRC  := $(wildcard tests/*.c)
+TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all deps check-deps test asan bench demo install clean node-deps
+
+all: check-deps $(BIN)
+
+check-deps:
+	@pkg-config --exists $(PKGS) $(TESTPKGS) && test -f /usr/include/jsmn.h || { \
+		echo "missing build dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
+
+deps:
+	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if command -v node >/dev/null && command -v npm >/dev/null; then \
+		missing=$$(echo "$$missing" | sed 's/ nodejs//; s/ npm//'); fi; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "all dependencies present"; fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/wstape.o $(LIB)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(CMOCKA_LIBS) $(LDSAN)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDSAN)
+
+node-deps:
+	@if [ -f tests/package.json ] && [ ! -d tests/node_modules ]; then \
+		echo "installing test peers from npm (tests/package.json)"; \
+		cd tests && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test: all $(TEST_BIN) $(BENCH_BIN) node-deps
+	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash tests/run.sh
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+bench: all $(BENCH_BIN) node-deps
+	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash bench/run.sh
+
+demo: all
+	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash fixtures/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/wstape
+
+clean:
+	rm -rf build build-asan build-*
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d

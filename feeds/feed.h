@@ -1,0 +1,85 @@
+/* feed.h - what wstape knows about each protocol, shared by record, replay and inspect
+ *
+ * One file per feed (feeds/raw.c, feeds/hydromancer.c, feeds/lasersell.c) holds the
+ * classification of frames: message type, channel, cursor, seq, replay chunk fields,
+ * and the events inside a message with their dedup keys. The client side of a feed
+ * (what the recorder sends and how it reconnects) lives in feeds/<name>_client.c, the
+ * server side (what replay answers) in feeds/<name>_server.c, beside it.
+ *
+ * Classification never allocates: it tokenizes with jsmn and returns slices of the
+ * payload. All slices point into the payload passed in and live as long as it does.
+ */
+#ifndef WSTAPE_FEED_H
+#define WSTAPE_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum feed_id { FEED_RAW = 0, FEED_HYDROMANCER = 1, FEED_LASERSELL = 2, FEED_COUNT };
+
+/* A slice of a payload (not NUL-terminated). len == 0 means absent. For JSON strings,
+ * the slice is the string's contents between the quotes, escapes left as they are. */
+struct feed_str {
+	const char *p;
+	size_t len;
+};
+
+/* "raw", "hydromancer", "lasersell" -> id; returns 0, or -1 when unknown. */
+int feed_lookup(const char *name, enum feed_id *out);
+const char *feed_name(enum feed_id id);
+
+enum feed_class {
+	FEED_MSG_OTHER = 0,     /* valid JSON that the feed does not know, or the raw feed */
+	FEED_MSG_NOT_JSON,      /* not a JSON object: counted by inspect, never fatal */
+	FEED_MSG_CONTROL,       /* connected, reconnected, subscriptionUpdate, hello_ok, pong, error, ... */
+	FEED_MSG_DATA,          /* a live event message (hydromancer: has seq; lasersell: events) */
+	FEED_MSG_REPLAY,        /* hydromancer: a replay chunk */
+};
+
+/* Everything classification extracts from one message. Fields that do not apply are
+ * zero / -1 as stated. */
+struct feed_msg {
+	int cls;                        /* enum feed_class */
+	struct feed_str type;           /* the "type" field */
+	struct feed_str channel;        /* hydromancer: subscription type of data and replay
+					   messages; lasersell: the type of data messages */
+	struct feed_str cursor;         /* hydromancer "cursor" (string contents, or the number's text) */
+	int64_t seq;                    /* -1 when absent */
+	/* hydromancer replay chunk; -1 when absent */
+	int64_t chunk, total_chunks, count;
+	int has_gap;                    /* 1 when "hasGap": true */
+	/* hydromancer connected / reconnected */
+	struct feed_str session_id, client_id;
+	/* lasersell */
+	int64_t position_id;            /* -1 when absent */
+	int64_t server_time_ms;         /* -1 when absent */
+	int64_t client_time_ms;         /* -1 when absent (client ping) */
+	/* the array of events: hydromancer "fills"/"updates"/"events"/"trades"/
+	   "liquidations"/"data"; the slice is the whole array text including brackets */
+	struct feed_str events;
+};
+
+/* Classify one text payload received from (dir 0) or sent to (dir 1) the server.
+ * Returns 0 (out filled; out->cls says what it is). Never fails on bad input:
+ * a payload that is not a JSON object gives cls == FEED_MSG_NOT_JSON. */
+int feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out);
+
+/* One event inside a data or replay message, with its dedup key (hydromancer docs):
+ * (time, txIndex) for fills, order updates, twap and builder liquidations;
+ * (closeTime, txIndex) for completed trades; (time, txIndex, role) for ledger events.
+ * key_time / key_tx are -1 when the event has no such field. */
+struct feed_event {
+	struct feed_str raw;            /* the event's JSON text, exactly as in the payload */
+	int64_t key_time;
+	int64_t key_tx;
+	struct feed_str key_role;       /* empty unless the channel's key has a role */
+	uint64_t hash;                  /* hash of raw: equal events have equal hashes */
+};
+
+/* Call fn for each event of msg (whose events slice came from feed_classify), in order.
+ * 'channel' selects the dedup key rule. Stops when fn returns non-zero and returns it.
+ * Returns 0 when all were visited, -1 when the events array is malformed. */
+int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
+			int (*fn)(const struct feed_event *ev, void *ud), void *ud);
+
+#endif

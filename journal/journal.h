@@ -1,0 +1,262 @@
+/* journal.h - the on-disk journal: segments of zstd-compressed blocks, indexed in LMDB
+ *
+ * A journal is a directory:
+ *
+ *     J/LOCK                      held (flock) by the one writer
+ *     J/META                      journal metadata, key=value lines, replaced atomically
+ *     J/seg-0000000001.wst ...    segment files: a header, then blocks; the truth
+ *     J/index/                    LMDB environment, derived from the segments
+ *
+ * Records are appended to an open block in memory. A block is sealed (compressed,
+ * checksummed and written to the current segment with one write) when it reaches
+ * opt.block_bytes of raw data, or when its oldest record is opt.flush_ms old, or on
+ * journal_flush(). Sealing, indexing and fsync run on a writer thread owned by the
+ * journal, so journal_append() never waits for the disk unless opt.max_pending blocks
+ * are already waiting to be written (then it waits, and the wait is counted in the
+ * stats: nothing is ever dropped).
+ *
+ * The byte layout is in docs/FORMAT.md.
+ *
+ * Error convention: functions return 0 on success, a positive errno value for system
+ * errors, or a negative JOURNAL_E* code. journal_strerror() names either.
+ * The library never prints and never exits.
+ */
+#ifndef WSTAPE_JOURNAL_H
+#define WSTAPE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_FORMAT_VERSION 1
+
+/* Negative error codes. Positive values are errno values. */
+enum {
+	JOURNAL_EOF = 1000,            /* not an error: a reader reached the end (positive on purpose) */
+	JOURNAL_ENOTJOURNAL = -1,      /* the directory holds no journal */
+	JOURNAL_EVERSION = -2,         /* written by a newer format version than this reader knows */
+	JOURNAL_ECORRUPT = -3,         /* a checksum, magic or length does not match */
+	JOURNAL_ELOCKED = -4,          /* another writer holds the journal */
+	JOURNAL_EINDEX = -5,           /* the LMDB index failed (see journal_last_detail) */
+	JOURNAL_EZSTD = -6,            /* compression or decompression failed */
+	JOURNAL_EINVAL = -7,           /* a bad argument (record too large, bad option, ...) */
+	JOURNAL_ERDONLY = -8,          /* a write on a journal opened read-only */
+	JOURNAL_EEXIST = -9,           /* JOURNAL_CREATE on a path that already holds a journal */
+	JOURNAL_ENOTFOUND = -10,       /* a seek target beyond the last record */
+};
+
+/* Record direction, as seen from the recorder: in = server to client. */
+enum journal_dir { JOURNAL_IN = 0, JOURNAL_OUT = 1 };
+
+/* Record kinds: WebSocket frames, then connection events. */
+enum journal_kind {
+	JOURNAL_TEXT = 0,
+	JOURNAL_BINARY = 1,
+	JOURNAL_PING = 2,
+	JOURNAL_PONG = 3,
+	JOURNAL_OPEN = 4,   /* payload: JSON {"url":...,"status":...} written by the recorder */
+	JOURNAL_CLOSE = 5,  /* payload: JSON {"code":...,"reason":...,"by":"server|client|network"} */
+	JOURNAL_ERROR = 6,  /* payload: JSON {"error":...,...}; reconnect attempts are errors too */
+	JOURNAL_KIND_MAX = 6,
+};
+
+#define JOURNAL_MAX_PAYLOAD  ((size_t)1 << 30)   /* 1 GiB; frames up to 64 MiB are the goal */
+#define JOURNAL_MAX_CHANNEL  255
+#define JOURNAL_MAX_CURSOR   1024
+
+/* One record. On append, the caller fills every field but recno (assigned) and the
+ * pointers must stay valid for the duration of the call only (the journal copies).
+ * On read, the pointers point into the reader's buffers and stay valid until the
+ * next call on that reader. */
+struct journal_record {
+	uint64_t recno;          /* journal-wide, from 1, strictly increasing, dense */
+	int64_t wall_ns;         /* receive time, CLOCK_REALTIME, ns since the epoch */
+	int64_t mono_ns;         /* CLOCK_MONOTONIC, ns (meaningful within one recording run) */
+	uint32_t conn;           /* connection id; 0 = none */
+	uint8_t dir;             /* enum journal_dir */
+	uint8_t kind;            /* enum journal_kind */
+	uint16_t channel_len;    /* <= JOURNAL_MAX_CHANNEL */
+	uint16_t cursor_len;     /* <= JOURNAL_MAX_CURSOR */
+	const char *channel;     /* not NUL-terminated; may be NULL when channel_len is 0 */
+	const uint8_t *cursor;   /* opaque bytes, as received */
+	const uint8_t *payload;  /* exactly as received */
+	size_t payload_len;
+};
+
+enum journal_fsync { JOURNAL_FSYNC_INTERVAL = 0, JOURNAL_FSYNC_ALWAYS, JOURNAL_FSYNC_NEVER };
+
+/* Open flags. Exactly one of CREATE, APPEND, RDONLY; CREATE|APPEND creates when missing. */
+enum {
+	JOURNAL_RDONLY = 1,
+	JOURNAL_APPEND = 2,
+	JOURNAL_CREATE = 4,
+};
+
+/* Writer options. Zero in a field means its default. */
+struct journal_options {
+	int fsync;                     /* enum journal_fsync; default INTERVAL */
+	uint32_t fsync_interval_ms;    /* default 1000 */
+	uint32_t flush_ms;             /* seal an open block whose oldest record is this old; default 100 */
+	uint32_t block_bytes;          /* seal at this many raw bytes; default 1 MiB */
+	uint64_t segment_bytes;        /* start a new segment past this size; default 256 MiB */
+	int zstd_level;                /* default 3 */
+	uint32_t max_pending;          /* sealed blocks waiting for the writer thread; default 8 */
+};
+
+struct journal;
+struct journal_reader;
+
+/* What journal_open() found and did when it recovered the tail. */
+struct journal_recovery {
+	uint64_t blocks_indexed;       /* blocks found past the index and indexed */
+	uint64_t torn_bytes;           /* bytes cut off the end of the last segment (0 = none) */
+	uint64_t torn_offset;          /* where the cut was made */
+	uint32_t torn_segment;         /* in which segment */
+	int reindexed;                 /* the index was missing or stale and was rebuilt */
+};
+
+/* Open the journal at directory 'path'.
+ * flags: JOURNAL_RDONLY, JOURNAL_APPEND, JOURNAL_CREATE (or CREATE|APPEND).
+ * opt may be NULL (defaults); it is ignored for RDONLY.
+ * rec may be NULL; when given, it is filled with what recovery did (writers only).
+ * A writer takes the lock (JOURNAL_ELOCKED if another process holds it), verifies and
+ * indexes the blocks past the index, cuts a torn tail, and starts the writer thread.
+ * A reader takes no lock and may run while a writer appends.
+ * Returns 0 and *out, or an error; on error *out is NULL. */
+int journal_open(const char *path, int flags, const struct journal_options *opt,
+		 struct journal **out, struct journal_recovery *rec);
+
+/* Append one record; assigns rec->recno. Copies everything. Returns 0 or the first
+ * error the writer thread met (sticky: after a write error the journal accepts nothing
+ * more, and what was sealed before it stays valid on disk). */
+int journal_append(struct journal *j, struct journal_record *rec);
+
+/* Seal the open block and wait until every sealed block is written and indexed, and
+ * fsynced when the policy is ALWAYS (INTERVAL and NEVER: written, not synced).
+ * Returns 0 or the sticky write error. */
+int journal_flush(struct journal *j);
+
+/* journal_flush(), then fsync the segment, the index and the directory, whatever the
+ * policy. */
+int journal_sync(struct journal *j);
+
+/* Flush, sync (unless the policy is NEVER), stop the writer thread, release the lock
+ * and free everything. journal_close(NULL) is a no-op. Returns the first error met. */
+int journal_close(struct journal *j);
+
+/* A new connection id for this writer: one more than the largest in the journal. */
+uint32_t journal_next_conn(struct journal *j);
+
+/* Journal metadata: small key/value strings kept in J/META (written at once, atomically).
+ * journal_meta_get returns a pointer owned by the journal, valid until the next
+ * journal_meta_set or journal_close, or NULL when the key is absent.
+ * Keys and values: printable, no newline, no '='in keys; at most 4 KiB each. */
+const char *journal_meta_get(struct journal *j, const char *key);
+int journal_meta_set(struct journal *j, const char *key, const char *value);
+
+/* Summary of the journal. For a reader, includes the blocks written past the index
+ * (they are scanned). */
+struct journal_stats {
+	uint64_t records;
+	uint64_t first_recno, last_recno;   /* 0 when empty */
+	int64_t first_wall_ns, last_wall_ns;
+	uint64_t raw_bytes;                 /* sum of payload bytes */
+	uint64_t block_raw_bytes;           /* uncompressed block bytes (payload + record headers) */
+	uint64_t disk_bytes;                /* segment files plus index */
+	uint64_t segment_bytes;             /* segment files */
+	uint64_t blocks;
+	uint32_t segments;
+	uint32_t connections;               /* distinct connection ids */
+	uint32_t channels;                  /* distinct non-empty channels */
+	uint64_t torn_bytes;                /* readers: bytes past the last whole block */
+	/* writer side, this process only */
+	uint64_t append_waits;              /* appends that had to wait for the disk */
+	uint64_t append_wait_ns;            /* total time spent waiting */
+};
+int journal_stats(struct journal *j, struct journal_stats *st);
+
+/* Per connection, as indexed. */
+struct journal_conn_info {
+	uint32_t conn;
+	uint64_t first_recno, last_recno, records;
+	int64_t first_wall_ns, last_wall_ns;
+};
+/* Call fn for each connection in id order; stop when fn returns non-zero (that value is
+ * returned). */
+int journal_conn_foreach(struct journal *j,
+			 int (*fn)(const struct journal_conn_info *, void *), void *ud);
+
+/* Per channel, as indexed. Pointers are valid during the callback only. */
+struct journal_channel_info {
+	const char *name;
+	size_t name_len;
+	uint64_t first_recno, last_recno, records;
+	int64_t first_wall_ns, last_wall_ns;
+	const uint8_t *first_cursor, *last_cursor;
+	size_t first_cursor_len, last_cursor_len;
+};
+int journal_channel_foreach(struct journal *j,
+			    int (*fn)(const struct journal_channel_info *, void *), void *ud);
+
+/* Readers. Any number per journal, any open mode. A new reader is positioned at the
+ * first record. */
+int journal_reader_open(struct journal *j, struct journal_reader **out);
+void journal_reader_close(struct journal_reader *r);
+
+/* Position at record 'recno' (the first record when recno is below it).
+ * JOURNAL_ENOTFOUND when recno is past the last record. */
+int journal_reader_seek_recno(struct journal_reader *r, uint64_t recno);
+
+/* Position at the first record whose wall_ns >= wall_ns (records are in arrival order;
+ * a wall clock that stepped back is handled by using the running maximum).
+ * JOURNAL_ENOTFOUND when every record is older. */
+int journal_reader_seek_time(struct journal_reader *r, int64_t wall_ns);
+
+/* Position at the first record of 'channel' whose cursor compares >= 'cursor' under
+ * journal_cursor_cmp(). JOURNAL_ENOTFOUND when there is none. */
+int journal_reader_seek_cursor(struct journal_reader *r, const char *channel, size_t channel_len,
+			       const void *cursor, size_t cursor_len);
+
+/* Read the next record into *rec. Returns 0, JOURNAL_EOF at the end, or an error
+ * (JOURNAL_ECORRUPT: journal_reader_error_offset() tells where).
+ * At the end of a journal being written, JOURNAL_EOF means "nothing more yet": calling
+ * again later returns records appended since. */
+int journal_reader_next(struct journal_reader *r, struct journal_record *rec);
+
+/* Where the last error of this reader was found: segment number and byte offset. */
+void journal_reader_error_offset(const struct journal_reader *r, uint32_t *segment, uint64_t *offset);
+
+/* Compare two cursors. Cursors made of decimal numbers separated by ':' (Hydromancer's
+ * "block:timestamp:tx_index", "block:timestamp", a plain timestamp) compare as numbers,
+ * component by component; anything else compares as bytes. Returns <0, 0, >0. */
+int journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Verification: read every block of every segment, check headers, checksums, record
+ * framing and recno continuity, then check the index against what was read.
+ * On a problem, fills *segment/*offset with its place, *detail with a message (static
+ * or owned by j) and returns JOURNAL_ECORRUPT (or JOURNAL_EINDEX for the index).
+ * 'good_bytes' (may be NULL) receives the count of verified segment bytes. */
+struct journal_verify {
+	uint64_t blocks, records, good_bytes;
+	uint32_t bad_segment;
+	uint64_t bad_offset;
+	const char *detail;
+};
+int journal_verify(struct journal *j, struct journal_verify *v);
+
+/* Throw the index away and rebuild it from the segments (writers only). */
+int journal_reindex(struct journal *j);
+
+/* Name of an error code (errno or JOURNAL_E*). Static string. */
+const char *journal_strerror(int err);
+
+/* More detail on the last error of this journal (path, offset, foreign error text),
+ * or "" when none. Owned by j. */
+const char *journal_last_detail(const struct journal *j);
+
+/* Names of kinds and directions, and the inverse ("text" -> JOURNAL_TEXT); -1 if unknown. */
+const char *journal_kind_name(int kind);
+int journal_kind_parse(const char *s, size_t n);
+const char *journal_dir_name(int dir);
+int journal_dir_parse(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,96 @@
+/* wstape.c - the command dispatcher: `wstape CMD ARGS...` */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/log.h"
+
+#ifndef WSTAPE_VERSION
+#define WSTAPE_VERSION "0.1.0"
+#endif
+
+static const struct command {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+	const char *summary;
+} commands[] = {
+	{ "record", cmd_record, cmd_record_usage, "capture a live WebSocket feed into a journal" },
+	{ "replay", cmd_replay, cmd_replay_usage, "serve a journal as a paced mock WebSocket server" },
+	{ "inspect", cmd_inspect, cmd_inspect_usage, "report gaps, duplicates, disconnects and timing" },
+	{ "cat", cmd_cat, cmd_cat_usage, "print records as JSON lines" },
+	{ "info", cmd_info, cmd_info_usage, "summarise a journal" },
+	{ "verify", cmd_verify, cmd_verify_usage, "check every block and the index; rebuild the index" },
+	{ "import", cmd_import, cmd_import_usage, "write JSON lines (the output of cat) into a journal" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: wstape COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`wstape help COMMAND` or `wstape COMMAND --help` shows a command's options.\n");
+}
+
+static const struct command *
+find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+cmd_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("wstape %s\n", WSTAPE_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!(c = find(argv[2]))) {
+			fprintf(stderr, "wstape: unknown command '%s'\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		fputs(c->usage, stdout);
+		return EXIT_OK;
+	}
+	if (!(c = find(argv[1]))) {
+		fprintf(stderr, "wstape: unknown command '%s'; see 'wstape --help'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (cmd_wants_help(argc - 1, argv + 1)) {
+		fputs(c->usage, stdout);
+		return EXIT_OK;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,13 +1,159 @@
-/* cat.c - placeholder until the journal lands */
+/* cat.c - `wstape cat`: records as JSON lines, the inverse of `wstape import` */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "util/text.h"
 
-const char cmd_cat_usage[] = "usage: wstape cat ...\n";
+const char cmd_cat_usage[] =
+	"usage: wstape cat JOURNAL [--from-record N] [--from T] [--to T] [--channel C] [--conn N]\n"
+	"                  [--direction in|out] [--kind K] [--limit N] [--payload]\n"
+	"\n"
+	"Print one JSON object per record per line, with every field:\n"
+	"  {\"recno\":1,\"time\":\"2026-11-22T10:00:00.000000000Z\",\"wall_ns\":...,\"mono_ns\":...,\n"
+	"   \"conn\":1,\"dir\":\"in\",\"kind\":\"text\",\"channel\":\"allFills\",\"cursor\":\"500:1706123456789:3\",\n"
+	"   \"payload\":\"...\"}\n"
+	"The payload is a JSON string when it is valid UTF-8, else \"payload_b64\" (base64); the same\n"
+	"for \"cursor\" / \"cursor_b64\". T is RFC 3339 (2026-11-22T10:00:00Z) or epoch seconds, ms,\n"
+	"us or ns (told apart by the number of digits, or with a suffix: 1763805600000ms).\n"
+	"\n"
+	"  --from-record N   start at record N\n"
+	"  --from T, --to T  records received at or after T, before T\n"
+	"  --channel C       only channel C      --conn N       only connection N\n"
+	"  --direction D     in (from the server) or out (to the server)\n"
+	"  --kind K          text, binary, ping, pong, open, close or error\n"
+	"  --limit N         at most N records\n"
+	"  --payload         print only the payloads, one per line (for jq)\n";
+
+static void
+add_bytes_field(struct text_buf *b, const char *name, const uint8_t *p, size_t n)
+{
+	if (text_utf8_valid(p, n)) {
+		text_buf_addf(b, ",\"%s\":", name);
+		text_json_string(b, p, n);
+	} else {
+		text_buf_addf(b, ",\"%s_b64\":\"", name);
+		text_buf_reserve(b, text_base64_len(n) + 2);
+		b->len += text_base64_encode(p, n, b->p + b->len);
+		text_buf_add(b, "\"", 1);
+	}
+}
+
+static void
+record_json(struct text_buf *b, const struct journal_record *r)
+{
+	char t[40];
+	text_buf_addf(b, "{\"recno\":%llu,\"time\":\"%s\",\"wall_ns\":%lld,\"mono_ns\":%lld,\"conn\":%u,\"dir\":\"%s\",\"kind\":\"%s\"",
+		      (unsigned long long)r->recno, text_format_time(r->wall_ns, t, sizeof(t)), (long long)r->wall_ns,
+		      (long long)r->mono_ns, r->conn, journal_dir_name(r->dir), journal_kind_name(r->kind));
+	add_bytes_field(b, "channel", (const uint8_t *)r->channel, r->channel_len);
+	add_bytes_field(b, "cursor", r->cursor, r->cursor_len);
+	add_bytes_field(b, "payload", r->payload, r->payload_len);
+	text_buf_add(b, "}\n", 2);
+}
 
 int
 cmd_cat(int argc, char **argv)
 {
-	fprintf(stderr, "wstape: 'cat' is not built yet\n");
-	return EXIT_USAGE;
+	const char *path = NULL, *v, *channel = NULL;
+	uint64_t from_rec = 0, limit = UINT64_MAX, conn = UINT64_MAX;
+	int64_t from = INT64_MIN, to = INT64_MAX;
+	int dir = -1, kind = -1, payload_only = 0, r, rc, ex = EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if ((r = cmd_opt(argc, argv, &i, "--from-record", &v))) {
+			if (r < 0 || text_parse_u64(v, &from_rec))
+				return cmd_usage_error(cmd_cat_usage, "cat: --from-record needs a record number");
+		} else if ((r = cmd_opt(argc, argv, &i, "--from", &v))) {
+			if (r < 0 || text_parse_time(v, &from))
+				return cmd_usage_error(cmd_cat_usage, "cat: '%s' is not a time (RFC 3339 or epoch s/ms/us/ns)", r < 0 ? "" : v);
+		} else if ((r = cmd_opt(argc, argv, &i, "--to", &v))) {
+			if (r < 0 || text_parse_time(v, &to))
+				return cmd_usage_error(cmd_cat_usage, "cat: '%s' is not a time (RFC 3339 or epoch s/ms/us/ns)", r < 0 ? "" : v);
+		} else if ((r = cmd_opt(argc, argv, &i, "--channel", &v))) {
+			if (r < 0)
+				return EXIT_USAGE;
+			channel = v;
+		} else if ((r = cmd_opt(argc, argv, &i, "--conn", &v))) {
+			if (r < 0 || text_parse_u64(v, &conn))
+				return cmd_usage_error(cmd_cat_usage, "cat: --conn needs a connection number");
+		} else if ((r = cmd_opt(argc, argv, &i, "--direction", &v))) {
+			if (r < 0 || (dir = journal_dir_parse(v, strlen(v))) < 0)
+				return cmd_usage_error(cmd_cat_usage, "cat: --direction is 'in' or 'out'");
+		} else if ((r = cmd_opt(argc, argv, &i, "--kind", &v))) {
+			if (r < 0 || (kind = journal_kind_parse(v, strlen(v))) < 0)
+				return cmd_usage_error(cmd_cat_usage, "cat: unknown --kind '%s'", r < 0 ? "" : v);
+		} else if ((r = cmd_opt(argc, argv, &i, "--limit", &v))) {
+			if (r < 0 || text_parse_u64(v, &limit))
+				return cmd_usage_error(cmd_cat_usage, "cat: --limit needs a number");
+		} else if (!strcmp(argv[i], "--payload")) {
+			payload_only = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cmd_usage_error(cmd_cat_usage, "cat: unknown option '%s'", argv[i]);
+		} else if (!path) {
+			path = argv[i];
+		} else {
+			return cmd_usage_error(cmd_cat_usage, "cat: one journal at a time ('%s' is extra)", argv[i]);
+		}
+	}
+	if (!path)
+		return cmd_usage_error(cmd_cat_usage, "cat: which journal?");
+
+	struct journal *j;
+	struct journal_reader *rd;
+	struct journal_record rec;
+	struct text_buf out = { 0 };
+	size_t chlen = channel ? strlen(channel) : 0;
+
+	if ((ex = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)) != 0)
+		return ex;
+	if ((rc = journal_reader_open(j, &rd)) != 0) {
+		journal_close(j);
+		return EXIT_USAGE;
+	}
+	rc = 0;
+	if (from_rec > 1)
+		rc = journal_reader_seek_recno(rd, from_rec);
+	else if (from != INT64_MIN)
+		rc = journal_reader_seek_time(rd, from);
+	if (rc == JOURNAL_ENOTFOUND)
+		rc = JOURNAL_EOF;
+	static char obuf[1 << 16];
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, &rec)) == 0) {
+		if (rec.wall_ns < from)
+			continue;
+		if (rec.wall_ns >= to)
+			break;
+		if ((channel && (rec.channel_len != chlen || memcmp(rec.channel, channel, chlen))) ||
+		    (conn != UINT64_MAX && rec.conn != conn) || (dir >= 0 && rec.dir != dir) ||
+		    (kind >= 0 && rec.kind != kind))
+			continue;
+		out.len = 0;
+		if (payload_only) {
+			text_buf_add(&out, rec.payload, rec.payload_len);
+			text_buf_add(&out, "\n", 1);
+		} else {
+			record_json(&out, &rec);
+		}
+		if (fwrite(out.p, 1, out.len, stdout) != out.len) {
+			rc = errno;
+			break;
+		}
+		limit--;
+	}
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = errno;
+	if (rc == EPIPE) {
+		rc = 0;
+	} else if (rc && rc != JOURNAL_EOF) {
+		cmd_journal_error(j, "cannot read journal", path, rc);
+		ex = rc > 0 ? EXIT_IO : cmd_exit_for(rc);
+	}
+	text_buf_free(&out);
+	journal_reader_close(rd);
+	journal_close(j);
+	return ex;
 }

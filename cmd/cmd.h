@@ -30,4 +30,26 @@ extern const char cmd_record_usage[], cmd_replay_usage[], cmd_inspect_usage[], c
 /* 1 when argv holds -h or --help (before a "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* ---- helpers shared by the commands (cmd/common.c) ---- */
+#include "journal/journal.h"
+
+/* Exit code for a journal error: EXIT_FOUND for corruption, EXIT_IO for write errors
+ * (ENOSPC, EIO, ...), EXIT_USAGE for anything that makes the input unreadable. */
+int cmd_exit_for(int err);
+
+/* Print "wstape: WHAT 'path': reason (detail)" for a journal error. j may be NULL
+ * (then the detail of the last failed journal_open is used). */
+void cmd_journal_error(struct journal *j, const char *what, const char *path, int err);
+
+/* Open a journal, printing a clear error on failure. Returns 0 or an exit code. */
+int cmd_open_journal(const char *path, int flags, const struct journal_options *opt, struct journal **out);
+
+/* Option parsing: when argv[*i] is "--name" (value in the next argument) or "--name=value",
+ * sets *val, advances *i past what it used, and returns 1; returns -1 (after printing an
+ * error) when the value is missing, 0 when argv[*i] is another option. */
+int cmd_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Print "wstape: CMD: MESSAGE" and the usage line, and return EXIT_USAGE. */
+int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

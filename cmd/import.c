@@ -1,13 +1,253 @@
-/* import.c - placeholder until the journal lands */
+/* import.c - `wstape import`: JSON lines (the output of cat) into a journal */
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
+#include "feeds/feed.h"
+#include "util/text.h"
 
-const char cmd_import_usage[] = "usage: wstape import ...\n";
+const char cmd_import_usage[] =
+	"usage: wstape import FILE.jsonl|- -o JOURNAL [--append] [--feed raw|hydromancer|lasersell]\n"
+	"                     [--fsync always|interval|never] [--block-size SIZE] [--zstd-level N]\n"
+	"\n"
+	"Write JSON lines, in the form `wstape cat` prints, into a journal (created unless --append).\n"
+	"Record numbers are assigned afresh from the journal's next, so `cat | import | cat` is\n"
+	"identical for a whole journal. Per line: \"kind\" and \"dir\" (default text/in), the time as\n"
+	"\"wall_ns\" or \"time\" (RFC 3339 or epoch), \"mono_ns\" (default: wall_ns), \"conn\" (default 0),\n"
+	"\"channel\", \"cursor\"/\"cursor_b64\", \"payload\"/\"payload_b64\".\n"
+	"  --feed F   record the feed in the journal; channel and cursor missing from a line are\n"
+	"             taken from the payload by the feed's rules\n";
+
+static int
+bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8_t **p, size_t *n, int *present)
+{
+	char b64name[64];
+	json_t *v = json_object_get(o, name);
+	*present = 0;
+	*n = 0;
+	*p = NULL;
+	if (v) {
+		if (!json_is_string(v))
+			return -1;
+		*p = (const uint8_t *)json_string_value(v);
+		*n = json_string_length(v);
+		*present = 1;
+		return 0;
+	}
+	snprintf(b64name, sizeof(b64name), "%s_b64", name);
+	if (!(v = json_object_get(o, b64name)))
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	size_t len = json_string_length(v);
+	if (*cap < len + 4) {
+		uint8_t *nb = realloc(*buf, len + 4);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = len + 4;
+	}
+	long got = text_base64_decode(json_string_value(v), len, *buf);
+	if (got < 0)
+		return -1;
+	*p = *buf;
+	*n = (size_t)got;
+	*present = 1;
+	return 0;
+}
+
+static int
+line_error(const char *file, unsigned long line, const char *what)
+{
+	fprintf(stderr, "wstape: import '%s' line %lu: %s; nothing after line %lu was imported\n", file, line, what,
+		line - 1);
+	return EXIT_USAGE;
+}
 
 int
 cmd_import(int argc, char **argv)
 {
-	fprintf(stderr, "wstape: 'import' is not built yet\n");
-	return EXIT_USAGE;
+	const char *in = NULL, *out = NULL, *v, *feedname = NULL;
+	struct journal_options opt = { 0 };
+	int append = 0, r, ex = EXIT_OK, rc;
+	enum feed_id feed = FEED_RAW;
+	uint64_t u;
+
+	for (int i = 1; i < argc; i++) {
+		if ((r = cmd_opt(argc, argv, &i, "-o", &v)) || (r = cmd_opt(argc, argv, &i, "--output", &v))) {
+			if (r < 0)
+				return EXIT_USAGE;
+			out = v;
+		} else if ((r = cmd_opt(argc, argv, &i, "--feed", &v))) {
+			if (r < 0 || feed_lookup(v, &feed))
+				return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (raw, hydromancer, lasersell)", r < 0 ? "" : v);
+			feedname = v;
+		} else if ((r = cmd_opt(argc, argv, &i, "--fsync", &v))) {
+			if (r < 0)
+				return EXIT_USAGE;
+			if (!strcmp(v, "always"))
+				opt.fsync = JOURNAL_FSYNC_ALWAYS;
+			else if (!strcmp(v, "interval"))
+				opt.fsync = JOURNAL_FSYNC_INTERVAL;
+			else if (!strcmp(v, "never"))
+				opt.fsync = JOURNAL_FSYNC_NEVER;
+			else
+				return cmd_usage_error(cmd_import_usage, "import: --fsync is always, interval or never");
+		} else if ((r = cmd_opt(argc, argv, &i, "--block-size", &v))) {
+			if (r < 0 || text_parse_size(v, &u) || u < 4096 || u > (1u << 30))
+				return cmd_usage_error(cmd_import_usage, "import: --block-size is a size from 4k to 1g");
+			opt.block_bytes = (uint32_t)u;
+		} else if ((r = cmd_opt(argc, argv, &i, "--zstd-level", &v))) {
+			if (r < 0 || text_parse_u64(v, &u) || u < 1 || u > 19)
+				return cmd_usage_error(cmd_import_usage, "import: --zstd-level is 1 to 19");
+			opt.zstd_level = (int)u;
+		} else if (!strcmp(argv[i], "--append")) {
+			append = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cmd_usage_error(cmd_import_usage, "import: unknown option '%s'", argv[i]);
+		} else if (!in) {
+			in = argv[i];
+		} else {
+			return cmd_usage_error(cmd_import_usage, "import: one input file at a time");
+		}
+	}
+	if (!in || !out)
+		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
+
+	FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "wstape: cannot open '%s': %s\n", in, strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct journal *j;
+	if ((ex = cmd_open_journal(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j)) != 0) {
+		if (f != stdin)
+			fclose(f);
+		return ex;
+	}
+	if (feedname && (rc = journal_meta_set(j, "feed", feedname)) != 0) {
+		cmd_journal_error(j, "cannot write metadata of journal", out, rc);
+		ex = cmd_exit_for(rc);
+		goto done;
+	}
+
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0, n = 0;
+	uint8_t *pbuf = NULL, *cbuf = NULL;
+	size_t pcap = 0, ccap = 0;
+	json_error_t jerr;
+
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (len == 0)
+			continue;
+		json_t *o = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &jerr);
+		if (!o || !json_is_object(o)) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "not a JSON object (%s at column %d)", o ? "an array or value" : jerr.text,
+				 jerr.column);
+			json_decref(o);
+			ex = line_error(in, lineno, msg);
+			break;
+		}
+		struct journal_record rec = { 0 };
+		json_t *x;
+		const char *err = NULL;
+		int present;
+		size_t chlen = 0, curlen = 0;
+
+		if ((x = json_object_get(o, "kind"))) {
+			int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
+			if (k < 0)
+				err = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
+			rec.kind = (uint8_t)(k < 0 ? 0 : k);
+		}
+		if ((x = json_object_get(o, "dir"))) {
+			int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
+			if (d < 0)
+				err = "\"dir\" is not 'in' or 'out'";
+			rec.dir = (uint8_t)(d < 0 ? 0 : d);
+		}
+		if ((x = json_object_get(o, "wall_ns")) && json_is_integer(x)) {
+			rec.wall_ns = json_integer_value(x);
+		} else if ((x = json_object_get(o, "time")) && json_is_string(x)) {
+			if (text_parse_time(json_string_value(x), &rec.wall_ns))
+				err = "\"time\" is not RFC 3339 or epoch time";
+		} else {
+			err = "no \"wall_ns\" or \"time\"";
+		}
+		rec.mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec.wall_ns;
+		if ((x = json_object_get(o, "conn"))) {
+			if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
+				err = "\"conn\" is not a connection number";
+			else
+				rec.conn = (uint32_t)json_integer_value(x);
+		}
+		if (bytes_field(o, "payload", &pbuf, &pcap, &rec.payload, &rec.payload_len, &present))
+			err = "bad \"payload\" or \"payload_b64\"";
+		const uint8_t *chp, *cup;
+		int have_ch, have_cur;
+		if (bytes_field(o, "channel", &cbuf, &ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
+			err = "bad \"channel\" (a string of at most 255 bytes)";
+		uint8_t *curbuf = NULL;
+		size_t curcap = 0;
+		if (bytes_field(o, "cursor", &curbuf, &curcap, &cup, &curlen, &have_cur) || curlen > JOURNAL_MAX_CURSOR)
+			err = "bad \"cursor\" (at most 1024 bytes)";
+		if (feedname && (!have_ch || !have_cur) && rec.kind == JOURNAL_TEXT && !err) {
+			struct feed_msg m;
+			feed_classify(feed, rec.payload, rec.payload_len, &m);
+			if (!have_ch && m.channel.len <= JOURNAL_MAX_CHANNEL) {
+				chp = (const uint8_t *)m.channel.p;
+				chlen = m.channel.len;
+			}
+			if (!have_cur && m.cursor.len <= JOURNAL_MAX_CURSOR) {
+				cup = (const uint8_t *)m.cursor.p;
+				curlen = m.cursor.len;
+			}
+		}
+		rec.channel = (const char *)chp;
+		rec.channel_len = (uint16_t)chlen;
+		rec.cursor = cup;
+		rec.cursor_len = (uint16_t)curlen;
+		if (err) {
+			free(curbuf);
+			json_decref(o);
+			ex = line_error(in, lineno, err);
+			break;
+		}
+		rc = journal_append(j, &rec);
+		free(curbuf);
+		json_decref(o);
+		if (rc) {
+			cmd_journal_error(j, "cannot write journal", out, rc);
+			ex = cmd_exit_for(rc);
+			break;
+		}
+		n++;
+	}
+	if (ferror(f) && ex == EXIT_OK) {
+		fprintf(stderr, "wstape: cannot read '%s': %s\n", in, strerror(errno));
+		ex = EXIT_USAGE;
+	}
+	free(line);
+	free(pbuf);
+	free(cbuf);
+	if (ex == EXIT_OK)
+		fprintf(stderr, "wstape: imported %lu records into '%s'\n", n, out);
+done:
+	if (f != stdin)
+		fclose(f);
+	if ((rc = journal_close(j)) != 0 && ex == EXIT_OK) {
+		cmd_journal_error(NULL, "cannot close journal", out, rc);
+		ex = cmd_exit_for(rc);
+	}
+	return ex;
 }

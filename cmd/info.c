@@ -1,13 +1,151 @@
-/* info.c - placeholder until the journal lands */
+/* info.c - `wstape info`: a journal's summary */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "util/text.h"
 
-const char cmd_info_usage[] = "usage: wstape info ...\n";
+const char cmd_info_usage[] =
+	"usage: wstape info JOURNAL [--json]\n"
+	"\n"
+	"Records, connections, channels (with their record counts and cursor ranges), time span,\n"
+	"payload bytes, bytes on disk and the compression ratio. Works while a writer appends.\n"
+	"  --json   the same as one JSON object\n";
+
+static void
+human(double v, char *buf, size_t n)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+	while (v >= 1024 && i < 4)
+		v /= 1024, i++;
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+struct chan_ctx {
+	int json, first;
+	struct text_buf *b;
+};
+
+static int
+print_channel(const struct journal_channel_info *c, void *ud)
+{
+	struct chan_ctx *x = ud;
+	if (x->json) {
+		text_buf_adds(x->b, x->first ? "" : ",");
+		text_buf_adds(x->b, "{\"name\":");
+		text_json_string(x->b, c->name, c->name_len);
+		text_buf_addf(x->b, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"first_cursor\":",
+			      (unsigned long long)c->records, (unsigned long long)c->first_recno,
+			      (unsigned long long)c->last_recno);
+		if (text_utf8_valid(c->first_cursor, c->first_cursor_len))
+			text_json_string(x->b, c->first_cursor, c->first_cursor_len);
+		else
+			text_buf_adds(x->b, "null");
+		text_buf_adds(x->b, ",\"last_cursor\":");
+		if (text_utf8_valid(c->last_cursor, c->last_cursor_len))
+			text_json_string(x->b, c->last_cursor, c->last_cursor_len);
+		else
+			text_buf_adds(x->b, "null");
+		text_buf_adds(x->b, "}");
+	} else {
+		printf("  %-28.*s %10llu records  recno %llu..%llu  cursor %.*s .. %.*s\n", (int)c->name_len, c->name,
+		       (unsigned long long)c->records, (unsigned long long)c->first_recno,
+		       (unsigned long long)c->last_recno, (int)c->first_cursor_len, (const char *)c->first_cursor,
+		       (int)c->last_cursor_len, (const char *)c->last_cursor);
+	}
+	x->first = 0;
+	return 0;
+}
 
 int
 cmd_info(int argc, char **argv)
 {
-	fprintf(stderr, "wstape: 'info' is not built yet\n");
-	return EXIT_USAGE;
+	const char *path = NULL;
+	int json = 0, ex, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (argv[i][0] == '-')
+			return cmd_usage_error(cmd_info_usage, "info: unknown option '%s'", argv[i]);
+		else if (!path)
+			path = argv[i];
+		else
+			return cmd_usage_error(cmd_info_usage, "info: one journal at a time");
+	}
+	if (!path)
+		return cmd_usage_error(cmd_info_usage, "info: which journal?");
+
+	struct journal *j;
+	struct journal_stats st;
+	if ((ex = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)) != 0)
+		return ex;
+	if ((rc = journal_stats(j, &st)) != 0) {
+		cmd_journal_error(j, "cannot read journal", path, rc);
+		ex = cmd_exit_for(rc);
+		journal_close(j);
+		return ex;
+	}
+	const char *feed = journal_meta_get(j, "feed"), *url = journal_meta_get(j, "url"),
+		   *created = journal_meta_get(j, "created");
+	char t0[40], t1[40], a[32], b[32];
+	double span = st.records ? (double)(st.last_wall_ns - st.first_wall_ns) / 1e9 : 0;
+	double ratio = st.segment_bytes ? (double)st.raw_bytes / (double)st.segment_bytes : 0;
+	struct text_buf out = { 0 };
+	struct chan_ctx cx = { json, 1, &out };
+
+	if (json) {
+		text_buf_adds(&out, "{\"journal\":");
+		text_json_string(&out, path, strlen(path));
+		text_buf_addf(&out, ",\"feed\":");
+		if (feed)
+			text_json_string(&out, feed, strlen(feed));
+		else
+			text_buf_adds(&out, "null");
+		text_buf_addf(&out, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
+			      "\"channels\":%u,\"first_time\":\"%s\",\"last_time\":\"%s\",\"span_s\":%.3f,"
+			      "\"payload_bytes\":%llu,\"disk_bytes\":%llu,\"segment_bytes\":%llu,\"segments\":%u,"
+			      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,\"channel_list\":[",
+			      (unsigned long long)st.records, (unsigned long long)st.first_recno,
+			      (unsigned long long)st.last_recno, st.connections, st.channels,
+			      st.records ? text_format_time(st.first_wall_ns, t0, sizeof(t0)) : "",
+			      st.records ? text_format_time(st.last_wall_ns, t1, sizeof(t1)) : "", span,
+			      (unsigned long long)st.raw_bytes, (unsigned long long)st.disk_bytes,
+			      (unsigned long long)st.segment_bytes, st.segments, (unsigned long long)st.blocks, ratio,
+			      (unsigned long long)st.torn_bytes);
+		journal_channel_foreach(j, print_channel, &cx);
+		text_buf_adds(&out, "]}\n");
+		fputs(out.p, stdout);
+	} else {
+		printf("journal      %s\n", path);
+		printf("feed         %s\n", feed ? feed : "(not set)");
+		if (url)
+			printf("url          %s\n", url);
+		if (created)
+			printf("created      %s\n", created);
+		printf("records      %llu (recno %llu..%llu)\n", (unsigned long long)st.records,
+		       (unsigned long long)st.first_recno, (unsigned long long)st.last_recno);
+		printf("connections  %u\n", st.connections);
+		printf("channels     %u\n", st.channels);
+		if (st.records)
+			printf("time         %s .. %s (%.3f s)\n", text_format_time(st.first_wall_ns, t0, sizeof(t0)),
+			       text_format_time(st.last_wall_ns, t1, sizeof(t1)), span);
+		human((double)st.raw_bytes, a, sizeof(a));
+		human((double)st.disk_bytes, b, sizeof(b));
+		printf("payload      %s (%llu bytes)\n", a, (unsigned long long)st.raw_bytes);
+		printf("on disk      %s in %u segment%s, %llu blocks (index included)\n", b, st.segments,
+		       st.segments == 1 ? "" : "s", (unsigned long long)st.blocks);
+		printf("ratio        %.2fx (payload / segment bytes)\n", ratio);
+		if (st.torn_bytes)
+			printf("torn tail    %llu bytes past the last whole block (cut when next opened for writing)\n",
+			       (unsigned long long)st.torn_bytes);
+		if (st.channels) {
+			printf("\nchannels:\n");
+			journal_channel_foreach(j, print_channel, &cx);
+		}
+	}
+	text_buf_free(&out);
+	journal_close(j);
+	return EXIT_OK;
 }

@@ -232,11 +232,14 @@ int journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Verification: read every block of every segment, check headers, checksums, record
  * framing and recno continuity, then check the index against what was read.
- * On a problem, fills *segment/*offset with its place, *detail with a message (static
- * or owned by j) and returns JOURNAL_ECORRUPT (or JOURNAL_EINDEX for the index).
- * 'good_bytes' (may be NULL) receives the count of verified segment bytes. */
+ * On a problem, fills v->bad_segment and v->bad_offset with its place and v->detail with
+ * a static message, and returns JOURNAL_ECORRUPT (JOURNAL_EINDEX for the index, an
+ * errno for I/O). v->good_bytes counts the verified segment bytes. */
 struct journal_verify {
 	uint64_t blocks, records, good_bytes;
+	uint64_t unindexed_blocks;     /* sealed blocks the index does not hold yet (not an error) */
+	uint64_t torn_bytes;           /* a torn tail past the last whole block (not an error: a
+					  crash left it, the next writer cuts it) */
 	uint32_t bad_segment;
 	uint64_t bad_offset;
 	const char *detail;
@@ -246,11 +249,18 @@ int journal_verify(struct journal *j, struct journal_verify *v);
 /* Throw the index away and rebuild it from the segments (writers only). */
 int journal_reindex(struct journal *j);
 
+/* Cut the last segment at its first bad block, so that the journal opens again; what
+ * follows that offset is lost (writers only; the caller says so to the user first).
+ * Refuses (JOURNAL_ECORRUPT) when the bad block is not in the last segment.
+ * *cut_bytes receives the number of bytes removed. */
+int journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *cut_bytes);
+
 /* Name of an error code (errno or JOURNAL_E*). Static string. */
 const char *journal_strerror(int err);
 
 /* More detail on the last error of this journal (path, offset, foreign error text),
- * or "" when none. Owned by j. */
+ * or "" when none. Owned by j. With j == NULL: the detail of the last journal_open()
+ * that failed in the calling thread (a thread-local string). */
 const char *journal_last_detail(const struct journal *j);
 
 /* Names of kinds and directions, and the inverse ("text" -> JOURNAL_TEXT); -1 if unknown. */

@@ -1,5 +1,4 @@
 /* text.c - times, durations, base64, UTF-8 and JSON string helpers */
-#define _GNU_SOURCE
 #include "text.h"
 
 #include <ctype.h>

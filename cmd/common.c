@@ -1,0 +1,89 @@
+/* common.c - helpers shared by the subcommands: option parsing, journal errors */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+int
+cmd_exit_for(int err)
+{
+	switch (err) {
+	case JOURNAL_ECORRUPT:
+	case JOURNAL_EINDEX:
+		return EXIT_FOUND;
+	case ENOSPC:
+	case EDQUOT:
+	case EIO:
+	case EFBIG:
+	case EROFS:
+	case JOURNAL_EZSTD:
+		return EXIT_IO;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+void
+cmd_journal_error(struct journal *j, const char *what, const char *path, int err)
+{
+	const char *d = journal_last_detail(j);
+	if (d && *d)
+		fprintf(stderr, "wstape: %s '%s': %s: %s\n", what, path, journal_strerror(err), d);
+	else
+		fprintf(stderr, "wstape: %s '%s': %s\n", what, path, journal_strerror(err));
+}
+
+int
+cmd_open_journal(const char *path, int flags, const struct journal_options *opt, struct journal **out)
+{
+	struct journal_recovery rec;
+	int rc = journal_open(path, flags, opt, out, &rec);
+	if (rc) {
+		cmd_journal_error(NULL, "cannot open journal", path, rc);
+		return cmd_exit_for(rc);
+	}
+	if (rec.torn_bytes)
+		fprintf(stderr, "wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
+			path, (unsigned long long)rec.torn_bytes, (unsigned long long)rec.torn_offset, rec.torn_segment);
+	if (rec.reindexed && rec.blocks_indexed)
+		fprintf(stderr, "wstape: journal '%s': rebuilt the index (%llu blocks)\n", path,
+			(unsigned long long)rec.blocks_indexed);
+	return 0;
+}
+
+int
+cmd_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n] != 0)
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "wstape: option '%s' needs a value\n", name);
+		return -1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+int
+cmd_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("wstape: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}

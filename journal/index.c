@@ -1,0 +1,708 @@
+/* index.c - the LMDB index of a journal: blocks by record number and time, connections,
+ * channels with their cursor ranges, and the indexed state
+ *
+ * Everything here is derived from the segments and can be rebuilt from them, so the
+ * environment runs with MDB_NOSYNC: a commit costs a few page writes, and durability
+ * comes from the segments plus the recovery scan on open. */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+struct idx {
+	MDB_env *env;
+	MDB_dbi blocks, time, conns, chans, chanblk, state;
+	int writer;
+	char path[4096];
+};
+
+static int
+mdb_err(int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return JOURNAL_ENOTFOUND;
+	if (rc > 0)
+		return rc; /* errno */
+	return JOURNAL_EINDEX;
+}
+
+int
+idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize)
+{
+	struct idx *x = calloc(1, sizeof(*x));
+	MDB_txn *txn = NULL;
+	int rc;
+	unsigned dbflags = writer ? MDB_CREATE : 0;
+
+	*out = NULL;
+	if (!x)
+		return ENOMEM;
+	x->writer = writer;
+	snprintf(x->path, sizeof(x->path), "%s/" INDEX_DIR, dir);
+	if (writer) {
+		if (mkdir(x->path, 0755) != 0 && errno != EEXIST) {
+			rc = errno;
+			snprintf(detail, dsize, "cannot create '%s': %s", x->path, strerror(rc));
+			free(x);
+			return rc;
+		}
+	} else {
+		struct stat sb;
+		char data[4200];
+		snprintf(data, sizeof(data), "%s/data.mdb", x->path);
+		if (stat(data, &sb) != 0) {
+			free(x);
+			return JOURNAL_ENOTFOUND;
+		}
+	}
+	if ((rc = mdb_env_create(&x->env)) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(x->env, 8);
+	mdb_env_set_mapsize(x->env, (size_t)1 << 36);
+	rc = mdb_env_open(x->env, x->path,
+			  MDB_NOTLS | (writer ? MDB_NOSYNC : MDB_RDONLY), 0644);
+	if (rc != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(x->env, NULL, writer ? 0 : MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_dbi_open(txn, "blocks", dbflags, &x->blocks)) ||
+	    (rc = mdb_dbi_open(txn, "time", dbflags, &x->time)) ||
+	    (rc = mdb_dbi_open(txn, "conns", dbflags, &x->conns)) ||
+	    (rc = mdb_dbi_open(txn, "chans", dbflags, &x->chans)) ||
+	    (rc = mdb_dbi_open(txn, "chanblk", dbflags, &x->chanblk)) ||
+	    (rc = mdb_dbi_open(txn, "state", dbflags, &x->state)))
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	*out = x;
+	return 0;
+fail:
+	snprintf(detail, dsize, "index '%s': %s", x->path, mdb_strerror(rc));
+	if (txn)
+		mdb_txn_abort(txn);
+	if (x->env)
+		mdb_env_close(x->env);
+	free(x);
+	return rc == MDB_NOTFOUND && !writer ? JOURNAL_ENOTFOUND : (rc > 0 ? rc : JOURNAL_EINDEX);
+}
+
+void
+idx_close(struct idx *x)
+{
+	if (!x)
+		return;
+	if (x->writer)
+		mdb_env_sync(x->env, 1);
+	mdb_env_close(x->env);
+	free(x);
+}
+
+int
+idx_sync(struct idx *x)
+{
+	return mdb_err(mdb_env_sync(x->env, 1));
+}
+
+uint64_t
+idx_disk_bytes(struct idx *x)
+{
+	char p[4200];
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s/data.mdb", x->path);
+	return stat(p, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
+}
+
+int
+idx_clear(struct idx *x)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(x->env, NULL, 0, &txn);
+	if (rc)
+		return mdb_err(rc);
+	if ((rc = mdb_drop(txn, x->blocks, 0)) || (rc = mdb_drop(txn, x->time, 0)) ||
+	    (rc = mdb_drop(txn, x->conns, 0)) || (rc = mdb_drop(txn, x->chans, 0)) ||
+	    (rc = mdb_drop(txn, x->chanblk, 0)) || (rc = mdb_drop(txn, x->state, 0))) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	return mdb_err(mdb_txn_commit(txn));
+}
+
+/* ---- value codecs (little-endian, fixed layouts; keys big-endian so they sort) ---- */
+
+static void
+be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+rd_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Signed time as an order-preserving unsigned key. */
+static uint64_t
+time_key(int64_t t)
+{
+	return (uint64_t)t ^ (1ULL << 63);
+}
+
+#define BLOCKV_SIZE 56
+static void
+blockv_encode(uint8_t *v, const struct idx_block *b)
+{
+	put_u32(v, b->segment);
+	put_u32(v + 4, b->count);
+	put_u64(v + 8, b->offset);
+	put_u32(v + 16, b->comp_len);
+	put_u32(v + 20, b->raw_len);
+	put_u64(v + 24, (uint64_t)b->first_wall);
+	put_u64(v + 32, (uint64_t)b->max_wall);
+	put_u64(v + 40, b->payload_bytes);
+	put_u64(v + 48, b->first_recno);
+}
+
+static int
+blockv_decode(const MDB_val *v, struct idx_block *b)
+{
+	const uint8_t *p = v->mv_data;
+	if (v->mv_size != BLOCKV_SIZE)
+		return JOURNAL_EINDEX;
+	b->segment = get_u32(p);
+	b->count = get_u32(p + 4);
+	b->offset = get_u64(p + 8);
+	b->comp_len = get_u32(p + 16);
+	b->raw_len = get_u32(p + 20);
+	b->first_wall = (int64_t)get_u64(p + 24);
+	b->max_wall = (int64_t)get_u64(p + 32);
+	b->payload_bytes = get_u64(p + 40);
+	b->first_recno = get_u64(p + 48);
+	return 0;
+}
+
+#define STATEV_SIZE 80
+int
+idx_state_get(struct idx *x, struct idx_state *st)
+{
+	MDB_txn *txn;
+	MDB_val k = { 5, "state" }, v;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	rc = mdb_get(txn, x->state, &k, &v);
+	if (rc == 0 && v.mv_size == STATEV_SIZE) {
+		const uint8_t *p = v.mv_data;
+		st->segment = get_u32(p);
+		st->max_conn = get_u32(p + 4);
+		st->offset = get_u64(p + 8);
+		st->next_recno = get_u64(p + 16);
+		st->records = get_u64(p + 24);
+		st->payload_bytes = get_u64(p + 32);
+		st->raw_bytes = get_u64(p + 40);
+		st->blocks = get_u64(p + 48);
+		st->first_wall = (int64_t)get_u64(p + 56);
+		st->max_wall = (int64_t)get_u64(p + 64);
+	} else if (rc == 0) {
+		rc = JOURNAL_EINDEX;
+	} else if (rc == MDB_NOTFOUND) {
+		rc = 0;
+	}
+	mdb_txn_abort(txn);
+	return rc > 0 || rc < 0 ? mdb_err(rc) : 0;
+}
+
+static int
+state_put(struct idx *x, MDB_txn *txn, const struct idx_state *st)
+{
+	uint8_t v[STATEV_SIZE] = { 0 };
+	MDB_val k = { 5, "state" }, val = { sizeof(v), v };
+
+	put_u32(v, st->segment);
+	put_u32(v + 4, st->max_conn);
+	put_u64(v + 8, st->offset);
+	put_u64(v + 16, st->next_recno);
+	put_u64(v + 24, st->records);
+	put_u64(v + 32, st->payload_bytes);
+	put_u64(v + 40, st->raw_bytes);
+	put_u64(v + 48, st->blocks);
+	put_u64(v + 56, (uint64_t)st->first_wall);
+	put_u64(v + 64, (uint64_t)st->max_wall);
+	return mdb_put(txn, x->state, &k, &val, 0);
+}
+
+/* conns value: first_recno, last_recno, records, first_wall, last_wall */
+#define CONNV_SIZE 40
+/* chans value: first_recno, last_recno, records, first_wall, last_wall, u16 flen, u16 llen, cursors */
+#define CHANV_FIXED 44
+
+struct agg {
+	const char *name;
+	size_t name_len;
+	uint32_t conn;
+	uint64_t first_recno, last_recno, records;
+	int64_t first_wall, last_wall;
+	const uint8_t *first_cur, *last_cur, *max_cur;
+	size_t first_cur_len, last_cur_len, max_cur_len;
+};
+
+static struct agg *
+agg_find_chan(struct agg *a, size_t *n, size_t cap, const struct journal_record *r)
+{
+	for (size_t i = *n; i-- > 0;)
+		if (a[i].name_len == r->channel_len && memcmp(a[i].name, r->channel, r->channel_len) == 0)
+			return &a[i];
+	if (*n == cap)
+		return NULL;
+	struct agg *g = &a[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->name = r->channel;
+	g->name_len = r->channel_len;
+	g->first_recno = r->recno;
+	g->first_wall = r->wall_ns;
+	return g;
+}
+
+static struct agg *
+agg_find_conn(struct agg *a, size_t *n, size_t cap, uint32_t conn, const struct journal_record *r)
+{
+	for (size_t i = *n; i-- > 0;)
+		if (a[i].conn == conn)
+			return &a[i];
+	if (*n == cap)
+		return NULL;
+	struct agg *g = &a[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->conn = conn;
+	g->first_recno = r->recno;
+	g->first_wall = r->wall_ns;
+	return g;
+}
+
+static int
+flush_conn(struct idx *x, MDB_txn *txn, const struct agg *g)
+{
+	uint8_t kb[4], v[CONNV_SIZE];
+	MDB_val k = { 4, kb }, old;
+	uint64_t first = g->first_recno, records = g->records;
+	int64_t first_wall = g->first_wall;
+
+	kb[0] = (uint8_t)(g->conn >> 24);
+	kb[1] = (uint8_t)(g->conn >> 16);
+	kb[2] = (uint8_t)(g->conn >> 8);
+	kb[3] = (uint8_t)g->conn;
+	if (mdb_get(txn, x->conns, &k, &old) == 0 && old.mv_size == CONNV_SIZE) {
+		const uint8_t *o = old.mv_data;
+		first = get_u64(o);
+		records += get_u64(o + 16);
+		first_wall = (int64_t)get_u64(o + 24);
+	}
+	put_u64(v, first);
+	put_u64(v + 8, g->last_recno);
+	put_u64(v + 16, records);
+	put_u64(v + 24, (uint64_t)first_wall);
+	put_u64(v + 32, (uint64_t)g->last_wall);
+	MDB_val val = { sizeof(v), v };
+	return mdb_put(txn, x->conns, &k, &val, 0);
+}
+
+static int
+flush_chan(struct idx *x, MDB_txn *txn, const struct agg *g, uint64_t block_recno)
+{
+	uint8_t v[CHANV_FIXED + 2 * JOURNAL_MAX_CURSOR], kb[1 + JOURNAL_MAX_CHANNEL + 8];
+	MDB_val k = { g->name_len, (void *)g->name }, old;
+	uint64_t first = g->first_recno, records = g->records;
+	int64_t first_wall = g->first_wall;
+	const uint8_t *fc = g->first_cur;
+	size_t fcl = g->first_cur_len;
+	int rc;
+
+	if (mdb_get(txn, x->chans, &k, &old) == 0 && old.mv_size >= CHANV_FIXED) {
+		const uint8_t *o = old.mv_data;
+		first = get_u64(o);
+		records += get_u64(o + 16);
+		first_wall = (int64_t)get_u64(o + 24);
+		if (CHANV_FIXED + (size_t)get_u16(o + 40) > old.mv_size)
+			return MDB_CORRUPTED;
+		if (get_u16(o + 40)) {
+			fcl = get_u16(o + 40);
+			fc = o + CHANV_FIXED;
+		}
+	}
+	/* fc may point into the LMDB map: copy it before the put invalidates it */
+	put_u64(v, first);
+	put_u64(v + 8, g->last_recno);
+	put_u64(v + 16, records);
+	put_u64(v + 24, (uint64_t)first_wall);
+	put_u64(v + 32, (uint64_t)g->last_wall);
+	put_u16(v + 40, (uint16_t)fcl);
+	put_u16(v + 42, (uint16_t)g->last_cur_len);
+	if (fcl)
+		memcpy(v + CHANV_FIXED, fc, fcl);
+	if (g->last_cur_len)
+		memcpy(v + CHANV_FIXED + fcl, g->last_cur, g->last_cur_len);
+	MDB_val val = { CHANV_FIXED + fcl + g->last_cur_len, v };
+	if ((rc = mdb_put(txn, x->chans, &k, &val, 0)) != 0)
+		return rc;
+	/* chanblk: (len, channel, block first recno) -> max cursor of the channel in the block */
+	if (g->max_cur_len == 0)
+		return 0;
+	kb[0] = (uint8_t)g->name_len;
+	memcpy(kb + 1, g->name, g->name_len);
+	be64(kb + 1 + g->name_len, block_recno);
+	MDB_val ck = { 1 + g->name_len + 8, kb }, cv = { g->max_cur_len, (void *)g->max_cur };
+	return mdb_put(txn, x->chanblk, &ck, &cv, 0);
+}
+
+#define MAX_AGG 256
+
+int
+idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
+	      const struct idx_state *st)
+{
+	struct agg chans[MAX_AGG], conns[MAX_AGG];
+	size_t nch = 0, nco = 0;
+	struct blk_iter it;
+	struct journal_record r;
+	MDB_txn *txn;
+	uint8_t kb[16], vb[BLOCKV_SIZE], rb[8];
+	int rc, more = 0;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, 0, &txn)) != 0)
+		return mdb_err(rc);
+	be64(kb, b->first_recno);
+	blockv_encode(vb, b);
+	MDB_val k = { 8, kb }, v = { BLOCKV_SIZE, vb };
+	if ((rc = mdb_put(txn, x->blocks, &k, &v, 0)) != 0)
+		goto fail;
+	be64(kb, time_key(b->max_wall));
+	be64(kb + 8, b->first_recno);
+	be64(rb, b->first_recno);
+	MDB_val tk = { 16, kb }, tv = { 8, rb };
+	if ((rc = mdb_put(txn, x->time, &tk, &tv, 0)) != 0)
+		goto fail;
+
+	/* Aggregate the block's records per channel and per connection; a block with more
+	 * distinct channels or connections than MAX_AGG is aggregated in several passes. */
+	uint64_t done_upto = 0; /* records handled in earlier passes are skipped */
+	do {
+		more = 0;
+		nch = nco = 0;
+		uint64_t i = 0;
+		blk_iter_init(&it, h, raw);
+		while ((rc = blk_iter_next(&it, &r)) == 0) {
+			if (i++ < done_upto)
+				continue;
+			struct agg *c = agg_find_conn(conns, &nco, MAX_AGG, r.conn, &r);
+			struct agg *g = r.channel_len ? agg_find_chan(chans, &nch, MAX_AGG, &r) : NULL;
+			if (!c || (r.channel_len && !g)) {
+				more = 1;
+				break;
+			}
+			c->last_recno = r.recno;
+			c->last_wall = r.wall_ns;
+			c->records++;
+			done_upto = i;
+			if (!g)
+				continue;
+			g->last_recno = r.recno;
+			g->last_wall = r.wall_ns;
+			g->records++;
+			if (r.cursor_len) {
+				if (!g->first_cur_len) {
+					g->first_cur = r.cursor;
+					g->first_cur_len = r.cursor_len;
+				}
+				g->last_cur = r.cursor;
+				g->last_cur_len = r.cursor_len;
+				if (!g->max_cur_len ||
+				    journal_cursor_cmp(r.cursor, r.cursor_len, g->max_cur, g->max_cur_len) > 0) {
+					g->max_cur = r.cursor;
+					g->max_cur_len = r.cursor_len;
+				}
+			}
+		}
+		if (rc != 0 && rc != JOURNAL_EOF && !more) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		for (size_t n = 0; n < nco; n++)
+			if (conns[n].records && (rc = flush_conn(x, txn, &conns[n])) != 0)
+				goto fail;
+		for (size_t n = 0; n < nch; n++)
+			if (chans[n].records && (rc = flush_chan(x, txn, &chans[n], b->first_recno)) != 0)
+				goto fail;
+	} while (more);
+	if ((rc = state_put(x, txn, st)) != 0)
+		goto fail;
+	return mdb_err(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return mdb_err(rc);
+}
+
+/* Position a cursor with MDB_SET_RANGE on key, or MDB_LAST when nothing is >= key. */
+static int
+block_at(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, int want_le)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, dbi, &c);
+	if (rc)
+		return rc;
+	MDB_val key = *k;
+	rc = mdb_cursor_get(c, &key, v, MDB_SET_RANGE);
+	if (want_le) {
+		/* the largest key <= k */
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &key, v, MDB_LAST);
+		else if (rc == 0 && (key.mv_size != k->mv_size || memcmp(key.mv_data, k->mv_data, k->mv_size) != 0))
+			rc = mdb_cursor_get(c, &key, v, MDB_PREV);
+	}
+	*k = key;
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int
+get_block(MDB_txn *txn, struct idx *x, uint64_t recno, struct idx_block *b)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	be64(kb, recno);
+	int rc = mdb_get(txn, x->blocks, &k, &v);
+	return rc ? rc : blockv_decode(&v, b);
+}
+
+int
+idx_find_recno(struct idx *x, uint64_t recno, struct idx_block *b)
+{
+	MDB_txn *txn;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	be64(kb, recno);
+	rc = block_at(txn, x->blocks, &k, &v, 1);
+	if (rc == 0)
+		rc = blockv_decode(&v, b);
+	mdb_txn_abort(txn);
+	return mdb_err(rc);
+}
+
+int
+idx_last_block(struct idx *x, struct idx_block *b)
+{
+	return idx_find_recno(x, UINT64_MAX, b);
+}
+
+int
+idx_find_time(struct idx *x, int64_t wall, struct idx_block *b)
+{
+	MDB_txn *txn;
+	uint8_t kb[16];
+	MDB_val k = { 16, kb }, v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	be64(kb, time_key(wall));
+	be64(kb + 8, 0);
+	rc = block_at(txn, x->time, &k, &v, 0);
+	if (rc == 0)
+		rc = v.mv_size == 8 ? get_block(txn, x, rd_be64(v.mv_data), b) : MDB_CORRUPTED;
+	mdb_txn_abort(txn);
+	return mdb_err(rc);
+}
+
+int
+idx_find_cursor(struct idx *x, const char *ch, size_t chlen, const void *cur, size_t curlen,
+		struct idx_block *b)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t kb[1 + JOURNAL_MAX_CHANNEL + 8];
+	MDB_val k, v;
+	int rc;
+
+	if (chlen > JOURNAL_MAX_CHANNEL)
+		return JOURNAL_ENOTFOUND;
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, x->chanblk, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	kb[0] = (uint8_t)chlen;
+	memcpy(kb + 1, ch, chlen);
+	memset(kb + 1 + chlen, 0, 8);
+	k.mv_size = 1 + chlen + 8;
+	k.mv_data = kb;
+	/* one entry per block that holds the channel: walk them in order until one whose
+	 * max cursor reaches the target (a few thousand entries for a large journal) */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size != 1 + chlen + 8 || kp[0] != chlen || memcmp(kp + 1, ch, chlen) != 0) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if (journal_cursor_cmp(v.mv_data, v.mv_size, cur, curlen) >= 0) {
+			rc = get_block(txn, x, rd_be64(kp + 1 + chlen), b);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return mdb_err(rc);
+}
+
+int
+idx_block_foreach(struct idx *x, int (*fn)(const struct idx_block *, void *), void *ud)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct idx_block b;
+	int rc, stop = 0;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, x->blocks, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((rc = blockv_decode(&v, &b)) != 0)
+			break;
+		if ((stop = fn(&b, ud)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (stop)
+		return stop;
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+int
+idx_conn_foreach(struct idx *x, int (*fn)(const struct journal_conn_info *, void *), void *ud)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, stop = 0;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, x->conns, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data, *p = v.mv_data;
+		if (k.mv_size != 4 || v.mv_size != CONNV_SIZE) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		struct journal_conn_info ci = {
+			.conn = (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3],
+			.first_recno = get_u64(p),
+			.last_recno = get_u64(p + 8),
+			.records = get_u64(p + 16),
+			.first_wall_ns = (int64_t)get_u64(p + 24),
+			.last_wall_ns = (int64_t)get_u64(p + 32),
+		};
+		if ((stop = fn(&ci, ud)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (stop)
+		return stop;
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+int
+idx_channel_foreach(struct idx *x, int (*fn)(const struct journal_channel_info *, void *), void *ud)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, stop = 0;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, x->chans, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		if (v.mv_size < CHANV_FIXED ||
+		    CHANV_FIXED + (size_t)get_u16(p + 40) + get_u16(p + 42) != v.mv_size) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		struct journal_channel_info ci = {
+			.name = k.mv_data,
+			.name_len = k.mv_size,
+			.first_recno = get_u64(p),
+			.last_recno = get_u64(p + 8),
+			.records = get_u64(p + 16),
+			.first_wall_ns = (int64_t)get_u64(p + 24),
+			.last_wall_ns = (int64_t)get_u64(p + 32),
+			.first_cursor_len = get_u16(p + 40),
+			.last_cursor_len = get_u16(p + 42),
+			.first_cursor = p + CHANV_FIXED,
+			.last_cursor = p + CHANV_FIXED + get_u16(p + 40),
+		};
+		if ((stop = fn(&ci, ud)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (stop)
+		return stop;
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+static uint32_t
+count_entries(struct idx *x, MDB_dbi dbi)
+{
+	MDB_txn *txn;
+	MDB_stat s;
+	uint32_t n = 0;
+	if (mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_stat(txn, dbi, &s) == 0)
+		n = (uint32_t)s.ms_entries;
+	mdb_txn_abort(txn);
+	return n;
+}
+
+uint32_t
+idx_channel_count(struct idx *x)
+{
+	return count_entries(x, x->chans);
+}
+
+uint32_t
+idx_conn_count(struct idx *x)
+{
+	return count_entries(x, x->conns);
+}

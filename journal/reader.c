@@ -1,0 +1,647 @@
+/* reader.c - reading a journal: sequential iteration, seeks through the index, statistics,
+ * verification and repair
+ *
+ * A reader walks the segment files block by block; the index only tells it where to
+ * start. So a reader also sees the blocks a live writer sealed but has not indexed yet,
+ * and works when the index is missing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct journal_reader {
+	struct journal *j;
+	uint32_t seg;          /* current segment number; 0 = not started */
+	int fd;
+	uint64_t off;          /* offset of the current (or next) block */
+	struct blk_reader br;
+	int in_block;
+	struct blk_iter it;
+	uint64_t expect_recno; /* 0 = unknown */
+	int pushback;
+	struct journal_record held;
+	uint32_t err_seg;
+	uint64_t err_off;
+};
+
+static uint32_t
+first_segment(struct journal *j)
+{
+	uint32_t *segs = NULL, first = 0;
+	size_t n = 0;
+	if (seg_list(j->dir, &segs, &n) == 0 && n)
+		first = segs[0];
+	free(segs);
+	return first;
+}
+
+static void
+reader_reset(struct journal_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->seg = 0;
+	r->off = 0;
+	r->in_block = 0;
+	r->pushback = 0;
+	r->expect_recno = 0;
+}
+
+int
+journal_reader_open(struct journal *j, struct journal_reader **out)
+{
+	struct journal_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	r->j = j;
+	r->fd = -1;
+	blk_reader_init(&r->br);
+	*out = r;
+	return 0;
+}
+
+void
+journal_reader_close(struct journal_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	blk_reader_free(&r->br);
+	free(r);
+}
+
+void
+journal_reader_error_offset(const struct journal_reader *r, uint32_t *segment, uint64_t *offset)
+{
+	*segment = r->err_seg;
+	*offset = r->err_off;
+}
+
+static int
+corrupt(struct journal_reader *r, const char *why)
+{
+	char path[4200];
+	r->err_seg = r->seg;
+	r->err_off = r->off;
+	seg_path(path, sizeof(path), r->j->dir, r->seg);
+	journal_set_detail(r->j, "segment '%s' offset %llu: %s", path, (unsigned long long)r->off, why);
+	return JOURNAL_ECORRUPT;
+}
+
+/* Open segment n; 1 when it does not exist. */
+static int
+open_segment(struct journal_reader *r, uint32_t n)
+{
+	char path[4200];
+	uint8_t h[SEG_HEADER_SIZE];
+	int rc;
+
+	seg_path(path, sizeof(path), r->j->dir, n);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		rc = errno;
+		journal_set_detail(r->j, "cannot open segment '%s': %s", path, strerror(rc));
+		return rc;
+	}
+	ssize_t got = pread(fd, h, sizeof(h), 0);
+	if (got < (ssize_t)sizeof(h)) {
+		/* a writer is starting this segment right now: nothing to read yet */
+		close(fd);
+		return got < 0 ? errno : 1;
+	}
+	if ((rc = seg_header_check(h, n)) != 0) {
+		close(fd);
+		r->seg = n;
+		r->off = 0;
+		if (rc == JOURNAL_EVERSION) {
+			journal_set_detail(r->j, "segment '%s' has format version %u; this wstape reads up to %d",
+					   path, get_u32(h + 8), JOURNAL_FORMAT_VERSION);
+			return rc;
+		}
+		return corrupt(r, "bad segment header");
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->seg = n;
+	r->off = SEG_HEADER_SIZE;
+	r->in_block = 0;
+	return 0;
+}
+
+static int
+reader_next_raw(struct journal_reader *r, struct journal_record *rec)
+{
+	int rc;
+
+	for (;;) {
+		if (r->in_block) {
+			rc = blk_iter_next(&r->it, rec);
+			if (rc == 0)
+				return 0;
+			if (rc != JOURNAL_EOF)
+				return corrupt(r, "bad record framing in block");
+			r->in_block = 0;
+			r->off += BLK_HEADER_SIZE + r->br.h.comp_len;
+		}
+		if (r->fd < 0) {
+			uint32_t n = r->seg ? r->seg : first_segment(r->j);
+			if (n == 0)
+				return JOURNAL_EOF;
+			uint64_t keep = r->off;
+			rc = open_segment(r, n);
+			if (rc == 1)
+				return JOURNAL_EOF;
+			if (rc)
+				return rc;
+			if (keep > SEG_HEADER_SIZE)
+				r->off = keep;
+		}
+		struct stat sb;
+		if (fstat(r->fd, &sb) != 0)
+			return errno;
+		rc = blk_read(&r->br, r->fd, r->off, (uint64_t)sb.st_size, 1);
+		if (rc == BLK_OK) {
+			if (r->expect_recno && r->br.h.first_recno != r->expect_recno)
+				return corrupt(r, "block does not continue the record numbers");
+			r->expect_recno = r->br.h.first_recno + r->br.h.count;
+			blk_iter_init(&r->it, &r->br.h, r->br.raw);
+			r->in_block = 1;
+			continue;
+		}
+		if (rc == BLK_END || rc == BLK_TORN) {
+			/* the next segment exists only once this one is complete */
+			char path[4200];
+			struct stat nsb;
+			seg_path(path, sizeof(path), r->j->dir, r->seg + 1);
+			if (stat(path, &nsb) != 0)
+				return JOURNAL_EOF; /* the end, or a block being written right now */
+			if (rc == BLK_TORN)
+				return corrupt(r, r->br.why ? r->br.why : "torn block before the last segment");
+			uint32_t next = r->seg + 1;
+			close(r->fd);
+			r->fd = -1;
+			rc = open_segment(r, next);
+			if (rc == 1)
+				return JOURNAL_EOF;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (rc == BLK_BAD)
+			return corrupt(r, r->br.why ? r->br.why : "bad block");
+		return rc; /* errno */
+	}
+}
+
+int
+journal_reader_next(struct journal_reader *r, struct journal_record *rec)
+{
+	if (r->pushback) {
+		r->pushback = 0;
+		*rec = r->held;
+		return 0;
+	}
+	return reader_next_raw(r, rec);
+}
+
+/* Position at an indexed block. */
+static int
+reader_goto(struct journal_reader *r, const struct idx_block *b)
+{
+	int rc;
+	reader_reset(r);
+	if ((rc = open_segment(r, b->segment)) != 0)
+		return rc == 1 ? JOURNAL_EINDEX : rc;
+	r->off = b->offset;
+	r->expect_recno = b->first_recno;
+	return 0;
+}
+
+/* Scan forward from the current position to the first record that 'match' accepts,
+ * and hold it for the next journal_reader_next(). */
+static int
+scan_to(struct journal_reader *r, int (*match)(const struct journal_record *, const void *), const void *arg)
+{
+	struct journal_record rec;
+	int rc;
+	while ((rc = reader_next_raw(r, &rec)) == 0) {
+		if (match(&rec, arg)) {
+			r->held = rec;
+			r->pushback = 1;
+			return 0;
+		}
+	}
+	return rc == JOURNAL_EOF ? JOURNAL_ENOTFOUND : rc;
+}
+
+/* Start from the block the index found, else from the last indexed block (the target
+ * may be in the unindexed tail), else from the start. */
+static int
+start_at(struct journal_reader *r, int found, const struct idx_block *b)
+{
+	struct idx_block last;
+	if (found == 0)
+		return reader_goto(r, b);
+	if (r->j->idx && idx_last_block(r->j->idx, &last) == 0)
+		return reader_goto(r, &last);
+	reader_reset(r);
+	return 0;
+}
+
+static int
+match_recno(const struct journal_record *rec, const void *arg)
+{
+	return rec->recno >= *(const uint64_t *)arg;
+}
+
+int
+journal_reader_seek_recno(struct journal_reader *r, uint64_t recno)
+{
+	struct idx_block b;
+	int found = -1, rc;
+	if (r->j->idx && idx_find_recno(r->j->idx, recno, &b) == 0 && recno < b.first_recno + b.count)
+		found = 0;
+	if ((rc = start_at(r, found, &b)) != 0)
+		return rc;
+	return scan_to(r, match_recno, &recno);
+}
+
+static int
+match_time(const struct journal_record *rec, const void *arg)
+{
+	return rec->wall_ns >= *(const int64_t *)arg;
+}
+
+int
+journal_reader_seek_time(struct journal_reader *r, int64_t wall_ns)
+{
+	struct idx_block b;
+	int found = -1, rc;
+	if (r->j->idx && idx_find_time(r->j->idx, wall_ns, &b) == 0)
+		found = 0;
+	if ((rc = start_at(r, found, &b)) != 0)
+		return rc;
+	return scan_to(r, match_time, &wall_ns);
+}
+
+struct cursor_target {
+	const char *ch;
+	size_t chlen;
+	const void *cur;
+	size_t curlen;
+};
+
+static int
+match_cursor(const struct journal_record *rec, const void *arg)
+{
+	const struct cursor_target *t = arg;
+	return rec->channel_len == t->chlen && memcmp(rec->channel, t->ch, t->chlen) == 0 && rec->cursor_len &&
+	       journal_cursor_cmp(rec->cursor, rec->cursor_len, t->cur, t->curlen) >= 0;
+}
+
+int
+journal_reader_seek_cursor(struct journal_reader *r, const char *channel, size_t channel_len,
+			   const void *cursor, size_t cursor_len)
+{
+	struct idx_block b;
+	struct cursor_target t = { channel, channel_len, cursor, cursor_len };
+	int found = -1, rc;
+	if (r->j->idx && idx_find_cursor(r->j->idx, channel, channel_len, cursor, cursor_len, &b) == 0)
+		found = 0;
+	if ((rc = start_at(r, found, &b)) != 0)
+		return rc;
+	return scan_to(r, match_cursor, &t);
+}
+
+/* ---- statistics ---- */
+
+static uint64_t
+dir_segment_bytes(struct journal *j, uint32_t *count)
+{
+	uint32_t *segs = NULL;
+	size_t n = 0;
+	uint64_t total = 0;
+	char path[4200];
+	struct stat sb;
+
+	*count = 0;
+	if (seg_list(j->dir, &segs, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		seg_path(path, sizeof(path), j->dir, segs[i]);
+		if (stat(path, &sb) == 0)
+			total += (uint64_t)sb.st_size;
+	}
+	*count = (uint32_t)n;
+	free(segs);
+	return total;
+}
+
+int
+journal_stats(struct journal *j, struct journal_stats *st)
+{
+	struct idx_state is;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (!(j->flags & JOURNAL_RDONLY)) {
+		if ((rc = journal_flush(j)) != 0)
+			return rc;
+		pthread_mutex_lock(&j->mu);
+		is = j->st;
+		st->append_waits = j->append_waits;
+		st->append_wait_ns = j->append_wait_ns;
+		pthread_mutex_unlock(&j->mu);
+	} else if (!j->idx || idx_state_get(j->idx, &is) != 0) {
+		memset(&is, 0, sizeof(is));
+	}
+	st->records = is.records;
+	st->raw_bytes = is.payload_bytes;
+	st->block_raw_bytes = is.raw_bytes;
+	st->blocks = is.blocks;
+	st->first_wall_ns = is.first_wall;
+	st->last_wall_ns = is.max_wall;
+	if (is.records) {
+		st->first_recno = is.next_recno - is.records;
+		st->last_recno = is.next_recno - 1;
+	}
+	if (j->idx && (!j->idx_failed)) {
+		st->connections = idx_conn_count(j->idx);
+		st->channels = idx_channel_count(j->idx);
+	}
+
+	/* readers: add what lies past the index */
+	if (j->flags & JOURNAL_RDONLY) {
+		struct journal_reader *r;
+		struct journal_record rec;
+		struct idx_block last;
+		if ((rc = journal_reader_open(j, &r)) != 0)
+			return rc;
+		if (is.blocks && j->idx && idx_last_block(j->idx, &last) == 0) {
+			if ((rc = reader_goto(r, &last)) == 0) {
+				r->off = is.offset;
+				r->expect_recno = is.next_recno;
+			}
+		}
+		uint64_t records_before = st->records;
+		while ((rc = reader_next_raw(r, &rec)) == 0) {
+			if (st->records == 0)
+				st->first_recno = rec.recno, st->first_wall_ns = rec.wall_ns;
+			st->records++;
+			st->last_recno = rec.recno;
+			st->raw_bytes += rec.payload_len;
+			if (rec.wall_ns > st->last_wall_ns)
+				st->last_wall_ns = rec.wall_ns;
+		}
+		if (records_before != st->records || !j->idx) {
+			/* blocks and raw block bytes of the tail are not summed; count them roughly */
+		}
+		if (rc == JOURNAL_EOF) {
+			struct stat sb;
+			if (r->fd >= 0 && fstat(r->fd, &sb) == 0 && (uint64_t)sb.st_size > r->off)
+				st->torn_bytes = (uint64_t)sb.st_size - r->off;
+			rc = 0;
+		}
+		journal_reader_close(r);
+		if (rc)
+			return rc;
+	}
+	st->segment_bytes = dir_segment_bytes(j, &st->segments);
+	st->disk_bytes = st->segment_bytes + (j->idx ? idx_disk_bytes(j->idx) : 0);
+	return 0;
+}
+
+int
+journal_conn_foreach(struct journal *j, int (*fn)(const struct journal_conn_info *, void *), void *ud)
+{
+	if (!j->idx)
+		return JOURNAL_EINDEX;
+	return idx_conn_foreach(j->idx, fn, ud);
+}
+
+int
+journal_channel_foreach(struct journal *j, int (*fn)(const struct journal_channel_info *, void *), void *ud)
+{
+	if (!j->idx)
+		return JOURNAL_EINDEX;
+	return idx_channel_foreach(j->idx, fn, ud);
+}
+
+/* ---- verification ---- */
+
+struct seen_block {
+	uint32_t segment;
+	uint64_t offset, first_recno;
+	uint32_t count;
+};
+
+struct verify_ctx {
+	struct seen_block *v;
+	size_t n, i;
+	int bad;
+	struct idx_block badb;
+};
+
+static int
+check_indexed(const struct idx_block *b, void *ud)
+{
+	struct verify_ctx *c = ud;
+	if (c->i >= c->n) {
+		c->bad = 1;
+		c->badb = *b;
+		return 1;
+	}
+	const struct seen_block *s = &c->v[c->i++];
+	if (s->segment != b->segment || s->offset != b->offset || s->first_recno != b->first_recno ||
+	    s->count != b->count) {
+		c->bad = 1;
+		c->badb = *b;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read every block; stops at the first problem and reports it in v. */
+static int
+scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
+{
+	uint32_t *segs = NULL;
+	size_t nseg = 0, cap = 0;
+	struct blk_reader br;
+	int rc;
+	uint64_t expect = 0;
+
+	if ((rc = seg_list(j->dir, &segs, &nseg)) != 0)
+		return rc;
+	blk_reader_init(&br);
+	for (size_t i = 0; i < nseg && rc == 0; i++) {
+		char path[4200];
+		uint8_t sh[SEG_HEADER_SIZE];
+		struct stat sb;
+		int last = i + 1 == nseg;
+		seg_path(path, sizeof(path), j->dir, segs[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		v->bad_segment = segs[i];
+		v->bad_offset = 0;
+		if (fd < 0) {
+			rc = errno;
+			v->detail = "cannot open segment";
+			break;
+		}
+		if (fstat(fd, &sb) != 0 || sb.st_size < SEG_HEADER_SIZE ||
+		    pread(fd, sh, sizeof(sh), 0) != (ssize_t)sizeof(sh) || (rc = seg_header_check(sh, segs[i])) != 0) {
+			close(fd);
+			if (last && sb.st_size <= SEG_HEADER_SIZE && rc != JOURNAL_EVERSION) {
+				v->torn_bytes = (uint64_t)sb.st_size;
+				rc = 0;
+				break;
+			}
+			v->detail = rc == JOURNAL_EVERSION ? "segment written by a newer format version" : "bad segment header";
+			rc = rc ? rc : JOURNAL_ECORRUPT;
+			break;
+		}
+		uint64_t off = SEG_HEADER_SIZE;
+		for (;;) {
+			v->bad_offset = off;
+			int b = blk_read(&br, fd, off, (uint64_t)sb.st_size, 1);
+			if (b == BLK_END)
+				break;
+			if (b == BLK_TORN && last) {
+				v->torn_bytes = (uint64_t)sb.st_size - off;
+				break;
+			}
+			if (b != BLK_OK) {
+				v->detail = b > BLK_BAD ? strerror(b) : (br.why ? br.why : "bad block");
+				rc = b > BLK_BAD ? b : JOURNAL_ECORRUPT;
+				break;
+			}
+			if (expect && br.h.first_recno != expect) {
+				v->detail = "block does not continue the record numbers";
+				rc = JOURNAL_ECORRUPT;
+				break;
+			}
+			struct blk_iter it;
+			struct journal_record rec;
+			blk_iter_init(&it, &br.h, br.raw);
+			while ((rc = blk_iter_next(&it, &rec)) == 0)
+				;
+			if (rc != JOURNAL_EOF) {
+				v->detail = "bad record framing in block";
+				rc = JOURNAL_ECORRUPT;
+				break;
+			}
+			rc = 0;
+			expect = br.h.first_recno + br.h.count;
+			if (c) {
+				if (c->n == cap) {
+					cap = cap ? cap * 2 : 1024;
+					struct seen_block *nv = realloc(c->v, cap * sizeof(*nv));
+					if (!nv) {
+						rc = ENOMEM;
+						break;
+					}
+					c->v = nv;
+				}
+				c->v[c->n++] = (struct seen_block){ segs[i], off, br.h.first_recno, br.h.count };
+			}
+			v->blocks++;
+			v->records += br.h.count;
+			off += BLK_HEADER_SIZE + br.h.comp_len;
+			v->good_bytes += BLK_HEADER_SIZE + br.h.comp_len;
+		}
+		v->good_bytes += SEG_HEADER_SIZE;
+		close(fd);
+	}
+	blk_reader_free(&br);
+	free(segs);
+	return rc;
+}
+
+int
+journal_verify(struct journal *j, struct journal_verify *v)
+{
+	struct verify_ctx c = { 0 };
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = scan_all(j, &c, v)) != 0) {
+		free(c.v);
+		return rc;
+	}
+	v->detail = NULL;
+	if (j->idx) {
+		rc = idx_block_foreach(j->idx, check_indexed, &c);
+		if (c.bad) {
+			v->bad_segment = c.badb.segment;
+			v->bad_offset = c.badb.offset;
+			v->detail = "the index does not match the segments (run 'wstape verify --reindex')";
+			rc = JOURNAL_EINDEX;
+		} else if (rc) {
+			v->detail = "the index cannot be read (run 'wstape verify --reindex')";
+			rc = JOURNAL_EINDEX;
+		} else {
+			v->unindexed_blocks = c.n - c.i;
+		}
+	} else {
+		v->unindexed_blocks = c.n;
+	}
+	free(c.v);
+	return rc;
+}
+
+int
+journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *cut_bytes)
+{
+	struct journal *j;
+	struct journal_verify v;
+	char seg[4200], lock[4200];
+	uint32_t *segs = NULL;
+	size_t nseg = 0;
+	int rc, lfd;
+
+	*cut_bytes = 0;
+	if ((rc = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL)) != 0)
+		return rc;
+	snprintf(lock, sizeof(lock), "%s/" LOCK_FILE, path);
+	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = lfd < 0 ? errno : JOURNAL_ELOCKED;
+		if (lfd >= 0)
+			close(lfd);
+		journal_close(j);
+		return rc;
+	}
+	memset(&v, 0, sizeof(v));
+	rc = scan_all(j, NULL, &v);
+	*segment = v.bad_segment;
+	*offset = v.bad_offset;
+	if (rc == JOURNAL_ECORRUPT && seg_list(path, &segs, &nseg) == 0 && nseg && segs[nseg - 1] == v.bad_segment) {
+		struct stat sb;
+		seg_path(seg, sizeof(seg), path, v.bad_segment);
+		if (stat(seg, &sb) == 0 && truncate(seg, (off_t)v.bad_offset) == 0) {
+			*cut_bytes = (uint64_t)sb.st_size - v.bad_offset;
+			rc = 0;
+			/* the index may describe what was cut: drop it, the next writer rebuilds it */
+			char idx[4300];
+			snprintf(idx, sizeof(idx), "%s/" INDEX_DIR "/data.mdb", path);
+			unlink(idx);
+			snprintf(idx, sizeof(idx), "%s/" INDEX_DIR "/lock.mdb", path);
+			unlink(idx);
+		} else {
+			rc = errno;
+		}
+	}
+	free(segs);
+	close(lfd);
+	journal_close(j);
+	return rc;
+}

@@ -737,6 +737,8 @@ journal_next_conn(struct journal *j)
 
 /* ---- opening and recovery ---- */
 
+/* Empty, or holding only what a creation that was interrupted leaves behind (no META
+ * yet, so no segment either). */
 static int
 is_empty_dir(const char *path)
 {
@@ -746,7 +748,7 @@ is_empty_dir(const char *path)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, META_FILE ".tmp")) {
 			empty = 0;
 			break;
 		}
@@ -952,6 +954,8 @@ recover(struct journal *j, struct journal_recovery *rec)
 						   (unsigned long long)off);
 				goto out;
 			}
+			if (j->st.blocks == 0 && nseg)
+				rec->reindexed = 1; /* the index lacked blocks that the segments hold */
 			index_block(j, &br.h, br.raw, n, off, payload, max_conn);
 			rec->blocks_indexed++;
 			off += BLK_HEADER_SIZE + br.h.comp_len;

@@ -1,0 +1,726 @@
+/* test_journal.c - the journal: round trips, seeks, recovery, corruption, locking, crashes */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal/journal.h"
+
+static char tmproot[256];
+
+static void
+mkpath(char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "%s/%s", tmproot, name);
+}
+
+/* deterministic PRNG (xorshift64*) */
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t
+rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+/* Record i is fully determined by (seed, i) so that readers can check it. */
+struct gen {
+	uint8_t *payload;
+	size_t len;
+	char channel[16];
+	char cursor[48];
+	struct journal_record r;
+};
+
+static void
+gen_record(struct gen *g, uint64_t seed, uint64_t i, size_t maxlen)
+{
+	uint64_t s = seed * 1000003 + i;
+	rng = s ? s : 1;
+	size_t len = maxlen ? (size_t)(rnd() % (maxlen + 1)) : 0;
+	if (i % 17 == 0)
+		len = 0;
+	g->payload = realloc(g->payload, len + 1);
+	for (size_t k = 0; k < len; k++)
+		g->payload[k] = (uint8_t)rnd();
+	g->len = len;
+	snprintf(g->channel, sizeof(g->channel), "ch%d", (int)(i % 3));
+	snprintf(g->cursor, sizeof(g->cursor), "%llu:%llu:%llu", (unsigned long long)(500 + i / 10),
+		 (unsigned long long)(1706123456789ULL + i), (unsigned long long)(i % 10));
+	memset(&g->r, 0, sizeof(g->r));
+	g->r.wall_ns = 1795341600000000000LL + (int64_t)i * 1000000;
+	g->r.mono_ns = 1000 + (int64_t)i * 999;
+	g->r.conn = (uint32_t)(1 + i / 100);
+	g->r.dir = i % 5 == 0 ? JOURNAL_OUT : JOURNAL_IN;
+	g->r.kind = (uint8_t)(i % 7 == 0 ? JOURNAL_BINARY : JOURNAL_TEXT);
+	g->r.channel = g->channel;
+	g->r.channel_len = (uint16_t)strlen(g->channel);
+	g->r.cursor = (const uint8_t *)g->cursor;
+	g->r.cursor_len = (uint16_t)strlen(g->cursor);
+	g->r.payload = g->payload;
+	g->r.payload_len = len;
+}
+
+static void
+check_record(const struct journal_record *got, uint64_t seed, uint64_t i, size_t maxlen)
+{
+	struct gen g = { 0 };
+	gen_record(&g, seed, i, maxlen);
+	assert_int_equal(got->recno, i);
+	assert_int_equal(got->wall_ns, g.r.wall_ns);
+	assert_int_equal(got->mono_ns, g.r.mono_ns);
+	assert_int_equal(got->conn, g.r.conn);
+	assert_int_equal(got->dir, g.r.dir);
+	assert_int_equal(got->kind, g.r.kind);
+	assert_int_equal(got->channel_len, g.r.channel_len);
+	assert_memory_equal(got->channel, g.r.channel, g.r.channel_len);
+	assert_int_equal(got->cursor_len, g.r.cursor_len);
+	assert_memory_equal(got->cursor, g.r.cursor, g.r.cursor_len);
+	assert_int_equal(got->payload_len, g.len);
+	if (g.len)
+		assert_memory_equal(got->payload, g.payload, g.len);
+	free(g.payload);
+}
+
+static void
+write_records(struct journal *j, uint64_t seed, uint64_t from, uint64_t to, size_t maxlen)
+{
+	struct gen g = { 0 };
+	for (uint64_t i = from; i <= to; i++) {
+		gen_record(&g, seed, i, maxlen);
+		assert_int_equal(journal_append(j, &g.r), 0);
+		assert_int_equal(g.r.recno, i);
+	}
+	free(g.payload);
+}
+
+static uint64_t
+read_all(struct journal *j, uint64_t seed, size_t maxlen)
+{
+	struct journal_reader *r;
+	struct journal_record rec;
+	uint64_t n = 0;
+	int rc;
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	while ((rc = journal_reader_next(r, &rec)) == 0) {
+		n++;
+		check_record(&rec, seed, n, maxlen);
+	}
+	assert_int_equal(rc, JOURNAL_EOF);
+	journal_reader_close(r);
+	return n;
+}
+
+static uint64_t
+count_path(const char *path)
+{
+	struct journal *j;
+	struct journal_reader *r;
+	struct journal_record rec;
+	uint64_t n = 0;
+	int rc;
+	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	while ((rc = journal_reader_next(r, &rec)) == 0) {
+		assert_int_equal(rec.recno, n + 1);
+		n++;
+	}
+	assert_int_equal(rc, JOURNAL_EOF);
+	journal_reader_close(r);
+	journal_close(j);
+	return n;
+}
+
+static const struct journal_options small = {
+	.block_bytes = 64 * 1024,
+	.segment_bytes = 512 * 1024,
+	.fsync = JOURNAL_FSYNC_NEVER,
+};
+
+static void
+test_journal__roundtrip_random_binary(void **state)
+{
+	char p[300];
+	struct journal *j;
+	mkpath(p, sizeof(p), "rt");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	/* sizes 0 to 1 MiB; several segments and many blocks */
+	write_records(j, 1, 1, 60, 1 << 20);
+	write_records(j, 1, 61, 3000, 2000);
+	assert_int_equal(journal_close(j), 0);
+
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	/* records 1..60 have up to 1 MiB, the rest up to 2000 bytes */
+	struct journal_reader *r;
+	struct journal_record rec;
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	for (uint64_t i = 1; i <= 3000; i++) {
+		assert_int_equal(journal_reader_next(r, &rec), 0);
+		check_record(&rec, 1, i, i <= 60 ? 1 << 20 : 2000);
+	}
+	assert_int_equal(journal_reader_next(r, &rec), JOURNAL_EOF);
+	journal_reader_close(r);
+
+	struct journal_stats st;
+	assert_int_equal(journal_stats(j, &st), 0);
+	assert_int_equal(st.records, 3000);
+	assert_int_equal(st.first_recno, 1);
+	assert_int_equal(st.last_recno, 3000);
+	assert_true(st.segments > 1);
+	assert_int_equal(st.channels, 3);
+	assert_int_equal(st.connections, 31); /* conn = 1 + i / 100 for i in 1..3000 */
+	struct journal_verify v;
+	assert_int_equal(journal_verify(j, &v), 0);
+	assert_int_equal(v.records, 3000);
+	assert_int_equal(v.unindexed_blocks, 0);
+	journal_close(j);
+}
+
+static void
+test_journal__large_payload(void **state)
+{
+	char p[300];
+	struct journal *j;
+	size_t n = 64u << 20;
+	uint8_t *big = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (uint8_t)(i * 2654435761u >> 13);
+	mkpath(p, sizeof(p), "big");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	struct journal_record r = { .wall_ns = 1, .mono_ns = 1, .kind = JOURNAL_BINARY, .payload = big, .payload_len = n };
+	assert_int_equal(journal_append(j, &r), 0);
+	struct journal_record r2 = { .wall_ns = 2, .mono_ns = 2, .payload = (const uint8_t *)"x", .payload_len = 1 };
+	assert_int_equal(journal_append(j, &r2), 0);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_reader *rd;
+	struct journal_record got;
+	assert_int_equal(journal_reader_open(j, &rd), 0);
+	assert_int_equal(journal_reader_next(rd, &got), 0);
+	assert_int_equal(got.payload_len, n);
+	assert_memory_equal(got.payload, big, n);
+	assert_int_equal(journal_reader_next(rd, &got), 0);
+	assert_int_equal(got.recno, 2);
+	journal_reader_close(rd);
+	journal_close(j);
+	free(big);
+}
+
+static void
+test_journal__seeks(void **state)
+{
+	char p[300];
+	struct journal *j;
+	struct journal_reader *r;
+	struct journal_record rec;
+	mkpath(p, sizeof(p), "seek");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	write_records(j, 2, 1, 20000, 300);
+	assert_int_equal(journal_flush(j), 0);
+
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	/* by record number, through the writer's handle */
+	uint64_t targets[] = { 1, 2, 777, 10000, 19999, 20000 };
+	for (size_t k = 0; k < sizeof(targets) / sizeof(*targets); k++) {
+		assert_int_equal(journal_reader_seek_recno(r, targets[k]), 0);
+		assert_int_equal(journal_reader_next(r, &rec), 0);
+		check_record(&rec, 2, targets[k], 300);
+	}
+	assert_int_equal(journal_reader_seek_recno(r, 20001), JOURNAL_ENOTFOUND);
+	/* by time: record i is at base + i ms */
+	assert_int_equal(journal_reader_seek_time(r, 1795341600000000000LL + 12345 * 1000000LL), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 12345);
+	assert_int_equal(journal_reader_seek_time(r, 1795341600000000000LL + 12345 * 1000000LL + 1), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 12346);
+	assert_int_equal(journal_reader_seek_time(r, 0), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 1);
+	assert_int_equal(journal_reader_seek_time(r, INT64_MAX), JOURNAL_ENOTFOUND);
+	/* by cursor: record 15001 is on ch{15001%3}=ch1 with cursor 2000:1706123471790:1 */
+	const char *cur = "2000:1706123471790:1";
+	assert_int_equal(journal_reader_seek_cursor(r, "ch1", 3, cur, strlen(cur)), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 15001);
+	/* a cursor between records lands on the next one of that channel */
+	cur = "2000:1706123471790:0";
+	assert_int_equal(journal_reader_seek_cursor(r, "ch2", 3, cur, strlen(cur)), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 15002);
+	cur = "99999:1:1";
+	assert_int_equal(journal_reader_seek_cursor(r, "ch0", 3, cur, strlen(cur)), JOURNAL_ENOTFOUND);
+	assert_int_equal(journal_reader_seek_cursor(r, "nope", 4, "1", 1), JOURNAL_ENOTFOUND);
+	/* reading on after a seek continues in order across blocks and segments */
+	assert_int_equal(journal_reader_seek_recno(r, 5000), 0);
+	for (uint64_t i = 5000; i <= 20000; i++) {
+		assert_int_equal(journal_reader_next(r, &rec), 0);
+		assert_int_equal(rec.recno, i);
+	}
+	journal_reader_close(r);
+	assert_int_equal(journal_close(j), 0);
+
+	/* the same seeks without an index: the reader scans */
+	char idx[400];
+	snprintf(idx, sizeof(idx), "%s/index/data.mdb", p);
+	assert_int_equal(unlink(idx), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	assert_int_equal(journal_reader_seek_recno(r, 777), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 777);
+	cur = "2000:1706123471790:1";
+	assert_int_equal(journal_reader_seek_cursor(r, "ch1", 3, cur, strlen(cur)), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 15001);
+	journal_reader_close(r);
+	journal_close(j);
+	/* a writer rebuilds it */
+	struct journal_recovery rec2;
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, &rec2), 0);
+	assert_true(rec2.reindexed);
+	journal_close(j);
+}
+
+static void
+test_journal__reopen_and_append(void **state)
+{
+	char p[300];
+	struct journal *j;
+	mkpath(p, sizeof(p), "reopen");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	assert_int_equal(journal_next_conn(j), 1);
+	write_records(j, 3, 1, 1000, 500);
+	assert_int_equal(journal_meta_set(j, "feed", "hydromancer"), 0);
+	assert_int_equal(journal_close(j), 0);
+	/* CREATE on an existing journal refuses; APPEND continues */
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), JOURNAL_EEXIST);
+	assert_null(j);
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, NULL), 0);
+	assert_string_equal(journal_meta_get(j, "feed"), "hydromancer");
+	assert_true(journal_next_conn(j) > 10); /* records used connections 1..10 */
+	write_records(j, 3, 1001, 2500, 500);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(read_all(j, 3, 500), 2500);
+	journal_close(j);
+}
+
+static void
+test_journal__cursor_order(void **state)
+{
+	assert_true(journal_cursor_cmp("500:17:3", 8, "500:17:10", 9) < 0);
+	assert_true(journal_cursor_cmp("99:1", 4, "100:0", 5) < 0);
+	assert_true(journal_cursor_cmp("500:17", 6, "500:17:0", 8) < 0);
+	assert_int_equal(journal_cursor_cmp("007", 3, "7", 1), 0);
+	assert_true(journal_cursor_cmp("1706123456789", 13, "1706123456790", 13) < 0);
+	assert_true(journal_cursor_cmp("abc", 3, "abd", 3) < 0);
+	assert_true(journal_cursor_cmp("abc", 3, "ab", 2) > 0);
+}
+
+/* Write a journal, then cut its segment at every offset inside the last block: each
+ * time, a writer opens it, cuts the torn tail, keeps every earlier block, and the
+ * journal verifies after more appends. */
+static void
+test_journal__torn_tail_every_offset(void **state)
+{
+	char p[300], seg[400], cp[300], cpseg[400], meta[400], cpmeta[400];
+	struct journal *j;
+	struct journal_options o = small;
+	o.block_bytes = 4096;
+	mkpath(p, sizeof(p), "torn");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 4, 1, 50, 200);
+	assert_int_equal(journal_flush(j), 0);
+	struct journal_stats st;
+	assert_int_equal(journal_stats(j, &st), 0);
+	uint64_t size_before = st.segment_bytes, blocks_before = st.blocks;
+	write_records(j, 4, 51, 53, 120); /* the last block: 3 records */
+	assert_int_equal(journal_close(j), 0);
+
+	snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", p);
+	snprintf(meta, sizeof(meta), "%s/META", p);
+	struct stat sb;
+	assert_int_equal(stat(seg, &sb), 0);
+	uint64_t end = (uint64_t)sb.st_size;
+	assert_true(end > size_before);
+	FILE *f = fopen(seg, "rb");
+	uint8_t *bytes = malloc(end);
+	assert_int_equal(fread(bytes, 1, end, f), end);
+	fclose(f);
+	char metabuf[4096];
+	f = fopen(meta, "rb");
+	size_t metalen = fread(metabuf, 1, sizeof(metabuf), f);
+	fclose(f);
+
+	mkpath(cp, sizeof(cp), "torn-copy");
+	snprintf(cpseg, sizeof(cpseg), "%s/seg-0000000001.wst", cp);
+	snprintf(cpmeta, sizeof(cpmeta), "%s/META", cp);
+	for (uint64_t cut = size_before; cut < end; cut++) {
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cp);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(mkdir(cp, 0755), 0);
+		f = fopen(cpmeta, "wb");
+		fwrite(metabuf, 1, metalen, f);
+		fclose(f);
+		f = fopen(cpseg, "wb");
+		assert_int_equal(fwrite(bytes, 1, cut, f), cut);
+		fclose(f);
+		/* a reader sees the whole blocks and stops at the torn one */
+		assert_int_equal(count_path(cp), 50);
+		struct journal_recovery rec;
+		assert_int_equal(journal_open(cp, JOURNAL_APPEND, &o, &j, &rec), 0);
+		assert_int_equal(rec.torn_bytes, cut - size_before);
+		if (cut > size_before)
+			assert_int_equal(rec.torn_offset, size_before);
+		assert_int_equal(rec.blocks_indexed, blocks_before);
+		write_records(j, 4, 51, 52, 120);
+		assert_int_equal(journal_close(j), 0);
+		assert_int_equal(journal_open(cp, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_verify v;
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.records, 52);
+		assert_int_equal(v.torn_bytes, 0);
+		journal_close(j);
+		assert_int_equal(count_path(cp), 52);
+	}
+	free(bytes);
+}
+
+static void
+flip_bit(const char *path, uint64_t off, int bit)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= (uint8_t)(1 << bit);
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+static void
+test_journal__flipped_bit_detected(void **state)
+{
+	char p[300], seg[400];
+	struct journal *j;
+	struct journal_options o = small;
+	o.block_bytes = 8192;
+	mkpath(p, sizeof(p), "flip");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 5, 1, 400, 200);
+	assert_int_equal(journal_close(j), 0);
+	snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", p);
+	struct stat sb;
+	assert_int_equal(stat(seg, &sb), 0);
+
+	/* flip bits at several places: block headers and data; each is found */
+	uint64_t places[] = { 64 + 3, 64 + 20, 64 + 100, (uint64_t)sb.st_size / 2, (uint64_t)sb.st_size - 5 };
+	for (size_t k = 0; k < sizeof(places) / sizeof(*places); k++) {
+		flip_bit(seg, places[k], (int)(k % 8));
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_verify v;
+		int rc = journal_verify(j, &v);
+		assert_int_equal(rc, JOURNAL_ECORRUPT);
+		assert_true(v.bad_offset <= places[k]);
+		assert_int_equal(v.bad_segment, 1);
+		assert_non_null(v.detail);
+		/* a reader stops with an error, never returns damaged records */
+		struct journal_reader *r;
+		struct journal_record rec;
+		assert_int_equal(journal_reader_open(j, &r), 0);
+		uint64_t n = 0;
+		while ((rc = journal_reader_next(r, &rec)) == 0)
+			check_record(&rec, 5, ++n, 200);
+		assert_int_equal(rc, JOURNAL_ECORRUPT);
+		journal_reader_close(r);
+		journal_close(j);
+		/* a writer that must rebuild the index refuses to append behind a corrupt block */
+		char idx[400];
+		snprintf(idx, sizeof(idx), "%s/index/data.mdb", p);
+		unlink(idx);
+		assert_int_equal(journal_open(p, JOURNAL_APPEND, &o, &j, NULL), JOURNAL_ECORRUPT);
+		assert_true(strstr(journal_last_detail(NULL), "offset") != NULL);
+		flip_bit(seg, places[k], (int)(k % 8));
+	}
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_verify v;
+	assert_int_equal(journal_verify(j, &v), 0);
+	journal_close(j);
+}
+
+static void
+test_journal__two_writers(void **state)
+{
+	char p[300];
+	struct journal *a, *b;
+	mkpath(p, sizeof(p), "two");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &a, NULL), 0);
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &b, NULL), JOURNAL_ELOCKED);
+	assert_null(b);
+	assert_non_null(strstr(journal_last_detail(NULL), "another process"));
+	/* a second process is refused too */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct journal *c;
+		_exit(journal_open(p, JOURNAL_APPEND, &small, &c, NULL) == JOURNAL_ELOCKED ? 0 : 1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	write_records(a, 6, 1, 10, 10);
+	assert_int_equal(journal_close(a), 0);
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &b, NULL), 0);
+	journal_close(b);
+}
+
+static void
+test_journal__reader_while_writing(void **state)
+{
+	char p[300];
+	struct journal *j;
+	mkpath(p, sizeof(p), "live");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	assert_int_equal(journal_close(j), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct journal *w;
+		struct journal_options o = small;
+		o.flush_ms = 5;
+		if (journal_open(p, JOURNAL_APPEND, &o, &w, NULL))
+			_exit(1);
+		struct gen g = { 0 };
+		for (uint64_t i = 1; i <= 30000; i++) {
+			gen_record(&g, 7, i, 300);
+			if (journal_append(w, &g.r))
+				_exit(2);
+			if (i % 1000 == 0)
+				usleep(2000);
+		}
+		_exit(journal_close(w) ? 3 : 0);
+	}
+	/* read while the child writes: records come in order, complete, and keep coming */
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_reader *r;
+	struct journal_record rec;
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	uint64_t n = 0;
+	int eofs = 0, rc;
+	for (int spins = 0; n < 30000 && spins < 20000; spins++) {
+		while ((rc = journal_reader_next(r, &rec)) == 0)
+			check_record(&rec, 7, ++n, 300);
+		assert_int_equal(rc, JOURNAL_EOF);
+		eofs++;
+		usleep(1000);
+	}
+	assert_int_equal(n, 30000);
+	assert_true(eofs > 1); /* it did read before the writer finished */
+	journal_reader_close(r);
+	journal_close(j);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* kill -9 a writer at random instants: the journal opens, verifies, and holds every
+ * record the writer had flushed before the kill. */
+static void
+test_journal__kill9_writer(void **state)
+{
+	char p[300];
+	mkpath(p, sizeof(p), "kill9");
+	uint64_t flushed_total = 0;
+	for (int round = 0; round < 25; round++) {
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			struct journal *w;
+			struct journal_options o = { .block_bytes = 16384, .segment_bytes = 256 * 1024,
+						     .flush_ms = 3 };
+			if (journal_open(p, JOURNAL_CREATE | JOURNAL_APPEND, &o, &w, NULL))
+				_exit(1);
+			struct journal_stats st;
+			journal_stats(w, &st);
+			uint64_t i = st.records;
+			struct gen g = { 0 };
+			for (;;) {
+				i++;
+				gen_record(&g, 8, i, 400);
+				if (journal_append(w, &g.r))
+					_exit(2);
+				if (i % 97 == 0) {
+					if (journal_flush(w))
+						_exit(3);
+					if (write(fds[1], &i, sizeof(i)) != sizeof(i))
+						_exit(4);
+				}
+			}
+		}
+		close(fds[1]);
+		usleep((useconds_t)(2000 + (round * 7919) % 40000));
+		kill(pid, SIGKILL);
+		int status;
+		waitpid(pid, &status, 0);
+		assert_true(WIFSIGNALED(status));
+		uint64_t v, last = 0;
+		while (read(fds[0], &v, sizeof(v)) == sizeof(v))
+			last = v;
+		close(fds[0]);
+		if (last > flushed_total)
+			flushed_total = last;
+
+		struct journal *j;
+		int orc = journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL);
+		if (orc != 0 && flushed_total == 0) {
+			/* killed while creating the journal, before anything was written */
+			assert_true(orc == ENOENT || orc == JOURNAL_ENOTJOURNAL);
+			continue;
+		}
+		assert_int_equal(orc, 0);
+		struct journal_verify vf;
+		assert_int_equal(journal_verify(j, &vf), 0);
+		assert_true(vf.records >= flushed_total);
+		uint64_t n = read_all(j, 8, 400);
+		assert_true(n >= flushed_total);
+		journal_close(j);
+	}
+	struct journal *j;
+	struct journal_recovery rec;
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, NULL, &j, &rec), 0);
+	journal_close(j);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_verify vf;
+	assert_int_equal(journal_verify(j, &vf), 0);
+	assert_int_equal(vf.torn_bytes, 0);
+	assert_int_equal(vf.unindexed_blocks, 0);
+	journal_close(j);
+}
+
+/* A write that fails (here: the file size limit, as a full disk would) is reported, the
+ * journal accepts nothing more, and what was written before stays valid. */
+static void
+test_journal__write_failure_keeps_journal_valid(void **state)
+{
+	char p[300];
+	mkpath(p, sizeof(p), "full");
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		struct rlimit rl = { 300 * 1024, 300 * 1024 };
+		setrlimit(RLIMIT_FSIZE, &rl);
+		struct journal *w;
+		struct journal_options o = { .block_bytes = 16384, .fsync = JOURNAL_FSYNC_NEVER };
+		if (journal_open(p, JOURNAL_CREATE, &o, &w, NULL))
+			_exit(10);
+		struct gen g = { 0 };
+		int rc = 0;
+		uint64_t i;
+		for (i = 1; i < 100000 && rc == 0; i++) {
+			gen_record(&g, 9, i, 300);
+			rc = journal_append(w, &g.r);
+		}
+		if (rc == 0)
+			_exit(11);
+		if (rc != EFBIG)
+			_exit(12);
+		if (journal_append(w, &g.r) != EFBIG) /* sticky */
+			_exit(13);
+		if (strstr(journal_last_detail(w), "offset") == NULL)
+			_exit(14);
+		journal_close(w);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	struct journal *j;
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_verify v;
+	assert_int_equal(journal_verify(j, &v), 0);
+	assert_true(v.records > 100);
+	assert_int_equal(v.torn_bytes, 0);
+	assert_int_equal(read_all(j, 9, 300), v.records);
+	journal_close(j);
+}
+
+static void
+test_journal__bad_paths_and_versions(void **state)
+{
+	char p[300], q[400];
+	struct journal *j;
+	mkpath(p, sizeof(p), "does-not-exist");
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), ENOENT);
+	assert_non_null(strstr(journal_last_detail(NULL), p));
+	mkpath(p, sizeof(p), "plain-dir");
+	mkdir(p, 0755);
+	snprintf(q, sizeof(q), "%s/something", p);
+	FILE *f = fopen(q, "w");
+	fputs("x", f);
+	fclose(f);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), JOURNAL_ENOTJOURNAL);
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, NULL, &j, NULL), JOURNAL_ENOTJOURNAL);
+	assert_int_equal(journal_open(q, JOURNAL_RDONLY, NULL, &j, NULL), JOURNAL_ENOTJOURNAL);
+
+	/* a newer format version is refused with a clear message */
+	mkpath(p, sizeof(p), "newer");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	write_records(j, 10, 1, 10, 10);
+	journal_close(j);
+	snprintf(q, sizeof(q), "%s/META", p);
+	f = fopen(q, "w");
+	fputs("format=2\n", f);
+	fclose(f);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), JOURNAL_EVERSION);
+	assert_non_null(strstr(journal_last_detail(NULL), "version 2"));
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, NULL, &j, NULL), JOURNAL_EVERSION);
+	assert_non_null(strstr(journal_strerror(JOURNAL_EVERSION), "newer"));
+}
+
+int
+main(void)
+{
+	snprintf(tmproot, sizeof(tmproot), "%s/wstape-journal-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmproot))
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_journal__roundtrip_random_binary),
+		cmocka_unit_test(test_journal__large_payload),
+		cmocka_unit_test(test_journal__seeks),
+		cmocka_unit_test(test_journal__reopen_and_append),
+		cmocka_unit_test(test_journal__cursor_order),
+		cmocka_unit_test(test_journal__torn_tail_every_offset),
+		cmocka_unit_test(test_journal__flipped_bit_detected),
+		cmocka_unit_test(test_journal__two_writers),
+		cmocka_unit_test(test_journal__reader_while_writing),
+		cmocka_unit_test(test_journal__kill9_writer),
+		cmocka_unit_test(test_journal__write_failure_keeps_journal_valid),
+		cmocka_unit_test(test_journal__bad_paths_and_versions),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!failed) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return failed;
+}

@@ -13,7 +13,7 @@ TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev
-DEB_TEST  := python3-websockets zstd gzip jq lmdb-utils openssl nodejs npm procps psmisc
+DEB_TEST  := python3-websockets zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
 
 ifneq ($(SAN),)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined

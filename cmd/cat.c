@@ -140,6 +140,9 @@ cmd_cat(int argc, char **argv)
 		}
 		if (fwrite(out.p, 1, out.len, stdout) != out.len) {
 			rc = errno;
+			fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(rc));
+			ex = EXIT_IO;
+			rc = JOURNAL_EOF;
 			break;
 		}
 		limit--;
@@ -150,7 +153,7 @@ cmd_cat(int argc, char **argv)
 		rc = 0;
 	} else if (rc && rc != JOURNAL_EOF) {
 		cmd_journal_error(j, "cannot read journal", path, rc);
-		ex = rc > 0 ? EXIT_IO : cmd_exit_for(rc);
+		ex = rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
 	}
 	text_buf_free(&out);
 	journal_reader_close(rd);

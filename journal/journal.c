@@ -1016,7 +1016,8 @@ apply_defaults(struct journal_options *o)
 	if (!o->segment_bytes)
 		o->segment_bytes = 256ULL << 20;
 	if (!o->zstd_level)
-		o->zstd_level = 3;
+		o->zstd_level = 1; /* bench/20_journal.sh: level 1 on 1 MiB blocks lands within
+				      ~7% of `zstd -3` on the whole file, at twice level 3's speed */
 	if (!o->max_pending)
 		o->max_pending = 8;
 }

@@ -98,7 +98,7 @@ struct journal_options {
 	uint32_t flush_ms;             /* seal an open block whose oldest record is this old; default 100 */
 	uint32_t block_bytes;          /* seal at this many raw bytes; default 1 MiB */
 	uint64_t segment_bytes;        /* start a new segment past this size; default 256 MiB */
-	int zstd_level;                /* default 3 */
+	int zstd_level;                /* default 1 */
 	uint32_t max_pending;          /* sealed blocks waiting for the writer thread; default 8 */
 };
 

@@ -113,10 +113,16 @@ open_segment(struct journal_reader *r, uint32_t n)
 		return rc;
 	}
 	ssize_t got = pread(fd, h, sizeof(h), 0);
+	if (got < 0) {
+		rc = errno;
+		close(fd);
+		journal_set_detail(r->j, "cannot read segment '%s': %s", path, strerror(rc));
+		return rc;
+	}
 	if (got < (ssize_t)sizeof(h)) {
 		/* a writer is starting this segment right now: nothing to read yet */
 		close(fd);
-		return got < 0 ? errno : 1;
+		return 1;
 	}
 	if ((rc = seg_header_check(h, n)) != 0) {
 		close(fd);
@@ -199,6 +205,14 @@ reader_next_raw(struct journal_reader *r, struct journal_record *rec)
 		}
 		if (rc == BLK_BAD)
 			return corrupt(r, r->br.why ? r->br.why : "bad block");
+		{
+			char path[4200];
+			seg_path(path, sizeof(path), r->j->dir, r->seg);
+			r->err_seg = r->seg;
+			r->err_off = r->off;
+			journal_set_detail(r->j, "cannot read segment '%s' at offset %llu: %s", path,
+					   (unsigned long long)r->off, strerror(rc));
+		}
 		return rc; /* errno */
 	}
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# t20_journal_cli.sh - import, cat, info, verify from the command line: round trips,
+# filters, corruption, repair, locking, kill -9, bad input and a full disk.
+. "$(dirname "$0")/lib.sh"
+
+# a fixture with text, unicode, control characters, binary payloads and cursors
+$PY - > "$T/in.jsonl" <<'PY'
+import json, base64
+base = 1795341600000000000
+for i in range(3000):
+    r = {"wall_ns": base + i * 1000000, "mono_ns": 5000 + i * 999, "conn": 1 + i // 1000,
+         "dir": "out" if i % 10 == 0 else "in", "kind": "text",
+         "channel": ["allFills", "userFills"][i % 2], "cursor": "500:%d:%d" % (1706123456789 + i, i % 4),
+         "payload": json.dumps({"type": "allFills", "seq": i, "s": "é\u2603\t\"q\"\n", "n": i})}
+    if i % 97 == 5:
+        r["kind"] = "binary"; del r["payload"]
+        r["payload_b64"] = base64.b64encode(bytes([(0x80 + i * 7 + k) % 256 for k in range(i % 50)])).decode()
+    if i == 11:
+        r["payload"] = ""
+    print(json.dumps(r))
+PY
+$WSTAPE import "$T/in.jsonl" -o "$T/j" 2> "$T/err" || fail "import failed: $(cat "$T/err")"
+grep -q "imported 3000 records" "$T/err" || fail "import did not say how many"
+$WSTAPE cat "$T/j" > "$T/c1" || fail "cat failed"
+[ "$(wc -l < "$T/c1")" = 3000 ] || fail "cat printed $(wc -l < "$T/c1") lines"
+$WSTAPE import "$T/c1" -o "$T/j2" 2>/dev/null || fail "re-import failed"
+$WSTAPE cat "$T/j2" > "$T/c2"
+cmp "$T/c1" "$T/c2" || fail "cat | import | cat is not identical"
+# the fields survived: compare payloads and cursors with the input
+$PY - "$T/in.jsonl" "$T/c1" <<'PY' || fail "payloads differ from the input"
+import json, sys, base64
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+def payload(r):
+    return r["payload"].encode() if "payload" in r else base64.b64decode(r["payload_b64"])
+assert len(a) == len(b)
+for x, y in zip(a, b):
+    for k in ("wall_ns", "mono_ns", "conn", "dir", "kind", "channel", "cursor"):
+        assert x[k] == y[k], (k, x, y)
+    assert payload(x) == payload(y), (x, y)
+PY
+
+# filters
+[ "$($WSTAPE cat "$T/j" --from-record 2990 | wc -l)" = 11 ] || fail "--from-record"
+[ "$($WSTAPE cat "$T/j" --channel userFills --limit 5 | grep -c userFills)" = 5 ] || fail "--channel/--limit"
+[ "$($WSTAPE cat "$T/j" --conn 3 | wc -l)" = 1000 ] || fail "--conn"
+[ "$($WSTAPE cat "$T/j" --direction out | wc -l)" = 300 ] || fail "--direction"
+[ "$($WSTAPE cat "$T/j" --from 2026-11-22T10:00:01Z --to 1795341601010 | wc -l)" = 10 ] || fail "--from/--to RFC 3339 and ms"
+[ "$($WSTAPE cat "$T/j" --from 1795341601000000000 --limit 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["recno"])')" = 1001 ] || fail "--from ns"
+$WSTAPE cat "$T/j" --kind binary | grep -q payload_b64 || fail "binary payloads are not base64"
+$WSTAPE cat "$T/j" --payload --limit 2 | head -1 | grep -q '"seq": 0' || fail "--payload"
+
+# info
+$WSTAPE info "$T/j" > "$T/info" || fail "info failed"
+grep -q "records      3000" "$T/info" || fail "info records: $(cat "$T/info")"
+grep -q "connections  3" "$T/info" || fail "info connections"
+grep -q "channels     2" "$T/info" || fail "info channels"
+$WSTAPE info "$T/j" --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["records"]==3000 and d["ratio"]>1' || fail "info --json"
+
+# verify; a flipped byte is found with its offset; --repair cuts it; --reindex rebuilds
+$WSTAPE verify "$T/j" > "$T/v" || fail "verify of a good journal failed"
+grep -q "^ok: 3000 records" "$T/v" || fail "verify output: $(cat "$T/v")"
+cp -r "$T/j" "$T/bad"
+seg="$T/bad/seg-0000000001.wst"
+size=$(stat -c %s "$seg")
+printf '\xff' | dd of="$seg" bs=1 seek=$((size - 100)) conv=notrunc status=none
+expect_exit 1 $WSTAPE verify "$T/bad" 2> "$T/err"
+grep -q "corrupt at offset 64 of segment 1" "$T/err" || fail "verify did not name the offset: $(cat "$T/err")"
+expect_exit 1 $WSTAPE cat "$T/bad" > /dev/null 2> "$T/err"
+grep -q "offset" "$T/err" || fail "cat did not name the corruption"
+$WSTAPE verify --repair "$T/bad" > "$T/out" 2>&1 || fail "repair failed: $(cat "$T/out")"
+grep -q "cut $((size - 64)) bytes from offset 64" "$T/out" || fail "repair output: $(cat "$T/out")"
+$WSTAPE verify "$T/bad" > /dev/null || fail "repaired journal does not verify"
+rm -rf "$T/j2/index"
+$WSTAPE verify --reindex "$T/j2" | grep -q "index rebuilt" || fail "--reindex"
+$WSTAPE verify "$T/j2" | grep -q "^ok: 3000 records" || fail "verify after --reindex"
+
+# bad input: clear messages, exit codes, nothing created
+expect_exit 2 $WSTAPE cat "$T/nope" 2> "$T/err"
+grep -q "cannot open journal '$T/nope'" "$T/err" || fail "missing path message: $(cat "$T/err")"
+mkdir "$T/notj"; echo x > "$T/notj/file"
+expect_exit 2 $WSTAPE info "$T/notj" 2> "$T/err"
+grep -q "not a wstape journal" "$T/err" || fail "not-a-journal message: $(cat "$T/err")"
+expect_exit 2 $WSTAPE import "$T/in.jsonl" -o "$T/notj" 2> /dev/null
+expect_exit 2 $WSTAPE import "$T/in.jsonl" -o "$T/j" 2> "$T/err"
+grep -q "already holds a journal" "$T/err" || fail "import over a journal: $(cat "$T/err")"
+cp -r "$T/j" "$T/newer"; sed -i 's/^format=1/format=9/' "$T/newer/META"
+expect_exit 2 $WSTAPE cat "$T/newer" 2> "$T/err"
+grep -q "format version 9; this wstape reads up to 1" "$T/err" || fail "newer version message: $(cat "$T/err")"
+printf '{"kind":"text","wall_ns":1,"payload":"a"}\n{"kind":"nope","wall_ns":2}\n' > "$T/badline.jsonl"
+expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl" 2> "$T/err"
+grep -q "line 2: \"kind\" is not one of" "$T/err" || fail "bad line message: $(cat "$T/err")"
+printf 'not json\n' > "$T/notjson.jsonl"
+expect_exit 2 $WSTAPE import "$T/notjson.jsonl" -o "$T/nj" 2> "$T/err"
+grep -q "line 1: not a JSON object" "$T/err" || fail "not-json message: $(cat "$T/err")"
+expect_exit 2 $WSTAPE cat 2> /dev/null
+expect_exit 2 $WSTAPE cat "$T/j" --bogus 2> /dev/null
+expect_exit 2 $WSTAPE cat "$T/j" --from yesterday 2> /dev/null
+$WSTAPE help cat | grep -q "usage: wstape cat" || fail "help cat"
+$WSTAPE cat --help | grep -q "usage: wstape cat" || fail "cat --help"
+rm -f "$T/bad/seg-0000000001.wst"; mkdir "$T/bad/seg-0000000001.wst"
+expect_exit 2 $WSTAPE cat "$T/bad" > /dev/null 2> "$T/err"
+grep -q "seg-0000000001.wst" "$T/err" || fail "unreadable segment message: $(cat "$T/err")"
+
+# one writer at a time: a second gets a clear error
+mkfifo "$T/fifo"
+bg $WSTAPE import "$T/fifo" -o "$T/locked"
+exec 7> "$T/fifo"
+head -5 "$T/in.jsonl" >&7
+for _ in $(seq 50); do [ -f "$T/locked/META" ] && break; sleep 0.1; done
+expect_exit 2 $WSTAPE import "$T/in.jsonl" -o "$T/locked" --append 2> "$T/err"
+grep -q "being written by another process (pid" "$T/err" || fail "second writer message: $(cat "$T/err")"
+exec 7>&-
+wait
+
+# kill -9 in the middle of a large import, repeatedly: the journal opens and verifies
+for i in 1 2 3 4 5 6; do cat "$T/in.jsonl"; done > "$T/big.jsonl"
+for d in 0.05 0.15 0.3; do
+	rm -rf "$T/k"
+	$WSTAPE import "$T/big.jsonl" -o "$T/k" --block-size 16k 2>/dev/null & pid=$!
+	sleep $d; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+	[ -d "$T/k" ] && [ -f "$T/k/META" ] || continue
+	$WSTAPE verify "$T/k" > /dev/null || fail "journal does not verify after kill -9 at ${d}s"
+	$WSTAPE cat "$T/k" | $PY -c '
+import json, sys
+n = 0
+for l in sys.stdin:
+    n += 1; assert json.loads(l)["recno"] == n
+' || fail "records after kill -9 are not dense"
+	$WSTAPE import "$T/in.jsonl" -o "$T/k" --append 2>/dev/null || fail "append after kill -9"
+	$WSTAPE verify "$T/k" > /dev/null || fail "verify after append"
+done
+
+# a full disk: a small tmpfs (when this machine lets us mount one)
+mkdir "$T/small"
+if mount -t tmpfs -o size=300k tmpfs "$T/small" 2>/dev/null; then
+	trap 'umount "$T/small" 2>/dev/null; cleanup' EXIT
+	$PY -c "
+import json, os, base64
+for i in range(3000):
+    print(json.dumps({'wall_ns': i, 'kind': 'text', 'payload': base64.b64encode(os.urandom(300)).decode()}))" > "$T/rand.jsonl"
+	expect_exit 3 $WSTAPE import "$T/rand.jsonl" -o "$T/small/j" --block-size 16k 2> "$T/err"
+	grep -q "No space left on device" "$T/err" || fail "ENOSPC message: $(cat "$T/err")"
+	$WSTAPE verify "$T/small/j" > /dev/null || fail "journal not valid after ENOSPC"
+	umount "$T/small"
+else
+	echo "note: cannot mount a tmpfs here; the full-disk path is covered by test_journal (RLIMIT_FSIZE)"
+fi
+echo "t20 ok"

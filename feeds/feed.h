@@ -6,8 +6,10 @@
  * (what the recorder sends and how it reconnects) lives in feeds/<name>_client.c, the
  * server side (what replay answers) in feeds/<name>_server.c, beside it.
  *
- * Classification never allocates: it tokenizes with jsmn and returns slices of the
- * payload. All slices point into the payload passed in and live as long as it does.
+ * Classification never allocates: it walks the payload with an allocation-free pull
+ * scanner (feeds/json_scan.h; a token array would need ~100k tokens for a 1 MB replay
+ * chunk) and returns slices of the payload. All slices point into the payload passed in
+ * and live as long as it does.
  */
 #ifndef WSTAPE_FEED_H
 #define WSTAPE_FEED_H
@@ -54,14 +56,20 @@ struct feed_msg {
 	int64_t position_id;            /* -1 when absent */
 	int64_t server_time_ms;         /* -1 when absent */
 	int64_t client_time_ms;         /* -1 when absent (client ping) */
+	int64_t pnl_flush_ms;           /* hello_ok limits.pnl_flush_ms; -1 when absent */
 	/* the array of events: hydromancer "fills"/"updates"/"events"/"trades"/
 	   "liquidations"/"data"; the slice is the whole array text including brackets */
 	struct feed_str events;
 };
 
-/* Classify one text payload received from (dir 0) or sent to (dir 1) the server.
+/* Classify one text payload, received from or sent to the server (the two directions
+ * use distinct message types, so no direction is needed: hydromancer "subscribe" and
+ * "pong", lasersell "configure" and "ping" are CONTROL; a hydromancer subscribe gets
+ * the subscription type as its channel).
  * Returns 0 (out filled; out->cls says what it is). Never fails on bad input:
- * a payload that is not a JSON object gives cls == FEED_MSG_NOT_JSON. */
+ * a payload that is not a JSON object gives cls == FEED_MSG_NOT_JSON.
+ * The raw feed checks that the payload is JSON (OTHER) or not (NOT_JSON) and fills
+ * only "type" when the payload is an object that has one. */
 int feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out);
 
 /* One event inside a data or replay message, with its dedup key (hydromancer docs):
@@ -81,5 +89,8 @@ struct feed_event {
  * Returns 0 when all were visited, -1 when the events array is malformed. */
 int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
 			int (*fn)(const struct feed_event *ev, void *ud), void *ud);
+
+/* 64-bit hash of bytes (the one used for feed_event.hash; inspect hashes frames with it). */
+uint64_t feed_hash(const void *p, size_t n);
 
 #endif

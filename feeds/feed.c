@@ -1,0 +1,319 @@
+/* feed.c - the feed table, the top-level field scan and event iteration shared by the feeds */
+#include "feeds/feed.h"
+#include "feeds/feed_int.h"
+#include "feeds/json_scan.h"
+
+#include <string.h>
+
+static const char *const names[FEED_COUNT] = { "raw", "hydromancer", "lasersell" };
+
+int
+feed_lookup(const char *name, enum feed_id *out)
+{
+	for (int i = 0; i < FEED_COUNT; i++) {
+		if (name && strcmp(name, names[i]) == 0) {
+			*out = (enum feed_id)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+feed_name(enum feed_id id)
+{
+	return (unsigned)id < FEED_COUNT ? names[id] : "unknown";
+}
+
+struct feed_str
+feed_str_unquote(struct feed_str v)
+{
+	if (v.len >= 2 && v.p[0] == '"') {
+		v.p++;
+		v.len -= 2;
+	}
+	return v;
+}
+
+int
+feed_str_eq(struct feed_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+int64_t
+feed_str_int(struct feed_str v)
+{
+	int64_t x;
+
+	if (!v.len || json_scan_int(v.p, v.len, &x))
+		return -1;
+	return x;
+}
+
+#define KEY(lit) (klen == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+
+/* One pass over the members of the top-level object. Returns 0, or -1 when the payload
+ * is not exactly one JSON object. */
+int
+feed_fields_scan(const char *p, size_t len, struct feed_fields *f)
+{
+	struct json_scan_it it;
+	const char *k, *v, *end = p + len;
+	size_t klen, vlen;
+	int r;
+
+	if (json_scan_object_begin(&it, p, end))
+		return -1;
+	while ((r = json_scan_object_next(&it, &k, &klen, &v, &vlen)) == 1) {
+		struct feed_str *dst = NULL;
+
+		switch (klen ? k[0] : 0) {
+		case 't':
+			if (KEY("type"))
+				dst = &f->type;
+			else if (KEY("totalChunks"))
+				dst = &f->total_chunks;
+			else if (KEY("trades") && !f->events.len)
+				dst = &f->events;
+			break;
+		case 'c':
+			if (KEY("channel"))
+				dst = &f->channel;
+			else if (KEY("cursor"))
+				dst = &f->cursor;
+			else if (KEY("chunk"))
+				dst = &f->chunk;
+			else if (KEY("count"))
+				dst = &f->count;
+			else if (KEY("clientId"))
+				dst = &f->client_id;
+			else if (KEY("client_time_ms"))
+				dst = &f->client_time_ms;
+			break;
+		case 's':
+			if (KEY("seq"))
+				dst = &f->seq;
+			else if (KEY("sessionId") || KEY("session_id"))
+				dst = &f->session_id;
+			else if (KEY("server_time_ms"))
+				dst = &f->server_time_ms;
+			else if (KEY("subscription"))
+				dst = &f->subscription;
+			break;
+		case 'h':
+			if (KEY("hasGap"))
+				dst = &f->has_gap;
+			break;
+		case 'r':
+			if (KEY("replayTimeMs"))
+				dst = &f->replay_time;
+			break;
+		case 'p':
+			if (KEY("position_id"))
+				dst = &f->position_id;
+			break;
+		case 'm':
+			if (KEY("method"))
+				dst = &f->method;
+			break;
+		case 'l':
+			if (KEY("limits"))
+				dst = &f->limits;
+			else if (KEY("liquidations") && !f->events.len)
+				dst = &f->events;
+			break;
+		case 'f':
+			if (KEY("fills") && !f->events.len)
+				dst = &f->events;
+			break;
+		case 'u':
+			if (KEY("updates") && !f->events.len)
+				dst = &f->events;
+			break;
+		case 'e':
+			if (KEY("events") && !f->events.len)
+				dst = &f->events;
+			break;
+		case 'd':
+			if (KEY("data") && !f->events.len)
+				dst = &f->events;
+			break;
+		default:
+			break;
+		}
+		if (dst) {
+			dst->p = v;
+			dst->len = vlen;
+		}
+	}
+	if (r < 0)
+		return -1;
+	if (json_scan_ws(it.p, end) != end)
+		return -1;
+	/* an events member that is not an array is not an events array */
+	if (f->events.len && f->events.p[0] != '[')
+		f->events.len = 0;
+	return 0;
+}
+
+static void
+msg_init(struct feed_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->seq = m->chunk = m->total_chunks = m->count = -1;
+	m->position_id = m->server_time_ms = m->client_time_ms = m->pnl_flush_ms = -1;
+}
+
+int
+feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out)
+{
+	struct feed_fields f;
+
+	msg_init(out);
+	memset(&f, 0, sizeof(f));
+	if (!payload || feed_fields_scan((const char *)payload, len, &f)) {
+		/* the raw feed accepts any JSON value as JSON */
+		if (id == FEED_RAW && payload && json_scan_document((const char *)payload, len) == 0)
+			out->cls = FEED_MSG_OTHER;
+		else
+			out->cls = FEED_MSG_NOT_JSON;
+		return 0;
+	}
+	if (f.type.len && f.type.p[0] == '"')
+		out->type = feed_str_unquote(f.type);
+	switch (id) {
+	case FEED_HYDROMANCER:
+		hydromancer_classify(&f, out);
+		break;
+	case FEED_LASERSELL:
+		lasersell_classify(&f, out);
+		break;
+	default:
+		raw_classify(&f, out);
+		break;
+	}
+	return 0;
+}
+
+/* Find the key fields of one event object. */
+static int
+event_keys(const char *p, const char *end, enum feed_key_rule rule, struct feed_event *ev)
+{
+	struct json_scan_it it;
+	const char *k, *v;
+	size_t klen, vlen;
+	int64_t t = -1, ct = -1, x;
+	int r;
+
+	if (json_scan_object_begin(&it, p, end))
+		return -1;
+	while ((r = json_scan_object_next(&it, &k, &klen, &v, &vlen)) == 1) {
+		if (KEY("time")) {
+			if (!json_scan_int(v, vlen, &x))
+				t = x;
+		} else if (KEY("closeTime")) {
+			if (!json_scan_int(v, vlen, &x))
+				ct = x;
+		} else if (KEY("txIndex")) {
+			if (!json_scan_int(v, vlen, &x))
+				ev->key_tx = x;
+		} else if (KEY("role") && rule == FEED_KEY_TIME_TX_ROLE) {
+			ev->key_role.p = v;
+			ev->key_role.len = vlen;
+			ev->key_role = feed_str_unquote(ev->key_role);
+		}
+	}
+	if (r < 0)
+		return -1;
+	/* the channel's rule first; the other time field when the rule's is missing */
+	if (rule == FEED_KEY_CLOSETIME_TX)
+		ev->key_time = ct >= 0 ? ct : t;
+	else
+		ev->key_time = t >= 0 ? t : ct;
+	return 0;
+}
+
+int
+feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
+		    int (*fn)(const struct feed_event *ev, void *ud), void *ud)
+{
+	struct json_scan_it it, sub;
+	const char *v, *e, *end;
+	size_t vlen, elen;
+	enum feed_key_rule rule;
+	int r, rr;
+
+	if (!msg->events.len)
+		return 0;
+	end = msg->events.p + msg->events.len;
+	if (json_scan_array_begin(&it, msg->events.p, end))
+		return -1;
+	rule = id == FEED_HYDROMANCER ? hydromancer_key_rule(msg->channel) : FEED_KEY_TIME_TX;
+	while ((r = json_scan_array_next(&it, &v, &vlen)) == 1) {
+		struct feed_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.raw.p = v;
+		ev.raw.len = vlen;
+		ev.key_time = ev.key_tx = -1;
+		ev.hash = feed_hash(v, vlen);
+		if (v[0] == '{') {
+			if (event_keys(v, v + vlen, rule, &ev))
+				return -1;
+		} else if (v[0] == '[') {
+			/* [user, {event}]: the keys are in the first object element */
+			if (json_scan_array_begin(&sub, v, v + vlen))
+				return -1;
+			while ((rr = json_scan_array_next(&sub, &e, &elen)) == 1) {
+				if (e[0] == '{') {
+					if (event_keys(e, e + elen, rule, &ev))
+						return -1;
+					break;
+				}
+			}
+			if (rr < 0)
+				return -1;
+		}
+		if ((rr = fn(&ev, ud)) != 0)
+			return rr;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* MurmurHash64A (Austin Appleby, public domain), seed fixed: fast on 8-byte words. */
+uint64_t
+feed_hash(const void *key, size_t len)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ULL;
+	const int r = 47;
+	const unsigned char *p = key, *end = p + (len & ~(size_t)7);
+	uint64_t h = 0x5bd1e9955bd1e995ULL ^ (len * m);
+
+	for (; p != end; p += 8) {
+		uint64_t k;
+
+		memcpy(&k, p, 8);
+		k *= m;
+		k ^= k >> r;
+		k *= m;
+		h ^= k;
+		h *= m;
+	}
+	switch (len & 7) {
+	case 7: h ^= (uint64_t)p[6] << 48; /* fall through */
+	case 6: h ^= (uint64_t)p[5] << 40; /* fall through */
+	case 5: h ^= (uint64_t)p[4] << 32; /* fall through */
+	case 4: h ^= (uint64_t)p[3] << 24; /* fall through */
+	case 3: h ^= (uint64_t)p[2] << 16; /* fall through */
+	case 2: h ^= (uint64_t)p[1] << 8; /* fall through */
+	case 1: h ^= (uint64_t)p[0];
+		h *= m;
+	}
+	h ^= h >> r;
+	h *= m;
+	h ^= h >> r;
+	return h;
+}

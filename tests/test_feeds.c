@@ -1,0 +1,418 @@
+/* test_feeds.c - classification of frames and events for the raw, hydromancer and lasersell feeds */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "feeds/feed.h"
+#include "feeds/json_scan.h"
+
+static struct feed_msg
+classify(enum feed_id id, const char *s)
+{
+	struct feed_msg m;
+
+	assert_int_equal(feed_classify(id, (const uint8_t *)s, strlen(s), &m), 0);
+	return m;
+}
+
+static void
+assert_str(struct feed_str s, const char *want)
+{
+	if (!want) {
+		assert_int_equal(s.len, 0);
+		return;
+	}
+	assert_int_equal(s.len, strlen(want));
+	assert_memory_equal(s.p, want, s.len);
+}
+
+#define MAX_EV 16
+struct collected {
+	int n;
+	int64_t time[MAX_EV], tx[MAX_EV];
+	char role[MAX_EV][16];
+	uint64_t hash[MAX_EV];
+	char raw0[128];
+};
+
+static int
+collect(const struct feed_event *ev, void *ud)
+{
+	struct collected *c = ud;
+
+	if (c->n == 0) {
+		assert_true(ev->raw.len < sizeof(c->raw0));
+		memcpy(c->raw0, ev->raw.p, ev->raw.len);
+		c->raw0[ev->raw.len] = 0;
+	}
+	c->time[c->n] = ev->key_time;
+	c->tx[c->n] = ev->key_tx;
+	assert_true(ev->key_role.len < 16);
+	memcpy(c->role[c->n], ev->key_role.p ? ev->key_role.p : "", ev->key_role.len);
+	c->role[c->n][ev->key_role.len] = 0;
+	c->hash[c->n] = ev->hash;
+	c->n++;
+	return 0;
+}
+
+static void
+test_feeds__lookup_and_names(void **state)
+{
+	enum feed_id id;
+
+	assert_int_equal(feed_lookup("hydromancer", &id), 0);
+	assert_int_equal(id, FEED_HYDROMANCER);
+	assert_int_equal(feed_lookup("lasersell", &id), 0);
+	assert_int_equal(id, FEED_LASERSELL);
+	assert_int_equal(feed_lookup("raw", &id), 0);
+	assert_int_equal(id, FEED_RAW);
+	assert_int_equal(feed_lookup("nope", &id), -1);
+	assert_int_equal(feed_lookup(NULL, &id), -1);
+	assert_string_equal(feed_name(FEED_LASERSELL), "lasersell");
+	assert_string_equal(feed_name((enum feed_id)99), "unknown");
+}
+
+static void
+test_feeds__hydromancer_live_message(void **state)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"allFills\",\"seq\":42,\"cursor\":\"500:1706123456789:3\",\"fills\":["
+		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}],"
+		"[\"0x99\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3,\"tid\":7}]]}");
+	struct collected c = { 0 };
+
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.type, "allFills");
+	assert_str(m.channel, "allFills");
+	assert_str(m.cursor, "500:1706123456789:3");
+	assert_int_equal(m.seq, 42);
+	assert_int_equal(m.chunk, -1);
+	assert_true(m.events.len > 0 && m.events.p[0] == '[');
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(c.n, 2);
+	/* one transaction, two fills: equal keys, different events */
+	assert_int_equal(c.time[0], 1706123456789LL);
+	assert_int_equal(c.tx[0], 3);
+	assert_int_equal(c.time[1], 1706123456789LL);
+	assert_int_equal(c.tx[1], 3);
+	assert_true(c.hash[0] != c.hash[1]);
+	assert_string_equal(c.raw0,
+		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}]");
+}
+
+static void
+test_feeds__hydromancer_replay_chunk(void **state)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{ \"type\" : \"replay\", \"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
+		"\"cursor\":\"501:2:0\",\"count\":1,\"chunk\":1,\"totalChunks\":2,\"hasGap\":true,"
+		"\"data\":[[\"0xa\",{\"time\":2,\"txIndex\":0}]] }\n");
+	struct collected c = { 0 };
+
+	assert_int_equal(m.cls, FEED_MSG_REPLAY);
+	assert_str(m.channel, "allFills");
+	assert_str(m.cursor, "501:2:0");
+	assert_int_equal(m.seq, -1);
+	assert_int_equal(m.chunk, 1);
+	assert_int_equal(m.total_chunks, 2);
+	assert_int_equal(m.count, 1);
+	assert_int_equal(m.has_gap, 1);
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.time[0], 2);
+
+	/* no hasGap, cursor only in the deprecated replayTimeMs, empty data */
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"replay\",\"channel\":\"userFills\",\"replayTimeMs\":\"500:1:3\","
+		"\"count\":0,\"chunk\":1,\"totalChunks\":1,\"data\":[]}");
+	assert_int_equal(m.cls, FEED_MSG_REPLAY);
+	assert_int_equal(m.has_gap, 0);
+	assert_str(m.cursor, "500:1:3");
+	c.n = 0;
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(c.n, 0);
+
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"hasGap\":false,\"data\":[]}");
+	assert_int_equal(m.has_gap, 0);
+}
+
+static void
+test_feeds__hydromancer_connected_and_reconnected(void **state)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"connected\",\"clientId\":\"abc123-def456\",\"sessionId\":\"789xyz\"}");
+
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "connected");
+	assert_str(m.session_id, "789xyz");
+	assert_str(m.client_id, "abc123-def456");
+	assert_str(m.channel, NULL);
+
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"reconnected\",\"clientId\":\"new\",\"sessionId\":\"789xyz\","
+		"\"subscriptions\":[\"allFills\"],\"lastSeq\":0}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "reconnected");
+	assert_str(m.session_id, "789xyz");
+	assert_int_equal(m.seq, -1);
+}
+
+static void
+test_feeds__hydromancer_subscription_update_and_out_frames(void **state)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"subscriptionUpdate\",\"subscribed\":[\"allFills\"],\"failed\":[]}");
+
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "subscriptionUpdate");
+
+	m = classify(FEED_HYDROMANCER,
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":\"500:1:0\"}}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "subscribe");
+	assert_str(m.channel, "allFills");
+	assert_str(m.cursor, NULL);
+
+	m = classify(FEED_HYDROMANCER, "{\"type\":\"ping\"}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	m = classify(FEED_HYDROMANCER, "{\"type\":\"pong\"}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	m = classify(FEED_HYDROMANCER, "{\"type\":\"somethingNew\",\"x\":1}");
+	assert_int_equal(m.cls, FEED_MSG_OTHER);
+	assert_str(m.type, "somethingNew");
+}
+
+static void
+test_feeds__hydromancer_numeric_cursor(void **state)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"userLeverageUpdates\",\"seq\":1,\"cursor\":1706123456789,"
+		"\"updates\":[{\"time\":1706123456789,\"txIndex\":0}]}");
+
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.cursor, "1706123456789");
+	assert_int_equal(m.seq, 1);
+
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"l4BookUpdates\",\"seq\":9,\"cursor\":\"500:1706123456789\",\"data\":[]}");
+	assert_str(m.cursor, "500:1706123456789");
+	assert_str(m.channel, "l4BookUpdates");
+}
+
+static void
+test_feeds__hydromancer_dedup_key_rules(void **state)
+{
+	struct collected c = { 0 };
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"allCompletedTrades\",\"seq\":3,\"cursor\":\"1:2:3\",\"trades\":["
+		"{\"openTime\":5,\"closeTime\":1000,\"time\":7,\"txIndex\":4},"
+		"{\"closeTime\":1001,\"txIndex\":0}]}");
+
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.time[0], 1000);
+	assert_int_equal(c.tx[0], 4);
+	assert_int_equal(c.time[1], 1001);
+
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"cursor\":\"1:2:3\",\"events\":["
+		"{\"time\":10,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
+		"{\"time\":10,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.role[0], "sender");
+	assert_string_equal(c.role[1], "receiver");
+	assert_int_equal(c.time[1], 10);
+
+	/* the role is not part of a fill's key */
+	m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"userFills\",\"seq\":1,\"fills\":[{\"time\":10,\"txIndex\":1,\"role\":\"x\"},{\"px\":1}]}");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_string_equal(c.role[0], "");
+	assert_int_equal(c.time[1], -1);
+	assert_int_equal(c.tx[1], -1);
+}
+
+static void
+test_feeds__events_malformed_array(void **state)
+{
+	struct collected c = { 0 };
+	struct feed_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.events.p = "[{\"time\":1},{\"time\" 2}]";
+	m.events.len = strlen(m.events.p);
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), -1);
+	assert_int_equal(c.n, 1);
+}
+
+static int
+stop_at_first(const struct feed_event *ev, void *ud)
+{
+	(*(int *)ud)++;
+	return 7;
+}
+
+static void
+test_feeds__events_callback_stops(void **state)
+{
+	int n = 0;
+	struct feed_msg m = classify(FEED_HYDROMANCER,
+		"{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1},{\"time\":2}]}");
+
+	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, stop_at_first, &n), 7);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_feeds__lasersell_messages(void **state)
+{
+	struct feed_msg m = classify(FEED_LASERSELL,
+		"{\"type\":\"hello_ok\",\"session_id\":42,\"server_time_ms\":1706000000000,"
+		"\"limits\":{\"hi_capacity\":1024,\"pnl_flush_ms\":1000,\"max_positions_per_session\":100}}");
+
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "hello_ok");
+	assert_str(m.session_id, "42");
+	assert_int_equal(m.server_time_ms, 1706000000000LL);
+	assert_int_equal(m.pnl_flush_ms, 1000);
+	assert_str(m.channel, NULL);
+
+	m = classify(FEED_LASERSELL,
+		"{\"type\":\"pnl_update\",\"position_id\":7,\"profit_units\":-5,\"proceeds_units\":10,"
+		"\"server_time_ms\":1706000000500}");
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.channel, "pnl_update");
+	assert_int_equal(m.position_id, 7);
+	assert_int_equal(m.server_time_ms, 1706000000500LL);
+	assert_int_equal(m.pnl_flush_ms, -1);
+
+	m = classify(FEED_LASERSELL, "{\"type\":\"pong\",\"server_time_ms\":1706000000001}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_int_equal(m.server_time_ms, 1706000000001LL);
+
+	m = classify(FEED_LASERSELL, "{\"type\":\"ping\",\"client_time_ms\":1706000000000}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_int_equal(m.client_time_ms, 1706000000000LL);
+
+	m = classify(FEED_LASERSELL, "{\"type\":\"configure\",\"wallet_pubkeys\":[\"W\"],\"strategy\":{}}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+
+	m = classify(FEED_LASERSELL,
+		"{\"type\":\"position_opened\",\"position_id\":9,\"wallet_pubkey\":\"W\",\"mint\":\"M\","
+		"\"token_account\":\"T\",\"tokens\":1,\"entry_quote_units\":2,\"slot\":3}");
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_int_equal(m.position_id, 9);
+	assert_str(m.channel, "position_opened");
+
+	m = classify(FEED_LASERSELL, "{\"type\":\"brand_new\"}");
+	assert_int_equal(m.cls, FEED_MSG_OTHER);
+	assert_str(m.channel, NULL);
+}
+
+static void
+test_feeds__not_json_and_truncated(void **state)
+{
+	static const char *const bad[] = {
+		"", "hello", "[1,2]", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}",
+		"{\"type\":\"allFills\"", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1} x", "{\"a\":\"unterminated}",
+		"{\"a\":[1,2}", "{\"a\":tru}", "{'a':1}", "{\"a\":1}}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct feed_msg m = classify(FEED_HYDROMANCER, bad[i]);
+
+		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+		m = classify(FEED_LASERSELL, bad[i]);
+		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+	}
+	/* binary garbage with a NUL inside */
+	{
+		const uint8_t bin[] = { '{', 0, 0xff, '}' };
+		struct feed_msg m;
+
+		assert_int_equal(feed_classify(FEED_HYDROMANCER, bin, sizeof(bin), &m), 0);
+		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+	}
+	/* escaped quotes inside strings are not the end of the string */
+	{
+		struct feed_msg m = classify(FEED_HYDROMANCER,
+			"{\"type\":\"allFills\",\"seq\":2,\"note\":\"a \\\"q\\\" \\\\\",\"fills\":[]}");
+
+		assert_int_equal(m.cls, FEED_MSG_DATA);
+		assert_int_equal(m.seq, 2);
+	}
+}
+
+static void
+test_feeds__raw_feed(void **state)
+{
+	struct feed_msg m = classify(FEED_RAW, "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");
+
+	assert_int_equal(m.cls, FEED_MSG_OTHER);
+	assert_str(m.type, "allFills");
+	assert_str(m.channel, NULL);
+	assert_int_equal(m.seq, -1);
+	m = classify(FEED_RAW, "[1, 2, 3]");
+	assert_int_equal(m.cls, FEED_MSG_OTHER);
+	m = classify(FEED_RAW, " 12 ");
+	assert_int_equal(m.cls, FEED_MSG_OTHER);
+	m = classify(FEED_RAW, "ticker BTC 1");
+	assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+}
+
+static void
+test_feeds__json_scan_int(void **state)
+{
+	int64_t x;
+
+	assert_int_equal(json_scan_int("123", 3, &x), 0);
+	assert_int_equal(x, 123);
+	assert_int_equal(json_scan_int("-5", 2, &x), 0);
+	assert_int_equal(x, -5);
+	assert_int_equal(json_scan_int("\"77\"", 4, &x), 0);
+	assert_int_equal(x, 77);
+	assert_int_equal(json_scan_int("1.5", 3, &x), -1);
+	assert_int_equal(json_scan_int("", 0, &x), -1);
+	assert_int_equal(json_scan_int("-", 1, &x), -1);
+	assert_int_equal(json_scan_int("99999999999999999999", 20, &x), -1);
+	assert_int_equal(json_scan_int("9223372036854775807", 19, &x), 0);
+	assert_int_equal(json_scan_int("9300000000000000000", 19, &x), -1);
+}
+
+static void
+test_feeds__hash_distinguishes(void **state)
+{
+	assert_true(feed_hash("abcdefgh1", 9) != feed_hash("abcdefgh2", 9));
+	assert_true(feed_hash("", 0) == feed_hash("", 0));
+	assert_true(feed_hash("abc", 3) != feed_hash("abcd", 4));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_feeds__lookup_and_names),
+		cmocka_unit_test(test_feeds__hydromancer_live_message),
+		cmocka_unit_test(test_feeds__hydromancer_replay_chunk),
+		cmocka_unit_test(test_feeds__hydromancer_connected_and_reconnected),
+		cmocka_unit_test(test_feeds__hydromancer_subscription_update_and_out_frames),
+		cmocka_unit_test(test_feeds__hydromancer_numeric_cursor),
+		cmocka_unit_test(test_feeds__hydromancer_dedup_key_rules),
+		cmocka_unit_test(test_feeds__events_malformed_array),
+		cmocka_unit_test(test_feeds__events_callback_stops),
+		cmocka_unit_test(test_feeds__lasersell_messages),
+		cmocka_unit_test(test_feeds__not_json_and_truncated),
+		cmocka_unit_test(test_feeds__raw_feed),
+		cmocka_unit_test(test_feeds__json_scan_int),
+		cmocka_unit_test(test_feeds__hash_distinguishes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -180,8 +180,16 @@ struct blockbuf {
 	int64_t first_wall, max_wall, first_mono, last_wall, last_mono;
 	int64_t opened_mono; /* CLOCK_MONOTONIC when the first record went in */
 	uint64_t payload_bytes;
+	uint32_t max_conn;
+	/* filled by the compressing thread */
+	int state;            /* BB_QUEUED, BB_COMPRESSING, BB_COMPRESSED */
+	int cerr;             /* compression error */
+	uint8_t *comp;
+	size_t comp_cap, comp_len;
 	struct blockbuf *next;
 };
+enum { BB_QUEUED = 0, BB_COMPRESSING, BB_COMPRESSED };
+#define JOURNAL_MAX_THREADS 8
 
 struct meta_kv {
 	char *key, *value;
@@ -202,8 +210,10 @@ struct journal {
 	/* writer state; protected by mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv_writer, cv_done;
-	pthread_t thread;
-	int thread_started, stopping;
+	pthread_t threads[JOURNAL_MAX_THREADS];
+	void *cctx[JOURNAL_MAX_THREADS];  /* ZSTD_CCtx, one per thread */
+	int nthreads, stopping;
+	int storing;                    /* a thread is writing the head block */
 	int err;                        /* sticky write error */
 	struct blockbuf *cur;           /* open block */
 	struct blockbuf *pending_head, *pending_tail;
@@ -216,10 +226,7 @@ struct journal {
 	int64_t last_fsync_mono;
 	int dirty;                      /* written since the last fsync */
 
-	/* writer thread only */
-	void *cctx;                     /* ZSTD_CCtx */
-	uint8_t *comp;
-	size_t comp_cap;
+	/* the storing thread only (one at a time, see 'storing') */
 	int seg_fd;
 	uint32_t seg_no;
 	uint64_t seg_size;

@@ -417,32 +417,41 @@ index_block(struct journal *j, const struct blk_header *h, const uint8_t *raw, u
 	return 0;
 }
 
+/* Compress one sealed block into its own buffer; runs on any worker, in parallel. */
 static int
-write_block(struct journal *j, struct blockbuf *b)
+compress_block(struct journal *j, struct blockbuf *b, void *cctx)
+{
+	size_t bound = ZSTD_compressBound(b->len);
+	if (b->comp_cap < bound) {
+		uint8_t *p = realloc(b->comp, bound);
+		if (!p)
+			return ENOMEM;
+		b->comp = p;
+		b->comp_cap = bound;
+	}
+	size_t n = ZSTD_compressCCtx(cctx, b->comp, b->comp_cap, b->raw, b->len, j->opt.zstd_level);
+	if (ZSTD_isError(n))
+		return JOURNAL_EZSTD;
+	b->comp_len = n;
+	return 0;
+}
+
+/* Write a compressed block at the end of the current segment and index it; runs on one
+ * worker at a time, in block order. */
+static int
+store_block(struct journal *j, struct blockbuf *b)
 {
 	struct blk_header h = { 0 };
 	uint8_t hb[BLK_HEADER_SIZE];
-	size_t bound = ZSTD_compressBound(b->len);
+	size_t n = b->comp_len;
 	int rc;
 
-	if (j->comp_cap < bound) {
-		uint8_t *p = realloc(j->comp, bound);
-		if (!p)
-			return ENOMEM;
-		j->comp = p;
-		j->comp_cap = bound;
-	}
-	size_t n = ZSTD_compressCCtx(j->cctx, j->comp, j->comp_cap, b->raw, b->len, j->opt.zstd_level);
-	if (ZSTD_isError(n)) {
-		journal_set_detail(j, "zstd: %s", ZSTD_getErrorName(n));
-		return JOURNAL_EZSTD;
-	}
 	h.flags = BLK_FLAG_ZSTD;
 	h.comp_len = (uint32_t)n;
 	h.raw_len = (uint32_t)b->len;
 	h.first_recno = b->first_recno;
 	h.count = b->count;
-	h.data_crc = crc32c(0, j->comp, n);
+	h.data_crc = crc32c(0, b->comp, n);
 	h.first_wall = b->first_wall;
 	h.max_wall = b->max_wall;
 	h.first_mono = b->first_mono;
@@ -456,7 +465,7 @@ write_block(struct journal *j, struct blockbuf *b)
 			return rc;
 		}
 	}
-	struct iovec iov[2] = { { hb, sizeof(hb) }, { j->comp, n } };
+	struct iovec iov[2] = { { hb, sizeof(hb) }, { b->comp, n } };
 	if ((rc = write_full(j->seg_fd, iov, 2, j->seg_size)) != 0) {
 		/* cut the partial block so the segment ends at its last whole block */
 		if (ftruncate(j->seg_fd, (off_t)j->seg_size) != 0) {
@@ -473,16 +482,7 @@ write_block(struct journal *j, struct blockbuf *b)
 		journal_set_detail(j, "fsync of segment %u of '%s': %s", j->seg_no, j->dir, strerror(rc));
 		return rc;
 	}
-	uint32_t max_conn = 0;
-	{
-		struct blk_iter it;
-		struct journal_record r;
-		blk_iter_init(&it, &h, b->raw);
-		while (blk_iter_next(&it, &r) == 0)
-			if (r.conn > max_conn)
-				max_conn = r.conn;
-	}
-	return index_block(j, &h, b->raw, j->seg_no, off, b->payload_bytes, max_conn);
+	return index_block(j, &h, b->raw, j->seg_no, off, b->payload_bytes, b->max_conn);
 }
 
 static int
@@ -509,9 +509,11 @@ seal_locked(struct journal *j)
 	else
 		j->pending_head = b;
 	j->pending_tail = b;
+	b->state = BB_QUEUED;
+	b->cerr = 0;
 	j->npending++;
 	j->sealed_seq++;
-	pthread_cond_signal(&j->cv_writer);
+	pthread_cond_broadcast(&j->cv_writer);
 }
 
 static void
@@ -520,6 +522,7 @@ buf_release_locked(struct journal *j, struct blockbuf *b)
 	/* keep ordinary buffers for reuse; give back the memory of outsized ones */
 	if (b->cap > 4 * (size_t)j->opt.block_bytes + 65536) {
 		free(b->raw);
+		free(b->comp);
 		free(b);
 		return;
 	}
@@ -527,68 +530,101 @@ buf_release_locked(struct journal *j, struct blockbuf *b)
 	j->free_list = b;
 }
 
-static void *
-writer_main(void *arg)
-{
-	struct journal *j = arg;
+struct worker_arg {
+	struct journal *j;
+	int id;
+};
 
+/* Every worker compresses whichever sealed block is next unclaimed, and whichever worker
+ * finds the oldest block compressed while nobody is storing stores it: blocks are
+ * compressed in parallel and reach the segment in order. The flush and fsync timers are
+ * served by whoever waits. */
+static void *
+worker_main(void *arg)
+{
+	struct journal *j = ((struct worker_arg *)arg)->j;
+	void *cctx = j->cctx[((struct worker_arg *)arg)->id];
+
+	free(arg);
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
-		while (!j->pending_head && !j->stopping) {
-			int64_t now = journal_now_mono(), deadline = INT64_MAX;
-			if (j->cur && j->cur->count) {
-				int64_t d = j->cur->opened_mono + (int64_t)j->opt.flush_ms * 1000000LL;
-				if (d <= now) {
-					seal_locked(j);
-					continue;
-				}
-				deadline = d;
-			}
-			if (j->opt.fsync == JOURNAL_FSYNC_INTERVAL && j->dirty) {
-				int64_t d = j->last_fsync_mono + (int64_t)j->opt.fsync_interval_ms * 1000000LL;
-				if (d <= now) {
-					j->dirty = 0;
-					j->last_fsync_mono = now;
-					pthread_mutex_unlock(&j->mu);
-					int rc = do_fsync(j);
-					pthread_mutex_lock(&j->mu);
-					if (rc && !j->err)
-						j->err = rc;
-					continue;
-				}
-				if (d < deadline)
-					deadline = d;
-			}
-			if (deadline == INT64_MAX) {
-				pthread_cond_wait(&j->cv_writer, &j->mu);
-			} else {
-				struct timespec ts;
-				timespec_at(&ts, deadline);
-				pthread_cond_timedwait(&j->cv_writer, &j->mu, &ts);
-			}
+		struct blockbuf *head = j->pending_head, *todo = NULL;
+		if (head && !j->storing && (head->state == BB_COMPRESSED || (j->err && head->state == BB_QUEUED))) {
+			j->storing = 1;
+			int failed = j->err != 0;
+			pthread_mutex_unlock(&j->mu);
+			int rc = failed ? 0 : head->cerr ? head->cerr : store_block(j, head);
+			pthread_mutex_lock(&j->mu);
+			if (head->cerr && !j->err)
+				journal_set_detail(j, "compression of a block for '%s' failed", j->dir);
+			if (rc && !j->err)
+				j->err = rc;
+			if (!rc && !failed)
+				j->dirty = 1;
+			j->pending_head = head->next;
+			if (!j->pending_head)
+				j->pending_tail = NULL;
+			j->storing = 0;
+			j->npending--;
+			j->written_seq++;
+			head->len = 0;
+			head->count = 0;
+			buf_release_locked(j, head);
+			pthread_cond_broadcast(&j->cv_done);
+			pthread_cond_broadcast(&j->cv_writer);
+			continue;
 		}
-		if (!j->pending_head)
-			break; /* stopping and nothing left */
-		struct blockbuf *b = j->pending_head;
-		j->pending_head = b->next;
-		if (!j->pending_head)
-			j->pending_tail = NULL;
-		int failed = j->err != 0;
-		pthread_mutex_unlock(&j->mu);
-
-		int rc = failed ? 0 : write_block(j, b);
-
-		pthread_mutex_lock(&j->mu);
-		if (rc && !j->err)
-			j->err = rc;
-		if (!rc && !failed)
-			j->dirty = 1;
-		j->npending--;
-		j->written_seq++;
-		b->len = 0;
-		b->count = 0;
-		buf_release_locked(j, b);
-		pthread_cond_broadcast(&j->cv_done);
+		for (struct blockbuf *b = head; b; b = b->next)
+			if (b->state == BB_QUEUED) {
+				todo = b;
+				break;
+			}
+		if (todo && !j->err) {
+			todo->state = BB_COMPRESSING;
+			pthread_mutex_unlock(&j->mu);
+			todo->cerr = compress_block(j, todo, cctx);
+			pthread_mutex_lock(&j->mu);
+			todo->state = BB_COMPRESSED;
+			pthread_cond_broadcast(&j->cv_writer);
+			continue;
+		}
+		if (j->stopping && !j->pending_head)
+			break;
+		int64_t now = journal_now_mono(), deadline = INT64_MAX;
+		if (j->cur && j->cur->count) {
+			int64_t d = j->cur->opened_mono + (int64_t)j->opt.flush_ms * 1000000LL;
+			if (d <= now) {
+				seal_locked(j);
+				continue;
+			}
+			deadline = d;
+		}
+		if (j->opt.fsync == JOURNAL_FSYNC_INTERVAL && j->dirty && !j->storing) {
+			int64_t d = j->last_fsync_mono + (int64_t)j->opt.fsync_interval_ms * 1000000LL;
+			if (d <= now) {
+				j->dirty = 0;
+				j->last_fsync_mono = now;
+				j->storing = 1; /* keeps the segment from changing under the fsync */
+				pthread_mutex_unlock(&j->mu);
+				int rc = do_fsync(j);
+				pthread_mutex_lock(&j->mu);
+				j->storing = 0;
+				if (rc && !j->err)
+					j->err = rc;
+				pthread_cond_broadcast(&j->cv_writer);
+				pthread_cond_broadcast(&j->cv_done);
+				continue;
+			}
+			if (d < deadline)
+				deadline = d;
+		}
+		if (deadline == INT64_MAX) {
+			pthread_cond_wait(&j->cv_writer, &j->mu);
+		} else {
+			struct timespec ts;
+			timespec_at(&ts, deadline);
+			pthread_cond_timedwait(&j->cv_writer, &j->mu, &ts);
+		}
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
@@ -620,6 +656,7 @@ buf_get_locked(struct journal *j, size_t need)
 	b->len = 0;
 	b->count = 0;
 	b->payload_bytes = 0;
+	b->max_conn = 0;
 	b->next = NULL;
 	return b;
 }
@@ -685,6 +722,8 @@ journal_append(struct journal *j, struct journal_record *r)
 	r->recno = j->next_recno++;
 	if (r->conn >= j->next_conn)
 		j->next_conn = r->conn + 1;
+	if (r->conn > b->max_conn)
+		b->max_conn = r->conn;
 	if (b->len >= j->opt.block_bytes)
 		seal_locked(j);
 out:
@@ -715,6 +754,8 @@ journal_sync(struct journal *j)
 	if (rc || (j->flags & JOURNAL_RDONLY))
 		return rc;
 	pthread_mutex_lock(&j->mu);
+	while (j->storing)
+		pthread_cond_wait(&j->cv_done, &j->mu);
 	rc = do_fsync(j);
 	if (!rc) {
 		j->dirty = 0;
@@ -989,6 +1030,8 @@ journal_reindex(struct journal *j)
 		return rc;
 	/* the writer thread is idle after a flush; recovery re-reads every segment */
 	pthread_mutex_lock(&j->mu);
+	while (j->storing)
+		pthread_cond_wait(&j->cv_done, &j->mu);
 	if ((rc = idx_clear(j->idx)) == 0) {
 		memset(&j->st, 0, sizeof(j->st));
 		memset(&rec, 0, sizeof(rec));
@@ -1020,6 +1063,10 @@ apply_defaults(struct journal_options *o)
 				      ~7% of `zstd -3` on the whole file, at twice level 3's speed */
 	if (!o->max_pending)
 		o->max_pending = 8;
+	if (!o->threads)
+		o->threads = 2;
+	if (o->threads > JOURNAL_MAX_THREADS)
+		o->threads = JOURNAL_MAX_THREADS;
 }
 
 int
@@ -1131,14 +1178,22 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 		goto fail;
 	j->next_recno = j->st.next_recno ? j->st.next_recno : 1;
 	j->next_conn = j->st.max_conn + 1;
-	if (!(j->cctx = ZSTD_createCCtx())) {
-		rc = ENOMEM;
-		goto fail;
-	}
 	j->last_fsync_mono = journal_now_mono();
-	if ((rc = pthread_create(&j->thread, NULL, writer_main, j)) != 0)
-		goto fail;
-	j->thread_started = 1;
+	for (uint32_t t = 0; t < j->opt.threads; t++) {
+		struct worker_arg *wa = malloc(sizeof(*wa));
+		if (!wa || !(j->cctx[t] = ZSTD_createCCtx())) {
+			free(wa);
+			rc = ENOMEM;
+			goto fail;
+		}
+		wa->j = j;
+		wa->id = (int)t;
+		if ((rc = pthread_create(&j->threads[t], NULL, worker_main, wa)) != 0) {
+			free(wa);
+			goto fail;
+		}
+		j->nthreads++;
+	}
 	*out = j;
 	return 0;
 fail:
@@ -1154,13 +1209,14 @@ journal_close(struct journal *j)
 
 	if (!j)
 		return 0;
-	if (j->thread_started) {
+	if (j->nthreads) {
 		pthread_mutex_lock(&j->mu);
 		seal_locked(j);
 		j->stopping = 1;
-		pthread_cond_signal(&j->cv_writer);
+		pthread_cond_broadcast(&j->cv_writer);
 		pthread_mutex_unlock(&j->mu);
-		pthread_join(j->thread, NULL);
+		for (int t = 0; t < j->nthreads; t++)
+			pthread_join(j->threads[t], NULL);
 		rc = j->err;
 		if (j->opt.fsync != JOURNAL_FSYNC_NEVER && !rc) {
 			rc = do_fsync(j);
@@ -1174,10 +1230,12 @@ journal_close(struct journal *j)
 		struct blockbuf *b = j->free_list;
 		j->free_list = b->next;
 		free(b->raw);
+		free(b->comp);
 		free(b);
 	}
 	if (j->cur) {
 		free(j->cur->raw);
+		free(j->cur->comp);
 		free(j->cur);
 	}
 	if (j->seg_fd >= 0)
@@ -1185,9 +1243,9 @@ journal_close(struct journal *j)
 	idx_close(j->idx);
 	if (j->lock_fd >= 0)
 		close(j->lock_fd); /* releases the flock */
-	if (j->cctx)
-		ZSTD_freeCCtx(j->cctx);
-	free(j->comp);
+	for (int t = 0; t < JOURNAL_MAX_THREADS; t++)
+		if (j->cctx[t])
+			ZSTD_freeCCtx(j->cctx[t]);
 	meta_free(j);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv_writer);

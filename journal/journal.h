@@ -10,10 +10,10 @@
  * Records are appended to an open block in memory. A block is sealed (compressed,
  * checksummed and written to the current segment with one write) when it reaches
  * opt.block_bytes of raw data, or when its oldest record is opt.flush_ms old, or on
- * journal_flush(). Sealing, indexing and fsync run on a writer thread owned by the
- * journal, so journal_append() never waits for the disk unless opt.max_pending blocks
- * are already waiting to be written (then it waits, and the wait is counted in the
- * stats: nothing is ever dropped).
+ * journal_flush(). Compression runs on opt.threads threads owned by the journal, which
+ * also write the compressed blocks in order, index them and fsync; journal_append() never
+ * waits for the disk unless opt.max_pending blocks are already waiting to be written
+ * (then it waits, and the wait is counted in the stats: nothing is ever dropped).
  *
  * The byte layout is in docs/FORMAT.md.
  *
@@ -99,7 +99,9 @@ struct journal_options {
 	uint32_t block_bytes;          /* seal at this many raw bytes; default 1 MiB */
 	uint64_t segment_bytes;        /* start a new segment past this size; default 256 MiB */
 	int zstd_level;                /* default 1 */
-	uint32_t max_pending;          /* sealed blocks waiting for the writer thread; default 8 */
+	uint32_t max_pending;          /* sealed blocks waiting for the writer threads; default 8 */
+	uint32_t threads;              /* compressing threads; default 2 (blocks are compressed in
+					  parallel and written in order) */
 };
 
 struct journal;

@@ -42,13 +42,19 @@ TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps check-deps test asan bench demo install clean node-deps
+.PHONY: all deps check-deps check-test-deps test asan bench demo install clean node-deps
 
 all: check-deps $(BIN)
 
 check-deps:
 	@pkg-config --exists $(PKGS) $(TESTPKGS) && test -f /usr/include/jsmn.h || { \
 		echo "missing build dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
+
+check-test-deps:
+	@/usr/bin/python3 -c 'import websockets' 2>/dev/null && command -v zstd >/dev/null && \
+		command -v jq >/dev/null && command -v bc >/dev/null && command -v node >/dev/null && \
+		command -v npm >/dev/null && command -v openssl >/dev/null || { \
+		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 deps:
 	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -84,13 +90,13 @@ node-deps:
 		echo "installing test peers from npm (tests/package.json)"; \
 		cd tests && npm ci --no-audit --no-fund --loglevel=error; fi
 
-test: all $(TEST_BIN) $(BENCH_BIN) node-deps
+test: all check-test-deps $(TEST_BIN) $(BENCH_BIN) node-deps
 	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash tests/run.sh
 
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
-bench: all $(BENCH_BIN) node-deps
+bench: all check-test-deps $(BENCH_BIN) node-deps
 	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash bench/run.sh
 
 demo: all

@@ -571,114 +571,110 @@ idx_find_cursor(struct idx *x, const char *ch, size_t chlen, const void *cur, si
 	return mdb_err(rc);
 }
 
-int
-idx_block_foreach(struct idx *x, int (*fn)(const struct idx_block *, void *), void *ud)
+/* Walk every entry of dbi in key order; 'row' decodes one and calls the user's function.
+ * A non-zero return from row stops the walk and is returned; MDB_CORRUPTED from it means
+ * the entry did not decode. */
+static int
+walk(struct idx *x, MDB_dbi dbi, int (*row)(const MDB_val *k, const MDB_val *v, void *ud), void *ud)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
-	struct idx_block b;
 	int rc, stop = 0;
 
 	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return mdb_err(rc);
-	if ((rc = mdb_cursor_open(txn, x->blocks, &c)) != 0) {
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0) {
 		mdb_txn_abort(txn);
 		return mdb_err(rc);
 	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = blockv_decode(&v, &b)) != 0)
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((stop = row(&k, &v, ud)) != 0)
 			break;
-		if ((stop = fn(&b, ud)) != 0)
-			break;
-	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
+	if (stop == MDB_CORRUPTED)
+		return JOURNAL_EINDEX;
 	if (stop)
 		return stop;
 	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+struct walk_fn {
+	void *fn;
+	void *ud;
+};
+
+static int
+block_row(const MDB_val *k, const MDB_val *v, void *ud)
+{
+	struct walk_fn *w = ud;
+	struct idx_block b;
+	if (blockv_decode(v, &b) != 0)
+		return MDB_CORRUPTED;
+	return ((int (*)(const struct idx_block *, void *))w->fn)(&b, w->ud);
+}
+
+int
+idx_block_foreach(struct idx *x, int (*fn)(const struct idx_block *, void *), void *ud)
+{
+	struct walk_fn w = { (void *)fn, ud };
+	return walk(x, x->blocks, block_row, &w);
+}
+
+static int
+conn_row(const MDB_val *k, const MDB_val *v, void *ud)
+{
+	struct walk_fn *w = ud;
+	const uint8_t *kp = k->mv_data, *p = v->mv_data;
+	if (k->mv_size != 4 || v->mv_size != CONNV_SIZE)
+		return MDB_CORRUPTED;
+	struct journal_conn_info ci = {
+		.conn = (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3],
+		.first_recno = get_u64(p),
+		.last_recno = get_u64(p + 8),
+		.records = get_u64(p + 16),
+		.first_wall_ns = (int64_t)get_u64(p + 24),
+		.last_wall_ns = (int64_t)get_u64(p + 32),
+	};
+	return ((int (*)(const struct journal_conn_info *, void *))w->fn)(&ci, w->ud);
 }
 
 int
 idx_conn_foreach(struct idx *x, int (*fn)(const struct journal_conn_info *, void *), void *ud)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, stop = 0;
+	struct walk_fn w = { (void *)fn, ud };
+	return walk(x, x->conns, conn_row, &w);
+}
 
-	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return mdb_err(rc);
-	if ((rc = mdb_cursor_open(txn, x->conns, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return mdb_err(rc);
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *kp = k.mv_data, *p = v.mv_data;
-		if (k.mv_size != 4 || v.mv_size != CONNV_SIZE) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		struct journal_conn_info ci = {
-			.conn = (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3],
-			.first_recno = get_u64(p),
-			.last_recno = get_u64(p + 8),
-			.records = get_u64(p + 16),
-			.first_wall_ns = (int64_t)get_u64(p + 24),
-			.last_wall_ns = (int64_t)get_u64(p + 32),
-		};
-		if ((stop = fn(&ci, ud)) != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	if (stop)
-		return stop;
-	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+static int
+channel_row(const MDB_val *k, const MDB_val *v, void *ud)
+{
+	struct walk_fn *w = ud;
+	const uint8_t *p = v->mv_data;
+	if (v->mv_size < CHANV_FIXED || CHANV_FIXED + (size_t)get_u16(p + 40) + get_u16(p + 42) != v->mv_size)
+		return MDB_CORRUPTED;
+	struct journal_channel_info ci = {
+		.name = k->mv_data,
+		.name_len = k->mv_size,
+		.first_recno = get_u64(p),
+		.last_recno = get_u64(p + 8),
+		.records = get_u64(p + 16),
+		.first_wall_ns = (int64_t)get_u64(p + 24),
+		.last_wall_ns = (int64_t)get_u64(p + 32),
+		.first_cursor_len = get_u16(p + 40),
+		.last_cursor_len = get_u16(p + 42),
+		.first_cursor = p + CHANV_FIXED,
+		.last_cursor = p + CHANV_FIXED + get_u16(p + 40),
+	};
+	return ((int (*)(const struct journal_channel_info *, void *))w->fn)(&ci, w->ud);
 }
 
 int
 idx_channel_foreach(struct idx *x, int (*fn)(const struct journal_channel_info *, void *), void *ud)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, stop = 0;
-
-	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return mdb_err(rc);
-	if ((rc = mdb_cursor_open(txn, x->chans, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return mdb_err(rc);
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		if (v.mv_size < CHANV_FIXED ||
-		    CHANV_FIXED + (size_t)get_u16(p + 40) + get_u16(p + 42) != v.mv_size) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		struct journal_channel_info ci = {
-			.name = k.mv_data,
-			.name_len = k.mv_size,
-			.first_recno = get_u64(p),
-			.last_recno = get_u64(p + 8),
-			.records = get_u64(p + 16),
-			.first_wall_ns = (int64_t)get_u64(p + 24),
-			.last_wall_ns = (int64_t)get_u64(p + 32),
-			.first_cursor_len = get_u16(p + 40),
-			.last_cursor_len = get_u16(p + 42),
-			.first_cursor = p + CHANV_FIXED,
-			.last_cursor = p + CHANV_FIXED + get_u16(p + 40),
-		};
-		if ((stop = fn(&ci, ud)) != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	if (stop)
-		return stop;
-	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+	struct walk_fn w = { (void *)fn, ud };
+	return walk(x, x->chans, channel_row, &w);
 }
 
 static uint32_t

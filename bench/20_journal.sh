@@ -20,7 +20,7 @@ half_ms=$(echo "($t1 - $t0) * 1000 / 2" | bc -l)
 if [ "${GZIP_SAMPLE:-1}" = 1 ]; then
 	gsize=$(gzip -6 -c "$D/records.jsonl" | wc -c)
 fi
-printf 'records              %d, %.2f GB of payload (~%d B each)\n' "$N" "$(echo "$raw/1e9" | bc -l)" $((raw / N))
+printf 'records              %d, %.2f GB of payload (~%d B each)\n' "$N" "$(echo "$raw/1000000000" | bc -l)" $((raw / N))
 printf 'append (caller)      %8.0f records/s   %.2f us CPU/record on the appending thread\n' "$(get append_caller_rate)" "$(get append_caller_cpu_us)"
 printf 'append (on disk)     %8.0f records/s   %.0f MB/s   %.2f us CPU/record in all threads   target >= 400k/s\n' \
 	"$(get append_durable_rate)" "$(get append_durable_mbps)" "$(get append_total_cpu_us)"

@@ -156,7 +156,9 @@ const char *journal_meta_get(struct journal *j, const char *key);
 int journal_meta_set(struct journal *j, const char *key, const char *value);
 
 /* Summary of the journal. For a reader, includes the blocks written past the index
- * (they are scanned). */
+ * (they are scanned). For a writer, it describes what is written (call journal_flush()
+ * first to include everything appended); pending_records says how many appended records
+ * are not written yet. */
 struct journal_stats {
 	uint64_t records;
 	uint64_t first_recno, last_recno;   /* 0 when empty */
@@ -173,6 +175,7 @@ struct journal_stats {
 	/* writer side, this process only */
 	uint64_t append_waits;              /* appends that had to wait for the disk */
 	uint64_t append_wait_ns;            /* total time spent waiting */
+	uint64_t pending_records;           /* appended, not yet written */
 };
 int journal_stats(struct journal *j, struct journal_stats *st);
 

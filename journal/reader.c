@@ -369,12 +369,15 @@ journal_stats(struct journal *j, struct journal_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	if (!(j->flags & JOURNAL_RDONLY)) {
-		if ((rc = journal_flush(j)) != 0)
-			return rc;
+		/* what is written, without forcing a flush (that would change the block sizes
+		 * of a recorder that shows its stats once a second) */
 		pthread_mutex_lock(&j->mu);
+		while (j->storing)
+			pthread_cond_wait(&j->cv_done, &j->mu);
 		is = j->st;
 		st->append_waits = j->append_waits;
 		st->append_wait_ns = j->append_wait_ns;
+		st->pending_records = (j->next_recno - 1) - (is.next_recno ? is.next_recno - 1 : 0);
 		pthread_mutex_unlock(&j->mu);
 	} else if (!j->idx || idx_state_get(j->idx, &is) != 0) {
 		memset(&is, 0, sizeof(is));

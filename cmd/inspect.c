@@ -1,13 +1,171 @@
-/* inspect.c - `wstape inspect` (being built; see the open issue) */
+/* inspect.c - `wstape inspect`: gaps, duplicates, disconnects and timing of a journal */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "feeds/feed.h"
+#include "inspect/inspect.h"
+#include "journal/journal.h"
+#include "util/text.h"
 
-const char cmd_inspect_usage[] = "usage: wstape inspect ...\n";
+const char cmd_inspect_usage[] =
+	"usage: wstape inspect JOURNAL [options]\n"
+	"\n"
+	"Report, in one pass over the journal: connections and downtime, seq gaps, replay\n"
+	"coverage (hasGap, missing chunks), cursor regressions, duplicate events (the same\n"
+	"event again, not merely an equal dedup key), replay/live overlap, exact duplicate\n"
+	"frames, stalls, inter-arrival percentiles per channel, and for lasersell ping RTTs,\n"
+	"pnl_update cadence, positions never closed and reconnect backoff.\n"
+	"Every finding names its record number: `wstape cat JOURNAL --from-record N` shows it.\n"
+	"\n"
+	"options:\n"
+	"  --channel C        only frames of channel C\n"
+	"  --conn N           only connection N\n"
+	"  --from T, --to T   only records received at or after T, before T (RFC 3339 or epoch)\n"
+	"  --stall-ms N       an inter-arrival above N ms is a stall (default 5000)\n"
+	"  --feed F           raw|hydromancer|lasersell (default: the journal's \"feed\")\n"
+	"  --json             the report as JSON (schema in docs/INSPECT.md)\n"
+	"  --fail-on LIST     exit 1 when one of these classes is found: gaps, dups,\n"
+	"                     disconnects, overlap, positions, timing, malformed, any\n"
+	"\n"
+	"exit status: 0 clean (or no --fail-on class found), 1 a --fail-on class found,\n"
+	"2 bad usage, an unreadable or corrupt journal (the readable part is reported).\n";
 
 int
 cmd_inspect(int argc, char **argv)
 {
-	fprintf(stderr, "wstape: 'inspect' is not built yet\n");
-	return EXIT_USAGE;
+	static const struct option longopts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "conn", required_argument, NULL, 'n' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "stall-ms", required_argument, NULL, 's' },
+		{ "feed", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "fail-on", required_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct inspect_options opt;
+	struct inspect *in = NULL;
+	struct journal *j = NULL;
+	struct text_buf out = { 0 };
+	const char *path, *feed = NULL;
+	unsigned fail_on = 0;
+	int json = 0, c, err, rc = EXIT_OK;
+	uint64_t u;
+
+	memset(&opt, 0, sizeof(opt));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (!*optarg || strlen(optarg) > JOURNAL_MAX_CHANNEL) {
+				fprintf(stderr, "wstape: inspect: bad --channel '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.channel = optarg;
+			break;
+		case 'n':
+			if (text_parse_u64(optarg, &u) || u > UINT32_MAX) {
+				fprintf(stderr, "wstape: inspect: --conn wants a connection number, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.conn = (uint32_t)u;
+			opt.conn_set = 1;
+			break;
+		case 'f':
+		case 't':
+			if (text_parse_time(optarg, c == 'f' ? &opt.from_ns : &opt.to_ns)) {
+				fprintf(stderr, "wstape: inspect: --%s wants a time (RFC 3339 or epoch digits), not '%s'\n",
+					c == 'f' ? "from" : "to", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (text_parse_u64(optarg, &u) || u == 0 || u > 86400000ULL * 365) {
+				fprintf(stderr, "wstape: inspect: --stall-ms wants a number of milliseconds > 0, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			opt.stall_ns = (int64_t)u * 1000000;
+			break;
+		case 'F':
+			feed = optarg;
+			if (feed_lookup(feed, &opt.feed)) {
+				fprintf(stderr, "wstape: inspect: unknown feed '%s' (raw, hydromancer, lasersell)\n", feed);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'x':
+			if (inspect_class_parse(optarg, &fail_on)) {
+				fprintf(stderr, "wstape: inspect: bad --fail-on '%s' (gaps, dups, disconnects, overlap,"
+					" positions, timing, malformed, any)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			fprintf(stderr, "wstape: inspect: unknown or incomplete option '%s'\n%s",
+				argv[optind - 1], cmd_inspect_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "wstape: inspect: %s\n%s",
+			optind >= argc ? "a journal is needed" : "only one journal, please", cmd_inspect_usage);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	if (opt.from_ns && opt.to_ns && opt.to_ns < opt.from_ns) {
+		fprintf(stderr, "wstape: inspect: --to is before --from\n");
+		return EXIT_USAGE;
+	}
+	if ((err = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL))) {
+		fprintf(stderr, "wstape: cannot open journal '%s': %s%s%s\n", path, journal_strerror(err),
+			j && *journal_last_detail(j) ? ": " : "", j ? journal_last_detail(j) : "");
+		return EXIT_USAGE;
+	}
+	if (!feed) {
+		const char *m = journal_meta_get(j, "feed");
+
+		if (m && feed_lookup(m, &opt.feed)) {
+			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; use --feed\n", path, m);
+			journal_close(j);
+			return EXIT_USAGE;
+		}
+	}
+	opt.journal_name = path;
+	if ((err = inspect_new(&opt, &in))) {
+		fprintf(stderr, "wstape: inspect: %s\n", strerror(err));
+		journal_close(j);
+		return EXIT_IO;
+	}
+	err = inspect_run(in, j);
+	if (json)
+		inspect_report_json(in, &out);
+	else
+		inspect_report_text(in, &out);
+	fwrite(out.p, 1, out.len, stdout);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "wstape: inspect: cannot write the report: %s\n", strerror(errno));
+		rc = EXIT_IO;
+	} else if (err) {
+		fprintf(stderr, "wstape: journal '%s' is not wholly readable: %s; the report covers the"
+			" records that could be read (see 'wstape verify %s')\n", path,
+			journal_strerror(err), path);
+		rc = EXIT_USAGE;
+	} else if (fail_on & inspect_classes(in)) {
+		rc = EXIT_FOUND;
+	}
+	text_buf_free(&out);
+	inspect_free(in);
+	journal_close(j);
+	return rc;
 }

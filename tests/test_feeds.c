@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feeds/feed.h"
@@ -394,6 +395,51 @@ test_feeds__hash_distinguishes(void **state)
 	assert_true(feed_hash("abc", 3) != feed_hash("abcd", 4));
 }
 
+static int
+count_events(const struct feed_event *ev, void *ud)
+{
+	(*(int *)ud)++;
+	assert_true(ev->raw.len > 0);
+	return 0;
+}
+
+/* Every truncation and many byte flips of real messages: classification and event
+ * iteration stay inside the buffer (run under ASan) and never fail hard. */
+static void
+test_feeds__mutations_never_crash(void **state)
+{
+	static const char *const samples[] = {
+		"{\"type\":\"allFills\",\"seq\":42,\"cursor\":\"500:1706123456789:3\",\"fills\":["
+		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}]]}",
+		"{\"type\":\"replay\",\"channel\":\"allFills\",\"cursor\":\"1:2:3\",\"chunk\":1,"
+		"\"totalChunks\":2,\"hasGap\":true,\"data\":[{\"time\":1,\"txIndex\":0,\"n\":\"a\\\"b\"}]}",
+		"{\"type\":\"hello_ok\",\"session_id\":42,\"limits\":{\"pnl_flush_ms\":1000}}",
+	};
+	static const char flips[] = { '"', '\\', '{', '}', '[', ']', ',', ':', 0, 'x', ' ' };
+	for (size_t s = 0; s < sizeof(samples) / sizeof(samples[0]); s++) {
+		size_t n = strlen(samples[s]);
+
+		for (size_t cut = 0; cut <= n; cut++) {
+			for (size_t f = 0; f <= sizeof(flips); f++) {
+				struct feed_msg m;
+				int events = 0;
+				uint8_t *copy = malloc(cut ? cut : 1);
+
+				/* an exact-size heap copy, so that ASan sees any read past the end */
+				memcpy(copy, samples[s], cut);
+				if (f < sizeof(flips) && cut)
+					copy[(cut * 7 + f) % cut] = (uint8_t)flips[f];
+				for (int id = 0; id < FEED_COUNT; id++) {
+					assert_int_equal(feed_classify((enum feed_id)id, copy, cut, &m), 0);
+					if (m.cls != FEED_MSG_NOT_JSON)
+						feed_events_foreach((enum feed_id)id, &m, count_events, &events);
+				}
+				free(copy);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -412,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_feeds__raw_feed),
 		cmocka_unit_test(test_feeds__json_scan_int),
 		cmocka_unit_test(test_feeds__hash_distinguishes),
+		cmocka_unit_test(test_feeds__mutations_never_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

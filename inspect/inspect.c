@@ -1,0 +1,1124 @@
+/* inspect.c - the streaming pass: connections, gaps, duplicates, timing, lasersell rules */
+#include "inspect/internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct finding_info inspect_finding_info[F_COUNT] = {
+	[F_SEQ_GAP] = { "seq_gap", INSPECT_GAPS },
+	[F_SEQ_START] = { "seq_start", INSPECT_GAPS },
+	[F_SEQ_BACK] = { "seq_back", INSPECT_GAPS },
+	[F_CURSOR_BACK] = { "cursor_back", INSPECT_GAPS },
+	[F_REPLAY_HASGAP] = { "replay_has_gap", INSPECT_GAPS },
+	[F_REPLAY_INCOMPLETE] = { "replay_incomplete", INSPECT_GAPS },
+	[F_STALL] = { "stall", INSPECT_GAPS },
+	[F_DOWNTIME] = { "downtime_uncovered", INSPECT_GAPS },
+	[F_DUP_EVENT] = { "dup_event", INSPECT_DUPS },
+	[F_DUP_FRAME] = { "dup_frame", INSPECT_DUPS },
+	[F_OVERLAP] = { "overlap", INSPECT_OVERLAP },
+	[F_DISCONNECT] = { "disconnect", INSPECT_DISCONNECTS },
+	[F_CONNECT_FAILED] = { "connect_failed", INSPECT_DISCONNECTS },
+	[F_POSITION_OPEN] = { "position_never_closed", INSPECT_POSITIONS },
+	[F_POSITION_UNKNOWN] = { "position_unknown", INSPECT_POSITIONS },
+	[F_PNL_LATE] = { "pnl_late", INSPECT_TIMING },
+	[F_BACKOFF] = { "backoff", INSPECT_TIMING },
+	[F_PING_UNANSWERED] = { "ping_unanswered", INSPECT_TIMING },
+	[F_NOT_JSON] = { "not_json", INSPECT_MALFORMED },
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} class_names[] = {
+	{ "gaps", INSPECT_GAPS }, { "dups", INSPECT_DUPS }, { "overlap", INSPECT_OVERLAP },
+	{ "disconnects", INSPECT_DISCONNECTS }, { "positions", INSPECT_POSITIONS },
+	{ "timing", INSPECT_TIMING }, { "malformed", INSPECT_MALFORMED }, { "any", INSPECT_ANY },
+};
+
+int
+inspect_class_parse(const char *list, unsigned *mask)
+{
+	const char *p = list;
+
+	*mask = 0;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
+			if (strlen(class_names[i].name) == n && !memcmp(p, class_names[i].name, n))
+				break;
+		if (i == sizeof(class_names) / sizeof(class_names[0]))
+			return -1;
+		*mask |= class_names[i].bit;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return *mask ? 0 : -1;
+}
+
+const char *
+inspect_class_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
+		if (class_names[i].bit == bit)
+			return class_names[i].name;
+	return "?";
+}
+
+void
+inspect_fmt_dur(int64_t ns, char *buf, size_t n)
+{
+	const char *sign = ns < 0 ? "-" : "";
+
+	if (ns < 0)
+		ns = -ns;
+	if (ns < 1000000)
+		snprintf(buf, n, "%s%" PRId64 "us", sign, ns / 1000);
+	else if (ns < 1000000000)
+		snprintf(buf, n, "%s%" PRId64 ".%01" PRId64 "ms", sign, ns / 1000000, ns / 100000 % 10);
+	else if (ns < 60 * (int64_t)1000000000)
+		snprintf(buf, n, "%s%" PRId64 ".%03" PRId64 "s", sign, ns / 1000000000, ns / 1000000 % 1000);
+	else
+		snprintf(buf, n, "%s%" PRId64 "m%02" PRId64 ".%03" PRId64 "s", sign, ns / 60000000000,
+			 ns / 1000000000 % 60, ns / 1000000 % 1000);
+}
+
+int
+inspect_new(const struct inspect_options *opt, struct inspect **out)
+{
+	struct inspect *in;
+
+	*out = NULL;
+	if (!(in = calloc(1, sizeof(*in))))
+		return ENOMEM;
+	in->opt = *opt;
+	if (in->opt.stall_ns <= 0)
+		in->opt.stall_ns = 5 * (int64_t)1000000000;
+	if (opt->channel) {
+		snprintf(in->channel_filter, sizeof(in->channel_filter), "%s", opt->channel);
+		in->opt.channel = in->channel_filter;
+	}
+	in->findings = calloc((size_t)F_COUNT * INSPECT_KEEP_FINDINGS, sizeof(struct finding));
+	in->frames = inspect_seen_new(INSPECT_FRAME_WINDOW);
+	in->pos = malloc(INSPECT_MAX_POSITIONS * sizeof(struct position));
+	if (!in->findings || !in->frames || !in->pos) {
+		inspect_free(in);
+		return ENOMEM;
+	}
+	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++)
+		in->pos[i].id = -1;
+	in->pnl_flush_ms = -1;
+	in->tl_width = 1000000000;
+	*out = in;
+	return 0;
+}
+
+void
+inspect_free(struct inspect *in)
+{
+	if (!in)
+		return;
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+		if (in->ch[i]) {
+			inspect_seen_free(in->ch[i]->seen);
+			free(in->ch[i]);
+		}
+	}
+	inspect_seen_free(in->frames);
+	free(in->findings);
+	free(in->pos);
+	free(in);
+}
+
+/* Reports are UTF-8: bytes of a cursor or channel that are not (or a sequence cut by
+ * truncation) become '?'. */
+static void
+utf8_sanitize(char *s)
+{
+	size_t n = strlen(s);
+
+	if (text_utf8_valid((const uint8_t *)s, n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			s[i] = '?';
+}
+
+static struct finding *
+finding_add(struct inspect *in, int type, uint64_t recno, int64_t ns, uint32_t conn,
+	    const char *ch, size_t ch_len, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+static struct finding *
+finding_add(struct inspect *in, int type, uint64_t recno, int64_t ns, uint32_t conn,
+	    const char *ch, size_t ch_len, const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	in->count[type]++;
+	if (in->kept[type] >= INSPECT_KEEP_FINDINGS)
+		return NULL;
+	in->kept[type]++;
+	f = &in->findings[in->nfindings++];
+	memset(f, 0, sizeof(*f));
+	f->type = type;
+	f->recno = recno;
+	f->ns = ns;
+	f->conn = conn;
+	if (ch && ch_len) {
+		if (ch_len >= sizeof(f->channel))
+			ch_len = sizeof(f->channel) - 1;
+		memcpy(f->channel, ch, ch_len);
+	}
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	utf8_sanitize(f->channel);
+	utf8_sanitize(f->msg);
+	return f;
+}
+
+static int
+streq(struct feed_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+static void
+copy_str(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+/* A channel's state by name; the last slot collects channels beyond the limit. */
+static struct channel *
+channel_get(struct inspect *in, const char *name, size_t len)
+{
+	struct channel *c;
+
+	if (len >= CH_NAME)
+		len = CH_NAME - 1;
+	for (int i = 0; i < in->nch; i++) {
+		c = in->ch[i];
+		if (c->name_len == len && !memcmp(c->name, name, len))
+			return c;
+	}
+	if (in->nch < INSPECT_MAX_CHANNELS) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return NULL;
+		in->ch[in->nch++] = c;
+		memcpy(c->name, name, len);
+		c->name_len = len;
+		return c;
+	}
+	if (!in->ch[INSPECT_MAX_CHANNELS]) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return NULL;
+		memcpy(c->name, "(other)", 7);
+		c->name_len = 7;
+		in->ch[INSPECT_MAX_CHANNELS] = c;
+	}
+	return in->ch[INSPECT_MAX_CHANNELS];
+}
+
+static void
+replay_end(struct inspect *in, struct channel *c, const char *why)
+{
+	if (!c->rp_active)
+		return;
+	c->rp_active = 0;
+	finding_add(in, F_REPLAY_INCOMPLETE, c->rp_first_recno, c->rp_first_ns, c->rp_conn, c->name,
+		    c->name_len, "replay of %s on conn %" PRIu32 " incomplete: %" PRId64 " of %" PRId64
+		    " chunks received (#%" PRIu64 "..#%" PRIu64 "), %s", c->name, c->rp_conn,
+		    c->rp_next - 1, c->rp_total, c->rp_first_recno, c->rp_last_recno, why);
+}
+
+/* The connection of the last record ends: close what belongs to it. */
+static void
+conn_end(struct inspect *in)
+{
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
+		if (in->ch[i] && in->ch[i]->rp_active && in->ch[i]->rp_conn == in->cur_id)
+			replay_end(in, in->ch[i], in->finished ? "journal ended" : "connection ended");
+	if (in->ping_pending && in->ping_conn == in->cur_id) {
+		in->ping_pending = 0;
+		finding_add(in, F_PING_UNANSWERED, in->ping_recno, in->ping_ns, in->ping_conn, NULL, 0,
+			    "ping at #%" PRIu64 " on conn %" PRIu32 " got no pong before the connection ended",
+			    in->ping_recno, in->ping_conn);
+	}
+}
+
+static int64_t
+backoff_expected_ms(int attempt)
+{
+	int64_t d = 100;
+
+	for (int i = 1; i < attempt && d < 2000; i++)
+		d *= 2;
+	return d > 2000 ? 2000 : d;
+}
+
+static void
+conn_switch(struct inspect *in, const struct journal_record *rec)
+{
+	int had = in->have_cur;
+	uint32_t prev_id = in->cur_id;
+
+	if (had) {
+		conn_end(in);
+		in->attempts_since_ok = in->cur_ok ? 0 : in->attempts_since_ok + 1;
+	}
+	in->have_cur = 1;
+	in->cur_id = rec->conn;
+	in->cur_ok = 0;
+	in->conns_total++;
+	if (in->nconns < INSPECT_MAX_CONNS) {
+		struct conn *c = &in->conns[in->nconns++];
+
+		memset(c, 0, sizeof(*c));
+		c->id = rec->conn;
+		c->first_recno = rec->recno;
+		c->first_ns = rec->wall_ns;
+		c->close_code = -1;
+		c->downtime_after_ns = -1;
+		in->cur = c;
+	} else {
+		in->cur = NULL;
+		in->conns_dropped++;
+	}
+	if (had) {
+		struct reconnect r;
+
+		memset(&r, 0, sizeof(r));
+		r.from_conn = prev_id;
+		r.to_conn = rec->conn;
+		r.recno = rec->recno;
+		r.ns = rec->wall_ns;
+		r.stated_ms = r.expected_ms = -1;
+		r.actual_ms = (rec->wall_ns - in->cur_last_ns) / 1000000;
+		r.attempt = in->attempts_since_ok + 1;
+		if (in->rc_pending) {
+			r.attempt = in->rc_attempt > 0 ? in->rc_attempt : r.attempt;
+			r.stated_ms = in->rc_delay_ms;
+			r.actual_ms = (rec->wall_ns - in->rc_ns) / 1000000;
+			in->rc_pending = 0;
+		}
+		if (in->opt.feed == FEED_LASERSELL) {
+			int64_t e = r.expected_ms = backoff_expected_ms(r.attempt);
+
+			if ((r.stated_ms >= 0 && (r.stated_ms * 10 < e * 9 || r.stated_ms * 10 > e * 11)) ||
+			    r.actual_ms * 10 < e * 9 || r.actual_ms > 2 * e + 1000)
+				r.off = 1;
+		}
+		in->rcs_total++;
+		if (in->nrcs < INSPECT_MAX_CONNS)
+			in->rcs[in->nrcs++] = r;
+		if (r.off)
+			finding_add(in, F_BACKOFF, rec->recno, rec->wall_ns, rec->conn, NULL, 0,
+				    "reconnect attempt %d (conn %" PRIu32 ") came %" PRId64
+				    " ms after the disconnect%s; the documented backoff is %" PRId64 " ms",
+				    r.attempt, rec->conn, r.actual_ms,
+				    r.stated_ms >= 0 ? " (scheduled delay given)" : "", r.expected_ms);
+	}
+}
+
+/* Payloads of open/close/error records are JSON objects written by the recorder. */
+static void
+conn_event(struct inspect *in, const struct journal_record *rec)
+{
+	struct conn *c = in->cur;
+	json_t *o = json_loadb((const char *)rec->payload, rec->payload_len, 0, NULL);
+	const char *s;
+	json_int_t v;
+
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	if (rec->kind == JOURNAL_OPEN) {
+		in->cur_ok = 1;
+		if (c) {
+			c->ok = 1;
+			c->open_recno = rec->recno;
+			c->open_ns = rec->wall_ns;
+			c->status = (int)json_integer_value(json_object_get(o, "status"));
+			c->attempt = (int)json_integer_value(json_object_get(o, "attempt"));
+		}
+	} else if (rec->kind == JOURNAL_CLOSE) {
+		const char *by = json_string_value(json_object_get(o, "by"));
+		const char *reason = json_string_value(json_object_get(o, "reason"));
+		json_t *jc = json_object_get(o, "code");
+		int code = jc ? (int)json_integer_value(jc) : 0;
+		char dur[32] = "";
+
+		if (c) {
+			c->close_recno = rec->recno;
+			c->close_ns = rec->wall_ns;
+			c->close_code = code;
+			copy_str(c->close_reason, sizeof(c->close_reason), reason);
+			copy_str(c->close_by, sizeof(c->close_by), by ? by : "unknown");
+			inspect_fmt_dur(rec->wall_ns - (c->open_ns ? c->open_ns : c->first_ns), dur, sizeof(dur));
+		}
+		if (!by || strcmp(by, "client") != 0)
+			finding_add(in, F_DISCONNECT, rec->recno, rec->wall_ns, rec->conn, NULL, 0,
+				    "conn %" PRIu32 " closed by %s: code %d \"%s\"%s%s", rec->conn,
+				    by ? by : "unknown", code, reason ? reason : "", *dur ? " after " : "", dur);
+	} else {
+		s = json_string_value(json_object_get(o, "event"));
+		if (s && !strcmp(s, "reconnect")) {
+			in->rc_pending = 1;
+			in->rc_attempt = (int)json_integer_value(json_object_get(o, "attempt"));
+			v = json_integer_value(json_object_get(o, "delay_ms"));
+			in->rc_delay_ms = v;
+			in->rc_ns = rec->wall_ns;
+		} else {
+			const char *err = json_string_value(json_object_get(o, "error"));
+			const char *phase = json_string_value(json_object_get(o, "phase"));
+			int status = (int)json_integer_value(json_object_get(o, "status"));
+			int attempt = (int)json_integer_value(json_object_get(o, "attempt"));
+
+			if (c) {
+				copy_str(c->error, sizeof(c->error), err ? err : "error");
+				copy_str(c->phase, sizeof(c->phase), phase);
+				if (attempt)
+					c->attempt = attempt;
+			}
+			char st[24] = "", at[24] = "";
+
+			if (status)
+				snprintf(st, sizeof(st), " (HTTP %d)", status);
+			if (attempt)
+				snprintf(at, sizeof(at), " attempt %d", attempt);
+			finding_add(in, F_CONNECT_FAILED, rec->recno, rec->wall_ns, rec->conn, NULL, 0,
+				    "conn %" PRIu32 "%s failed%s%s: %s%s", rec->conn, at,
+				    phase ? " in " : "", phase ? phase : "", err ? err : "error", st);
+		}
+	}
+	json_decref(o);
+}
+
+static void
+timeline_add(struct inspect *in, int64_t ns, uint64_t msgs, uint64_t events)
+{
+	int64_t idx;
+
+	if (!in->tl_start)
+		in->tl_start = ns;
+	if (ns < in->tl_start)
+		ns = in->tl_start;
+	while ((idx = (ns - in->tl_start) / in->tl_width) >= INSPECT_TIMELINE) {
+		for (int i = 0; i < INSPECT_TIMELINE / 2; i++) {
+			in->tl_msgs[i] = in->tl_msgs[2 * i] + in->tl_msgs[2 * i + 1];
+			in->tl_events[i] = in->tl_events[2 * i] + in->tl_events[2 * i + 1];
+		}
+		memset(in->tl_msgs + INSPECT_TIMELINE / 2, 0, sizeof(in->tl_msgs[0]) * INSPECT_TIMELINE / 2);
+		memset(in->tl_events + INSPECT_TIMELINE / 2, 0, sizeof(in->tl_events[0]) * INSPECT_TIMELINE / 2);
+		in->tl_width *= 2;
+	}
+	in->tl_msgs[idx] += msgs;
+	in->tl_events[idx] += events;
+}
+
+static void
+stall_check(struct inspect *in, const struct journal_record *rec)
+{
+	if (in->has_last_in && in->last_in_conn == rec->conn) {
+		int64_t d = rec->wall_ns - in->last_in_ns;
+
+		if (d > in->opt.stall_ns) {
+			char dur[32];
+			int i;
+
+			inspect_fmt_dur(d, dur, sizeof(dur));
+			finding_add(in, F_STALL, rec->recno, rec->wall_ns, rec->conn, NULL, 0,
+				    "no message for %s on conn %" PRIu32 " (#%" PRIu64 " to #%" PRIu64 ")",
+				    dur, rec->conn, in->last_in_recno, rec->recno);
+			if (in->nfindings && in->findings[in->nfindings - 1].type == F_STALL &&
+			    in->findings[in->nfindings - 1].recno == rec->recno) {
+				in->findings[in->nfindings - 1].recno_before = in->last_in_recno;
+				in->findings[in->nfindings - 1].dur_ns = d;
+			}
+			/* keep the largest, sorted by duration */
+			for (i = in->nstalls; i > 0 && in->stalls[i - 1].dur_ns < d; i--)
+				if (i < INSPECT_TOP_STALLS)
+					in->stalls[i] = in->stalls[i - 1];
+			if (i < INSPECT_TOP_STALLS) {
+				in->stalls[i] = (struct stall){ rec->recno, in->last_in_recno, rec->wall_ns, d, rec->conn };
+				if (in->nstalls < INSPECT_TOP_STALLS)
+					in->nstalls++;
+			}
+		}
+	}
+	in->has_last_in = 1;
+	in->last_in_ns = rec->wall_ns;
+	in->last_in_recno = rec->recno;
+	in->last_in_conn = rec->conn;
+}
+
+/* --- events and duplicates --- */
+
+struct ev_ctx {
+	struct inspect *in;
+	struct channel *c;
+	const struct journal_record *rec;
+	int replay;
+	uint64_t dups, overlaps, first_dup_orig, first_overlap_orig;
+};
+
+static int
+on_event(const struct feed_event *ev, void *ud)
+{
+	struct ev_ctx *x = ud;
+	struct channel *c = x->c;
+	int keyed = ev->key_time >= 0;
+	int at_or_before;
+	uint64_t val;
+
+	c->events++;
+	if (x->replay)
+		c->replay_events++;
+	if (!c->seen && !(c->seen = inspect_seen_new(INSPECT_EVENT_WINDOW)))
+		return 0;
+	at_or_before = keyed && (ev->key_time < c->max_time ||
+				 (ev->key_time == c->max_time && ev->key_tx <= c->max_tx));
+	if ((!keyed || at_or_before) &&
+	    inspect_seen_find_or_put(c->seen, ev->hash, x->rec->recno << 1 | (uint64_t)x->replay, &val)) {
+		/* the same event again: the same bytes, within the window */
+		if ((int)(val & 1) != x->replay) {
+			if (!x->overlaps++)
+				x->first_overlap_orig = val >> 1;
+			c->overlap_events++;
+		} else {
+			if (!x->dups++)
+				x->first_dup_orig = val >> 1;
+			c->dup_events++;
+		}
+		return 0;
+	}
+	if (at_or_before) {
+		if (ev->key_time == c->prev_time && ev->key_tx == c->prev_tx)
+			c->shared_key_events++;  /* another event of the same transaction */
+		else
+			c->late_events++;
+	}
+	if (keyed && !at_or_before) {
+		/* a key past every key seen: a new event, nothing to look up */
+		inspect_seen_put(c->seen, ev->hash, x->rec->recno << 1 | (uint64_t)x->replay);
+		c->max_time = ev->key_time;
+		c->max_tx = ev->key_tx;
+	}
+	if (keyed) {
+		c->prev_time = ev->key_time;
+		c->prev_tx = ev->key_tx;
+	}
+	return 0;
+}
+
+static void
+events_scan(struct inspect *in, struct channel *c, const struct journal_record *rec,
+	    const struct feed_msg *m, int replay)
+{
+	struct ev_ctx x = { in, c, rec, replay, 0, 0, 0, 0 };
+	uint64_t before = c->events;
+
+	if (feed_events_foreach(in->opt.feed, m, on_event, &x) < 0) {
+		in->count[F_NOT_JSON]++;
+		c->not_json++;
+	}
+	if (x.overlaps)
+		finding_add(in, F_OVERLAP, rec->recno, rec->wall_ns, rec->conn, c->name, c->name_len,
+			    "%" PRIu64 " event%s of this %s %s already received %s (first at #%" PRIu64 ")",
+			    x.overlaps, x.overlaps > 1 ? "s" : "", replay ? "replay chunk" : "live message",
+			    x.overlaps > 1 ? "were" : "was", replay ? "live" : "in a replay",
+			    x.first_overlap_orig);
+	if (x.dups)
+		finding_add(in, F_DUP_EVENT, rec->recno, rec->wall_ns, rec->conn, c->name, c->name_len,
+			    "%" PRIu64 " event%s of this %s %s already received (first at #%" PRIu64 ")",
+			    x.dups, x.dups > 1 ? "s" : "", replay ? "replay chunk" : "live message",
+			    x.dups > 1 ? "were" : "was", x.first_dup_orig);
+	timeline_add(in, rec->wall_ns, 0, c->events - before);
+}
+
+/* --- hydromancer --- */
+
+static void
+hydro_data(struct inspect *in, struct channel *c, const struct journal_record *rec,
+	   const struct feed_msg *m)
+{
+	if (m->seq >= 0) {
+		if (!c->seq_valid || c->seq_conn != rec->conn) {
+			if (m->seq != 1 && !(in->opt.from_ns && in->conns_total <= 1))
+				finding_add(in, F_SEQ_START, rec->recno, rec->wall_ns, rec->conn, c->name,
+					    c->name_len, "seq starts at %" PRId64 " on conn %" PRIu32
+					    " (expected 1): %" PRId64 " message%s missing before #%" PRIu64,
+					    m->seq, rec->conn, m->seq - 1, m->seq == 2 ? "" : "s", rec->recno);
+		} else if (m->seq > c->last_seq + 1) {
+			struct finding *f = finding_add(in, F_SEQ_GAP, rec->recno, rec->wall_ns, rec->conn,
+				c->name, c->name_len, "seq gap on conn %" PRIu32 ": %" PRId64
+				" missing (seq %" PRId64 "..%" PRId64 ") between #%" PRIu64 " and #%" PRIu64,
+				rec->conn, m->seq - c->last_seq - 1, c->last_seq + 1, m->seq - 1,
+				c->last_seq_recno, rec->recno);
+			if (f)
+				f->recno_before = c->last_seq_recno;
+		} else if (m->seq <= c->last_seq) {
+			struct finding *f = finding_add(in, F_SEQ_BACK, rec->recno, rec->wall_ns, rec->conn,
+				c->name, c->name_len, "seq went back from %" PRId64 " (#%" PRIu64 ") to %" PRId64
+				" on conn %" PRIu32, c->last_seq, c->last_seq_recno, m->seq, rec->conn);
+			if (f)
+				f->recno_before = c->last_seq_recno;
+		}
+		c->seq_valid = 1;
+		c->seq_conn = rec->conn;
+		c->last_seq = m->seq;
+		c->last_seq_recno = rec->recno;
+	}
+	if (m->cursor.len && m->cursor.len <= CURSOR_KEEP) {
+		if (c->cursor_len &&
+		    journal_cursor_cmp(m->cursor.p, m->cursor.len, c->cursor, c->cursor_len) < 0) {
+			struct finding *f = finding_add(in, F_CURSOR_BACK, rec->recno, rec->wall_ns,
+				rec->conn, c->name, c->name_len, "cursor went back from %.*s (#%" PRIu64
+				") to %.*s", (int)(c->cursor_len > 64 ? 64 : c->cursor_len),
+				(const char *)c->cursor, c->cursor_recno,
+				(int)(m->cursor.len > 64 ? 64 : m->cursor.len), m->cursor.p);
+			if (f)
+				f->recno_before = c->cursor_recno;
+		}
+		memcpy(c->cursor, m->cursor.p, m->cursor.len);
+		c->cursor_len = m->cursor.len;
+		c->cursor_recno = rec->recno;
+	}
+	events_scan(in, c, rec, m, 0);
+}
+
+static void
+hydro_replay(struct inspect *in, struct channel *c, const struct journal_record *rec,
+	     const struct feed_msg *m)
+{
+	int64_t chunk = m->chunk > 0 ? m->chunk : 1;
+	int64_t total = m->total_chunks > 0 ? m->total_chunks : chunk;
+
+	c->replay_chunks++;
+	if (c->rp_active && (c->rp_conn != rec->conn || chunk == 1))
+		replay_end(in, c, "a new replay started");
+	if (!c->rp_active) {
+		c->rp_active = 1;
+		c->rp_conn = rec->conn;
+		c->rp_next = 1;
+		c->rp_total = total;
+		c->rp_has_gap = 0;
+		c->rp_first_recno = rec->recno;
+		c->rp_first_ns = rec->wall_ns;
+		if (in->cur)
+			in->cur->replays++;
+	}
+	c->rp_last_recno = rec->recno;
+	if (m->has_gap) {
+		c->rp_has_gap = 1;
+		if (in->cur)
+			in->cur->replays_gap++;
+		finding_add(in, F_REPLAY_HASGAP, rec->recno, rec->wall_ns, rec->conn, c->name, c->name_len,
+			    "replay of %s on conn %" PRIu32 " has hasGap: the server's cache did not cover"
+			    " the whole disconnect (%" PRId64 " events in chunk %" PRId64 ")", c->name,
+			    rec->conn, m->count, chunk);
+	}
+	if (chunk != c->rp_next) {
+		finding_add(in, F_REPLAY_INCOMPLETE, rec->recno, rec->wall_ns, rec->conn, c->name,
+			    c->name_len, "replay of %s on conn %" PRIu32 ": chunk %" PRId64 " of %" PRId64
+			    " arrived when chunk %" PRId64 " was expected", c->name, rec->conn, chunk, total,
+			    c->rp_next);
+		if (chunk > c->rp_next)
+			c->rp_has_gap = 2;      /* chunks missing: never complete */
+	}
+	c->rp_next = chunk + 1;
+	events_scan(in, c, rec, m, 1);
+	if (chunk >= c->rp_total) {
+		c->rp_active = 0;
+		if (in->cur && c->rp_has_gap != 2)
+			in->cur->replays_complete++;
+	}
+}
+
+/* --- lasersell --- */
+
+static struct position *
+pos_find(struct inspect *in, int64_t id, int insert)
+{
+	uint32_t i = (uint32_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 52) & (INSPECT_MAX_POSITIONS - 1);
+
+	for (uint32_t n = 0; n < INSPECT_MAX_POSITIONS; n++, i = (i + 1) & (INSPECT_MAX_POSITIONS - 1)) {
+		if (in->pos[i].id == id)
+			return &in->pos[i];
+		if (in->pos[i].id == -1) {
+			if (!insert)
+				return NULL;
+			memset(&in->pos[i], 0, sizeof(in->pos[i]));
+			in->pos[i].id = id;
+			return &in->pos[i];
+		}
+	}
+	if (insert)
+		in->pos_dropped++;
+	return NULL;
+}
+
+static void
+ping_sent(struct inspect *in, const struct journal_record *rec)
+{
+	in->pings++;
+	if (in->ping_pending)
+		finding_add(in, F_PING_UNANSWERED, in->ping_recno, in->ping_ns, in->ping_conn, NULL, 0,
+			    "ping at #%" PRIu64 " got no pong before the next ping (#%" PRIu64 ")",
+			    in->ping_recno, rec->recno);
+	in->ping_pending = 1;
+	in->ping_ns = rec->wall_ns;
+	in->ping_recno = rec->recno;
+	in->ping_conn = rec->conn;
+}
+
+static void
+pong_received(struct inspect *in, const struct journal_record *rec)
+{
+	in->pongs++;
+	if (in->ping_pending && in->ping_conn == rec->conn && rec->wall_ns >= in->ping_ns)
+		inspect_hist_add(&in->rtt, (uint64_t)(rec->wall_ns - in->ping_ns));
+	in->ping_pending = 0;
+}
+
+static void
+lasersell_data(struct inspect *in, struct channel *c, const struct journal_record *rec,
+	       const struct feed_msg *m)
+{
+	struct position *p;
+
+	if (m->position_id < 0)
+		return;
+	if (streq(m->type, "position_opened")) {
+		p = pos_find(in, m->position_id, 1);
+		if (p && (!p->open_recno || p->closed)) {
+			in->pos_opened++;
+			p->open_recno = rec->recno;
+			p->open_ns = rec->wall_ns;
+			p->closed = 0;
+			p->last_pnl_ns = 0;
+		}
+		return;
+	}
+	p = pos_find(in, m->position_id, 0);
+	if (!p || p->closed) {
+		char closed[48] = "";
+
+		if (p)
+			snprintf(closed, sizeof(closed), " (closed at #%" PRIu64 ")", p->close_recno);
+		in->pos_unknown_events++;
+		finding_add(in, F_POSITION_UNKNOWN, rec->recno, rec->wall_ns, rec->conn, c->name,
+			    c->name_len, "%.*s for unknown position %" PRId64 "%s", (int)m->type.len,
+			    m->type.p, m->position_id, closed);
+		return;
+	}
+	if (streq(m->type, "position_closed")) {
+		p->closed = 1;
+		p->close_recno = rec->recno;
+		in->pos_closed++;
+	} else if (streq(m->type, "pnl_update")) {
+		if (p->last_pnl_ns && p->last_pnl_conn == rec->conn && rec->wall_ns >= p->last_pnl_ns) {
+			int64_t d = rec->wall_ns - p->last_pnl_ns;
+
+			inspect_hist_add(&in->pnl_gap, (uint64_t)d);
+			if (in->pnl_flush_ms > 0 && d > 2 * in->pnl_flush_ms * 1000000) {
+				char dur[32];
+
+				inspect_fmt_dur(d, dur, sizeof(dur));
+				struct finding *f = finding_add(in, F_PNL_LATE, rec->recno, rec->wall_ns,
+					rec->conn, c->name, c->name_len, "pnl_update for position %" PRId64
+					" came %s after the previous one (#%" PRIu64 "); pnl_flush_ms is %" PRId64,
+					m->position_id, dur, p->last_pnl_recno, in->pnl_flush_ms);
+				if (f) {
+					f->recno_before = p->last_pnl_recno;
+					f->dur_ns = d;
+				}
+			}
+		}
+		p->last_pnl_ns = rec->wall_ns;
+		p->last_pnl_recno = rec->recno;
+		p->last_pnl_conn = rec->conn;
+	}
+}
+
+/* --- frames --- */
+
+static void
+frame(struct inspect *in, const struct journal_record *rec)
+{
+	struct feed_msg m;
+	struct channel *c;
+	const char *name;
+	size_t name_len;
+	uint64_t h, val;
+
+	if (rec->kind == JOURNAL_TEXT)
+		feed_classify(in->opt.feed, rec->payload, rec->payload_len, &m);
+	else {
+		memset(&m, 0, sizeof(m));
+		m.cls = FEED_MSG_OTHER;
+		m.seq = m.chunk = m.total_chunks = m.count = m.position_id = -1;
+	}
+	name = rec->channel_len ? rec->channel : m.channel.p;
+	name_len = rec->channel_len ? rec->channel_len : m.channel.len;
+	if (in->opt.channel && (strlen(in->opt.channel) != name_len ||
+				memcmp(in->opt.channel, name, name_len)))
+		return;
+	if (rec->dir == JOURNAL_OUT) {
+		in->out_frames++;
+		if (in->opt.feed == FEED_LASERSELL && m.cls == FEED_MSG_CONTROL &&
+		    streq(m.type, "ping"))
+			ping_sent(in, rec);
+		return;
+	}
+	in->in_frames++;
+	stall_check(in, rec);
+	timeline_add(in, rec->wall_ns, 1, 0);
+	if (m.cls == FEED_MSG_NOT_JSON) {
+		in->not_json++;
+		if (in->opt.feed != FEED_RAW)
+			finding_add(in, F_NOT_JSON, rec->recno, rec->wall_ns, rec->conn, name, name_len,
+				    "payload of %zu bytes is not a JSON object", rec->payload_len);
+		else
+			in->count[F_NOT_JSON]++;
+	} else if (m.cls == FEED_MSG_CONTROL) {
+		in->control++;
+		if (in->opt.feed == FEED_HYDROMANCER &&
+		    (streq(m.type, "connected") || streq(m.type, "reconnected"))) {
+			if (in->cur)
+				copy_str(in->cur->session, sizeof(in->cur->session),
+					 streq(m.type, "connected") ? "connected" : "reconnected");
+		} else if (in->opt.feed == FEED_LASERSELL && streq(m.type, "hello_ok")) {
+			if (in->cur)
+				copy_str(in->cur->session, sizeof(in->cur->session), "hello_ok");
+			if (m.pnl_flush_ms > 0)
+				in->pnl_flush_ms = m.pnl_flush_ms;
+		} else if (in->opt.feed == FEED_LASERSELL && streq(m.type, "pong")) {
+			pong_received(in, rec);
+		}
+	} else if (m.cls == FEED_MSG_OTHER) {
+		in->other++;
+	}
+	if (!(c = channel_get(in, name ? name : "", name ? name_len : 0)))
+		return;
+	c->messages++;
+	c->bytes += rec->payload_len;
+	if (!c->first_recno) {
+		c->first_recno = rec->recno;
+		c->first_ns = rec->wall_ns;
+	}
+	if (m.cls == FEED_MSG_NOT_JSON)
+		c->not_json++;
+	if (c->has_last && c->last_conn == rec->conn && rec->wall_ns >= c->last_ns)
+		inspect_hist_add(&c->gaps, (uint64_t)(rec->wall_ns - c->last_ns));
+	c->has_last = 1;
+	c->last_conn = rec->conn;
+	c->last_ns = rec->wall_ns;
+	c->last_recno = rec->recno;
+	if (rec->wall_ns / 1000000000 != c->sec || c->sec_count == 0) {
+		c->sec = rec->wall_ns / 1000000000;
+		c->sec_count = 0;
+	}
+	if (++c->sec_count > c->peak_per_sec)
+		c->peak_per_sec = c->sec_count;
+
+	/* an exact duplicate frame is counted once, and nothing else is read from it */
+	if (m.cls != FEED_MSG_CONTROL && rec->payload_len) {
+		/* within one connection: lasersell re-emits position_opened after a reconnect,
+		   and hydromancer's seq restarts, so repeats across connections are not frames
+		   sent twice (repeated events are found by the event rules) */
+		h = feed_hash(rec->payload, rec->payload_len) ^ ((uint64_t)rec->conn << 8 | rec->kind) *
+			0x9e3779b97f4a7c15ULL;
+		if (inspect_seen_find_or_put(in->frames, h, rec->recno, &val)) {
+			c->dup_frames++;
+			struct finding *f = finding_add(in, F_DUP_FRAME, rec->recno, rec->wall_ns, rec->conn,
+				name, name_len, "exact duplicate of frame #%" PRIu64 " (%zu bytes)", val,
+				rec->payload_len);
+			if (f)
+				f->recno_before = val;
+			return;
+		}
+	}
+	if (in->opt.feed == FEED_HYDROMANCER) {
+		if (m.cls == FEED_MSG_DATA)
+			hydro_data(in, c, rec, &m);
+		else if (m.cls == FEED_MSG_REPLAY)
+			hydro_replay(in, c, rec, &m);
+	} else if (in->opt.feed == FEED_LASERSELL && m.cls == FEED_MSG_DATA) {
+		lasersell_data(in, c, rec, &m);
+	}
+}
+
+void
+inspect_record(struct inspect *in, const struct journal_record *rec)
+{
+	if (!in->records) {
+		in->first_recno = rec->recno;
+		in->first_ns = rec->wall_ns;
+	}
+	in->records++;
+	in->last_recno = rec->recno;
+	in->last_ns = rec->wall_ns;
+	in->bytes += rec->payload_len;
+	if (rec->kind <= JOURNAL_KIND_MAX)
+		in->by_kind[rec->kind]++;
+	if (!in->have_cur || rec->conn != in->cur_id)
+		conn_switch(in, rec);
+	if (in->cur) {
+		in->cur->last_recno = rec->recno;
+		in->cur->last_ns = rec->wall_ns;
+		in->cur->records++;
+	}
+	in->cur_last_ns = rec->wall_ns;
+	in->cur_last_recno = rec->recno;
+
+	switch (rec->kind) {
+	case JOURNAL_OPEN:
+	case JOURNAL_CLOSE:
+	case JOURNAL_ERROR:
+		conn_event(in, rec);
+		break;
+	case JOURNAL_PING:
+		if (rec->dir == JOURNAL_OUT)
+			ping_sent(in, rec);
+		else
+			in->server_pings++;
+		break;
+	case JOURNAL_PONG:
+		if (rec->dir == JOURNAL_IN)
+			pong_received(in, rec);
+		break;
+	default:
+		in->cur_ok = 1;
+		if (in->cur)
+			in->cur->ok = 1;
+		frame(in, rec);
+		break;
+	}
+}
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+
+	if (x->recno != y->recno)
+		return x->recno < y->recno ? -1 : 1;
+	return x->type - y->type;
+}
+
+/* Downtime between sessions, and whether a replay covered it (hydromancer). */
+static void
+downtime_check(struct inspect *in)
+{
+	struct conn *prev = NULL;
+
+	for (int i = 0; i < in->nconns; i++) {
+		struct conn *c = &in->conns[i];
+		int64_t start, end, d;
+		char dur[32];
+		const char *why = NULL;
+
+		if (!c->ok)
+			continue;
+		if (!prev) {
+			prev = c;
+			continue;
+		}
+		end = prev->close_ns ? prev->close_ns : prev->last_ns;
+		start = c->open_ns ? c->open_ns : c->first_ns;
+		d = start - end;
+		prev->downtime_after_ns = d;
+		inspect_fmt_dur(d, dur, sizeof(dur));
+		if (in->opt.feed == FEED_HYDROMANCER) {
+			if (!strcmp(c->session, "connected"))
+				why = "a new session (\"connected\"): no replay";
+			else if (!strcmp(c->session, "reconnected") && c->replays_gap)
+				why = "the replay has hasGap";
+			else if (!strcmp(c->session, "reconnected") && c->replays_complete < c->replays)
+				why = "the replay is incomplete";
+			if (why)
+				finding_add(in, F_DOWNTIME, c->open_recno ? c->open_recno : c->first_recno,
+					    start, c->id, NULL, 0, "downtime of %s before conn %" PRIu32
+					    " (after #%" PRIu64 ") not covered: %s", dur, c->id,
+					    prev->last_recno, why);
+			if (why && in->nfindings && in->findings[in->nfindings - 1].type == F_DOWNTIME) {
+				in->findings[in->nfindings - 1].dur_ns = d;
+				in->findings[in->nfindings - 1].recno_before = prev->last_recno;
+			}
+		}
+		prev = c;
+	}
+}
+
+void
+inspect_finish(struct inspect *in)
+{
+	if (in->finished)
+		return;
+	in->finished = 1;
+	if (in->have_cur)
+		conn_end(in);
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
+		if (in->ch[i] && in->ch[i]->rp_active)
+			replay_end(in, in->ch[i], "journal ended");
+	downtime_check(in);
+	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++) {
+		struct position *p = &in->pos[i];
+
+		if (p->id >= 0 && p->open_recno && !p->closed) {
+			char t[40];
+
+			text_format_time(p->open_ns, t, sizeof(t));
+			finding_add(in, F_POSITION_OPEN, p->open_recno, p->open_ns, 0, NULL, 0,
+				    "position %" PRId64 " opened at #%" PRIu64 " (%s) was never closed",
+				    p->id, p->open_recno, t);
+		}
+	}
+	qsort(in->findings, (size_t)in->nfindings, sizeof(in->findings[0]), finding_cmp);
+}
+
+unsigned
+inspect_classes(const struct inspect *in)
+{
+	unsigned m = 0;
+
+	for (int t = 0; t < F_COUNT; t++) {
+		if (!in->count[t])
+			continue;
+		if (t == F_NOT_JSON && in->opt.feed == FEED_RAW)
+			continue;
+		m |= inspect_finding_info[t].cls;
+	}
+	return m;
+}
+
+void
+inspect_set_corruption(struct inspect *in, int err, uint32_t segment, uint64_t offset,
+		       const char *detail)
+{
+	in->corrupt = 1;
+	in->corrupt_err = err;
+	in->corrupt_segment = segment;
+	in->corrupt_offset = offset;
+	copy_str(in->corrupt_detail, sizeof(in->corrupt_detail), detail);
+}
+
+/* 1 when record 'recno' can be read (the reader is left anywhere). */
+static int
+readable(struct journal_reader *r, uint64_t recno)
+{
+	struct journal_record rec;
+
+	return journal_reader_seek_recno(r, recno) == 0 && journal_reader_next(r, &rec) == 0 &&
+	       rec.recno == recno;
+}
+
+/* After a corrupt block at record 'bad': the first readable record past it, found by
+ * doubling steps then bisection (each probe reads one block through the index), or 0. */
+static uint64_t
+next_readable(struct journal_reader *r, uint64_t bad, uint64_t last)
+{
+	uint64_t lo = bad, hi = 0, step = 1;
+
+	while (bad + step <= last) {
+		if (readable(r, bad + step)) {
+			hi = bad + step;
+			break;
+		}
+		lo = bad + step;
+		step *= 2;
+	}
+	if (!hi) {
+		if (lo < last && readable(r, last))
+			hi = last;
+		else
+			return 0;
+	}
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (readable(r, mid))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+int
+inspect_run(struct inspect *in, struct journal *j)
+{
+	struct journal_reader *r;
+	struct journal_record rec;
+	struct journal_stats st;
+	uint64_t last_read = 0;
+	int err, first_err = 0;
+
+	if ((err = journal_reader_open(j, &r)))
+		return err;
+	if (in->opt.from_ns) {
+		err = journal_reader_seek_time(r, in->opt.from_ns);
+		if (err == JOURNAL_ENOTFOUND) {
+			journal_reader_close(r);
+			inspect_finish(in);
+			return 0;
+		}
+	}
+	for (;;) {
+		while (!err && (err = journal_reader_next(r, &rec)) == 0) {
+			last_read = rec.recno;
+			if (in->opt.to_ns && rec.wall_ns >= in->opt.to_ns)
+				break;
+			if (in->opt.conn_set && rec.conn != in->opt.conn)
+				continue;
+			inspect_record(in, &rec);
+		}
+		if (err == JOURNAL_EOF || err == 0)
+			break;
+		/* a corrupt block: name it, then go on with what can still be read after it */
+		if (!first_err) {
+			uint32_t seg = 0;
+			uint64_t off = 0;
+
+			first_err = err;
+			journal_reader_error_offset(r, &seg, &off);
+			inspect_set_corruption(in, err, seg, off, journal_last_detail(j));
+		}
+		if (err != JOURNAL_ECORRUPT || journal_stats(j, &st) || !st.last_recno)
+			break;
+		{
+			uint64_t bad = last_read ? last_read + 1 : st.first_recno;
+			uint64_t next = next_readable(r, bad, st.last_recno);
+			uint64_t upto = next ? next - 1 : st.last_recno;
+
+			if (bad > upto)
+				break;
+			in->corrupt_ranges++;
+			in->corrupt_records += upto - bad + 1;
+			if (in->corrupt_ranges == 1) {
+				in->corrupt_first = bad;
+				in->corrupt_last = upto;
+			}
+			if (!next || journal_reader_seek_recno(r, next))
+				break;
+			last_read = next - 1;
+			err = 0;
+		}
+	}
+	journal_reader_close(r);
+	inspect_finish(in);
+	return first_err;
+}

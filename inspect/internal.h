@@ -1,0 +1,189 @@
+/* internal.h - the state of one inspection, shared by inspect.c and report.c */
+#ifndef WSTAPE_INSPECT_INTERNAL_H
+#define WSTAPE_INSPECT_INTERNAL_H
+
+#include "inspect/hist.h"
+#include "inspect/inspect.h"
+#include "inspect/seen.h"
+
+/* Finding types; each belongs to one class. */
+enum finding_type {
+	F_SEQ_GAP, F_SEQ_START, F_SEQ_BACK, F_CURSOR_BACK, F_REPLAY_HASGAP, F_REPLAY_INCOMPLETE,
+	F_STALL, F_DOWNTIME, F_DUP_EVENT, F_DUP_FRAME, F_OVERLAP, F_DISCONNECT, F_CONNECT_FAILED,
+	F_POSITION_OPEN, F_POSITION_UNKNOWN, F_PNL_LATE, F_BACKOFF, F_PING_UNANSWERED, F_NOT_JSON,
+	F_COUNT
+};
+
+struct finding_info {
+	const char *name;
+	unsigned cls;
+};
+extern const struct finding_info inspect_finding_info[F_COUNT];
+
+struct finding {
+	int type;
+	uint64_t recno, recno_before;   /* recno_before: the record before the finding, or 0 */
+	int64_t ns;
+	int64_t dur_ns;                 /* stalls, downtime, late intervals; 0 otherwise */
+	uint32_t conn;
+	char channel[48];
+	char msg[200];
+};
+
+#define CH_NAME 64
+#define CURSOR_KEEP JOURNAL_MAX_CURSOR
+
+struct channel {
+	char name[CH_NAME];
+	size_t name_len;
+	uint64_t messages, events, replay_chunks, replay_events, bytes, dup_events, overlap_events,
+		dup_frames, shared_key_events, late_events, not_json;
+	uint64_t first_recno, last_recno;
+	int64_t first_ns, last_ns;
+	/* rate: messages in the current whole second, the peak */
+	int64_t sec;
+	uint64_t sec_count, peak_per_sec;
+	struct inspect_hist gaps;       /* inter-arrival within one connection */
+	uint32_t last_conn;             /* conn of last_ns; for inter-arrival */
+	int has_last;
+	/* seq, per connection */
+	uint32_t seq_conn;
+	int seq_valid;
+	int64_t last_seq;
+	uint64_t last_seq_recno;
+	/* live cursor */
+	uint8_t cursor[CURSOR_KEEP];
+	size_t cursor_len;
+	uint64_t cursor_recno;
+	/* replay in the current connection */
+	uint32_t rp_conn;
+	int rp_active, rp_has_gap;
+	int64_t rp_next, rp_total;
+	uint64_t rp_first_recno, rp_last_recno;
+	int64_t rp_first_ns;
+	/* dedup */
+	struct inspect_seen *seen;
+	int64_t max_time, max_tx;
+	uint64_t prev_hash;
+	int64_t prev_time, prev_tx;
+};
+
+struct conn {
+	uint32_t id;
+	uint64_t first_recno, last_recno, records;
+	int64_t first_ns, last_ns;
+	uint64_t open_recno, close_recno;
+	int64_t open_ns, close_ns;
+	int status;                     /* HTTP status of the open, 0 when unknown */
+	int close_code;                 /* -1 when no close record */
+	char close_reason[64];
+	char close_by[12];
+	char error[80];                 /* the last error record of this attempt */
+	char phase[16];
+	int attempt;                    /* from open/error payloads; 0 unknown */
+	char session[16];               /* hydromancer connected|reconnected; lasersell hello_ok */
+	int replays, replays_complete, replays_gap;
+	int64_t downtime_after_ns;      /* -1: none (last connection) */
+	int ok;                         /* an open record or any frame: a session */
+};
+
+struct reconnect {
+	uint32_t from_conn, to_conn;
+	uint64_t recno;                 /* first record of the new attempt */
+	int64_t ns;
+	int attempt;
+	int64_t stated_ms, expected_ms, actual_ms;
+	int off;                        /* lasersell: not within the documented backoff */
+};
+
+struct position {
+	int64_t id;                     /* -1: empty slot */
+	uint64_t open_recno, close_recno;
+	int64_t open_ns;
+	int64_t last_pnl_ns;
+	uint64_t last_pnl_recno;
+	uint32_t last_pnl_conn;
+	int closed;
+};
+
+struct stall {
+	uint64_t recno, recno_before;
+	int64_t ns, dur_ns;
+	uint32_t conn;
+};
+
+struct inspect {
+	struct inspect_options opt;
+	char channel_filter[CH_NAME];
+
+	uint64_t records, first_recno, last_recno, bytes, in_frames, out_frames;
+	uint64_t by_kind[JOURNAL_KIND_MAX + 1];
+	uint64_t not_json, control, other;
+	int64_t first_ns, last_ns;
+
+	struct channel *ch[INSPECT_MAX_CHANNELS + 1];  /* the last one: "(other)" */
+	int nch;
+
+	struct conn conns[INSPECT_MAX_CONNS];
+	int nconns;
+	uint64_t conns_total, conns_dropped;
+	struct conn *cur;               /* connection of the last record, if kept */
+	uint32_t cur_id;
+	int have_cur;
+	int64_t cur_last_ns;
+	uint64_t cur_last_recno;
+	int cur_ok;
+	int attempts_since_ok;
+	/* the last "reconnect scheduled" event */
+	int rc_pending, rc_attempt;
+	int64_t rc_delay_ms, rc_ns;
+	struct reconnect rcs[INSPECT_MAX_CONNS];
+	int nrcs;
+	uint64_t rcs_total;
+
+	/* selection-wide inter-arrival of received frames, for stalls */
+	int64_t last_in_ns;
+	uint64_t last_in_recno;
+	uint32_t last_in_conn;
+	int has_last_in;
+	struct stall stalls[INSPECT_TOP_STALLS];
+	int nstalls;
+
+	struct inspect_seen *frames;
+
+	struct finding *findings;
+	int nfindings;
+	uint64_t count[F_COUNT];
+	uint64_t kept[F_COUNT];
+
+	/* lasersell */
+	int64_t pnl_flush_ms;
+	struct inspect_hist rtt, pnl_gap;
+	int ping_pending;
+	int64_t ping_ns;
+	uint64_t ping_recno;
+	uint32_t ping_conn;
+	uint64_t pings, pongs, server_pings;
+	struct position *pos;
+	uint64_t pos_opened, pos_closed, pos_unknown_events, pos_dropped;
+
+	/* timeline of received messages: INSPECT_TIMELINE buckets, width doubled as needed */
+	int64_t tl_start, tl_width;
+	uint64_t tl_msgs[64], tl_events[64];
+
+	/* corruption */
+	int corrupt;
+	int corrupt_err;
+	uint32_t corrupt_segment;
+	uint64_t corrupt_offset;
+	char corrupt_detail[160];
+	uint64_t corrupt_ranges, corrupt_records, corrupt_first, corrupt_last;
+	int finished;
+};
+
+#define INSPECT_TIMELINE 60
+
+/* Text helpers shared with report.c */
+void inspect_fmt_dur(int64_t ns, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,80 @@
+# t50_inspect_fixtures - `wstape inspect` on each fixture matches the expected reports
+# beside it (text and JSON); --fail-on classes, selections and exit codes.
+# UPDATE=1 rewrites the expected reports (check them by hand before committing).
+source tests/lib.sh
+FIX=$PWD/fixtures
+cd "$T" || fail "no temp dir"
+
+for f in hydromancer lasersell raw; do
+	$WSTAPE import "$FIX/$f.jsonl" -o "$f" --feed "$f" >/dev/null 2>import.err ||
+		fail "import of $f.jsonl failed: $(cat import.err)"
+	expect_exit 0 $WSTAPE inspect "$f" >"$f.inspect.txt"
+	expect_exit 0 $WSTAPE inspect "$f" --json >"$f.inspect.json"
+	if [ -n "${UPDATE:-}" ]; then
+		cp "$f.inspect.txt" "$f.inspect.json" "$FIX/"
+		continue
+	fi
+	diff -u "$FIX/$f.inspect.txt" "$f.inspect.txt" || fail "text report of $f differs from fixtures/$f.inspect.txt"
+	diff -u "$FIX/$f.inspect.json" "$f.inspect.json" || fail "JSON report of $f differs from fixtures/$f.inspect.json"
+	$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["feed"]==sys.argv[2]' "$f.inspect.json" "$f" ||
+		fail "JSON report of $f does not parse"
+done
+
+# every anomaly the fixtures were built with is found (independently of the expected files)
+$PY - hydromancer.inspect.json lasersell.inspect.json raw.inspect.json <<'PYEOF' || fail "anomalies missing from the reports"
+import json, sys
+h, l, r = (json.load(open(p)) for p in sys.argv[1:])
+c = h["summary"]["counts"]
+for k, n in {"seq_gap": 1, "seq_start": 1, "cursor_back": 1, "replay_has_gap": 1,
+             "replay_incomplete": 1, "stall": 1, "downtime_uncovered": 3, "dup_event": 1,
+             "dup_frame": 1, "overlap": 1, "disconnect": 4, "connect_failed": 1, "not_json": 1}.items():
+    assert c[k] == n, (k, c[k], n)
+af = [x for x in h["channels"] if x["channel"] == "allFills"][0]
+assert af["shared_key_events"] >= 3 and af["dup_events"] == 1 and af["overlap_events"] == 1, af
+gap = [x for x in h["findings"] if x["type"] == "seq_gap"][0]
+assert gap["record"] == 15 and gap["record_before"] == 14, gap
+conns = h["connections"]
+assert [x.get("session") for x in conns if x["ok"]] == ["connected", "reconnected", "reconnected", "reconnected", "connected"]
+assert conns[2]["replays_complete"] == 2 and conns[2]["replays_with_gap"] == 0
+c = l["summary"]["counts"]
+for k, n in {"position_never_closed": 1, "position_unknown": 1, "pnl_late": 2, "backoff": 1,
+             "disconnect": 1, "connect_failed": 2, "dup_frame": 0, "seq_gap": 0}.items():
+    assert c[k] == n, (k, c[k], n)
+ls = l["lasersell"]
+assert ls["pnl_flush_ms"] == 1000 and ls["rtt"]["count"] == 3 and 30 < ls["rtt"]["max_ms"] <= 50, ls
+assert [x["backoff_ok"] for x in l["reconnects"]] == [True, False, True]
+assert [x["expected_ms"] for x in l["reconnects"]] == [100, 200, 400]
+assert r["summary"]["clean"] is True and r["records"]["count"] == 15
+PYEOF
+
+# a finding's record number leads to the record with cat
+$WSTAPE cat hydromancer --from-record 15 --limit 1 | grep -q '\\"seq\\":8' ||
+	fail "record 15 is not the message after the seq gap"
+
+# --fail-on: exit 1 when a listed class is found, 0 when not
+expect_exit 1 $WSTAPE inspect hydromancer --fail-on gaps >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --fail-on dups >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --fail-on disconnects >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --fail-on any >/dev/null
+expect_exit 0 $WSTAPE inspect hydromancer --fail-on positions >/dev/null
+expect_exit 1 $WSTAPE inspect lasersell --fail-on positions,gaps >/dev/null
+expect_exit 0 $WSTAPE inspect lasersell --fail-on gaps >/dev/null
+expect_exit 0 $WSTAPE inspect raw --fail-on any >/dev/null
+
+# selections
+expect_exit 0 $WSTAPE inspect hydromancer --channel userFills --fail-on dups,overlap >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --channel allFills --fail-on dups >/dev/null
+# conn 3 alone: a complete replay, an overlap, a close by the server, no gap
+expect_exit 0 $WSTAPE inspect hydromancer --conn 3 --fail-on gaps,dups >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --conn 3 --fail-on overlap >/dev/null
+# before the first disconnect: the stall and the seq gap are in, the disconnect is not
+expect_exit 0 $WSTAPE inspect hydromancer --to 2026-11-22T10:00:08.300Z --fail-on disconnects >/dev/null
+expect_exit 1 $WSTAPE inspect hydromancer --to 2026-11-22T10:00:08.300Z --fail-on gaps >/dev/null
+# from the last connection on: its seq starts at 3
+$WSTAPE inspect hydromancer --from 2026-11-22T10:01:00Z --json >sel.json
+$PY -c 'import json; d=json.load(open("sel.json")); c=d["summary"]["counts"]; assert d["records"]["first"]==54 and c["seq_gap"]==0 and c["cursor_back"]==1, d["records"]' ||
+	fail "--from selection"
+# a larger --stall-ms hides the 7.1 s stall
+$WSTAPE inspect hydromancer --stall-ms 8000 --json | $PY -c 'import json,sys; assert json.load(sys.stdin)["summary"]["counts"]["stall"]==0' ||
+	fail "--stall-ms 8000 still reports the stall"
+exit 0

@@ -1,0 +1,413 @@
+/* test_inspect.c - the inspect pass on records built in memory: duplicates versus shared
+ * dedup keys, overlap, seq and replay rules, stalls, lasersell rules, bounded structures */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "inspect/hist.h"
+#include "inspect/inspect.h"
+#include "inspect/internal.h"
+#include "inspect/seen.h"
+
+#define T0 1795341600000000000LL
+#define MS 1000000LL
+
+struct fx {
+	struct inspect *in;
+	uint64_t recno;
+	int64_t t;
+};
+
+static struct fx *
+fx_new(enum feed_id feed, int64_t stall_ms)
+{
+	static struct fx f;
+	struct inspect_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.feed = feed;
+	o.stall_ns = stall_ms * MS;
+	memset(&f, 0, sizeof(f));
+	f.t = T0;
+	assert_int_equal(inspect_new(&o, &f.in), 0);
+	return &f;
+}
+
+static void
+put(struct fx *f, int64_t after_ms, uint32_t conn, int dir, int kind, const char *channel,
+    const char *payload)
+{
+	struct journal_record r;
+
+	memset(&r, 0, sizeof(r));
+	f->t += after_ms * MS;
+	r.recno = ++f->recno;
+	r.wall_ns = f->t;
+	r.mono_ns = f->t - T0;
+	r.conn = conn;
+	r.dir = (uint8_t)dir;
+	r.kind = (uint8_t)kind;
+	r.channel = channel;
+	r.channel_len = channel ? (uint16_t)strlen(channel) : 0;
+	r.payload = (const uint8_t *)payload;
+	r.payload_len = strlen(payload);
+	inspect_record(f->in, &r);
+}
+
+static void
+text(struct fx *f, int64_t after_ms, uint32_t conn, const char *channel, const char *payload)
+{
+	put(f, after_ms, conn, JOURNAL_IN, JOURNAL_TEXT, channel, payload);
+}
+
+static struct channel *
+chan(struct fx *f, const char *name)
+{
+	for (int i = 0; i < f->in->nch; i++)
+		if (!strcmp(f->in->ch[i]->name, name))
+			return f->in->ch[i];
+	fail_msg("no channel %s", name);
+	return NULL;
+}
+
+static void
+test_inspect__same_key_is_not_a_duplicate(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	/* four fills of one transaction: one key, four events */
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:100:3\",\"fills\":["
+	     "[\"0xa\",{\"time\":100,\"txIndex\":3,\"tid\":1}],[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}],"
+	     "[\"0xc\",{\"time\":100,\"txIndex\":3,\"tid\":3}],[\"0xd\",{\"time\":100,\"txIndex\":3,\"tid\":4}]]}");
+	/* a later message of the same transaction (split across messages) */
+	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"cursor\":\"1:100:3\",\"fills\":["
+	     "[\"0xe\",{\"time\":100,\"txIndex\":3,\"tid\":5}]]}");
+	inspect_finish(f->in);
+	assert_int_equal(chan(f, "allFills")->events, 5);
+	assert_int_equal(chan(f, "allFills")->shared_key_events, 4);
+	assert_int_equal(chan(f, "allFills")->dup_events, 0);
+	assert_int_equal(f->in->count[F_DUP_EVENT], 0);
+	assert_int_equal(inspect_classes(f->in), 0);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__same_event_again_is_a_duplicate(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
+	     "[\"0xa\",{\"time\":100,\"txIndex\":3,\"tid\":1}],[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}]]}");
+	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":["
+	     "[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}],[\"0xc\",{\"time\":101,\"txIndex\":0,\"tid\":3}]]}");
+	inspect_finish(f->in);
+	assert_int_equal(chan(f, "allFills")->dup_events, 1);
+	assert_int_equal(chan(f, "allFills")->overlap_events, 0);
+	assert_int_equal(f->in->count[F_DUP_EVENT], 1);
+	assert_true(inspect_classes(f->in) & INSPECT_DUPS);
+	assert_int_equal(f->in->findings[0].recno, 2);
+	assert_non_null(strstr(f->in->findings[0].msg, "first at #1"));
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__replay_live_overlap_is_counted_apart(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":100,\"txIndex\":0,\"tid\":1}]}");
+	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 10, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	/* the replay starts at an older cursor: it repeats tid 1 */
+	text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
+	     "\"cursor\":\"1:101:0\",\"data\":[{\"time\":100,\"txIndex\":0,\"tid\":1},{\"time\":101,\"txIndex\":0,\"tid\":2}]}");
+	text(f, 10, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":102,\"txIndex\":0,\"tid\":3}]}");
+	inspect_finish(f->in);
+	assert_int_equal(chan(f, "allFills")->overlap_events, 1);
+	assert_int_equal(chan(f, "allFills")->dup_events, 0);
+	assert_int_equal(f->in->count[F_OVERLAP], 1);
+	assert_int_equal(f->in->count[F_DUP_EVENT], 0);
+	/* the downtime was covered by a complete replay without hasGap */
+	assert_int_equal(f->in->count[F_DOWNTIME], 0);
+	assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], 0);
+	assert_int_equal(f->in->conns[0].downtime_after_ns, 100 * MS);
+	assert_int_equal(inspect_classes(f->in), INSPECT_OVERLAP | INSPECT_DISCONNECTS);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__seq_rules(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	text(f, 1, 1, "userFills", "{\"type\":\"userFills\",\"seq\":1,\"fills\":[]}");  /* own seq */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[]}");
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":5,\"fills\":[]}");   /* 3, 4 missing */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":4,\"fills\":[]}");   /* back */
+	text(f, 1, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");   /* new conn: ok */
+	text(f, 1, 3, "allFills", "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");   /* starts at 3 */
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_SEQ_GAP], 1);
+	assert_int_equal(f->in->count[F_SEQ_BACK], 1);
+	assert_int_equal(f->in->count[F_SEQ_START], 1);
+	for (int i = 0; i < f->in->nfindings; i++) {
+		const struct finding *x = &f->in->findings[i];
+
+		if (x->type == F_SEQ_GAP) {
+			assert_int_equal(x->recno, 4);
+			assert_int_equal(x->recno_before, 3);
+			assert_non_null(strstr(x->msg, "2 missing (seq 3..4)"));
+		}
+	}
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__replay_has_gap_and_missing_chunks(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	text(f, 1, 1, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
+	     "\"hasGap\":true,\"count\":0,\"data\":[]}");
+	text(f, 1, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	text(f, 1, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":3,\"data\":[]}");
+	text(f, 1, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,\"totalChunks\":3,\"data\":[]}");
+	text(f, 1, 3, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	text(f, 1, 3, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":2,\"data\":[]}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_REPLAY_HASGAP], 1);
+	/* conn 2 skipped chunk 2; conn 3 never got chunk 2 */
+	assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], 2);
+	assert_int_equal(f->in->count[F_DOWNTIME], 2);   /* conns 2 and 3 */
+	assert_true(inspect_classes(f->in) & INSPECT_GAPS);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__stall_and_exact_duplicate_frame(void **state)
+{
+	struct fx *f = fx_new(FEED_RAW, 1000);
+
+	text(f, 0, 1, NULL, "{\"a\":1}");
+	text(f, 100, 1, NULL, "{\"a\":2}");
+	text(f, 1500, 1, NULL, "{\"a\":3}");   /* stall */
+	text(f, 100, 1, NULL, "{\"a\":3}");    /* exact duplicate */
+	text(f, 900, 1, NULL, "not json");     /* raw: counted, not a finding class */
+	text(f, 5000, 2, NULL, "{\"a\":3}");   /* other connection: neither stall nor duplicate */
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_STALL], 1);
+	assert_int_equal(f->in->nstalls, 1);
+	assert_int_equal(f->in->stalls[0].dur_ns, 1500 * MS);
+	assert_int_equal(f->in->stalls[0].recno, 3);
+	assert_int_equal(f->in->count[F_DUP_FRAME], 1);
+	assert_int_equal(f->in->not_json, 1);
+	assert_int_equal(inspect_classes(f->in), INSPECT_GAPS | INSPECT_DUPS);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__not_json_is_counted_for_known_feeds(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, NULL, "<html>");
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}");  /* truncated */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->not_json, 2);
+	assert_int_equal(f->in->count[F_NOT_JSON], 2);
+	assert_int_equal(inspect_classes(f->in), INSPECT_MALFORMED);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__lasersell_rules(void **state)
+{
+	struct fx *f = fx_new(FEED_LASERSELL, 0);
+
+	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 10, 1, NULL, "{\"type\":\"hello_ok\",\"session_id\":1,\"server_time_ms\":1,"
+	     "\"limits\":{\"hi_capacity\":1,\"pnl_flush_ms\":500,\"max_positions_per_session\":1}}");
+	text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":1}");
+	text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
+	text(f, 500, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
+	text(f, 500, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":2}");
+	text(f, 1200, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":3}");   /* late */
+	text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":7,\"server_time_ms\":4}");     /* unknown */
+	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":5}");
+	text(f, 30, 1, NULL, "{\"type\":\"pong\",\"server_time_ms\":6}");
+	put(f, 10, 1, JOURNAL_OUT, JOURNAL_PING, NULL, "");
+	put(f, 20, 1, JOURNAL_IN, JOURNAL_PONG, NULL, "");
+	text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
+	text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":5}");     /* closed */
+	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":9}");
+	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->pnl_flush_ms, 500);
+	assert_int_equal(f->in->rtt.count, 2);
+	assert_int_equal(f->in->rtt.max, 30 * MS);
+	assert_int_equal(f->in->rtt.min, 20 * MS);
+	assert_int_equal(f->in->count[F_PING_UNANSWERED], 1);
+	assert_int_equal(f->in->count[F_PNL_LATE], 1);
+	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 2);
+	assert_int_equal(f->in->count[F_POSITION_OPEN], 1);   /* position 2 */
+	assert_int_equal(f->in->count[F_DISCONNECT], 0);      /* closed by the client */
+	assert_int_equal(f->in->pos_opened, 2);
+	assert_int_equal(f->in->pos_closed, 1);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__lasersell_backoff(void **state)
+{
+	struct fx *f = fx_new(FEED_LASERSELL, 0);
+
+	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
+	put(f, 100, 2, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":1}");
+	put(f, 0, 2, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":2,\"delay_ms\":200}");
+	put(f, 200, 3, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":2}");
+	put(f, 0, 3, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":3,\"delay_ms\":100}");
+	put(f, 100, 4, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->nrcs, 3);
+	assert_int_equal(f->in->rcs[0].expected_ms, 100);
+	assert_int_equal(f->in->rcs[0].off, 0);
+	assert_int_equal(f->in->rcs[1].expected_ms, 200);
+	assert_int_equal(f->in->rcs[1].off, 0);
+	assert_int_equal(f->in->rcs[2].expected_ms, 400);   /* attempt 3 waited 100 ms only */
+	assert_int_equal(f->in->rcs[2].off, 1);
+	assert_int_equal(f->in->count[F_BACKOFF], 1);
+	assert_int_equal(f->in->count[F_CONNECT_FAILED], 2);
+	assert_int_equal(f->in->count[F_DISCONNECT], 1);
+	assert_int_equal(f->in->conns[0].downtime_after_ns, 400 * MS);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__findings_are_bounded(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	char buf[128];
+
+	for (int i = 0; i < 3 * INSPECT_KEEP_FINDINGS; i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"allFills\",\"seq\":%d,\"fills\":[]}", 1 + 2 * i);
+		text(f, 1, 1, "allFills", buf);
+	}
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_SEQ_GAP], 3 * INSPECT_KEEP_FINDINGS - 1);
+	assert_int_equal(f->in->kept[F_SEQ_GAP], INSPECT_KEEP_FINDINGS);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__seen_window_is_bounded(void **state)
+{
+	struct inspect_seen *s = inspect_seen_new(64);
+	uint64_t v;
+
+	assert_non_null(s);
+	for (uint64_t i = 1; i <= 64; i++)
+		inspect_seen_put(s, i * 7919, i);
+	assert_int_equal(inspect_seen_find(s, 7919, &v), 1);
+	assert_int_equal(v, 1);
+	for (uint64_t i = 65; i <= 64 * 3; i++)
+		inspect_seen_put(s, i * 7919, i);
+	assert_int_equal(inspect_seen_find(s, 7919, &v), 0);       /* evicted */
+	assert_int_equal(inspect_seen_find(s, 64 * 3 * 7919, &v), 1);
+	assert_int_equal(inspect_seen_find(s, 0, &v), 0);
+	inspect_seen_put(s, 0, 42);                                 /* hash 0 is a valid hash */
+	assert_int_equal(inspect_seen_find(s, 0, &v), 1);
+	assert_int_equal(v, 42);
+	inspect_seen_free(s);
+	inspect_seen_free(NULL);
+}
+
+static void
+test_inspect__histogram_quantiles(void **state)
+{
+	static struct inspect_hist h;
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(inspect_hist_quantile(&h, 0.5), 0);
+	for (uint64_t i = 1; i <= 1000; i++)
+		inspect_hist_add(&h, i * 1000000);   /* 1..1000 ms */
+	uint64_t p50 = inspect_hist_quantile(&h, 0.5), p99 = inspect_hist_quantile(&h, 0.99);
+	assert_true(p50 > 470000000 && p50 < 530000000);
+	assert_true(p99 > 930000000 && p99 <= 1000000000);
+	assert_int_equal(inspect_hist_quantile(&h, 1), 1000000000);
+	assert_int_equal(h.min, 1000000);
+	inspect_hist_add(&h, 0);
+	inspect_hist_add(&h, UINT64_MAX);
+	assert_int_equal(h.max, UINT64_MAX);
+}
+
+static void
+test_inspect__class_names(void **state)
+{
+	unsigned m;
+
+	assert_int_equal(inspect_class_parse("gaps,dups", &m), 0);
+	assert_int_equal(m, INSPECT_GAPS | INSPECT_DUPS);
+	assert_int_equal(inspect_class_parse("any", &m), 0);
+	assert_int_equal(m, INSPECT_ANY);
+	assert_int_equal(inspect_class_parse("disconnects", &m), 0);
+	assert_int_equal(m, INSPECT_DISCONNECTS);
+	assert_int_equal(inspect_class_parse("gaps,nope", &m), -1);
+	assert_int_equal(inspect_class_parse("", &m), -1);
+	assert_string_equal(inspect_class_name(INSPECT_OVERLAP), "overlap");
+}
+
+static void
+test_inspect__reports_render(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct text_buf b = { 0 };
+
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");
+	inspect_finish(f->in);
+	inspect_report_text(f->in, &b);
+	text_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "seq_gap"));
+	assert_non_null(strstr(b.p, "#2"));
+	b.len = 0;
+	inspect_report_json(f->in, &b);
+	text_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "\"type\": \"seq_gap\""));
+	assert_non_null(strstr(b.p, "\"clean\": false"));
+	text_buf_free(&b);
+	inspect_free(f->in);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inspect__same_key_is_not_a_duplicate),
+		cmocka_unit_test(test_inspect__same_event_again_is_a_duplicate),
+		cmocka_unit_test(test_inspect__replay_live_overlap_is_counted_apart),
+		cmocka_unit_test(test_inspect__seq_rules),
+		cmocka_unit_test(test_inspect__replay_has_gap_and_missing_chunks),
+		cmocka_unit_test(test_inspect__stall_and_exact_duplicate_frame),
+		cmocka_unit_test(test_inspect__not_json_is_counted_for_known_feeds),
+		cmocka_unit_test(test_inspect__lasersell_rules),
+		cmocka_unit_test(test_inspect__lasersell_backoff),
+		cmocka_unit_test(test_inspect__findings_are_bounded),
+		cmocka_unit_test(test_inspect__seen_window_is_bounded),
+		cmocka_unit_test(test_inspect__histogram_quantiles),
+		cmocka_unit_test(test_inspect__class_names),
+		cmocka_unit_test(test_inspect__reports_render),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

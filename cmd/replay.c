@@ -1,13 +1,228 @@
-/* replay.c - `wstape replay` (being built; see the open issue) */
+/* replay.c - `wstape replay`: serve a journal as a paced mock WebSocket server */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "replay/replay.h"
+#include "util/log.h"
+#include "util/text.h"
 
-const char cmd_replay_usage[] = "usage: wstape replay ...\n";
+const char cmd_replay_usage[] =
+	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell]\n"
+	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor CH=C]\n"
+	"                     [--to T] [--conn N] [--loop] [--mode session|live] [--once] [--token T]\n"
+	"                     [--tls-cert F --tls-key F] [faults] [--log-level L]\n"
+	"\n"
+	"Serve the recorded server-to-client frames to WebSocket clients. Frame i goes out at\n"
+	"start + (t_i - t_0) / speed (receive times; no drift accumulates); --speed max sends as\n"
+	"fast as the client reads. Prints the URL to connect to, and a line per client when it\n"
+	"leaves (frames, bytes, lateness p50/p99/max). Defaults: 127.0.0.1:8765, the journal's feed,\n"
+	"speed 1, mode session.\n"
+	"\n"
+	"  --mode session   every client gets the recording from its start, independently\n"
+	"  --mode live      one timeline that starts with the server; clients join at its edge\n"
+	"  --loop           start over at the end (else the server closes with 1000 at the end)\n"
+	"  --once           exit when the first client leaves\n"
+	"  --token T        clients must send token=T in the query or x-api-key: T\n"
+	"  --gate           raw: hold the frames that followed a client message in the recording\n"
+	"                   until the client sends a message\n"
+	"\n"
+	"feeds (server side):\n"
+	"  raw          the recorded frames, byte-exact, text and binary\n"
+	"  hydromancer  connected (fresh clientId and sessionId), subscribe -> subscriptionUpdate\n"
+	"               (subscribed or failed), only subscribed channels, seq from 1 per\n"
+	"               connection and subscription, cursor as recorded, pings (--ping-s, default 30)\n"
+	"               and a 150 s pong timeout; ?sessionId=&cursor= within --grace (30s) ->\n"
+	"               reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
+	"               hasGap when the cursor is older than --cache, 30s); bad token -> error\n"
+	"  lasersell    hello_ok with the recorded limits on connect, the stream after configure,\n"
+	"               pong with server_time_ms to ping\n"
+	"\n"
+	"faults (reproducible with --seed N):\n"
+	"  --drop-every D   drop each connection every D      --drop-after N  after N frames\n"
+	"  --close-code C   drop with a close frame C (default: abrupt, no close frame)\n"
+	"  --stall D        once per connection, stop sending for D\n"
+	"  --dup-rate P     send a frame twice with probability P\n"
+	"  --skip-rate P    leave a frame out with probability P\n"
+	"  --max-buffer SIZE, --max-clients N  limits per client and in all\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	stop_flag = 1;
+}
+
+static int
+parse_rate(const char *v, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || d < 0 || d > 1)
+		return -1;
+	*out = d;
+	return 0;
+}
 
 int
 cmd_replay(int argc, char **argv)
 {
-	fprintf(stderr, "wstape: 'replay' is not built yet\n");
-	return EXIT_USAGE;
+	struct replay_options o;
+	const char *v, *feedname = NULL;
+	char hostbuf[256];
+	int r;
+	uint64_t u;
+
+	memset(&o, 0, sizeof(o));
+	o.port = 8765;
+	o.speed = 1;
+	o.from_wall = INT64_MIN;
+	o.to_wall = INT64_MAX;
+	o.conn = -1;
+	o.seed = 1;
+	for (int i = 1; i < argc; i++) {
+#define OPT(name) ((r = cmd_opt(argc, argv, &i, name, &v)) != 0 && (r > 0 || (exit(EXIT_USAGE), 0)))
+		if (OPT("--listen")) {
+			const char *colon = strrchr(v, ':');
+			if (!colon || colon == v || (size_t)(colon - v) >= sizeof(hostbuf) ||
+			    text_parse_u64(colon + 1, &u) || u > 65535)
+				return cmd_usage_error(cmd_replay_usage, "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
+			memcpy(hostbuf, v, (size_t)(colon - v));
+			hostbuf[colon - v] = 0;
+			o.host = hostbuf;
+			o.port = (int)u;
+		} else if (OPT("--feed")) {
+			if (feed_lookup(v, &o.feed))
+				return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (raw, hydromancer, lasersell)", v);
+			feedname = v;
+		} else if (OPT("--speed")) {
+			char *end;
+			if (!strcmp(v, "max"))
+				o.speed = 0;
+			else if ((o.speed = strtod(v, &end)) <= 0 || *end)
+				return cmd_usage_error(cmd_replay_usage, "replay: --speed is a positive number or 'max'");
+		} else if (OPT("--from")) {
+			if (text_parse_time(v, &o.from_wall))
+				return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
+		} else if (OPT("--to")) {
+			if (text_parse_time(v, &o.to_wall))
+				return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
+		} else if (OPT("--from-record")) {
+			if (text_parse_u64(v, &o.from_recno))
+				return cmd_usage_error(cmd_replay_usage, "replay: --from-record needs a record number");
+		} else if (OPT("--from-cursor")) {
+			if (!strchr(v, '='))
+				return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is CHANNEL=CURSOR");
+			o.from_cursor = v;
+		} else if (OPT("--conn")) {
+			if (text_parse_u64(v, &u) || u > UINT32_MAX)
+				return cmd_usage_error(cmd_replay_usage, "replay: --conn needs a connection number");
+			o.conn = (int64_t)u;
+		} else if (OPT("--mode")) {
+			if (!strcmp(v, "session"))
+				o.mode = REPLAY_SESSION;
+			else if (!strcmp(v, "live"))
+				o.mode = REPLAY_LIVE;
+			else
+				return cmd_usage_error(cmd_replay_usage, "replay: --mode is session or live");
+		} else if (OPT("--token")) {
+			o.token = v;
+		} else if (OPT("--tls-cert")) {
+			o.tls_cert = v;
+		} else if (OPT("--tls-key")) {
+			o.tls_key = v;
+		} else if (OPT("--drop-every")) {
+			if (text_parse_duration(v, &o.drop_every_ns) || !o.drop_every_ns)
+				return cmd_usage_error(cmd_replay_usage, "replay: --drop-every needs a duration (e.g. 5s)");
+		} else if (OPT("--drop-after")) {
+			if (text_parse_u64(v, &o.drop_after) || !o.drop_after)
+				return cmd_usage_error(cmd_replay_usage, "replay: --drop-after needs a number of frames");
+		} else if (OPT("--close-code")) {
+			if (text_parse_u64(v, &u) || u < 1000 || u > 4999)
+				return cmd_usage_error(cmd_replay_usage, "replay: --close-code is 1000..4999");
+			o.close_code = (int)u;
+		} else if (OPT("--stall")) {
+			if (text_parse_duration(v, &o.stall_ns))
+				return cmd_usage_error(cmd_replay_usage, "replay: --stall needs a duration");
+		} else if (OPT("--dup-rate")) {
+			if (parse_rate(v, &o.dup_rate))
+				return cmd_usage_error(cmd_replay_usage, "replay: --dup-rate is a probability 0..1");
+		} else if (OPT("--skip-rate")) {
+			if (parse_rate(v, &o.skip_rate))
+				return cmd_usage_error(cmd_replay_usage, "replay: --skip-rate is a probability 0..1");
+		} else if (OPT("--seed")) {
+			if (text_parse_u64(v, &o.seed))
+				return cmd_usage_error(cmd_replay_usage, "replay: --seed needs a number");
+		} else if (OPT("--grace")) {
+			if (text_parse_duration(v, &o.grace_ns) || !o.grace_ns)
+				return cmd_usage_error(cmd_replay_usage, "replay: --grace needs a duration");
+		} else if (OPT("--cache")) {
+			if (text_parse_duration(v, &o.cache_ns) || !o.cache_ns)
+				return cmd_usage_error(cmd_replay_usage, "replay: --cache needs a duration");
+		} else if (OPT("--ping-s")) {
+			if (text_parse_duration(v, &o.ping_ns) || !o.ping_ns)
+				return cmd_usage_error(cmd_replay_usage, "replay: --ping-s needs seconds");
+		} else if (OPT("--max-buffer")) {
+			if (text_parse_size(v, &o.max_buffer) || !o.max_buffer)
+				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");
+		} else if (OPT("--max-clients")) {
+			if (text_parse_u64(v, &u) || !u || u > 100000)
+				return cmd_usage_error(cmd_replay_usage, "replay: --max-clients needs a number");
+			o.max_clients = (int)u;
+		} else if (OPT("--log-level")) {
+			if (log_set_level_name(v))
+				return cmd_usage_error(cmd_replay_usage, "replay: --log-level is error, warn, info or debug");
+		} else if (!strcmp(argv[i], "--loop")) {
+			o.loop = 1;
+		} else if (!strcmp(argv[i], "--once")) {
+			o.once = 1;
+		} else if (!strcmp(argv[i], "--gate")) {
+			o.gate = 1;
+		} else if (argv[i][0] == '-') {
+			return cmd_usage_error(cmd_replay_usage, "replay: unknown option '%s'", argv[i]);
+		} else if (!o.journal) {
+			o.journal = argv[i];
+		} else {
+			return cmd_usage_error(cmd_replay_usage, "replay: one journal at a time");
+		}
+#undef OPT
+	}
+	if (!o.journal)
+		return cmd_usage_error(cmd_replay_usage, "replay: which journal?");
+	if (!o.tls_cert != !o.tls_key)
+		return cmd_usage_error(cmd_replay_usage, "replay: --tls-cert and --tls-key go together");
+	if (!feedname) {
+		/* the feed the journal was recorded with */
+		struct journal *j;
+		int ex = cmd_open_journal(o.journal, JOURNAL_RDONLY, NULL, &j);
+		if (ex)
+			return ex;
+		const char *f = journal_meta_get(j, "feed");
+		if (f && feed_lookup(f, &o.feed) != 0)
+			o.feed = FEED_RAW;
+		journal_close(j);
+	}
+	o.stop = &stop_flag;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	int rc = replay_run(&o);
+	switch (rc) {
+	case 0:
+		return EXIT_OK;
+	case REPLAY_EEMPTY:
+		fprintf(stderr, "wstape: replay '%s': no server frames in the selected range\n", o.journal);
+		return EXIT_USAGE;
+	case REPLAY_EJOURNAL:
+		return EXIT_USAGE;
+	case REPLAY_ELISTEN:
+	case REPLAY_ELWS:
+		return EXIT_NET;
+	default:
+		fprintf(stderr, "wstape: replay: %s\n", replay_strerror(rc));
+		return EXIT_IO;
+	}
 }

@@ -1,0 +1,64 @@
+/* feed_server.h - the server side of each feed, for `wstape replay`
+ *
+ * Builders of the messages a server of the feed sends, and parsers of what its clients
+ * send. Messages are appended to a text_buf as JSON text. The pacing, sessions and
+ * sockets live in replay/; what the messages look like lives here. */
+#ifndef WSTAPE_FEED_SERVER_H
+#define WSTAPE_FEED_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feeds/feed.h"
+#include "util/text.h"
+
+/* ---- hydromancer ---- */
+
+/* What a hydromancer client sent. */
+struct hm_client_msg {
+	enum { HM_C_OTHER = 0, HM_C_BAD, HM_C_SUBSCRIBE, HM_C_UNSUBSCRIBE, HM_C_PONG, HM_C_PING } kind;
+	struct feed_str sub_type;  /* subscription.type (contents) */
+	struct feed_str cursor;    /* subscription.cursor (contents), optional */
+};
+void hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m);
+
+void hm_msg_connected(struct text_buf *b, const char *client_id, const char *session_id);
+void hm_msg_reconnected(struct text_buf *b, const char *client_id, const char *session_id,
+			const char *const *subs, int nsubs);
+/* subscribed / failed lists of subscription types */
+void hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok,
+				const struct feed_str *failed, int nfailed);
+void hm_msg_error(struct text_buf *b, const char *message);
+void hm_msg_ping(struct text_buf *b);
+
+/* Copy a live data message, with its top-level "seq" replaced by 'seq' (added after the
+ * "type" member when the message has none). Returns 0, or -1 when the payload is not a
+ * JSON object. */
+int hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq);
+
+/* A replay chunk; 'events' is the events' JSON texts joined with ',' (no brackets). */
+void hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char *cursor, size_t curlen,
+		   int64_t count, int64_t chunk, int64_t total, int has_gap, const char *events, size_t elen);
+
+/* Docs limits for replay chunks. */
+#define HM_CHUNK_MAX_ITEMS 2000
+#define HM_CHUNK_MAX_BYTES (1024 * 1024)
+
+/* ---- lasersell ---- */
+
+struct ls_client_msg {
+	enum { LS_C_OTHER = 0, LS_C_BAD, LS_C_CONFIGURE, LS_C_PING } kind;
+	int64_t client_time_ms;
+};
+void ls_client_parse(const uint8_t *p, size_t n, struct ls_client_msg *m);
+
+/* hello_ok with the given limits object text (NULL: the documented defaults). */
+void ls_msg_hello_ok(struct text_buf *b, int64_t session_id, int64_t server_time_ms, const char *limits,
+		     size_t limits_len);
+void ls_msg_pong(struct text_buf *b, int64_t server_time_ms);
+void ls_msg_error(struct text_buf *b, const char *code, const char *message);
+
+/* The "limits" object text of a recorded hello_ok payload; 0 and *out, or -1. */
+int ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out);
+
+#endif

@@ -1,0 +1,156 @@
+/* hydromancer_server.c - what a Hydromancer server sends, and what its clients send it */
+#include <stdio.h>
+#include <string.h>
+
+#include "feeds/feed_int.h"
+#include "feeds/feed_server.h"
+#include "feeds/json_scan.h"
+
+void
+hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
+{
+	struct feed_fields f = { 0 };
+
+	memset(m, 0, sizeof(*m));
+	if (feed_fields_scan((const char *)p, n, &f) != 0) {
+		m->kind = HM_C_BAD;
+		return;
+	}
+	struct feed_str method = feed_str_unquote(f.method), type = feed_str_unquote(f.type);
+	if (feed_str_eq(method, "pong") || feed_str_eq(type, "pong")) {
+		m->kind = HM_C_PONG;
+		return;
+	}
+	if (feed_str_eq(method, "ping") || feed_str_eq(type, "ping")) {
+		m->kind = HM_C_PING;
+		return;
+	}
+	int sub = feed_str_eq(method, "subscribe"), unsub = feed_str_eq(method, "unsubscribe");
+	if (!sub && !unsub) {
+		m->kind = method.len ? HM_C_OTHER : HM_C_BAD;
+		return;
+	}
+	struct feed_fields s = { 0 };
+	if (!f.subscription.len || feed_fields_scan(f.subscription.p, f.subscription.len, &s) != 0) {
+		m->kind = HM_C_BAD;
+		return;
+	}
+	m->sub_type = feed_str_unquote(s.type);
+	m->cursor = feed_str_unquote(s.cursor);
+	m->kind = m->sub_type.len ? (sub ? HM_C_SUBSCRIBE : HM_C_UNSUBSCRIBE) : HM_C_BAD;
+}
+
+void
+hm_msg_connected(struct text_buf *b, const char *client_id, const char *session_id)
+{
+	text_buf_adds(b, "{\"type\":\"connected\",\"clientId\":");
+	text_json_string(b, client_id, strlen(client_id));
+	text_buf_adds(b, ",\"sessionId\":");
+	text_json_string(b, session_id, strlen(session_id));
+	text_buf_adds(b, "}");
+}
+
+void
+hm_msg_reconnected(struct text_buf *b, const char *client_id, const char *session_id, const char *const *subs,
+		   int nsubs)
+{
+	text_buf_adds(b, "{\"type\":\"reconnected\",\"clientId\":");
+	text_json_string(b, client_id, strlen(client_id));
+	text_buf_adds(b, ",\"sessionId\":");
+	text_json_string(b, session_id, strlen(session_id));
+	text_buf_adds(b, ",\"subscriptions\":[");
+	for (int i = 0; i < nsubs; i++) {
+		if (i)
+			text_buf_adds(b, ",");
+		text_json_string(b, subs[i], strlen(subs[i]));
+	}
+	text_buf_adds(b, "],\"lastSeq\":0}");
+}
+
+static void
+str_list(struct text_buf *b, const struct feed_str *v, int n)
+{
+	text_buf_adds(b, "[");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			text_buf_adds(b, ",");
+		text_buf_adds(b, "\"");
+		text_buf_add(b, v[i].p, v[i].len); /* contents as received: escapes kept */
+		text_buf_adds(b, "\"");
+	}
+	text_buf_adds(b, "]");
+}
+
+void
+hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok, const struct feed_str *failed,
+			   int nfailed)
+{
+	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":");
+	str_list(b, ok, nok);
+	text_buf_adds(b, ",\"failed\":");
+	str_list(b, failed, nfailed);
+	text_buf_adds(b, "}");
+}
+
+void
+hm_msg_error(struct text_buf *b, const char *message)
+{
+	text_buf_adds(b, "{\"type\":\"error\",\"message\":");
+	text_json_string(b, message, strlen(message));
+	text_buf_adds(b, "}");
+}
+
+void
+hm_msg_ping(struct text_buf *b)
+{
+	text_buf_adds(b, "{\"type\":\"ping\"}");
+}
+
+int
+hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
+{
+	struct feed_fields f = { 0 };
+	char num[32];
+	int k;
+
+	if (feed_fields_scan((const char *)p, n, &f) != 0)
+		return -1;
+	if (f.seq.len) {
+		size_t at = (size_t)(f.seq.p - (const char *)p);
+		k = snprintf(num, sizeof(num), "%lld", (long long)seq);
+		text_buf_add(b, p, at);
+		text_buf_add(b, num, (size_t)k);
+		text_buf_add(b, p + at + f.seq.len, n - at - f.seq.len);
+		return 0;
+	}
+	/* no seq: add it right after the type member, or at the start of the object */
+	size_t at;
+	if (f.type.len)
+		at = (size_t)(f.type.p + f.type.len - (const char *)p);
+	else
+		at = (size_t)((const char *)memchr(p, '{', n) - (const char *)p) + 1;
+	k = snprintf(num, sizeof(num), f.type.len ? ",\"seq\":%lld" : "\"seq\":%lld,", (long long)seq);
+	text_buf_add(b, p, at);
+	text_buf_add(b, num, (size_t)k);
+	text_buf_add(b, p + at, n - at);
+	return 0;
+}
+
+void
+hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char *cursor, size_t curlen,
+	      int64_t count, int64_t chunk, int64_t total, int has_gap, const char *events, size_t elen)
+{
+	text_buf_adds(b, "{\"type\":\"replay\",\"channel\":\"");
+	text_buf_add(b, channel, chlen);
+	text_buf_adds(b, "\",\"replayTimeMs\":\"");
+	text_buf_add(b, cursor, curlen);
+	text_buf_adds(b, "\",\"cursor\":\"");
+	text_buf_add(b, cursor, curlen);
+	text_buf_addf(b, "\",\"count\":%lld,\"chunk\":%lld,\"totalChunks\":%lld", (long long)count, (long long)chunk,
+		      (long long)total);
+	if (has_gap)
+		text_buf_adds(b, ",\"hasGap\":true");
+	text_buf_adds(b, ",\"data\":[");
+	text_buf_add(b, events, elen);
+	text_buf_adds(b, "]}");
+}

@@ -1,0 +1,42 @@
+/* pace.h - when each recorded frame is due, and how late it went out
+ *
+ * Pacing is kept apart from the sending code (as tcpreplay keeps its timing code apart):
+ * the server asks "when is this frame due?" and reports "it went out now". Frame i is due
+ * at start + (t_i - t_0) / speed on CLOCK_MONOTONIC, computed from the recorded times
+ * each time, so errors never accumulate. The recorded times are the receive times
+ * (wall_ns): mono_ns is only comparable within one run of the recorder, and a journal may
+ * hold several (--resume). */
+#ifndef WSTAPE_PACE_H
+#define WSTAPE_PACE_H
+
+#include <stdint.h>
+
+struct pace {
+	double speed;        /* > 0; 0 means as fast as the client reads */
+	int64_t start_mono;  /* CLOCK_MONOTONIC ns of t0 */
+	int64_t t0_wall;     /* recorded time that plays at start_mono */
+};
+
+int64_t pace_now(void);
+
+/* Start a timeline now (or at start_mono) with recorded time t0_wall playing first. */
+void pace_init(struct pace *p, double speed, int64_t t0_wall, int64_t start_mono);
+
+/* Monotonic time at which a frame recorded at wall_ns is due (INT64_MIN for max speed). */
+int64_t pace_due(const struct pace *p, int64_t wall_ns);
+
+/* The recorded time playing at monotonic time 'mono' (the live edge). For max speed,
+ * INT64_MAX: everything is due. */
+int64_t pace_edge(const struct pace *p, int64_t mono);
+
+/* A histogram of lateness in ns: log-linear buckets (16 per power of two), fixed size. */
+#define PACE_HIST_BUCKETS (64 * 16)
+struct pace_hist {
+	uint64_t n, max;
+	uint64_t b[PACE_HIST_BUCKETS];
+};
+void pace_hist_add(struct pace_hist *h, uint64_t ns);
+/* The value below which a fraction q (0..1) of the samples fall (upper bucket bound). */
+uint64_t pace_hist_quantile(const struct pace_hist *h, double q);
+
+#endif

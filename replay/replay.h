@@ -1,0 +1,71 @@
+/* replay.h - the libwebsockets server behind `wstape replay`
+ *
+ * Serves a journal to WebSocket clients: each recorded server-to-client frame is sent when
+ * its pacing says it is due (replay/pace.h), and the server side of the journal's feed
+ * (feeds/feed_server.h) answers handshakes, subscriptions, pings and session resumes.
+ * Faults (drops, stalls, duplicates, skips) come from a seeded generator per connection,
+ * so that the same journal, options and client behaviour give the same bytes.
+ *
+ * Errors: replay_run returns 0, a positive errno value, or a negative REPLAY_E* code;
+ * the library never prints to stdout (logs through util/log.h) and never exits.
+ */
+#ifndef WSTAPE_REPLAY_H
+#define WSTAPE_REPLAY_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "feeds/feed.h"
+
+enum {
+	REPLAY_EJOURNAL = -200,  /* the journal does not open or read (detail in the log) */
+	REPLAY_ELISTEN = -201,   /* cannot listen (port in use, bad address) */
+	REPLAY_ELWS = -202,      /* libwebsockets could not start */
+	REPLAY_EEMPTY = -203,    /* nothing to replay in the selected range */
+};
+
+enum replay_mode { REPLAY_SESSION = 0, REPLAY_LIVE = 1 };
+
+struct replay_options {
+	const char *journal;
+	const char *host;            /* default 127.0.0.1 */
+	int port;                    /* default 8765; 0 = any free port */
+	enum feed_id feed;
+	double speed;                /* > 0; 0 = as fast as the client reads */
+	int64_t from_wall;           /* INT64_MIN = from the start */
+	int64_t to_wall;             /* INT64_MAX = to the end */
+	uint64_t from_recno;         /* 0 = unset */
+	const char *from_cursor;     /* "CHANNEL:CURSOR" or a bare cursor; NULL = unset */
+	int64_t conn;                /* -1 = every recorded connection */
+	int loop;
+	enum replay_mode mode;
+	int once;                    /* exit when the first client leaves */
+	const char *token;           /* required token (query "token" or header x-api-key) */
+	const char *tls_cert, *tls_key;
+	int gate;                    /* raw: hold frames that followed a client message */
+	/* faults */
+	int64_t drop_every_ns;
+	uint64_t drop_after;
+	int close_code;              /* 0 = abrupt drops */
+	int64_t stall_ns;
+	double dup_rate, skip_rate;
+	uint64_t seed;
+	/* hydromancer */
+	int64_t grace_ns;            /* default 30 s */
+	int64_t cache_ns;            /* default 30 s */
+	int64_t ping_ns;             /* server ping interval, default 30 s */
+	int64_t pong_timeout_ns;     /* default 150 s */
+	/* limits */
+	uint64_t max_buffer;         /* bytes due but not yet sent per client; default 64 MiB */
+	int max_clients;             /* default 1024 */
+	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
+	/* filled by replay_run when listening */
+	int bound_port;
+};
+
+/* Run the server until *stop is set, or the first client leaves with once. */
+int replay_run(struct replay_options *o);
+
+const char *replay_strerror(int err);
+
+#endif

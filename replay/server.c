@@ -1,0 +1,1206 @@
+/* server.c - the replay server: sockets, per-client timelines, feeds' server side, faults */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feeds/feed_server.h"
+#include "journal/journal.h"
+#include "replay/pace.h"
+#include "replay/replay.h"
+#include "util/log.h"
+#include "util/text.h"
+
+#define MAX_SUBS 32
+#define BURST 256 /* frames written per WRITEABLE callback at most, for fairness */
+
+struct out_frame {
+	struct out_frame *next;
+	size_t len;
+	int binary, data, skip, close_after;
+	int64_t due;
+	uint8_t buf[]; /* LWS_PRE + len */
+};
+
+/* A Hydromancer session: it outlives its connections for the grace period. */
+struct session {
+	struct session *next;
+	char id[48];
+	int nsubs;
+	char subs[MAX_SUBS][64];
+	char cursor[MAX_SUBS][128];   /* server-tracked cursor: last sent per subscription */
+	struct pace tl;               /* the session's timeline */
+	int connected;
+	int64_t left_mono;
+};
+
+struct srv;
+
+struct client {
+	struct srv *s;
+	struct lws *wsi;
+	unsigned id;
+	char peer[64];
+	struct journal_reader *rd;
+	struct pace tl;
+	int started, ended, eof;
+	struct out_frame *qh, *qt;
+	uint64_t qbytes;
+	/* the next timeline frame, read ahead */
+	struct out_frame *next;
+	int64_t next_wall;
+	uint64_t next_recno;
+	/* feed state */
+	struct session *sess;
+	int64_t seq[MAX_SUBS];
+	int configured;               /* lasersell: configure received */
+	uint64_t client_msgs, gate_need;
+	int64_t last_pong_mono;
+	int64_t last_sent_wall;
+	struct text_buf rx;
+	/* faults */
+	uint64_t rng, data_sent, stall_at;
+	int64_t pause_until, next_drop_mono;
+	int drop_now, close_now;
+	/* stats */
+	uint64_t frames, bytes;
+	struct pace_hist *lat;
+	int64_t joined_mono;
+	lws_sorted_usec_list_t sul_pump, sul_ping;
+};
+
+struct srv {
+	struct replay_options *o;
+	struct lws_context *ctx;
+	struct journal *j;
+	uint64_t start_recno;
+	int64_t t0_wall;
+	struct pace live;
+	struct session *sessions;
+	char channels[MAX_SUBS * 4][64];
+	int nchannels;
+	struct text_buf limits;        /* lasersell hello_ok limits, as recorded */
+	unsigned next_client_id;
+	uint64_t id_counter;
+	int clients, served, done;
+};
+
+static uint64_t
+rng_next(uint64_t *s)
+{
+	uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ULL;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 2685821657736338717ULL;
+}
+
+static double
+rng_unit(uint64_t *s)
+{
+	return (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
+
+const char *
+replay_strerror(int err)
+{
+	switch (err) {
+	case REPLAY_EJOURNAL: return "cannot read the journal";
+	case REPLAY_ELISTEN: return "cannot listen";
+	case REPLAY_ELWS: return "libwebsockets could not start";
+	case REPLAY_EEMPTY: return "nothing to replay in the selected range";
+	default: return err > 0 ? strerror(err) : "unknown replay error";
+	}
+}
+
+/* ---- output queue ---- */
+
+static struct out_frame *
+frame_new(const void *p, size_t n, int binary)
+{
+	struct out_frame *f = malloc(sizeof(*f) + LWS_PRE + n);
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	f->len = n;
+	f->binary = binary;
+	if (n)
+		memcpy(f->buf + LWS_PRE, p, n);
+	return f;
+}
+
+static void
+enqueue(struct client *c, struct out_frame *f)
+{
+	if (!f)
+		return;
+	if (c->qt)
+		c->qt->next = f;
+	else
+		c->qh = f;
+	c->qt = f;
+	c->qbytes += f->len;
+}
+
+static void
+enqueue_text(struct client *c, const struct text_buf *b)
+{
+	enqueue(c, frame_new(b->p, b->len, 0));
+}
+
+static void
+queue_free(struct client *c)
+{
+	while (c->qh) {
+		struct out_frame *f = c->qh;
+		c->qh = f->next;
+		free(f);
+	}
+	c->qt = NULL;
+	c->qbytes = 0;
+	free(c->next);
+	c->next = NULL;
+}
+
+/* ---- the timeline ---- */
+
+static int
+sub_index(const struct session *s, const char *ch, size_t n)
+{
+	if (!s)
+		return -1;
+	for (int i = 0; i < s->nsubs; i++)
+		if (strlen(s->subs[i]) == n && memcmp(s->subs[i], ch, n) == 0)
+			return i;
+	return -1;
+}
+
+static int
+str_is(struct feed_str v, const char *lit)
+{
+	return v.len == strlen(lit) && memcmp(v.p, lit, v.len) == 0;
+}
+
+/* Is this record one the server of the feed would emit (1), a point of the timeline
+ * that this client does not get (2: hydromancer data of a channel it did not subscribe
+ * to; it still takes its time), or neither (0). */
+static int
+eligible(struct client *c, const struct journal_record *r, struct feed_msg *m)
+{
+	struct replay_options *o = c->s->o;
+	if (r->dir != JOURNAL_IN || (r->kind != JOURNAL_TEXT && r->kind != JOURNAL_BINARY))
+		return 0;
+	if (o->conn >= 0 && r->conn != (uint32_t)o->conn)
+		return 0;
+	switch (o->feed) {
+	case FEED_HYDROMANCER:
+		if (r->kind != JOURNAL_TEXT)
+			return 0;
+		feed_classify(FEED_HYDROMANCER, r->payload, r->payload_len, m);
+		/* live data of the subscribed channels only: control messages are the server's
+		 * own, and recorded replay chunks answered the recorder's reconnects */
+		if (m->cls != FEED_MSG_DATA)
+			return 0;
+		return sub_index(c->sess, m->channel.p, m->channel.len) >= 0 ? 1 : 2;
+	case FEED_LASERSELL:
+		if (r->kind != JOURNAL_TEXT)
+			return 0;
+		feed_classify(FEED_LASERSELL, r->payload, r->payload_len, m);
+		return !str_is(m->type, "hello_ok") && !str_is(m->type, "pong");
+	default:
+		return 1;
+	}
+}
+
+static void
+client_rewind(struct client *c)
+{
+	struct srv *s = c->s;
+	if (s->start_recno > 1)
+		journal_reader_seek_recno(c->rd, s->start_recno);
+	else
+		journal_reader_seek_recno(c->rd, 1);
+	c->eof = 0;
+}
+
+/* Read ahead the next frame of the timeline into c->next (unless it is there). */
+static int
+read_next(struct client *c)
+{
+	struct journal_record r;
+	struct feed_msg m;
+	int rc;
+
+	if (c->next || c->eof)
+		return 0;
+	for (;;) {
+		rc = journal_reader_next(c->rd, &r);
+		if (rc == JOURNAL_EOF || (rc == 0 && r.wall_ns >= c->s->o->to_wall)) {
+			if (c->s->o->loop) {
+				/* play the recording again, right after its end */
+				int64_t span = (c->last_sent_wall > c->tl.t0_wall ? c->last_sent_wall : c->tl.t0_wall) -
+					       c->tl.t0_wall;
+				c->tl.start_mono += c->tl.speed > 0 ? (int64_t)((double)span / c->tl.speed) + 1000000 : 0;
+				client_rewind(c);
+				if (rc == JOURNAL_EOF && c->frames == 0 && c->data_sent == 0 && c->s->t0_wall == INT64_MIN)
+					return c->eof = 1, 0;
+				continue;
+			}
+			c->eof = 1;
+			return 0;
+		}
+		if (rc) {
+			log_error("replay: reading the journal: %s: %s", journal_strerror(rc),
+				  journal_last_detail(c->s->j));
+			c->eof = 1;
+			return rc;
+		}
+		if (c->s->o->gate && r.dir == JOURNAL_OUT && (r.kind == JOURNAL_TEXT || r.kind == JOURNAL_BINARY)) {
+			c->gate_need++;
+			continue;
+		}
+		int el = eligible(c, &r, &m);
+		if (!el)
+			continue;
+		struct out_frame *f;
+		if (el == 2) {
+			f = frame_new(NULL, 0, 0);
+			if (f)
+				f->skip = 1;
+		} else if (c->s->o->feed == FEED_HYDROMANCER) {
+			struct text_buf b = { 0 };
+			int k = sub_index(c->sess, m.channel.p, m.channel.len);
+			if (hm_msg_with_seq(&b, r.payload, r.payload_len, ++c->seq[k]) != 0) {
+				text_buf_free(&b);
+				continue;
+			}
+			f = frame_new(b.p, b.len, 0);
+			text_buf_free(&b);
+			if (f && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
+				/* the server tracks the cursor of what it sent */
+				f->close_after = 0;
+			}
+		} else {
+			f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
+		}
+		if (!f)
+			return ENOMEM;
+		f->data = 1;
+		f->due = pace_due(&c->tl, r.wall_ns);
+		c->next = f;
+		c->next_wall = r.wall_ns;
+		c->next_recno = r.recno;
+		/* remember where this frame's gate stands */
+		f->close_after = (int)(c->gate_need > 0x7fffffff ? 0x7fffffff : c->gate_need);
+		return 0;
+	}
+}
+
+/* ---- hydromancer replay chunks ---- */
+
+struct chunk_build {
+	struct text_buf events;
+	int64_t count;
+	char cursor[128];
+	size_t cursor_len;
+	struct text_buf out; /* finished chunks: length-prefixed pieces */
+	int nchunks;
+};
+
+static int
+add_event(const struct feed_event *ev, void *ud)
+{
+	struct chunk_build *cb = ud;
+	if (cb->count > 0 && (cb->count >= HM_CHUNK_MAX_ITEMS || cb->events.len + ev->raw.len + 1 > HM_CHUNK_MAX_BYTES)) {
+		/* close the chunk: keep its events and cursor */
+		size_t hdr[2] = { cb->events.len, cb->cursor_len };
+		text_buf_add(&cb->out, hdr, sizeof(hdr));
+		text_buf_add(&cb->out, &cb->count, sizeof(cb->count));
+		text_buf_add(&cb->out, cb->cursor, cb->cursor_len);
+		text_buf_add(&cb->out, cb->events.p, cb->events.len);
+		cb->nchunks++;
+		cb->events.len = 0;
+		cb->count = 0;
+	}
+	if (cb->count)
+		text_buf_add(&cb->events, ",", 1);
+	text_buf_add(&cb->events, ev->raw.p, ev->raw.len);
+	cb->count++;
+	return 0;
+}
+
+/* Queue the replay of one channel for a resumed session: the events after 'cursor' (or
+ * the session's server-side cursor) up to the live edge, in chunks. */
+static void
+hm_queue_replay(struct client *c, int k, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
+{
+	struct srv *s = c->s;
+	struct session *sess = c->sess;
+	const char *ch = sess->subs[k];
+	size_t chlen = strlen(ch);
+	struct journal_reader *rd;
+	struct journal_record r;
+	struct feed_msg m;
+	struct chunk_build cb = { 0 };
+	int has_gap = 0, rc;
+	int64_t now = pace_now();
+	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns) : edge_wall - s->o->cache_ns;
+
+	if (!cursor || !*cursor)
+		cursor = sess->cursor[k];
+	if (journal_reader_open(s->j, &rd) != 0)
+		return;
+	if (*cursor) {
+		rc = journal_reader_seek_cursor(rd, ch, chlen, cursor, strlen(cursor));
+	} else {
+		rc = journal_reader_seek_time(rd, cache_start);
+	}
+	int first = 1;
+	while (rc == 0 && (rc = journal_reader_next(rd, &r)) == 0) {
+		if (r.wall_ns > edge_wall || r.recno >= edge_recno)
+			break;
+		if (r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT || r.channel_len != chlen ||
+		    memcmp(r.channel, ch, chlen) != 0)
+			continue;
+		if (*cursor && journal_cursor_cmp(r.cursor, r.cursor_len, cursor, strlen(cursor)) <= 0)
+			continue; /* the client has it */
+		feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
+		if (m.cls != FEED_MSG_DATA)
+			continue;
+		if (r.wall_ns < cache_start) {
+			/* aged out of the cache: the client's cursor is older than what is kept */
+			if (first)
+				has_gap = 1;
+			first = 0;
+			continue;
+		}
+		first = 0;
+		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &cb);
+		if (m.cursor.len < sizeof(cb.cursor)) {
+			memcpy(cb.cursor, m.cursor.p, m.cursor.len);
+			cb.cursor_len = m.cursor.len;
+		}
+	}
+	journal_reader_close(rd);
+	/* the last (or only, possibly empty) chunk */
+	if (!cb.cursor_len && *cursor) {
+		cb.cursor_len = strlen(cursor) < sizeof(cb.cursor) ? strlen(cursor) : 0;
+		memcpy(cb.cursor, cursor, cb.cursor_len);
+	}
+	{
+		size_t hdr[2] = { cb.events.len, cb.cursor_len };
+		text_buf_add(&cb.out, hdr, sizeof(hdr));
+		text_buf_add(&cb.out, &cb.count, sizeof(cb.count));
+		text_buf_add(&cb.out, cb.cursor, cb.cursor_len);
+		text_buf_add(&cb.out, cb.events.p ? cb.events.p : "", cb.events.len);
+		cb.nchunks++;
+	}
+	const char *p = cb.out.p;
+	for (int i = 0; i < cb.nchunks; i++) {
+		size_t hdr[2];
+		int64_t count;
+		memcpy(hdr, p, sizeof(hdr));
+		p += sizeof(hdr);
+		memcpy(&count, p, sizeof(count));
+		p += sizeof(count);
+		const char *cur = p;
+		p += hdr[1];
+		struct text_buf msg = { 0 };
+		hm_msg_replay(&msg, ch, chlen, cur, hdr[1], count, i + 1, cb.nchunks, has_gap && i == 0, p, hdr[0]);
+		p += hdr[0];
+		enqueue_text(c, &msg);
+		text_buf_free(&msg);
+		if (hdr[1] && hdr[1] < sizeof(sess->cursor[k])) {
+			memcpy(sess->cursor[k], cur, hdr[1]);
+			sess->cursor[k][hdr[1]] = 0;
+		}
+	}
+	text_buf_free(&cb.events);
+	text_buf_free(&cb.out);
+}
+
+/* ---- sessions ---- */
+
+static struct session *
+session_find(struct srv *s, const char *id)
+{
+	int64_t now = pace_now();
+	struct session **pp = &s->sessions;
+	struct session *found = NULL;
+	while (*pp) {
+		struct session *x = *pp;
+		if (!x->connected && now - x->left_mono > s->o->grace_ns) {
+			*pp = x->next; /* expired */
+			free(x);
+			continue;
+		}
+		if (id && strcmp(x->id, id) == 0 && !x->connected)
+			found = x;
+		pp = &x->next;
+	}
+	return found;
+}
+
+static void
+new_id(struct srv *s, char *buf, size_t n, const char *prefix)
+{
+	uint64_t st = s->o->seed ^ (++s->id_counter * 0x9E3779B97F4A7C15ULL);
+	uint64_t a = rng_next(&st), b = rng_next(&st);
+	snprintf(buf, n, "%s-%08llx-%04llx-%012llx", prefix, (unsigned long long)(a >> 32),
+		 (unsigned long long)(a & 0xffff), (unsigned long long)(b >> 16));
+}
+
+/* ---- scheduling ---- */
+
+static void pump_cb(lws_sorted_usec_list_t *sul);
+
+static void
+schedule(struct client *c, int64_t at)
+{
+	int64_t now = pace_now();
+	lws_usec_t us = at <= now ? 0 : (lws_usec_t)((at - now) / 1000);
+	lws_sul_schedule(c->s->ctx, 0, &c->sul_pump, pump_cb, us);
+}
+
+/* Decide what the client needs next: writable now, or a timer. */
+static void
+kick(struct client *c)
+{
+	if (c->drop_now || c->close_now || c->qh) {
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	if (!c->started)
+		return;
+	if (read_next(c) != 0) {
+		c->close_now = 1;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	int64_t now = pace_now();
+	if (!c->next) {
+		if (c->eof && !c->ended) {
+			c->ended = 1;
+			c->close_now = 1; /* end of the recording */
+			lws_callback_on_writable(c->wsi);
+		}
+		return;
+	}
+	int64_t at = c->next->due;
+	if (c->pause_until > at)
+		at = c->pause_until;
+	if (c->s->o->gate && (uint64_t)c->next->close_after > c->client_msgs)
+		return; /* waits for the client to speak */
+	if (c->s->o->feed == FEED_LASERSELL && !c->configured)
+		return;
+	if (at <= now)
+		lws_callback_on_writable(c->wsi);
+	else
+		schedule(c, at);
+}
+
+static void
+pump_cb(lws_sorted_usec_list_t *sul)
+{
+	struct client *c = lws_container_of(sul, struct client, sul_pump);
+	/* a due frame the client cannot take yet: count what waits, to bound memory */
+	kick(c);
+}
+
+static void
+ping_cb(lws_sorted_usec_list_t *sul)
+{
+	struct client *c = lws_container_of(sul, struct client, sul_ping);
+	struct srv *s = c->s;
+	int64_t now = pace_now();
+	if (now - c->last_pong_mono > s->o->pong_timeout_ns) {
+		struct text_buf b = { 0 };
+		hm_msg_error(&b, "Connection timeout");
+		enqueue_text(c, &b);
+		text_buf_free(&b);
+		c->close_now = 1;
+		log_info("replay: client %u: no pong for %.0f s: closing", c->id, (double)(now - c->last_pong_mono) / 1e9);
+	} else {
+		struct text_buf b = { 0 };
+		hm_msg_ping(&b);
+		enqueue_text(c, &b);
+		text_buf_free(&b);
+	}
+	lws_callback_on_writable(c->wsi);
+	lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
+}
+
+/* ---- connection setup per feed ---- */
+
+static int
+urlarg(struct lws *wsi, const char *name, char *buf, int len)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%s=", name);
+	const char *v = lws_get_urlarg_by_name(wsi, key, buf, len);
+	if (!v)
+		return -1;
+	memmove(buf, v, strlen(v) + 1);
+	return 0;
+}
+
+static void
+start_timeline(struct client *c, struct pace *tl, int at_edge)
+{
+	struct srv *s = c->s;
+	c->tl = *tl;
+	if (at_edge && tl->speed > 0) {
+		int64_t edge = pace_edge(tl, pace_now());
+		if (journal_reader_seek_time(c->rd, edge) != 0)
+			c->eof = 1;
+	} else {
+		client_rewind(c);
+	}
+	(void)s;
+	c->started = 1;
+}
+
+static int
+hm_open(struct client *c, const char *session_id, const char *cursor)
+{
+	struct srv *s = c->s;
+	char client_id[64];
+	struct text_buf b = { 0 };
+	struct session *sess = session_find(s, session_id[0] ? session_id : NULL);
+
+	new_id(s, client_id, sizeof(client_id), "client");
+	if (sess) {
+		/* resume: restored subscriptions, replay of what was missed, then live at the edge */
+		const char *subs[MAX_SUBS];
+		c->sess = sess;
+		sess->connected = 1;
+		for (int i = 0; i < sess->nsubs; i++)
+			subs[i] = sess->subs[i];
+		hm_msg_reconnected(&b, client_id, sess->id, subs, sess->nsubs);
+		enqueue_text(c, &b);
+		text_buf_free(&b);
+		struct pace tl = sess->tl;
+		start_timeline(c, &tl, 1);
+		/* the live edge is where the new connection's timeline starts */
+		struct journal_record r;
+		int64_t edge_wall = tl.speed > 0 ? pace_edge(&tl, pace_now()) : INT64_MAX;
+		uint64_t edge_recno = UINT64_MAX;
+		if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
+			edge_recno = r.recno;
+			journal_reader_seek_recno(c->rd, r.recno);
+		}
+		if (tl.speed <= 0) {
+			/* as fast as possible: the edge is where the old connection stopped reading */
+			edge_recno = sess->tl.start_mono ? edge_recno : edge_recno;
+		}
+		for (int k = 0; k < sess->nsubs; k++)
+			hm_queue_replay(c, k, cursor, edge_wall, edge_recno);
+		log_info("replay: client %u resumed session %s (%d subscriptions)", c->id, sess->id, sess->nsubs);
+		return 0;
+	}
+	sess = calloc(1, sizeof(*sess));
+	if (!sess)
+		return -1;
+	new_id(s, sess->id, sizeof(sess->id), "session");
+	sess->connected = 1;
+	if (s->o->mode == REPLAY_LIVE)
+		sess->tl = s->live;
+	else
+		pace_init(&sess->tl, s->o->speed, s->t0_wall, 0);
+	sess->next = s->sessions;
+	s->sessions = sess;
+	c->sess = sess;
+	hm_msg_connected(&b, client_id, sess->id);
+	enqueue_text(c, &b);
+	text_buf_free(&b);
+	if (s->o->mode == REPLAY_LIVE)
+		start_timeline(c, &sess->tl, 1);
+	/* else the session's timeline starts with its first subscription */
+	return 0;
+}
+
+static void
+hm_receive(struct client *c, const uint8_t *p, size_t n)
+{
+	struct srv *s = c->s;
+	struct hm_client_msg m;
+	struct text_buf b = { 0 };
+
+	hm_client_parse(p, n, &m);
+	switch (m.kind) {
+	case HM_C_PONG:
+		c->last_pong_mono = pace_now();
+		break;
+	case HM_C_PING:
+		text_buf_adds(&b, "{\"type\":\"pong\"}");
+		enqueue_text(c, &b);
+		break;
+	case HM_C_SUBSCRIBE: {
+		int known = 0;
+		for (int i = 0; i < s->nchannels; i++)
+			if (strlen(s->channels[i]) == m.sub_type.len && !memcmp(s->channels[i], m.sub_type.p, m.sub_type.len))
+				known = 1;
+		if (!known || m.sub_type.len >= 64 || (sub_index(c->sess, m.sub_type.p, m.sub_type.len) < 0 &&
+						      c->sess->nsubs >= MAX_SUBS)) {
+			hm_msg_subscription_update(&b, NULL, 0, &m.sub_type, 1);
+			enqueue_text(c, &b);
+			break;
+		}
+		int k = sub_index(c->sess, m.sub_type.p, m.sub_type.len);
+		if (k < 0) {
+			k = c->sess->nsubs++;
+			memcpy(c->sess->subs[k], m.sub_type.p, m.sub_type.len);
+			c->sess->subs[k][m.sub_type.len] = 0;
+			c->sess->cursor[k][0] = 0;
+			c->seq[k] = 0;
+		}
+		hm_msg_subscription_update(&b, &m.sub_type, 1, NULL, 0);
+		enqueue_text(c, &b);
+		if (!c->started) {
+			pace_init(&c->sess->tl, s->o->speed, s->t0_wall, 0);
+			start_timeline(c, &c->sess->tl, 0);
+		}
+		if (m.cursor.len && m.cursor.len < 128) {
+			/* a cursor in the subscription asks for the cached events after it */
+			char cur[128];
+			memcpy(cur, m.cursor.p, m.cursor.len);
+			cur[m.cursor.len] = 0;
+			hm_queue_replay(c, k, cur, c->next ? c->next_wall - 1 : INT64_MAX,
+					c->next ? c->next_recno : UINT64_MAX);
+		}
+		/* frames already read ahead were filtered by the old subscriptions */
+		if (c->next && c->next->data) {
+			free(c->next);
+			c->next = NULL;
+			journal_reader_seek_recno(c->rd, c->next_recno);
+		}
+		break;
+	}
+	case HM_C_UNSUBSCRIBE: {
+		int k = sub_index(c->sess, m.sub_type.p, m.sub_type.len);
+		if (k >= 0) {
+			c->sess->nsubs--;
+			memmove(c->sess->subs[k], c->sess->subs[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->subs[0]));
+			memmove(c->sess->cursor[k], c->sess->cursor[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->cursor[0]));
+			memmove(&c->seq[k], &c->seq[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->seq[0]));
+		}
+		text_buf_adds(&b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":[\"");
+		text_buf_add(&b, m.sub_type.p, m.sub_type.len);
+		text_buf_adds(&b, "\"]}");
+		enqueue_text(c, &b);
+		break;
+	}
+	case HM_C_BAD:
+		hm_msg_error(&b, "Invalid message");
+		enqueue_text(c, &b);
+		break;
+	default:
+		break;
+	}
+	text_buf_free(&b);
+}
+
+static void
+ls_receive(struct client *c, const uint8_t *p, size_t n)
+{
+	struct ls_client_msg m;
+	struct text_buf b = { 0 };
+	ls_client_parse(p, n, &m);
+	switch (m.kind) {
+	case LS_C_CONFIGURE:
+		if (!c->configured) {
+			c->configured = 1;
+			/* the stream starts with the session: its timeline plays from configure on */
+			if (c->s->o->mode != REPLAY_LIVE) {
+				c->tl.start_mono = pace_now();
+				if (c->next)
+					c->next->due = pace_due(&c->tl, c->next_wall);
+			}
+		}
+		break;
+	case LS_C_PING: {
+		int64_t ms = c->last_sent_wall ? c->last_sent_wall / 1000000 : c->tl.t0_wall / 1000000;
+		ls_msg_pong(&b, ms);
+		enqueue_text(c, &b);
+		break;
+	}
+	case LS_C_BAD:
+		ls_msg_error(&b, "bad_request", "message is not a JSON object with a type");
+		enqueue_text(c, &b);
+		break;
+	default:
+		break;
+	}
+	text_buf_free(&b);
+}
+
+static int
+client_open(struct client *c, struct lws *wsi)
+{
+	struct srv *s = c->s;
+	char token[256] = "", sid[128] = "", cursor[256] = "", key[256] = "";
+	int authed = 1;
+
+	if (s->o->token) {
+		authed = 0;
+		if (urlarg(wsi, "token", token, sizeof(token)) == 0 && strcmp(token, s->o->token) == 0)
+			authed = 1;
+		int n = lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10);
+		if (n > 0 && strcmp(key, s->o->token) == 0)
+			authed = 1;
+	}
+	urlarg(wsi, "sessionId", sid, sizeof(sid));
+	urlarg(wsi, "cursor", cursor, sizeof(cursor));
+	if (journal_reader_open(s->j, &c->rd) != 0)
+		return -1;
+	c->last_pong_mono = pace_now();
+	c->rng = s->o->seed ^ ((uint64_t)c->id * 0xD1B54A32D192ED03ULL);
+	rng_next(&c->rng);
+	if (s->o->stall_ns)
+		c->stall_at = 1 + rng_next(&c->rng) % 50;
+	if (s->o->drop_every_ns)
+		c->next_drop_mono = pace_now() + s->o->drop_every_ns;
+	if (!authed) {
+		struct text_buf b = { 0 };
+		if (s->o->feed == FEED_LASERSELL)
+			ls_msg_error(&b, "unauthorized", "Invalid API key");
+		else
+			hm_msg_error(&b, "Invalid API key");
+		enqueue_text(c, &b);
+		text_buf_free(&b);
+		c->close_now = 1;
+		log_info("replay: client %u: bad token", c->id);
+		return 0;
+	}
+	switch (s->o->feed) {
+	case FEED_HYDROMANCER:
+		if (hm_open(c, sid, cursor) != 0)
+			return -1;
+		lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
+		break;
+	case FEED_LASERSELL: {
+		struct text_buf b = { 0 };
+		ls_msg_hello_ok(&b, (int64_t)c->id, s->t0_wall / 1000000, s->limits.p, s->limits.len);
+		enqueue_text(c, &b);
+		text_buf_free(&b);
+		if (s->o->mode == REPLAY_LIVE)
+			start_timeline(c, &s->live, 1);
+		else {
+			struct pace tl;
+			pace_init(&tl, s->o->speed, s->t0_wall, 0);
+			start_timeline(c, &tl, 0);
+		}
+		break;
+	}
+	default: {
+		struct pace tl;
+		if (s->o->mode == REPLAY_LIVE)
+			tl = s->live;
+		else
+			pace_init(&tl, s->o->speed, s->t0_wall, 0);
+		start_timeline(c, &tl, s->o->mode == REPLAY_LIVE);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int
+write_frame(struct client *c, struct out_frame *f)
+{
+	int n = lws_write(c->wsi, f->buf + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	if (n < (int)f->len)
+		return -1;
+	c->frames++;
+	c->bytes += f->len;
+	if (f->data) {
+		int64_t now = pace_now();
+		if (f->due != INT64_MIN)
+			pace_hist_add(c->lat, now > f->due ? (uint64_t)(now - f->due) : 0);
+	}
+	return 0;
+}
+
+static int
+drop(struct client *c, const char *why)
+{
+	struct srv *s = c->s;
+	log_info("replay: client %u: dropping the connection (%s)", c->id, why);
+	if (s->o->close_code)
+		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault", 5);
+	else
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+	return -1;
+}
+
+static int
+on_writeable(struct client *c)
+{
+	struct srv *s = c->s;
+	int burst = 0;
+
+	if (c->drop_now)
+		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
+	while (c->qh && !lws_send_pipe_choked(c->wsi)) {
+		struct out_frame *f = c->qh;
+		c->qh = f->next;
+		if (!c->qh)
+			c->qt = NULL;
+		c->qbytes -= f->len;
+		int rc = write_frame(c, f);
+		free(f);
+		if (rc)
+			return -1;
+		if (++burst >= BURST) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+	}
+	if (c->qh) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->close_now) {
+		if (c->ended)
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording", 16);
+		else
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"closing", 7);
+		return -1;
+	}
+	int64_t now = pace_now();
+	while (c->started && !lws_send_pipe_choked(c->wsi)) {
+		if (read_next(c) != 0)
+			return -1;
+		struct out_frame *f = c->next;
+		if (!f)
+			break;
+		if (f->due > now || c->pause_until > now)
+			break;
+		if (s->o->gate && (uint64_t)f->close_after > c->client_msgs)
+			break;
+		if (s->o->feed == FEED_LASERSELL && !c->configured)
+			break;
+		c->next = NULL;
+		c->last_sent_wall = c->next_wall;
+		if (f->skip) {
+			free(f);
+			continue;
+		}
+		if (s->o->skip_rate > 0 && rng_unit(&c->rng) < s->o->skip_rate) {
+			free(f);
+			continue;
+		}
+		if (s->o->feed == FEED_HYDROMANCER) {
+			/* server-side cursor tracking: the cursor of what was sent */
+			struct feed_msg m;
+			feed_classify(FEED_HYDROMANCER, f->buf + LWS_PRE, f->len, &m);
+			int k = sub_index(c->sess, m.channel.p, m.channel.len);
+			if (k >= 0 && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
+				memcpy(c->sess->cursor[k], m.cursor.p, m.cursor.len);
+				c->sess->cursor[k][m.cursor.len] = 0;
+			}
+		}
+		int dup = s->o->dup_rate > 0 && rng_unit(&c->rng) < s->o->dup_rate;
+		int rc = write_frame(c, f);
+		if (!rc && dup)
+			rc = write_frame(c, f);
+		free(f);
+		if (rc)
+			return -1;
+		c->data_sent++;
+		if (s->o->drop_after && c->data_sent >= s->o->drop_after) {
+			c->drop_now = 1;
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+		if (c->stall_at && c->data_sent == c->stall_at) {
+			c->pause_until = now + s->o->stall_ns;
+			/* move the timeline too: a stalled server sends late, then catches up */
+			log_info("replay: client %u: stalling for %.3f s", c->id, (double)s->o->stall_ns / 1e9);
+		}
+		if (++burst >= BURST) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+	}
+	if (lws_send_pipe_choked(c->wsi)) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	kick(c);
+	return 0;
+}
+
+static void
+client_left(struct client *c)
+{
+	struct srv *s = c->s;
+	double secs = (double)(pace_now() - c->joined_mono) / 1e9;
+	fprintf(stderr,
+		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us\n",
+		c->id, c->peer, secs, (unsigned long long)c->frames, (unsigned long long)c->bytes,
+		(double)pace_hist_quantile(c->lat, 0.5) / 1e3, (double)pace_hist_quantile(c->lat, 0.99) / 1e3,
+		(double)c->lat->max / 1e3);
+	lws_sul_cancel(&c->sul_pump);
+	lws_sul_cancel(&c->sul_ping);
+	if (c->sess) {
+		c->sess->connected = 0;
+		c->sess->left_mono = pace_now();
+	}
+	queue_free(c);
+	journal_reader_close(c->rd);
+	c->rd = NULL;
+	text_buf_free(&c->rx);
+	free(c->lat);
+	c->lat = NULL;
+	s->clients--;
+	s->served++;
+	if (s->o->once)
+		s->done = 1;
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct client *c = user;
+	struct srv *s = lws_context_user(lws_get_context(wsi));
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(c, 0, sizeof(*c));
+		c->s = s;
+		c->wsi = wsi;
+		c->id = ++s->next_client_id;
+		c->joined_mono = pace_now();
+		c->lat = calloc(1, sizeof(*c->lat));
+		lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+		s->clients++;
+		if (!c->lat || s->clients > s->o->max_clients) {
+			log_warn("replay: refusing client %u: %d clients already", c->id, s->o->max_clients);
+			return -1;
+		}
+		log_info("replay: client %u connected from %s", c->id, c->peer);
+		if (client_open(c, wsi) != 0)
+			return -1;
+		kick(c);
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		text_buf_add(&c->rx, in, len);
+		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+			break;
+		c->client_msgs++;
+		if (s->o->feed == FEED_HYDROMANCER)
+			hm_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
+		else if (s->o->feed == FEED_LASERSELL)
+			ls_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
+		c->rx.len = 0;
+		kick(c);
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (s->o->drop_every_ns && !c->drop_now && pace_now() >= c->next_drop_mono)
+			c->drop_now = 2;
+		return on_writeable(c);
+	case LWS_CALLBACK_CLOSED:
+		if (c->s)
+			client_left(c);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "wstape-replay", callback, sizeof(struct client), 65536, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static const struct lws_extension extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_no_context_takeover; client_max_window_bits" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", (int)n, line);
+}
+
+/* What the journal holds: channels (subscription types), the recorded limits, the start. */
+static int
+scan_journal(struct srv *s)
+{
+	struct journal_reader *rd;
+	struct journal_record r;
+	int rc;
+
+	if ((rc = journal_reader_open(s->j, &rd)) != 0)
+		return rc;
+	s->t0_wall = INT64_MIN;
+	if (s->o->from_recno > 1)
+		rc = journal_reader_seek_recno(rd, s->o->from_recno);
+	else if (s->o->from_wall != INT64_MIN)
+		rc = journal_reader_seek_time(rd, s->o->from_wall);
+	else if (s->o->from_cursor) {
+		const char *colon = strchr(s->o->from_cursor, '=');
+		if (colon)
+			rc = journal_reader_seek_cursor(rd, s->o->from_cursor, (size_t)(colon - s->o->from_cursor),
+							colon + 1, strlen(colon + 1));
+		else
+			rc = JOURNAL_EINVAL;
+	}
+	if (rc) {
+		journal_reader_close(rd);
+		return rc == JOURNAL_ENOTFOUND ? REPLAY_EEMPTY : rc;
+	}
+	s->start_recno = 0;
+	uint64_t seen = 0;
+	while ((rc = journal_reader_next(rd, &r)) == 0) {
+		if (r.wall_ns >= s->o->to_wall)
+			break;
+		if (!s->start_recno)
+			s->start_recno = r.recno;
+		if (r.dir != JOURNAL_IN || (r.kind != JOURNAL_TEXT && r.kind != JOURNAL_BINARY))
+			continue;
+		if (s->o->conn >= 0 && r.conn != (uint32_t)s->o->conn)
+			continue;
+		if (s->t0_wall == INT64_MIN)
+			s->t0_wall = r.wall_ns;
+		seen++;
+		if (s->o->feed == FEED_LASERSELL && !s->limits.len) {
+			struct feed_str lim;
+			if (ls_hello_limits(r.payload, r.payload_len, &lim) == 0)
+				text_buf_add(&s->limits, lim.p, lim.len);
+		}
+		if (s->o->feed == FEED_HYDROMANCER && r.channel_len && r.channel_len < 64 &&
+		    s->nchannels < (int)(sizeof(s->channels) / sizeof(s->channels[0]))) {
+			int known = 0;
+			for (int i = 0; i < s->nchannels && !known; i++)
+				known = strlen(s->channels[i]) == r.channel_len && !memcmp(s->channels[i], r.channel, r.channel_len);
+			if (!known) {
+				memcpy(s->channels[s->nchannels], r.channel, r.channel_len);
+				s->channels[s->nchannels++][r.channel_len] = 0;
+			}
+		}
+	}
+	journal_reader_close(rd);
+	if (rc && rc != JOURNAL_EOF)
+		return rc;
+	return seen ? 0 : REPLAY_EEMPTY;
+}
+
+static int
+check_port(const char *host, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return EINVAL;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, rc = 0;
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+int
+replay_run(struct replay_options *o)
+{
+	struct srv s;
+	struct lws_context_creation_info info;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	if (!o->host)
+		o->host = "127.0.0.1";
+	if (!o->grace_ns)
+		o->grace_ns = 30000000000LL;
+	if (!o->cache_ns)
+		o->cache_ns = 30000000000LL;
+	if (!o->ping_ns)
+		o->ping_ns = 30000000000LL;
+	if (!o->pong_timeout_ns)
+		o->pong_timeout_ns = 150000000000LL;
+	if (!o->max_buffer)
+		o->max_buffer = 64ULL << 20;
+	if (!o->max_clients)
+		o->max_clients = 1024;
+
+	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s.j, NULL)) != 0) {
+		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc), journal_last_detail(NULL));
+		return REPLAY_EJOURNAL;
+	}
+	if ((rc = scan_journal(&s)) != 0) {
+		if (rc != REPLAY_EEMPTY)
+			log_error("cannot read journal '%s': %s: %s", o->journal, journal_strerror(rc),
+				  journal_last_detail(s.j));
+		journal_close(s.j);
+		text_buf_free(&s.limits);
+		return rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
+	}
+	if ((rc = check_port(o->host, o->port)) != 0) {
+		log_error("cannot listen on %s:%d: %s", o->host, o->port, strerror(rc));
+		journal_close(s.j);
+		text_buf_free(&s.limits);
+		return REPLAY_ELISTEN;
+	}
+	lws_set_log_level(LLL_ERR | (log_threshold >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0), lws_log);
+	memset(&info, 0, sizeof(info));
+	info.port = o->port;
+	info.iface = o->host;
+	info.protocols = protocols;
+	info.extensions = extensions;
+	info.user = &s;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.pt_serv_buf_size = 256 * 1024;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (o->tls_cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = o->tls_cert;
+		info.ssl_private_key_filepath = o->tls_key;
+	}
+	if (!(s.ctx = lws_create_context(&info))) {
+		log_error("cannot start the server on %s:%d", o->host, o->port);
+		journal_close(s.j);
+		text_buf_free(&s.limits);
+		return REPLAY_ELWS;
+	}
+	o->bound_port = o->port;
+	pace_init(&s.live, o->speed, s.t0_wall, 0);
+	fprintf(stderr, "wstape: replaying '%s' (%s feed, speed %s%s, %s mode) on %s://%s:%d/\n", o->journal,
+		feed_name(o->feed), o->speed > 0 ? "" : "max", "", o->mode == REPLAY_LIVE ? "live" : "session",
+		o->tls_cert ? "wss" : "ws", o->host, o->port);
+	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->port);
+	fflush(stdout);
+
+	while (!s.done && !(o->stop && *o->stop)) {
+		if (lws_service(s.ctx, 0) < 0)
+			break;
+	}
+	lws_context_destroy(s.ctx);
+	while (s.sessions) {
+		struct session *x = s.sessions;
+		s.sessions = x->next;
+		free(x);
+	}
+	text_buf_free(&s.limits);
+	journal_close(s.j);
+	return 0;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# t40_replay_raw.sh - replay of any feed as raw frames: round trip through wstape record for
+# every fixture, determinism with faults, pacing (loose bounds), drops, bad input, 200 clients.
+. "$(dirname "$0")/lib.sh"
+CL="$PY $WSTAPE_TESTS_DIR/peers/replay_client.py"
+
+start_replay() { # journal port args...
+	local j=$1 port=$2; shift 2
+	bg $WSTAPE replay "$j" --listen 127.0.0.1:$port "$@" > /dev/null
+	wait_port $port
+}
+
+# round trip: record a replay at top speed; the payloads are identical, in order
+for f in "$WSTAPE_TESTS_DIR"/../fixtures/*.jsonl; do
+	name=$(basename "$f" .jsonl)
+	$WSTAPE import "$f" -o "$T/$name" --feed raw 2>/dev/null || fail "import $name"
+	port=$(free_port)
+	start_replay "$T/$name" $port --speed max --once 2>/dev/null
+	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/$name.again" --duration 3s --quiet || fail "record of the $name replay"
+	diff <($WSTAPE cat "$T/$name" --direction in --kind text --payload) \
+	     <($WSTAPE cat "$T/$name.again" --direction in --kind text --payload) > "$T/diff" ||
+		fail "round trip of $name differs: $(head -5 "$T/diff")"
+	[ "$($WSTAPE cat "$T/$name.again" --direction in --kind text | wc -l)" -gt 5 ] || fail "nothing recorded for $name"
+done
+
+# a synthetic recording: 50 text frames and 10 binary ones, 20 ms apart (1.18 s)
+$PY - > "$T/syn.jsonl" <<'PY'
+import json, base64
+for i in range(60):
+    r = {"wall_ns": 1795341600000000000 + i * 20000000, "dir": "in", "conn": 1, "kind": "text",
+         "payload": json.dumps({"i": i, "pad": "x" * (i * 7)})}
+    if i % 6 == 5:
+        r["kind"] = "binary"; del r["payload"]; r["payload_b64"] = base64.b64encode(bytes([i, 0, 255, i])).decode()
+    print(json.dumps(r))
+    if i % 10 == 3:
+        print(json.dumps({"wall_ns": r["wall_ns"] + 1, "dir": "out", "conn": 1, "kind": "text", "payload": "{\"ping\":1}"}))
+PY
+$WSTAPE import "$T/syn.jsonl" -o "$T/syn" 2>/dev/null
+
+# byte-exact text and binary at max speed, and the same bytes in the same order twice,
+# with duplicates and skips from a seed
+# (each connection has its own generator, seeded from --seed and its number: two runs of
+# the server give their first clients the same bytes)
+for c in a b; do
+	port=$(free_port)
+	start_replay "$T/syn" $port --speed max --dup-rate 0.2 --skip-rate 0.2 --seed 7 --once 2>/dev/null
+	$CL collect ws://127.0.0.1:$port/ "$T/$c.json" || fail "client $c"
+done
+$PY - "$T/a.json" "$T/b.json" "$T/syn.jsonl" <<'PY' || fail "determinism with faults"
+import json, sys, base64
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+strip = lambda x: [(f["binary"], f["data"]) for f in x["frames"]]
+assert strip(a) == strip(b), "two clients got different frames"
+assert a["close"] == 1000, a["close"]
+src = [json.loads(l) for l in open(sys.argv[3]) if json.loads(l)["dir"] == "in"]
+want = [(("payload_b64" in r), r.get("payload_b64") or r["payload"]) for r in src]
+got = strip(a)
+assert got != want, "faults changed nothing"
+# every frame sent is a recorded one, in order (skips remove, duplicates repeat)
+i = 0
+for g in got:
+    while i < len(want) and want[i] != g:
+        i += 1
+    assert i < len(want), ("unexpected frame", g)
+print("frames", len(got), "of", len(want))
+PY
+
+# without faults the bytes are exactly the recording's
+port=$(free_port)
+start_replay "$T/syn" $port --speed max --once 2>/dev/null
+$CL collect ws://127.0.0.1:$port/ "$T/c.json" || fail "client c"
+$PY - "$T/c.json" "$T/syn.jsonl" <<'PY' || fail "byte-exact raw replay"
+import json, sys
+a = json.load(open(sys.argv[1]))
+src = [json.loads(l) for l in open(sys.argv[2]) if json.loads(l)["dir"] == "in"]
+want = [(("payload_b64" in r), r.get("payload_b64") or r["payload"]) for r in src]
+assert [(f["binary"], f["data"]) for f in a["frames"]] == want
+PY
+
+# pacing, loose bounds: 1.18 s of recording at 1x and at 10x
+for sp in 1 10; do
+	port=$(free_port)
+	start_replay "$T/syn" $port --speed $sp --once 2>/dev/null
+	$CL collect ws://127.0.0.1:$port/ "$T/p$sp.json" || fail "pacing client"
+	$PY - "$T/p$sp.json" $sp <<'PY' || fail "pacing at ${sp}x"
+import json, sys
+a = json.load(open(sys.argv[1])); sp = float(sys.argv[2])
+ts = [f["t"] for f in a["frames"]]
+assert len(ts) == 60, len(ts)
+span = ts[-1] - ts[0]
+want = 1.18 / sp
+assert want * 0.8 <= span <= want + 0.5, (span, want)
+# frame i is due at 20 ms * i / speed after the first
+for i, t in enumerate(ts):
+    due = 0.020 * i / sp
+    assert t - ts[0] >= due - 0.005, ("early", i, t - ts[0], due)
+PY
+done
+
+# --gate: frames after a recorded client message wait for the client's message
+port=$(free_port)
+start_replay "$T/syn" $port --speed max --gate --once 2>/dev/null
+$PY - $port <<'PY' || fail "--gate"
+import asyncio, json, sys, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:%s/" % sys.argv[1]) as ws:
+        got = []
+        try:
+            while True:
+                got.append(await asyncio.wait_for(ws.recv(), 0.5))
+        except asyncio.TimeoutError:
+            pass
+        assert len(got) == 4, len(got)   # frames 0..3, then the recording's client message
+        await ws.send('{"ping":1}')
+        more = await asyncio.wait_for(ws.recv(), 2)
+        assert json.loads(more)["i"] == 4
+asyncio.run(main())
+PY
+
+# faults: --drop-after abrupt (no close frame), and with a close code
+port=$(free_port)
+start_replay "$T/syn" $port --speed max --drop-after 5 --once 2>/dev/null
+$CL collect ws://127.0.0.1:$port/ "$T/d.json"
+$PY -c "import json,sys; a=json.load(open('$T/d.json')); assert len(a['frames'])==5 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-after abrupt"
+port=$(free_port)
+start_replay "$T/syn" $port --speed max --drop-after 7 --close-code 4001 --once 2>/dev/null
+$CL collect ws://127.0.0.1:$port/ "$T/e.json"
+$PY -c "import json,sys; a=json.load(open('$T/e.json')); assert len(a['frames'])==7 and a['close']==4001, (len(a['frames']), a['close'])" || fail "--close-code"
+port=$(free_port)
+start_replay "$T/syn" $port --speed 10 --drop-every 0.05s --once 2>/dev/null
+$CL collect ws://127.0.0.1:$port/ "$T/f.json"
+$PY -c "import json,sys; a=json.load(open('$T/f.json')); assert 0 < len(a['frames']) < 60 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-every"
+port=$(free_port)
+start_replay "$T/syn" $port --speed max --stall 0.4s --seed 3 --once 2>/dev/null
+$CL collect ws://127.0.0.1:$port/ "$T/g.json"
+$PY -c "
+import json
+a = json.load(open('$T/g.json')); ts = [f['t'] for f in a['frames']]
+gaps = [b - a for a, b in zip(ts, ts[1:])]
+assert len(ts) == 60 and max(gaps) >= 0.35, (len(ts), max(gaps))" || fail "--stall"
+
+# 200 clients at once, each gets the whole recording
+port=$(free_port)
+start_replay "$T/syn" $port --speed max 2>/dev/null
+$CL many ws://127.0.0.1:$port/ 200 > "$T/many.json" || fail "200 clients"
+$PY -c "import json; r=json.load(open('$T/many.json')); assert len(r)==200 and all(x==60 for x in r), r[:5]" || fail "200 clients: $(head -c 300 "$T/many.json")"
+
+# bad input: a journal that does not open, a port in use, an empty range
+port=$(free_port)
+expect_exit 2 $WSTAPE replay "$T/nope" --listen 127.0.0.1:$port 2> "$T/err"
+grep -q "cannot open journal '$T/nope'" "$T/err" || fail "missing journal message: $(cat "$T/err")"
+port=$(free_port)
+start_replay "$T/syn" $port --speed max 2>/dev/null
+expect_exit 5 $WSTAPE replay "$T/syn" --listen 127.0.0.1:$port 2> "$T/err"
+grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$T/err" || fail "port in use message: $(cat "$T/err")"
+expect_exit 2 $WSTAPE replay "$T/syn" --from 2030-01-01T00:00:00Z --listen 127.0.0.1:$(free_port) 2> "$T/err"
+grep -q "no server frames" "$T/err" || fail "empty range message: $(cat "$T/err")"
+expect_exit 2 $WSTAPE replay "$T/syn" --speed fast 2>/dev/null
+expect_exit 2 $WSTAPE replay "$T/syn" --listen nowhere 2>/dev/null
+echo "t40 ok"

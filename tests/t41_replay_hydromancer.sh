@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# t41_replay_hydromancer.sh - replay speaking the Hydromancer server side to a client written
+# after the docs (python3-websockets): sessions, subscribe, seq per connection, resume with
+# sessionId + cursor, chunked replay, live mode without loss or duplicates, hasGap, expiry,
+# bad input.
+. "$(dirname "$0")/lib.sh"
+CL="$PY $WSTAPE_TESTS_DIR/peers/replay_client.py"
+
+# 4 s of allFills: 400 messages 10 ms apart, 20 fills each (pairs share a (time, txIndex):
+# one transaction, several fills)
+$PY - > "$T/h.jsonl" <<'PY'
+import json
+base = 1795341600000000000
+t = 1706123456789
+print(json.dumps({"wall_ns": base, "dir": "in", "conn": 1, "kind": "text",
+                  "payload": json.dumps({"type": "connected", "clientId": "c0", "sessionId": "s0"})}))
+for i in range(400):
+    fills = []
+    for k in range(20):
+        tx = i * 10 + k // 2
+        fills.append(["0x%040x" % (k % 7), {"coin": "ETH", "px": str(2000 + i), "sz": str(k + 1), "time": t + i * 10,
+                      "txIndex": tx, "tid": i * 100 + k}])
+    cursor = "%d:%d:%d" % (1000 + i, t + i * 10, i * 10 + 9)
+    print(json.dumps({"wall_ns": base + (i + 1) * 10000000, "dir": "in", "conn": 1, "kind": "text",
+                      "payload": json.dumps({"type": "allFills", "seq": i + 1, "cursor": cursor, "fills": fills})}))
+PY
+$WSTAPE import "$T/h.jsonl" -o "$T/h" --feed hydromancer 2>/dev/null || fail "import"
+[ "$($WSTAPE info "$T/h" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["channels"])')" = 1 ] || fail "channel not classified"
+
+check_events() { # result.json: events equal the recording's from the first one received, in order
+	$PY - "$1" "$T/h.jsonl" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+allev = []
+for l in open(sys.argv[2]):
+    p = json.loads(json.loads(l)["payload"])
+    if p["type"] == "allFills":
+        allev += p["fills"]
+got = r["events"]
+assert got, "no events"
+first = allev.index(got[0])
+want = allev[first:]
+dups = len(got) - len({json.dumps(e) for e in got})
+assert dups == 0, ("duplicates", dups)
+missing = [e for e in want if e not in got]
+assert not missing, ("lost", len(missing), missing[:2])
+assert got == want, "out of order"
+print("events", len(got), "connects", r["connects"])
+PY
+}
+
+# live mode: one timeline; the client drops twice for 1.5 s, resumes with sessionId + cursor,
+# buffers live messages until the replay completes and deduplicates: nothing lost, nothing twice
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t > /dev/null 2>&1
+wait_port $port
+$CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 || fail "hydro client (live)"
+check_events "$T/live.json" || fail "live mode lost or duplicated events"
+$PY - "$T/live.json" <<'PY' || fail "protocol in live mode"
+import json, sys
+log = json.load(open(sys.argv[1]))["log"]
+types = [m["type"] for m in log]
+assert types[0] == "connected" and types.count("reconnected") == 2, types[:5]
+# seq starts at 1 on every connection and has no gap within one
+seqs, cur = [], None
+for m in log:
+    if m["type"] in ("connected", "reconnected"):
+        cur = []; seqs.append(cur)
+    elif m["type"] == "allFills":
+        cur.append(m["seq"])
+for s in seqs:
+    assert s == list(range(1, len(s) + 1)), s[:5]
+# the replays: chunks of at most 2,000 items, numbered, a cursor each, no hasGap
+chunks = [m for m in log if m["type"] == "replay"]
+assert chunks and all(c["count"] <= 2000 and c.get("cursor") for c in chunks), chunks
+assert any(c["totalChunks"] >= 2 for c in chunks), [(c["chunk"], c["totalChunks"], c["count"]) for c in chunks]
+assert not any(c.get("hasGap") for c in chunks)
+PY
+
+# session mode at 4x: each client gets the recording from its start; resume as well
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --speed 4 --token t > /dev/null 2>&1
+wait_port $port
+$CL hydro ws://127.0.0.1:$port/ "$T/sess.json" 100 0.3 || fail "hydro client (session)"
+check_events "$T/sess.json" || fail "session mode lost or duplicated events"
+$PY -c "
+import json; r = json.load(open('$T/sess.json'))
+assert r['events'][0][1]['tid'] == 0, r['events'][0]" || fail "session mode did not start at the beginning"
+
+# back too late for the cache: hasGap on the first chunk
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --cache 0.5s --token t > /dev/null 2>&1
+wait_port $port
+$CL hydro ws://127.0.0.1:$port/ "$T/gap.json" 20 1.5 || fail "hydro client (gap)"
+$PY -c "
+import json; log = json.load(open('$T/gap.json'))['log']
+ch = [m for m in log if m['type'] == 'replay']
+assert ch and ch[0]['chunk'] == 1 and ch[0].get('hasGap') is True, ch[:1]
+assert not any(m.get('hasGap') for m in ch[1:])" || fail "no hasGap when the cursor is older than the cache"
+
+# past the grace period: a new session ("connected"), no replay
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --grace 0.5s --token t > /dev/null 2>&1
+wait_port $port
+$CL hydro ws://127.0.0.1:$port/ "$T/exp.json" 20 1.2 || fail "hydro client (expired)"
+$PY -c "
+import json; log = json.load(open('$T/exp.json'))['log']
+t = [m['type'] for m in log]
+assert t.count('connected') == 2 and 'reconnected' not in t and 'replay' not in t, t[:8]" || fail "expired session"
+
+# bad input: bad token, unknown subscription, malformed JSON (the connection stays)
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2>&1
+wait_port $port
+$PY - $port <<'PY' || fail "bad input handling"
+import asyncio, json, sys, websockets
+async def main():
+    url = "ws://127.0.0.1:%s/" % sys.argv[1]
+    async with websockets.connect(url + "?token=nope") as ws:
+        m = json.loads(await ws.recv())
+        assert m["type"] == "error" and m["message"] == "Invalid API key", m
+    async with websockets.connect(url + "?token=t") as ws:
+        assert json.loads(await ws.recv())["type"] == "connected"
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "noSuchFeed"}}))
+        m = json.loads(await ws.recv())
+        assert m == {"type": "subscriptionUpdate", "subscribed": [], "failed": ["noSuchFeed"]}, m
+        await ws.send("{not json")
+        m = json.loads(await ws.recv())
+        assert m["type"] == "error", m
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        m = json.loads(await ws.recv())
+        assert m["subscribed"] == ["allFills"], m
+        m = json.loads(await ws.recv())
+        assert m["type"] == "allFills" and m["seq"] == 1, m
+asyncio.run(main())
+PY
+echo "t41 ok"

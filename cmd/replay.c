@@ -28,6 +28,8 @@ const char cmd_replay_usage[] =
 	"  --token T        clients must send token=T in the query or x-api-key: T\n"
 	"  --gate           raw: hold the frames that followed a client message in the recording\n"
 	"                   until the client sends a message\n"
+	"  --deflate        accept permessage-deflate (off by default: uncompressed frames are\n"
+	"                   framed by wstape and several go out in one write)\n"
 	"\n"
 	"feeds (server side):\n"
 	"  raw          the recorded frames, byte-exact, text and binary\n"
@@ -181,6 +183,8 @@ cmd_replay(int argc, char **argv)
 			o.once = 1;
 		} else if (!strcmp(argv[i], "--gate")) {
 			o.gate = 1;
+		} else if (!strcmp(argv[i], "--deflate")) {
+			o.deflate = 1;
 		} else if (argv[i][0] == '-') {
 			return cmd_usage_error(cmd_replay_usage, "replay: unknown option '%s'", argv[i]);
 		} else if (!o.journal) {

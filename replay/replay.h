@@ -43,6 +43,7 @@ struct replay_options {
 	const char *token;           /* required token (query "token" or header x-api-key) */
 	const char *tls_cert, *tls_key;
 	int gate;                    /* raw: hold frames that followed a client message */
+	int deflate;                 /* accept permessage-deflate (frames then go out one by one) */
 	/* faults */
 	int64_t drop_every_ns;
 	uint64_t drop_after;

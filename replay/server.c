@@ -19,6 +19,7 @@
 
 #define MAX_SUBS 32
 #define BURST 256 /* frames written per WRITEABLE callback at most, for fairness */
+#define SPIN_NS 2000000
 
 struct out_frame {
 	struct out_frame *next;
@@ -68,9 +69,14 @@ struct client {
 	uint64_t rng, data_sent, stall_at;
 	int64_t pause_until, next_drop_mono;
 	int drop_now, close_now;
+	/* frames framed by hand and written together (no extension in use) */
+	uint8_t *wbuf;
+	size_t wlen, wcap;
 	/* stats */
 	uint64_t frames, bytes;
 	struct pace_hist *lat;
+	int anchor;                   /* restart the timeline at the first frame actually sent */
+	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
 	lws_sorted_usec_list_t sul_pump, sul_ping;
 };
@@ -500,10 +506,13 @@ kick(struct client *c)
 		return; /* waits for the client to speak */
 	if (c->s->o->feed == FEED_LASERSELL && !c->configured)
 		return;
-	if (at <= now)
+	/* The event loop wakes timers with about a millisecond of slack: a frame due sooner
+	 * than SPIN_NS is waited for by asking for WRITEABLE again (a busy wait on this
+	 * client only, while frames are that dense). */
+	if (at - now <= SPIN_NS)
 		lws_callback_on_writable(c->wsi);
 	else
-		schedule(c, at);
+		schedule(c, at - SPIN_NS / 2);
 }
 
 static void
@@ -562,6 +571,9 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 			c->eof = 1;
 	} else {
 		client_rewind(c);
+		/* the timeline plays from the moment the connection can send, not from the
+		 * handshake: the first WRITEABLE comes a little later */
+		c->anchor = tl->speed > 0;
 	}
 	(void)s;
 	c->started = 1;
@@ -814,19 +826,91 @@ client_open(struct client *c, struct lws *wsi)
 
 /* ---- writing ---- */
 
+/* With no extension negotiated, several frames are framed here and go out in one write:
+ * one syscall for many small frames is where the speed for small frames is. */
+#define COALESCE_MAX (256 * 1024)
+
+static void
+note_lateness(struct client *c, const struct out_frame *f)
+{
+	int64_t now = pace_now(), late = now > f->due ? now - f->due : 0;
+	pace_hist_add(c->lat, (uint64_t)late);
+	if (!c->first_due)
+		c->first_due = f->due;
+	c->last_due = f->due;
+	c->last_late = late;
+}
+
+static int
+coalesce(struct client *c, struct out_frame *f)
+{
+	size_t need = LWS_PRE + c->wlen + 10 + f->len;
+	if (c->wcap < need) {
+		size_t cap = c->wcap ? c->wcap : 65536;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *p = realloc(c->wbuf, cap);
+		if (!p)
+			return -1;
+		c->wbuf = p;
+		c->wcap = cap;
+	}
+	uint8_t *h = c->wbuf + LWS_PRE + c->wlen;
+	size_t n = f->len, hl;
+	h[0] = 0x80 | (f->binary ? 2 : 1);
+	if (n < 126) {
+		h[1] = (uint8_t)n;
+		hl = 2;
+	} else if (n < 65536) {
+		h[1] = 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+		hl = 10;
+	}
+	memcpy(h + hl, f->buf + LWS_PRE, n);
+	c->wlen += hl + n;
+	return 0;
+}
+
+static int
+flush_coalesced(struct client *c)
+{
+	if (!c->wlen)
+		return 0;
+	int n = lws_write(c->wsi, c->wbuf + LWS_PRE, c->wlen, LWS_WRITE_HTTP);
+	size_t len = c->wlen;
+	c->wlen = 0;
+	return n < (int)len ? -1 : 0;
+}
+
 static int
 write_frame(struct client *c, struct out_frame *f)
 {
+	if (!c->s->o->deflate && f->len <= COALESCE_MAX) {
+		if (coalesce(c, f))
+			return -1;
+		c->frames++;
+		c->bytes += f->len;
+		if (f->data && f->due != INT64_MIN)
+			note_lateness(c, f);
+		if (c->wlen >= COALESCE_MAX)
+			return flush_coalesced(c);
+		return 0;
+	}
+	if (flush_coalesced(c))
+		return -1;
 	int n = lws_write(c->wsi, f->buf + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	if (n < (int)f->len)
 		return -1;
 	c->frames++;
 	c->bytes += f->len;
-	if (f->data) {
-		int64_t now = pace_now();
-		if (f->due != INT64_MIN)
-			pace_hist_add(c->lat, now > f->due ? (uint64_t)(now - f->due) : 0);
-	}
+	if (f->data && f->due != INT64_MIN)
+		note_lateness(c, f);
 	return 0;
 }
 
@@ -842,8 +926,19 @@ drop(struct client *c, const char *why)
 	return -1;
 }
 
+static int on_writeable_frames(struct client *c);
+
 static int
 on_writeable(struct client *c)
+{
+	int rc = on_writeable_frames(c);
+	if (flush_coalesced(c))
+		return -1;
+	return rc;
+}
+
+static int
+on_writeable_frames(struct client *c)
 {
 	struct srv *s = c->s;
 	int burst = 0;
@@ -883,6 +978,16 @@ on_writeable(struct client *c)
 		struct out_frame *f = c->next;
 		if (!f)
 			break;
+		if (c->anchor) {
+			c->anchor = 0;
+			int64_t shift = now - pace_due(&c->tl, c->tl.t0_wall);
+			if (shift > 0) {
+				c->tl.start_mono += shift;
+				if (c->sess && c->sess->tl.start_mono == c->tl.start_mono - shift)
+					c->sess->tl.start_mono = c->tl.start_mono;
+				f->due = pace_due(&c->tl, c->next_wall);
+			}
+		}
 		if (f->due > now || c->pause_until > now)
 			break;
 		if (s->o->gate && (uint64_t)f->close_after > c->client_msgs)
@@ -945,11 +1050,15 @@ client_left(struct client *c)
 {
 	struct srv *s = c->s;
 	double secs = (double)(pace_now() - c->joined_mono) / 1e9;
+	char drift[64] = "";
+	if (c->last_due > c->first_due)
+		snprintf(drift, sizeof(drift), ", end drift %.4f%%",
+			 100.0 * (double)c->last_late / (double)(c->last_due - c->first_due));
 	fprintf(stderr,
-		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us\n",
+		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
 		c->id, c->peer, secs, (unsigned long long)c->frames, (unsigned long long)c->bytes,
 		(double)pace_hist_quantile(c->lat, 0.5) / 1e3, (double)pace_hist_quantile(c->lat, 0.99) / 1e3,
-		(double)c->lat->max / 1e3);
+		(double)c->lat->max / 1e3, drift);
 	lws_sul_cancel(&c->sul_pump);
 	lws_sul_cancel(&c->sul_ping);
 	if (c->sess) {
@@ -957,6 +1066,8 @@ client_left(struct client *c)
 		c->sess->left_mono = pace_now();
 	}
 	queue_free(c);
+	free(c->wbuf);
+	c->wbuf = NULL;
 	journal_reader_close(c->rd);
 	c->rd = NULL;
 	text_buf_free(&c->rx);
@@ -1165,7 +1276,8 @@ replay_run(struct replay_options *o)
 	info.port = o->port;
 	info.iface = o->host;
 	info.protocols = protocols;
-	info.extensions = extensions;
+	if (o->deflate)
+		info.extensions = extensions;
 	info.user = &s;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;

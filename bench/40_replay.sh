@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# 40_replay.sh - replay at top speed to a C lws client over loopback, 200 B and 1 KB frames,
+# beside a Node `ws` server sending the same JSON lines (what a user would write); then the
+# pacing lateness at 1x, 10x and 100x and the drift at the end (the last frame's lateness
+# over the span, as the server measured it).
+set -u
+: "${BUILD:=build}" "${WSTAPE:=$PWD/$BUILD/wstape}"
+PY=/usr/bin/python3
+D=$(mktemp -d "${TMPDIR:-/tmp}/wstape-bench-replay.XXXXXX")
+pids=()
+trap 'kill ${pids[@]} 2>/dev/null; rm -rf "$D"' EXIT
+port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitp() { for _ in $(seq 100); do $PY -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.05; done; }
+COUNT=$BUILD/bench/replay_count
+
+gen() { # size count -> $D/f$size.jsonl (import format) and $D/p$size.txt (payload lines)
+	$PY - "$1" "$2" "$D" <<'PY'
+import json, sys
+size, n, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+base = 1795341600000000000
+with open("%s/f%d.jsonl" % (d, size), "w") as f, open("%s/p%d.txt" % (d, size), "w") as p:
+    for i in range(n):
+        head = '{"type":"trade","seq":%d,"px":"%d.%02d","data":"' % (i, 2000 + i % 500, i % 100)
+        payload = head + "x" * max(0, size - len(head) - 2) + '"}'
+        f.write(json.dumps({"wall_ns": base + i * 1000, "dir": "in", "kind": "text", "payload": payload}) + "\n")
+        p.write(payload + "\n")
+PY
+}
+
+for spec in "200 400000" "1024 200000"; do
+	set -- $spec
+	size=$1 n=$2
+	gen $size $n
+	$WSTAPE import "$D/f$size.jsonl" -o "$D/j$size" 2>/dev/null
+	p=$(port)
+	$WSTAPE replay "$D/j$size" --listen 127.0.0.1:$p --speed max --once >/dev/null 2>&1 & pids+=($!)
+	waitp $p
+	read -r m b t _ < <($COUNT ws://127.0.0.1:$p/)
+	w_rate=$(echo "$m / $t" | bc -l)
+	p2=$(port)
+	node bench/replay_node.mjs "$D/p$size.txt" $p2 >/dev/null 2>&1 & pids+=($!)
+	waitp $p2
+	read -r m2 b2 t2 _ < <($COUNT ws://127.0.0.1:$p2/)
+	n_rate=$(echo "$m2 / $t2" | bc -l)
+	printf 'top speed, %4d B frames: wstape replay %8.0f msg/s %6.0f MB/s (%d msgs) | node ws %8.0f msg/s %6.0f MB/s | ratio %.2fx   target %s\n' \
+		$size "$w_rate" "$(echo "$b / $t / 1000000" | bc -l)" $m "$n_rate" "$(echo "$b2 / $t2 / 1000000" | bc -l)" \
+		"$(echo "$w_rate / $n_rate" | bc -l)" "$([ $size = 200 ] && echo '>= 700k msg/s, >= 3x' || echo '>= 300k msg/s, >= 3x')"
+done
+
+# pacing: 10,000 frames 1 ms apart (10 s at 1x)
+$PY - > "$D/pace.jsonl" <<'PY'
+import json
+for i in range(10000):
+    print(json.dumps({"wall_ns": 1795341600000000000 + i * 1000000, "dir": "in", "kind": "text", "payload": '{"i":%d}' % i}))
+PY
+$WSTAPE import "$D/pace.jsonl" -o "$D/pace" 2>/dev/null
+for sp in 1 10 100; do
+	p=$(port)
+	$WSTAPE replay "$D/pace" --listen 127.0.0.1:$p --speed $sp --once > /dev/null 2> "$D/pace$sp.log" & pid=$!
+	waitp $p
+	$COUNT ws://127.0.0.1:$p/ > /dev/null
+	wait $pid
+	line=$(grep "left after" "$D/pace$sp.log")
+	printf 'pacing %3dx: %s   target p99 <= 100 us, end drift <= 0.005%%\n' $sp "$(echo "$line" | sed 's/.*lateness/lateness/')"
+done

@@ -1,11 +1,18 @@
-/* replay_count.c - a minimal libwebsockets client for the replay benchmark: connects, counts
- * whole messages until the server closes, and prints "messages bytes seconds last_s" where
- * last_s is the arrival of the last message after the first one.
- * usage: replay_count ws://HOST:PORT/PATH */
+/* replay_count.c - clients for the replay benchmark: connect, count whole messages until the
+ * server closes, and print "messages bytes seconds last_s" (last_s: the last message's
+ * arrival after the first one).
+ * usage: replay_count ws://HOST:PORT/PATH          a minimal libwebsockets client
+ *        replay_count --raw HOST PORT             a plain socket that parses frames itself,
+ *                                                 so that the client is not what is measured */
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t msgs, bytes;
 static double t_first, t_last, t_open;
@@ -51,9 +58,94 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+static int
+raw_client(const char *host, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return 1;
+	char req[512];
+	int n = snprintf(req, sizeof(req),
+			 "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			 host, port);
+	if (write(fd, req, (size_t)n) != n)
+		return 1;
+	size_t cap = 1 << 20, len = 0, off = 0;
+	uint8_t *buf = malloc(cap);
+	int hdr_done = 0;
+	t_open = now();
+	for (;;) {
+		if (off > cap / 2) {
+			memmove(buf, buf + off, len - off);
+			len -= off;
+			off = 0;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (!hdr_done) {
+			uint8_t *e = memmem(buf, len, "\r\n\r\n", 4);
+			if (!e)
+				continue;
+			off = (size_t)(e + 4 - buf);
+			hdr_done = 1;
+		}
+		for (;;) {
+			if (len - off < 2)
+				break;
+			uint8_t *h = buf + off;
+			uint64_t pl = h[1] & 127;
+			size_t hl = 2;
+			if (pl == 126) {
+				if (len - off < 4)
+					break;
+				pl = (uint64_t)h[2] << 8 | h[3];
+				hl = 4;
+			} else if (pl == 127) {
+				if (len - off < 10)
+					break;
+				pl = 0;
+				for (int i = 0; i < 8; i++)
+					pl = pl << 8 | h[2 + i];
+				hl = 10;
+			}
+			if (len - off < hl + pl) {
+				if (hl + pl > cap) {
+					cap = (hl + pl) * 2;
+					buf = realloc(buf, cap);
+				}
+				break;
+			}
+			int op = h[0] & 15, fin = h[0] & 0x80;
+			if (op == 8) {
+				printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
+				       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0);
+				return 0;
+			}
+			bytes += pl;
+			if (fin && op != 9 && op != 10) {
+				double t = now();
+				if (!msgs)
+					t_first = t;
+				t_last = t;
+				msgs++;
+			}
+			off += hl + pl;
+		}
+	}
+	printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
+	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--raw"))
+		return raw_client(argv[2], atoi(argv[3]));
 	struct lws_context_creation_info info;
 	struct lws_client_connect_info ci;
 	char url[512];

@@ -1,0 +1,105 @@
+/* feed_client.h - the client side of each feed: what the recorder sends and how it reconnects
+ *
+ * A feed client is the protocol half of a recording session. The recorder owns the socket
+ * and the journal; the feed client decides what to send after a connection opens, how to
+ * answer what the server says (subscribe after `connected`, pong to a JSON ping, wait for
+ * `hello_ok`), which URL the next attempt uses (sessionId + cursor + liveFormat for
+ * Hydromancer) and how long to wait before it (backoff).
+ *
+ * Messages to send are handed to a callback; the recorder queues them, writes them when the
+ * socket is writable and journals them with dir "out". Nothing here touches the network.
+ */
+#ifndef WSTAPE_FEED_CLIENT_H
+#define WSTAPE_FEED_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feeds/feed.h"
+#include "util/text.h"
+
+/* Where a message to send goes: the recorder's queue. p[0..n) is copied. */
+typedef void (*feed_send_fn)(void *ud, const void *p, size_t n);
+
+struct feed_client_options {
+	enum feed_id feed;
+	const char *url;                /* the URL as given by the user (may hold a token) */
+	/* every feed: messages sent after each connect (--send), in order */
+	const char *const *sends;
+	const size_t *send_lens;
+	int nsends;
+	/* hydromancer */
+	const char *const *subscribe;   /* subscription types, e.g. "allFills" (--subscribe) */
+	int nsubscribe;
+	const char *live_format;        /* "chunked-v1" or NULL (--live-format) */
+	/* lasersell */
+	const char *configure;          /* configure message (--configure), or NULL */
+	size_t configure_len;
+	uint32_t ping_ms;               /* app-level ping interval (--ping-s); 0 = none */
+	uint32_t hello_timeout_ms;      /* close and reconnect when hello_ok is this late; default 10000 */
+};
+
+struct feed_client;
+
+/* Create a client for one recording. Copies what it needs from opt (strings included).
+ * Returns 0 and *out, ENOMEM, or EINVAL (unknown feed, NULL url). */
+int feed_client_new(const struct feed_client_options *opt, struct feed_client **out);
+
+/* feed_client_free(NULL) is a no-op. */
+void feed_client_free(struct feed_client *fc);
+
+/* Continue an earlier session (--resume, or after a reconnect): the session id and the
+ * cursor of the last journaled frame. Either may be NULL / 0 length to leave it unset. */
+void feed_client_set_session(struct feed_client *fc, const char *session_id, size_t sid_len);
+void feed_client_set_cursor(struct feed_client *fc, const void *cursor, size_t len);
+
+/* The session id and cursor the client holds now ("" when none). Owned by fc, valid until
+ * the next call that changes them. */
+const char *feed_client_session(const struct feed_client *fc);
+const char *feed_client_cursor(const struct feed_client *fc);
+
+/* The URL for the next connection attempt, appended to out (NUL-terminated):
+ * hydromancer adds sessionId, cursor and liveFormat query parameters (URL-encoded) when
+ * known; the others return the URL as given. */
+void feed_client_url(const struct feed_client *fc, struct text_buf *out);
+
+/* A connection opened (the upgrade succeeded): send what the feed sends at once
+ * (--send messages; lasersell: configure). Resets the per-connection state. */
+void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);
+
+/* A text message arrived and was classified (m from feed_classify, dir in). The client
+ * answers through send when the protocol asks it to (hydromancer: subscribe after
+ * `connected`, pong after a JSON ping) and remembers session id and cursor.
+ * Returns 1 when the session id changed (the recorder stores it), else 0. */
+int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m,
+			   feed_send_fn send, void *ud);
+
+/* The connection closed or failed. 'established' is 1 when it had opened. */
+void feed_client_on_close(struct feed_client *fc, int established);
+
+/* Milliseconds to wait before reconnect attempt number 'attempt' (1 = the first retry
+ * after a failure): 100 ms doubling, capped at 2 s for lasersell and hydromancer, 5 s
+ * for raw. */
+uint32_t feed_client_backoff_ms(const struct feed_client *fc, unsigned attempt);
+
+/* 1 once the handshake the feed needs is done (lasersell: hello_ok received; others:
+ * immediately on open). */
+int feed_client_ready(const struct feed_client *fc);
+
+/* Periodic work, called by the recorder at least every 100 ms while connected, with the
+ * monotonic time in ms since the connection opened. Sends app-level pings (lasersell).
+ * Returns 0, or -1 when the connection should be closed and retried (hello_ok late). */
+int feed_client_tick(struct feed_client *fc, uint64_t ms_since_open, feed_send_fn send, void *ud);
+
+/* Names of query parameters and headers that hold secrets, for redaction: 1 when name
+ * (case-insensitive, n bytes) is one. Query: token, api_key, apikey, api-key, key,
+ * access_token, auth, password, secret, signature. Headers: authorization, x-api-key,
+ * cookie, proxy-authorization. */
+int feed_secret_query_param(const char *name, size_t n);
+int feed_secret_header(const char *name, size_t n);
+
+/* Append url to out with the values of secret query parameters replaced by "REDACTED"
+ * and any userinfo ("user:pass@") replaced by "REDACTED@". NUL-terminated. */
+void feed_redact_url(const char *url, struct text_buf *out);
+
+#endif

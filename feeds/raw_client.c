@@ -1,0 +1,267 @@
+/* raw_client.c - the client side every feed shares (the raw feed is just this): options,
+ * --send after each connect, backoff, session/cursor memory and URL redaction */
+#include "feeds/feed_client_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int
+feed_client_str_is(struct feed_str v, const char *s)
+{
+	size_t n = strlen(s);
+
+	return v.len == n && memcmp(v.p, s, n) == 0;
+}
+
+static char *
+dup_n(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+int
+feed_client_new(const struct feed_client_options *opt, struct feed_client **out)
+{
+	struct feed_client *fc;
+
+	*out = NULL;
+	if (!opt || !opt->url || (unsigned)opt->feed >= FEED_COUNT)
+		return EINVAL;
+	if (!(fc = calloc(1, sizeof(*fc))))
+		return ENOMEM;
+	fc->feed = opt->feed;
+	fc->ping_ms = opt->ping_ms;
+	fc->hello_timeout_ms = opt->hello_timeout_ms ? opt->hello_timeout_ms : 10000;
+	if (!(fc->url = strdup(opt->url)))
+		goto nomem;
+	if (opt->nsends > 0) {
+		fc->sends = calloc((size_t)opt->nsends, sizeof(char *));
+		fc->send_lens = calloc((size_t)opt->nsends, sizeof(size_t));
+		if (!fc->sends || !fc->send_lens)
+			goto nomem;
+		for (int i = 0; i < opt->nsends; i++, fc->nsends++) {
+			size_t n = opt->send_lens ? opt->send_lens[i] : strlen(opt->sends[i]);
+			if (!(fc->sends[i] = dup_n(opt->sends[i], n)))
+				goto nomem;
+			fc->send_lens[i] = n;
+		}
+	}
+	if (opt->nsubscribe > 0) {
+		if (!(fc->subscribe = calloc((size_t)opt->nsubscribe, sizeof(char *))))
+			goto nomem;
+		for (int i = 0; i < opt->nsubscribe; i++, fc->nsubscribe++)
+			if (!(fc->subscribe[i] = strdup(opt->subscribe[i])))
+				goto nomem;
+	}
+	if (opt->live_format && !(fc->live_format = strdup(opt->live_format)))
+		goto nomem;
+	if (opt->configure) {
+		if (!(fc->configure = dup_n(opt->configure, opt->configure_len)))
+			goto nomem;
+		fc->configure_len = opt->configure_len;
+	}
+	*out = fc;
+	return 0;
+nomem:
+	feed_client_free(fc);
+	return ENOMEM;
+}
+
+void
+feed_client_free(struct feed_client *fc)
+{
+	if (!fc)
+		return;
+	for (int i = 0; i < fc->nsends; i++)
+		free(fc->sends[i]);
+	free(fc->sends);
+	free(fc->send_lens);
+	for (int i = 0; i < fc->nsubscribe; i++)
+		free(fc->subscribe[i]);
+	free(fc->subscribe);
+	free(fc->live_format);
+	free(fc->configure);
+	free(fc->url);
+	free(fc);
+}
+
+static void
+set_str(char *dst, size_t cap, const void *p, size_t n)
+{
+	if (!p)
+		n = 0;
+	if (n > cap)
+		n = cap;
+	if (n)
+		memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+void
+feed_client_set_session(struct feed_client *fc, const char *session_id, size_t n)
+{
+	set_str(fc->session, FEED_CLIENT_MAX_SESSION, session_id, n);
+}
+
+void
+feed_client_set_cursor(struct feed_client *fc, const void *cursor, size_t n)
+{
+	set_str(fc->cursor, FEED_CLIENT_MAX_CURSOR, cursor, n);
+}
+
+const char *
+feed_client_session(const struct feed_client *fc)
+{
+	return fc->session;
+}
+
+const char *
+feed_client_cursor(const struct feed_client *fc)
+{
+	return fc->cursor;
+}
+
+void
+feed_client_url(const struct feed_client *fc, struct text_buf *out)
+{
+	if (fc->feed == FEED_HYDROMANCER) {
+		hydromancer_client_url(fc, out);
+		return;
+	}
+	text_buf_adds(out, fc->url);
+	text_buf_reserve(out, 1);
+	out->p[out->len] = '\0';
+}
+
+void
+feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud)
+{
+	fc->hello_ok = 0;
+	fc->last_ping_ms = 0;
+	if (fc->feed == FEED_LASERSELL)
+		lasersell_client_on_open(fc, send, ud);
+	for (int i = 0; i < fc->nsends; i++)
+		send(ud, fc->sends[i], fc->send_lens[i]);
+}
+
+int
+feed_client_on_message(struct feed_client *fc, const struct feed_msg *m, feed_send_fn send, void *ud)
+{
+	switch (fc->feed) {
+	case FEED_HYDROMANCER:
+		return hydromancer_client_on_message(fc, m, send, ud);
+	case FEED_LASERSELL:
+		return lasersell_client_on_message(fc, m, send, ud);
+	default:
+		return 0;
+	}
+}
+
+void
+feed_client_on_close(struct feed_client *fc, int established)
+{
+	fc->hello_ok = 0;
+	fc->last_ping_ms = 0;
+}
+
+uint32_t
+feed_client_backoff_ms(const struct feed_client *fc, unsigned attempt)
+{
+	uint32_t cap = fc->feed == FEED_RAW ? 5000 : 2000, ms = 100;
+
+	for (unsigned i = 1; i < attempt && ms < cap; i++)
+		ms *= 2;
+	return ms < cap ? ms : cap;
+}
+
+int
+feed_client_ready(const struct feed_client *fc)
+{
+	return fc->feed != FEED_LASERSELL || fc->hello_ok;
+}
+
+int
+feed_client_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send, void *ud)
+{
+	if (fc->feed == FEED_LASERSELL)
+		return lasersell_client_tick(fc, ms, send, ud);
+	return 0;
+}
+
+static int
+name_in(const char *name, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && strncasecmp(name, *list, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+feed_secret_query_param(const char *name, size_t n)
+{
+	static const char *const names[] = { "token", "api_key", "apikey", "api-key", "key",
+		"access_token", "auth", "password", "secret", "signature", "x-api-key", NULL };
+	return name_in(name, n, names);
+}
+
+int
+feed_secret_header(const char *name, size_t n)
+{
+	static const char *const names[] = { "authorization", "x-api-key", "cookie",
+		"proxy-authorization", NULL };
+
+	while (n && (name[n - 1] == ':' || name[n - 1] == ' '))
+		n--;
+	return name_in(name, n, names);
+}
+
+void
+feed_redact_url(const char *url, struct text_buf *out)
+{
+	const char *p = url, *q, *auth_end, *host_end;
+
+	/* userinfo: scheme://user:pass@host */
+	if ((q = strstr(p, "://"))) {
+		text_buf_add(out, p, (size_t)(q + 3 - p));
+		p = q + 3;
+		host_end = p + strcspn(p, "/?#");
+		auth_end = memchr(p, '@', (size_t)(host_end - p));
+		if (auth_end) {
+			text_buf_adds(out, "REDACTED@");
+			p = auth_end + 1;
+		}
+	}
+	q = p + strcspn(p, "?#");
+	text_buf_add(out, p, (size_t)(q - p));
+	p = q;
+	if (*p == '?') {
+		text_buf_add(out, "?", 1);
+		p++;
+		while (*p && *p != '#') {
+			size_t len = strcspn(p, "&#"), nlen = strcspn(p, "=&#");
+			if (nlen < len && feed_secret_query_param(p, nlen)) {
+				text_buf_add(out, p, nlen + 1);
+				text_buf_adds(out, "REDACTED");
+			} else {
+				text_buf_add(out, p, len);
+			}
+			p += len;
+			if (*p == '&') {
+				text_buf_add(out, "&", 1);
+				p++;
+			}
+		}
+	}
+	text_buf_adds(out, p);
+	text_buf_reserve(out, 1);
+	out->p[out->len] = '\0';
+}

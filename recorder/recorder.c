@@ -1,0 +1,938 @@
+/* recorder.c - the libwebsockets client: connect, reconnect, journal every frame and event */
+#include "recorder/recorder.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "journal/journal.h"
+#include "util/log.h"
+#include "util/text.h"
+
+#define TICK_US        (100 * LWS_US_PER_MS)
+#define STOP_GRACE_NS  (700 * 1000000LL)   /* wait this long for the server's close reply */
+#define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
+
+/* A message waiting for the socket to become writable. */
+struct out_msg {
+	struct out_msg *next;
+	int kind;                       /* JOURNAL_TEXT or JOURNAL_PING */
+	size_t len;
+	unsigned char buf[];            /* LWS_PRE headroom, then the payload */
+};
+
+struct header {
+	char *name;                     /* with the trailing ':' lws wants */
+	char *value;
+	int secret;
+};
+
+struct rec {
+	struct journal *j;
+	const struct recorder_options *o;
+	struct feed_client *fc;
+	enum feed_id feed;
+	struct lws_context *ctx;
+	struct lws *wsi;
+	lws_sorted_usec_list_t sul_retry, sul_tick;
+
+	struct header *headers;
+	int nheaders;
+	char **secrets;                 /* secret values, removed from lws's log lines */
+	int nsecrets;
+	char tls_error[160];            /* lws's last "SSL error" line: the reason behind "SSL err 1" */
+
+	uint32_t conn;
+	int established, attempt_done, attempt_status;
+	unsigned streak;                /* failed attempts since the last open */
+	struct text_buf url;            /* the URL of the current attempt (holds secrets) */
+	char *url_redacted;
+	char close_reason[128];
+	int close_code, close_by_server, close_sent;
+
+	struct text_buf rx;             /* reassembly of a fragmented message */
+	int rx_binary, rx_oversize;
+
+	struct out_msg *out_head, *out_tail;
+
+	int stopping, done, result;
+	int64_t start_mono, stop_deadline, open_mono, down_since, last_status_mono, last_ws_ping;
+	struct recorder_stats st;
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *volatile running_ctx;
+
+static void connect_attempt(struct rec *r);
+static void schedule_retry(struct rec *r);
+
+static int64_t
+now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+recorder_stop(void)
+{
+	struct lws_context *c = running_ctx;
+
+	stop_requested = 1;
+	if (c)
+		lws_cancel_service(c);
+}
+
+const char *
+recorder_strerror(int err)
+{
+	switch (err) {
+	case RECORDER_EURL: return "bad URL (expected ws://HOST[:PORT]/PATH or wss://...)";
+	case RECORDER_EAUTH: return "the server refused the credentials";
+	case RECORDER_EJOURNAL: return "the journal failed";
+	case RECORDER_ELWS: return "libwebsockets could not start";
+	case RECORDER_ERETRIES: return "gave up after the allowed number of failed attempts";
+	case RECORDER_EINVAL: return "bad options";
+	default: return err > 0 ? strerror(err) : journal_strerror(err);
+	}
+}
+
+/* ---- redaction of lws's log lines ---- */
+
+static struct rec *log_rec;
+
+static void
+lws_log_emit(int level, const char *line)
+{
+	char buf[1024];
+	size_t n = strlen(line);
+	int lv = level == LLL_ERR ? LOG_INFO : LOG_DEBUG;
+
+	if (lv > log_threshold && level != LLL_ERR)
+		return;
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	for (int i = 0; log_rec && i < log_rec->nsecrets; i++) {
+		const char *s = log_rec->secrets[i];
+		size_t sl = strlen(s);
+		char *p;
+		if (!sl)
+			continue;
+		while ((p = strstr(buf, s))) {
+			/* overwrite in place; the line only gets shorter or stays as long */
+			static const char red[] = "REDACTED";
+			size_t rl = sl < sizeof(red) - 1 ? sl : sizeof(red) - 1;
+			memcpy(p, red, rl);
+			memmove(p + rl, p + sl, strlen(p + sl) + 1);
+		}
+	}
+	if (log_rec && level == LLL_ERR) {
+		const char *e = strstr(buf, "SSL error: ");
+		if (e)
+			snprintf(log_rec->tls_error, sizeof(log_rec->tls_error), "%s", e + 11);
+	}
+	if (lv <= log_threshold)
+		log_msg(lv, "lws: %s", buf);
+}
+
+static void
+add_secret(struct rec *r, const char *v, size_t n)
+{
+	char **s;
+
+	while (n && *v == ' ')
+		v++, n--;
+	if (n < 3)
+		return;
+	if (!(s = realloc(r->secrets, sizeof(*s) * (size_t)(r->nsecrets + 1))))
+		return;
+	r->secrets = s;
+	if ((s[r->nsecrets] = strndup(v, n)))
+		r->nsecrets++;
+}
+
+/* Secret values in the URL's query, so that they can be removed from lws's log lines. */
+static void
+collect_url_secrets(struct rec *r, const char *url)
+{
+	const char *p = strchr(url, '?');
+
+	if (!p)
+		return;
+	for (p++; *p && *p != '#';) {
+		size_t len = strcspn(p, "&#"), nlen = strcspn(p, "=&#");
+		if (nlen < len && feed_secret_query_param(p, nlen))
+			add_secret(r, p + nlen + 1, len - nlen - 1);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+}
+
+/* ---- journal ---- */
+
+static int
+jappend(struct rec *r, int dir, int kind, const struct feed_msg *m, const void *p, size_t n)
+{
+	struct journal_record rec = { 0 };
+	int err;
+
+	if (r->result)
+		return r->result;
+	rec.wall_ns = now_ns(CLOCK_REALTIME);
+	rec.mono_ns = now_ns(CLOCK_MONOTONIC);
+	rec.conn = r->conn;
+	rec.dir = (uint8_t)dir;
+	rec.kind = (uint8_t)kind;
+	if (m && m->channel.len && m->channel.len <= JOURNAL_MAX_CHANNEL) {
+		rec.channel = m->channel.p;
+		rec.channel_len = (uint16_t)m->channel.len;
+	}
+	if (m && m->cursor.len && m->cursor.len <= JOURNAL_MAX_CURSOR) {
+		rec.cursor = (const uint8_t *)m->cursor.p;
+		rec.cursor_len = (uint16_t)m->cursor.len;
+	}
+	rec.payload = p;
+	rec.payload_len = n;
+	if ((err = journal_append(r->j, &rec))) {
+		log_error("journal append failed: %s", journal_strerror(err));
+		r->st.journal_err = err;
+		r->result = RECORDER_EJOURNAL;
+		r->done = 1;
+		lws_cancel_service(r->ctx);
+		return r->result;
+	}
+	r->st.records++;
+	if (r->o->max_records && r->st.records >= r->o->max_records && !r->stopping) {
+		r->stopping = 1;
+		r->stop_deadline = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
+		if (r->wsi && r->established)
+			lws_callback_on_writable(r->wsi);
+		else
+			r->done = 1;
+	}
+	return 0;
+}
+
+/* A connection event: kind open/close/error with a small JSON payload. */
+static void
+jevent(struct rec *r, int kind, struct text_buf *b)
+{
+	jappend(r, JOURNAL_IN, kind, NULL, b->p, b->len);
+}
+
+static void
+journal_error(struct rec *r, const char *error, const char *phase, int status)
+{
+	struct text_buf b = { 0 };
+
+	text_buf_adds(&b, "{\"error\":");
+	text_json_string(&b, error, strlen(error));
+	text_buf_addf(&b, ",\"phase\":\"%s\",\"attempt\":%u", phase, r->streak + 1);
+	if (status)
+		text_buf_addf(&b, ",\"status\":%d", status);
+	text_buf_adds(&b, "}");
+	jevent(r, JOURNAL_ERROR, &b);
+	text_buf_free(&b);
+	snprintf(r->st.last_error, sizeof(r->st.last_error), "%s: %s", phase, error);
+}
+
+static void
+classify(struct rec *r, const void *p, size_t n, struct feed_msg *m)
+{
+	if (r->feed == FEED_RAW) {
+		memset(m, 0, sizeof(*m));
+		return;
+	}
+	feed_classify(r->feed, p, n, m);
+}
+
+/* ---- sending ---- */
+
+static void
+queue_msg(struct rec *r, int kind, const void *p, size_t n)
+{
+	struct out_msg *m = malloc(sizeof(*m) + LWS_PRE + n);
+
+	if (!m) {
+		log_error("out of memory queueing a %zu-byte message", n);
+		return;
+	}
+	m->next = NULL;
+	m->kind = kind;
+	m->len = n;
+	if (n)
+		memcpy(m->buf + LWS_PRE, p, n);
+	if (r->out_tail)
+		r->out_tail->next = m;
+	else
+		r->out_head = m;
+	r->out_tail = m;
+	if (r->wsi)
+		lws_callback_on_writable(r->wsi);
+}
+
+static void
+feed_send(void *ud, const void *p, size_t n)
+{
+	queue_msg(ud, JOURNAL_TEXT, p, n);
+}
+
+static void
+drop_queue(struct rec *r)
+{
+	while (r->out_head) {
+		struct out_msg *m = r->out_head;
+		r->out_head = m->next;
+		free(m);
+	}
+	r->out_tail = NULL;
+}
+
+static int
+write_one(struct rec *r, struct lws *wsi)
+{
+	struct out_msg *m = r->out_head;
+	struct feed_msg fm;
+	int n;
+
+	if (!m)
+		return 0;
+	/* journal first: lws_write masks a client's payload in place */
+	if (m->kind == JOURNAL_TEXT)
+		classify(r, m->buf + LWS_PRE, m->len, &fm);
+	jappend(r, JOURNAL_OUT, m->kind, m->kind == JOURNAL_TEXT ? &fm : NULL, m->buf + LWS_PRE, m->len);
+	n = lws_write(wsi, m->buf + LWS_PRE, m->len, m->kind == JOURNAL_PING ? LWS_WRITE_PING : LWS_WRITE_TEXT);
+	if (n < (int)m->len) {
+		log_warn("write of %zu bytes failed on connection %u", m->len, r->conn);
+		return -1;
+	}
+	r->st.frames_out++;
+	r->st.bytes_out += m->len;
+	r->out_head = m->next;
+	if (!r->out_head)
+		r->out_tail = NULL;
+	free(m);
+	if (r->out_head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* ---- receiving ---- */
+
+static void
+deliver(struct rec *r, const void *p, size_t n, int binary)
+{
+	struct feed_msg m;
+
+	r->st.frames_in++;
+	r->st.bytes_in += n;
+	if (binary) {
+		jappend(r, JOURNAL_IN, JOURNAL_BINARY, NULL, p, n);
+		return;
+	}
+	classify(r, p, n, &m);
+	if (m.cls == FEED_MSG_NOT_JSON)
+		r->st.not_json++;
+	if (jappend(r, JOURNAL_IN, JOURNAL_TEXT, &m, p, n))
+		return;
+	if (m.cursor.len) {
+		size_t cl = m.cursor.len < sizeof(r->st.last_cursor) - 1 ? m.cursor.len : sizeof(r->st.last_cursor) - 1;
+		memcpy(r->st.last_cursor, m.cursor.p, cl);
+		r->st.last_cursor[cl] = '\0';
+	}
+	if (r->feed != FEED_RAW && feed_client_on_message(r->fc, &m, feed_send, r)) {
+		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
+		if (err)
+			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
+	}
+}
+
+static void
+receive(struct rec *r, struct lws *wsi, const void *in, size_t len)
+{
+	int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+	uint64_t max = r->o->max_message ? r->o->max_message : DEFAULT_MAX_MESSAGE;
+
+	if (first && final && !r->rx.len) {
+		deliver(r, in, len, lws_frame_is_binary(wsi));
+		return;
+	}
+	if (first && !r->rx.len) {
+		r->rx_binary = lws_frame_is_binary(wsi);
+		r->rx_oversize = 0;
+	}
+	if (!r->rx_oversize) {
+		if (r->rx.len + len > max) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "message larger than %llu bytes dropped", (unsigned long long)max);
+			log_warn("connection %u: %s", r->conn, msg);
+			journal_error(r, msg, "protocol", 0);
+			r->rx_oversize = 1;
+			r->rx.len = 0;
+		} else {
+			text_buf_add(&r->rx, in, len);
+		}
+	}
+	if (final) {
+		if (!r->rx_oversize)
+			deliver(r, r->rx.p, r->rx.len, r->rx_binary);
+		r->rx.len = 0;
+		r->rx_oversize = 0;
+		/* do not keep a 64 MiB buffer for the rest of the run */
+		if (r->rx.cap > (8u << 20)) {
+			text_buf_free(&r->rx);
+			memset(&r->rx, 0, sizeof(r->rx));
+		}
+	}
+}
+
+/* ---- connection life ---- */
+
+static const char *
+error_phase(const char *why, int status)
+{
+	if (status && status != 101)
+		return "http";
+	if (!why)
+		return "connect";
+	if (strcasestr(why, "dns") || strcasestr(why, "getaddrinfo") || strcasestr(why, "resolv") ||
+	    strcasestr(why, "lookup"))
+		return "dns";
+	if (strcasestr(why, "tls") || strcasestr(why, "ssl") || strcasestr(why, "cert") ||
+	    strcasestr(why, "x509"))
+		return "tls";
+	if (strcasestr(why, "HS:") || strcasestr(why, "http") || strcasestr(why, "upgrade") ||
+	    strcasestr(why, "101"))
+		return "http";
+	return "connect";
+}
+
+static void
+attempt_failed(struct rec *r, const char *why, int status)
+{
+	char msg[256];
+
+	if (r->attempt_done)
+		return;
+	r->attempt_done = 1;
+	r->wsi = NULL;
+	drop_queue(r);
+	if (r->tls_error[0] && !strcmp(error_phase(why, status), "tls"))
+		snprintf(msg, sizeof(msg), "%s (%s)", r->tls_error, why);
+	else
+		snprintf(msg, sizeof(msg), "%s", why && *why ? why : "connection failed");
+	r->tls_error[0] = '\0';
+	for (int i = 0; i < r->nsecrets; i++) {
+		char *s;
+		while ((s = strstr(msg, r->secrets[i])))
+			memset(s, '*', strlen(r->secrets[i]));
+	}
+	r->st.last_status = status;
+	journal_error(r, msg, error_phase(why, status), status);
+	log_info("connection %u to %s failed: %s", r->conn, r->url_redacted, msg);
+	if (status == 401 || status == 403) {
+		log_error("%s answered HTTP %d: the credentials were refused", r->url_redacted, status);
+		r->result = RECORDER_EAUTH;
+		r->done = 1;
+		return;
+	}
+	r->streak++;
+	schedule_retry(r);
+}
+
+static void
+connection_closed(struct rec *r)
+{
+	struct text_buf b = { 0 };
+	const char *by;
+	int code;
+
+	if (r->attempt_done)
+		return;
+	r->attempt_done = 1;
+	r->wsi = NULL;
+	drop_queue(r);
+	if (r->close_by_server) {
+		by = "server";
+		code = r->close_code;
+	} else if (r->close_sent) {
+		by = "client";
+		code = r->close_code;
+	} else {
+		by = "network";
+		code = 1006;
+	}
+	text_buf_addf(&b, "{\"code\":%d,\"reason\":", code);
+	text_json_string(&b, r->close_reason, text_utf8_valid((const uint8_t *)r->close_reason,
+			 strlen(r->close_reason)) ? strlen(r->close_reason) : 0);
+	text_buf_addf(&b, ",\"by\":\"%s\"}", by);
+	jevent(r, JOURNAL_CLOSE, &b);
+	text_buf_free(&b);
+	log_info("connection %u closed by %s (code %d)", r->conn, by, code);
+	r->established = 0;
+	r->st.connected = 0;
+	r->down_since = now_ns(CLOCK_MONOTONIC);
+	feed_client_on_close(r->fc, 1);
+	r->rx.len = 0;
+	if (r->stopping) {
+		r->done = 1;
+		return;
+	}
+	r->streak = 0;
+	schedule_retry(r);
+}
+
+static void
+retry_cb(lws_sorted_usec_list_t *sul)
+{
+	struct rec *r = lws_container_of(sul, struct rec, sul_retry);
+
+	if (!r->stopping && !r->done)
+		connect_attempt(r);
+}
+
+static void
+schedule_retry(struct rec *r)
+{
+	struct text_buf b = { 0 };
+	unsigned attempt = r->streak ? r->streak : 1;
+	uint32_t delay;
+
+	if (r->stopping || r->done)
+		return;
+	if (r->o->retries && r->streak >= r->o->retries) {
+		log_info("giving up after %u failed attempt(s) in a row", r->streak);
+		r->result = RECORDER_ERETRIES;
+		r->done = 1;
+		return;
+	}
+	delay = feed_client_backoff_ms(r->fc, attempt);
+	text_buf_addf(&b, "{\"event\":\"reconnect\",\"attempt\":%u,\"delay_ms\":%u}", r->streak + 1, delay);
+	jevent(r, JOURNAL_ERROR, &b);
+	text_buf_free(&b);
+	log_info("reconnecting in %u ms (attempt %u)", delay, r->streak + 1);
+	lws_sul_schedule(r->ctx, 0, &r->sul_retry, retry_cb, (lws_usec_t)delay * LWS_US_PER_MS);
+}
+
+static void
+connect_attempt(struct rec *r)
+{
+	struct lws_client_connect_info ci;
+	const char *prot, *ads, *path;
+	char *parse, *full_path;
+	int port;
+
+	r->url.len = 0;
+	feed_client_url(r->fc, &r->url);
+	free(r->url_redacted);
+	{
+		struct text_buf red = { 0 };
+		feed_redact_url(r->url.p, &red);
+		r->url_redacted = red.p;
+	}
+	collect_url_secrets(r, r->url.p);
+	r->conn = journal_next_conn(r->j);
+	r->attempt_done = 0;
+	r->established = 0;
+	r->attempt_status = 0;
+	r->close_code = 0;
+	r->close_by_server = 0;
+	r->close_sent = 0;
+	r->close_reason[0] = '\0';
+	r->st.attempts++;
+
+	parse = strdup(r->url.p);
+	if (!parse || lws_parse_uri(parse, &prot, &ads, &port, &path) ||
+	    (strcmp(prot, "ws") && strcmp(prot, "wss"))) {
+		free(parse);
+		r->result = RECORDER_EURL;
+		r->done = 1;
+		return;
+	}
+	if (asprintf(&full_path, "/%s", path) < 0) {
+		free(parse);
+		r->result = ENOMEM;
+		r->done = 1;
+		return;
+	}
+	memset(&ci, 0, sizeof(ci));
+	ci.context = r->ctx;
+	ci.address = ads;
+	ci.port = port;
+	ci.path = full_path;
+	ci.host = ads;
+	ci.origin = ads;
+	ci.local_protocol_name = "wstape-record";
+	ci.ssl_connection = LCCSCF_PRIORITIZE_READS;
+	if (!strcmp(prot, "wss")) {
+		ci.ssl_connection |= LCCSCF_USE_SSL;
+		if (r->o->insecure)
+			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					     LCCSCF_ALLOW_INSECURE | LCCSCF_ALLOW_EXPIRED;
+	}
+	log_info("connecting to %s (connection %u)", r->url_redacted, r->conn);
+	r->wsi = NULL;
+	if (!lws_client_connect_via_info(&ci))
+		attempt_failed(r, "cannot start the connection", 0);
+	free(full_path);
+	free(parse);
+}
+
+static void
+begin_stop(struct rec *r)
+{
+	if (r->stopping == 1)
+		return;
+	r->stopping = 1;
+	r->stop_deadline = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
+	lws_sul_cancel(&r->sul_retry);
+	if (r->wsi && r->established)
+		lws_callback_on_writable(r->wsi);
+	else
+		r->done = 1;
+}
+
+static void
+tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct rec *r = lws_container_of(sul, struct rec, sul_tick);
+	int64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (r->o->duration_ns && now - r->start_mono >= r->o->duration_ns)
+		begin_stop(r);
+	if (r->stopping && now >= r->stop_deadline)
+		r->done = 1;
+	if (r->wsi && r->established && !r->stopping) {
+		if (feed_client_tick(r->fc, (uint64_t)(now - r->open_mono) / 1000000, feed_send, r) < 0) {
+			log_warn("connection %u: the feed's handshake did not complete; reconnecting", r->conn);
+			journal_error(r, "handshake timeout (hello_ok not received)", "protocol", 0);
+			r->close_sent = 1;
+			r->close_code = 1000;
+			r->stopping = 2;  /* close this connection, not the run */
+			lws_callback_on_writable(r->wsi);
+		}
+		if (r->o->ws_ping_ms && now - r->last_ws_ping >= (int64_t)r->o->ws_ping_ms * 1000000) {
+			char ts[24];
+			int n = snprintf(ts, sizeof(ts), "%lld", (long long)(now_ns(CLOCK_REALTIME) / 1000000));
+			r->last_ws_ping = now;
+			queue_msg(r, JOURNAL_PING, ts, (size_t)n);
+		}
+	}
+	if (r->o->status && now - r->last_status_mono >= 1000000000LL) {
+		r->last_status_mono = now;
+		if (!r->established && r->down_since) {
+			struct recorder_stats s = r->st;
+			s.downtime_ns += (uint64_t)(now - r->down_since);
+			r->o->status(&s, r->o->status_ud);
+		} else {
+			r->o->status(&r->st, r->o->status_ud);
+		}
+	}
+	if (!r->done)
+		lws_sul_schedule(r->ctx, 0, &r->sul_tick, tick_cb, TICK_US);
+	else
+		lws_cancel_service(r->ctx);
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct rec *r = lws_context_user(lws_get_context(wsi));
+	struct text_buf b = { 0 };
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = in, *end = *p + len;
+		for (int i = 0; i < r->nheaders; i++)
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)r->headers[i].name,
+							(const unsigned char *)r->headers[i].value,
+							(int)strlen(r->headers[i].value), p, end))
+				return -1;
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+		r->attempt_status = (int)lws_http_client_http_response(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		r->wsi = wsi;
+		r->established = 1;
+		r->st.connected = 1;
+		r->st.connects++;
+		if (r->st.connects > 1)
+			r->st.reconnects++;
+		r->open_mono = now_ns(CLOCK_MONOTONIC);
+		if (r->down_since)
+			r->st.downtime_ns += (uint64_t)(r->open_mono - r->down_since);
+		r->down_since = 0;
+		text_buf_adds(&b, "{\"url\":");
+		text_json_string(&b, r->url_redacted, strlen(r->url_redacted));
+		text_buf_addf(&b, ",\"status\":%d,\"attempt\":%u}", r->attempt_status ? r->attempt_status : 101,
+			      r->streak + 1);
+		jevent(r, JOURNAL_OPEN, &b);
+		text_buf_free(&b);
+		log_info("connected to %s (connection %u)", r->url_redacted, r->conn);
+		r->st.last_error[0] = '\0';
+		r->last_ws_ping = r->open_mono;
+		feed_client_on_open(r->fc, feed_send, r);
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+		int status = (int)lws_http_client_http_response(wsi);
+		char why[200];
+		snprintf(why, sizeof(why), "%.*s", in ? (int)len : 0, in ? (const char *)in : "");
+		if (!status && in) {
+			/* lws 4.1 reports a refused upgrade as text; the status follows "HS: " */
+			const char *s = strstr(why, "HTTP/1.1 ");
+			if (s)
+				status = atoi(s + 9);
+		}
+		attempt_failed(r, why[0] ? why : "connection failed", status);
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		receive(r, wsi, in, len);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		r->st.frames_in++;
+		jappend(r, JOURNAL_IN, JOURNAL_PONG, NULL, in, len);
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		r->close_by_server = 1;
+		r->close_code = 1005;
+		if (len >= 2) {
+			const unsigned char *c = in;
+			size_t rl = len - 2 < sizeof(r->close_reason) - 1 ? len - 2 : sizeof(r->close_reason) - 1;
+			r->close_code = c[0] << 8 | c[1];
+			memcpy(r->close_reason, c + 2, rl);
+			r->close_reason[rl] = '\0';
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (r->stopping && !r->close_by_server) {
+			static const char bye[] = "wstape record stopped";
+			if (r->stopping == 2)
+				lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"handshake timeout", 17);
+			else
+				lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)bye, sizeof(bye) - 1);
+			r->close_sent = 1;
+			r->close_code = 1000;
+			snprintf(r->close_reason, sizeof(r->close_reason), "%s",
+				 r->stopping == 2 ? "handshake timeout" : bye);
+			if (r->stopping == 2)
+				r->stopping = 0;
+			return -1;
+		}
+		if (write_one(r, wsi))
+			return -1;
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		connection_closed(r);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (stop_requested && r)
+			begin_stop(r);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "wstape-record", callback, 0, 1 << 20, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static const struct lws_extension extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_max_window_bits" },
+	{ NULL, NULL, NULL },
+};
+
+static int
+parse_headers(struct rec *r)
+{
+	const struct recorder_options *o = r->o;
+
+	if (!o->nheaders)
+		return 0;
+	if (!(r->headers = calloc((size_t)o->nheaders, sizeof(*r->headers))))
+		return ENOMEM;
+	for (int i = 0; i < o->nheaders; i++) {
+		const char *h = o->headers[i], *colon = strchr(h, ':');
+		struct header *hd = &r->headers[i];
+		if (!colon || colon == h)
+			return RECORDER_EINVAL;
+		if (asprintf(&hd->name, "%.*s:", (int)(colon - h), h) < 0) {
+			hd->name = NULL;
+			return ENOMEM;
+		}
+		colon++;
+		while (*colon == ' ' || *colon == '\t')
+			colon++;
+		if (!(hd->value = strdup(colon)))
+			return ENOMEM;
+		r->nheaders++;
+		hd->secret = feed_secret_header(h, (size_t)(strchr(h, ':') - h));
+		for (int k = 0; k < o->nsecret_headers; k++) {
+			size_t n = strlen(o->secret_headers[k]);
+			while (n && o->secret_headers[k][n - 1] == ':')
+				n--;
+			if ((size_t)(strchr(h, ':') - h) == n && !strncasecmp(h, o->secret_headers[k], n))
+				hd->secret = 1;
+		}
+		if (hd->secret) {
+			add_secret(r, hd->value, strlen(hd->value));
+			/* "Bearer XYZ": the token alone may also appear in a log line */
+			const char *sp = strrchr(hd->value, ' ');
+			if (sp)
+				add_secret(r, sp + 1, strlen(sp + 1));
+		}
+	}
+	return 0;
+}
+
+int
+recorder_resume_point(struct journal *j, char *sid, size_t sid_size, char *cursor, size_t cursor_size)
+{
+	struct journal_reader *rd;
+	struct journal_stats st;
+	struct journal_record rec;
+	const char *v = journal_meta_get(j, "session_id");
+	uint64_t from;
+	int err;
+
+	snprintf(sid, sid_size, "%s", v ? v : "");
+	cursor[0] = '\0';
+	if ((err = journal_stats(j, &st)) || !st.records)
+		return err;
+	/* Scan back from the end in growing windows until a record with a cursor shows up. */
+	for (uint64_t win = 4096;; win *= 8) {
+		from = st.last_recno > win ? st.last_recno - win : 1;
+		if ((err = journal_reader_open(j, &rd)))
+			return err;
+		err = journal_reader_seek_recno(rd, from);
+		while (!err && !(err = journal_reader_next(rd, &rec)))
+			if (rec.cursor_len && rec.dir == JOURNAL_IN) {
+				size_t n = rec.cursor_len < cursor_size - 1 ? rec.cursor_len : cursor_size - 1;
+				memcpy(cursor, rec.cursor, n);
+				cursor[n] = '\0';
+			}
+		journal_reader_close(rd);
+		if (err != JOURNAL_EOF)
+			return err;
+		if (cursor[0] || from == 1)
+			return 0;
+	}
+}
+
+int
+recorder_run(struct journal *j, const struct recorder_options *opt, struct recorder_stats *st)
+{
+	struct lws_context_creation_info info;
+	struct feed_client_options fo;
+	struct rec *r;
+	int err;
+
+	if (!(r = calloc(1, sizeof(*r))))
+		return ENOMEM;
+	r->j = j;
+	r->o = opt;
+	r->feed = opt->feed.feed;
+	fo = opt->feed;
+	if (!fo.url)
+		fo.url = opt->url;
+	if ((err = parse_headers(r)))
+		goto out;
+	if ((err = feed_client_new(&fo, &r->fc)))
+		goto out;
+	if (opt->resume) {
+		char sid[256], cur[JOURNAL_MAX_CURSOR + 1];
+		if ((err = recorder_resume_point(j, sid, sizeof(sid), cur, sizeof(cur)))) {
+			log_error("cannot find where the journal's session ended: %s", journal_strerror(err));
+			r->st.journal_err = err;
+			err = RECORDER_EJOURNAL;
+			goto out;
+		}
+		if (r->feed == FEED_HYDROMANCER)
+			feed_client_set_session(r->fc, sid, strlen(sid));
+		feed_client_set_cursor(r->fc, cur, strlen(cur));
+		log_info("resuming session '%s' from cursor '%s'", sid, cur);
+	}
+
+	log_rec = r;
+	lws_set_log_level(log_threshold >= LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR,
+			  lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = opt->ca_file;
+	info.extensions = opt->no_deflate ? NULL : extensions;
+	info.pt_serv_buf_size = 256 * 1024;
+	info.fd_limit_per_thread = 16;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.user = r;
+	if (!(r->ctx = lws_create_context(&info))) {
+		err = RECORDER_ELWS;
+		goto out;
+	}
+	running_ctx = r->ctx;
+	r->start_mono = now_ns(CLOCK_MONOTONIC);
+	r->last_status_mono = r->start_mono;
+	lws_sul_schedule(r->ctx, 0, &r->sul_tick, tick_cb, TICK_US);
+	connect_attempt(r);
+	while (!r->done) {
+		if (stop_requested)
+			begin_stop(r);
+		if (r->done)
+			break;
+		if (lws_service(r->ctx, 0) < 0)
+			break;
+	}
+	err = r->result;
+	running_ctx = NULL;
+	lws_sul_cancel(&r->sul_retry);
+	lws_sul_cancel(&r->sul_tick);
+	lws_context_destroy(r->ctx);
+	r->ctx = NULL;
+	if (!err) {
+		int jerr = journal_flush(j);
+		if (jerr) {
+			r->st.journal_err = jerr;
+			err = RECORDER_EJOURNAL;
+		}
+	}
+out:
+	log_rec = NULL;
+	if (st)
+		*st = r->st;
+	drop_queue(r);
+	feed_client_free(r->fc);
+	for (int i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	for (int i = 0; i < r->nsecrets; i++)
+		free(r->secrets[i]);
+	free(r->secrets);
+	free(r->url_redacted);
+	text_buf_free(&r->url);
+	text_buf_free(&r->rx);
+	free(r);
+	return err;
+}

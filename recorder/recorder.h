@@ -1,0 +1,90 @@
+/* recorder.h - the libwebsockets client behind `wstape record`
+ *
+ * One recorder runs one recording: it connects to a URL, journals every frame in both
+ * directions and every connection event, lets the feed client (feeds/feed_client.h) speak
+ * the protocol, and reconnects with backoff until it is stopped (signal, --duration,
+ * --max-records), the server refuses the credentials, or the journal fails.
+ *
+ * The receive thread only classifies and copies: compression and disk writes happen on the
+ * journal's writer thread. Secrets (token query parameters, x-api-key, Authorization, and
+ * the headers named secret) are never written to the journal or the logs.
+ *
+ * Errors: functions return 0, a positive errno value, or a negative RECORDER_E* code;
+ * recorder_strerror() names them. The library never prints (logs go through util/log.h).
+ */
+#ifndef WSTAPE_RECORDER_H
+#define WSTAPE_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feeds/feed_client.h"
+
+struct journal;
+
+enum {
+	RECORDER_EURL = -100,       /* the URL cannot be parsed (scheme must be ws or wss) */
+	RECORDER_EAUTH = -101,      /* HTTP 401 or 403 on upgrade: the credentials were refused */
+	RECORDER_EJOURNAL = -102,   /* journal_append/flush failed: stats.journal_err says why */
+	RECORDER_ELWS = -103,       /* libwebsockets could not start (context creation) */
+	RECORDER_ERETRIES = -104,   /* --retries consecutive attempts failed */
+	RECORDER_EINVAL = -105,     /* bad options (a header without ':', ...) */
+};
+
+struct recorder_stats {
+	uint64_t records;           /* journaled by this run */
+	uint64_t frames_in, frames_out;
+	uint64_t bytes_in, bytes_out;
+	uint64_t not_json;          /* text frames that failed classification as JSON */
+	uint64_t connects;          /* successful opens */
+	uint64_t attempts;          /* connection attempts */
+	uint64_t reconnects;        /* opens after the first */
+	uint64_t downtime_ns;       /* time not connected, after the first open */
+	int64_t started_mono_ns;
+	int connected;
+	int last_status;            /* last HTTP status seen on upgrade (0 = none) */
+	int journal_err;            /* with RECORDER_EJOURNAL */
+	char last_cursor[128];      /* truncated copy, for the status line */
+	char last_error[256];       /* last connection error, redacted */
+};
+
+struct recorder_options {
+	const char *url;                    /* ws:// or wss:// */
+	const char *const *headers;         /* "Name: value", sent on upgrade */
+	int nheaders;
+	const char *const *secret_headers;  /* more header names to redact */
+	int nsecret_headers;
+	const char *ca_file;                /* --ca; NULL = the system store */
+	int insecure;                       /* accept any certificate */
+	int no_deflate;                     /* do not offer permessage-deflate */
+	struct feed_client_options feed;    /* feed.url is set from url when NULL */
+	int64_t duration_ns;                /* stop after this long; 0 = no limit */
+	uint64_t max_records;               /* stop after journaling this many; 0 = no limit */
+	uint64_t max_message;               /* largest message accepted; default 256 MiB */
+	unsigned retries;                   /* give up after this many failed attempts in a row; 0 = never */
+	uint32_t ws_ping_ms;                /* WebSocket ping frames at this interval; 0 = none */
+	int resume;                         /* continue the journal's last session */
+	/* called about once a second from the recorder's thread, e.g. for a status line */
+	void (*status)(const struct recorder_stats *st, void *ud);
+	void *status_ud;
+};
+
+/* Record into the open journal j (writer) until stopped. Returns 0 when stopped by
+ * recorder_stop(), the duration or max_records; RECORDER_EAUTH, RECORDER_EJOURNAL,
+ * RECORDER_ERETRIES, RECORDER_EURL, RECORDER_ELWS, RECORDER_EINVAL, or ENOMEM.
+ * st (may be NULL) receives the final figures. The journal is flushed but not closed. */
+int recorder_run(struct journal *j, const struct recorder_options *opt, struct recorder_stats *st);
+
+/* Ask the running recorder to close with 1000 and return. Async-signal-safe. */
+void recorder_stop(void);
+
+/* Name of a RECORDER_E* code or errno value. Static string. */
+const char *recorder_strerror(int err);
+
+/* The session id and cursor to resume from, found in journal j: the "session_id" metadata
+ * and the cursor of the last journaled record that has one. Fills sid/cursor with "" when
+ * absent. Returns 0 or a journal error. */
+int recorder_resume_point(struct journal *j, char *sid, size_t sid_size,
+			  char *cursor, size_t cursor_size);
+
+#endif

@@ -1,0 +1,33 @@
+# t32: wss:// against a server with a self-signed certificate made here with `openssl req`:
+# trusted with --ca, refused without it (each attempt journaled as a tls error, exit 5 after
+# --retries), accepted with --insecure.
+source tests/lib.sh
+PEERS=$WSTAPE_TESTS_DIR/peers
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+	-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null \
+	|| fail "openssl req failed"
+port=$(free_port)
+bg $PY "$PEERS/hydromancer_server.py" --port "$port" --tls "$T/cert.pem" "$T/key.pem" --rate 200
+wait_port "$port"
+
+"$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/ok" --feed hydromancer --subscribe allFills \
+	--ca "$T/cert.pem" --duration 1.5s -q || fail "record with --ca exited $?"
+"$WSTAPE" cat "$T/ok" >"$T/ok.jsonl" || fail "cat failed"
+jq -e -s '(map(select(.kind=="open")) | length == 1) and
+	(map(select(.channel=="allFills" and .dir=="in")) | length >= 50)' "$T/ok.jsonl" >/dev/null \
+	|| fail "no data over TLS with --ca"
+jq -e -s 'map(select(.kind=="open")) | .[0].payload | fromjson | .url | startswith("wss://")' "$T/ok.jsonl" >/dev/null \
+	|| fail "open record lacks the wss URL"
+
+expect_exit 5 "$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/bad" --retries 2 -q 2>"$T/bad.err"
+grep -q "self-signed" "$T/bad.err" || { cat "$T/bad.err"; fail "the error does not name the certificate problem"; }
+"$WSTAPE" cat "$T/bad" >"$T/bad.jsonl" || fail "cat failed"
+jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.phase=="tls")] | length == 2' \
+	"$T/bad.jsonl" >/dev/null || fail "tls failures were not journaled once per attempt"
+jq -e -s '[.[] | select(.kind=="open")] | length == 0' "$T/bad.jsonl" >/dev/null || fail "an untrusted server was accepted"
+
+"$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/insecure" --insecure --duration 1s -q \
+	|| fail "record --insecure exited $?"
+"$WSTAPE" cat "$T/insecure" | jq -e -s 'map(select(.kind=="open")) | length == 1' >/dev/null \
+	|| fail "--insecure did not connect"
+echo ok

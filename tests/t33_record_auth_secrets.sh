@@ -1,0 +1,41 @@
+# t33: HTTP 401 on upgrade ends the run with exit 4 after one journaled attempt; secrets (token
+# query parameter, x-api-key, Authorization, a --secret-header) appear nowhere: not in the
+# journal's files, not in `wstape cat`/`info` output, not in the recorder's output at debug level.
+source tests/lib.sh
+PEERS=$WSTAPE_TESTS_DIR/peers
+port=$(free_port)
+bg $PY "$PEERS/hydromancer_server.py" --port "$port" --token Tok3nS3cr3tValue --rate 200 --ping-s 0.3
+srv=$!
+wait_port "$port"
+secrets="Tok3nS3cr3tValue WrongT0kenValue ApiK3ySecretValue B3arerSecretValue Cust0mSecretValue"
+
+# a refused token: one attempt, a clear message, exit 4
+expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=WrongT0kenValue" -o "$T/j401" \
+	--feed hydromancer -vv >"$T/401.out" 2>"$T/401.err"
+grep -q "401" "$T/401.err" || fail "the message does not name HTTP 401"
+"$WSTAPE" cat "$T/j401" >"$T/401.jsonl" || fail "cat failed"
+jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson] | (length == 1 and .[0].status == 401 and .[0].phase == "http")' \
+	"$T/401.jsonl" >/dev/null || fail "the 401 attempt was not journaled once with its status"
+
+# the accepted token, with secret headers, through a reconnect, at debug log level
+bg "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=Tok3nS3cr3tValue" -o "$T/j" --feed hydromancer \
+	--subscribe allFills -H 'x-api-key: ApiK3ySecretValue' -H 'Authorization: Bearer B3arerSecretValue' \
+	-H 'X-Custom-Auth: Cust0mSecretValue' --secret-header X-Custom-Auth -vv >"$T/rec.out" 2>"$T/rec.err"
+rec=$!
+sleep 1
+kill -USR1 "$srv"
+sleep 1
+kill -INT "$rec"
+wait "$rec" || fail "record exited $?"
+"$WSTAPE" cat "$T/j" >"$T/j.jsonl" || fail "cat failed"
+"$WSTAPE" info "$T/j" >"$T/info.out" 2>&1 || true
+jq -e -s 'map(select(.kind=="open")) | length == 2' "$T/j.jsonl" >/dev/null || fail "expected 2 connections"
+grep -q 'token=REDACTED' "$T/j.jsonl" || fail "the open record does not show the redacted URL"
+[ -s "$T/rec.err" ] || fail "no debug output to search"
+for s in $secrets; do
+	if grep -r -a -l -- "$s" "$T/j" "$T/j401" "$T/j.jsonl" "$T/401.jsonl" "$T/info.out" \
+		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err"; then
+		fail "secret '$s' found in the files above"
+	fi
+done
+echo ok

@@ -1296,9 +1296,14 @@ replay_run(struct replay_options *o)
 	}
 	o->bound_port = o->port;
 	pace_init(&s.live, o->speed, s.t0_wall, 0);
-	fprintf(stderr, "wstape: replaying '%s' (%s feed, speed %s%s, %s mode) on %s://%s:%d/\n", o->journal,
-		feed_name(o->feed), o->speed > 0 ? "" : "max", "", o->mode == REPLAY_LIVE ? "live" : "session",
-		o->tls_cert ? "wss" : "ws", o->host, o->port);
+	char speed[32];
+	if (o->speed > 0)
+		snprintf(speed, sizeof(speed), "%gx", o->speed);
+	else
+		snprintf(speed, sizeof(speed), "max");
+	fprintf(stderr, "wstape: replaying '%s' (%s feed, speed %s, %s mode) on %s://%s:%d/\n", o->journal,
+		feed_name(o->feed), speed, o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws",
+		o->host, o->port);
 	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->port);
 	fflush(stdout);
 

@@ -44,7 +44,7 @@ const char cmd_record_usage[] =
 	"  --retries N              give up after N failed attempts in a row (default: never)\n"
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"
 	"  --flush-ms N             seal the open block after N ms (default 100): the most a kill -9 loses\n"
-	"  --zstd-level N           compression level (default 3)\n"
+	"  --zstd-level N           compression level (default 1: see docs/FORMAT.md)\n"
 	"  -q, --quiet              no status line, errors only\n"
 	"  -v, --verbose            log connections (-v -v: and libwebsockets' debug)\n"
 	"  --log-level LEVEL        error, warn, info or debug\n"

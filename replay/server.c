@@ -919,10 +919,16 @@ drop(struct client *c, const char *why)
 {
 	struct srv *s = c->s;
 	log_info("replay: client %u: dropping the connection (%s)", c->id, why);
-	if (s->o->close_code)
+	if (flush_coalesced(c))
+		return -1;
+	if (s->o->close_code) {
 		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault", 5);
-	else
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+	} else {
+		/* abrupt, as a network failure: no close frame can go out on a shut socket */
+		int fd = (int)lws_get_socket_fd(c->wsi);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
 	return -1;
 }
 
@@ -931,6 +937,8 @@ static int on_writeable_frames(struct client *c);
 static int
 on_writeable(struct client *c)
 {
+	if (c->drop_now)
+		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	int rc = on_writeable_frames(c);
 	if (flush_coalesced(c))
 		return -1;
@@ -943,8 +951,6 @@ on_writeable_frames(struct client *c)
 	struct srv *s = c->s;
 	int burst = 0;
 
-	if (c->drop_now)
-		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	while (c->qh && !lws_send_pipe_choked(c->wsi)) {
 		struct out_frame *f = c->qh;
 		c->qh = f->next;

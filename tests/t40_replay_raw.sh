@@ -4,10 +4,17 @@
 . "$(dirname "$0")/lib.sh"
 CL="$PY $WSTAPE_TESTS_DIR/peers/replay_client.py"
 
-start_replay() { # journal port args...
+start_replay() { # journal port args...: its stderr goes to $T/replay.PORT.log
 	local j=$1 port=$2; shift 2
-	bg $WSTAPE replay "$j" --listen 127.0.0.1:$port "$@" > /dev/null
+	$WSTAPE replay "$j" --listen 127.0.0.1:$port "$@" > /dev/null 2> "$T/replay.$port.log" &
+	REPLAY_PID=$!
+	BG_PIDS+=($REPLAY_PID)
 	wait_port $port
+}
+# the last --once replay exits 0 by itself once its client has left
+replay_done() {
+	for _ in $(seq 50); do kill -0 $REPLAY_PID 2>/dev/null || break; sleep 0.1; done
+	wait $REPLAY_PID || fail "replay exited $?: $(tail -20 "$T"/replay.*.log)"
 }
 
 # round trip: record a replay at top speed; the payloads are identical, in order
@@ -119,20 +126,24 @@ PY
 
 # faults: --drop-after abrupt (no close frame), and with a close code
 port=$(free_port)
-start_replay "$T/syn" $port --speed max --drop-after 5 --once 2>/dev/null
+start_replay "$T/syn" $port --speed max --drop-after 5 --once
 $CL collect ws://127.0.0.1:$port/ "$T/d.json"
+replay_done
 $PY -c "import json,sys; a=json.load(open('$T/d.json')); assert len(a['frames'])==5 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-after abrupt"
 port=$(free_port)
-start_replay "$T/syn" $port --speed max --drop-after 7 --close-code 4001 --once 2>/dev/null
+start_replay "$T/syn" $port --speed max --drop-after 7 --close-code 4001 --once
 $CL collect ws://127.0.0.1:$port/ "$T/e.json"
+replay_done
 $PY -c "import json,sys; a=json.load(open('$T/e.json')); assert len(a['frames'])==7 and a['close']==4001, (len(a['frames']), a['close'])" || fail "--close-code"
 port=$(free_port)
-start_replay "$T/syn" $port --speed 10 --drop-every 0.05s --once 2>/dev/null
+start_replay "$T/syn" $port --speed 10 --drop-every 0.05s --once
 $CL collect ws://127.0.0.1:$port/ "$T/f.json"
+replay_done
 $PY -c "import json,sys; a=json.load(open('$T/f.json')); assert 0 < len(a['frames']) < 60 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-every"
 port=$(free_port)
-start_replay "$T/syn" $port --speed max --stall 0.4s --seed 3 --once 2>/dev/null
+start_replay "$T/syn" $port --speed max --stall 0.4s --seed 3 --once
 $CL collect ws://127.0.0.1:$port/ "$T/g.json"
+replay_done
 $PY -c "
 import json
 a = json.load(open('$T/g.json')); ts = [f['t'] for f in a['frames']]
@@ -157,4 +168,6 @@ expect_exit 2 $WSTAPE replay "$T/syn" --from 2030-01-01T00:00:00Z --listen 127.0
 grep -q "no server frames" "$T/err" || fail "empty range message: $(cat "$T/err")"
 expect_exit 2 $WSTAPE replay "$T/syn" --speed fast 2>/dev/null
 expect_exit 2 $WSTAPE replay "$T/syn" --listen nowhere 2>/dev/null
+# no replay of this script crashed or tripped a sanitizer
+! grep -l "AddressSanitizer\|runtime error" "$T"/replay.*.log || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T"/replay.*.log | head -20)"
 echo "t40 ok"

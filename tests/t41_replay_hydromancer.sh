@@ -52,7 +52,7 @@ PY
 # live mode: one timeline; the client drops twice for 1.5 s, resumes with sessionId + cursor,
 # buffers live messages until the replay completes and deduplicates: nothing lost, nothing twice
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t > /dev/null 2>&1
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t > /dev/null 2> "$T/replay1.log"
 wait_port $port
 $CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 || fail "hydro client (live)"
 check_events "$T/live.json" || fail "live mode lost or duplicated events"
@@ -79,7 +79,7 @@ PY
 
 # session mode at 4x: each client gets the recording from its start; resume as well
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --speed 4 --token t > /dev/null 2>&1
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --speed 4 --token t > /dev/null 2> "$T/replay2.log"
 wait_port $port
 $CL hydro ws://127.0.0.1:$port/ "$T/sess.json" 100 0.3 || fail "hydro client (session)"
 check_events "$T/sess.json" || fail "session mode lost or duplicated events"
@@ -89,7 +89,7 @@ assert r['events'][0][1]['tid'] == 0, r['events'][0]" || fail "session mode did 
 
 # back too late for the cache: hasGap on the first chunk
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --cache 0.5s --token t > /dev/null 2>&1
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --cache 0.5s --token t > /dev/null 2> "$T/replay3.log"
 wait_port $port
 $CL hydro ws://127.0.0.1:$port/ "$T/gap.json" 20 1.5 || fail "hydro client (gap)"
 $PY -c "
@@ -100,7 +100,7 @@ assert not any(m.get('hasGap') for m in ch[1:])" || fail "no hasGap when the cur
 
 # past the grace period: a new session ("connected"), no replay
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --grace 0.5s --token t > /dev/null 2>&1
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --grace 0.5s --token t > /dev/null 2> "$T/replay4.log"
 wait_port $port
 $CL hydro ws://127.0.0.1:$port/ "$T/exp.json" 20 1.2 || fail "hydro client (expired)"
 $PY -c "
@@ -110,7 +110,7 @@ assert t.count('connected') == 2 and 'reconnected' not in t and 'replay' not in 
 
 # bad input: bad token, unknown subscription, malformed JSON (the connection stays)
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2>&1
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2> "$T/replay5.log"
 wait_port $port
 $PY - $port <<'PY' || fail "bad input handling"
 import asyncio, json, sys, websockets
@@ -134,4 +134,5 @@ async def main():
         assert m["type"] == "allFills" and m["seq"] == 1, m
 asyncio.run(main())
 PY
+! grep -l "AddressSanitizer\|runtime error" "$T"/replay*.log || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T"/replay*.log | head -20)"
 echo "t41 ok"

@@ -54,4 +54,5 @@ grep -q "dropping the connection" "$T/drop.log" 2>/dev/null || grep -q "client 2
 if timeout 15 $SDK client $URL wrong 1 5 > "$T/bad.json" 2> "$T/bad.err"; then
 	fail "the SDK connected with a bad key: $(cat "$T/bad.json")"
 fi
+! grep -l "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" | head -20)"
 echo "t42 ok"

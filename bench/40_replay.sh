@@ -48,8 +48,9 @@ for spec in "200 400000" "1024 200000"; do
 		done
 		echo "$out"
 	}
-	wst() { $WSTAPE replay "$D/j$size" --listen 127.0.0.1:$1 --speed max --once >/dev/null 2>&1; }
-	nod() { node bench/replay_node.mjs "$D/p$size.txt" $1 >/dev/null 2>&1; }
+	# exec: the background job is the server itself, so that kill reaches it
+	wst() { exec $WSTAPE replay "$D/j$size" --listen 127.0.0.1:$1 --speed max --once >/dev/null 2>&1; }
+	nod() { exec node bench/replay_node.mjs "$D/p$size.txt" $1 >/dev/null 2>&1; }
 	read -r m b t _ wc < <(best wst)
 	read -r m2 b2 t2 _ nc < <(best nod)
 	w_rate=$(echo "$m / $t" | bc -l)

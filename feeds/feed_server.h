@@ -44,6 +44,28 @@ void hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const 
 #define HM_CHUNK_MAX_ITEMS 2000
 #define HM_CHUNK_MAX_BYTES (1024 * 1024)
 
+/* Splits the events of a resume into replay chunks of at most HM_CHUNK_MAX_ITEMS events
+ * and HM_CHUNK_MAX_BYTES of event text each (an event larger than that goes alone). Each
+ * chunk carries the cursor of the last message whose events it holds (or the cursor the
+ * client resumed from, when it holds none yet); hasGap goes on the first chunk only; with
+ * no events at all there is one empty chunk. Usage: init, then per recorded message
+ * hm_chunker_add for each of its events and hm_chunker_cursor with its cursor, then
+ * hm_chunker_finish, then hm_chunker_free. */
+struct hm_chunker {
+	struct text_buf events;  /* the open chunk's events, joined with ',' */
+	int64_t count;           /* events in the open chunk */
+	struct text_buf cursor;  /* cursor of the last message added */
+	struct text_buf done;    /* closed chunks, packed */
+	int nchunks;
+};
+void hm_chunker_init(struct hm_chunker *k, const char *cursor, size_t curlen);
+void hm_chunker_add(struct hm_chunker *k, const char *event, size_t n);
+void hm_chunker_cursor(struct hm_chunker *k, const char *cursor, size_t n);
+/* Calls emit with each replay message, in order; stops at and returns emit's non-zero. */
+int hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int has_gap,
+		      int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud);
+void hm_chunker_free(struct hm_chunker *k);
+
 /* ---- lasersell ---- */
 
 struct ls_client_msg {

@@ -154,3 +154,81 @@ hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char 
 	text_buf_add(b, events, elen);
 	text_buf_adds(b, "]}");
 }
+
+/* ---- replay chunks ---- */
+
+void
+hm_chunker_init(struct hm_chunker *k, const char *cursor, size_t curlen)
+{
+	memset(k, 0, sizeof(*k));
+	if (curlen)
+		text_buf_add(&k->cursor, cursor, curlen);
+}
+
+/* A closed chunk in 'done': count, cursor length, events length, cursor, events. */
+static void
+chunk_close(struct hm_chunker *k)
+{
+	size_t hdr[3] = { (size_t)k->count, k->cursor.len, k->events.len };
+	text_buf_add(&k->done, hdr, sizeof(hdr));
+	if (k->cursor.len)
+		text_buf_add(&k->done, k->cursor.p, k->cursor.len);
+	if (k->events.len)
+		text_buf_add(&k->done, k->events.p, k->events.len);
+	k->nchunks++;
+	k->events.len = 0;
+	k->count = 0;
+}
+
+void
+hm_chunker_add(struct hm_chunker *k, const char *event, size_t n)
+{
+	if (k->count > 0 && (k->count >= HM_CHUNK_MAX_ITEMS || k->events.len + 1 + n > HM_CHUNK_MAX_BYTES))
+		chunk_close(k);
+	if (k->count)
+		text_buf_add(&k->events, ",", 1);
+	text_buf_add(&k->events, event, n);
+	k->count++;
+}
+
+void
+hm_chunker_cursor(struct hm_chunker *k, const char *cursor, size_t n)
+{
+	if (!n)
+		return;
+	k->cursor.len = 0;
+	text_buf_add(&k->cursor, cursor, n);
+}
+
+int
+hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int has_gap,
+		  int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud)
+{
+	if (k->count || !k->nchunks)
+		chunk_close(k);
+	const char *p = k->done.p;
+	for (int i = 0; i < k->nchunks; i++) {
+		size_t hdr[3];
+		memcpy(hdr, p, sizeof(hdr));
+		p += sizeof(hdr);
+		const char *cur = p, *ev = p + hdr[1];
+		p = ev + hdr[2];
+		struct text_buf msg = { 0 };
+		hm_msg_replay(&msg, channel, chlen, cur, hdr[1], (int64_t)hdr[0], i + 1, k->nchunks, has_gap && i == 0,
+			      ev, hdr[2]);
+		int rc = emit(&msg, cur, hdr[1], ud);
+		text_buf_free(&msg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void
+hm_chunker_free(struct hm_chunker *k)
+{
+	text_buf_free(&k->events);
+	text_buf_free(&k->cursor);
+	text_buf_free(&k->done);
+	memset(k, 0, sizeof(*k));
+}

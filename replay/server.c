@@ -12,6 +12,7 @@
 
 #include "feeds/feed_server.h"
 #include "journal/journal.h"
+#include "replay/fault.h"
 #include "replay/pace.h"
 #include "replay/replay.h"
 #include "util/log.h"
@@ -20,6 +21,7 @@
 #define MAX_SUBS 32
 #define BURST 256 /* frames written per WRITEABLE callback at most, for fairness */
 #define SPIN_NS 2000000
+#define WATCH_NS 20000000 /* how often a paced client is checked for frames it does not take */
 
 struct out_frame {
 	struct out_frame *next;
@@ -78,7 +80,7 @@ struct client {
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
-	lws_sorted_usec_list_t sul_pump, sul_ping;
+	lws_sorted_usec_list_t sul_pump, sul_ping, sul_watch;
 };
 
 struct srv {
@@ -96,23 +98,6 @@ struct srv {
 	uint64_t id_counter;
 	int clients, served, done;
 };
-
-static uint64_t
-rng_next(uint64_t *s)
-{
-	uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ULL;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 2685821657736338717ULL;
-}
-
-static double
-rng_unit(uint64_t *s)
-{
-	return (double)(rng_next(s) >> 11) / 9007199254740992.0;
-}
 
 const char *
 replay_strerror(int err)
@@ -289,10 +274,6 @@ read_next(struct client *c)
 			}
 			f = frame_new(b.p, b.len, 0);
 			text_buf_free(&b);
-			if (f && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
-				/* the server tracks the cursor of what it sent */
-				f->close_after = 0;
-			}
 		} else {
 			f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
 		}
@@ -311,58 +292,54 @@ read_next(struct client *c)
 
 /* ---- hydromancer replay chunks ---- */
 
-struct chunk_build {
-	struct text_buf events;
-	int64_t count;
-	char cursor[128];
-	size_t cursor_len;
-	struct text_buf out; /* finished chunks: length-prefixed pieces */
-	int nchunks;
-};
-
 static int
 add_event(const struct feed_event *ev, void *ud)
 {
-	struct chunk_build *cb = ud;
-	if (cb->count > 0 && (cb->count >= HM_CHUNK_MAX_ITEMS || cb->events.len + ev->raw.len + 1 > HM_CHUNK_MAX_BYTES)) {
-		/* close the chunk: keep its events and cursor */
-		size_t hdr[2] = { cb->events.len, cb->cursor_len };
-		text_buf_add(&cb->out, hdr, sizeof(hdr));
-		text_buf_add(&cb->out, &cb->count, sizeof(cb->count));
-		text_buf_add(&cb->out, cb->cursor, cb->cursor_len);
-		text_buf_add(&cb->out, cb->events.p, cb->events.len);
-		cb->nchunks++;
-		cb->events.len = 0;
-		cb->count = 0;
+	hm_chunker_add(ud, (const char *)ev->raw.p, ev->raw.len);
+	return 0;
+}
+
+struct chunk_emit {
+	struct client *c;
+	int k;
+};
+
+/* Each chunk goes to the client; the session's server-side cursor follows the chunks. */
+static int
+emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
+{
+	struct chunk_emit *e = ud;
+	char *dst = e->c->sess->cursor[e->k];
+	enqueue_text(e->c, msg);
+	if (curlen && curlen < sizeof(e->c->sess->cursor[e->k])) {
+		memcpy(dst, cur, curlen);
+		dst[curlen] = 0;
 	}
-	if (cb->count)
-		text_buf_add(&cb->events, ",", 1);
-	text_buf_add(&cb->events, ev->raw.p, ev->raw.len);
-	cb->count++;
 	return 0;
 }
 
 /* Queue the replay of one channel for a resumed session: the events after 'cursor' (or
  * the session's server-side cursor) up to the live edge, in chunks. */
 static void
-hm_queue_replay(struct client *c, int k, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
+hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
 {
 	struct srv *s = c->s;
 	struct session *sess = c->sess;
-	const char *ch = sess->subs[k];
+	const char *ch = sess->subs[sub];
 	size_t chlen = strlen(ch);
 	struct journal_reader *rd;
 	struct journal_record r;
 	struct feed_msg m;
-	struct chunk_build cb = { 0 };
+	struct hm_chunker k;
 	int has_gap = 0, rc;
 	int64_t now = pace_now();
 	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns) : edge_wall - s->o->cache_ns;
 
 	if (!cursor || !*cursor)
-		cursor = sess->cursor[k];
+		cursor = sess->cursor[sub];
 	if (journal_reader_open(s->j, &rd) != 0)
 		return;
+	hm_chunker_init(&k, cursor, strlen(cursor));
 	if (*cursor) {
 		rc = journal_reader_seek_cursor(rd, ch, chlen, cursor, strlen(cursor));
 	} else {
@@ -388,48 +365,13 @@ hm_queue_replay(struct client *c, int k, const char *cursor, int64_t edge_wall, 
 			continue;
 		}
 		first = 0;
-		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &cb);
-		if (m.cursor.len < sizeof(cb.cursor)) {
-			memcpy(cb.cursor, m.cursor.p, m.cursor.len);
-			cb.cursor_len = m.cursor.len;
-		}
+		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &k);
+		hm_chunker_cursor(&k, (const char *)m.cursor.p, m.cursor.len);
 	}
 	journal_reader_close(rd);
-	/* the last (or only, possibly empty) chunk */
-	if (!cb.cursor_len && *cursor) {
-		cb.cursor_len = strlen(cursor) < sizeof(cb.cursor) ? strlen(cursor) : 0;
-		memcpy(cb.cursor, cursor, cb.cursor_len);
-	}
-	{
-		size_t hdr[2] = { cb.events.len, cb.cursor_len };
-		text_buf_add(&cb.out, hdr, sizeof(hdr));
-		text_buf_add(&cb.out, &cb.count, sizeof(cb.count));
-		text_buf_add(&cb.out, cb.cursor, cb.cursor_len);
-		text_buf_add(&cb.out, cb.events.p ? cb.events.p : "", cb.events.len);
-		cb.nchunks++;
-	}
-	const char *p = cb.out.p;
-	for (int i = 0; i < cb.nchunks; i++) {
-		size_t hdr[2];
-		int64_t count;
-		memcpy(hdr, p, sizeof(hdr));
-		p += sizeof(hdr);
-		memcpy(&count, p, sizeof(count));
-		p += sizeof(count);
-		const char *cur = p;
-		p += hdr[1];
-		struct text_buf msg = { 0 };
-		hm_msg_replay(&msg, ch, chlen, cur, hdr[1], count, i + 1, cb.nchunks, has_gap && i == 0, p, hdr[0]);
-		p += hdr[0];
-		enqueue_text(c, &msg);
-		text_buf_free(&msg);
-		if (hdr[1] && hdr[1] < sizeof(sess->cursor[k])) {
-			memcpy(sess->cursor[k], cur, hdr[1]);
-			sess->cursor[k][hdr[1]] = 0;
-		}
-	}
-	text_buf_free(&cb.events);
-	text_buf_free(&cb.out);
+	struct chunk_emit e = { c, sub };
+	hm_chunker_finish(&k, ch, chlen, has_gap, emit_chunk, &e);
+	hm_chunker_free(&k);
 }
 
 /* ---- sessions ---- */
@@ -458,7 +400,7 @@ static void
 new_id(struct srv *s, char *buf, size_t n, const char *prefix)
 {
 	uint64_t st = s->o->seed ^ (++s->id_counter * 0x9E3779B97F4A7C15ULL);
-	uint64_t a = rng_next(&st), b = rng_next(&st);
+	uint64_t a = fault_rng_next(&st), b = fault_rng_next(&st);
 	snprintf(buf, n, "%s-%08llx-%04llx-%012llx", prefix, (unsigned long long)(a >> 32),
 		 (unsigned long long)(a & 0xffff), (unsigned long long)(b >> 16));
 }
@@ -475,10 +417,76 @@ schedule(struct client *c, int64_t at)
 	lws_sul_schedule(c->s->ctx, 0, &c->sul_pump, pump_cb, us);
 }
 
+static int release(struct client *c, struct out_frame *f);
+static int after_data(struct client *c, int64_t now);
+
+/* Whether frame f may go to the client at 'now': due, not stalled, not held back by the
+ * gate or by a lasersell client that has not configured yet. */
+static int
+ready(const struct client *c, const struct out_frame *f, int64_t now)
+{
+	if (f->due > now || c->pause_until > now)
+		return 0;
+	if (c->s->o->gate && (uint64_t)f->close_after > c->client_msgs)
+		return 0;
+	return !(c->s->o->feed == FEED_LASERSELL && !c->configured);
+}
+
+/* The client does not take what is due: queue it (the pacing goes on), up to --max-buffer
+ * bytes, then let the client go. At --speed max nothing is due ahead of the client, so
+ * nothing queues. The queued frames meet the same faults and cursor tracking as the ones
+ * written at once. Returns 1 when it dealt with the client. */
+static int
+backlog(struct client *c)
+{
+	if (!c->started || c->tl.speed <= 0 || c->drop_now || c->close_now || !lws_send_pipe_choked(c->wsi))
+		return 0;
+	if (read_next(c) != 0)
+		return 0;
+	int64_t now = pace_now();
+	if (!c->next || !ready(c, c->next, now))
+		return 0;
+	while (c->next && ready(c, c->next, now) && c->qbytes <= c->s->o->max_buffer) {
+		struct out_frame *f = c->next;
+		c->next = NULL;
+		c->last_sent_wall = c->next_wall;
+		int copies = release(c, f);
+		if (copies == 2) {
+			struct out_frame *d = frame_new(f->buf + LWS_PRE, f->len, f->binary);
+			if (d) {
+				d->data = f->data;
+				d->due = f->due;
+				enqueue(c, f);
+				f = d;
+			}
+		}
+		if (!copies) {
+			free(f);
+		} else {
+			enqueue(c, f);
+			if (after_data(c, now))
+				break;
+		}
+		if (read_next(c) != 0)
+			break;
+	}
+	if (c->qbytes > c->s->o->max_buffer) {
+		log_warn("replay: client %u (%s) does not read: %llu bytes due and unsent, above --max-buffer %llu: disconnecting",
+			 c->id, c->peer, (unsigned long long)c->qbytes, (unsigned long long)c->s->o->max_buffer);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return 1;
+	}
+	schedule(c, c->next ? c->next->due : now + 100000000);
+	lws_callback_on_writable(c->wsi);
+	return 1;
+}
+
 /* Decide what the client needs next: writable now, or a timer. */
 static void
 kick(struct client *c)
 {
+	if (backlog(c))
+		return;
 	if (c->drop_now || c->close_now || c->qh) {
 		lws_callback_on_writable(c->wsi);
 		return;
@@ -502,10 +510,8 @@ kick(struct client *c)
 	int64_t at = c->next->due;
 	if (c->pause_until > at)
 		at = c->pause_until;
-	if (c->s->o->gate && (uint64_t)c->next->close_after > c->client_msgs)
-		return; /* waits for the client to speak */
-	if (c->s->o->feed == FEED_LASERSELL && !c->configured)
-		return;
+	if (!ready(c, c->next, INT64_MAX))
+		return; /* waits for the client to speak (gate, lasersell configure) */
 	/* The event loop wakes timers with about a millisecond of slack: a frame due sooner
 	 * than SPIN_NS is waited for by asking for WRITEABLE again (a busy wait on this
 	 * client only, while frames are that dense). */
@@ -521,6 +527,16 @@ pump_cb(lws_sorted_usec_list_t *sul)
 	struct client *c = lws_container_of(sul, struct client, sul_pump);
 	/* a due frame the client cannot take yet: count what waits, to bound memory */
 	kick(c);
+}
+
+/* A paced client whose socket is full gets no WRITEABLE and, while frames are dense, no
+ * pump timer either: this watch looks every WATCH_NS whether frames fell due meanwhile. */
+static void
+watch_cb(lws_sorted_usec_list_t *sul)
+{
+	struct client *c = lws_container_of(sul, struct client, sul_watch);
+	backlog(c);
+	lws_sul_schedule(c->s->ctx, 0, &c->sul_watch, watch_cb, WATCH_NS / 1000);
 }
 
 static void
@@ -773,10 +789,9 @@ client_open(struct client *c, struct lws *wsi)
 	if (journal_reader_open(s->j, &c->rd) != 0)
 		return -1;
 	c->last_pong_mono = pace_now();
-	c->rng = s->o->seed ^ ((uint64_t)c->id * 0xD1B54A32D192ED03ULL);
-	rng_next(&c->rng);
+	c->rng = fault_rng_seed(s->o->seed, c->id);
 	if (s->o->stall_ns)
-		c->stall_at = 1 + rng_next(&c->rng) % 50;
+		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
 	if (s->o->drop_every_ns)
 		c->next_drop_mono = pace_now() + s->o->drop_every_ns;
 	if (!authed) {
@@ -791,6 +806,8 @@ client_open(struct client *c, struct lws *wsi)
 		log_info("replay: client %u: bad token", c->id);
 		return 0;
 	}
+	if (s->o->speed > 0)
+		lws_sul_schedule(s->ctx, 0, &c->sul_watch, watch_cb, WATCH_NS / 1000);
 	switch (s->o->feed) {
 	case FEED_HYDROMANCER:
 		if (hm_open(c, sid, cursor) != 0)
@@ -932,6 +949,47 @@ drop(struct client *c, const char *why)
 	return -1;
 }
 
+/* What happens to a frame as it leaves the timeline: the faults (--skip-rate, --dup-rate,
+ * frames skipped by the feed) and the server-side cursor. Returns how many copies of it
+ * go out: 0, 1 or 2. */
+static int
+release(struct client *c, struct out_frame *f)
+{
+	struct srv *s = c->s;
+	if (f->skip || fault_rng_hit(&c->rng, s->o->skip_rate))
+		return 0;
+	if (s->o->feed == FEED_HYDROMANCER) {
+		/* server-side cursor tracking: the cursor of what was sent */
+		struct feed_msg m;
+		feed_classify(FEED_HYDROMANCER, f->buf + LWS_PRE, f->len, &m);
+		int k = sub_index(c->sess, m.channel.p, m.channel.len);
+		if (k >= 0 && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
+			memcpy(c->sess->cursor[k], m.cursor.p, m.cursor.len);
+			c->sess->cursor[k][m.cursor.len] = 0;
+		}
+	}
+	return 1 + fault_rng_hit(&c->rng, s->o->dup_rate);
+}
+
+/* Count a data frame that went out (or was queued); start the faults that follow a count.
+ * Returns 1 when the connection is to be dropped now. */
+static int
+after_data(struct client *c, int64_t now)
+{
+	struct srv *s = c->s;
+	c->data_sent++;
+	if (s->o->drop_after && c->data_sent >= s->o->drop_after) {
+		c->drop_now = 1;
+		return 1;
+	}
+	if (c->stall_at && c->data_sent == c->stall_at) {
+		/* a stalled server sends late, then catches up */
+		c->pause_until = now + s->o->stall_ns;
+		log_info("replay: client %u: stalling for %.3f s", c->id, (double)s->o->stall_ns / 1e9);
+	}
+	return 0;
+}
+
 static int on_writeable_frames(struct client *c);
 
 static int
@@ -948,7 +1006,6 @@ on_writeable(struct client *c)
 static int
 on_writeable_frames(struct client *c)
 {
-	struct srv *s = c->s;
 	int burst = 0;
 
 	while (c->qh && !lws_send_pipe_choked(c->wsi)) {
@@ -994,49 +1051,19 @@ on_writeable_frames(struct client *c)
 				f->due = pace_due(&c->tl, c->next_wall);
 			}
 		}
-		if (f->due > now || c->pause_until > now)
-			break;
-		if (s->o->gate && (uint64_t)f->close_after > c->client_msgs)
-			break;
-		if (s->o->feed == FEED_LASERSELL && !c->configured)
+		if (!ready(c, f, now))
 			break;
 		c->next = NULL;
 		c->last_sent_wall = c->next_wall;
-		if (f->skip) {
-			free(f);
-			continue;
-		}
-		if (s->o->skip_rate > 0 && rng_unit(&c->rng) < s->o->skip_rate) {
-			free(f);
-			continue;
-		}
-		if (s->o->feed == FEED_HYDROMANCER) {
-			/* server-side cursor tracking: the cursor of what was sent */
-			struct feed_msg m;
-			feed_classify(FEED_HYDROMANCER, f->buf + LWS_PRE, f->len, &m);
-			int k = sub_index(c->sess, m.channel.p, m.channel.len);
-			if (k >= 0 && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
-				memcpy(c->sess->cursor[k], m.cursor.p, m.cursor.len);
-				c->sess->cursor[k][m.cursor.len] = 0;
-			}
-		}
-		int dup = s->o->dup_rate > 0 && rng_unit(&c->rng) < s->o->dup_rate;
-		int rc = write_frame(c, f);
-		if (!rc && dup)
+		int copies = release(c, f), rc = 0;
+		for (int i = 0; i < copies && !rc; i++)
 			rc = write_frame(c, f);
 		free(f);
 		if (rc)
 			return -1;
-		c->data_sent++;
-		if (s->o->drop_after && c->data_sent >= s->o->drop_after) {
-			c->drop_now = 1;
+		if (copies && after_data(c, now)) {
 			lws_callback_on_writable(c->wsi);
 			return 0;
-		}
-		if (c->stall_at && c->data_sent == c->stall_at) {
-			c->pause_until = now + s->o->stall_ns;
-			/* move the timeline too: a stalled server sends late, then catches up */
-			log_info("replay: client %u: stalling for %.3f s", c->id, (double)s->o->stall_ns / 1e9);
 		}
 		if (++burst >= BURST) {
 			lws_callback_on_writable(c->wsi);
@@ -1067,6 +1094,7 @@ client_left(struct client *c)
 		(double)c->lat->max / 1e3, drift);
 	lws_sul_cancel(&c->sul_pump);
 	lws_sul_cancel(&c->sul_ping);
+	lws_sul_cancel(&c->sul_watch);
 	if (c->sess) {
 		c->sess->connected = 0;
 		c->sess->left_mono = pace_now();
@@ -1081,8 +1109,11 @@ client_left(struct client *c)
 	c->lat = NULL;
 	s->clients--;
 	s->served++;
-	if (s->o->once)
+	if (s->o->once) {
 		s->done = 1;
+		/* this may run from a timer, before the event loop's poll: wake it */
+		lws_cancel_service(s->ctx);
+	}
 }
 
 static int

@@ -150,6 +150,40 @@ a = json.load(open('$T/g.json')); ts = [f['t'] for f in a['frames']]
 gaps = [b - a for a, b in zip(ts, ts[1:])]
 assert len(ts) == 60 and max(gaps) >= 0.35, (len(ts), max(gaps))" || fail "--stall"
 
+# a client that does not read: what is due queues up to --max-buffer, then it is let go
+$PY - > "$T/big.jsonl" <<'PY'
+import json
+for i in range(3000):
+    print(json.dumps({"wall_ns": 1795341600000000000 + i * 1000000, "dir": "in", "kind": "text",
+                      "payload": json.dumps({"i": i, "pad": "y" * 8000})}))
+PY
+$WSTAPE import "$T/big.jsonl" -o "$T/big" 2>/dev/null
+port=$(free_port)
+start_replay "$T/big" $port --speed 1 --max-buffer 2m --once
+$PY - $port <<'PY' || fail "a client that does not read was not let go"
+import socket, sys, time
+s = socket.socket()
+# a fixed, small receive buffer set before connecting (loopback autotunes up to 32 MB)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+time.sleep(4)   # read nothing while 24 MB fall due
+s.settimeout(5)
+n = 0
+try:
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+except (ConnectionResetError, socket.timeout):
+    pass
+assert n < 20_000_000, n   # it did not get everything: it was let go
+PY
+replay_done
+grep -q "does not read: .* above --max-buffer 2097152: disconnecting" "$T/replay.$port.log" || fail "no reason logged: $(cat "$T/replay.$port.log")"
+
 # 200 clients at once, each gets the whole recording
 port=$(free_port)
 start_replay "$T/syn" $port --speed max 2>/dev/null

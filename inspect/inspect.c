@@ -108,7 +108,8 @@ inspect_new(const struct inspect_options *opt, struct inspect **out)
 	in->findings = calloc((size_t)F_COUNT * INSPECT_KEEP_FINDINGS, sizeof(struct finding));
 	in->frames = inspect_seen_new(INSPECT_FRAME_WINDOW);
 	in->pos = malloc(INSPECT_MAX_POSITIONS * sizeof(struct position));
-	if (!in->findings || !in->frames || !in->pos) {
+	in->pos_spare = malloc(INSPECT_MAX_POSITIONS * sizeof(struct position));
+	if (!in->findings || !in->frames || !in->pos || !in->pos_spare) {
 		inspect_free(in);
 		return ENOMEM;
 	}
@@ -134,6 +135,7 @@ inspect_free(struct inspect *in)
 	inspect_seen_free(in->frames);
 	free(in->findings);
 	free(in->pos);
+	free(in->pos_spare);
 	free(in);
 }
 
@@ -649,8 +651,31 @@ hydro_replay(struct inspect *in, struct channel *c, const struct journal_record 
 
 /* --- lasersell --- */
 
+static struct position *pos_probe(struct inspect *in, int64_t id, int insert);
+
+/* The table is full enough to slow probing down: keep the open positions, forget the closed
+ * ones (an event for a position closed long ago is still reported, without its close). Only
+ * when open positions alone fill it are new ones dropped, and counted. */
+static void
+pos_sweep(struct inspect *in)
+{
+	struct position *old = in->pos;
+
+	in->pos = in->pos_spare;
+	in->pos_spare = old;
+	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++)
+		in->pos[i].id = -1;
+	in->pos_used = 0;
+	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++) {
+		if (old[i].id >= 0 && !old[i].closed) {
+			struct position *p = pos_probe(in, old[i].id, 1);
+			*p = old[i];
+		}
+	}
+}
+
 static struct position *
-pos_find(struct inspect *in, int64_t id, int insert)
+pos_probe(struct inspect *in, int64_t id, int insert)
 {
 	uint32_t i = (uint32_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 52) & (INSPECT_MAX_POSITIONS - 1);
 
@@ -662,12 +687,27 @@ pos_find(struct inspect *in, int64_t id, int insert)
 				return NULL;
 			memset(&in->pos[i], 0, sizeof(in->pos[i]));
 			in->pos[i].id = id;
+			in->pos_used++;
 			return &in->pos[i];
 		}
 	}
-	if (insert)
-		in->pos_dropped++;
 	return NULL;
+}
+
+static struct position *
+pos_find(struct inspect *in, int64_t id, int insert)
+{
+	struct position *p = pos_probe(in, id, 0);
+
+	if (p || !insert)
+		return p;
+	if (in->pos_used >= INSPECT_MAX_POSITIONS * 3 / 4)
+		pos_sweep(in);
+	if (in->pos_used >= INSPECT_MAX_POSITIONS * 3 / 4) {
+		in->pos_dropped++;
+		return NULL;
+	}
+	return pos_probe(in, id, 1);
 }
 
 static void
@@ -755,6 +795,30 @@ lasersell_data(struct inspect *in, struct channel *c, const struct journal_recor
 
 /* --- frames --- */
 
+
+/* A control message, in either direction. */
+static void
+control_msg(struct inspect *in, const struct journal_record *rec, const struct feed_msg *m)
+{
+	if (rec->dir == JOURNAL_OUT) {
+		if (in->opt.feed == FEED_LASERSELL && streq(m->type, "ping"))
+			ping_sent(in, rec);
+		return;
+	}
+	if (in->opt.feed == FEED_HYDROMANCER && (streq(m->type, "connected") || streq(m->type, "reconnected"))) {
+		if (in->cur)
+			copy_str(in->cur->session, sizeof(in->cur->session),
+				 streq(m->type, "connected") ? "connected" : "reconnected");
+	} else if (in->opt.feed == FEED_LASERSELL && streq(m->type, "hello_ok")) {
+		if (in->cur)
+			copy_str(in->cur->session, sizeof(in->cur->session), "hello_ok");
+		if (m->pnl_flush_ms > 0)
+			in->pnl_flush_ms = m->pnl_flush_ms;
+	} else if (in->opt.feed == FEED_LASERSELL && streq(m->type, "pong")) {
+		pong_received(in, rec);
+	}
+}
+
 static void
 frame(struct inspect *in, const struct journal_record *rec)
 {
@@ -773,18 +837,21 @@ frame(struct inspect *in, const struct journal_record *rec)
 	}
 	name = rec->channel_len ? rec->channel : m.channel.p;
 	name_len = rec->channel_len ? rec->channel_len : m.channel.len;
+	/* The session's control messages carry no channel but say what the connection is
+	 * (connected or resumed, the limits, round trips): read whatever channel is selected. */
+	if (m.cls == FEED_MSG_CONTROL)
+		control_msg(in, rec, &m);
 	if (in->opt.channel && (strlen(in->opt.channel) != name_len ||
 				memcmp(in->opt.channel, name, name_len)))
 		return;
 	if (rec->dir == JOURNAL_OUT) {
 		in->out_frames++;
-		if (in->opt.feed == FEED_LASERSELL && m.cls == FEED_MSG_CONTROL &&
-		    streq(m.type, "ping"))
-			ping_sent(in, rec);
 		return;
 	}
 	in->in_frames++;
-	stall_check(in, rec);
+	/* a stall is the feed going quiet: heartbeats and other control frames do not end it */
+	if (m.cls != FEED_MSG_CONTROL)
+		stall_check(in, rec);
 	timeline_add(in, rec->wall_ns, 1, 0);
 	if (m.cls == FEED_MSG_NOT_JSON) {
 		in->not_json++;
@@ -795,19 +862,6 @@ frame(struct inspect *in, const struct journal_record *rec)
 			in->count[F_NOT_JSON]++;
 	} else if (m.cls == FEED_MSG_CONTROL) {
 		in->control++;
-		if (in->opt.feed == FEED_HYDROMANCER &&
-		    (streq(m.type, "connected") || streq(m.type, "reconnected"))) {
-			if (in->cur)
-				copy_str(in->cur->session, sizeof(in->cur->session),
-					 streq(m.type, "connected") ? "connected" : "reconnected");
-		} else if (in->opt.feed == FEED_LASERSELL && streq(m.type, "hello_ok")) {
-			if (in->cur)
-				copy_str(in->cur->session, sizeof(in->cur->session), "hello_ok");
-			if (m.pnl_flush_ms > 0)
-				in->pnl_flush_ms = m.pnl_flush_ms;
-		} else if (in->opt.feed == FEED_LASERSELL && streq(m.type, "pong")) {
-			pong_received(in, rec);
-		}
 	} else if (m.cls == FEED_MSG_OTHER) {
 		in->other++;
 	}
@@ -925,6 +979,9 @@ downtime_check(struct inspect *in)
 {
 	struct conn *prev = NULL;
 
+	/* a selected channel that never had a message: its downtime says nothing about it */
+	if (in->opt.channel && !in->in_frames)
+		return;
 	for (int i = 0; i < in->nconns; i++) {
 		struct conn *c = &in->conns[i];
 		int64_t start, end, d;

@@ -164,7 +164,8 @@ struct inspect {
 	uint64_t ping_recno;
 	uint32_t ping_conn;
 	uint64_t pings, pongs, server_pings;
-	struct position *pos;
+	struct position *pos, *pos_spare; /* open addressing; the spare for sweeps */
+	uint32_t pos_used;
 	uint64_t pos_opened, pos_closed, pos_unknown_events, pos_dropped;
 
 	/* timeline of received messages: INSPECT_TIMELINE buckets, width doubled as needed */

@@ -215,6 +215,9 @@ text_lasersell(const struct inspect *in, struct text_buf *b)
 	text_buf_addf(b, "  positions    %" PRIu64 " opened, %" PRIu64 " closed, %" PRIu64
 		       " never closed; %" PRIu64 " event(s) for unknown positions\n", in->pos_opened,
 		      in->pos_closed, in->count[F_POSITION_OPEN], in->pos_unknown_events);
+	if (in->pos_dropped)
+		text_buf_addf(b, "  ... %" PRIu64 " position(s) not tracked: more than %d open at once\n",
+			      in->pos_dropped, INSPECT_MAX_POSITIONS * 3 / 4);
 }
 
 static void
@@ -547,6 +550,7 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 		json_object_set_new(o, "positions_closed", json_integer((json_int_t)in->pos_closed));
 		json_object_set_new(o, "positions_never_closed", json_integer((json_int_t)in->count[F_POSITION_OPEN]));
 		json_object_set_new(o, "unknown_position_events", json_integer((json_int_t)in->pos_unknown_events));
+		json_object_set_new(o, "positions_not_tracked", json_integer((json_int_t)in->pos_dropped));
 		json_object_set_new(root, "lasersell", o);
 	}
 

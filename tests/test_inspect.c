@@ -266,6 +266,79 @@ test_inspect__lasersell_rules(void **state)
 }
 
 static void
+test_inspect__heartbeats_do_not_hide_a_stall(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 5000);
+
+	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	for (int i = 0; i < 4; i++)
+		text(f, 3000, 1, "", "{\"type\":\"ping\"}");   /* the server is alive, the feed quiet */
+	text(f, 2000, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[]}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_STALL], 1);
+	assert_int_equal(f->in->stalls[0].dur_ns, 14000 * MS);
+	assert_int_equal(f->in->stalls[0].recno_before, 2);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__channel_selection_keeps_the_sessions(void **state)
+{
+	struct inspect_options o;
+	struct inspect *in;
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	/* the same connections seen through --channel allFills: the second connection is a new
+	 * session, so its downtime is not covered, whatever channel is selected */
+	inspect_free(f->in);
+	memset(&o, 0, sizeof(o));
+	o.feed = FEED_HYDROMANCER;
+	o.channel = "allFills";
+	assert_int_equal(inspect_new(&o, &in), 0);
+	f->in = in;
+	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 1, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	put(f, 500, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 1, 2, "", "{\"type\":\"connected\",\"sessionId\":\"t\"}");
+	text(f, 1, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	inspect_finish(in);
+	assert_int_equal(in->count[F_DOWNTIME], 1);
+	assert_string_equal(in->conns[1].session, "connected");
+	inspect_free(in);
+}
+
+static void
+test_inspect__closed_positions_free_their_slots(void **state)
+{
+	struct fx *f = fx_new(FEED_LASERSELL, 0);
+	char buf[128];
+
+	/* far more positions over a day than the table holds, never many open at once */
+	for (int i = 1; i <= 3 * INSPECT_MAX_POSITIONS; i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"position_opened\",\"position_id\":%d}", i);
+		text(f, 1, 1, "position_opened", buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"pnl_update\",\"position_id\":%d,\"server_time_ms\":1}", i);
+		text(f, 1, 1, "pnl_update", buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"position_closed\",\"position_id\":%d}", i);
+		text(f, 1, 1, "position_closed", buf);
+	}
+	/* and then more open at once than it holds: the rest is counted, not misreported */
+	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"position_opened\",\"position_id\":%d}", 100000 + i);
+		text(f, 1, 1, "position_opened", buf);
+	}
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
+	assert_int_equal(f->in->pos_closed, 3 * INSPECT_MAX_POSITIONS);
+	assert_int_equal(f->in->pos_dropped, INSPECT_MAX_POSITIONS - INSPECT_MAX_POSITIONS * 3 / 4);
+	assert_int_equal(f->in->count[F_POSITION_OPEN], INSPECT_MAX_POSITIONS * 3 / 4);
+	inspect_free(f->in);
+}
+
+static void
 test_inspect__lasersell_backoff(void **state)
 {
 	struct fx *f = fx_new(FEED_LASERSELL, 0);
@@ -402,6 +475,9 @@ main(void)
 		cmocka_unit_test(test_inspect__not_json_is_counted_for_known_feeds),
 		cmocka_unit_test(test_inspect__lasersell_rules),
 		cmocka_unit_test(test_inspect__lasersell_backoff),
+		cmocka_unit_test(test_inspect__heartbeats_do_not_hide_a_stall),
+		cmocka_unit_test(test_inspect__channel_selection_keeps_the_sessions),
+		cmocka_unit_test(test_inspect__closed_positions_free_their_slots),
 		cmocka_unit_test(test_inspect__findings_are_bounded),
 		cmocka_unit_test(test_inspect__seen_window_is_bounded),
 		cmocka_unit_test(test_inspect__histogram_quantiles),

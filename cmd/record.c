@@ -195,6 +195,7 @@ cmd_record(int argc, char **argv)
 	struct recorder_stats st;
 	struct status_ctx sctx = { 0 };
 	struct strv headers = { 0 }, secret_headers = { 0 }, sends = { 0 }, subscribe = { 0 };
+	struct text_buf shown = { 0 }; /* the URL as it may be printed: secrets redacted */
 	struct journal *j = NULL;
 	struct journal_recovery jr;
 	struct sigaction sa;
@@ -214,7 +215,7 @@ cmd_record(int argc, char **argv)
 
 		if (a[0] != '-' || !a[1]) {
 			if (url) {
-				fprintf(stderr, "wstape: unexpected argument '%s' (the URL is '%s')\n", a, url);
+				fprintf(stderr, "wstape: unexpected argument '%s' (a URL is given already)\n", a);
 				goto done;
 			}
 			url = a;
@@ -363,8 +364,9 @@ cmd_record(int argc, char **argv)
 		fprintf(stderr, "wstape: record needs a URL and -o JOURNAL\n%s", cmd_record_usage);
 		goto done;
 	}
+	feed_redact_url(url, &shown);
 	if (strncmp(url, "ws://", 5) && strncmp(url, "wss://", 6)) {
-		fprintf(stderr, "wstape: cannot record from '%s': the URL must start with ws:// or wss://\n", url);
+		fprintf(stderr, "wstape: cannot record from '%s': the URL must start with ws:// or wss://\n", shown.p);
 		goto done;
 	}
 	if (quiet)
@@ -492,13 +494,13 @@ cmd_record(int argc, char **argv)
 		rc = EXIT_IO;
 		break;
 	case RECORDER_ERETRIES:
-		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", url, recorder_strerror(err),
+		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", shown.p, recorder_strerror(err),
 			st.last_error[0] ? st.last_error : "no detail");
 		rc = EXIT_NET;
 		break;
 	case RECORDER_EURL:
 	case RECORDER_EINVAL:
-		fprintf(stderr, "wstape: cannot record from '%s': %s\n", url, recorder_strerror(err));
+		fprintf(stderr, "wstape: cannot record from '%s': %s\n", shown.p, recorder_strerror(err));
 		rc = EXIT_USAGE;
 		break;
 	default:
@@ -518,6 +520,7 @@ done:
 			rc = journal_fail(out, "close", NULL, err);
 		}
 	}
+	text_buf_free(&shown);
 	strv_free(&headers, 0);
 	strv_free(&secret_headers, 0);
 	strv_free(&sends, 1);

@@ -41,6 +41,27 @@ struct feed_client_options {
 
 struct feed_client;
 
+/* Where a client may resume from. Normally the cursor of the last data frame journaled.
+ * Hydromancer sends live messages while the replay of a resume is still under way (its
+ * docs: "live messages may begin arriving before replay is complete"), so a live cursor
+ * then runs ahead of replay chunks not yet received; resuming from it would lose them.
+ * After `reconnected`, live cursors are therefore held back until every replay that began
+ * has sent its last chunk, or, when no replay begins, for FEED_CURSOR_HOLD_MS (the server
+ * sends its replays at once, in parallel with live data). Replay chunks always advance the
+ * cursor. The recorder uses the same tracker for --resume, over the journal's tail. */
+#define FEED_CURSOR_MAX 1024
+#define FEED_CURSOR_HOLD_MS 5000
+struct feed_cursor_track {
+	enum feed_id feed;
+	int holding, replays;          /* replays begun and not finished */
+	int64_t hold_since_ms;
+	char cursor[FEED_CURSOR_MAX + 1]; /* where to resume from */
+	char live[FEED_CURSOR_MAX + 1];   /* newest live cursor held back ("" when none) */
+};
+void feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed);
+/* One received message (m from feed_classify) at time now_ms (any monotonic scale). */
+void feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms);
+
 /* Create a client for one recording. Copies what it needs from opt (strings included).
  * Returns 0 and *out, ENOMEM, or EINVAL (unknown feed, NULL url). */
 int feed_client_new(const struct feed_client_options *opt, struct feed_client **out);

@@ -5,7 +5,7 @@
 #include "feeds/feed_client.h"
 
 #define FEED_CLIENT_MAX_SESSION 256
-#define FEED_CLIENT_MAX_CURSOR  1024
+#define FEED_CLIENT_MAX_CURSOR  FEED_CURSOR_MAX
 
 struct feed_client {
 	enum feed_id feed;
@@ -20,7 +20,7 @@ struct feed_client {
 	size_t configure_len;
 	uint32_t ping_ms, hello_timeout_ms;
 	char session[FEED_CLIENT_MAX_SESSION + 1];
-	char cursor[FEED_CLIENT_MAX_CURSOR + 1];
+	struct feed_cursor_track trk;  /* the cursor to resume from */
 	/* per connection */
 	int hello_ok;
 	uint64_t last_ping_ms;

@@ -38,6 +38,7 @@ feed_client_new(const struct feed_client_options *opt, struct feed_client **out)
 	if (!(fc = calloc(1, sizeof(*fc))))
 		return ENOMEM;
 	fc->feed = opt->feed;
+	feed_cursor_track_init(&fc->trk, opt->feed);
 	fc->ping_ms = opt->ping_ms;
 	fc->hello_timeout_ms = opt->hello_timeout_ms ? opt->hello_timeout_ms : 10000;
 	if (!(fc->url = strdup(opt->url)))
@@ -114,7 +115,8 @@ feed_client_set_session(struct feed_client *fc, const char *session_id, size_t n
 void
 feed_client_set_cursor(struct feed_client *fc, const void *cursor, size_t n)
 {
-	set_str(fc->cursor, FEED_CLIENT_MAX_CURSOR, cursor, n);
+	feed_cursor_track_init(&fc->trk, fc->feed);
+	set_str(fc->trk.cursor, FEED_CLIENT_MAX_CURSOR, cursor, n);
 }
 
 const char *
@@ -126,7 +128,7 @@ feed_client_session(const struct feed_client *fc)
 const char *
 feed_client_cursor(const struct feed_client *fc)
 {
-	return fc->cursor;
+	return fc->trk.cursor;
 }
 
 void

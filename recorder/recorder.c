@@ -18,6 +18,7 @@
 #define TICK_US        (100 * LWS_US_PER_MS)
 #define STOP_GRACE_NS  (700 * 1000000LL)   /* wait this long for the server's close reply */
 #define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
+#define STABLE_NS      (2000 * 1000000LL) /* a connection that held this long resets the backoff */
 
 /* A message waiting for the socket to become writable. */
 struct out_msg {
@@ -50,7 +51,7 @@ struct rec {
 
 	uint32_t conn;
 	int established, attempt_done, attempt_status;
-	unsigned streak;                /* failed attempts since the last open */
+	unsigned streak;                /* failed attempts (and connections shorter than STABLE_NS) in a row */
 	struct text_buf url;            /* the URL of the current attempt (holds secrets) */
 	char *url_redacted;
 	char close_reason[128];
@@ -491,7 +492,13 @@ connection_closed(struct rec *r)
 		r->done = 1;
 		return;
 	}
-	r->streak = 0;
+	/* A connection that held for a while starts the backoff again from its first step; one
+	 * that the server closed at once counts as a failed attempt, so that a server that
+	 * accepts and closes at once is not hammered every 100 ms. */
+	if (r->down_since - r->open_mono >= STABLE_NS)
+		r->streak = 0;
+	else
+		r->streak++;
 	schedule_retry(r);
 }
 
@@ -805,11 +812,14 @@ parse_headers(struct rec *r)
 }
 
 int
-recorder_resume_point(struct journal *j, char *sid, size_t sid_size, char *cursor, size_t cursor_size)
+recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size, char *cursor,
+		      size_t cursor_size)
 {
 	struct journal_reader *rd;
 	struct journal_stats st;
 	struct journal_record rec;
+	struct feed_cursor_track trk;
+	struct feed_msg m;
 	const char *v = journal_meta_get(j, "session_id");
 	uint64_t from;
 	int err;
@@ -818,21 +828,34 @@ recorder_resume_point(struct journal *j, char *sid, size_t sid_size, char *curso
 	cursor[0] = '\0';
 	if ((err = journal_stats(j, &st)) || !st.records)
 		return err;
-	/* Scan back from the end in growing windows until a record with a cursor shows up. */
+	/* Scan back from the end in growing windows until a record with a cursor shows up.
+	 * Hydromancer's frames go through the client's own tracker, so that a resume that was
+	 * cut off in the middle of a replay resumes from the last replay chunk, not from a live
+	 * message that ran ahead of it. */
 	for (uint64_t win = 4096;; win *= 8) {
 		from = st.last_recno > win ? st.last_recno - win : 1;
 		if ((err = journal_reader_open(j, &rd)))
 			return err;
+		feed_cursor_track_init(&trk, feed);
 		err = journal_reader_seek_recno(rd, from);
-		while (!err && !(err = journal_reader_next(rd, &rec)))
-			if (rec.cursor_len && rec.dir == JOURNAL_IN) {
-				size_t n = rec.cursor_len < cursor_size - 1 ? rec.cursor_len : cursor_size - 1;
-				memcpy(cursor, rec.cursor, n);
-				cursor[n] = '\0';
+		while (!err && !(err = journal_reader_next(rd, &rec))) {
+			if (rec.dir != JOURNAL_IN)
+				continue;
+			if (feed == FEED_HYDROMANCER) {
+				if (rec.kind == JOURNAL_TEXT) {
+					feed_classify(feed, rec.payload, rec.payload_len, &m);
+					feed_cursor_track_msg(&trk, &m, rec.wall_ns / 1000000);
+				}
+			} else if (rec.cursor_len) {
+				size_t n = rec.cursor_len < FEED_CURSOR_MAX ? rec.cursor_len : FEED_CURSOR_MAX;
+				memcpy(trk.cursor, rec.cursor, n);
+				trk.cursor[n] = '\0';
 			}
+		}
 		journal_reader_close(rd);
 		if (err != JOURNAL_EOF)
 			return err;
+		snprintf(cursor, cursor_size, "%s", trk.cursor);
 		if (cursor[0] || from == 1)
 			return 0;
 	}
@@ -860,7 +883,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 		goto out;
 	if (opt->resume) {
 		char sid[256], cur[JOURNAL_MAX_CURSOR + 1];
-		if ((err = recorder_resume_point(j, sid, sizeof(sid), cur, sizeof(cur)))) {
+		if ((err = recorder_resume_point(j, r->feed, sid, sizeof(sid), cur, sizeof(cur)))) {
 			log_error("cannot find where the journal's session ended: %s", journal_strerror(err));
 			r->st.journal_err = err;
 			err = RECORDER_EJOURNAL;

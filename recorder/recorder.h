@@ -81,10 +81,11 @@ void recorder_stop(void);
 /* Name of a RECORDER_E* code or errno value. Static string. */
 const char *recorder_strerror(int err);
 
-/* The session id and cursor to resume from, found in journal j: the "session_id" metadata
- * and the cursor of the last journaled record that has one. Fills sid/cursor with "" when
- * absent. Returns 0 or a journal error. */
-int recorder_resume_point(struct journal *j, char *sid, size_t sid_size,
+/* The session id and cursor to resume from, found in journal j recorded with 'feed': the
+ * "session_id" metadata and the cursor of the last journaled frame that has one, by the
+ * rules of struct feed_cursor_track (hydromancer: not a live cursor that ran ahead of an
+ * unfinished replay). Fills sid/cursor with "" when absent. Returns 0 or a journal error. */
+int recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
 			  char *cursor, size_t cursor_size);
 
 #endif

@@ -32,9 +32,16 @@ wait "$rec" || fail "record exited $?"
 jq -e -s 'map(select(.kind=="open")) | length == 2' "$T/j.jsonl" >/dev/null || fail "expected 2 connections"
 grep -q 'token=REDACTED' "$T/j.jsonl" || fail "the open record does not show the redacted URL"
 [ -s "$T/rec.err" ] || fail "no debug output to search"
+# the messages that end a run name the URL too: nothing refuses faster than a closed port
+closed=$(free_port)
+expect_exit 5 "$WSTAPE" record "ws://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue" -o "$T/jdown" \
+	--retries 1 -vv >"$T/down.out" 2>"$T/down.err"
+grep -q "cannot connect to 'ws://127.0.0.1:$closed/ws?token=REDACTED'" "$T/down.err" || fail "no redacted URL in: $(cat "$T/down.err")"
+expect_exit 2 "$WSTAPE" record "http://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue" -o "$T/jhttp" 2>"$T/http.err"
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/j" "$T/j401" "$T/j.jsonl" "$T/401.jsonl" "$T/info.out" \
-		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err"; then
+		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err" "$T/jdown" "$T/down.out" "$T/down.err" \
+		"$T/http.err"; then
 		fail "secret '$s' found in the files above"
 	fi
 done

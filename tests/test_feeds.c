@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "feeds/feed.h"
+#include "feeds/feed_client.h"
 #include "feeds/json_scan.h"
 
 static struct feed_msg
@@ -272,6 +273,70 @@ test_feeds__events_callback_stops(void **state)
 }
 
 static void
+track(struct feed_cursor_track *t, int64_t ms, const char *s)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER, s);
+
+	feed_cursor_track_msg(t, &m, ms);
+}
+
+#define LIVE(c) "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"" c "\",\"fills\":[]}"
+#define CHUNK(ch, c, i, n) "{\"type\":\"replay\",\"channel\":\"" ch "\",\"cursor\":\"" c "\",\"count\":0," \
+	"\"chunk\":" #i ",\"totalChunks\":" #n ",\"data\":[]}"
+
+static void
+test_feeds__resume_cursor_waits_for_the_replay(void **state)
+{
+	struct feed_cursor_track t;
+
+	(void)state;
+	feed_cursor_track_init(&t, FEED_HYDROMANCER);
+	track(&t, 0, "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	track(&t, 1, LIVE("10:0:0"));
+	assert_string_equal(t.cursor, "10:0:0");
+	/* resumed: live messages run ahead of the replay; the cursor follows the chunks */
+	track(&t, 100, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 101, LIVE("50:0:0"));
+	assert_string_equal(t.cursor, "10:0:0");
+	track(&t, 102, CHUNK("allFills", "20:0:0", 1, 3));
+	track(&t, 103, LIVE("51:0:0"));
+	track(&t, 104, CHUNK("allFills", "30:0:0", 2, 3));
+	assert_string_equal(t.cursor, "30:0:0");
+	/* another channel's one-chunk replay does not end this one */
+	track(&t, 105, CHUNK("userFills", "31:0:0", 1, 1));
+	track(&t, 9000, LIVE("52:0:0"));
+	assert_string_equal(t.cursor, "31:0:0");
+	/* the last chunk: everything up to the newest live message is in the journal */
+	track(&t, 9001, CHUNK("allFills", "40:0:0", 3, 3));
+	assert_string_equal(t.cursor, "52:0:0");
+	track(&t, 9002, LIVE("53:0:0"));
+	assert_string_equal(t.cursor, "53:0:0");
+
+	/* resumed with nothing to replay: live cursors are held for FEED_CURSOR_HOLD_MS only */
+	track(&t, 10000, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 10001, LIVE("60:0:0"));
+	assert_string_equal(t.cursor, "53:0:0");
+	track(&t, 10000 + FEED_CURSOR_HOLD_MS, LIVE("61:0:0"));
+	assert_string_equal(t.cursor, "61:0:0");
+
+	/* a drop in the middle of a replay: the next resume starts from the last chunk */
+	track(&t, 20000, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 20001, CHUNK("allFills", "62:0:0", 1, 2));
+	track(&t, 20002, LIVE("70:0:0"));
+	track(&t, 20003, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 99999, LIVE("71:0:0"));
+	assert_string_equal(t.cursor, "71:0:0");   /* no replay began: released after the hold */
+	track(&t, 100000, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 100001, CHUNK("allFills", "72:0:0", 1, 2));
+	track(&t, 200000, LIVE("80:0:0"));
+	assert_string_equal(t.cursor, "72:0:0");   /* a replay under way holds however long */
+
+	/* other feeds: the last cursor seen */
+	feed_cursor_track_init(&t, FEED_RAW);
+	assert_string_equal(t.cursor, "");
+}
+
+static void
 test_feeds__lasersell_messages(void **state)
 {
 	struct feed_msg m = classify(FEED_LASERSELL,
@@ -453,6 +518,7 @@ main(void)
 		cmocka_unit_test(test_feeds__hydromancer_dedup_key_rules),
 		cmocka_unit_test(test_feeds__events_malformed_array),
 		cmocka_unit_test(test_feeds__events_callback_stops),
+		cmocka_unit_test(test_feeds__resume_cursor_waits_for_the_replay),
 		cmocka_unit_test(test_feeds__lasersell_messages),
 		cmocka_unit_test(test_feeds__not_json_and_truncated),
 		cmocka_unit_test(test_feeds__raw_feed),

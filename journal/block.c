@@ -312,6 +312,37 @@ all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* Power loss can leave a block whose header reached the disk but whose data did not: the
+ * file size covers the block, and the pages that were never written read as zeros. Those
+ * pages are whole sectors, so the zeros start at a sector boundary (or cover all the data)
+ * and run to the end of the file. A block that fails its checksum that way is a torn tail;
+ * anything else that fails it is corruption. Sets *torn; returns 0 or an errno. */
+#define ZERO_TAIL_ALIGN 512
+
+static int
+zero_tail(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int *torn)
+{
+	uint64_t data = off + BLK_HEADER_SIZE, end = data + br->h.comp_len, z, at;
+	uint8_t buf[65536];
+	int rc;
+
+	*torn = 0;
+	for (at = end; at < size;) {
+		size_t n = size - at < sizeof(buf) ? (size_t)(size - at) : sizeof(buf);
+		if ((rc = pread_full(fd, buf, n, at)) != 0)
+			return rc < 0 ? 0 : rc; /* the file shrank under us: not this case */
+		if (!all_zero(buf, n))
+			return 0;
+		at += n;
+	}
+	for (z = end; z > data && br->comp[z - data - 1] == 0; z--)
+		;
+	if (z > data)
+		z = (z + ZERO_TAIL_ALIGN - 1) / ZERO_TAIL_ALIGN * ZERO_TAIL_ALIGN;
+	*torn = z < end;
+	return 0;
+}
+
 int
 blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 {
@@ -348,6 +379,13 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 	if ((rc = pread_full(fd, br->comp, br->h.comp_len, off + BLK_HEADER_SIZE)) != 0)
 		return rc < 0 ? BLK_TORN : (rc > 3 ? rc : EIO);
 	if (crc32c(0, br->comp, br->h.comp_len) != br->h.data_crc) {
+		int torn;
+		if ((rc = zero_tail(br, fd, off, size, &torn)) != 0)
+			return rc > 3 ? rc : EIO;
+		if (torn) {
+			br->why = "zeros where block data should be";
+			return BLK_TORN;
+		}
 		br->why = "block data checksum mismatch";
 		return BLK_BAD;
 	}

@@ -116,7 +116,8 @@ void blk_reader_init(struct blk_reader *br);
 void blk_reader_free(struct blk_reader *br);
 /* Read the block at 'off' in fd (file size 'size'). With 'decode' set, checks the data
  * checksum and decompresses into br->raw. Returns BLK_OK, BLK_END (off == size),
- * BLK_TORN (the file ends inside the block, or zeros where a header should be),
+ * BLK_TORN (the file ends inside the block, zeros where a header should be, or data that
+ * fails its checksum because it turns to zeros, from a sector boundary to the end of the file),
  * BLK_BAD (checksum, magic, length or decompression wrong), or an errno (> 3) on I/O error. */
 int blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode);
 

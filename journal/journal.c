@@ -833,7 +833,9 @@ take_lock(struct journal *j)
 	return 0;
 }
 
-/* Is the last indexed block where the index says, with the same header? */
+/* Is the last indexed block where the index says, with the same header, and whole? Its
+ * data is checked too: after a power loss the index (written without fsync) can list a
+ * block whose data never reached the disk. */
 static int
 index_consistent(struct journal *j, const uint32_t *segs, size_t nseg)
 {
@@ -856,7 +858,7 @@ index_consistent(struct journal *j, const uint32_t *segs, size_t nseg)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	blk_reader_init(&br);
-	if (fstat(fd, &sb) == 0 && blk_read(&br, fd, b.offset, (uint64_t)sb.st_size, 0) == BLK_OK &&
+	if (fstat(fd, &sb) == 0 && blk_read(&br, fd, b.offset, (uint64_t)sb.st_size, 1) == BLK_OK &&
 	    br.h.first_recno == b.first_recno && br.h.count == b.count && br.h.comp_len == b.comp_len)
 		ok = 1;
 	blk_reader_free(&br);

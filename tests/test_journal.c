@@ -403,6 +403,117 @@ test_journal__torn_tail_every_offset(void **state)
 	free(bytes);
 }
 
+/* Overwrite [from, to) of a file with zeros, extending it when to is past its end. */
+static void
+zero_range(const char *path, uint64_t from, uint64_t to)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t z[4096] = { 0 };
+	assert_true(fd >= 0);
+	while (from < to) {
+		size_t n = to - from < sizeof(z) ? (size_t)(to - from) : sizeof(z);
+		assert_int_equal(pwrite(fd, z, n, (off_t)from), (ssize_t)n);
+		from += n;
+	}
+	close(fd);
+}
+
+static void
+append_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "ab");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+/* After a power loss the last block's header can be on disk while its data reads as
+ * zeros (all of it, or from a sector on): a torn tail that the next writer cuts, not
+ * corruption. The same zeros before another block, or followed by other bytes, are
+ * corruption. */
+static void
+test_journal__zero_data_tail(void **state)
+{
+	char p[300], seg[400], cmd[1600];
+	struct journal *j;
+	struct journal_options o = small;
+	o.block_bytes = 8192;
+	mkpath(p, sizeof(p), "zerotail");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 11, 1, 200, 300);
+	assert_int_equal(journal_flush(j), 0);
+	struct journal_stats st;
+	assert_int_equal(journal_stats(j, &st), 0);
+	uint64_t last = st.segment_bytes, records_before = st.records;
+	write_records(j, 11, 201, 230, 300); /* the last block, about 9 KiB of random bytes */
+	assert_int_equal(journal_close(j), 0);
+	snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", p);
+	struct stat sb;
+	assert_int_equal(stat(seg, &sb), 0);
+	uint64_t end = (uint64_t)sb.st_size, data = last + 64;
+	assert_true(end - data > 2048);
+	uint64_t sector = (data / 512 + 2) * 512; /* a sector boundary inside the data */
+
+	/* whole data zero; data zero from a sector on; both are cut by the next writer */
+	uint64_t from[] = { data, sector };
+	for (size_t k = 0; k < 2; k++) {
+		char cp[300];
+		mkpath(cp, sizeof(cp), "zerotail-copy");
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -r '%s' '%s'", cp, p, cp);
+		assert_int_equal(system(cmd), 0);
+		snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", cp);
+		zero_range(seg, from[k], end);
+		assert_int_equal(count_path(cp), records_before);
+		/* verify, once without the index (which still lists the lost block) */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", cp,
+			 cp, cp, cp);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "%s.noidx", cp);
+		assert_int_equal(journal_open(cmd, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_verify v;
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.torn_bytes, end - last);
+		journal_close(j);
+		/* a writer finds the indexed last block torn, cuts it and reindexes */
+		struct journal_recovery rec;
+		assert_int_equal(journal_open(cp, JOURNAL_APPEND, &o, &j, &rec), 0);
+		assert_true(rec.reindexed);
+		assert_int_equal(rec.torn_offset, last);
+		assert_int_equal(rec.torn_bytes, end - last);
+		write_records(j, 11, records_before + 1, records_before + 5, 300);
+		assert_int_equal(journal_close(j), 0);
+		assert_int_equal(count_path(cp), records_before + 5);
+		assert_int_equal(journal_open(cp, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.torn_bytes, 0);
+		assert_int_equal(v.unindexed_blocks, 0);
+		journal_close(j);
+	}
+
+	/* zeros that are followed by other bytes, or that start off a sector boundary
+	 * inside the data and stop short of it, are corruption */
+	for (int k = 0; k < 2; k++) {
+		char cp[300];
+		mkpath(cp, sizeof(cp), "zerotail-bad");
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -r '%s' '%s'", cp, p, cp);
+		assert_int_equal(system(cmd), 0);
+		snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", cp);
+		if (k == 0) {
+			zero_range(seg, data, end);
+			append_bytes(seg, "junk", 4);
+		} else {
+			zero_range(seg, data + 1, end - 1); /* the last data byte is not zero */
+		}
+		assert_int_equal(journal_open(cp, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_verify v;
+		assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+		assert_int_equal(v.bad_offset, last);
+		journal_close(j);
+		assert_int_equal(journal_open(cp, JOURNAL_APPEND, &o, &j, NULL), JOURNAL_ECORRUPT);
+		assert_non_null(strstr(journal_last_detail(NULL), "offset"));
+	}
+}
+
 static void
 flip_bit(const char *path, uint64_t off, int bit)
 {
@@ -708,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_journal__reopen_and_append),
 		cmocka_unit_test(test_journal__cursor_order),
 		cmocka_unit_test(test_journal__torn_tail_every_offset),
+		cmocka_unit_test(test_journal__zero_data_tail),
 		cmocka_unit_test(test_journal__flipped_bit_detected),
 		cmocka_unit_test(test_journal__two_writers),
 		cmocka_unit_test(test_journal__reader_while_writing),

@@ -78,7 +78,9 @@ cmd_verify(int argc, char **argv)
 	struct journal_verify v;
 	rc = journal_verify(j, &v);
 	if (rc) {
-		if (rc == JOURNAL_EINDEX)
+		if (rc == JOURNAL_EINDEX && !v.bad_segment)
+			fprintf(stderr, "wstape: journal '%s': %s\n", path, v.detail);
+		else if (rc == JOURNAL_EINDEX)
 			fprintf(stderr, "wstape: journal '%s': %s (block at offset %llu of segment %u)\n", path, v.detail,
 				(unsigned long long)v.bad_offset, v.bad_segment);
 		else

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -18,6 +19,35 @@ struct idx {
 	int writer;
 	char path[4096];
 };
+
+/* LMDB's words for a file it cannot make sense of. The index is derived from the
+ * segments, so a writer that meets one of these throws the index away and rebuilds it. */
+static int
+mdb_damaged(int rc)
+{
+	return rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_VERSION_MISMATCH ||
+	       rc == MDB_INCOMPATIBLE || rc == MDB_PANIC || rc == MDB_BAD_DBI || rc == MDB_BAD_VALSIZE;
+}
+
+/* LMDB maps data.mdb and trusts its meta page: a file cut shorter than the pages the meta
+ * page names would be read past its end (SIGBUS). Check before anything is read. */
+static int
+env_truncated(MDB_env *env, const char *dir, char *detail, size_t dsize)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+	char data[4200];
+
+	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || stat(data, &sb) != 0)
+		return 0;
+	if ((uint64_t)sb.st_size >= ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize)
+		return 0;
+	snprintf(detail, dsize, "index '%s': data.mdb has %llu bytes but its pages reach %llu (the file was cut)", dir,
+		 (unsigned long long)sb.st_size, ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+	return 1;
+}
 
 static int
 mdb_err(int rc)
@@ -32,7 +62,7 @@ mdb_err(int rc)
 }
 
 int
-idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize)
+idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize, int *damaged)
 {
 	struct idx *x = calloc(1, sizeof(*x));
 	MDB_txn *txn = NULL;
@@ -40,6 +70,7 @@ idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsi
 	unsigned dbflags = writer ? MDB_CREATE : 0;
 
 	*out = NULL;
+	*damaged = 0;
 	if (!x)
 		return ENOMEM;
 	x->writer = writer;
@@ -68,6 +99,12 @@ idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsi
 			  MDB_NOTLS | (writer ? MDB_NOSYNC : MDB_RDONLY), 0644);
 	if (rc != 0)
 		goto fail;
+	if (env_truncated(x->env, x->path, detail, dsize)) {
+		mdb_env_close(x->env);
+		free(x);
+		*damaged = 1;
+		return JOURNAL_EINDEX;
+	}
 	if ((rc = mdb_txn_begin(x->env, NULL, writer ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_dbi_open(txn, "blocks", dbflags, &x->blocks)) ||
@@ -90,7 +127,22 @@ fail:
 	if (x->env)
 		mdb_env_close(x->env);
 	free(x);
+	*damaged = mdb_damaged(rc);
 	return rc == MDB_NOTFOUND && !writer ? JOURNAL_ENOTFOUND : (rc > 0 ? rc : JOURNAL_EINDEX);
+}
+
+int
+idx_remove(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char p[4200];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(p, sizeof(p), "%s/" INDEX_DIR "/%s", dir, files[i]);
+		if (unlink(p) != 0 && errno != ENOENT)
+			return errno;
+	}
+	return 0;
 }
 
 void

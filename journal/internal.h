@@ -143,8 +143,13 @@ struct idx_state {
 };
 
 /* Open (writer: create) the index under dir/index. Readers get JOURNAL_ENOTFOUND when
- * there is none. */
-int idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize);
+ * there is none. On failure, detail says why and *damaged is set when LMDB found the files
+ * damaged (not an LMDB file, corrupted pages, a cut data.mdb, ...), as opposed to a system
+ * error such as EACCES. */
+int idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize, int *damaged);
+/* Remove the index's files under dir/index (the directory stays); the caller holds the
+ * writer's lock and has closed the index. */
+int idx_remove(const char *dir);
 void idx_close(struct idx *x);
 /* Drop everything (writers). */
 int idx_clear(struct idx *x);
@@ -203,6 +208,8 @@ struct journal {
 	int lock_fd;
 	struct idx *idx;
 	int idx_failed;
+	int idx_open_err;               /* readers: the index exists and LMDB finds it damaged */
+	char idx_detail[256];
 	char detail[512];
 
 	struct meta_kv *meta;

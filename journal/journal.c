@@ -833,6 +833,24 @@ take_lock(struct journal *j)
 	return 0;
 }
 
+/* The index is derived from the segments: when LMDB cannot use it, remove its files and
+ * start an empty one, which recovery then fills from the segments. */
+static int
+index_replace(struct journal *j, struct journal_recovery *rec, const char *why)
+{
+	int rc, damaged;
+
+	rec->index_damaged = 1;
+	snprintf(rec->index_detail, sizeof(rec->index_detail), "%s", why);
+	idx_close(j->idx);
+	j->idx = NULL;
+	if ((rc = idx_remove(j->dir)) != 0) {
+		journal_set_detail(j, "cannot remove the damaged index of '%s' (%s): %s", j->dir, why, strerror(rc));
+		return rc;
+	}
+	return idx_open(j->dir, 1, &j->idx, j->detail, sizeof(j->detail), &damaged);
+}
+
 /* Is the last indexed block where the index says, with the same header, and whole? Its
  * data is checked too: after a power loss the index (written without fsync) can list a
  * block whose data never reached the disk. */
@@ -881,8 +899,11 @@ recover(struct journal *j, struct journal_recovery *rec)
 	}
 	blk_reader_init(&br);
 	if (!index_consistent(j, segs, nseg)) {
-		if ((rc = idx_clear(j->idx)) != 0) {
-			journal_set_detail(j, "cannot clear the index of '%s'", j->dir);
+		if ((rc = idx_clear(j->idx)) == JOURNAL_EINDEX)
+			rc = index_replace(j, rec, "LMDB failed to clear it");
+		if (rc != 0) {
+			if (!j->detail[0])
+				journal_set_detail(j, "cannot clear the index of '%s': %s", j->dir, journal_strerror(rc));
 			goto out;
 		}
 		memset(&j->st, 0, sizeof(j->st));
@@ -1034,9 +1055,12 @@ journal_reindex(struct journal *j)
 	pthread_mutex_lock(&j->mu);
 	while (j->storing)
 		pthread_cond_wait(&j->cv_done, &j->mu);
-	if ((rc = idx_clear(j->idx)) == 0) {
+	memset(&rec, 0, sizeof(rec));
+	j->detail[0] = 0;
+	if ((rc = idx_clear(j->idx)) == JOURNAL_EINDEX)
+		rc = index_replace(j, &rec, "LMDB failed to clear it");
+	if (rc == 0) {
 		memset(&j->st, 0, sizeof(j->st));
-		memset(&rec, 0, sizeof(rec));
 		if (j->seg_fd >= 0)
 			close(j->seg_fd);
 		j->seg_fd = -1;
@@ -1163,19 +1187,32 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 		}
 	}
 	if (!writer) {
-		char d[256];
-		/* A reader works without an index (it scans); a missing or broken one is not fatal. */
-		if (idx_open(path, 0, &j->idx, d, sizeof(d)) != 0)
+		int damaged;
+		/* A reader works without an index (it scans); a missing or broken one is not
+		 * fatal, but journal_verify reports one that exists and cannot be opened. */
+		if ((rc = idx_open(path, 0, &j->idx, j->idx_detail, sizeof(j->idx_detail), &damaged)) != 0) {
 			j->idx = NULL;
-		else if (idx_state_get(j->idx, &j->st) != 0)
+			j->idx_open_err = damaged ? rc : 0; /* not for EACCES, EROFS, ... */
+		} else if (idx_state_get(j->idx, &j->st) != 0) {
 			memset(&j->st, 0, sizeof(j->st));
+		}
 		*out = j;
 		return 0;
 	}
 	if ((rc = take_lock(j)) != 0)
 		goto fail;
-	if ((rc = idx_open(path, 1, &j->idx, j->detail, sizeof(j->detail))) != 0)
-		goto fail;
+	{
+		int damaged;
+		char why[256];
+		if ((rc = idx_open(path, 1, &j->idx, why, sizeof(why), &damaged)) != 0) {
+			if (!damaged) {
+				journal_set_detail(j, "%s", why);
+				goto fail;
+			}
+			if ((rc = index_replace(j, rec, why)) != 0)
+				goto fail;
+		}
+	}
 	if ((rc = recover(j, rec)) != 0)
 		goto fail;
 	j->next_recno = j->st.next_recno ? j->st.next_recno : 1;

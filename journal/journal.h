@@ -114,6 +114,10 @@ struct journal_recovery {
 	uint64_t torn_offset;          /* where the cut was made */
 	uint32_t torn_segment;         /* in which segment */
 	int reindexed;                 /* the index was missing or stale and was rebuilt */
+	int index_damaged;             /* LMDB could not use the index (not an LMDB file, corrupted
+					  pages, ...): its files were removed and it was rebuilt from
+					  the segments; index_detail says what LMDB found */
+	char index_detail[256];
 };
 
 /* Open the journal at directory 'path'.
@@ -121,8 +125,11 @@ struct journal_recovery {
  * opt may be NULL (defaults); it is ignored for RDONLY.
  * rec may be NULL; when given, it is filled with what recovery did (writers only).
  * A writer takes the lock (JOURNAL_ELOCKED if another process holds it), verifies and
- * indexes the blocks past the index, cuts a torn tail, and starts the writer thread.
- * A reader takes no lock and may run while a writer appends.
+ * indexes the blocks past the index, cuts a torn tail, and starts the writer thread. An
+ * index that LMDB reports damaged is removed and rebuilt from the segments (the index is
+ * derived from them), and rec->index_damaged says so.
+ * A reader takes no lock and may run while a writer appends; it works without an index
+ * (it scans), so a missing or damaged one does not stop it (journal_verify reports it).
  * Returns 0 and *out, or an error; on error *out is NULL. */
 int journal_open(const char *path, int flags, const struct journal_options *opt,
 		 struct journal **out, struct journal_recovery *rec);
@@ -237,9 +244,10 @@ int journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Verification: read every block of every segment, check headers, checksums, record
  * framing and recno continuity, then check the index against what was read.
- * On a problem, fills v->bad_segment and v->bad_offset with its place and v->detail with
- * a static message, and returns JOURNAL_ECORRUPT (JOURNAL_EINDEX for the index, an
- * errno for I/O). v->good_bytes counts the verified segment bytes. */
+ * On a problem, fills v->bad_segment and v->bad_offset with its place (0 when the problem
+ * has no place in a segment, such as an index that cannot be opened) and v->detail with a
+ * message (valid until the next call on j), and returns JOURNAL_ECORRUPT (JOURNAL_EINDEX
+ * for the index, an errno for I/O). v->good_bytes counts the verified segment bytes. */
 struct journal_verify {
 	uint64_t blocks, records, good_bytes;
 	uint64_t unindexed_blocks;     /* sealed blocks the index does not hold yet (not an error) */

@@ -609,6 +609,13 @@ journal_verify(struct journal *j, struct journal_verify *v)
 		} else {
 			v->unindexed_blocks = c.n - c.i;
 		}
+	} else if (j->idx_open_err) {
+		journal_set_detail(j, "the index cannot be opened (%s); run 'wstape verify --reindex' to rebuild it",
+				   j->idx_detail);
+		v->detail = j->detail;
+		v->bad_segment = 0;
+		v->bad_offset = 0;
+		rc = JOURNAL_EINDEX;
 	} else {
 		v->unindexed_blocks = c.n;
 	}

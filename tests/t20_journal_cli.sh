@@ -75,6 +75,20 @@ rm -rf "$T/j2/index"
 $WSTAPE verify --reindex "$T/j2" | grep -q "index rebuilt" || fail "--reindex"
 $WSTAPE verify "$T/j2" | grep -q "^ok: 3000 records" || fail "verify after --reindex"
 
+# a damaged index (random bytes): verify says so; --reindex and the next writer rebuild it
+cp -r "$T/j" "$T/di"
+head -c "$(stat -c %s "$T/di/index/data.mdb")" /dev/urandom > "$T/di/index/data.mdb"
+cp -r "$T/di" "$T/di2"
+expect_exit 1 $WSTAPE verify "$T/di" > /dev/null 2> "$T/err"
+grep -q "the index cannot be opened.*run 'wstape verify --reindex'" "$T/err" || fail "damaged index message: $(cat "$T/err")"
+$WSTAPE verify --reindex "$T/di" > "$T/out" 2> "$T/err" || fail "--reindex of a damaged index: $(cat "$T/err")"
+grep -q "index was damaged (.*); rebuilt from the segments" "$T/err" || fail "rebuild message: $(cat "$T/err")"
+$WSTAPE verify "$T/di" | grep -q "^ok: 3000 records" || fail "verify after rebuilding a damaged index"
+head -n 10 "$T/in.jsonl" | $WSTAPE import - -o "$T/di2" --append 2> "$T/err" || fail "append with a damaged index: $(cat "$T/err")"
+grep -q "index was damaged" "$T/err" || fail "append did not say the index was rebuilt: $(cat "$T/err")"
+$WSTAPE verify "$T/di2" > "$T/out" || fail "verify after append with a damaged index"
+grep -q "^ok: 3010 records" "$T/out" || fail "records after append with a damaged index: $(cat "$T/out")"
+
 # bad input: clear messages, exit codes, nothing created
 expect_exit 2 $WSTAPE cat "$T/nope" 2> "$T/err"
 grep -q "cannot open journal '$T/nope'" "$T/err" || fail "missing path message: $(cat "$T/err")"

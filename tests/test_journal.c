@@ -576,6 +576,87 @@ test_journal__flipped_bit_detected(void **state)
 	journal_close(j);
 }
 
+/* Overwrite a file with pseudo-random bytes (keeping its size), or cut it to 'cut' bytes. */
+static void
+damage_file(const char *path, int64_t cut)
+{
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	if (cut >= 0) {
+		assert_int_equal(truncate(path, cut), 0);
+		return;
+	}
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	for (off_t i = 0; i < sb.st_size; i++)
+		fputc((int)(rnd() >> 24), f);
+	fclose(f);
+}
+
+/* The index is derived: one that LMDB cannot use (random bytes, a cut file) is reported
+ * by verify, does not stop readers, and is rebuilt by the next writer. A damaged lock file
+ * stops nothing. */
+static void
+test_journal__damaged_index_rebuilt(void **state)
+{
+	char p[300], f[400];
+	struct journal *j;
+	const char *file[] = { "data.mdb", "lock.mdb", "data.mdb" };
+	int64_t cut[] = { -1, -1, 8192 };
+	mkpath(p, sizeof(p), "damidx");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	write_records(j, 12, 1, 5000, 300);
+	struct journal_stats st;
+	assert_int_equal(journal_flush(j), 0);
+	assert_int_equal(journal_stats(j, &st), 0);
+	assert_int_equal(journal_close(j), 0);
+	assert_true(st.blocks > 10);
+
+	for (int k = 0; k < 3; k++) {
+		snprintf(f, sizeof(f), "%s/index/%s", p, file[k]);
+		damage_file(f, cut[k]);
+		/* readers scan */
+		assert_int_equal(count_path(p), 5000);
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_reader *r;
+		struct journal_record rec;
+		assert_int_equal(journal_reader_open(j, &r), 0);
+		assert_int_equal(journal_reader_seek_recno(r, 4321), 0);
+		assert_int_equal(journal_reader_next(r, &rec), 0);
+		check_record(&rec, 12, 4321, 300);
+		journal_reader_close(r);
+		struct journal_verify v;
+		if (k == 1) {
+			/* LMDB itself re-creates a lock file nobody holds: nothing to rebuild */
+			assert_int_equal(journal_verify(j, &v), 0);
+			journal_close(j);
+			struct journal_recovery rc;
+			assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, &rc), 0);
+			assert_false(rc.index_damaged);
+			assert_int_equal(rc.blocks_indexed, 0);
+			assert_int_equal(journal_close(j), 0);
+			continue;
+		}
+		assert_int_equal(journal_verify(j, &v), JOURNAL_EINDEX);
+		assert_non_null(strstr(v.detail, "--reindex"));
+		assert_int_equal(v.bad_segment, 0);
+		journal_close(j);
+		/* a writer rebuilds it */
+		struct journal_recovery rc;
+		assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, &rc), 0);
+		assert_true(rc.index_damaged);
+		assert_true(rc.reindexed);
+		assert_non_null(strstr(rc.index_detail, "index"));
+		assert_int_equal(rc.blocks_indexed, st.blocks);
+		assert_int_equal(journal_close(j), 0);
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.unindexed_blocks, 0);
+		assert_int_equal(v.records, 5000);
+		journal_close(j);
+	}
+}
+
 static void
 test_journal__two_writers(void **state)
 {
@@ -821,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_journal__torn_tail_every_offset),
 		cmocka_unit_test(test_journal__zero_data_tail),
 		cmocka_unit_test(test_journal__flipped_bit_detected),
+		cmocka_unit_test(test_journal__damaged_index_rebuilt),
 		cmocka_unit_test(test_journal__two_writers),
 		cmocka_unit_test(test_journal__reader_while_writing),
 		cmocka_unit_test(test_journal__kill9_writer),

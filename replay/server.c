@@ -27,6 +27,7 @@ struct out_frame {
 	struct out_frame *next;
 	size_t len;
 	int binary, data, skip, close_after;
+	int sub;                  /* hydromancer: the subscription whose seq it took, else -1 */
 	int64_t due;
 	uint8_t buf[]; /* LWS_PRE + len */
 };
@@ -39,6 +40,8 @@ struct session {
 	char subs[MAX_SUBS][64];
 	char cursor[MAX_SUBS][128];   /* server-tracked cursor: last sent per subscription */
 	struct pace tl;               /* the session's timeline */
+	uint64_t next_recno;          /* the record after the last one released to it (0: none) */
+	int64_t last_wall;            /* receive time of that last record */
 	int connected;
 	int64_t left_mono;
 };
@@ -120,6 +123,7 @@ frame_new(const void *p, size_t n, int binary)
 	if (!f)
 		return NULL;
 	memset(f, 0, sizeof(*f));
+	f->sub = -1;
 	f->len = n;
 	f->binary = binary;
 	if (n)
@@ -274,6 +278,8 @@ read_next(struct client *c)
 			}
 			f = frame_new(b.p, b.len, 0);
 			text_buf_free(&b);
+			if (f)
+				f->sub = k;
 		} else {
 			f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
 		}
@@ -333,7 +339,10 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	struct hm_chunker k;
 	int has_gap = 0, rc;
 	int64_t now = pace_now();
-	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns) : edge_wall - s->o->cache_ns;
+	/* the cache holds the last --cache of the timeline: of replay time when paced, of
+	 * recorded time before the point the session reached at --speed max */
+	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns)
+		: (sess->last_wall ? sess->last_wall : s->t0_wall) - s->o->cache_ns;
 
 	if (!cursor || !*cursor)
 		cursor = sess->cursor[sub];
@@ -585,6 +594,10 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 		int64_t edge = pace_edge(tl, pace_now());
 		if (journal_reader_seek_time(c->rd, edge) != 0)
 			c->eof = 1;
+	} else if (at_edge && c->sess && c->sess->next_recno) {
+		/* as fast as possible, a session goes on where its last connection stopped */
+		if (journal_reader_seek_recno(c->rd, c->sess->next_recno) != 0)
+			c->eof = 1;
 	} else {
 		client_rewind(c);
 		/* the timeline plays from the moment the connection can send, not from the
@@ -623,10 +636,6 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
 			edge_recno = r.recno;
 			journal_reader_seek_recno(c->rd, r.recno);
-		}
-		if (tl.speed <= 0) {
-			/* as fast as possible: the edge is where the old connection stopped reading */
-			edge_recno = sess->tl.start_mono ? edge_recno : edge_recno;
 		}
 		for (int k = 0; k < sess->nsubs; k++)
 			hm_queue_replay(c, k, cursor, edge_wall, edge_recno);
@@ -705,6 +714,8 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 		}
 		/* frames already read ahead were filtered by the old subscriptions */
 		if (c->next && c->next->data) {
+			if (c->next->sub >= 0)
+				c->seq[c->next->sub]--;   /* it gets its number again when read again */
 			free(c->next);
 			c->next = NULL;
 			journal_reader_seek_recno(c->rd, c->next_recno);
@@ -956,6 +967,11 @@ static int
 release(struct client *c, struct out_frame *f)
 {
 	struct srv *s = c->s;
+	if (c->sess) {
+		/* where a resume at --speed max goes on from */
+		c->sess->next_recno = c->next_recno + 1;
+		c->sess->last_wall = c->next_wall;
+	}
 	if (f->skip || fault_rng_hit(&c->rng, s->o->skip_rate))
 		return 0;
 	if (s->o->feed == FEED_HYDROMANCER) {

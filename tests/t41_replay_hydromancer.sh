@@ -87,6 +87,78 @@ $PY -c "
 import json; r = json.load(open('$T/sess.json'))
 assert r['events'][0][1]['tid'] == 0, r['events'][0]" || fail "session mode did not start at the beginning"
 
+# session mode at --speed max: a resume goes on where the server's timeline was, with the
+# events after the client's cursor replayed; nothing starts over, nothing is lost
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --speed max --token t > /dev/null 2> "$T/replay6.log"
+wait_port $port
+$PY - $port "$T/h.jsonl" <<'PY' || fail "resume at --speed max"
+# a client with a small receive buffer, so that the server is mid-recording when it drops
+import asyncio, json, socket, sys, websockets
+allev = []
+for l in open(sys.argv[2]):
+    p = json.loads(json.loads(l)["payload"])
+    if p["type"] == "allFills":
+        allev += p["fills"]
+def conn(q):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    return websockets.connect("ws://127.0.0.1:%s/?token=t%s" % (sys.argv[1], q), sock=s, max_size=None, max_queue=4)
+async def main():
+    got, n = [], 0
+    async with conn("") as ws:
+        sid = json.loads(await ws.recv())["sessionId"]
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        while n < 50:
+            m = json.loads(await ws.recv())
+            if m["type"] == "allFills":
+                got += m["fills"]; cur = m["cursor"]; n += 1
+        ws.transport.abort()   # the network fails
+    types, replayed = [], 0
+    async with conn("&sessionId=%s&cursor=%s" % (sid, cur)) as ws:
+        try:
+            async for raw in ws:
+                m = json.loads(raw); types.append(m["type"])
+                if m["type"] == "replay":
+                    got += m["data"]; replayed += m["count"]
+                elif m["type"] == "allFills":
+                    got += m["fills"]
+        except websockets.ConnectionClosed:
+            pass
+    assert types[0] == "reconnected", types[:3]
+    assert replayed > 0, "nothing replayed"
+    seen, uniq = set(), []
+    for e in got:          # replay/live may overlap: deduplicate the same event
+        k = json.dumps(e, sort_keys=True)
+        if k not in seen:
+            seen.add(k); uniq.append(e)
+    assert uniq == allev, ("lost or reordered", len(uniq), len(allev))
+    print("events", len(uniq), "replayed", replayed)
+asyncio.run(main())
+PY
+
+# a second subscription does not cost the first one a seq number
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --speed 10 --token t > /dev/null 2> "$T/replay7.log"
+wait_port $port
+$PY - $port <<'PY' || fail "seq across a second subscribe"
+import asyncio, json, sys, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[1]) as ws:
+        assert json.loads(await ws.recv())["type"] == "connected"
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        seqs = []
+        while len(seqs) < 40:
+            m = json.loads(await ws.recv())
+            if m["type"] == "allFills":
+                seqs.append(m["seq"])
+                if len(seqs) == 5:
+                    await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "userFills"}}))
+        assert seqs == list(range(1, 41)), seqs
+asyncio.run(main())
+PY
+
 # back too late for the cache: hasGap on the first chunk
 port=$(free_port)
 bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --cache 0.5s --token t > /dev/null 2> "$T/replay3.log"

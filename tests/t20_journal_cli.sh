@@ -129,6 +129,20 @@ wait
 
 # kill -9 in the middle of a large import, repeatedly: the journal opens and verifies
 for i in 1 2 3 4 5 6; do cat "$T/in.jsonl"; done > "$T/big.jsonl"
+
+# verify while a writer appends: blocks indexed during the check are no mismatch
+cat "$T/big.jsonl" "$T/big.jsonl" > "$T/big2.jsonl"
+$WSTAPE import "$T/big2.jsonl" -o "$T/live" --block-size 4k --fsync always 2> /dev/null & pid=$!
+for _ in $(seq 100); do [ -f "$T/live/seg-0000000001.wst" ] && break; sleep 0.02; done
+n=0
+while kill -0 $pid 2> /dev/null; do
+	$WSTAPE verify "$T/live" > /dev/null 2> "$T/err"; rc=$?
+	[ $rc = 0 ] || { kill $pid; wait $pid; fail "verify during an import exited $rc: $(cat "$T/err")"; }
+	n=$((n + 1))
+done
+wait $pid || fail "the import under verify failed"
+[ $n -ge 3 ] || echo "note: only $n verify runs overlapped the import"
+$WSTAPE verify "$T/live" | grep -q "^ok: 36000 records" || fail "verify after the live import"
 for d in 0.05 0.15 0.3; do
 	rm -rf "$T/k"
 	$WSTAPE import "$T/big.jsonl" -o "$T/k" --block-size 16k 2>/dev/null & pid=$!

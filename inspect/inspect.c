@@ -532,9 +532,15 @@ events_scan(struct inspect *in, struct channel *c, const struct journal_record *
 	struct ev_ctx x = { in, c, rec, replay, 0, 0, 0, 0 };
 	uint64_t before = c->events;
 
+	/* the message parsed as an object (brackets balance), but its events array does not:
+	   the payload is not JSON, a finding like any other (events before the fault count) */
 	if (feed_events_foreach(in->opt.feed, m, on_event, &x) < 0) {
-		in->count[F_NOT_JSON]++;
+		in->not_json++;
 		c->not_json++;
+		finding_add(in, F_NOT_JSON, rec->recno, rec->wall_ns, rec->conn, c->name, c->name_len,
+			    "payload of %zu bytes is not JSON: its %s array is malformed (%" PRIu64
+			    " event%s read before the fault)", rec->payload_len, replay ? "replay data" : "events",
+			    c->events - before, c->events - before == 1 ? "" : "s");
 	}
 	if (x.overlaps)
 		finding_add(in, F_OVERLAP, rec->recno, rec->wall_ns, rec->conn, c->name, c->name_len,

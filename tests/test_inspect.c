@@ -229,6 +229,32 @@ test_inspect__not_json_is_counted_for_known_feeds(void **state)
 }
 
 static void
+test_inspect__malformed_events_array_is_a_not_json_finding(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct text_buf b = { 0 };
+
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1,\"txIndex\":0}]}");
+	/* brackets balance, so the message is classified; its events array is not JSON */
+	text(f, 7, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[{\"time\":2,\"txIndex\":0,}]}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_NOT_JSON], 1);
+	assert_int_equal(f->in->not_json, 1);           /* records.not_json counts it too */
+	assert_int_equal(chan(f, "allFills")->not_json, 1);
+	assert_int_equal(f->in->nfindings, 1);
+	assert_int_equal(f->in->findings[0].type, F_NOT_JSON);
+	assert_int_equal(f->in->findings[0].recno, 2);
+	assert_int_equal(f->in->findings[0].ns, T0 + 7 * MS);
+	assert_string_equal(f->in->findings[0].channel, "allFills");
+	assert_int_equal(inspect_classes(f->in), INSPECT_MALFORMED);
+	inspect_report_json(f->in, &b);
+	text_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "\"not_json\": 1,"));
+	text_buf_free(&b);
+	inspect_free(f->in);
+}
+
+static void
 test_inspect__lasersell_rules(void **state)
 {
 	struct fx *f = fx_new(FEED_LASERSELL, 0);
@@ -473,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_inspect__replay_has_gap_and_missing_chunks),
 		cmocka_unit_test(test_inspect__stall_and_exact_duplicate_frame),
 		cmocka_unit_test(test_inspect__not_json_is_counted_for_known_feeds),
+		cmocka_unit_test(test_inspect__malformed_events_array_is_a_not_json_finding),
 		cmocka_unit_test(test_inspect__lasersell_rules),
 		cmocka_unit_test(test_inspect__lasersell_backoff),
 		cmocka_unit_test(test_inspect__heartbeats_do_not_hide_a_stall),

@@ -39,7 +39,7 @@ const char cmd_record_usage[] =
 	"  --insecure               accept any server certificate\n"
 	"  --no-deflate             do not offer permessage-deflate\n"
 	"  --duration D             stop after D (e.g. 90s, 15m, 2h)\n"
-	"  --max-records N          stop after journaling N records\n"
+	"  --max-records N          stop after journaling N records (the close that follows is journaled too)\n"
 	"  --max-message SIZE       largest message kept (default 256m; larger ones are journaled as errors)\n"
 	"  --retries N              give up after N failed attempts in a row (default: never)\n"
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"

@@ -2,6 +2,7 @@
 #include "recorder/recorder.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,8 +593,21 @@ connect_attempt(struct rec *r)
 	}
 	log_info("connecting to %s (connection %u)", r->url_redacted, r->conn);
 	r->wsi = NULL;
-	if (!lws_client_connect_via_info(&ci))
-		attempt_failed(r, "cannot start the connection", 0);
+	if (!lws_client_connect_via_info(&ci)) {
+		/* lws does not say why; a name that does not resolve is the usual reason, and
+		 * worth naming (lws's own lookup just failed, so this one answers at once) */
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+		int gai = getaddrinfo(ads, NULL, &hints, &ai);
+		char why[256];
+		if (ai)
+			freeaddrinfo(ai);
+		if (gai) {
+			snprintf(why, sizeof(why), "DNS lookup of '%s' failed: %s", ads, gai_strerror(gai));
+			attempt_failed(r, why, 0);
+		} else {
+			attempt_failed(r, "cannot start the connection", 0);
+		}
+	}
 	free(full_path);
 	free(parse);
 }

@@ -147,7 +147,7 @@ open_segment(struct journal_reader *r, uint32_t n)
 static int
 reader_next_raw(struct journal_reader *r, struct journal_record *rec)
 {
-	int rc;
+	int rc, recheck = 0;
 
 	for (;;) {
 		if (r->in_block) {
@@ -177,6 +177,7 @@ reader_next_raw(struct journal_reader *r, struct journal_record *rec)
 			return errno;
 		rc = blk_read(&r->br, r->fd, r->off, (uint64_t)sb.st_size, 1);
 		if (rc == BLK_OK) {
+			recheck = 0;
 			if (r->expect_recno && r->br.h.first_recno != r->expect_recno)
 				return corrupt(r, "block does not continue the record numbers");
 			r->expect_recno = r->br.h.first_recno + r->br.h.count;
@@ -191,6 +192,13 @@ reader_next_raw(struct journal_reader *r, struct journal_record *rec)
 			seg_path(path, sizeof(path), r->j->dir, r->seg + 1);
 			if (stat(path, &nsb) != 0)
 				return JOURNAL_EOF; /* the end, or a block being written right now */
+			if (!recheck) {
+				/* The writer may have written more to this segment (finishing its
+				 * last block) and started the next since this one was measured.
+				 * Now that the next exists, this one is complete: measure again. */
+				recheck = 1;
+				continue;
+			}
 			if (rc == BLK_TORN)
 				return corrupt(r, r->br.why ? r->br.why : "torn block before the last segment");
 			uint32_t next = r->seg + 1;

@@ -730,6 +730,57 @@ test_journal__reader_while_writing(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A reader that follows a writer across many segment changes: each time the writer
+ * finishes a segment and starts the next, the reader must read the end of the old one
+ * before it moves on, whatever it measured before the next one appeared. */
+static void
+test_journal__reader_across_segments(void **state)
+{
+	char p[300];
+	struct journal *j;
+	struct journal_options o = { .block_bytes = 4096, .segment_bytes = 8192, .fsync = JOURNAL_FSYNC_NEVER,
+				     .flush_ms = 5 };
+	mkpath(p, sizeof(p), "rolls");
+	for (int round = 0; round < 5; round++) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+		assert_int_equal(journal_close(j), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct journal *w;
+			if (journal_open(p, JOURNAL_APPEND, &o, &w, NULL))
+				_exit(1);
+			struct gen g = { 0 };
+			for (uint64_t i = 1; i <= 20000; i++) {
+				gen_record(&g, 13, i, 100);
+				if (journal_append(w, &g.r))
+					_exit(2);
+			}
+			_exit(journal_close(w) ? 3 : 0);
+		}
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		struct journal_reader *r;
+		struct journal_record rec;
+		assert_int_equal(journal_reader_open(j, &r), 0);
+		uint64_t n = 0;
+		int rc, status;
+		for (int spins = 0; n < 20000 && spins < 2000000; spins++) {
+			while ((rc = journal_reader_next(r, &rec)) == 0)
+				check_record(&rec, 13, ++n, 100);
+			if (rc != JOURNAL_EOF)
+				kill(pid, SIGKILL);
+			assert_int_equal(rc, JOURNAL_EOF);
+		}
+		assert_int_equal(n, 20000);
+		journal_reader_close(r);
+		journal_close(j);
+		waitpid(pid, &status, 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
 /* kill -9 a writer at random instants: the journal opens, verifies, and holds every
  * record the writer had flushed before the kill. */
 static void
@@ -905,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_journal__damaged_index_rebuilt),
 		cmocka_unit_test(test_journal__two_writers),
 		cmocka_unit_test(test_journal__reader_while_writing),
+		cmocka_unit_test(test_journal__reader_across_segments),
 		cmocka_unit_test(test_journal__kill9_writer),
 		cmocka_unit_test(test_journal__write_failure_keeps_journal_valid),
 		cmocka_unit_test(test_journal__bad_paths_and_versions),

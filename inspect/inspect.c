@@ -476,6 +476,20 @@ struct ev_ctx {
 	uint64_t dups, overlaps, first_dup_orig, first_overlap_orig;
 };
 
+/* 1 when role hash rh was seen at the channel's previous (time, txIndex); else remembers
+ * it (up to KEY_ROLES; beyond, a role counts as seen) and returns 0. */
+static int
+key_role_seen(struct channel *c, uint64_t rh)
+{
+	for (int i = 0; i < c->nprev_roles; i++)
+		if (c->prev_roles[i] == rh)
+			return 1;
+	if (c->nprev_roles == KEY_ROLES)
+		return 1;
+	c->prev_roles[c->nprev_roles++] = rh;
+	return 0;
+}
+
 static int
 on_event(const struct feed_event *ev, void *ud)
 {
@@ -483,7 +497,8 @@ on_event(const struct feed_event *ev, void *ud)
 	struct channel *c = x->c;
 	int keyed = ev->key_time >= 0;
 	int at_or_before;
-	uint64_t val;
+	/* channels whose key has no role all have the empty one, 0 */
+	uint64_t val, rh = ev->key_role.len ? feed_hash(ev->key_role.p, ev->key_role.len) : 0;
 
 	c->events++;
 	if (x->replay)
@@ -506,11 +521,16 @@ on_event(const struct feed_event *ev, void *ud)
 		}
 		return 0;
 	}
+	/* not seen before: a distinct event (identity is the event's bytes, role included) */
 	if (at_or_before) {
-		if (ev->key_time == c->prev_time && ev->key_tx == c->prev_tx)
-			c->shared_key_events++;  /* another event of the same transaction */
-		else
+		if (ev->key_time == c->prev_time && ev->key_tx == c->prev_tx) {
+			/* the same transaction: the same full key (role included) is shared; a
+			   role not seen yet in it is a key of its own, neither shared nor late */
+			if (key_role_seen(c, rh))
+				c->shared_key_events++;
+		} else {
 			c->late_events++;
+		}
 	}
 	if (keyed && !at_or_before) {
 		/* a key past every key seen: a new event, nothing to look up */
@@ -518,9 +538,11 @@ on_event(const struct feed_event *ev, void *ud)
 		c->max_time = ev->key_time;
 		c->max_tx = ev->key_tx;
 	}
-	if (keyed) {
+	if (keyed && (ev->key_time != c->prev_time || ev->key_tx != c->prev_tx)) {
 		c->prev_time = ev->key_time;
 		c->prev_tx = ev->key_tx;
+		c->prev_roles[0] = rh;
+		c->nprev_roles = 1;
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@ struct finding {
 };
 
 #define CH_NAME 64
+#define KEY_ROLES 4
 #define CURSOR_KEEP JOURNAL_MAX_CURSOR
 
 struct channel {
@@ -66,6 +67,10 @@ struct channel {
 	int64_t max_time, max_tx;
 	uint64_t prev_hash;
 	int64_t prev_time, prev_tx;
+	/* roles seen at (prev_time, prev_tx): ledger events key on (time, txIndex, role), so
+	   two roles of one transaction are two keys, not one key shared */
+	uint64_t prev_roles[KEY_ROLES];
+	int nprev_roles;
 };
 
 struct conn {

@@ -115,6 +115,58 @@ test_inspect__same_event_again_is_a_duplicate(void **state)
 }
 
 static void
+test_inspect__ledger_key_includes_the_role(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	const char *ch = "userNonFundingLedgerEvents";
+
+	/* one transfer seen from both sides: two keys (time, txIndex, role), two events */
+	text(f, 0, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"events\":["
+	     "{\"time\":100,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
+	     "{\"time\":100,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
+	assert_int_equal(chan(f, ch)->events, 2);
+	assert_int_equal(chan(f, ch)->dup_events, 0);
+	assert_int_equal(chan(f, ch)->shared_key_events, 0);
+	assert_int_equal(chan(f, ch)->late_events, 0);
+	/* the same event with the same role again: a duplicate */
+	text(f, 10, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":2,\"events\":["
+	     "{\"time\":100,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
+	assert_int_equal(chan(f, ch)->dup_events, 1);
+	/* a different event with the full key of one seen: shares its key */
+	text(f, 10, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":3,\"events\":["
+	     "{\"time\":100,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"7\"}]}");
+	assert_int_equal(chan(f, ch)->dup_events, 1);
+	assert_int_equal(chan(f, ch)->shared_key_events, 1);
+	assert_int_equal(chan(f, ch)->late_events, 0);
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_DUP_EVENT], 1);
+	inspect_free(f->in);
+}
+
+static void
+test_inspect__completed_trades_key_on_close_time(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	const char *ch = "allCompletedTrades";
+
+	/* ordered by closeTime; their open times are not */
+	text(f, 0, 1, ch, "{\"type\":\"allCompletedTrades\",\"seq\":1,\"trades\":["
+	     "{\"time\":150,\"closeTime\":200,\"txIndex\":0,\"tid\":1},"
+	     "{\"time\":100,\"closeTime\":201,\"txIndex\":0,\"tid\":2}]}");
+	assert_int_equal(chan(f, ch)->late_events, 0);
+	/* another trade closed by the same transaction; then the first one again */
+	text(f, 10, 1, ch, "{\"type\":\"allCompletedTrades\",\"seq\":2,\"trades\":["
+	     "{\"time\":120,\"closeTime\":201,\"txIndex\":0,\"tid\":3},"
+	     "{\"time\":150,\"closeTime\":200,\"txIndex\":0,\"tid\":1}]}");
+	assert_int_equal(chan(f, ch)->events, 4);
+	assert_int_equal(chan(f, ch)->shared_key_events, 1);
+	assert_int_equal(chan(f, ch)->dup_events, 1);
+	assert_int_equal(chan(f, ch)->late_events, 0);
+	inspect_finish(f->in);
+	inspect_free(f->in);
+}
+
+static void
 test_inspect__replay_live_overlap_is_counted_apart(void **state)
 {
 	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
@@ -494,6 +546,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inspect__same_key_is_not_a_duplicate),
 		cmocka_unit_test(test_inspect__same_event_again_is_a_duplicate),
+		cmocka_unit_test(test_inspect__ledger_key_includes_the_role),
+		cmocka_unit_test(test_inspect__completed_trades_key_on_close_time),
 		cmocka_unit_test(test_inspect__replay_live_overlap_is_counted_apart),
 		cmocka_unit_test(test_inspect__seq_rules),
 		cmocka_unit_test(test_inspect__replay_has_gap_and_missing_chunks),

@@ -200,7 +200,7 @@ cmd_record(int argc, char **argv)
 	struct journal_recovery jr;
 	struct sigaction sa;
 	const char *url = NULL, *out = NULL, *feed_name_arg = NULL, *api_key = NULL;
-	char *configure = NULL, *api_header = NULL;
+	char *configure = NULL, *api_header = NULL, *stored_subs = NULL, *stored_live = NULL;
 	size_t configure_len = 0;
 	enum feed_id feed = FEED_RAW;
 	int quiet = 0, verbose = 0, resume = 0, rc = EXIT_USAGE, err, flags;
@@ -402,20 +402,51 @@ cmd_record(int argc, char **argv)
 			goto done;
 		}
 	}
+	/* --resume goes on with the session's subscriptions and liveFormat unless they are
+	 * given again: a session that expired meanwhile is subscribed as before */
+	if (resume && feed == FEED_HYDROMANCER) {
+		const char *v;
+		if (!subscribe.n && (v = journal_meta_get(j, "subscribe")) && *v) {
+			char *save = NULL;
+			if (!(stored_subs = strdup(v)))
+				goto done;
+			for (char *t = strtok_r(stored_subs, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				strv_add(&subscribe, t, strlen(t));
+		}
+		if (!ro.feed.live_format && (v = journal_meta_get(j, "live_format")) && *v) {
+			if (!(stored_live = strdup(v)))
+				goto done;
+			ro.feed.live_format = stored_live;
+		}
+	}
+	if (resume) {
+		const char *was = journal_meta_get(j, "url");
+		if (was && strcmp(was, shown.p))
+			log_warn("journal '%s' was recorded from '%s'; going on from '%s'", out, was, shown.p);
+	}
 	{
-		struct text_buf red = { 0 };
+		struct text_buf subs = { 0 };
 		char tbuf[40];
-		feed_redact_url(url, &red);
+		for (int i = 0; i < subscribe.n; i++) {
+			if (i)
+				text_buf_add(&subs, ",", 1);
+			text_buf_add(&subs, subscribe.v[i], subscribe.lens[i]);
+		}
+		text_buf_add(&subs, "", 1);
 		err = journal_meta_set(j, "feed", feed_name(feed));
 		if (!err)
-			err = journal_meta_set(j, "url", red.p);
+			err = journal_meta_set(j, "url", shown.p);
+		if (!err && feed == FEED_HYDROMANCER)
+			err = journal_meta_set(j, "subscribe", subs.p);
+		if (!err && ro.feed.live_format)
+			err = journal_meta_set(j, "live_format", ro.feed.live_format);
 		if (!err && !journal_meta_get(j, "created")) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			text_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, tbuf, sizeof(tbuf));
 			err = journal_meta_set(j, "created", tbuf);
 		}
-		text_buf_free(&red);
+		text_buf_free(&subs);
 		if (err) {
 			rc = journal_fail(out, "write metadata of", j, err);
 			goto done;
@@ -521,6 +552,8 @@ done:
 		}
 	}
 	text_buf_free(&shown);
+	free(stored_subs);
+	free(stored_live);
 	strv_free(&headers, 0);
 	strv_free(&secret_headers, 0);
 	strv_free(&sends, 1);

@@ -43,4 +43,23 @@ jq -e -s 'map(select(.dir=="out" and (.payload|test("subscribe")))) | length == 
 	|| diag "subscribed again although the session was resumed"
 $PY "$PEERS/check_events.py" "$T/server.log" "$T/after.jsonl" --until "$(echo "$t_stop - 0.3" | bc)" --min 1000 \
 	|| diag "events lost across kill -9 and --resume"
+
+# a server that no longer knows the session (restarted): it answers `connected`, and the
+# resumed run subscribes again with the subscriptions the journal was recorded with, although
+# --subscribe is not repeated
+kill -9 "$srv"
+wait "$srv" 2>/dev/null
+bg $PY "$PEERS/hydromancer_server.py" --port "$port" --log "$T/server2.log" --rate 100
+wait_port "$port"
+n_before=$(wc -l <"$T/after.jsonl")
+bg "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/j" --resume -v 2>>"$T/rec.err"
+rec=$!
+sleep 1.2
+kill -TERM "$rec"
+wait "$rec" || diag "second resumed record exited $?"
+"$WSTAPE" cat "$T/j" | tail -n +"$((n_before + 1))" >"$T/third.jsonl"
+jq -e -s '(map(select(.dir=="in" and .kind=="text") | .payload | fromjson | select(.type=="connected")) | length == 1) and
+	(map(select(.dir=="out" and .kind=="text") | .payload | fromjson | select(.method=="subscribe") | .subscription.type) == ["allFills"]) and
+	(map(select(.channel=="allFills")) | length > 10)' "$T/third.jsonl" >/dev/null ||
+	diag "--resume did not subscribe again to the journal's subscriptions on a new session"
 echo ok

@@ -244,10 +244,50 @@ replay_end(struct inspect *in, struct channel *c, const char *why)
 		    c->rp_next - 1, c->rp_total, c->rp_first_recno, c->rp_last_recno, why);
 }
 
-/* The connection of the last record ends: close what belongs to it. */
+/* The downtime between the last established connection and c, which has ended (its
+ * session and replays are known), and whether a replay covered it (hydromancer). */
+static void
+downtime_check(struct inspect *in, const struct conn *c)
+{
+	int64_t start, d;
+	char dur[32];
+	const char *why = NULL;
+	struct finding *f;
+
+	if (!c->ok || !in->have_prev_ok)
+		return;
+	start = c->open_ns ? c->open_ns : c->first_ns;
+	d = start - in->prev_ok_end_ns;
+	if (in->prev_ok_idx >= 0)
+		in->conns[in->prev_ok_idx].downtime_after_ns = d;
+	if (in->opt.feed != FEED_HYDROMANCER)
+		return;
+	if (!strcmp(c->session, "connected"))
+		why = "a new session (\"connected\"): no replay";
+	else if (!strcmp(c->session, "reconnected") && c->replays_gap)
+		why = "the replay has hasGap";
+	else if (!strcmp(c->session, "reconnected") && c->replays_complete < c->replays)
+		why = "the replay is incomplete";
+	if (!why)
+		return;
+	inspect_fmt_dur(d, dur, sizeof(dur));
+	f = finding_add(in, F_DOWNTIME, c->open_recno ? c->open_recno : c->first_recno, start, c->id,
+			NULL, 0, "downtime of %s before conn %" PRIu32 " (after #%" PRIu64 ") not covered: %s",
+			dur, c->id, in->prev_ok_last_recno, why);
+	if (f) {
+		f->dur_ns = d;
+		f->recno_before = in->prev_ok_last_recno;
+	}
+}
+
+/* The connection of the last record ends: close what belongs to it, check the downtime
+ * before it, keep it in detail if there is room. */
 static void
 conn_end(struct inspect *in)
 {
+	struct conn *c = &in->cur_conn;
+	int idx = -1;
+
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
 		if (in->ch[i] && in->ch[i]->rp_active && in->ch[i]->rp_conn == in->cur_id)
 			replay_end(in, in->ch[i], in->finished ? "journal ended" : "connection ended");
@@ -256,6 +296,19 @@ conn_end(struct inspect *in)
 		finding_add(in, F_PING_UNANSWERED, in->ping_recno, in->ping_ns, in->ping_conn, NULL, 0,
 			    "ping at #%" PRIu64 " on conn %" PRIu32 " got no pong before the connection ended",
 			    in->ping_recno, in->ping_conn);
+	}
+	downtime_check(in, c);
+	if (in->nconns < INSPECT_MAX_CONNS) {
+		idx = in->nconns++;
+		in->conns[idx] = *c;
+	} else {
+		in->conns_dropped++;
+	}
+	if (c->ok) {
+		in->have_prev_ok = 1;
+		in->prev_ok_idx = idx;
+		in->prev_ok_end_ns = c->close_ns ? c->close_ns : c->last_ns;
+		in->prev_ok_last_recno = c->last_recno;
 	}
 }
 
@@ -283,8 +336,8 @@ conn_switch(struct inspect *in, const struct journal_record *rec)
 	in->cur_id = rec->conn;
 	in->cur_ok = 0;
 	in->conns_total++;
-	if (in->nconns < INSPECT_MAX_CONNS) {
-		struct conn *c = &in->conns[in->nconns++];
+	{
+		struct conn *c = &in->cur_conn;
 
 		memset(c, 0, sizeof(*c));
 		c->id = rec->conn;
@@ -293,9 +346,6 @@ conn_switch(struct inspect *in, const struct journal_record *rec)
 		c->close_code = -1;
 		c->downtime_after_ns = -1;
 		in->cur = c;
-	} else {
-		in->cur = NULL;
-		in->conns_dropped++;
 	}
 	if (had) {
 		struct reconnect r;
@@ -1001,51 +1051,17 @@ finding_cmp(const void *a, const void *b)
 	return x->type - y->type;
 }
 
-/* Downtime between sessions, and whether a replay covered it (hydromancer). */
+/* Forget the findings of one type (and their count). */
 static void
-downtime_check(struct inspect *in)
+findings_drop(struct inspect *in, int type)
 {
-	struct conn *prev = NULL;
+	int n = 0;
 
-	/* a selected channel that never had a message: its downtime says nothing about it */
-	if (in->opt.channel && !in->in_frames)
-		return;
-	for (int i = 0; i < in->nconns; i++) {
-		struct conn *c = &in->conns[i];
-		int64_t start, end, d;
-		char dur[32];
-		const char *why = NULL;
-
-		if (!c->ok)
-			continue;
-		if (!prev) {
-			prev = c;
-			continue;
-		}
-		end = prev->close_ns ? prev->close_ns : prev->last_ns;
-		start = c->open_ns ? c->open_ns : c->first_ns;
-		d = start - end;
-		prev->downtime_after_ns = d;
-		inspect_fmt_dur(d, dur, sizeof(dur));
-		if (in->opt.feed == FEED_HYDROMANCER) {
-			if (!strcmp(c->session, "connected"))
-				why = "a new session (\"connected\"): no replay";
-			else if (!strcmp(c->session, "reconnected") && c->replays_gap)
-				why = "the replay has hasGap";
-			else if (!strcmp(c->session, "reconnected") && c->replays_complete < c->replays)
-				why = "the replay is incomplete";
-			if (why)
-				finding_add(in, F_DOWNTIME, c->open_recno ? c->open_recno : c->first_recno,
-					    start, c->id, NULL, 0, "downtime of %s before conn %" PRIu32
-					    " (after #%" PRIu64 ") not covered: %s", dur, c->id,
-					    prev->last_recno, why);
-			if (why && in->nfindings && in->findings[in->nfindings - 1].type == F_DOWNTIME) {
-				in->findings[in->nfindings - 1].dur_ns = d;
-				in->findings[in->nfindings - 1].recno_before = prev->last_recno;
-			}
-		}
-		prev = c;
-	}
+	for (int i = 0; i < in->nfindings; i++)
+		if (in->findings[i].type != type)
+			in->findings[n++] = in->findings[i];
+	in->nfindings = n;
+	in->count[type] = in->kept[type] = 0;
 }
 
 void
@@ -1059,7 +1075,9 @@ inspect_finish(struct inspect *in)
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
 		if (in->ch[i] && in->ch[i]->rp_active)
 			replay_end(in, in->ch[i], "journal ended");
-	downtime_check(in);
+	/* a selected channel that never had a message: its downtime says nothing about it */
+	if (in->opt.channel && !in->in_frames)
+		findings_drop(in, F_DOWNTIME);
 	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++) {
 		struct position *p = &in->pos[i];
 

@@ -129,10 +129,17 @@ struct inspect {
 	struct channel *ch[INSPECT_MAX_CHANNELS + 1];  /* the last one: "(other)" */
 	int nch;
 
-	struct conn conns[INSPECT_MAX_CONNS];
+	struct conn conns[INSPECT_MAX_CONNS];  /* the first ones, in detail, once they ended */
 	int nconns;
 	uint64_t conns_total, conns_dropped;
-	struct conn *cur;               /* connection of the last record, if kept */
+	struct conn cur_conn;           /* the connection of the last record, while it lasts */
+	struct conn *cur;               /* &cur_conn once a record was read, else NULL */
+	/* the last connection that was established: downtime is checked when the next one
+	   ends (then its session and replays are known), whatever the number of attempts */
+	int have_prev_ok;
+	int prev_ok_idx;                /* its index in conns[], or -1 when not kept in detail */
+	int64_t prev_ok_end_ns;
+	uint64_t prev_ok_last_recno;
 	uint32_t cur_id;
 	int have_cur;
 	int64_t cur_last_ns;

@@ -445,6 +445,55 @@ test_inspect__lasersell_backoff(void **state)
 }
 
 static void
+test_inspect__downtime_after_many_attempts(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	char buf[128];
+	uint32_t conn = 1;
+	const int attempts = INSPECT_MAX_CONNS + 100;   /* an outage of ~37 min at 2 s backoff */
+
+	put(f, 0, conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 1, conn, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	text(f, 1, conn, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	for (int i = 1; i <= attempts; i++) {
+		snprintf(buf, sizeof(buf), "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":%d}", i);
+		put(f, 2000, ++conn, JOURNAL_IN, JOURNAL_ERROR, NULL, buf);
+	}
+	/* the server forgot the session: the outage is not covered */
+	put(f, 2000, ++conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 1, conn, "", "{\"type\":\"connected\",\"sessionId\":\"t\"}");
+	text(f, 1, conn, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	/* a second, short outage later, resumed with a replay that has hasGap */
+	put(f, 500, ++conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+	text(f, 1, conn, "", "{\"type\":\"reconnected\",\"sessionId\":\"t\"}");
+	text(f, 1, conn, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
+	     "\"totalChunks\":1,\"hasGap\":true,\"data\":[]}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->conns_total, attempts + 3);
+	assert_int_equal(f->in->nconns, INSPECT_MAX_CONNS);
+	assert_int_equal(f->in->count[F_CONNECT_FAILED], attempts);
+	assert_int_equal(f->in->count[F_DOWNTIME], 2);
+	for (int i = 0; i < f->in->nfindings; i++) {
+		const struct finding *x = &f->in->findings[i];
+
+		if (x->type != F_DOWNTIME)
+			continue;
+		if (x->conn == (uint32_t)attempts + 2) {
+			assert_int_equal(x->dur_ns, (int64_t)(attempts + 1) * 2000 * MS);
+			assert_int_equal(x->recno_before, 4);
+		} else {
+			assert_int_equal(x->conn, attempts + 3);
+			assert_int_equal(x->dur_ns, 500 * MS);
+		}
+	}
+	/* the first connection is kept in detail: its downtime is filled in */
+	assert_int_equal(f->in->conns[0].downtime_after_ns, (int64_t)(attempts + 1) * 2000 * MS);
+	inspect_free(f->in);
+}
+
+static void
 test_inspect__findings_are_bounded(void **state)
 {
 	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
@@ -559,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_inspect__heartbeats_do_not_hide_a_stall),
 		cmocka_unit_test(test_inspect__channel_selection_keeps_the_sessions),
 		cmocka_unit_test(test_inspect__closed_positions_free_their_slots),
+		cmocka_unit_test(test_inspect__downtime_after_many_attempts),
 		cmocka_unit_test(test_inspect__findings_are_bounded),
 		cmocka_unit_test(test_inspect__seen_window_is_bounded),
 		cmocka_unit_test(test_inspect__histogram_quantiles),

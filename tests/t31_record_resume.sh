@@ -13,10 +13,15 @@ bg "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/j" --feed hydromancer --sub
 	--flush-ms 50 -v 2>"$T/rec.err"
 rec=$!
 sleep 2
+t_kill=$(date +%s.%N)
 kill -9 "$rec"
 wait "$rec" 2>/dev/null
 "$WSTAPE" verify "$T/j" >/dev/null || diag "the journal does not verify after kill -9"
 "$WSTAPE" cat "$T/j" >"$T/before.jsonl" || diag "cat failed after kill -9"
+# the kill -9 bound: everything received more than --flush-ms (50 ms) before the kill is on
+# disk (checked with 200 ms of margin for a loaded machine)
+$PY "$PEERS/check_events.py" "$T/server.log" "$T/before.jsonl" --until "$(echo "$t_kill - 0.2" | bc)" --min 300 \
+	|| diag "kill -9 lost events received well before it"
 n_before=$(wc -l <"$T/before.jsonl")
 [ "$n_before" -gt 50 ] || diag "only $n_before records before kill -9"
 last_conn=$(jq -s 'map(.conn) | max' "$T/before.jsonl")

@@ -26,7 +26,7 @@ const char cmd_record_usage[] =
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable)\n"
 	"  --secret-header NAME     redact this header's value too (repeatable; Authorization,\n"
 	"                           x-api-key and Cookie always are, as are token=... in the URL)\n"
-	"  --send JSON|@FILE        send this text after each connect (repeatable)\n"
+	"  --send JSON|@FILE        send this text after each connect (lasersell: after hello_ok; repeatable)\n"
 	"  --subscribe TYPE         hydromancer: subscribe to TYPE, again after each new session\n"
 	"  --live-format FMT        hydromancer: liveFormat on every connect (e.g. chunked-v1)\n"
 	"  --api-key KEY            lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"

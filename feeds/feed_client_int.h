@@ -35,6 +35,9 @@ int lasersell_client_on_message(struct feed_client *fc, const struct feed_msg *m
 				feed_send_fn send, void *ud);
 int lasersell_client_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send, void *ud);
 
+/* The --send messages, in order. */
+void feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud);
+
 /* 1 when the slice equals the NUL-terminated string s. */
 int feed_client_str_is(struct feed_str v, const char *s);
 

@@ -20,6 +20,9 @@ lasersell_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 			    feed_send_fn send, void *ud)
 {
 	if (m->cls == FEED_MSG_CONTROL && feed_client_str_is(m->type, "hello_ok")) {
+		/* the handshake is done: what the SDK queues meanwhile goes now, in order */
+		if (!fc->hello_ok)
+			feed_client_send_all(fc, send, ud);
 		fc->hello_ok = 1;
 		if (m->session_id.len) {
 			feed_client_set_session(fc, m->session_id.p, m->session_id.len);

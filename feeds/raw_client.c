@@ -149,7 +149,14 @@ feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud)
 	fc->hello_ok = 0;
 	fc->last_ping_ms = 0;
 	if (fc->feed == FEED_LASERSELL)
-		lasersell_client_on_open(fc, send, ud);
+		lasersell_client_on_open(fc, send, ud);   /* --send follows hello_ok there */
+	else
+		feed_client_send_all(fc, send, ud);
+}
+
+void
+feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud)
+{
 	for (int i = 0; i < fc->nsends; i++)
 		send(ud, fc->sends[i], fc->send_lens[i]);
 }

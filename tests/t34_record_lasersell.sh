@@ -13,7 +13,8 @@ wait_port "$port"
 echo '{"type":"configure","wallet_pubkeys":["WALLET1"],"strategy":{"target_profit_pct":5.0,"stop_loss_pct":1.5}}' >"$T/configure.json"
 
 bg "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/j" --feed lasersell --api-key LsK3yValue99 \
-	--configure @"$T/configure.json" --ping-s 0.3 --ws-ping-s 0.5 -v 2>"$T/rec.err"
+	--configure @"$T/configure.json" --ping-s 0.3 --ws-ping-s 0.5 \
+	--send '{"type":"update_wallets","wallet_pubkeys":["WALLET1","WALLET2"]}' -v 2>"$T/rec.err"
 rec=$!
 sleep 1.5
 kill -USR1 "$srv"
@@ -33,6 +34,11 @@ check 'group_by(.conn) | map(select(any(.[]; .kind=="open"))) | all(
 	(map(select(.kind=="text" and .dir=="in")) | .[0].payload | fromjson | .type == "hello_ok") and
 	any(.[]; .channel == "position_opened") and any(.[]; .channel == "pnl_update"))' \
 	"configure/hello_ok/data order per connection"
+# --send goes after hello_ok on every connection, as the SDK sends what it queued meanwhile
+check 'group_by(.conn) | map(select(any(.[]; .kind=="open"))) | all(
+	(map(select(.kind=="text" and .dir=="in")) | .[0].recno) as $hello |
+	(map(select(.kind=="text" and .dir=="out" and (.payload | fromjson | .type == "update_wallets"))) |
+	 length == 1 and .[0].recno > $hello))' "--send is not sent once after hello_ok per connection"
 check '[.[] | select(.kind=="text" and .dir=="out") | .payload | fromjson | select(.type=="ping" and .client_time_ms > 0)] | length >= 4' \
 	"app-level pings not sent"
 check '[.[] | select(.kind=="text" and .dir=="in") | .payload | fromjson | select(.type=="pong")] | length >= 4' \

@@ -1,5 +1,5 @@
 # t32: wss:// against a server with a self-signed certificate made here with `openssl req`:
-# trusted with --ca, refused without it (each attempt journaled as a tls error, exit 5 after
+# trusted with --ca or through the system store (SSL_CERT_FILE), refused without either (each attempt journaled as a tls error, exit 5 after
 # --retries), accepted with --insecure.
 source tests/lib.sh
 PEERS=$WSTAPE_TESTS_DIR/peers
@@ -25,6 +25,13 @@ grep -q "self-signed" "$T/bad.err" || { cat "$T/bad.err"; fail "the error does n
 jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.phase=="tls")] | length == 2' \
 	"$T/bad.jsonl" >/dev/null || fail "tls failures were not journaled once per attempt"
 jq -e -s '[.[] | select(.kind=="open")] | length == 0' "$T/bad.jsonl" >/dev/null || fail "an untrusted server was accepted"
+
+# without --ca, the system store decides: OpenSSL's default paths, which SSL_CERT_FILE moves
+# (here to the test certificate, so that this machine's own store stays untouched)
+SSL_CERT_FILE="$T/cert.pem" "$WSTAPE" record "wss://localhost:$port/ws" -o "$T/sys" --retries 1 --duration 1s -q \
+	|| fail "record trusting the system store exited $?"
+"$WSTAPE" cat "$T/sys" | jq -e -s 'map(select(.kind=="open")) | length == 1' >/dev/null \
+	|| fail "the system store was not used"
 
 "$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/insecure" --insecure --duration 1s -q \
 	|| fail "record --insecure exited $?"

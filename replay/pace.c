@@ -38,6 +38,22 @@ pace_edge(const struct pace *p, int64_t mono)
 	return p->t0_wall + (int64_t)((double)(mono - p->start_mono) * p->speed);
 }
 
+int64_t
+pace_loop_period(const struct pace *p, int64_t span_wall)
+{
+	if (p->speed <= 0)
+		return 0;
+	return (int64_t)((double)(span_wall > 0 ? span_wall : 0) / p->speed) + PACE_LOOP_GAP_NS;
+}
+
+void
+pace_loop_align(struct pace *p, int64_t period, int64_t mono)
+{
+	if (period <= 0 || mono <= p->start_mono)
+		return;
+	p->start_mono += (mono - p->start_mono) / period * period;
+}
+
 static unsigned
 bucket(uint64_t v)
 {

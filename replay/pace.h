@@ -29,6 +29,20 @@ int64_t pace_due(const struct pace *p, int64_t wall_ns);
  * INT64_MAX: everything is due. */
 int64_t pace_edge(const struct pace *p, int64_t mono);
 
+/* --loop: a pass of the recording lasts its span of recorded time at the timeline's speed,
+ * then PACE_LOOP_GAP_NS of replay time, then it plays again. Every client of a live
+ * timeline must agree on where a pass begins, so the span is the server's (the selected
+ * range's first to last server frame), never what one client happened to send. */
+#define PACE_LOOP_GAP_NS 1000000
+
+/* Monotonic length of one pass of a recording spanning 'span_wall' ns; 0 at max speed. */
+int64_t pace_loop_period(const struct pace *p, int64_t span_wall);
+
+/* Move the timeline's start on by whole periods, so that 'mono' falls in its current pass
+ * (then pace_edge(p, mono) is within the recording). No-op for period <= 0 or a mono
+ * before the start. */
+void pace_loop_align(struct pace *p, int64_t period, int64_t mono);
+
 /* A histogram of lateness in ns: log-linear buckets (16 per power of two), fixed size. */
 #define PACE_HIST_BUCKETS (64 * 16)
 struct pace_hist {

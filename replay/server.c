@@ -92,6 +92,7 @@ struct srv {
 	struct journal *j;
 	uint64_t start_recno;
 	int64_t t0_wall;
+	int64_t span_wall;             /* first to last server frame of the range (--loop) */
 	struct pace live;
 	struct session *sessions;
 	char channels[MAX_SUBS * 4][64];
@@ -235,17 +236,14 @@ read_next(struct client *c)
 
 	if (c->next || c->eof)
 		return 0;
-	for (;;) {
+	for (int wraps = 0;;) {
 		rc = journal_reader_next(c->rd, &r);
 		if (rc == JOURNAL_EOF || (rc == 0 && r.wall_ns >= c->s->o->to_wall)) {
-			if (c->s->o->loop) {
-				/* play the recording again, right after its end */
-				int64_t span = (c->last_sent_wall > c->tl.t0_wall ? c->last_sent_wall : c->tl.t0_wall) -
-					       c->tl.t0_wall;
-				c->tl.start_mono += c->tl.speed > 0 ? (int64_t)((double)span / c->tl.speed) + 1000000 : 0;
+			/* play the recording again, right after its end; a whole pass with nothing
+			 * for this client means there never will be */
+			if (c->s->o->loop && wraps++ == 0) {
+				c->tl.start_mono += pace_loop_period(&c->tl, c->s->span_wall);
 				client_rewind(c);
-				if (rc == JOURNAL_EOF && c->frames == 0 && c->data_sent == 0 && c->s->t0_wall == INT64_MIN)
-					return c->eof = 1, 0;
 				continue;
 			}
 			c->eof = 1;
@@ -591,9 +589,19 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 	struct srv *s = c->s;
 	c->tl = *tl;
 	if (at_edge && tl->speed > 0) {
-		int64_t edge = pace_edge(tl, pace_now());
-		if (journal_reader_seek_time(c->rd, edge) != 0)
-			c->eof = 1;
+		int64_t now = pace_now(), period = s->o->loop ? pace_loop_period(&c->tl, s->span_wall) : 0;
+		/* with --loop the live edge is in the timeline's current pass, not past the end */
+		pace_loop_align(&c->tl, period, now);
+		int64_t edge = pace_edge(&c->tl, now);
+		if (journal_reader_seek_time(c->rd, edge) != 0) {
+			if (period) {
+				/* between two passes: the next one is what comes */
+				client_rewind(c);
+				c->tl.start_mono += period;
+			} else {
+				c->eof = 1;
+			}
+		}
 	} else if (at_edge && c->sess && c->sess->next_recno) {
 		/* as fast as possible, a session goes on where its last connection stopped */
 		if (journal_reader_seek_recno(c->rd, c->sess->next_recno) != 0)
@@ -604,7 +612,6 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 		 * handshake: the first WRITEABLE comes a little later */
 		c->anchor = tl->speed > 0;
 	}
-	(void)s;
 	c->started = 1;
 }
 
@@ -627,11 +634,10 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		hm_msg_reconnected(&b, client_id, sess->id, subs, sess->nsubs);
 		enqueue_text(c, &b);
 		text_buf_free(&b);
-		struct pace tl = sess->tl;
-		start_timeline(c, &tl, 1);
+		start_timeline(c, &sess->tl, 1);
 		/* the live edge is where the new connection's timeline starts */
 		struct journal_record r;
-		int64_t edge_wall = tl.speed > 0 ? pace_edge(&tl, pace_now()) : INT64_MAX;
+		int64_t edge_wall = c->tl.speed > 0 ? pace_edge(&c->tl, pace_now()) : INT64_MAX;
 		uint64_t edge_recno = UINT64_MAX;
 		if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
 			edge_recno = r.recno;
@@ -1243,6 +1249,7 @@ scan_journal(struct srv *s)
 			continue;
 		if (s->t0_wall == INT64_MIN)
 			s->t0_wall = r.wall_ns;
+		s->span_wall = r.wall_ns - s->t0_wall;
 		seen++;
 		if (s->o->feed == FEED_LASERSELL && !s->limits.len) {
 			struct feed_str lim;

@@ -184,6 +184,33 @@ PY
 replay_done
 grep -q "does not read: .* above --max-buffer 2097152: disconnecting" "$T/replay.$port.log" || fail "no reason logged: $(cat "$T/replay.$port.log")"
 
+# --loop: frames of the recording in order, over and over (index i of each frame, text or binary)
+loop_check() { # result.json first_min first_max min_frames
+	$PY - "$@" <<'PY'
+import json, sys, base64
+a = json.load(open(sys.argv[1])); lo, hi, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+idx = [base64.b64decode(f["data"])[0] if f["binary"] else json.loads(f["data"])["i"] for f in a["frames"]]
+assert len(idx) >= n, ("frames", len(idx), n)
+assert a["close"] is None, ("the server closed", a["close"])
+assert lo <= idx[0] <= hi, ("first frame", idx[0])
+assert all(b == (x + 1) % 60 for x, b in zip(idx, idx[1:])), idx
+assert 0 in idx[1:], "no second pass"
+print("frames", len(idx), "first", idx[0])
+PY
+}
+# session mode: every client from the start, again and again (a pass is 0.59 s at 2x)
+port=$(free_port)
+start_replay "$T/syn" $port --speed 2 --loop
+$CL take ws://127.0.0.1:$port/ "$T/loop.json" 1.5 || fail "--loop client"
+loop_check "$T/loop.json" 0 0 120 || fail "--loop in session mode"
+# live mode: a client that joins after the first pass (1.18 s) joins the current pass at
+# its edge (about 0.32 s into it), not at the end of the recording
+port=$(free_port)
+start_replay "$T/syn" $port --mode live --loop
+sleep 1.5
+$CL take ws://127.0.0.1:$port/ "$T/liveloop.json" 1.5 || fail "--mode live --loop client"
+loop_check "$T/liveloop.json" 12 55 40 || fail "--mode live --loop: a client after the first pass"
+
 # 200 clients at once, each gets the whole recording
 port=$(free_port)
 start_replay "$T/syn" $port --speed max 2>/dev/null

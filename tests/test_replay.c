@@ -80,6 +80,34 @@ test_replay__pace_edge_inverts_due(void **state)
 }
 
 static void
+test_replay__pace_loop_wraps_the_edge(void **state)
+{
+	struct pace p;
+
+	(void)state;
+	/* a 1 s recording at 2x: a pass lasts 0.5 s plus the gap */
+	pace_init(&p, 2.0, T0, 1000);
+	int64_t period = pace_loop_period(&p, 1000000000);
+	assert_int_equal(period, 500000000 + PACE_LOOP_GAP_NS);
+	/* 2.3 passes in: the edge is 0.3 of a pass into the recording, not past its end */
+	int64_t mono = 1000 + 2 * period + 150000000;
+	pace_loop_align(&p, period, mono);
+	assert_int_equal(p.start_mono, 1000 + 2 * period);
+	assert_int_equal(pace_edge(&p, mono), T0 + 300000000);
+	/* within the first pass, or before the start, nothing moves */
+	pace_init(&p, 2.0, T0, 1000);
+	pace_loop_align(&p, period, 1000 + period - 1);
+	assert_int_equal(p.start_mono, 1000);
+	pace_loop_align(&p, period, 0);
+	assert_int_equal(p.start_mono, 1000);
+	/* max speed has no passes in time */
+	pace_init(&p, 0, T0, 1000);
+	assert_int_equal(pace_loop_period(&p, 1000000000), 0);
+	pace_loop_align(&p, 0, 1 << 30);
+	assert_int_equal(p.start_mono, 1000);
+}
+
+static void
 test_replay__hist_quantiles(void **state)
 {
 	struct pace_hist *h = calloc(1, sizeof(*h));
@@ -343,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_replay__pace_due_at_speeds),
 		cmocka_unit_test(test_replay__pace_no_drift),
 		cmocka_unit_test(test_replay__pace_edge_inverts_due),
+		cmocka_unit_test(test_replay__pace_loop_wraps_the_edge),
 		cmocka_unit_test(test_replay__hist_quantiles),
 		cmocka_unit_test(test_replay__chunks_by_count),
 		cmocka_unit_test(test_replay__chunks_by_bytes),

@@ -3,6 +3,8 @@
 
   replay_client.py collect URL OUT.json          every frame until the server closes:
                                                  [{"t": seconds, "binary": bool, "data": ...}], close code
+  replay_client.py take URL OUT.json SECS         like collect, but for SECS seconds at most
+                                                 (then it closes; "close" is null if the server did not)
   replay_client.py many URL N                    N clients at once; prints frames per client
   replay_client.py hydro URL OUT.json [opts]     the docs' client: subscribe, resume with
                                                  sessionId + cursor, buffer live during replay, dedup
@@ -11,17 +13,24 @@ import asyncio, json, sys, time, base64
 import websockets
 
 
-async def collect(url, out):
+async def collect(url, out, secs=None):
     frames, t0 = [], time.monotonic()
     code = None
-    async with websockets.connect(url, max_size=None, compression=None) as ws:
+
+    async def read(ws):
         try:
             async for m in ws:
                 frames.append({"t": time.monotonic() - t0, "binary": isinstance(m, bytes),
                                "data": base64.b64encode(m).decode() if isinstance(m, bytes) else m})
         except websockets.ConnectionClosed:
             pass
-        code = ws.close_code
+
+    async with websockets.connect(url, max_size=None, compression=None) as ws:
+        try:
+            await asyncio.wait_for(read(ws), secs)
+            code = ws.close_code
+        except asyncio.TimeoutError:
+            pass
     json.dump({"frames": frames, "close": code}, open(out, "w"))
 
 
@@ -124,6 +133,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "collect":
         asyncio.run(collect(sys.argv[2], sys.argv[3]))
+    elif cmd == "take":
+        asyncio.run(collect(sys.argv[2], sys.argv[3], float(sys.argv[4])))
     elif cmd == "many":
         asyncio.run(many(sys.argv[2], int(sys.argv[3])))
     elif cmd == "hydro":

@@ -174,6 +174,7 @@ print_status(const struct recorder_stats *st, void *ud)
 		st->connected ? "up" : "DOWN", (unsigned long long)st->records, bytes, s->rate, ratio,
 		(unsigned long long)st->reconnects, cur, (double)st->downtime_ns / 1e9);
 	s->printed = 1;
+	__atomic_store_n(&log_status_shown, 1, __ATOMIC_RELAXED);
 }
 
 static int

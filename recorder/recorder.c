@@ -932,6 +932,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	}
 	running_ctx = r->ctx;
 	r->start_mono = now_ns(CLOCK_MONOTONIC);
+	r->down_since = r->start_mono;   /* down until the first connection opens */
 	r->last_status_mono = r->start_mono;
 	lws_sul_schedule(r->ctx, 0, &r->sul_tick, tick_cb, TICK_US);
 	connect_attempt(r);

@@ -32,6 +32,21 @@ wait "$rec" || fail "record exited $?"
 jq -e -s 'map(select(.kind=="open")) | length == 2' "$T/j.jsonl" >/dev/null || fail "expected 2 connections"
 grep -q 'token=REDACTED' "$T/j.jsonl" || fail "the open record does not show the redacted URL"
 [ -s "$T/rec.err" ] || fail "no debug output to search"
+# the status line, on a terminal (script(1) gives it one): records, rate, ratio, reconnects,
+# cursor and downtime, redrawn in place, cleared before a log line; no secret in it
+if command -v script >/dev/null; then
+	# (the URL comes from the environment: script(1) writes its command line to the file)
+	TTY_URL="ws://127.0.0.1:$port/ws?token=Tok3nS3cr3tValue" script -qfec "'$WSTAPE' record \"\$TTY_URL\" -o '$T/jtty' \
+		--feed hydromancer --subscribe allFills -v --duration 2.5s" "$T/tty.out" >/dev/null 2>&1 </dev/null ||
+		fail "record on a terminal exited $?"
+	grep -a -q 'up  [0-9]* records .* msg/s  ratio [0-9.]*x  reconnects 0  cursor [0-9]*:[0-9]*' "$T/tty.out" ||
+		fail "no status line: $(tr '\r' '\n' <"$T/tty.out" | tail -5)"
+	grep -a -q $'\r\033\[Kwstape: info' "$T/tty.out" || fail "a log line does not clear the status line first"
+else
+	echo "note: no script(1): the status line is not checked" >&2
+	: >"$T/tty.out"
+fi
+
 # the messages that end a run name the URL too: nothing refuses faster than a closed port
 closed=$(free_port)
 expect_exit 5 "$WSTAPE" record "ws://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue" -o "$T/jdown" \
@@ -41,7 +56,7 @@ expect_exit 2 "$WSTAPE" record "http://127.0.0.1:$closed/ws?token=Tok3nS3cr3tVal
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/j" "$T/j401" "$T/j.jsonl" "$T/401.jsonl" "$T/info.out" \
 		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err" "$T/jdown" "$T/down.out" "$T/down.err" \
-		"$T/http.err"; then
+		"$T/http.err" "$T/tty.out" "$T/jtty"; then
 		fail "secret '$s' found in the files above"
 	fi
 done

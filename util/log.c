@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 int log_threshold = LOG_WARN;
+int log_status_shown;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -30,7 +31,10 @@ log_msg(int level, const char *fmt, ...)
 
 	if (level > log_threshold)
 		return;
-	n = snprintf(buf, sizeof(buf), "wstape: %s: ", level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
+	/* the journal's writer threads log too */
+	int shown = __atomic_exchange_n(&log_status_shown, 0, __ATOMIC_RELAXED);
+	n = snprintf(buf, sizeof(buf), "%swstape: %s: ", shown ? "\r\033[K" : "",
+		     level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
 	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	va_end(ap);

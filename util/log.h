@@ -6,6 +6,8 @@ enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* The current threshold; messages above it are dropped. Default LOG_WARN. */
 extern int log_threshold;
+/* Set by whoever draws a status line on stderr (no newline): the next log line clears it. */
+extern int log_status_shown;
 
 /* Set the threshold from a name ("error", "warn", "info", "debug").
  * Returns 0, or -1 when the name is unknown. */

@@ -11,7 +11,7 @@ wait_port "$port"
 diag() { grep -v '"produced"' "$T/server.log" | tail -25; tail -5 "$T/rec.err"; fail "$@"; }
 
 bg "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=tok123" -o "$T/j" --feed hydromancer \
-	--subscribe allFills -v 2>"$T/rec.err"
+	--subscribe allFills --live-format chunked-v1 -v 2>"$T/rec.err"
 rec=$!
 sleep 1.5
 kill -USR1 "$srv" # hard drop + 1.2 s down
@@ -57,4 +57,7 @@ jq -e -s '[.[] | select(.kind=="text" and .dir=="in") | select(.payload | test("
 	select(.channel != "allFills" or (.cursor | test("^[0-9]+:[0-9]+:[0-9]+$") | not))] | length == 0' \
 	"$T/j.jsonl" >/dev/null || diag "a data or replay frame lacks channel or cursor"
 grep -q 'tok123' "$T/j.jsonl" "$T/rec.err" && diag "the token leaked"
+# liveFormat goes on every connect, the first and each resume
+jq -e -s '[.[] | select(.ev=="connect")] | length >= 3 and all(.[]; .liveFormat == "chunked-v1")' "$T/server.log" >/dev/null ||
+	diag "liveFormat not sent on every connect"
 echo ok

@@ -117,6 +117,9 @@ inspect_new(const struct inspect_options *opt, struct inspect **out)
 		in->pos[i].id = -1;
 	in->pnl_flush_ms = -1;
 	in->tl_width = 1000000000;
+	in->cut_before = opt->from_ns != 0;
+	in->cut_after = opt->to_ns != 0;
+	in->cut_conns = in->cut_conns_before = opt->conn_set;
 	*out = in;
 	return 0;
 }
@@ -244,6 +247,21 @@ replay_end(struct inspect *in, struct channel *c, const char *why)
 		    c->rp_next - 1, c->rp_total, c->rp_first_recno, c->rp_last_recno, why);
 }
 
+/* A replay still going when the selection ends (--to): its end is not missing, it is not
+ * in the selection. One already known to miss chunks stays incomplete. */
+static void
+replay_cut(struct inspect *in, struct channel *c)
+{
+	if (!c->rp_active)
+		return;
+	c->rp_active = 0;
+	if (c->rp_cut || c->rp_has_gap == 2)
+		return;
+	in->cut_replays++;
+	if (in->cur && c->rp_conn == in->cur_id)
+		in->cur->replays_cut++;
+}
+
 /* The downtime between the last established connection and c, which has ended (its
  * session and replays are known), and whether a replay covered it (hydromancer). */
 static void
@@ -266,10 +284,13 @@ downtime_check(struct inspect *in, const struct conn *c)
 		why = "a new session (\"connected\"): no replay";
 	else if (!strcmp(c->session, "reconnected") && c->replays_gap)
 		why = "the replay has hasGap";
-	else if (!strcmp(c->session, "reconnected") && c->replays_complete < c->replays)
+	else if (!strcmp(c->session, "reconnected") && c->replays_complete + c->replays_cut < c->replays)
 		why = "the replay is incomplete";
-	if (!why)
+	if (!why) {
+		if (c->replays_cut)
+			in->cut_downtime++;     /* covered as far as the selection goes */
 		return;
+	}
 	inspect_fmt_dur(d, dur, sizeof(dur));
 	f = finding_add(in, F_DOWNTIME, c->open_recno ? c->open_recno : c->first_recno, start, c->id,
 			NULL, 0, "downtime of %s before conn %" PRIu32 " (after #%" PRIu64 ") not covered: %s",
@@ -286,12 +307,20 @@ static void
 conn_end(struct inspect *in)
 {
 	struct conn *c = &in->cur_conn;
-	int idx = -1;
+	int idx = -1, cut = in->finished && in->cut_after;
 
-	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
-		if (in->ch[i] && in->ch[i]->rp_active && in->ch[i]->rp_conn == in->cur_id)
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+		if (!in->ch[i] || !in->ch[i]->rp_active || in->ch[i]->rp_conn != in->cur_id)
+			continue;
+		if (cut)
+			replay_cut(in, in->ch[i]);
+		else
 			replay_end(in, in->ch[i], in->finished ? "journal ended" : "connection ended");
-	if (in->ping_pending && in->ping_conn == in->cur_id) {
+	}
+	if (in->ping_pending && in->ping_conn == in->cur_id && cut) {
+		in->ping_pending = 0;
+		in->cut_pings++;                /* its pong would come after --to */
+	} else if (in->ping_pending && in->ping_conn == in->cur_id) {
 		in->ping_pending = 0;
 		finding_add(in, F_PING_UNANSWERED, in->ping_recno, in->ping_ns, in->ping_conn, NULL, 0,
 			    "ping at #%" PRIu64 " on conn %" PRIu32 " got no pong before the connection ended",
@@ -349,6 +378,7 @@ conn_switch(struct inspect *in, const struct journal_record *rec)
 	}
 	if (had) {
 		struct reconnect r;
+		int given = 0;                  /* the recorder said which attempt this is */
 
 		memset(&r, 0, sizeof(r));
 		r.from_conn = prev_id;
@@ -360,11 +390,17 @@ conn_switch(struct inspect *in, const struct journal_record *rec)
 		r.attempt = in->attempts_since_ok + 1;
 		if (in->rc_pending) {
 			r.attempt = in->rc_attempt > 0 ? in->rc_attempt : r.attempt;
+			given = in->rc_attempt > 0;
 			r.stated_ms = in->rc_delay_ms;
 			r.actual_ms = (rec->wall_ns - in->rc_ns) / 1000000;
 			in->rc_pending = 0;
 		}
-		if (in->opt.feed == FEED_LASERSELL) {
+		if (in->opt.feed == FEED_LASERSELL && !(given || in->have_prev_ok) &&
+		    in->cut_before) {
+			/* failed attempts since the last established connection, before --from:
+			   the attempt number, so the documented delay, is not known */
+			in->cut_reconnects++;
+		} else if (in->opt.feed == FEED_LASERSELL) {
 			int64_t e = r.expected_ms = backoff_expected_ms(r.attempt);
 
 			if ((r.stated_ms >= 0 && (r.stated_ms * 10 < e * 9 || r.stated_ms * 10 > e * 11)) ||
@@ -636,7 +672,7 @@ hydro_data(struct inspect *in, struct channel *c, const struct journal_record *r
 {
 	if (m->seq >= 0) {
 		if (!c->seq_valid || c->seq_conn != rec->conn) {
-			if (m->seq != 1 && !(in->opt.from_ns && in->conns_total <= 1))
+			if (m->seq != 1 && !(in->cut_before && in->conns_total <= 1))
 				finding_add(in, F_SEQ_START, rec->recno, rec->wall_ns, rec->conn, c->name,
 					    c->name_len, "seq starts at %" PRId64 " on conn %" PRIu32
 					    " (expected 1): %" PRId64 " message%s missing before #%" PRIu64,
@@ -695,10 +731,18 @@ hydro_replay(struct inspect *in, struct channel *c, const struct journal_record 
 		c->rp_next = 1;
 		c->rp_total = total;
 		c->rp_has_gap = 0;
+		c->rp_cut = 0;
 		c->rp_first_recno = rec->recno;
 		c->rp_first_ns = rec->wall_ns;
-		if (in->cur)
+		if (chunk > 1 && in->cut_before && in->conns_total <= 1) {
+			/* the selection starts within this replay: its first chunks came before
+			   --from, so they are not missing; it says nothing of its connection */
+			c->rp_cut = 1;
+			c->rp_next = chunk;
+			in->cut_replays++;
+		} else if (in->cur) {
 			in->cur->replays++;
+		}
 	}
 	c->rp_last_recno = rec->recno;
 	if (m->has_gap) {
@@ -722,7 +766,7 @@ hydro_replay(struct inspect *in, struct channel *c, const struct journal_record 
 	events_scan(in, c, rec, m, 1);
 	if (chunk >= c->rp_total) {
 		c->rp_active = 0;
-		if (in->cur && c->rp_has_gap != 2)
+		if (in->cur && c->rp_has_gap != 2 && !c->rp_cut)
 			in->cur->replays_complete++;
 	}
 }
@@ -831,6 +875,12 @@ lasersell_data(struct inspect *in, struct channel *c, const struct journal_recor
 		return;
 	}
 	p = pos_find(in, m->position_id, 0);
+	if (!p && in->cut_before && in->conns_total <= 1) {
+		/* opened before --from, most likely: the server announces open positions again
+		   only on a new connection (position_opened after configure) */
+		in->cut_position_events++;
+		return;
+	}
 	if (!p || p->closed) {
 		char closed[48] = "";
 
@@ -1072,9 +1122,14 @@ inspect_finish(struct inspect *in)
 	in->finished = 1;
 	if (in->have_cur)
 		conn_end(in);
-	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
-		if (in->ch[i] && in->ch[i]->rp_active)
-			replay_end(in, in->ch[i], "journal ended");
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+		if (in->ch[i] && in->ch[i]->rp_active) {
+			if (in->cut_after)
+				replay_cut(in, in->ch[i]);
+			else
+				replay_end(in, in->ch[i], "journal ended");
+		}
+	}
 	/* a selected channel that never had a message: its downtime says nothing about it */
 	if (in->opt.channel && !in->in_frames)
 		findings_drop(in, F_DOWNTIME);
@@ -1083,6 +1138,12 @@ inspect_finish(struct inspect *in)
 
 		if (p->id >= 0 && p->open_recno && !p->closed) {
 			char t[40];
+
+			/* its close may lie after --to, or on another connection than --conn */
+			if (in->cut_after || in->cut_conns) {
+				in->cut_positions_open++;
+				continue;
+			}
 
 			text_format_time(p->open_ns, t, sizeof(t));
 			finding_add(in, F_POSITION_OPEN, p->open_recno, p->open_ns, 0, NULL, 0,
@@ -1168,8 +1229,10 @@ inspect_run(struct inspect *in, struct journal *j)
 	struct journal_record rec;
 	struct journal_stats st;
 	uint64_t last_read = 0;
-	int err, first_err = 0;
+	int err, first_err = 0, have_st, reached_to = 0, skipped_before = 0, skipped_after = 0;
 
+	/* before reading: a writer may append meanwhile, and what it adds is not missing */
+	have_st = journal_stats(j, &st) == 0;
 	if ((err = journal_reader_open(j, &r)))
 		return err;
 	if (in->opt.from_ns) {
@@ -1182,11 +1245,21 @@ inspect_run(struct inspect *in, struct journal *j)
 	}
 	for (;;) {
 		while (!err && (err = journal_reader_next(r, &rec)) == 0) {
+			/* a --from at or before the first record cuts nothing */
+			if (!last_read && in->opt.from_ns && have_st && rec.recno <= st.first_recno)
+				in->cut_before = 0;
 			last_read = rec.recno;
-			if (in->opt.to_ns && rec.wall_ns >= in->opt.to_ns)
+			if (in->opt.to_ns && rec.wall_ns >= in->opt.to_ns) {
+				reached_to = 1;
 				break;
-			if (in->opt.conn_set && rec.conn != in->opt.conn)
+			}
+			if (in->opt.conn_set && rec.conn != in->opt.conn) {
+				if (in->records)
+					skipped_after = 1;
+				else
+					skipped_before = 1;
 				continue;
+			}
 			inspect_record(in, &rec);
 		}
 		if (err == JOURNAL_EOF || err == 0)
@@ -1200,7 +1273,7 @@ inspect_run(struct inspect *in, struct journal *j)
 			journal_reader_error_offset(r, &seg, &off);
 			inspect_set_corruption(in, err, seg, off, journal_last_detail(j));
 		}
-		if (err != JOURNAL_ECORRUPT || journal_stats(j, &st) || !st.last_recno)
+		if (err != JOURNAL_ECORRUPT || !have_st || !st.last_recno)
 			break;
 		{
 			uint64_t bad = last_read ? last_read + 1 : st.first_recno;
@@ -1222,6 +1295,13 @@ inspect_run(struct inspect *in, struct journal *j)
 		}
 	}
 	journal_reader_close(r);
+	/* a --to past the last record, a --conn alone in the journal: nothing cut */
+	if (!reached_to && !first_err)
+		in->cut_after = 0;
+	if (!first_err) {
+		in->cut_conns = skipped_after;
+		in->cut_conns_before = skipped_before;
+	}
 	inspect_finish(in);
 	return first_err;
 }

@@ -59,6 +59,7 @@ struct channel {
 	/* replay in the current connection */
 	uint32_t rp_conn;
 	int rp_active, rp_has_gap;
+	int rp_cut;                     /* begun before --from: not counted as a replay of its conn */
 	int64_t rp_next, rp_total;
 	uint64_t rp_first_recno, rp_last_recno;
 	int64_t rp_first_ns;
@@ -88,6 +89,7 @@ struct conn {
 	int attempt;                    /* from open/error payloads; 0 unknown */
 	char session[16];               /* hydromancer connected|reconnected; lasersell hello_ok */
 	int replays, replays_complete, replays_gap;
+	int replays_cut;                /* still going at --to: their end is not in the selection */
 	int64_t downtime_after_ns;      /* -1: none (last connection) */
 	int ok;                         /* an open record or any frame: a session */
 };
@@ -192,6 +194,21 @@ struct inspect {
 	char corrupt_detail[160];
 	uint64_t corrupt_ranges, corrupt_records, corrupt_first, corrupt_last;
 	int finished;
+
+	/* Selection edges. Open state that a selection cuts (a position opened before --from,
+	   a replay still going at --to, ...) is not a finding: its other end is outside, not
+	   missing. Set from the options by inspect_new(), refined by inspect_run() (a --from
+	   before the first record cuts nothing). */
+	int cut_before;                 /* --from: records before the selection exist */
+	int cut_after;                  /* --to: records at or after --to exist */
+	int cut_conns;                  /* --conn: records of other connections follow */
+	int cut_conns_before;           /* --conn: records of other connections come before */
+	uint64_t cut_positions_open;    /* positions still open at the end of the selection */
+	uint64_t cut_position_events;   /* events for positions opened before the selection */
+	uint64_t cut_replays;           /* replays begun before --from or going on at --to */
+	uint64_t cut_downtime;          /* downtime whose replay the selection cut */
+	uint64_t cut_pings;             /* pings whose pong would come after --to */
+	uint64_t cut_reconnects;        /* attempts counted from before --from: backoff not judged */
 };
 
 #define INSPECT_TIMELINE 60

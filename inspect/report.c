@@ -39,6 +39,39 @@ class_count(const struct inspect *in, unsigned cls)
 	return n;
 }
 
+/* What the selection cut, in words: "1 position open at its end, 2 replays". */
+static void
+text_cut(const struct inspect *in, struct text_buf *b)
+{
+	const struct {
+		uint64_t n;
+		const char *one, *many;
+	} parts[] = {
+		{ in->cut_positions_open, "position open at its end", "positions open at its end" },
+		{ in->cut_position_events, "event for a position opened before it",
+		  "events for positions opened before it" },
+		{ in->cut_replays, "replay begun before it or going on at its end",
+		  "replays begun before it or going on at its end" },
+		{ in->cut_downtime, "downtime covered by such a replay", "downtimes covered by such a replay" },
+		{ in->cut_pings, "ping at its end", "pings at its end" },
+		{ in->cut_reconnects, "reconnect whose attempt number is before it",
+		  "reconnects whose attempt number is before it" },
+	};
+	int k = 0;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (!parts[i].n)
+			continue;
+		if (!k++)
+			text_buf_addf(b, "  %-12s by the selection, not findings: ", "cut");
+		else
+			text_buf_adds(b, ", ");
+		text_buf_addf(b, "%" PRIu64 " %s", parts[i].n, parts[i].n == 1 ? parts[i].one : parts[i].many);
+	}
+	if (k)
+		text_buf_adds(b, "\n");
+}
+
 static void
 text_summary(const struct inspect *in, struct text_buf *b)
 {
@@ -89,6 +122,7 @@ text_summary(const struct inspect *in, struct text_buf *b)
 	if (in->not_json)
 		text_buf_addf(b, "  %-12s %" PRIu64 " payload%s\n", "not JSON", in->not_json,
 			      in->not_json > 1 ? "s" : "");
+	text_cut(in, b);
 	if (in->corrupt) {
 		text_buf_addf(b, "  %-12s %s at segment %" PRIu32 " offset %" PRIu64 "%s%s\n", "corruption",
 			      journal_strerror(in->corrupt_err), in->corrupt_segment, in->corrupt_offset,
@@ -396,6 +430,12 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 	if (in->opt.to_ns)
 		json_object_set_new(o, "to", jtime(in->opt.to_ns));
 	json_object_set_new(o, "stall_ms", jms(in->opt.stall_ns));
+	json_object_set_new(o, "cut", json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"start", in->cut_before || in->cut_conns_before, "end", in->cut_after || in->cut_conns,
+		"positions_open", (json_int_t)in->cut_positions_open,
+		"position_events", (json_int_t)in->cut_position_events,
+		"replays", (json_int_t)in->cut_replays, "downtime", (json_int_t)in->cut_downtime,
+		"pings", (json_int_t)in->cut_pings, "reconnects", (json_int_t)in->cut_reconnects));
 	json_object_set_new(root, "selection", o);
 
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)in->records,

@@ -74,6 +74,43 @@ expect_exit 1 $WSTAPE inspect hydromancer --to 2026-11-22T10:00:08.300Z --fail-o
 $WSTAPE inspect hydromancer --from 2026-11-22T10:01:00Z --json >sel.json
 $PY -c 'import json; d=json.load(open("sel.json")); c=d["summary"]["counts"]; assert d["records"]["first"]==54 and c["seq_gap"]==0 and c["cursor_back"]==1, d["records"]' ||
 	fail "--from selection"
+# selection edges: open state whose other end lies outside the selection is counted as cut,
+# not reported (positions open at --to, events for positions opened before --from, a replay
+# going on at --to and the downtime it covers)
+$WSTAPE inspect lasersell --json >whole.json
+$WSTAPE inspect lasersell --to 2026-11-22T10:00:09Z --json >cut1.json
+$WSTAPE inspect lasersell --from 2026-11-22T10:00:01Z --json >cut2.json
+$WSTAPE inspect lasersell --conn 1 --json >cut3.json
+$WSTAPE inspect lasersell --from 2020-01-01T00:00:00Z --to 2030-01-01T00:00:00Z --json >cut4.json
+$WSTAPE inspect hydromancer --to 2026-11-22T10:00:08.700Z --json >cut5.json
+$WSTAPE inspect hydromancer --from 2026-11-22T10:00:08.700Z --json >cut6.json
+$PY - whole.json cut1.json cut2.json cut3.json cut4.json cut5.json cut6.json <<'PYEOF' || fail "selection edges"
+import json, sys
+w, c1, c2, c3, c4, c5, c6 = (json.load(open(p)) for p in sys.argv[1:])
+k = lambda d: d["summary"]["counts"]
+cut = lambda d: d["selection"]["cut"]
+# positions 1 and 2 are open at --to
+assert k(c1)["position_never_closed"] == 0 and cut(c1)["positions_open"] == 2 and cut(c1)["end"], cut(c1)
+# --from after the positions opened: their updates are not for unknown positions; position 3
+# (opened later, never closed before the journal ended) still is a finding
+assert k(c2)["position_unknown"] == 0 and cut(c2)["position_events"] > 0 and cut(c2)["start"], cut(c2)
+assert k(c2)["position_never_closed"] == 1 and not cut(c2)["end"], c2["summary"]
+# --conn 1: position 2 is closed on conn 4
+assert k(c3)["position_never_closed"] == 0 and cut(c3)["positions_open"] == 1 and not cut(c3)["start"], cut(c3)
+# a selection wider than the journal cuts nothing: the findings of the whole journal
+assert k(c4) == k(w) and not cut(c4)["start"] and not cut(c4)["end"], cut(c4)
+assert all(v == 0 for n, v in cut(c4).items() if n not in ("start", "end")), cut(c4)
+# --to between the two chunks of conn 3's complete replay
+assert k(c5)["replay_incomplete"] == 0 and k(c5)["downtime_uncovered"] == 0, k(c5)
+assert cut(c5)["replays"] == 1 and cut(c5)["downtime"] == 1, cut(c5)
+# --from between them: chunk 2 alone is not an incomplete replay (conn 5's still is)
+assert k(c6)["replay_incomplete"] == 1 and cut(c6)["replays"] == 1, cut(c6)
+assert [x["record"] for x in c6["findings"] if x["type"] == "replay_incomplete"] == [49]
+PYEOF
+expect_exit 0 $WSTAPE inspect lasersell --conn 4 --to 2026-11-22T10:00:12Z --fail-on positions >/dev/null
+$WSTAPE inspect lasersell --to 2026-11-22T10:00:09Z | grep -q "^  cut          by the selection, not findings: 2 positions open at its end$" ||
+	fail "the text report does not say what the selection cut"
+
 # a larger --stall-ms hides the 7.1 s stall
 $WSTAPE inspect hydromancer --stall-ms 8000 --json | $PY -c 'import json,sys; assert json.load(sys.stdin)["summary"]["counts"]["stall"]==0' ||
 	fail "--stall-ms 8000 still reports the stall"

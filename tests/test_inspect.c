@@ -37,6 +37,24 @@ fx_new(enum feed_id feed, int64_t stall_ms)
 	return &f;
 }
 
+/* A fixture whose records are a selection: --from / --to given, so that the journal goes on
+ * before / after them (inspect_run() would find out; here the options say it). */
+static struct fx *
+fx_new_cut(enum feed_id feed, int from, int to)
+{
+	static struct fx f;
+	struct inspect_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.feed = feed;
+	o.from_ns = from ? T0 - 1000 * MS : 0;
+	o.to_ns = to ? T0 + 3600 * 1000 * MS : 0;
+	memset(&f, 0, sizeof(f));
+	f.t = T0;
+	assert_int_equal(inspect_new(&o, &f.in), 0);
+	return &f;
+}
+
 static void
 put(struct fx *f, int64_t after_ms, uint32_t conn, int dir, int kind, const char *channel,
     const char *payload)
@@ -493,6 +511,120 @@ test_inspect__downtime_after_many_attempts(void **state)
 	inspect_free(f->in);
 }
 
+/* lasersell, the selection starting mid-session: events for positions opened before it are
+ * cut, not unknown; after a new connection the server announces open positions again, so an
+ * unknown one is a finding again */
+static void
+test_inspect__from_mid_session_cuts_open_positions(void **state)
+{
+	for (int cut = 0; cut <= 1; cut++) {
+		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 1, 0) : fx_new(FEED_LASERSELL, 0);
+
+		text(f, 0, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
+		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+		put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
+		put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+		text(f, 10, 2, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
+		text(f, 10, 2, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":2,\"server_time_ms\":2}");
+		text(f, 10, 2, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":3}");
+		text(f, 10, 2, "position_closed", "{\"type\":\"position_closed\",\"position_id\":2}");
+		inspect_finish(f->in);
+		/* without the cut: #1 and #2 are for an unknown position; with it only #8 is */
+		assert_int_equal(f->in->count[F_POSITION_UNKNOWN], cut ? 1 : 3);
+		assert_int_equal(f->in->cut_position_events, cut ? 2 : 0);
+		assert_int_equal(f->in->count[F_BACKOFF], 0);
+		inspect_free(f->in);
+	}
+}
+
+/* lasersell, the selection ending (--to) with positions open and a ping in flight */
+static void
+test_inspect__to_cuts_open_positions_and_pings(void **state)
+{
+	for (int cut = 0; cut <= 1; cut++) {
+		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 0, 1) : fx_new(FEED_LASERSELL, 0);
+		struct text_buf b = { 0 };
+
+		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":1}");
+		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
+		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
+		put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":5}");
+		inspect_finish(f->in);
+		assert_int_equal(f->in->count[F_POSITION_OPEN], cut ? 0 : 1);
+		assert_int_equal(f->in->cut_positions_open, cut ? 1 : 0);
+		assert_int_equal(f->in->count[F_PING_UNANSWERED], cut ? 0 : 1);
+		assert_int_equal(f->in->cut_pings, cut ? 1 : 0);
+		assert_int_equal(inspect_classes(f->in), cut ? 0 : INSPECT_POSITIONS | INSPECT_TIMING);
+		inspect_report_text(f->in, &b);
+		inspect_report_json(f->in, &b);
+		text_buf_add(&b, "", 1);
+		assert_true(!cut || strstr(b.p, "cut          by the selection, not findings: 1 position open at its end,"
+					   " 1 ping at its end\n"));
+		assert_true(!cut || strstr(b.p, "\"positions_open\": 1,"));
+		text_buf_free(&b);
+		inspect_free(f->in);
+	}
+}
+
+/* hydromancer, a --to that falls within a complete replay: neither the replay nor the
+ * downtime it covers is a finding; a --from within one: its first chunks are not missing */
+static void
+test_inspect__selection_cuts_a_replay(void **state)
+{
+	for (int cut = 0; cut <= 1; cut++) {
+		struct fx *f = cut ? fx_new_cut(FEED_HYDROMANCER, 0, 1) : fx_new(FEED_HYDROMANCER, 0);
+
+		text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+		text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+		put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+		text(f, 10, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+		text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
+		     "\"totalChunks\":3,\"data\":[{\"time\":100,\"txIndex\":0}]}");
+		inspect_finish(f->in);
+		assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], cut ? 0 : 1);
+		assert_int_equal(f->in->count[F_DOWNTIME], cut ? 0 : 1);
+		assert_int_equal(f->in->cut_replays, cut ? 1 : 0);
+		assert_int_equal(f->in->cut_downtime, cut ? 1 : 0);
+		assert_int_equal(f->in->conns[0].downtime_after_ns, 100 * MS);
+		inspect_free(f->in);
+	}
+	for (int cut = 0; cut <= 1; cut++) {
+		struct fx *f = cut ? fx_new_cut(FEED_HYDROMANCER, 1, 0) : fx_new(FEED_HYDROMANCER, 0);
+
+		text(f, 0, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,"
+		     "\"totalChunks\":3,\"data\":[{\"time\":100,\"txIndex\":0}]}");
+		text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,"
+		     "\"totalChunks\":3,\"data\":[{\"time\":101,\"txIndex\":0}]}");
+		text(f, 10, 2, "allFills", "{\"type\":\"allFills\",\"seq\":5,\"fills\":[]}");
+		inspect_finish(f->in);
+		assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], cut ? 0 : 1);
+		assert_int_equal(f->in->count[F_SEQ_START], cut ? 0 : 1);
+		assert_int_equal(f->in->cut_replays, cut ? 1 : 0);
+		inspect_free(f->in);
+	}
+}
+
+/* lasersell, --from among failed attempts: how many came before is unknown, so is the
+ * documented delay of the next one (unless the recorder said which attempt it is) */
+static void
+test_inspect__from_among_attempts_does_not_judge_the_backoff(void **state)
+{
+	for (int cut = 0; cut <= 1; cut++) {
+		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 1, 0) : fx_new(FEED_LASERSELL, 0);
+
+		put(f, 0, 7, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		put(f, 2000, 8, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		put(f, 2000, 9, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+		inspect_finish(f->in);
+		assert_int_equal(f->in->count[F_BACKOFF], cut ? 0 : 2);
+		assert_int_equal(f->in->cut_reconnects, cut ? 2 : 0);
+		inspect_free(f->in);
+	}
+}
+
 static void
 test_inspect__findings_are_bounded(void **state)
 {
@@ -609,6 +741,10 @@ main(void)
 		cmocka_unit_test(test_inspect__channel_selection_keeps_the_sessions),
 		cmocka_unit_test(test_inspect__closed_positions_free_their_slots),
 		cmocka_unit_test(test_inspect__downtime_after_many_attempts),
+		cmocka_unit_test(test_inspect__from_mid_session_cuts_open_positions),
+		cmocka_unit_test(test_inspect__to_cuts_open_positions_and_pings),
+		cmocka_unit_test(test_inspect__selection_cuts_a_replay),
+		cmocka_unit_test(test_inspect__from_among_attempts_does_not_judge_the_backoff),
 		cmocka_unit_test(test_inspect__findings_are_bounded),
 		cmocka_unit_test(test_inspect__seen_window_is_bounded),
 		cmocka_unit_test(test_inspect__histogram_quantiles),

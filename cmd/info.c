@@ -9,7 +9,9 @@ const char cmd_info_usage[] =
 	"usage: wstape info JOURNAL [--json]\n"
 	"\n"
 	"Records, connections, channels (with their record counts and cursor ranges), time span,\n"
-	"payload bytes, bytes on disk and the compression ratio. Works while a writer appends.\n"
+	"payload bytes, bytes on disk and the compression ratio. Works while a writer appends, and\n"
+	"without an index (it reads the segments). Exits 1, after the summary, when the index lists\n"
+	"blocks the segments do not hold (the figures then come from the segments).\n"
 	"  --json   the same as one JSON object\n";
 
 static void
@@ -114,9 +116,10 @@ cmd_info(int argc, char **argv)
 			      (unsigned long long)st.raw_bytes, (unsigned long long)st.disk_bytes,
 			      (unsigned long long)st.segment_bytes, st.segments, (unsigned long long)st.blocks, ratio,
 			      (unsigned long long)st.torn_bytes);
-		journal_channel_foreach(j, print_channel, &cx);
+		rc = journal_channel_foreach(j, print_channel, &cx);
 		text_buf_adds(&out, "]}\n");
-		fputs(out.p, stdout);
+		if (rc == 0)
+			fputs(out.p, stdout);
 	} else {
 		printf("journal      %s\n", path);
 		printf("feed         %s\n", feed ? feed : "(not set)");
@@ -142,10 +145,25 @@ cmd_info(int argc, char **argv)
 			       (unsigned long long)st.torn_bytes);
 		if (st.channels) {
 			printf("\nchannels:\n");
-			journal_channel_foreach(j, print_channel, &cx);
+			rc = journal_channel_foreach(j, print_channel, &cx);
 		}
+	}
+	ex = EXIT_OK;
+	if (rc) {
+		fflush(stdout);
+		cmd_journal_error(j, "cannot read the channels of journal", path, rc);
+		ex = cmd_exit_for(rc);
+	} else if (st.index_stale) {
+		fflush(stdout);
+		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the figures above come from the segments; run 'wstape verify --reindex'\n",
+			path, journal_last_detail(j));
+		ex = EXIT_FOUND;
+	} else if (st.index_damaged) {
+		fflush(stdout);
+		fprintf(stderr, "wstape: note: journal '%s': the index cannot be opened; the figures above come from the segments; 'wstape verify --reindex' rebuilds it\n",
+			path);
 	}
 	text_buf_free(&out);
 	journal_close(j);
-	return EXIT_OK;
+	return ex;
 }

@@ -245,16 +245,54 @@ blockv_decode(const MDB_val *v, struct idx_block *b)
 	return 0;
 }
 
-#define STATEV_SIZE 80
+/* ---- read snapshots: one read transaction for several reads ---- */
+
 int
-idx_state_get(struct idx *x, struct idx_state *st)
+idx_snap_begin(struct idx *x, struct idx_snap *s)
+{
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn);
+	s->x = x;
+	s->txn = rc ? NULL : txn;
+	return mdb_err(rc);
+}
+
+void
+idx_snap_end(struct idx_snap *s)
+{
+	if (s->txn)
+		mdb_txn_abort(s->txn);
+	s->txn = NULL;
+}
+
+/* A read transaction: the snapshot's when one is given, else a new one (rd_end ends it). */
+static int
+rd_begin(struct idx *x, const struct idx_snap *s, MDB_txn **txn)
+{
+	if (s) {
+		*txn = s->txn;
+		return 0;
+	}
+	return mdb_txn_begin(x->env, NULL, MDB_RDONLY, txn);
+}
+
+static void
+rd_end(const struct idx_snap *s, MDB_txn *txn)
+{
+	if (!s)
+		mdb_txn_abort(txn);
+}
+
+#define STATEV_SIZE 80
+static int
+state_read(struct idx *x, const struct idx_snap *s, struct idx_state *st)
 {
 	MDB_txn *txn;
 	MDB_val k = { 5, "state" }, v;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = rd_begin(x, s, &txn)) != 0)
 		return mdb_err(rc);
 	rc = mdb_get(txn, x->state, &k, &v);
 	if (rc == 0 && v.mv_size == STATEV_SIZE) {
@@ -274,8 +312,20 @@ idx_state_get(struct idx *x, struct idx_state *st)
 	} else if (rc == MDB_NOTFOUND) {
 		rc = 0;
 	}
-	mdb_txn_abort(txn);
+	rd_end(s, txn);
 	return rc > 0 || rc < 0 ? mdb_err(rc) : 0;
+}
+
+int
+idx_state_get(struct idx *x, struct idx_state *st)
+{
+	return state_read(x, NULL, st);
+}
+
+int
+idx_snap_state(struct idx_snap *s, struct idx_state *st)
+{
+	return state_read(s->x, s, st);
 }
 
 static int
@@ -539,28 +589,40 @@ get_block(MDB_txn *txn, struct idx *x, uint64_t recno, struct idx_block *b)
 	return rc ? rc : blockv_decode(&v, b);
 }
 
-int
-idx_find_recno(struct idx *x, uint64_t recno, struct idx_block *b)
+static int
+find_recno(struct idx *x, const struct idx_snap *s, uint64_t recno, struct idx_block *b)
 {
 	MDB_txn *txn;
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v;
 	int rc;
 
-	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = rd_begin(x, s, &txn)) != 0)
 		return mdb_err(rc);
 	be64(kb, recno);
 	rc = block_at(txn, x->blocks, &k, &v, 1);
 	if (rc == 0)
 		rc = blockv_decode(&v, b);
-	mdb_txn_abort(txn);
+	rd_end(s, txn);
 	return mdb_err(rc);
+}
+
+int
+idx_find_recno(struct idx *x, uint64_t recno, struct idx_block *b)
+{
+	return find_recno(x, NULL, recno, b);
 }
 
 int
 idx_last_block(struct idx *x, struct idx_block *b)
 {
-	return idx_find_recno(x, UINT64_MAX, b);
+	return find_recno(x, NULL, UINT64_MAX, b);
+}
+
+int
+idx_snap_last_block(struct idx_snap *s, struct idx_block *b)
+{
+	return find_recno(s->x, s, UINT64_MAX, b);
 }
 
 int
@@ -627,24 +689,25 @@ idx_find_cursor(struct idx *x, const char *ch, size_t chlen, const void *cur, si
  * A non-zero return from row stops the walk and is returned; MDB_CORRUPTED from it means
  * the entry did not decode. */
 static int
-walk(struct idx *x, MDB_dbi dbi, int (*row)(const MDB_val *k, const MDB_val *v, void *ud), void *ud)
+walk(struct idx *x, const struct idx_snap *s, MDB_dbi dbi, int (*row)(const MDB_val *k, const MDB_val *v, void *ud),
+     void *ud)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc, stop = 0;
 
-	if ((rc = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = rd_begin(x, s, &txn)) != 0)
 		return mdb_err(rc);
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0) {
-		mdb_txn_abort(txn);
+		rd_end(s, txn);
 		return mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		if ((stop = row(&k, &v, ud)) != 0)
 			break;
 	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	rd_end(s, txn);
 	if (stop == MDB_CORRUPTED)
 		return JOURNAL_EINDEX;
 	if (stop)
@@ -671,7 +734,7 @@ int
 idx_block_foreach(struct idx *x, int (*fn)(const struct idx_block *, void *), void *ud)
 {
 	struct walk_fn w = { (void *)fn, ud };
-	return walk(x, x->blocks, block_row, &w);
+	return walk(x, NULL, x->blocks, block_row, &w);
 }
 
 static int
@@ -696,7 +759,14 @@ int
 idx_conn_foreach(struct idx *x, int (*fn)(const struct journal_conn_info *, void *), void *ud)
 {
 	struct walk_fn w = { (void *)fn, ud };
-	return walk(x, x->conns, conn_row, &w);
+	return walk(x, NULL, x->conns, conn_row, &w);
+}
+
+int
+idx_snap_conn_foreach(struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *), void *ud)
+{
+	struct walk_fn w = { (void *)fn, ud };
+	return walk(s->x, s, s->x->conns, conn_row, &w);
 }
 
 static int
@@ -726,31 +796,65 @@ int
 idx_channel_foreach(struct idx *x, int (*fn)(const struct journal_channel_info *, void *), void *ud)
 {
 	struct walk_fn w = { (void *)fn, ud };
-	return walk(x, x->chans, channel_row, &w);
+	return walk(x, NULL, x->chans, channel_row, &w);
+}
+
+int
+idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *), void *ud)
+{
+	struct walk_fn w = { (void *)fn, ud };
+	return walk(s->x, s, s->x->chans, channel_row, &w);
 }
 
 static uint32_t
-count_entries(struct idx *x, MDB_dbi dbi)
+count_entries(struct idx *x, const struct idx_snap *snap, MDB_dbi dbi)
 {
 	MDB_txn *txn;
 	MDB_stat s;
 	uint32_t n = 0;
-	if (mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (rd_begin(x, snap, &txn) != 0)
 		return 0;
 	if (mdb_stat(txn, dbi, &s) == 0)
 		n = (uint32_t)s.ms_entries;
-	mdb_txn_abort(txn);
+	rd_end(snap, txn);
 	return n;
 }
 
 uint32_t
 idx_channel_count(struct idx *x)
 {
-	return count_entries(x, x->chans);
+	return count_entries(x, NULL, x->chans);
 }
 
 uint32_t
 idx_conn_count(struct idx *x)
 {
-	return count_entries(x, x->conns);
+	return count_entries(x, NULL, x->conns);
+}
+
+uint32_t
+idx_snap_channel_count(struct idx_snap *s)
+{
+	return count_entries(s->x, s, s->x->chans);
+}
+
+uint32_t
+idx_snap_conn_count(struct idx_snap *s)
+{
+	return count_entries(s->x, s, s->x->conns);
+}
+
+int
+idx_snap_has_conn(struct idx_snap *s, uint32_t conn)
+{
+	uint8_t kb[4] = { (uint8_t)(conn >> 24), (uint8_t)(conn >> 16), (uint8_t)(conn >> 8), (uint8_t)conn };
+	MDB_val k = { 4, kb }, v;
+	return mdb_get(s->txn, s->x->conns, &k, &v) == 0;
+}
+
+int
+idx_snap_has_channel(struct idx_snap *s, const char *name, size_t len)
+{
+	MDB_val k = { len, (void *)name }, v;
+	return len > 0 && mdb_get(s->txn, s->x->chans, &k, &v) == 0;
 }

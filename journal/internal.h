@@ -173,6 +173,23 @@ int idx_conn_foreach(struct idx *x, int (*fn)(const struct journal_conn_info *, 
 int idx_channel_foreach(struct idx *x, int (*fn)(const struct journal_channel_info *, void *), void *ud);
 uint32_t idx_channel_count(struct idx *x);
 uint32_t idx_conn_count(struct idx *x);
+/* A read snapshot: the reads below see one state of the index, whatever a writer commits
+ * meanwhile. Begin, read, end (in the thread that began it). */
+struct idx_snap {
+	struct idx *x;
+	void *txn; /* MDB_txn, read-only */
+};
+int idx_snap_begin(struct idx *x, struct idx_snap *s);
+void idx_snap_end(struct idx_snap *s);
+int idx_snap_state(struct idx_snap *s, struct idx_state *st);
+int idx_snap_last_block(struct idx_snap *s, struct idx_block *b);
+int idx_snap_conn_foreach(struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *), void *ud);
+int idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *), void *ud);
+uint32_t idx_snap_conn_count(struct idx_snap *s);
+uint32_t idx_snap_channel_count(struct idx_snap *s);
+/* 1 when the index holds that connection / that (non-empty) channel. */
+int idx_snap_has_conn(struct idx_snap *s, uint32_t conn);
+int idx_snap_has_channel(struct idx_snap *s, const char *name, size_t len);
 /* mdb_env_sync(force). */
 int idx_sync(struct idx *x);
 uint64_t idx_disk_bytes(struct idx *x);
@@ -209,7 +226,9 @@ struct journal {
 	struct idx *idx;
 	int idx_failed;
 	int idx_open_err;               /* readers: the index exists and LMDB finds it damaged */
-	char idx_detail[256];
+	int idx_stale;                  /* readers: the index lists blocks that are not there */
+	char idx_detail[512];           /* why, for either */
+	struct tail *tail;              /* readers: what lies past the index (tail.c); under mu */
 	char detail[512];
 
 	struct meta_kv *meta;
@@ -240,6 +259,44 @@ struct journal {
 	uint64_t seg_size;
 	struct idx_state st;
 };
+
+/* ---- readers (reader.c), for tail.c ---- */
+/* journal_reader_next() without the record held back by a seek. */
+int reader_read(struct journal_reader *r, struct journal_record *rec);
+/* Position at offset in segment, expecting that record number there (0: any).
+ * JOURNAL_EINDEX (with the journal's detail set) when the segment does not exist. */
+int reader_start_at(struct journal_reader *r, uint32_t segment, uint64_t offset, uint64_t expect_recno);
+/* Blocks loaded so far, and the sum of their raw lengths. */
+void reader_counts(const struct journal_reader *r, uint64_t *blocks, uint64_t *raw_bytes);
+/* At the end: the bytes past the last whole block of the segment being read. */
+uint64_t reader_torn_bytes(const struct journal_reader *r);
+
+/* ---- the tail past the index (tail.c), for readers; callers hold j->mu ---- */
+struct tail;
+/* Bring j's summary of what lies past the index state *is up to date (is NULL: there is
+ * no usable index, everything is tail). A summary of the same state is continued, so a
+ * second call reads only what was appended since. *out is owned by j. */
+int tail_update(struct journal *j, const struct idx_state *is, struct tail **out);
+void tail_free(struct tail *t);
+/* Add the tail's records, blocks, bytes, times and torn bytes to st. */
+void tail_sums(const struct tail *t, struct journal_stats *st);
+/* Connections / channels in the tail that the snapshot (NULL: none) does not hold. */
+uint32_t tail_new_conns(const struct tail *t, struct idx_snap *s);
+uint32_t tail_new_channels(const struct tail *t, struct idx_snap *s);
+/* The snapshot's connections / channels, in its key order, with the tail merged in. */
+int tail_conn_foreach(const struct tail *t, struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *),
+		      void *ud);
+int tail_channel_foreach(const struct tail *t, struct idx_snap *s,
+			 int (*fn)(const struct journal_channel_info *, void *), void *ud);
+
+/* Does the end of the index match the segments? st is the index's state, last its last
+ * block. INDEX_END_OK; INDEX_END_MISMATCH when the index lists what the segments do not
+ * hold (the segment or the block is gone, cut, zeroed, or another block is there), with
+ * why; INDEX_END_UNSURE when the block is there but cannot be read or fails its checks
+ * (corruption: for the readers to report). */
+enum { INDEX_END_OK = 0, INDEX_END_MISMATCH, INDEX_END_UNSURE };
+int index_end_check(const char *dir, const struct idx_state *st, const struct idx_block *last, char *why,
+		    size_t n);
 
 int64_t journal_now_mono(void);
 void journal_set_detail(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

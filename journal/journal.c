@@ -851,6 +851,58 @@ index_replace(struct journal *j, struct journal_recovery *rec, const char *why)
 	return idx_open(j->dir, 1, &j->idx, j->detail, sizeof(j->detail), &damaged);
 }
 
+int
+index_end_check(const char *dir, const struct idx_state *st, const struct idx_block *b, char *why, size_t n)
+{
+	struct blk_reader br;
+	char path[4200];
+	struct stat sb;
+	int fd, rc, res;
+
+	why[0] = 0;
+	if (st->blocks == 0)
+		return INDEX_END_OK;
+	seg_path(path, sizeof(path), dir, b->segment);
+	if (st->segment != b->segment || st->offset != b->offset + BLK_HEADER_SIZE + b->comp_len ||
+	    st->next_recno != b->first_recno + b->count) {
+		snprintf(why, n, "the index's state does not end at its last block (offset %llu of '%s')",
+			 (unsigned long long)b->offset, path);
+		return INDEX_END_MISMATCH;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = errno;
+		snprintf(why, n, "the index lists blocks in segment '%s': %s", path, strerror(rc));
+		return rc == ENOENT ? INDEX_END_MISMATCH : INDEX_END_UNSURE;
+	}
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return INDEX_END_UNSURE;
+	}
+	if ((uint64_t)sb.st_size < st->offset) {
+		close(fd);
+		snprintf(why, n, "the index lists records up to %llu, in a block at offset %llu of segment '%s' that ends at offset %llu, past the end of the file (%llu bytes)",
+			 (unsigned long long)(st->next_recno - 1), (unsigned long long)b->offset, path,
+			 (unsigned long long)st->offset, (unsigned long long)sb.st_size);
+		return INDEX_END_MISMATCH;
+	}
+	blk_reader_init(&br);
+	rc = blk_read(&br, fd, b->offset, (uint64_t)sb.st_size, 1);
+	if (rc == BLK_OK && (br.h.first_recno != b->first_recno || br.h.count != b->count || br.h.comp_len != b->comp_len)) {
+		snprintf(why, n, "the block at offset %llu of segment '%s' is not the one the index lists", (unsigned long long)b->offset,
+			 path);
+		res = INDEX_END_MISMATCH;
+	} else if (rc == BLK_TORN) {
+		snprintf(why, n, "the block the index lists at offset %llu of segment '%s' is a torn tail (%s)",
+			 (unsigned long long)b->offset, path, br.why ? br.why : "incomplete");
+		res = INDEX_END_MISMATCH;
+	} else {
+		res = rc == BLK_OK ? INDEX_END_OK : INDEX_END_UNSURE;
+	}
+	blk_reader_free(&br);
+	close(fd);
+	return res;
+}
+
 /* Is the last indexed block where the index says, with the same header, and whole? Its
  * data is checked too: after a power loss the index (written without fsync) can list a
  * block whose data never reached the disk. */
@@ -858,10 +910,7 @@ static int
 index_consistent(struct journal *j, const uint32_t *segs, size_t nseg)
 {
 	struct idx_block b;
-	struct blk_reader br;
-	char path[4200];
-	struct stat sb;
-	int fd, ok = 0;
+	char why[512];
 
 	if (idx_state_get(j->idx, &j->st) != 0)
 		return 0;
@@ -869,19 +918,7 @@ index_consistent(struct journal *j, const uint32_t *segs, size_t nseg)
 		return 1;
 	if (idx_last_block(j->idx, &b) != 0 || nseg == 0 || b.segment < segs[0] || b.segment > segs[nseg - 1])
 		return 0;
-	if (j->st.segment != b.segment || j->st.offset != b.offset + BLK_HEADER_SIZE + b.comp_len ||
-	    j->st.next_recno != b.first_recno + b.count)
-		return 0;
-	seg_path(path, sizeof(path), j->dir, b.segment);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	blk_reader_init(&br);
-	if (fstat(fd, &sb) == 0 && blk_read(&br, fd, b.offset, (uint64_t)sb.st_size, 1) == BLK_OK &&
-	    br.h.first_recno == b.first_recno && br.h.count == b.count && br.h.comp_len == b.comp_len)
-		ok = 1;
-	blk_reader_free(&br);
-	close(fd);
-	return ok;
+	return index_end_check(j->dir, &j->st, &b, why, sizeof(why)) == INDEX_END_OK;
 }
 
 /* Verify and index every block from (seg, off) on; cut a torn tail of the last segment. */
@@ -1279,6 +1316,7 @@ journal_close(struct journal *j)
 	}
 	if (j->seg_fd >= 0)
 		close(j->seg_fd);
+	tail_free(j->tail);
 	idx_close(j->idx);
 	if (j->lock_fd >= 0)
 		close(j->lock_fd); /* releases the flock */

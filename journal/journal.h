@@ -162,10 +162,12 @@ uint32_t journal_next_conn(struct journal *j);
 const char *journal_meta_get(struct journal *j, const char *key);
 int journal_meta_set(struct journal *j, const char *key, const char *value);
 
-/* Summary of the journal. For a reader, includes the blocks written past the index
- * (they are scanned). For a writer, it describes what is written (call journal_flush()
- * first to include everything appended); pending_records says how many appended records
- * are not written yet. */
+/* Summary of the journal. For a reader, includes the blocks written past the index (they
+ * are scanned, connections and channels too), or every block when there is no usable
+ * index: none, a damaged one (index_damaged), or one that lists blocks the segments do not
+ * hold (index_stale: it was set aside; journal_last_detail(j) says where it points). For a
+ * writer, it describes what is written (call journal_flush() first to include everything
+ * appended); pending_records says how many appended records are not written yet. */
 struct journal_stats {
 	uint64_t records;
 	uint64_t first_recno, last_recno;   /* 0 when empty */
@@ -179,6 +181,8 @@ struct journal_stats {
 	uint32_t connections;               /* distinct connection ids */
 	uint32_t channels;                  /* distinct non-empty channels */
 	uint64_t torn_bytes;                /* readers: bytes past the last whole block */
+	int index_stale;                    /* readers: the index lists blocks that are not there */
+	int index_damaged;                  /* readers: LMDB cannot open the index */
 	/* writer side, this process only */
 	uint64_t append_waits;              /* appends that had to wait for the disk */
 	uint64_t append_wait_ns;            /* total time spent waiting */
@@ -186,7 +190,8 @@ struct journal_stats {
 };
 int journal_stats(struct journal *j, struct journal_stats *st);
 
-/* Per connection, as indexed. */
+/* Per connection: as indexed, and for a reader with what lies past the index merged in
+ * (as journal_stats). fn must not call into j. */
 struct journal_conn_info {
 	uint32_t conn;
 	uint64_t first_recno, last_recno, records;
@@ -197,7 +202,7 @@ struct journal_conn_info {
 int journal_conn_foreach(struct journal *j,
 			 int (*fn)(const struct journal_conn_info *, void *), void *ud);
 
-/* Per channel, as indexed. Pointers are valid during the callback only. */
+/* Per channel, the same way. Pointers are valid during the callback only. */
 struct journal_channel_info {
 	const char *name;
 	size_t name_len;
@@ -215,7 +220,9 @@ int journal_reader_open(struct journal *j, struct journal_reader **out);
 void journal_reader_close(struct journal_reader *r);
 
 /* Position at record 'recno' (the first record when recno is below it).
- * JOURNAL_ENOTFOUND when recno is past the last record. */
+ * JOURNAL_ENOTFOUND when recno is past the last record. The seeks below go through the
+ * index: JOURNAL_EINDEX when it points past the end of a segment (journal_last_detail(j)
+ * names the segment and offset; 'wstape verify --reindex' rebuilds it). */
 int journal_reader_seek_recno(struct journal_reader *r, uint64_t recno);
 
 /* Position at the first record whose wall_ns >= wall_ns (records are in arrival order;

@@ -27,6 +27,7 @@ struct journal_reader {
 	struct journal_record held;
 	uint32_t err_seg;
 	uint64_t err_off;
+	uint64_t blocks_read, raw_read; /* blocks loaded and their raw bytes (for tail.c) */
 };
 
 static uint32_t
@@ -144,8 +145,8 @@ open_segment(struct journal_reader *r, uint32_t n)
 	return 0;
 }
 
-static int
-reader_next_raw(struct journal_reader *r, struct journal_record *rec)
+int
+reader_read(struct journal_reader *r, struct journal_record *rec)
 {
 	int rc, recheck = 0;
 
@@ -181,6 +182,8 @@ reader_next_raw(struct journal_reader *r, struct journal_record *rec)
 			if (r->expect_recno && r->br.h.first_recno != r->expect_recno)
 				return corrupt(r, "block does not continue the record numbers");
 			r->expect_recno = r->br.h.first_recno + r->br.h.count;
+			r->blocks_read++;
+			r->raw_read += r->br.h.raw_len;
 			blk_iter_init(&r->it, &r->br.h, r->br.raw);
 			r->in_block = 1;
 			continue;
@@ -233,19 +236,66 @@ journal_reader_next(struct journal_reader *r, struct journal_record *rec)
 		*rec = r->held;
 		return 0;
 	}
-	return reader_next_raw(r, rec);
+	return reader_read(r, rec);
 }
 
-/* Position at an indexed block. */
-static int
-reader_goto(struct journal_reader *r, const struct idx_block *b)
+int
+reader_start_at(struct journal_reader *r, uint32_t segment, uint64_t offset, uint64_t expect_recno)
 {
 	int rc;
 	reader_reset(r);
-	if ((rc = open_segment(r, b->segment)) != 0)
-		return rc == 1 ? JOURNAL_EINDEX : rc;
-	r->off = b->offset;
-	r->expect_recno = b->first_recno;
+	if ((rc = open_segment(r, segment)) != 0) {
+		if (rc == 1) {
+			char path[4200];
+			seg_path(path, sizeof(path), r->j->dir, segment);
+			journal_set_detail(r->j, "the index points to segment '%s', which does not exist; run 'wstape verify --reindex'",
+					   path);
+			return JOURNAL_EINDEX;
+		}
+		return rc;
+	}
+	r->off = offset;
+	r->expect_recno = expect_recno;
+	return 0;
+}
+
+void
+reader_counts(const struct journal_reader *r, uint64_t *blocks, uint64_t *raw_bytes)
+{
+	*blocks = r->blocks_read;
+	*raw_bytes = r->raw_read;
+}
+
+uint64_t
+reader_torn_bytes(const struct journal_reader *r)
+{
+	struct stat sb;
+	if (r->fd >= 0 && !r->in_block && fstat(r->fd, &sb) == 0 && (uint64_t)sb.st_size > r->off)
+		return (uint64_t)sb.st_size - r->off;
+	return 0;
+}
+
+/* Position at an indexed block. The index can name a block that is not there (the
+ * segment was cut, or replaced): say where, rather than read on from a wrong place. */
+static int
+reader_goto(struct journal_reader *r, const struct idx_block *b)
+{
+	struct stat sb;
+	int rc;
+	if ((rc = reader_start_at(r, b->segment, b->offset, b->first_recno)) != 0)
+		return rc;
+	if (fstat(r->fd, &sb) != 0)
+		return errno;
+	if ((uint64_t)sb.st_size < b->offset + BLK_HEADER_SIZE + b->comp_len) {
+		char path[4200];
+		seg_path(path, sizeof(path), r->j->dir, b->segment);
+		r->err_seg = b->segment;
+		r->err_off = b->offset;
+		journal_set_detail(r->j, "the index points to a block at offset %llu of segment '%s' (records %llu..%llu), past the end of the file (%llu bytes); run 'wstape verify --reindex'",
+				   (unsigned long long)b->offset, path, (unsigned long long)b->first_recno,
+				   (unsigned long long)(b->first_recno + b->count - 1), (unsigned long long)sb.st_size);
+		return JOURNAL_EINDEX;
+	}
 	return 0;
 }
 
@@ -256,7 +306,7 @@ scan_to(struct journal_reader *r, int (*match)(const struct journal_record *, co
 {
 	struct journal_record rec;
 	int rc;
-	while ((rc = reader_next_raw(r, &rec)) == 0) {
+	while ((rc = reader_read(r, &rec)) == 0) {
 		if (match(&rec, arg)) {
 			r->held = rec;
 			r->pushback = 1;
@@ -369,11 +419,42 @@ dir_segment_bytes(struct journal *j, uint32_t *count)
 	return total;
 }
 
+/* A reader's view of the index: a snapshot of it and its state, unless there is none, or
+ * it lists blocks the segments do not hold (then it is set aside for good, and the
+ * figures come from the segments alone). Returns the snapshot to use, or NULL. */
+static struct idx_snap *
+usable_index(struct journal *j, struct idx_snap *snap, struct idx_state *is)
+{
+	struct idx_block last;
+	char why[512];
+
+	memset(is, 0, sizeof(*is));
+	if (!j->idx || j->idx_stale || idx_snap_begin(j->idx, snap) != 0)
+		return NULL;
+	if (idx_snap_state(snap, is) != 0) {
+		memset(is, 0, sizeof(*is));
+		idx_snap_end(snap);
+		return NULL;
+	}
+	snprintf(why, sizeof(why), "the index's state lists blocks, but its last block cannot be read");
+	if (is->blocks && (idx_snap_last_block(snap, &last) != 0 ||
+			   index_end_check(j->dir, is, &last, why, sizeof(why)) == INDEX_END_MISMATCH)) {
+		j->idx_stale = 1;
+		snprintf(j->idx_detail, sizeof(j->idx_detail), "%s", why);
+		memset(is, 0, sizeof(*is));
+		idx_snap_end(snap);
+		return NULL;
+	}
+	return snap;
+}
+
 int
 journal_stats(struct journal *j, struct journal_stats *st)
 {
 	struct idx_state is;
-	int rc;
+	struct idx_snap snap, *sp = NULL;
+	struct tail *t = NULL;
+	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (!(j->flags & JOURNAL_RDONLY)) {
@@ -387,8 +468,11 @@ journal_stats(struct journal *j, struct journal_stats *st)
 		st->append_wait_ns = j->append_wait_ns;
 		st->pending_records = (j->next_recno - 1) - (is.next_recno ? is.next_recno - 1 : 0);
 		pthread_mutex_unlock(&j->mu);
-	} else if (!j->idx || idx_state_get(j->idx, &is) != 0) {
-		memset(&is, 0, sizeof(is));
+	} else {
+		/* readers: the index, plus what lies past it, summed from the segments */
+		pthread_mutex_lock(&j->mu);
+		sp = usable_index(j, &snap, &is);
+		rc = tail_update(j, sp ? &is : NULL, &t);
 	}
 	st->records = is.records;
 	st->raw_bytes = is.payload_bytes;
@@ -400,44 +484,24 @@ journal_stats(struct journal *j, struct journal_stats *st)
 		st->first_recno = is.next_recno - is.records;
 		st->last_recno = is.next_recno - 1;
 	}
-	if (j->idx && (!j->idx_failed)) {
-		st->connections = idx_conn_count(j->idx);
-		st->channels = idx_channel_count(j->idx);
-	}
-
-	/* readers: add what lies past the index */
-	if (j->flags & JOURNAL_RDONLY) {
-		struct journal_reader *r;
-		struct journal_record rec;
-		struct idx_block last;
-		if ((rc = journal_reader_open(j, &r)) != 0)
-			return rc;
-		if (is.blocks && j->idx && idx_last_block(j->idx, &last) == 0) {
-			if ((rc = reader_goto(r, &last)) == 0) {
-				r->off = is.offset;
-				r->expect_recno = is.next_recno;
-			}
+	if (!(j->flags & JOURNAL_RDONLY)) {
+		if (j->idx && !j->idx_failed) {
+			st->connections = idx_conn_count(j->idx);
+			st->channels = idx_channel_count(j->idx);
 		}
-		uint64_t records_before = st->records;
-		while ((rc = reader_next_raw(r, &rec)) == 0) {
-			if (st->records == 0)
-				st->first_recno = rec.recno, st->first_wall_ns = rec.wall_ns;
-			st->records++;
-			st->last_recno = rec.recno;
-			st->raw_bytes += rec.payload_len;
-			if (rec.wall_ns > st->last_wall_ns)
-				st->last_wall_ns = rec.wall_ns;
+	} else {
+		if (rc == 0) {
+			st->connections = (sp ? idx_snap_conn_count(sp) : 0) + tail_new_conns(t, sp);
+			st->channels = (sp ? idx_snap_channel_count(sp) : 0) + tail_new_channels(t, sp);
+			tail_sums(t, st);
 		}
-		if (records_before != st->records || !j->idx) {
-			/* blocks and raw block bytes of the tail are not summed; count them roughly */
-		}
-		if (rc == JOURNAL_EOF) {
-			struct stat sb;
-			if (r->fd >= 0 && fstat(r->fd, &sb) == 0 && (uint64_t)sb.st_size > r->off)
-				st->torn_bytes = (uint64_t)sb.st_size - r->off;
-			rc = 0;
-		}
-		journal_reader_close(r);
+		st->index_stale = j->idx_stale;
+		st->index_damaged = j->idx_open_err != 0;
+		if (sp)
+			idx_snap_end(sp);
+		if (j->idx_stale)
+			journal_set_detail(j, "%s", j->idx_detail);
+		pthread_mutex_unlock(&j->mu);
 		if (rc)
 			return rc;
 	}
@@ -449,17 +513,41 @@ journal_stats(struct journal *j, struct journal_stats *st)
 int
 journal_conn_foreach(struct journal *j, int (*fn)(const struct journal_conn_info *, void *), void *ud)
 {
-	if (!j->idx)
-		return JOURNAL_EINDEX;
-	return idx_conn_foreach(j->idx, fn, ud);
+	struct idx_state is;
+	struct idx_snap snap, *sp;
+	struct tail *t;
+	int rc;
+
+	if (!(j->flags & JOURNAL_RDONLY))
+		return j->idx ? idx_conn_foreach(j->idx, fn, ud) : JOURNAL_EINDEX;
+	pthread_mutex_lock(&j->mu);
+	sp = usable_index(j, &snap, &is);
+	if ((rc = tail_update(j, sp ? &is : NULL, &t)) == 0)
+		rc = tail_conn_foreach(t, sp, fn, ud);
+	if (sp)
+		idx_snap_end(sp);
+	pthread_mutex_unlock(&j->mu);
+	return rc;
 }
 
 int
 journal_channel_foreach(struct journal *j, int (*fn)(const struct journal_channel_info *, void *), void *ud)
 {
-	if (!j->idx)
-		return JOURNAL_EINDEX;
-	return idx_channel_foreach(j->idx, fn, ud);
+	struct idx_state is;
+	struct idx_snap snap, *sp;
+	struct tail *t;
+	int rc;
+
+	if (!(j->flags & JOURNAL_RDONLY))
+		return j->idx ? idx_channel_foreach(j->idx, fn, ud) : JOURNAL_EINDEX;
+	pthread_mutex_lock(&j->mu);
+	sp = usable_index(j, &snap, &is);
+	if ((rc = tail_update(j, sp ? &is : NULL, &t)) == 0)
+		rc = tail_channel_foreach(t, sp, fn, ud);
+	if (sp)
+		idx_snap_end(sp);
+	pthread_mutex_unlock(&j->mu);
+	return rc;
 }
 
 /* ---- verification ---- */

@@ -89,6 +89,32 @@ grep -q "index was damaged" "$T/err" || fail "append did not say the index was r
 $WSTAPE verify "$T/di2" > "$T/out" || fail "verify after append with a damaged index"
 grep -q "^ok: 3010 records" "$T/out" || fail "records after append with a damaged index: $(cat "$T/out")"
 
+# info and cat when the index does not hold what the segments do: without an index, info
+# counts everything from the segments; with an index listing a lost tail, info says so and
+# exits 1, and a seek into the lost tail fails with the place
+$WSTAPE import "$T/in.jsonl" -o "$T/jb" --block-size 16k 2> /dev/null || fail "import with small blocks"
+cp -r "$T/jb" "$T/jb-noidx"; rm -rf "$T/jb-noidx/index"
+$WSTAPE info "$T/jb" --json > "$T/i1" || fail "info --json"
+$WSTAPE info "$T/jb-noidx" --json > "$T/i2" || fail "info --json without an index"
+$PY - "$T/i1" "$T/i2" <<'PY' || fail "info without an index differs: $(cat "$T/i1" "$T/i2")"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for k in ("journal", "disk_bytes"):
+    del a[k], b[k]
+assert a == b, (a, b)
+assert a["connections"] == 3 and a["channels"] == 2 and a["blocks"] > 5, a
+PY
+cp -r "$T/jb" "$T/jb-cut"
+truncate -s -500 "$T/jb-cut/seg-0000000001.wst"
+left=$($WSTAPE cat "$T/jb-cut" | wc -l)
+[ "$left" -lt 3000 ] || fail "the cut removed no record"
+expect_exit 1 $WSTAPE info "$T/jb-cut" > "$T/out" 2> "$T/err"
+grep -q "records      $left (recno 1..$left)" "$T/out" || fail "info of a cut segment: $(cat "$T/out")"
+grep -q "index does not match the segments.*past the end of the file" "$T/err" || fail "info warning: $(cat "$T/err")"
+expect_exit 1 $WSTAPE cat "$T/jb-cut" --from-record 2999 > "$T/out" 2> "$T/err"
+grep -q "offset [0-9]* of segment '$T/jb-cut/seg-0000000001.wst'.*past the end" "$T/err" || fail "cat into a lost tail: $(cat "$T/err")"
+[ "$($WSTAPE cat "$T/jb-cut" --from-record 10 | wc -l)" = $((left - 9)) ] || fail "cat before the lost tail"
+
 # bad input: clear messages, exit codes, nothing created
 expect_exit 2 $WSTAPE cat "$T/nope" 2> "$T/err"
 grep -q "cannot open journal '$T/nope'" "$T/err" || fail "missing path message: $(cat "$T/err")"

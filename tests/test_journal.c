@@ -657,6 +657,127 @@ test_journal__damaged_index_rebuilt(void **state)
 	}
 }
 
+/* What a reader's stats and lists say, flattened to text for comparison. */
+static int
+conn_line(const struct journal_conn_info *c, void *ud)
+{
+	char line[200];
+	snprintf(line, sizeof(line), "conn %u %llu..%llu %llu %lld..%lld\n", c->conn, (unsigned long long)c->first_recno,
+		 (unsigned long long)c->last_recno, (unsigned long long)c->records, (long long)c->first_wall_ns,
+		 (long long)c->last_wall_ns);
+	strcat(ud, line);
+	return 0;
+}
+
+static int
+channel_line(const struct journal_channel_info *c, void *ud)
+{
+	char line[3000];
+	snprintf(line, sizeof(line), "chan %.*s %llu..%llu %llu %lld..%lld %.*s..%.*s\n", (int)c->name_len, c->name,
+		 (unsigned long long)c->first_recno, (unsigned long long)c->last_recno, (unsigned long long)c->records,
+		 (long long)c->first_wall_ns, (long long)c->last_wall_ns, (int)c->first_cursor_len,
+		 (const char *)c->first_cursor, (int)c->last_cursor_len, (const char *)c->last_cursor);
+	strcat(ud, line);
+	return 0;
+}
+
+static char *
+summary(const char *path, struct journal_stats *st)
+{
+	struct journal *j;
+	char *out = calloc(1, 1 << 20);
+	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_stats(j, st), 0);
+	sprintf(out, "records %llu %llu..%llu blocks %llu raw %llu payload %llu conns %u chans %u time %lld..%lld\n",
+		(unsigned long long)st->records, (unsigned long long)st->first_recno, (unsigned long long)st->last_recno,
+		(unsigned long long)st->blocks, (unsigned long long)st->block_raw_bytes, (unsigned long long)st->raw_bytes,
+		st->connections, st->channels, (long long)st->first_wall_ns, (long long)st->last_wall_ns);
+	assert_int_equal(journal_conn_foreach(j, conn_line, out), 0);
+	assert_int_equal(journal_channel_foreach(j, channel_line, out), 0);
+	journal_close(j);
+	return out;
+}
+
+/* A reader's summary (records, blocks, connections, channels with their ranges and
+ * cursors) is the same whether the index holds every block, only the first ones, or
+ * nothing; an index that lists blocks the segments lost is set aside and said so, and a
+ * seek that it would send past the end of a segment fails with the place. */
+static void
+test_journal__stats_past_the_index(void **state)
+{
+	char p[300], idx[400], cmd[1200];
+	struct journal *j;
+	struct journal_stats st, st2;
+	mkpath(p, sizeof(p), "tailstats");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	write_records(j, 14, 1, 2500, 300);
+	assert_int_equal(journal_close(j), 0);
+	/* keep the index of the first 2500 records */
+	snprintf(cmd, sizeof(cmd), "cp -r '%s/index' '%s.idx-early'", p, p);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, NULL), 0);
+	write_records(j, 14, 2501, 6000, 300);
+	struct journal_record late = { .wall_ns = 1795341700000000000LL, .mono_ns = 1, .conn = 999, .channel = "zz-late",
+				       .channel_len = 7, .cursor = (const uint8_t *)"7:1", .cursor_len = 3,
+				       .payload = (const uint8_t *)"x", .payload_len = 1 };
+	assert_int_equal(journal_append(j, &late), 0);
+	assert_int_equal(journal_close(j), 0);
+
+	char *full = summary(p, &st);
+	assert_int_equal(st.records, 6001);
+	assert_int_equal(st.channels, 4);
+	assert_int_equal(st.connections, 61 + 1);
+	assert_false(st.index_stale);
+	/* an index that lags behind the segments */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/index' && cp -r '%s.idx-early' '%s/index'", p, p, p);
+	assert_int_equal(system(cmd), 0);
+	char *lag = summary(p, &st2);
+	assert_string_equal(lag, full);
+	/* no index */
+	snprintf(idx, sizeof(idx), "%s/index", p);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", idx);
+	assert_int_equal(system(cmd), 0);
+	char *none = summary(p, &st2);
+	assert_string_equal(none, full);
+	free(lag);
+	free(none);
+
+	/* the segment loses its end while the index still lists it */
+	struct journal_recovery rec;
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, &rec), 0); /* rebuilds the index */
+	assert_int_equal(journal_close(j), 0);
+	uint32_t last_seg = (uint32_t)st.segments;
+	char seg[400];
+	snprintf(seg, sizeof(seg), "%s/seg-%010u.wst", p, last_seg);
+	struct stat sb;
+	assert_int_equal(stat(seg, &sb), 0);
+	assert_int_equal(truncate(seg, sb.st_size - 500), 0);
+	uint64_t left = count_path(p);
+	assert_true(left < 6001);
+	char *cut = summary(p, &st2);
+	assert_true(st2.index_stale);
+	assert_int_equal(st2.records, left);
+	assert_int_equal(st2.last_recno, left);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_stats(j, &st2), 0);
+	assert_non_null(strstr(journal_last_detail(j), "past the end"));
+	struct journal_reader *r;
+	struct journal_record got;
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	assert_int_equal(journal_reader_seek_recno(r, 6001), JOURNAL_EINDEX);
+	assert_non_null(strstr(journal_last_detail(j), "offset"));
+	assert_non_null(strstr(journal_last_detail(j), seg));
+	assert_int_equal(journal_reader_seek_recno(r, 10), 0);
+	assert_int_equal(journal_reader_next(r, &got), 0);
+	assert_int_equal(got.recno, 10);
+	journal_reader_close(r);
+	struct journal_verify v;
+	assert_int_equal(journal_verify(j, &v), JOURNAL_EINDEX);
+	journal_close(j);
+	free(cut);
+	free(full);
+}
+
 static void
 test_journal__two_writers(void **state)
 {
@@ -954,6 +1075,7 @@ main(void)
 		cmocka_unit_test(test_journal__zero_data_tail),
 		cmocka_unit_test(test_journal__flipped_bit_detected),
 		cmocka_unit_test(test_journal__damaged_index_rebuilt),
+		cmocka_unit_test(test_journal__stats_past_the_index),
 		cmocka_unit_test(test_journal__two_writers),
 		cmocka_unit_test(test_journal__reader_while_writing),
 		cmocka_unit_test(test_journal__reader_across_segments),

@@ -36,6 +36,13 @@ void hm_msg_ping(struct text_buf *b);
  * JSON object. */
 int hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq);
 
+/* liveFormat: a query parameter of the connection ("chunked-v1" or absent), not kept on
+ * the session, so a client that uses it gives it again on every reconnect. The recorded
+ * live messages are in the format the recorder asked for: this reads it back from the URL
+ * of a recorded connection's "open" event ({"url": ...}) into out ("" when the URL has no
+ * liveFormat). Returns 0, or -1 when the payload holds no URL or the value does not fit. */
+int hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen);
+
 /* A replay chunk; 'events' is the events' JSON texts joined with ',' (no brackets). */
 void hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char *cursor, size_t curlen,
 		   int64_t count, int64_t chunk, int64_t total, int has_gap, const char *events, size_t elen);

@@ -136,6 +136,60 @@ hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
+{
+	struct json_scan_it it;
+	const char *k, *v, *end = (const char *)p + n;
+	size_t kl, vl;
+	int rc;
+
+	if (!outlen || json_scan_object_begin(&it, (const char *)p, end) != 0)
+		return -1;
+	while ((rc = json_scan_object_next(&it, &k, &kl, &v, &vl)) == 1)
+		if (kl == 3 && !memcmp(k, "url", 3) && vl >= 2 && v[0] == '"')
+			break;
+	if (rc != 1)
+		return -1;
+	/* the URL as journaled: redacted, percent-encoded, no JSON escapes in a query */
+	const char *u = v + 1, *ue = v + vl - 1, *q = memchr(u, '?', (size_t)(ue - u));
+	out[0] = 0;
+	while (q && q < ue) {
+		const char *a = q + 1, *e = memchr(a, '&', (size_t)(ue - a));
+		if (!e)
+			e = ue;
+		if (e - a >= 11 && !memcmp(a, "liveFormat=", 11)) {
+			size_t o = 0;
+			for (const char *c = a + 11; c < e; c++) {
+				int ch = (unsigned char)*c, h1, h2;
+				if (ch == '%' && e - c >= 3 && (h1 = hexval(c[1])) >= 0 && (h2 = hexval(c[2])) >= 0) {
+					ch = h1 * 16 + h2;
+					c += 2;
+				}
+				if (o + 1 >= outlen)
+					return -1;
+				out[o++] = (char)ch;
+			}
+			out[o] = 0;
+			return 0;
+		}
+		q = e;
+	}
+	return 0;
+}
+
 void
 hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char *cursor, size_t curlen,
 	      int64_t count, int64_t chunk, int64_t total, int has_gap, const char *events, size_t elen)

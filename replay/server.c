@@ -65,6 +65,7 @@ struct client {
 	/* feed state */
 	struct session *sess;
 	int64_t seq[MAX_SUBS];
+	char live_format[64];         /* hydromancer: this connection's liveFormat ("" = none) */
 	int configured;               /* lasersell: configure received */
 	uint64_t client_msgs, gate_need;
 	int64_t last_pong_mono;
@@ -98,6 +99,7 @@ struct srv {
 	char channels[MAX_SUBS * 4][64];
 	int nchannels;
 	struct text_buf limits;        /* lasersell hello_ok limits, as recorded */
+	char live_format[64];          /* hydromancer: liveFormat of the recording ("" = default) */
 	unsigned next_client_id;
 	uint64_t id_counter;
 	int clients, served, done;
@@ -577,8 +579,10 @@ urlarg(struct lws *wsi, const char *name, char *buf, int len)
 	char key[64];
 	snprintf(key, sizeof(key), "%s=", name);
 	const char *v = lws_get_urlarg_by_name(wsi, key, buf, len);
-	if (!v)
+	if (!v) {
+		buf[0] = 0; /* lws leaves the last argument it looked at there */
 		return -1;
+	}
 	memmove(buf, v, strlen(v) + 1);
 	return 0;
 }
@@ -791,6 +795,8 @@ client_open(struct client *c, struct lws *wsi)
 {
 	struct srv *s = c->s;
 	char token[256] = "", sid[128] = "", cursor[256] = "", key[256] = "";
+	const char *refuse = NULL;
+	char why[256];
 	int authed = 1;
 
 	if (s->o->token) {
@@ -803,6 +809,26 @@ client_open(struct client *c, struct lws *wsi)
 	}
 	urlarg(wsi, "sessionId", sid, sizeof(sid));
 	urlarg(wsi, "cursor", cursor, sizeof(cursor));
+	/* liveFormat belongs to the connection: read from each one's query, never restored
+	 * from the session. The replay sends the live messages as recorded, so it serves the
+	 * recording's format only; any other (or none, when the recording has one) gets an
+	 * error, as a client that forgot liveFormat on a reconnect would otherwise read
+	 * messages in a format it does not expect. */
+	if (s->o->feed == FEED_HYDROMANCER) {
+		urlarg(wsi, "liveFormat", c->live_format, sizeof(c->live_format));
+		if (strcmp(c->live_format, s->live_format) != 0) {
+			if (!s->live_format[0])
+				snprintf(why, sizeof(why), "liveFormat '%.64s' is not available: the recording holds the default live format",
+					 c->live_format);
+			else if (!c->live_format[0])
+				snprintf(why, sizeof(why), "liveFormat=%s is required: the recording holds %s live messages",
+					 s->live_format, s->live_format);
+			else
+				snprintf(why, sizeof(why), "liveFormat '%.64s' is not available: the recording holds %s live messages",
+					 c->live_format, s->live_format);
+			refuse = why;
+		}
+	}
 	if (journal_reader_open(s->j, &c->rd) != 0)
 		return -1;
 	c->last_pong_mono = pace_now();
@@ -811,18 +837,20 @@ client_open(struct client *c, struct lws *wsi)
 		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
 	if (s->o->drop_every_ns)
 		c->next_drop_mono = pace_now() + s->o->drop_every_ns;
-	if (!authed) {
+	if (!authed || refuse) {
 		struct text_buf b = { 0 };
 		if (s->o->feed == FEED_LASERSELL)
 			ls_msg_error(&b, "unauthorized", "Invalid API key");
 		else
-			hm_msg_error(&b, "Invalid API key");
+			hm_msg_error(&b, authed ? refuse : "Invalid API key");
 		enqueue_text(c, &b);
 		text_buf_free(&b);
 		c->close_now = 1;
-		log_info("replay: client %u: bad token", c->id);
+		log_info("replay: client %u: %s", c->id, authed ? refuse : "bad token");
 		return 0;
 	}
+	if (c->live_format[0])
+		log_info("replay: client %u: liveFormat %s", c->id, c->live_format);
 	if (s->o->speed > 0)
 		lws_sul_schedule(s->ctx, 0, &c->sul_watch, watch_cb, WATCH_NS / 1000);
 	switch (s->o->feed) {
@@ -1209,6 +1237,34 @@ lws_log(int level, const char *line)
 	log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", (int)n, line);
 }
 
+static int
+first_recno_of(const struct journal_conn_info *ci, void *ud)
+{
+	uint64_t *io = ud;
+	if (ci->conn != (uint32_t)*io)
+		return 0;
+	*io = ci->first_recno;
+	return 1;
+}
+
+/* The live format the replayed messages were recorded in: the liveFormat of the URL that
+ * opened the recorded connection of the first frame (the recorder asks for the same one on
+ * every connection). */
+static int
+scan_live_format(struct srv *s, struct journal_reader *rd, uint32_t conn)
+{
+	struct journal_record r;
+	uint64_t at = conn;
+	if (journal_conn_foreach(s->j, first_recno_of, &at) != 1)
+		return 0;
+	if (journal_reader_seek_recno(rd, at) != 0 || journal_reader_next(rd, &r) != 0)
+		return 0;
+	if (r.kind == JOURNAL_OPEN && r.conn == conn &&
+	    hm_open_live_format(r.payload, r.payload_len, s->live_format, sizeof(s->live_format)) != 0)
+		s->live_format[0] = 0;
+	return 0;
+}
+
 /* What the journal holds: channels (subscription types), the recorded limits, the start. */
 static int
 scan_journal(struct srv *s)
@@ -1238,6 +1294,7 @@ scan_journal(struct srv *s)
 	}
 	s->start_recno = 0;
 	uint64_t seen = 0;
+	uint32_t first_conn = 0;
 	while ((rc = journal_reader_next(rd, &r)) == 0) {
 		if (r.wall_ns >= s->o->to_wall)
 			break;
@@ -1247,8 +1304,10 @@ scan_journal(struct srv *s)
 			continue;
 		if (s->o->conn >= 0 && r.conn != (uint32_t)s->o->conn)
 			continue;
-		if (s->t0_wall == INT64_MIN)
+		if (s->t0_wall == INT64_MIN) {
 			s->t0_wall = r.wall_ns;
+			first_conn = r.conn;
+		}
 		s->span_wall = r.wall_ns - s->t0_wall;
 		seen++;
 		if (s->o->feed == FEED_LASERSELL && !s->limits.len) {
@@ -1267,6 +1326,8 @@ scan_journal(struct srv *s)
 			}
 		}
 	}
+	if (s->o->feed == FEED_HYDROMANCER && seen && (rc == 0 || rc == JOURNAL_EOF))
+		rc = scan_live_format(s, rd, first_conn);
 	journal_reader_close(rd);
 	if (rc && rc != JOURNAL_EOF)
 		return rc;
@@ -1361,9 +1422,9 @@ replay_run(struct replay_options *o)
 		snprintf(speed, sizeof(speed), "%gx", o->speed);
 	else
 		snprintf(speed, sizeof(speed), "max");
-	fprintf(stderr, "wstape: replaying '%s' (%s feed, speed %s, %s mode) on %s://%s:%d/\n", o->journal,
-		feed_name(o->feed), speed, o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws",
-		o->host, o->port);
+	fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", o->journal,
+		feed_name(o->feed), s.live_format[0] ? ", liveFormat " : "", s.live_format, speed,
+		o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws", o->host, o->port);
 	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->port);
 	fflush(stdout);
 

@@ -180,6 +180,94 @@ import json; log = json.load(open('$T/exp.json'))['log']
 t = [m['type'] for m in log]
 assert t.count('connected') == 2 and 'reconnected' not in t and 'replay' not in t, t[:8]" || fail "expired session"
 
+# a resume with sessionId and no cursor replays from the server-tracked cursor (what was sent)
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t > /dev/null 2> "$T/replay10.log"
+wait_port $port
+$PY - $port <<'PY' || fail "resume from the server-tracked cursor"
+import asyncio, json, re, sys, websockets
+url = "ws://127.0.0.1:%s/?token=t" % sys.argv[1]
+async def main():
+    async with websockets.connect(url) as ws:
+        sid = json.loads(await ws.recv())["sessionId"]
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        n = 0
+        while n < 20:
+            m = json.loads(await ws.recv())
+            if m["type"] == "allFills":
+                last = m["fills"][-1]; n += 1
+        ws.transport.abort()
+    await asyncio.sleep(0.5)
+    async with websockets.connect(url + "&sessionId=" + sid) as ws:
+        assert json.loads(await ws.recv())["type"] == "reconnected"
+        m = json.loads(await ws.recv())
+        assert m["type"] == "replay" and m["count"] > 0, m
+        # after what the server sent, so after what this client received
+        assert re.fullmatch(r"\d+:\d+:\d+", m["cursor"]), m["cursor"]
+        assert m["data"][0][1]["tid"] > last[1]["tid"], (m["data"][0], last)
+asyncio.run(main())
+PY
+
+# liveFormat is per connection: a recording made with liveFormat=chunked-v1 (the URL of its
+# "open" event says so) is served to connections that ask for chunked-v1, each time; a
+# reconnect that leaves it out gets an error and the session is still there for the next
+# one; a recording in the default format refuses chunked-v1
+$PY - "$T/h.jsonl" > "$T/hc.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+first = json.loads(lines[0])
+url = "wss://api.hydromancer.xyz/ws?token=REDACTED&liveFormat=chunked-v1"
+print(json.dumps({"wall_ns": first["wall_ns"] - 1000, "dir": "in", "conn": 1, "kind": "open",
+                  "payload": json.dumps({"url": url, "status": 101, "attempt": 1})}))
+print("\n".join(lines))
+PY
+$WSTAPE import "$T/hc.jsonl" -o "$T/hc" --feed hydromancer 2>/dev/null || fail "import hc"
+port=$(free_port)
+bg $WSTAPE replay "$T/hc" --listen 127.0.0.1:$port --speed 4 --token t > /dev/null 2> "$T/replay8.log"
+wait_port $port
+port2=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port2 --speed 4 --token t > /dev/null 2> "$T/replay9.log"
+wait_port $port2
+$PY - $port $port2 <<'PY' || fail "liveFormat"
+import asyncio, json, sys, websockets
+url = "ws://127.0.0.1:%s/?token=t" % sys.argv[1]
+async def refused(u, want):
+    async with websockets.connect(u) as ws:
+        m = json.loads(await ws.recv())
+        assert m["type"] == "error" and want in m["message"], m
+        try:
+            await asyncio.wait_for(ws.recv(), 2)
+            assert False, "still open"
+        except websockets.ConnectionClosed:
+            pass
+async def main():
+    await refused(url, "liveFormat=chunked-v1 is required")
+    async with websockets.connect(url + "&liveFormat=chunked-v1") as ws:
+        m = json.loads(await ws.recv())
+        assert m["type"] == "connected", m
+        sid = m["sessionId"]
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        n = 0
+        while n < 10:
+            m = json.loads(await ws.recv())
+            if m["type"] == "allFills":
+                cur = m["cursor"]; n += 1
+        ws.transport.abort()
+    await asyncio.sleep(0.3)
+    back = url + "&sessionId=%s&cursor=%s" % (sid, cur)
+    # the session does not remember the format: leaving it out is refused
+    await refused(back, "liveFormat=chunked-v1 is required")
+    async with websockets.connect(back + "&liveFormat=chunked-v1") as ws:
+        m = json.loads(await ws.recv())
+        assert m["type"] == "reconnected" and m["sessionId"] == sid, m
+        m = json.loads(await ws.recv())
+        assert m["type"] == "replay" and m["count"] > 0, m
+    await refused("ws://127.0.0.1:%s/?token=t&liveFormat=chunked-v1" % sys.argv[2],
+                  "liveFormat 'chunked-v1' is not available")
+asyncio.run(main())
+PY
+grep -q "liveFormat chunked-v1" "$T/replay8.log" || fail "the recording's liveFormat is not shown: $(cat "$T/replay8.log")"
+
 # bad input: bad token, unknown subscription, malformed JSON (the connection stays)
 port=$(free_port)
 bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2> "$T/replay5.log"

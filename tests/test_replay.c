@@ -331,6 +331,31 @@ test_replay__client_messages(void **state)
 /* ---- faults ---- */
 
 static void
+test_replay__hydromancer_live_format_of_open(void **state)
+{
+	char f[32];
+#define OPEN(url) "{\"url\":\"" url "\",\"status\":101,\"attempt\":1}"
+	static const char *with = OPEN("wss://h/ws?token=REDACTED&sessionId=s&liveFormat=chunked-v1&cursor=1:2:3"),
+			  *last = OPEN("wss://h/ws?token=REDACTED&liveFormat=chunked%2Dv1"),
+			  *none = OPEN("wss://h/ws?token=REDACTED&sessionId=s"), *noquery = OPEN("wss://h/ws"),
+			  *big = OPEN("wss://h/ws?liveFormat=a-format-name-longer-than-the-buffer");
+
+	(void)state;
+	assert_int_equal(hm_open_live_format((const uint8_t *)with, strlen(with), f, sizeof(f)), 0);
+	assert_string_equal(f, "chunked-v1");
+	assert_int_equal(hm_open_live_format((const uint8_t *)last, strlen(last), f, sizeof(f)), 0);
+	assert_string_equal(f, "chunked-v1");
+	assert_int_equal(hm_open_live_format((const uint8_t *)none, strlen(none), f, sizeof(f)), 0);
+	assert_string_equal(f, "");
+	assert_int_equal(hm_open_live_format((const uint8_t *)noquery, strlen(noquery), f, sizeof(f)), 0);
+	assert_string_equal(f, "");
+	assert_int_equal(hm_open_live_format((const uint8_t *)big, strlen(big), f, sizeof(f)), -1);
+	assert_int_equal(hm_open_live_format((const uint8_t *)"{\"status\":101}", 14, f, sizeof(f)), -1);
+	assert_int_equal(hm_open_live_format((const uint8_t *)"{\"url\":", 7, f, sizeof(f)), -1);
+#undef OPEN
+}
+
+static void
 test_replay__fault_rng_reproducible(void **state)
 {
 	(void)state;
@@ -378,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_replay__chunks_empty),
 		cmocka_unit_test(test_replay__hydromancer_seq_rewrite),
 		cmocka_unit_test(test_replay__client_messages),
+		cmocka_unit_test(test_replay__hydromancer_live_format_of_open),
 		cmocka_unit_test(test_replay__fault_rng_reproducible),
 		cmocka_unit_test(test_replay__fault_rng_rates),
 	};

@@ -1222,6 +1222,48 @@ next_readable(struct journal_reader *r, uint64_t bad, uint64_t last)
 	return hi;
 }
 
+/* The reader met the end of the segments at record 'first' - 1. The journal may hold more:
+ * records its statistics count (taken before reading), or that its index lists but the
+ * segments do not hold (a segment cut short: an interrupted copy, a full disk; the
+ * statistics then say index_stale and stale_detail where the index points). Then the end is
+ * a corruption: its records are named (the last one when the statistics know it), and 1 is
+ * returned. */
+static int
+tail_check(struct inspect *in, struct journal *j, struct journal_reader *r,
+	   const struct journal_stats *st, const char *stale_detail, uint64_t first)
+{
+	uint64_t last = 0;
+	const char *jd = stale_detail;
+	char d[sizeof(in->corrupt_detail)], upto[48] = "";
+	int rc;
+
+	if (st && st->last_recno >= first) {
+		last = st->last_recno;
+		snprintf(upto, sizeof(upto), " up to #%" PRIu64, last);
+	} else if (!st || !st->index_stale) {
+		/* no statistics to go by: ask the index whether it lists the next record */
+		rc = journal_reader_seek_recno(r, first);
+		if (rc == 0 || rc == JOURNAL_ENOTFOUND)
+			return 0;       /* readable now (a writer appends), or nothing more */
+		jd = journal_last_detail(j);
+	}
+	snprintf(d, sizeof(d), "the segments end after record #%" PRIu64 ", but the journal lists records%s"
+		 " past it: they cannot be read (a segment cut short?)%s%s", first - 1, upto,
+		 *jd ? "; " : "", jd);
+	if (!in->corrupt)
+		inspect_set_corruption(in, JOURNAL_ECORRUPT, 0, 0, d);
+	if (!in->corrupt_ranges) {
+		in->corrupt_first = first;
+		in->corrupt_last = last;
+	}
+	in->corrupt_ranges++;
+	if (last)
+		in->corrupt_records += last - first + 1;
+	else
+		in->corrupt_tail_from = first;
+	return 1;
+}
+
 int
 inspect_run(struct inspect *in, struct journal *j)
 {
@@ -1230,9 +1272,12 @@ inspect_run(struct inspect *in, struct journal *j)
 	struct journal_stats st;
 	uint64_t last_read = 0;
 	int err, first_err = 0, have_st, reached_to = 0, skipped_before = 0, skipped_after = 0;
+	char stale_detail[256] = "";
 
 	/* before reading: a writer may append meanwhile, and what it adds is not missing */
 	have_st = journal_stats(j, &st) == 0;
+	if (have_st && st.index_stale)
+		copy_str(stale_detail, sizeof(stale_detail), journal_last_detail(j));
 	if ((err = journal_reader_open(j, &r)))
 		return err;
 	if (in->opt.from_ns) {
@@ -1294,6 +1339,13 @@ inspect_run(struct inspect *in, struct journal *j)
 			err = 0;
 		}
 	}
+	/* the end of the segments is not always the end of the journal (not looked for when
+	   --to stopped the pass before it) */
+	if (err == JOURNAL_EOF && !reached_to &&
+	    tail_check(in, j, r, have_st ? &st : NULL, stale_detail,
+		       last_read ? last_read + 1 : have_st && st.first_recno ? st.first_recno : 1) &&
+	    !first_err)
+		first_err = JOURNAL_ECORRUPT;
 	journal_reader_close(r);
 	/* a --to past the last record, a --conn alone in the journal: nothing cut */
 	if (!reached_to && !first_err)

@@ -191,8 +191,10 @@ struct inspect {
 	int corrupt_err;
 	uint32_t corrupt_segment;
 	uint64_t corrupt_offset;
-	char corrupt_detail[160];
+	char corrupt_detail[512];
 	uint64_t corrupt_ranges, corrupt_records, corrupt_first, corrupt_last;
+	uint64_t corrupt_tail_from;     /* records from this one on are missing, how many is
+					   unknown (a segment cut short, no count of its records) */
 	int finished;
 
 	/* Selection edges. Open state that a selection cuts (a position opened before --from,

@@ -124,16 +124,28 @@ text_summary(const struct inspect *in, struct text_buf *b)
 			      in->not_json > 1 ? "s" : "");
 	text_cut(in, b);
 	if (in->corrupt) {
-		text_buf_addf(b, "  %-12s %s at segment %" PRIu32 " offset %" PRIu64 "%s%s\n", "corruption",
-			      journal_strerror(in->corrupt_err), in->corrupt_segment, in->corrupt_offset,
-			      *in->corrupt_detail ? ": " : "", in->corrupt_detail);
-		if (in->corrupt_ranges)
+		char tail[64] = "";
+
+		if (in->corrupt_segment)
+			text_buf_addf(b, "  %-12s %s at segment %" PRIu32 " offset %" PRIu64 "%s%s\n", "corruption",
+				      journal_strerror(in->corrupt_err), in->corrupt_segment, in->corrupt_offset,
+				      *in->corrupt_detail ? ": " : "", in->corrupt_detail);
+		else    /* no place in a segment: a segment cut short */
+			text_buf_addf(b, "  %-12s %s%s%s\n", "corruption", journal_strerror(in->corrupt_err),
+				      *in->corrupt_detail ? ": " : "", in->corrupt_detail);
+		if (in->corrupt_tail_from)      /* a missing tail of unknown length */
+			snprintf(tail, sizeof(tail), "%sthe records from #%" PRIu64 " on",
+				 in->corrupt_records ? ", and " : "", in->corrupt_tail_from);
+		if (in->corrupt_records) {
+			uint64_t ranges = in->corrupt_ranges - (in->corrupt_tail_from != 0);
+
 			text_buf_addf(b, "  %-12s %" PRIu64 " record%s in %" PRIu64 " range%s (first #%" PRIu64
-				      "..#%" PRIu64 "); everything else is reported\n", "unreadable",
-				      in->corrupt_records, in->corrupt_records == 1 ? "" : "s",
-				      in->corrupt_ranges, in->corrupt_ranges == 1 ? "" : "s",
-				      in->corrupt_first, in->corrupt_last);
-		else
+				      "..#%" PRIu64 ")%s; everything else is reported\n", "unreadable",
+				      in->corrupt_records, in->corrupt_records == 1 ? "" : "s", ranges,
+				      ranges == 1 ? "" : "s", in->corrupt_first, in->corrupt_last, tail);
+		} else if (in->corrupt_tail_from) {
+			text_buf_addf(b, "  %-12s %s; everything else is reported\n", "unreadable", tail);
+		} else
 			text_buf_addf(b, "  %-12s the records before it are reported\n", "unreadable");
 	}
 }
@@ -472,14 +484,20 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 	json_object_set_new(o, "counts", a);
 	json_object_set_new(root, "summary", o);
 
-	if (in->corrupt)
-		json_object_set_new(root, "corruption", json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I}",
+	if (in->corrupt) {
+		o = json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
 			"error", journal_strerror(in->corrupt_err), "segment", (json_int_t)in->corrupt_segment,
 			"offset", (json_int_t)in->corrupt_offset, "detail", in->corrupt_detail,
 			"unreadable_ranges", (json_int_t)in->corrupt_ranges,
 			"unreadable_records", (json_int_t)in->corrupt_records,
-			"first_unreadable", (json_int_t)in->corrupt_first,
-			"last_unreadable", (json_int_t)in->corrupt_last));
+			"first_unreadable", (json_int_t)in->corrupt_first);
+		/* a first range that is a tail of unknown length has no last record */
+		json_object_set_new(o, "last_unreadable",
+				    in->corrupt_last ? json_integer((json_int_t)in->corrupt_last) : json_null());
+		json_object_set_new(o, "missing_from",
+				    in->corrupt_tail_from ? json_integer((json_int_t)in->corrupt_tail_from) : json_null());
+		json_object_set_new(root, "corruption", o);
+	}
 	else
 		json_object_set_new(root, "corruption", json_null());
 

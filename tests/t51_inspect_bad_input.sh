@@ -81,4 +81,31 @@ assert d["summary"]["clean"] is False
 PYEOF
 # corruption wins over --fail-on: exit 2
 expect_exit 2 $WSTAPE inspect c --fail-on any >/dev/null 2>&1
+
+# a truncated journal: the segment cut in half (its index lists every record); the reader
+# meets the end early, which is not the end of the journal
+$WSTAPE import "$FIX/hydromancer.jsonl" -o t --feed hydromancer --block-size 4k >/dev/null 2>&1 || fail "import"
+$PY - t/seg-*.wst <<'PYEOF'
+import os, sys
+os.truncate(sys.argv[1], os.path.getsize(sys.argv[1]) // 2)
+PYEOF
+expect_exit 2 $WSTAPE inspect t >out.txt 2>err.txt
+grep -q "is not wholly readable" err.txt || fail "no error message for the truncation: $(cat err.txt)"
+grep -q "^  verdict .*journal corrupt found" out.txt || fail "a truncated journal is reported clean: $(cat out.txt)"
+grep -Eq "^  corruption   journal is corrupt: the segments end after record #[0-9]+, but the journal lists records" out.txt ||
+	fail "the report does not name the truncation: $(cat out.txt)"
+grep -Eq "^  unreadable   .*#[0-9]+" out.txt || fail "the report does not name the missing records"
+expect_exit 2 $WSTAPE inspect t --json >out.json 2>/dev/null
+$PY - out.json <<'PYEOF' || fail "JSON report of a truncated journal"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c, r = d["corruption"], d["records"]
+assert 0 < r["count"] < 62 and r["first"] == 1, r
+# the missing tail starts right after the last record read; its end is named when known
+assert c["first_unreadable"] == r["last"] + 1, (c, r)
+assert c["last_unreadable"] in (None, 62) and (c["last_unreadable"] or c["missing_from"] == r["last"] + 1), c
+assert d["summary"]["clean"] is False
+PYEOF
+# a --to that stops before the cut: the selection is whole
+expect_exit 0 $WSTAPE inspect t --to 2026-11-22T10:00:00.500Z >/dev/null 2>&1
 exit 0

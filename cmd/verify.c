@@ -10,7 +10,8 @@ const char cmd_verify_usage[] =
 	"Read every block of every segment: header and data checksums, decompression, record\n"
 	"framing, record numbers; then check the index against the segments. Prints\n"
 	"\"ok up to offset N\" for each segment read, and exits 0 when all is well, 1 with the\n"
-	"segment and offset of the first problem otherwise.\n"
+	"segment and offset of the first problem otherwise (2 when a segment cannot be read, or\n"
+	"was written by a newer wstape).\n"
 	"  --reindex  rebuild the index from the segments (it is derived from them)\n"
 	"  --repair   cut the last segment at its first bad block so the journal opens again;\n"
 	"             what follows that offset is lost (it says how many bytes)\n";
@@ -83,12 +84,15 @@ cmd_verify(int argc, char **argv)
 		else if (rc == JOURNAL_EINDEX)
 			fprintf(stderr, "wstape: journal '%s': %s (block at offset %llu of segment %u)\n", path, v.detail,
 				(unsigned long long)v.bad_offset, v.bad_segment);
-		else
+		else if (rc == JOURNAL_ECORRUPT)
 			fprintf(stderr, "wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; 'wstape verify --repair' cuts the journal there\n",
 				path, (unsigned long long)v.bad_offset, v.bad_segment, v.detail ? v.detail : journal_strerror(rc),
 				(unsigned long long)v.blocks, (unsigned long long)v.records);
+		else /* unreadable, or a newer format: nothing to repair */
+			fprintf(stderr, "wstape: cannot verify journal '%s': %s\n", path,
+				v.detail ? v.detail : journal_strerror(rc));
 		journal_close(j);
-		return cmd_exit_for(rc) == EXIT_USAGE ? EXIT_USAGE : EXIT_FOUND;
+		return rc == JOURNAL_ECORRUPT || rc == JOURNAL_EINDEX ? EXIT_FOUND : EXIT_USAGE;
 	}
 	printf("ok: %llu records in %llu blocks, %llu segment bytes verified\n", (unsigned long long)v.records,
 	       (unsigned long long)v.blocks, (unsigned long long)v.good_bytes);

@@ -254,7 +254,8 @@ int journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen);
  * On a problem, fills v->bad_segment and v->bad_offset with its place (0 when the problem
  * has no place in a segment, such as an index that cannot be opened) and v->detail with a
  * message (valid until the next call on j), and returns JOURNAL_ECORRUPT (JOURNAL_EINDEX
- * for the index, an errno for I/O). v->good_bytes counts the verified segment bytes. */
+ * for the index, an errno when a segment cannot be read, JOURNAL_EVERSION for a segment of
+ * a newer format). v->good_bytes counts the verified segment bytes. */
 struct journal_verify {
 	uint64_t blocks, records, good_bytes;
 	uint64_t unindexed_blocks;     /* sealed blocks the index does not hold yet (not an error) */

@@ -610,23 +610,41 @@ scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
 		int last = i + 1 == nseg;
 		seg_path(path, sizeof(path), j->dir, segs[i]);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = 0;
 		v->bad_segment = segs[i];
 		v->bad_offset = 0;
-		if (fd < 0) {
+		/* a segment that cannot be read, or that a newer wstape wrote, is no corruption:
+		 * say why (an errno or JOURNAL_EVERSION) */
+		if (fd < 0 || fstat(fd, &sb) != 0) {
 			rc = errno;
-			v->detail = "cannot open segment";
+			if (fd >= 0)
+				close(fd);
+			journal_set_detail(j, "cannot open segment '%s': %s", path, strerror(rc));
+			v->detail = j->detail;
 			break;
 		}
-		if (fstat(fd, &sb) != 0 || sb.st_size < SEG_HEADER_SIZE ||
-		    pread(fd, sh, sizeof(sh), 0) != (ssize_t)sizeof(sh) || (rc = seg_header_check(sh, segs[i])) != 0) {
+		if (sb.st_size >= SEG_HEADER_SIZE && (got = pread(fd, sh, sizeof(sh), 0)) < 0) {
+			rc = errno;
+			close(fd);
+			journal_set_detail(j, "cannot read segment '%s': %s", path, strerror(rc));
+			v->detail = j->detail;
+			break;
+		}
+		if (sb.st_size < SEG_HEADER_SIZE || got != (ssize_t)sizeof(sh) || (rc = seg_header_check(sh, segs[i])) != 0) {
 			close(fd);
 			if (last && sb.st_size <= SEG_HEADER_SIZE && rc != JOURNAL_EVERSION) {
 				v->torn_bytes = (uint64_t)sb.st_size;
 				rc = 0;
 				break;
 			}
-			v->detail = rc == JOURNAL_EVERSION ? "segment written by a newer format version" : "bad segment header";
-			rc = rc ? rc : JOURNAL_ECORRUPT;
+			if (rc == JOURNAL_EVERSION) {
+				journal_set_detail(j, "segment '%s' was written by a newer wstape (format %u); this one reads up to %d",
+						   path, get_u32(sh + 8), JOURNAL_FORMAT_VERSION);
+				v->detail = j->detail;
+			} else {
+				v->detail = "bad segment header";
+				rc = JOURNAL_ECORRUPT;
+			}
 			break;
 		}
 		uint64_t off = SEG_HEADER_SIZE;
@@ -639,9 +657,16 @@ scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
 				v->torn_bytes = (uint64_t)sb.st_size - off;
 				break;
 			}
+			if (b > BLK_BAD) {
+				journal_set_detail(j, "cannot read segment '%s' at offset %llu: %s", path,
+						   (unsigned long long)off, strerror(b));
+				v->detail = j->detail;
+				rc = b;
+				break;
+			}
 			if (b != BLK_OK) {
-				v->detail = b > BLK_BAD ? strerror(b) : (br.why ? br.why : "bad block");
-				rc = b > BLK_BAD ? b : JOURNAL_ECORRUPT;
+				v->detail = br.why ? br.why : "bad block";
+				rc = JOURNAL_ECORRUPT;
 				break;
 			}
 			if (expect && br.h.first_recno != expect) {

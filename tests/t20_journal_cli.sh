@@ -141,6 +141,37 @@ $WSTAPE cat --help | grep -q "usage: wstape cat" || fail "cat --help"
 rm -f "$T/bad/seg-0000000001.wst"; mkdir "$T/bad/seg-0000000001.wst"
 expect_exit 2 $WSTAPE cat "$T/bad" > /dev/null 2> "$T/err"
 grep -q "seg-0000000001.wst" "$T/err" || fail "unreadable segment message: $(cat "$T/err")"
+# verify names the reason for a segment it cannot read, and offers no repair for it
+expect_exit 2 $WSTAPE verify "$T/bad" > /dev/null 2> "$T/err"
+grep -q "cannot read segment '$T/bad/seg-0000000001.wst': Is a directory" "$T/err" || fail "verify of an unreadable segment: $(cat "$T/err")"
+grep -q "repair\|corrupt" "$T/err" && fail "verify calls an unreadable segment corrupt: $(cat "$T/err")"
+if [ "$(id -u)" != 0 ]; then
+	cp -r "$T/j" "$T/noperm"; chmod 000 "$T/noperm/seg-0000000001.wst"
+	expect_exit 2 $WSTAPE verify "$T/noperm" > /dev/null 2> "$T/err"
+	grep -q "cannot open segment '.*': Permission denied" "$T/err" || fail "verify of an unreadable segment: $(cat "$T/err")"
+	grep -q "repair" "$T/err" && fail "verify offers to repair an unreadable segment"
+fi
+# a segment written by a newer format version
+cp -r "$T/j" "$T/newseg"
+$PY - "$T/newseg/seg-0000000001.wst" <<'PY'
+import struct, sys
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+    return c ^ 0xFFFFFFFF
+p = sys.argv[1]
+h = bytearray(open(p, "rb").read(64))
+h[8:12] = struct.pack("<I", 2)
+h[60:64] = struct.pack("<I", crc32c(bytes(h[:60])))
+with open(p, "r+b") as f:
+    f.write(h)
+PY
+expect_exit 2 $WSTAPE verify "$T/newseg" > /dev/null 2> "$T/err"
+grep -q "seg-0000000001.wst' was written by a newer wstape (format 2); this one reads up to 1" "$T/err" || fail "verify of a newer segment: $(cat "$T/err")"
+grep -q "repair\|corrupt" "$T/err" && fail "verify calls a newer segment corrupt: $(cat "$T/err")"
 
 # one writer at a time: a second gets a clear error
 mkfifo "$T/fifo"

@@ -855,6 +855,33 @@ pong_received(struct inspect *in, const struct journal_record *rec)
 	in->ping_pending = 0;
 }
 
+/* A position opened or closed on a channel that --channel leaves out: followed, so that
+ * the selected messages are judged against it, never reported nor counted. */
+static void
+lasersell_follow(struct inspect *in, const struct journal_record *rec, const struct feed_msg *m)
+{
+	struct position *p;
+
+	if (m->position_id < 0)
+		return;
+	if (streq(m->type, "position_opened")) {
+		p = pos_find(in, m->position_id, 1);
+		if (p && (!p->open_recno || p->closed)) {
+			p->open_recno = rec->recno;
+			p->open_ns = rec->wall_ns;
+			p->closed = 0;
+			p->last_pnl_ns = 0;
+			p->unselected = 1;
+		}
+	} else if (streq(m->type, "position_closed")) {
+		p = pos_find(in, m->position_id, 0);
+		if (p && !p->closed) {
+			p->closed = 1;
+			p->close_recno = rec->recno;
+		}
+	}
+}
+
 static void
 lasersell_data(struct inspect *in, struct channel *c, const struct journal_record *rec,
 	       const struct feed_msg *m)
@@ -871,6 +898,7 @@ lasersell_data(struct inspect *in, struct channel *c, const struct journal_recor
 			p->open_ns = rec->wall_ns;
 			p->closed = 0;
 			p->last_pnl_ns = 0;
+			p->unselected = 0;
 		}
 		return;
 	}
@@ -970,8 +998,12 @@ frame(struct inspect *in, const struct journal_record *rec)
 	if (m.cls == FEED_MSG_CONTROL)
 		control_msg(in, rec, &m);
 	if (in->opt.channel && (strlen(in->opt.channel) != name_len ||
-				memcmp(in->opt.channel, name, name_len)))
+				memcmp(in->opt.channel, name, name_len))) {
+		/* lasersell channels are message types, and positions span them */
+		if (in->opt.feed == FEED_LASERSELL && rec->dir == JOURNAL_IN && m.cls == FEED_MSG_DATA)
+			lasersell_follow(in, rec, &m);
 		return;
+	}
 	if (rec->dir == JOURNAL_OUT) {
 		in->out_frames++;
 		return;
@@ -1136,7 +1168,7 @@ inspect_finish(struct inspect *in)
 	for (int i = 0; i < INSPECT_MAX_POSITIONS; i++) {
 		struct position *p = &in->pos[i];
 
-		if (p->id >= 0 && p->open_recno && !p->closed) {
+		if (p->id >= 0 && p->open_recno && !p->closed && !p->unselected) {
 			char t[40];
 
 			/* its close may lie after --to, or on another connection than --conn */

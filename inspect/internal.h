@@ -111,6 +111,7 @@ struct position {
 	uint64_t last_pnl_recno;
 	uint32_t last_pnl_conn;
 	int closed;
+	int unselected;                 /* opened on a channel outside --channel: followed only */
 };
 
 struct stall {

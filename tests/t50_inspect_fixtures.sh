@@ -108,6 +108,11 @@ assert k(c6)["replay_incomplete"] == 1 and cut(c6)["replays"] == 1, cut(c6)
 assert [x["record"] for x in c6["findings"] if x["type"] == "replay_incomplete"] == [49]
 PYEOF
 expect_exit 0 $WSTAPE inspect lasersell --conn 4 --to 2026-11-22T10:00:12Z --fail-on positions >/dev/null
+# lasersell --channel: positions opened and closed on other channels are followed
+$WSTAPE inspect lasersell --channel pnl_update --json | $PY -c 'import json,sys; c=json.load(sys.stdin)["summary"]["counts"]; assert c["position_unknown"]==1 and c["position_never_closed"]==0, c' ||
+	fail "--channel pnl_update takes every position for unknown"
+$WSTAPE inspect lasersell --channel position_opened --json | $PY -c 'import json,sys; c=json.load(sys.stdin)["summary"]["counts"]; assert c["position_never_closed"]==1, c' ||
+	fail "--channel position_opened takes closed positions for never closed"
 $WSTAPE inspect lasersell --to 2026-11-22T10:00:09Z | grep -q "^  cut          by the selection, not findings: 2 positions open at its end$" ||
 	fail "the text report does not say what the selection cut"
 

@@ -625,6 +625,44 @@ test_inspect__from_among_attempts_does_not_judge_the_backoff(void **state)
 	}
 }
 
+/* lasersell channels are message types: --channel pnl_update still follows the positions
+ * opened and closed, and --channel position_opened does not take closes for missing */
+static void
+test_inspect__lasersell_channel_selection_follows_positions(void **state)
+{
+	const char *chans[] = { "pnl_update", "position_opened" };
+
+	for (int i = 0; i < 2; i++) {
+		struct inspect_options o;
+		struct fx *f = fx_new(FEED_LASERSELL, 0);
+
+		inspect_free(f->in);
+		memset(&o, 0, sizeof(o));
+		o.feed = FEED_LASERSELL;
+		o.channel = chans[i];
+		assert_int_equal(inspect_new(&o, &f->in), 0);
+		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
+		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":1}");
+		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
+		text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
+		text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":2}");
+		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
+		inspect_finish(f->in);
+		if (i == 0) {
+			/* position 9 was never opened; 1 was */
+			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 1);
+			assert_int_equal(f->in->count[F_POSITION_OPEN], 0);  /* not in the selection */
+		} else {
+			/* position 2 was never closed; 1 was, on another channel */
+			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
+			assert_int_equal(f->in->count[F_POSITION_OPEN], 1);
+			assert_int_equal(f->in->pos_opened, 2);
+		}
+		inspect_free(f->in);
+	}
+}
+
 static void
 test_inspect__findings_are_bounded(void **state)
 {
@@ -745,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_inspect__to_cuts_open_positions_and_pings),
 		cmocka_unit_test(test_inspect__selection_cuts_a_replay),
 		cmocka_unit_test(test_inspect__from_among_attempts_does_not_judge_the_backoff),
+		cmocka_unit_test(test_inspect__lasersell_channel_selection_follows_positions),
 		cmocka_unit_test(test_inspect__findings_are_bounded),
 		cmocka_unit_test(test_inspect__seen_window_is_bounded),
 		cmocka_unit_test(test_inspect__histogram_quantiles),

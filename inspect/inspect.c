@@ -494,8 +494,19 @@ conn_event(struct inspect *in, const struct journal_record *rec)
 	json_decref(o);
 }
 
+/* Buckets i and i + 1 become bucket i / 2 (the width doubles). */
 static void
-timeline_add(struct inspect *in, int64_t ns, uint64_t msgs, uint64_t events)
+timeline_halve(uint64_t *v)
+{
+	for (int i = 0; i < INSPECT_TIMELINE / 2; i++)
+		v[i] = v[2 * i] + v[2 * i + 1];
+	memset(v + INSPECT_TIMELINE / 2, 0, sizeof(v[0]) * INSPECT_TIMELINE / 2);
+}
+
+/* Count messages and events at time ns, in all and in channel c (when known). Every
+ * channel shares the buckets, so when the timeline widens they all do. */
+static void
+timeline_add(struct inspect *in, struct channel *c, int64_t ns, uint64_t msgs, uint64_t events)
 {
 	int64_t idx;
 
@@ -504,16 +515,22 @@ timeline_add(struct inspect *in, int64_t ns, uint64_t msgs, uint64_t events)
 	if (ns < in->tl_start)
 		ns = in->tl_start;
 	while ((idx = (ns - in->tl_start) / in->tl_width) >= INSPECT_TIMELINE) {
-		for (int i = 0; i < INSPECT_TIMELINE / 2; i++) {
-			in->tl_msgs[i] = in->tl_msgs[2 * i] + in->tl_msgs[2 * i + 1];
-			in->tl_events[i] = in->tl_events[2 * i] + in->tl_events[2 * i + 1];
+		timeline_halve(in->tl_msgs);
+		timeline_halve(in->tl_events);
+		for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+			if (in->ch[i]) {
+				timeline_halve(in->ch[i]->tl_msgs);
+				timeline_halve(in->ch[i]->tl_events);
+			}
 		}
-		memset(in->tl_msgs + INSPECT_TIMELINE / 2, 0, sizeof(in->tl_msgs[0]) * INSPECT_TIMELINE / 2);
-		memset(in->tl_events + INSPECT_TIMELINE / 2, 0, sizeof(in->tl_events[0]) * INSPECT_TIMELINE / 2);
 		in->tl_width *= 2;
 	}
 	in->tl_msgs[idx] += msgs;
 	in->tl_events[idx] += events;
+	if (c) {
+		c->tl_msgs[idx] += msgs;
+		c->tl_events[idx] += events;
+	}
 }
 
 static void
@@ -661,7 +678,7 @@ events_scan(struct inspect *in, struct channel *c, const struct journal_record *
 			    "%" PRIu64 " event%s of this %s %s already received (first at #%" PRIu64 ")",
 			    x.dups, x.dups > 1 ? "s" : "", replay ? "replay chunk" : "live message",
 			    x.dups > 1 ? "were" : "was", x.first_dup_orig);
-	timeline_add(in, rec->wall_ns, 0, c->events - before);
+	timeline_add(in, c, rec->wall_ns, 0, c->events - before);
 }
 
 /* --- hydromancer --- */
@@ -1012,7 +1029,8 @@ frame(struct inspect *in, const struct journal_record *rec)
 	/* a stall is the feed going quiet: heartbeats and other control frames do not end it */
 	if (m.cls != FEED_MSG_CONTROL)
 		stall_check(in, rec);
-	timeline_add(in, rec->wall_ns, 1, 0);
+	c = channel_get(in, name ? name : "", name ? name_len : 0);
+	timeline_add(in, c, rec->wall_ns, 1, 0);
 	if (m.cls == FEED_MSG_NOT_JSON) {
 		in->not_json++;
 		if (in->opt.feed != FEED_RAW)
@@ -1025,7 +1043,7 @@ frame(struct inspect *in, const struct journal_record *rec)
 	} else if (m.cls == FEED_MSG_OTHER) {
 		in->other++;
 	}
-	if (!(c = channel_get(in, name ? name : "", name ? name_len : 0)))
+	if (!c)
 		return;
 	c->messages++;
 	c->bytes += rec->payload_len;

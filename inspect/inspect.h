@@ -5,8 +5,9 @@
  * whatever the journal's length:
  *   - per channel (at most INSPECT_MAX_CHANNELS; later ones are counted under "(other)"):
  *     counters, seq and replay state, the last live cursor, an inter-arrival histogram
- *     (inspect/hist.h) and, for channels with events, a window of the last 64k-128k
- *     event hashes (inspect/seen.h, 4 MiB) in which a repeated event is found;
+ *     (inspect/hist.h), its part of the timeline and, for channels with events, a
+ *     window of the last 64k-128k event hashes (inspect/seen.h, 4 MiB) in which a
+ *     repeated event is found;
  *   - one window of the last 16k-32k frame hashes for exact duplicate frames;
  *   - at most INSPECT_MAX_CONNS connections, INSPECT_KEEP_FINDINGS findings of each type,
  *     INSPECT_MAX_POSITIONS lasersell positions and the INSPECT_TOP_STALLS largest stalls

@@ -31,6 +31,7 @@ struct finding {
 };
 
 #define CH_NAME 64
+#define INSPECT_TIMELINE 60             /* buckets of the timeline */
 #define KEY_ROLES 4
 #define CURSOR_KEEP JOURNAL_MAX_CURSOR
 
@@ -45,6 +46,8 @@ struct channel {
 	int64_t sec;
 	uint64_t sec_count, peak_per_sec;
 	struct inspect_hist gaps;       /* inter-arrival within one connection */
+	/* this channel's part of the timeline (same buckets as the inspection's) */
+	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
 	uint32_t last_conn;             /* conn of last_ns; for inter-arrival */
 	int has_last;
 	/* seq, per connection */
@@ -185,7 +188,7 @@ struct inspect {
 
 	/* timeline of received messages: INSPECT_TIMELINE buckets, width doubled as needed */
 	int64_t tl_start, tl_width;
-	uint64_t tl_msgs[64], tl_events[64];
+	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
 
 	/* corruption */
 	int corrupt;
@@ -213,8 +216,6 @@ struct inspect {
 	uint64_t cut_pings;             /* pings whose pong would come after --to */
 	uint64_t cut_reconnects;        /* attempts counted from before --from: backoff not judged */
 };
-
-#define INSPECT_TIMELINE 60
 
 /* Text helpers shared with report.c */
 void inspect_fmt_dur(int64_t ns, char *buf, size_t n);

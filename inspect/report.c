@@ -307,35 +307,60 @@ text_findings(const struct inspect *in, struct text_buf *b)
 			      INSPECT_KEEP_FINDINGS);
 }
 
+#define TEXT_TIMELINE_CHANNELS 8        /* columns of channels in the text; all in JSON */
+#define TEXT_CHANNEL_WIDTH 24
+
 static void
 text_timeline(const struct inspect *in, struct text_buf *b)
 {
+	const struct channel *cols[TEXT_TIMELINE_CHANNELS];
+	int w[TEXT_TIMELINE_CHANNELS];
 	char t1[40], d1[32];
-	int last = -1;
+	int last = -1, ncols = 0, nch = 0;
 
 	for (int i = 0; i < INSPECT_TIMELINE; i++)
 		if (in->tl_msgs[i])
 			last = i;
 	if (last < 0)
 		return;
-	text_buf_addf(b, "\nrate over time (per %s)\n", dur(in->tl_width, d1));
-	text_buf_addf(b, "  %-30s %9s %9s\n", "from", "messages", "events");
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+		if (!in->ch[i])
+			continue;
+		nch++;
+		if (ncols < TEXT_TIMELINE_CHANNELS) {
+			size_t n = in->ch[i]->name_len ? in->ch[i]->name_len : 6;   /* "(none)" */
+
+			w[ncols] = n > TEXT_CHANNEL_WIDTH ? TEXT_CHANNEL_WIDTH : n < 9 ? 9 : (int)n;
+			cols[ncols++] = in->ch[i];
+		}
+	}
+	text_buf_addf(b, "\nrate over time (per %s; then messages per channel", dur(in->tl_width, d1));
+	if (nch > ncols)
+		text_buf_addf(b, ", the first %d of %d: all in --json", ncols, nch);
+	text_buf_adds(b, ")\n");
+	text_buf_addf(b, "  %-30s %9s %9s", "from", "messages", "events");
+	for (int c = 0; c < ncols; c++) {
+		char name[CH_NAME + 2];
+
+		snprintf(name, sizeof(name), "%s", cols[c]->name_len ? cols[c]->name : "(none)");
+		text_buf_addf(b, " %*.*s", w[c], w[c], name);
+	}
+	text_buf_adds(b, "\n");
 	for (int i = 0; i <= last; i++) {
 		int k = i;
 
 		while (k + 1 <= last && !in->tl_msgs[k] && !in->tl_msgs[k + 1])
 			k++;
+		text_buf_addf(b, "  %-30s %9" PRIu64 " %9" PRIu64,
+			      tm(in->tl_start + (int64_t)i * in->tl_width, t1), in->tl_msgs[i], in->tl_events[i]);
+		for (int c = 0; c < ncols; c++)
+			text_buf_addf(b, " %*" PRIu64, w[c], cols[c]->tl_msgs[i]);
 		if (k > i) {
 			/* a quiet stretch: one line */
-			text_buf_addf(b, "  %-30s %9s %9s  (quiet for %s)\n",
-				      tm(in->tl_start + (int64_t)i * in->tl_width, t1), "0", "0",
-				      dur((int64_t)(k - i + 1) * in->tl_width, d1));
+			text_buf_addf(b, "  (quiet for %s)", dur((int64_t)(k - i + 1) * in->tl_width, d1));
 			i = k;
-			continue;
 		}
-		text_buf_addf(b, "  %-30s %9" PRIu64 " %9" PRIu64 "\n",
-			      tm(in->tl_start + (int64_t)i * in->tl_width, t1), in->tl_msgs[i],
-			      in->tl_events[i]);
+		text_buf_adds(b, "\n");
 	}
 }
 
@@ -647,6 +672,24 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 		}
 		json_object_set_new(o, "messages", m);
 		json_object_set_new(o, "events", e);
+		/* per channel, the same buckets */
+		a = json_array();
+		for (int k = 0; k <= INSPECT_MAX_CHANNELS; k++) {
+			const struct channel *c = in->ch[k];
+			json_t *cm, *ce;
+
+			if (!c)
+				continue;
+			cm = json_array();
+			ce = json_array();
+			for (int i = 0; i <= last; i++) {
+				json_array_append_new(cm, json_integer((json_int_t)c->tl_msgs[i]));
+				json_array_append_new(ce, json_integer((json_int_t)c->tl_events[i]));
+			}
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "channel", jstrn(c->name, c->name_len),
+							   "messages", cm, "events", ce));
+		}
+		json_object_set_new(o, "channels", a);
 	}
 	json_object_set_new(root, "timeline", o);
 

@@ -664,6 +664,54 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 }
 
 static void
+test_inspect__timeline_per_channel(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct text_buf b = { 0 };
+	struct channel *a, *u;
+	uint64_t sa = 0, su = 0, sum[INSPECT_TIMELINE] = { 0 };
+	char buf[128];
+
+	/* allFills every second for 100 s (the buckets widen to 2 s), userFills in the
+	   second half only, with two events each */
+	for (int i = 0; i < 100; i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"allFills\",\"seq\":%d,\"fills\":[]}", i + 1);
+		text(f, i ? 1000 : 0, 1, "allFills", buf);
+		if (i >= 50) {
+			snprintf(buf, sizeof(buf), "{\"type\":\"userFills\",\"seq\":%d,\"fills\":["
+				 "{\"time\":%d,\"txIndex\":0},{\"time\":%d,\"txIndex\":1}]}", i - 49, i, i);
+			text(f, 0, 1, "userFills", buf);
+		}
+	}
+	inspect_finish(f->in);
+	a = chan(f, "allFills");
+	u = chan(f, "userFills");
+	assert_int_equal(f->in->tl_width, 2000 * MS);
+	for (int i = 0; i < INSPECT_TIMELINE; i++) {
+		sa += a->tl_msgs[i];
+		su += u->tl_msgs[i];
+		sum[i] = a->tl_msgs[i] + u->tl_msgs[i];
+		assert_int_equal(sum[i], f->in->tl_msgs[i]);
+		assert_int_equal(u->tl_events[i], f->in->tl_events[i]);
+	}
+	assert_int_equal(sa, 100);
+	assert_int_equal(su, 50);
+	assert_int_equal(a->tl_msgs[0], 2);
+	assert_int_equal(u->tl_msgs[0], 0);
+	assert_int_equal(u->tl_msgs[25], 2);
+	assert_int_equal(u->tl_events[25], 4);
+	inspect_report_text(f->in, &b);
+	text_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "allFills userFills"));
+	b.len = 0;
+	inspect_report_json(f->in, &b);
+	text_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "\"channels\": [\n      {\n        \"channel\": \"allFills\",\n        \"messages\": [\n          2,"));
+	text_buf_free(&b);
+	inspect_free(f->in);
+}
+
+static void
 test_inspect__findings_are_bounded(void **state)
 {
 	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
@@ -784,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_inspect__selection_cuts_a_replay),
 		cmocka_unit_test(test_inspect__from_among_attempts_does_not_judge_the_backoff),
 		cmocka_unit_test(test_inspect__lasersell_channel_selection_follows_positions),
+		cmocka_unit_test(test_inspect__timeline_per_channel),
 		cmocka_unit_test(test_inspect__findings_are_bounded),
 		cmocka_unit_test(test_inspect__seen_window_is_bounded),
 		cmocka_unit_test(test_inspect__histogram_quantiles),

@@ -20,7 +20,10 @@ const char cmd_import_usage[] =
 	"\"wall_ns\" or \"time\" (RFC 3339 or epoch), \"mono_ns\" (default: wall_ns), \"conn\" (default 0),\n"
 	"\"channel\", \"cursor\"/\"cursor_b64\", \"payload\"/\"payload_b64\".\n"
 	"  --feed F   record the feed in the journal; channel and cursor missing from a line are\n"
-	"             taken from the payload by the feed's rules\n";
+	"             taken from the payload by the feed's rules\n"
+	"When the import fails (a bad line, a full disk), a journal it created is removed again,\n"
+	"so that it can be run again as it was; with --append to a journal that was there, the\n"
+	"lines before the failure stay imported.\n";
 
 static int
 bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8_t **p, size_t *n, int *present)
@@ -60,11 +63,16 @@ bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8
 	return 0;
 }
 
+/* A bad line. When this import created the journal it is removed at the end (see
+ * cmd_import), so nothing at all was imported. */
 static int
-line_error(const char *file, unsigned long line, const char *what)
+line_error(const char *file, unsigned long line, const char *what, int created)
 {
-	fprintf(stderr, "wstape: import '%s' line %lu: %s; nothing after line %lu was imported\n", file, line, what,
-		line - 1);
+	if (created)
+		fprintf(stderr, "wstape: import '%s' line %lu: %s\n", file, line, what);
+	else
+		fprintf(stderr, "wstape: import '%s' line %lu: %s; nothing after line %lu was imported\n", file, line,
+			what, line - 1);
 	return EXIT_USAGE;
 }
 
@@ -124,11 +132,13 @@ cmd_import(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct journal *j;
+	int created;
 	if ((ex = cmd_open_journal(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j)) != 0) {
 		if (f != stdin)
 			fclose(f);
 		return ex;
 	}
+	created = journal_created(j);
 	if (feedname && (rc = journal_meta_set(j, "feed", feedname)) != 0) {
 		cmd_journal_error(j, "cannot write metadata of journal", out, rc);
 		ex = cmd_exit_for(rc);
@@ -155,7 +165,7 @@ cmd_import(int argc, char **argv)
 			snprintf(msg, sizeof(msg), "not a JSON object (%s at column %d)", o ? "an array or value" : jerr.text,
 				 jerr.column);
 			json_decref(o);
-			ex = line_error(in, lineno, msg);
+			ex = line_error(in, lineno, msg, created);
 			break;
 		}
 		struct journal_record rec = { 0 };
@@ -220,7 +230,7 @@ cmd_import(int argc, char **argv)
 		if (err) {
 			free(curbuf);
 			json_decref(o);
-			ex = line_error(in, lineno, err);
+			ex = line_error(in, lineno, err, created);
 			break;
 		}
 		rc = journal_append(j, &rec);
@@ -245,6 +255,16 @@ cmd_import(int argc, char **argv)
 done:
 	if (f != stdin)
 		fclose(f);
+	if (ex != EXIT_OK && created) {
+		/* leave the path as it was, so that the import can simply be run again */
+		if ((rc = journal_discard(j)) != 0)
+			fprintf(stderr, "wstape: cannot remove the journal '%s' that this import created: %s\n", out,
+				journal_strerror(rc));
+		else
+			fprintf(stderr, "wstape: removed the journal '%s' that this import created; nothing was imported\n",
+				out);
+		return ex;
+	}
 	if ((rc = journal_close(j)) != 0 && ex == EXIT_OK) {
 		cmd_journal_error(NULL, "cannot close journal", out, rc);
 		ex = cmd_exit_for(rc);

@@ -229,6 +229,8 @@ struct journal {
 	int idx_stale;                  /* readers: the index lists blocks that are not there */
 	char idx_detail[512];           /* why, for either */
 	struct tail *tail;              /* readers: what lies past the index (tail.c); under mu */
+	int created_dir, created_meta;  /* this open made the directory / wrote META */
+	int discard;                    /* journal_close removes what this open created */
 	char detail[512];
 
 	struct meta_kv *meta;

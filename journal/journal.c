@@ -1181,6 +1181,7 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 			journal_set_detail(j, "cannot create journal directory '%s': %s", path, strerror(rc));
 			goto fail;
 		}
+		j->created_dir = 1;
 	} else if (!S_ISDIR(sb.st_mode)) {
 		rc = JOURNAL_ENOTJOURNAL;
 		journal_set_detail(j, "'%s' is not a journal (a journal is a directory)", path);
@@ -1201,6 +1202,7 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 			journal_set_detail(j, "cannot write '%s/%s': %s", path, META_FILE, journal_strerror(rc));
 			goto fail;
 		}
+		j->created_meta = 1;
 	} else if (rc != 0) {
 		journal_set_detail(j, "cannot read '%s/%s': %s", path, META_FILE, strerror(rc));
 		goto fail;
@@ -1274,8 +1276,73 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 	return 0;
 fail:
 	snprintf(open_detail, sizeof(open_detail), "%s", j->detail);
+	/* Undo a creation that cannot be finished, so that a second try finds the path as the
+	 * first did; but not under another writer, who may have opened it meanwhile. */
+	if (j->created_meta && j->lock_fd >= 0) {
+		j->discard = 1;
+	} else if (j->created_dir && !j->created_meta) {
+		char tmp[4200];
+		snprintf(tmp, sizeof(tmp), "%s/" META_FILE ".tmp", path);
+		unlink(tmp);
+		rmdir(path);
+	}
 	journal_close(j);
 	return rc;
+}
+
+int
+journal_created(const struct journal *j)
+{
+	return j->created_meta ? 1 + j->created_dir : 0;
+}
+
+/* Remove what journal_open created; the caller holds the lock and has closed the segment
+ * and the index. */
+static int
+remove_created(struct journal *j)
+{
+	static const char *const files[] = { META_FILE ".tmp", META_FILE, LOCK_FILE };
+	uint32_t *segs = NULL;
+	size_t n = 0;
+	char p[4200];
+	int rc;
+
+	if ((rc = seg_list(j->dir, &segs, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		seg_path(p, sizeof(p), j->dir, segs[i]);
+		if (unlink(p) != 0 && errno != ENOENT && !rc)
+			rc = errno;
+	}
+	free(segs);
+	if (rc)
+		return rc;
+	if ((rc = idx_remove(j->dir)) != 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/" INDEX_DIR, j->dir);
+	if (rmdir(p) != 0 && errno != ENOENT)
+		return errno;
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(p, sizeof(p), "%s/%s", j->dir, files[i]);
+		if (unlink(p) != 0 && errno != ENOENT)
+			return errno;
+	}
+	if (j->created_dir && rmdir(j->dir) != 0)
+		return errno;
+	return 0;
+}
+
+int
+journal_discard(struct journal *j)
+{
+	if (!j->created_meta || (j->flags & JOURNAL_RDONLY))
+		return JOURNAL_EINVAL;
+	pthread_mutex_lock(&j->mu);
+	if (!j->err)
+		j->err = ECANCELED; /* the writer threads drop what is queued */
+	pthread_mutex_unlock(&j->mu);
+	j->discard = 1;
+	return journal_close(j);
 }
 
 int
@@ -1294,7 +1361,7 @@ journal_close(struct journal *j)
 		for (int t = 0; t < j->nthreads; t++)
 			pthread_join(j->threads[t], NULL);
 		rc = j->err;
-		if (j->opt.fsync != JOURNAL_FSYNC_NEVER && !rc) {
+		if (j->opt.fsync != JOURNAL_FSYNC_NEVER && !rc && !j->discard) {
 			rc = do_fsync(j);
 			if (!rc)
 				rc = fsync_dir(j->dir);
@@ -1318,6 +1385,8 @@ journal_close(struct journal *j)
 		close(j->seg_fd);
 	tail_free(j->tail);
 	idx_close(j->idx);
+	if (j->discard)
+		rc = remove_created(j);
 	if (j->lock_fd >= 0)
 		close(j->lock_fd); /* releases the flock */
 	for (int t = 0; t < JOURNAL_MAX_THREADS; t++)

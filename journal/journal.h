@@ -152,6 +152,19 @@ int journal_sync(struct journal *j);
  * and free everything. journal_close(NULL) is a no-op. Returns the first error met. */
 int journal_close(struct journal *j);
 
+/* Whether this handle's journal_open created the journal: 0 no, 1 in a directory that was
+ * there (empty), 2 with its directory. */
+int journal_created(const struct journal *j);
+
+/* Undo a creation: close j, dropping what was not written yet, and remove the journal that
+ * its journal_open created: the segments, the index, META and LOCK, and the directory when
+ * the open made it (files it does not know stay, and so does the directory then). The lock
+ * is held until everything is removed, so no other writer can have opened it meanwhile.
+ * JOURNAL_EINVAL, with j left open, when j did not create the journal. Otherwise j is
+ * gone; returns 0 or the errno of a removal that failed. A journal_open that fails after
+ * creating a journal removes it the same way. */
+int journal_discard(struct journal *j);
+
 /* A new connection id for this writer: one more than the largest in the journal. */
 uint32_t journal_next_conn(struct journal *j);
 

@@ -130,6 +130,19 @@ grep -q "format version 9; this wstape reads up to 1" "$T/err" || fail "newer ve
 printf '{"kind":"text","wall_ns":1,"payload":"a"}\n{"kind":"nope","wall_ns":2}\n' > "$T/badline.jsonl"
 expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl" 2> "$T/err"
 grep -q "line 2: \"kind\" is not one of" "$T/err" || fail "bad line message: $(cat "$T/err")"
+# a journal that a failed import created is removed: the same import fails the same way
+[ ! -e "$T/bl" ] || fail "a failed import left '$T/bl' behind"
+grep -q "removed the journal '$T/bl' that this import created" "$T/err" || fail "removal message: $(cat "$T/err")"
+expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl" 2> "$T/err"
+grep -q "line 2: \"kind\" is not one of" "$T/err" || fail "second failed import: $(cat "$T/err")"
+mkdir "$T/bl-empty"
+expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl-empty" 2> /dev/null
+[ -d "$T/bl-empty" ] && [ -z "$(ls -A "$T/bl-empty")" ] || fail "a failed import into an empty directory: $(ls -A "$T/bl-empty")"
+# appending to a journal that was there keeps it, with the lines before the bad one
+cp -r "$T/j" "$T/bl-app"
+expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl-app" --append 2> "$T/err"
+grep -q "nothing after line 1 was imported" "$T/err" || fail "append message: $(cat "$T/err")"
+$WSTAPE verify "$T/bl-app" | grep -q "^ok: 3001 records" || fail "append before a bad line"
 printf 'not json\n' > "$T/notjson.jsonl"
 expect_exit 2 $WSTAPE import "$T/notjson.jsonl" -o "$T/nj" 2> "$T/err"
 grep -q "line 1: not a JSON object" "$T/err" || fail "not-json message: $(cat "$T/err")"
@@ -224,9 +237,16 @@ if mount -t tmpfs -o size=300k tmpfs "$T/small" 2>/dev/null; then
 import json, os, base64
 for i in range(3000):
     print(json.dumps({'wall_ns': i, 'kind': 'text', 'payload': base64.b64encode(os.urandom(300)).decode()}))" > "$T/rand.jsonl"
-	expect_exit 3 $WSTAPE import "$T/rand.jsonl" -o "$T/small/j" --block-size 16k 2> "$T/err"
+	# into a journal that was there: what was written before stays valid
+	head -n 1 "$T/rand.jsonl" | $WSTAPE import - -o "$T/small/j" 2> /dev/null || fail "import of one line"
+	expect_exit 3 $WSTAPE import "$T/rand.jsonl" -o "$T/small/j" --append --block-size 16k 2> "$T/err"
 	grep -q "No space left on device" "$T/err" || fail "ENOSPC message: $(cat "$T/err")"
 	$WSTAPE verify "$T/small/j" > /dev/null || fail "journal not valid after ENOSPC"
+	# a journal the import created is removed, and the space with it
+	rm -rf "$T/small/j"
+	expect_exit 3 $WSTAPE import "$T/rand.jsonl" -o "$T/small/j2" --block-size 16k 2> "$T/err"
+	grep -q "No space left on device" "$T/err" || fail "ENOSPC message: $(cat "$T/err")"
+	[ ! -e "$T/small/j2" ] || fail "a failed import left '$T/small/j2' behind"
 	umount "$T/small"
 else
 	echo "note: cannot mount a tmpfs here; the full-disk path is covered by test_journal (RLIMIT_FSIZE)"

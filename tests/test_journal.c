@@ -1026,6 +1026,48 @@ test_journal__write_failure_keeps_journal_valid(void **state)
 	journal_close(j);
 }
 
+/* journal_discard removes what journal_open created, and nothing else. */
+static void
+test_journal__discard_created(void **state)
+{
+	char p[300], q[400];
+	struct journal *j;
+	struct stat sb;
+	mkpath(p, sizeof(p), "discard");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	assert_int_equal(journal_created(j), 2);
+	write_records(j, 15, 1, 3000, 300);
+	assert_int_equal(journal_flush(j), 0);
+	write_records(j, 15, 3001, 3010, 300);
+	assert_int_equal(journal_discard(j), 0);
+	assert_int_equal(stat(p, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* in a directory that was there: the directory stays, and so does a foreign file */
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	assert_int_equal(journal_created(j), 1);
+	write_records(j, 15, 1, 100, 300);
+	snprintf(q, sizeof(q), "%s/notes.txt", p);
+	FILE *f = fopen(q, "w");
+	fputs("mine", f);
+	fclose(f);
+	assert_int_equal(journal_discard(j), 0);
+	assert_int_equal(stat(q, &sb), 0);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(rmdir(p), 0); /* empty: nothing else was left */
+
+	/* a journal that was there is not this handle's to remove */
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(journal_open(p, JOURNAL_CREATE | JOURNAL_APPEND, &small, &j, NULL), 0);
+	assert_int_equal(journal_created(j), 0);
+	assert_int_equal(journal_discard(j), JOURNAL_EINVAL);
+	write_records(j, 15, 1, 10, 300);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(count_path(p), 10);
+}
+
 static void
 test_journal__bad_paths_and_versions(void **state)
 {
@@ -1081,6 +1123,7 @@ main(void)
 		cmocka_unit_test(test_journal__reader_across_segments),
 		cmocka_unit_test(test_journal__kill9_writer),
 		cmocka_unit_test(test_journal__write_failure_keeps_journal_valid),
+		cmocka_unit_test(test_journal__discard_created),
 		cmocka_unit_test(test_journal__bad_paths_and_versions),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,8 @@ const char cmd_replay_usage[] =
 	"leaves (frames, bytes, lateness p50/p99/max). Defaults: 127.0.0.1:8765, the journal's feed,\n"
 	"speed 1, mode session.\n"
 	"\n"
+	"  --listen H:P     H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
+	"                   and the URL printed says which\n"
 	"  --mode session   every client gets the recording from its start, independently\n"
 	"  --mode live      one timeline that starts with the server; clients join at its edge\n"
 	"  --loop           start over at the end (else the server closes with 1000 at the end)\n"

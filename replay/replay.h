@@ -28,7 +28,7 @@ enum replay_mode { REPLAY_SESSION = 0, REPLAY_LIVE = 1 };
 
 struct replay_options {
 	const char *journal;
-	const char *host;            /* default 127.0.0.1 */
+	const char *host;            /* an IPv4 address or a name; default 127.0.0.1 */
 	int port;                    /* default 8765; 0 = any free port */
 	enum feed_id feed;
 	double speed;                /* > 0; 0 = as fast as the client reads */
@@ -60,7 +60,7 @@ struct replay_options {
 	uint64_t max_buffer;         /* bytes due but not yet sent per client; default 64 MiB */
 	int max_clients;             /* default 1024 */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
-	/* filled by replay_run when listening */
+	/* filled by replay_run when listening: the port, also the one chosen for port 0 */
 	int bound_port;
 };
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1334,20 +1335,35 @@ scan_journal(struct srv *s)
 	return seen ? 0 : REPLAY_EEMPTY;
 }
 
+/* The IPv4 address to listen on for 'host' (a name such as localhost, or an address) into
+ * addr, and whether 'port' is free there: lws says little when it cannot listen, so the
+ * reason is found here first. Returns 0, or -1 with the reason in 'why'. */
 static int
-check_port(const char *host, int port)
+listen_addr(const char *host, int port, char *addr, size_t addrlen, char *why, size_t whylen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return EINVAL;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, rc = 0;
-	if (fd < 0)
-		return errno;
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
+	struct sockaddr_in sa;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+
+	if (rc != 0) {
+		snprintf(why, whylen, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&sa, res->ai_addr, sizeof(sa));
+	freeaddrinfo(res);
+	sa.sin_port = htons((uint16_t)port);
+	inet_ntop(AF_INET, &sa.sin_addr, addr, (socklen_t)addrlen);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		rc = errno;
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc != 0)
+		snprintf(why, whylen, "%s", strerror(errno));
 	close(fd);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 int
@@ -1386,8 +1402,9 @@ replay_run(struct replay_options *o)
 		text_buf_free(&s.limits);
 		return rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
 	}
-	if ((rc = check_port(o->host, o->port)) != 0) {
-		log_error("cannot listen on %s:%d: %s", o->host, o->port, strerror(rc));
+	char addr[INET_ADDRSTRLEN], why[128];
+	if (listen_addr(o->host, o->port, addr, sizeof(addr), why, sizeof(why)) != 0) {
+		log_error("cannot listen on %s:%d: %s", o->host, o->port, why);
 		journal_close(s.j);
 		text_buf_free(&s.limits);
 		return REPLAY_ELISTEN;
@@ -1395,7 +1412,7 @@ replay_run(struct replay_options *o)
 	lws_set_log_level(LLL_ERR | (log_threshold >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0), lws_log);
 	memset(&info, 0, sizeof(info));
 	info.port = o->port;
-	info.iface = o->host;
+	info.iface = addr;
 	info.protocols = protocols;
 	if (o->deflate)
 		info.extensions = extensions;
@@ -1415,7 +1432,9 @@ replay_run(struct replay_options *o)
 		text_buf_free(&s.limits);
 		return REPLAY_ELWS;
 	}
-	o->bound_port = o->port;
+	/* --listen HOST:0 takes any free port: say which */
+	struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
+	o->bound_port = vh ? lws_get_vhost_listen_port(vh) : o->port;
 	pace_init(&s.live, o->speed, s.t0_wall, 0);
 	char speed[32];
 	if (o->speed > 0)
@@ -1424,8 +1443,8 @@ replay_run(struct replay_options *o)
 		snprintf(speed, sizeof(speed), "max");
 	fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", o->journal,
 		feed_name(o->feed), s.live_format[0] ? ", liveFormat " : "", s.live_format, speed,
-		o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws", o->host, o->port);
-	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->port);
+		o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws", o->host, o->bound_port);
+	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->bound_port);
 	fflush(stdout);
 
 	while (!s.done && !(o->stop && *o->stop)) {

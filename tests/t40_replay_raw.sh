@@ -217,6 +217,19 @@ start_replay "$T/syn" $port --speed max 2>/dev/null
 $CL many ws://127.0.0.1:$port/ 200 > "$T/many.json" || fail "200 clients"
 $PY -c "import json; r=json.load(open('$T/many.json')); assert len(r)==200 and all(x==60 for x in r), r[:5]" || fail "200 clients: $(head -c 300 "$T/many.json")"
 
+# --listen takes a host name, and port 0 for any free port: the URL printed has the port
+# the kernel chose, and clients reach it
+$WSTAPE replay "$T/syn" --listen localhost:0 --speed max --once > "$T/url0" 2> "$T/replay.0.log" &
+REPLAY_PID=$!
+BG_PIDS+=($REPLAY_PID)
+for _ in $(seq 100); do [ -s "$T/url0" ] && break; sleep 0.05; done
+url=$(cat "$T/url0")
+[[ $url =~ ^ws://localhost:[1-9][0-9]*/$ ]] || fail "--listen localhost:0 printed '$url'"
+grep -q "on $url\$" "$T/replay.0.log" || fail "the banner does not show $url: $(cat "$T/replay.0.log")"
+$CL collect "$url" "$T/l0.json" || fail "client of --listen localhost:0"
+replay_done
+$PY -c "import json; a=json.load(open('$T/l0.json')); assert len(a['frames'])==60 and a['close']==1000, (len(a['frames']), a['close'])" || fail "--listen localhost:0"
+
 # bad input: a journal that does not open, a port in use, an empty range
 port=$(free_port)
 expect_exit 2 $WSTAPE replay "$T/nope" --listen 127.0.0.1:$port 2> "$T/err"

@@ -1,5 +1,6 @@
 /* cat.c - `wstape cat`: records as JSON lines, the inverse of `wstape import` */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,9 @@ cmd_cat(int argc, char **argv)
 		rc = JOURNAL_EOF;
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	/* a reader that stops reading (cat | head) ends the output: EPIPE, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+	int werr = 0;
 	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, &rec)) == 0) {
 		if (rec.wall_ns < from)
 			continue;
@@ -139,19 +143,18 @@ cmd_cat(int argc, char **argv)
 			record_json(&out, &rec);
 		}
 		if (fwrite(out.p, 1, out.len, stdout) != out.len) {
-			rc = errno;
-			fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(rc));
-			ex = EXIT_IO;
+			werr = errno;
 			rc = JOURNAL_EOF;
 			break;
 		}
 		limit--;
 	}
-	if (fflush(stdout) != 0 && rc == 0)
-		rc = errno;
-	if (rc == EPIPE) {
-		rc = 0;
-	} else if (rc && rc != JOURNAL_EOF) {
+	if (fflush(stdout) != 0 && !werr)
+		werr = errno;
+	if (werr && werr != EPIPE) {
+		fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(werr));
+		ex = EXIT_IO;
+	} else if (rc && rc != JOURNAL_EOF && !werr) {
 		cmd_journal_error(j, "cannot read journal", path, rc);
 		ex = rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
 	}

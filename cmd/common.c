@@ -29,7 +29,12 @@ void
 cmd_journal_error(struct journal *j, const char *what, const char *path, int err)
 {
 	const char *d = journal_last_detail(j);
-	if (d && *d)
+	char head[4200];
+	/* a detail that already says "WHAT 'PATH': ..." is the whole message */
+	snprintf(head, sizeof(head), "%s '%s'", what, path);
+	if (d && strncmp(d, head, strlen(head)) == 0)
+		fprintf(stderr, "wstape: %s\n", d);
+	else if (d && *d)
 		fprintf(stderr, "wstape: %s '%s': %s: %s\n", what, path, journal_strerror(err), d);
 	else
 		fprintf(stderr, "wstape: %s '%s': %s\n", what, path, journal_strerror(err));

@@ -65,6 +65,21 @@ bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8
 
 /* A bad line. When this import created the journal it is removed at the end (see
  * cmd_import), so nothing at all was imported. */
+static const char *
+json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	default: return "null";
+	}
+}
+
 static int
 line_error(const char *file, unsigned long line, const char *what, int created)
 {
@@ -162,8 +177,12 @@ cmd_import(int argc, char **argv)
 		json_t *o = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &jerr);
 		if (!o || !json_is_object(o)) {
 			char msg[256];
-			snprintf(msg, sizeof(msg), "not a JSON object (%s at column %d)", o ? "an array or value" : jerr.text,
-				 jerr.column);
+			if (o)
+				snprintf(msg, sizeof(msg), "not a JSON object (a JSON %s)", json_type_name(o));
+			else if (jerr.column > 0)
+				snprintf(msg, sizeof(msg), "not a JSON object (%s at column %d)", jerr.text, jerr.column);
+			else
+				snprintf(msg, sizeof(msg), "not a JSON object (%s)", jerr.text);
 			json_decref(o);
 			ex = line_error(in, lineno, msg, created);
 			break;

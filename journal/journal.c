@@ -1218,7 +1218,17 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 			journal_set_detail(j, "'%s/%s' has no format version", path, META_FILE);
 			goto fail;
 		}
-		if (atoi(fv) > JOURNAL_FORMAT_VERSION) {
+		char *end;
+		unsigned long long fmt;
+		errno = 0;
+		fmt = strtoull(fv, &end, 10);
+		if (fv[0] < '0' || fv[0] > '9' || *end) {
+			rc = JOURNAL_ENOTJOURNAL;
+			journal_set_detail(j, "'%s/%s' says format '%s', which is not a format version (a whole number)", path,
+					   META_FILE, fv);
+			goto fail;
+		}
+		if (errno == ERANGE || fmt > JOURNAL_FORMAT_VERSION) {
 			rc = JOURNAL_EVERSION;
 			journal_set_detail(j, "journal '%s' has format version %s; this wstape reads up to %d: upgrade wstape",
 					   path, fv, JOURNAL_FORMAT_VERSION);

@@ -118,6 +118,11 @@ grep -q "offset [0-9]* of segment '$T/jb-cut/seg-0000000001.wst'.*past the end" 
 # bad input: clear messages, exit codes, nothing created
 expect_exit 2 $WSTAPE cat "$T/nope" 2> "$T/err"
 grep -q "cannot open journal '$T/nope'" "$T/err" || fail "missing path message: $(cat "$T/err")"
+[ "$(grep -o "cannot open journal" "$T/err" | wc -l)" = 1 ] || fail "missing path message said twice: $(cat "$T/err")"
+# a reader that stops early (head) is a normal end, not SIGPIPE
+$WSTAPE cat "$T/j" 2> "$T/err" | head -1 > /dev/null
+[ "${PIPESTATUS[0]}" = 0 ] || fail "cat | head exited ${PIPESTATUS[0]}"
+[ ! -s "$T/err" ] || fail "cat | head said: $(cat "$T/err")"
 mkdir "$T/notj"; echo x > "$T/notj/file"
 expect_exit 2 $WSTAPE info "$T/notj" 2> "$T/err"
 grep -q "not a wstape journal" "$T/err" || fail "not-a-journal message: $(cat "$T/err")"
@@ -127,6 +132,9 @@ grep -q "already holds a journal" "$T/err" || fail "import over a journal: $(cat
 cp -r "$T/j" "$T/newer"; sed -i 's/^format=1/format=9/' "$T/newer/META"
 expect_exit 2 $WSTAPE cat "$T/newer" 2> "$T/err"
 grep -q "format version 9; this wstape reads up to 1" "$T/err" || fail "newer version message: $(cat "$T/err")"
+sed -i 's/^format=9/format=abc/' "$T/newer/META"
+expect_exit 2 $WSTAPE cat "$T/newer" 2> "$T/err"
+grep -q "says format 'abc', which is not a format version" "$T/err" || fail "non-numeric format: $(cat "$T/err")"
 printf '{"kind":"text","wall_ns":1,"payload":"a"}\n{"kind":"nope","wall_ns":2}\n' > "$T/badline.jsonl"
 expect_exit 2 $WSTAPE import "$T/badline.jsonl" -o "$T/bl" 2> "$T/err"
 grep -q "line 2: \"kind\" is not one of" "$T/err" || fail "bad line message: $(cat "$T/err")"
@@ -146,6 +154,10 @@ $WSTAPE verify "$T/bl-app" | grep -q "^ok: 3001 records" || fail "append before 
 printf 'not json\n' > "$T/notjson.jsonl"
 expect_exit 2 $WSTAPE import "$T/notjson.jsonl" -o "$T/nj" 2> "$T/err"
 grep -q "line 1: not a JSON object" "$T/err" || fail "not-json message: $(cat "$T/err")"
+printf '{"wall_ns":1}\n[1,2]\n' > "$T/array.jsonl"
+expect_exit 2 $WSTAPE import "$T/array.jsonl" -o "$T/nj" 2> "$T/err"
+grep -q "line 2: not a JSON object (a JSON array)" "$T/err" || fail "JSON array message: $(cat "$T/err")"
+grep -q "column -" "$T/err" && fail "JSON array message: $(cat "$T/err")"
 expect_exit 2 $WSTAPE cat 2> /dev/null
 expect_exit 2 $WSTAPE cat "$T/j" --bogus 2> /dev/null
 expect_exit 2 $WSTAPE cat "$T/j" --from yesterday 2> /dev/null

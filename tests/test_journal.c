@@ -1099,6 +1099,21 @@ test_journal__bad_paths_and_versions(void **state)
 	assert_non_null(strstr(journal_last_detail(NULL), "version 2"));
 	assert_int_equal(journal_open(p, JOURNAL_APPEND, NULL, &j, NULL), JOURNAL_EVERSION);
 	assert_non_null(strstr(journal_strerror(JOURNAL_EVERSION), "newer"));
+	/* a format that is not a number is refused, not read as 0 */
+	const char *bad[] = { "format=abc\n", "format=1x\n", "format=\n", "format= 1\n", "format=-1\n" };
+	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+		f = fopen(q, "w");
+		fputs(bad[k], f);
+		fclose(f);
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), JOURNAL_ENOTJOURNAL);
+		assert_non_null(strstr(journal_last_detail(NULL), "not a format version"));
+		assert_int_equal(journal_open(p, JOURNAL_APPEND, NULL, &j, NULL), JOURNAL_ENOTJOURNAL);
+	}
+	f = fopen(q, "w");
+	fputs("format=1\n", f);
+	fclose(f);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	journal_close(j);
 }
 
 int

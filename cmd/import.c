@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cmd/cmd.h"
@@ -146,6 +147,12 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "wstape: cannot open '%s': %s\n", in, strerror(errno));
 		return EXIT_USAGE;
 	}
+	/* A file is read as fast as the disk allows and nobody waits for its records: blocks
+	 * are sealed by size only, so that the journal does not depend on how fast this
+	 * machine is (a pipe keeps the flush timer: a reader may follow it live). */
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+		opt.flush_ms = 24u * 3600 * 1000;
 	struct journal *j;
 	int created;
 	if ((ex = cmd_open_journal(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j)) != 0) {

@@ -56,6 +56,8 @@ grep -q "records      3000" "$T/info" || fail "info records: $(cat "$T/info")"
 grep -q "connections  3" "$T/info" || fail "info connections"
 grep -q "channels     2" "$T/info" || fail "info channels"
 $WSTAPE info "$T/j" --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["records"]==3000 and d["ratio"]>1' || fail "info --json"
+# an import from a file seals blocks by size only, however slow the machine: one block
+$WSTAPE info "$T/j" --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["blocks"]==1, d' || fail "blocks of an import"
 
 # verify; a flipped byte is found with its offset; --repair cuts it; --reindex rebuilds
 $WSTAPE verify "$T/j" > "$T/v" || fail "verify of a good journal failed"

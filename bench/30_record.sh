@@ -47,4 +47,23 @@ rate_nd=$(echo "$N / $w" | bc -l)
 printf 'node ws client  %8.0f msg/s  %5.2f us CPU/msg  RSS %s -> %s KiB   (%d messages)\n' "$rate_nd" "$(echo "$c * 1000000 / $N" | bc -l)" $r1 $r3 $N
 printf 'ratios: wstape / python %.2fx (target >= 5x), wstape / node %.2fx (target >= 2x)\n' \
 	"$(echo "$rate_rec / $rate_py" | bc -l)" "$(echo "$rate_rec / $rate_nd" | bc -l)"
-echo "(the source is wstape replay --speed max, which sends ~400k+ msg/s of 1 KB on its own: see 40_replay)"
+# Is the source the bottleneck? The same source (one pass, not looped) read by a plain socket
+# client that parses frames itself, and by a bare libwebsockets client that only counts: the
+# second is the ceiling of any receiver built on libwebsockets 4.1, the recorder included.
+alone() { # raw|lws -> "msgs secs"
+	local p=$(port)
+	$WSTAPE replay "$D/j" --listen 127.0.0.1:$p --speed max --once --feed raw > /dev/null 2>&1 & local src=$!
+	pids+=($src)
+	waitp $p
+	if [ "$1" = raw ]; then "$BUILD/bench/replay_count" --raw 127.0.0.1 $p; else "$BUILD/bench/replay_count" ws://127.0.0.1:$p/; fi |
+		{ read -r m b t _; echo "$m $t"; }
+	wait $src 2>/dev/null
+}
+read -r m_raw t_raw < <(alone raw)
+read -r m_lws t_lws < <(alone lws)
+src_rate=$(echo "$m_raw / $t_raw" | bc -l)
+lws_rate=$(echo "$m_lws / $t_lws" | bc -l)
+printf 'source alone    %8.0f msg/s  (wstape replay --speed max to a plain socket client)\n' "$src_rate"
+printf 'bare lws client %8.0f msg/s  (libwebsockets 4.1 receiving and counting, nothing else: the ceiling)\n' "$lws_rate"
+printf 'wstape record is %.0f%% of the bare lws client; the source runs %.1fx faster than the recorder, so it is not the bottleneck\n' \
+	"$(echo "100 * $rate_rec / $lws_rate" | bc -l)" "$(echo "$src_rate / $rate_rec" | bc -l)"

@@ -872,6 +872,22 @@ pong_received(struct inspect *in, const struct journal_record *rec)
 	in->ping_pending = 0;
 }
 
+/* position_opened: a position not open yet (or closed before) opens. Returns 1 when it did. */
+static int
+pos_open(struct inspect *in, int64_t id, const struct journal_record *rec, int unselected)
+{
+	struct position *p = pos_find(in, id, 1);
+
+	if (!p || (p->open_recno && !p->closed))
+		return 0;
+	p->open_recno = rec->recno;
+	p->open_ns = rec->wall_ns;
+	p->closed = 0;
+	p->last_pnl_ns = 0;
+	p->unselected = unselected;
+	return 1;
+}
+
 /* A position opened or closed on a channel that --channel leaves out: followed, so that
  * the selected messages are judged against it, never reported nor counted. */
 static void
@@ -882,14 +898,7 @@ lasersell_follow(struct inspect *in, const struct journal_record *rec, const str
 	if (m->position_id < 0)
 		return;
 	if (streq(m->type, "position_opened")) {
-		p = pos_find(in, m->position_id, 1);
-		if (p && (!p->open_recno || p->closed)) {
-			p->open_recno = rec->recno;
-			p->open_ns = rec->wall_ns;
-			p->closed = 0;
-			p->last_pnl_ns = 0;
-			p->unselected = 1;
-		}
+		pos_open(in, m->position_id, rec, 1);
 	} else if (streq(m->type, "position_closed")) {
 		p = pos_find(in, m->position_id, 0);
 		if (p && !p->closed) {
@@ -908,15 +917,8 @@ lasersell_data(struct inspect *in, struct channel *c, const struct journal_recor
 	if (m->position_id < 0)
 		return;
 	if (streq(m->type, "position_opened")) {
-		p = pos_find(in, m->position_id, 1);
-		if (p && (!p->open_recno || p->closed)) {
+		if (pos_open(in, m->position_id, rec, 0))
 			in->pos_opened++;
-			p->open_recno = rec->recno;
-			p->open_ns = rec->wall_ns;
-			p->closed = 0;
-			p->last_pnl_ns = 0;
-			p->unselected = 0;
-		}
 		return;
 	}
 	p = pos_find(in, m->position_id, 0);

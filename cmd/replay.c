@@ -11,7 +11,7 @@
 
 const char cmd_replay_usage[] =
 	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell]\n"
-	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor CH=C]\n"
+	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor [CH=]C]\n"
 	"                     [--to T] [--conn N] [--loop] [--mode session|live] [--once] [--token T]\n"
 	"                     [--tls-cert F --tls-key F] [faults] [--log-level L]\n"
 	"\n"
@@ -23,6 +23,10 @@ const char cmd_replay_usage[] =
 	"\n"
 	"  --listen H:P     H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
 	"                   and the URL printed says which\n"
+	"  --from-cursor C  start at the first record of any channel whose cursor is at or\n"
+	"                   after C; CH=C: of channel CH only\n"
+	"  --to T           stop before the first record received at or after T\n"
+	"  --conn N         only the frames of recorded connection N\n"
 	"  --mode session   every client gets the recording from its start, independently\n"
 	"  --mode live      one timeline that starts with the server; clients join at its edge\n"
 	"  --loop           start over at the end (else the server closes with 1000 at the end)\n"
@@ -120,8 +124,8 @@ cmd_replay(int argc, char **argv)
 			if (text_parse_u64(v, &o.from_recno))
 				return cmd_usage_error(cmd_replay_usage, "replay: --from-record needs a record number");
 		} else if (OPT("--from-cursor")) {
-			if (!strchr(v, '='))
-				return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is CHANNEL=CURSOR");
+			if (!*v)
+				return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is [CHANNEL=]CURSOR");
 			o.from_cursor = v;
 		} else if (OPT("--conn")) {
 			if (text_parse_u64(v, &u) || u > UINT32_MAX)

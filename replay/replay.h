@@ -35,7 +35,7 @@ struct replay_options {
 	int64_t from_wall;           /* INT64_MIN = from the start */
 	int64_t to_wall;             /* INT64_MAX = to the end */
 	uint64_t from_recno;         /* 0 = unset */
-	const char *from_cursor;     /* "CHANNEL:CURSOR" or a bare cursor; NULL = unset */
+	const char *from_cursor;     /* "CHANNEL=CURSOR" or a bare cursor (any channel); NULL = unset */
 	int64_t conn;                /* -1 = every recorded connection */
 	int loop;
 	enum replay_mode mode;

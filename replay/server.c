@@ -1266,6 +1266,53 @@ scan_live_format(struct srv *s, struct journal_reader *rd, uint32_t conn)
 	return 0;
 }
 
+static int
+add_channel(const struct journal_channel_info *ci, void *ud)
+{
+	struct text_buf *names = ud;
+	text_buf_add(names, ci->name, ci->name_len);
+	text_buf_add(names, "", 1);
+	return 0;
+}
+
+/* --from-cursor CHANNEL=CURSOR: the first record of that channel whose cursor is at or
+ * after CURSOR. A bare CURSOR (also one with a '=' whose left side names no channel, as
+ * opaque cursors may hold one): the first such record of any channel. */
+static int
+seek_from_cursor(struct srv *s, struct journal_reader *rd, const char *arg)
+{
+	struct text_buf names = { 0 };
+	struct journal_reader *r2;
+	struct journal_record r;
+	const char *eq = strchr(arg, '=');
+	uint64_t best = 0;
+	int rc;
+
+	if ((rc = journal_channel_foreach(s->j, add_channel, &names)) != 0) {
+		text_buf_free(&names);
+		return rc;
+	}
+	for (size_t at = 0; eq && at < names.len; at += strlen(names.p + at) + 1) {
+		if (strlen(names.p + at) == (size_t)(eq - arg) && !memcmp(names.p + at, arg, (size_t)(eq - arg))) {
+			text_buf_free(&names);
+			return journal_reader_seek_cursor(rd, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
+		}
+	}
+	if ((rc = journal_reader_open(s->j, &r2)) != 0) {
+		text_buf_free(&names);
+		return rc;
+	}
+	for (size_t at = 0; at < names.len; at += strlen(names.p + at) + 1) {
+		const char *ch = names.p + at;
+		if (journal_reader_seek_cursor(r2, ch, strlen(ch), arg, strlen(arg)) == 0 &&
+		    journal_reader_next(r2, &r) == 0 && (!best || r.recno < best))
+			best = r.recno;
+	}
+	journal_reader_close(r2);
+	text_buf_free(&names);
+	return best ? journal_reader_seek_recno(rd, best) : JOURNAL_ENOTFOUND;
+}
+
 /* What the journal holds: channels (subscription types), the recorded limits, the start. */
 static int
 scan_journal(struct srv *s)
@@ -1281,14 +1328,8 @@ scan_journal(struct srv *s)
 		rc = journal_reader_seek_recno(rd, s->o->from_recno);
 	else if (s->o->from_wall != INT64_MIN)
 		rc = journal_reader_seek_time(rd, s->o->from_wall);
-	else if (s->o->from_cursor) {
-		const char *colon = strchr(s->o->from_cursor, '=');
-		if (colon)
-			rc = journal_reader_seek_cursor(rd, s->o->from_cursor, (size_t)(colon - s->o->from_cursor),
-							colon + 1, strlen(colon + 1));
-		else
-			rc = JOURNAL_EINVAL;
-	}
+	else if (s->o->from_cursor)
+		rc = seek_from_cursor(s, rd, s->o->from_cursor);
 	if (rc) {
 		journal_reader_close(rd);
 		return rc == JOURNAL_ENOTFOUND ? REPLAY_EEMPTY : rc;

@@ -84,8 +84,8 @@ want = [(("payload_b64" in r), r.get("payload_b64") or r["payload"]) for r in sr
 assert [(f["binary"], f["data"]) for f in a["frames"]] == want
 PY
 
-# pacing, loose bounds: 1.18 s of recording at 1x and at 10x
-for sp in 1 10; do
+# pacing, loose bounds: 1.18 s of recording at 0.5x, 1x and 10x
+for sp in 0.5 1 10; do
 	port=$(free_port)
 	start_replay "$T/syn" $port --speed $sp --once 2>/dev/null
 	$CL collect ws://127.0.0.1:$port/ "$T/p$sp.json" || fail "pacing client"
@@ -102,6 +102,38 @@ for i, t in enumerate(ts):
     due = 0.020 * i / sp
     assert t - ts[0] >= due - 0.005, ("early", i, t - ts[0], due)
 PY
+done
+
+# selections: --from-record N, --to T, --conn N give the frames of the recording (record
+# numbers follow its lines) from record N, received before T, of connection N
+$PY - > "$T/two.jsonl" <<'PY'
+import json
+for i in range(40):
+    print(json.dumps({"wall_ns": 1795341600000000000 + i * 10000000, "dir": "in", "conn": 1 + i % 2,
+                      "kind": "text", "payload": json.dumps({"i": i, "conn": 1 + i % 2})}))
+PY
+$WSTAPE import "$T/two.jsonl" -o "$T/two" 2>/dev/null
+sel_check() { # result.json source.jsonl from_recno to_ns conn
+	$PY - "$@" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1])); lo, to, conn = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+src = [json.loads(l) for l in open(sys.argv[2])]
+want = [(("payload_b64" in r), r.get("payload_b64") or r["payload"]) for n, r in enumerate(src, 1)
+        if r["dir"] == "in" and n >= lo and r["wall_ns"] < to and conn in (0, r.get("conn", 0))]
+got = [(f["binary"], f["data"]) for f in a["frames"]]
+assert got == want and a["close"] == 1000, (len(got), len(want), got[:2], want[:2], a["close"])
+print("frames", len(got))
+PY
+}
+for sel in "syn --from-record 20|20 9223372036854775807 0" "syn --to 1795341600500|1 1795341600500000000 0" \
+	   "two --conn 2|1 9223372036854775807 2" "two --conn 1 --from-record 9 --to 1795341600300|9 1795341600300000000 1"; do
+	args=${sel%%|*} want=${sel#*|}
+	j=${args%% *}
+	port=$(free_port)
+	start_replay "$T/$j" $port ${args#* } --speed max --once
+	$CL collect ws://127.0.0.1:$port/ "$T/sel.json" || fail "client of $args"
+	replay_done
+	sel_check "$T/sel.json" "$T/$j.jsonl" $want || fail "selection $args"
 done
 
 # --gate: frames after a recorded client message wait for the client's message

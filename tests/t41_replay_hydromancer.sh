@@ -180,6 +180,23 @@ import json; log = json.load(open('$T/exp.json'))['log']
 t = [m['type'] for m in log]
 assert t.count('connected') == 2 and 'reconnected' not in t and 'replay' not in t, t[:8]" || fail "expired session"
 
+# --from-cursor: a bare cursor starts at the first record of any channel whose cursor is at
+# or after it, CH=C at the first of channel CH (served as raw frames here, byte-exact)
+for arg in 1100:1706123457789:1009 allFills=1100:1706123457789:1009 1099:1706123457790:0; do
+	port=$(free_port)
+	bg $WSTAPE replay "$T/h" --feed raw --from-cursor $arg --speed max --once --listen 127.0.0.1:$port > /dev/null 2> "$T/replay11.log"
+	wait_port $port
+	$CL collect ws://127.0.0.1:$port/ "$T/fc.json" || fail "client of --from-cursor $arg"
+	$PY - "$T/fc.json" <<'PY' || fail "--from-cursor $arg"
+import json, sys
+a = json.load(open(sys.argv[1]))
+seqs = [json.loads(f["data"])["seq"] for f in a["frames"]]
+assert seqs == list(range(101, 401)) and a["close"] == 1000, (seqs[:3], len(seqs), a["close"])
+PY
+done
+expect_exit 2 $WSTAPE replay "$T/h" --from-cursor 9999:1:1 --listen 127.0.0.1:$(free_port) 2> "$T/err"
+grep -q "no server frames" "$T/err" || fail "--from-cursor past the end: $(cat "$T/err")"
+
 # a resume with sessionId and no cursor replays from the server-tracked cursor (what was sent)
 port=$(free_port)
 bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t > /dev/null 2> "$T/replay10.log"

@@ -41,8 +41,12 @@ int cmd_exit_for(int err);
  * (then the detail of the last failed journal_open is used). */
 void cmd_journal_error(struct journal *j, const char *what, const char *path, int err);
 
-/* Open a journal, printing a clear error on failure. Returns 0 or an exit code. */
+/* Open a journal, printing a clear error on failure and what recovery did (below).
+ * Returns 0 or an exit code. */
 int cmd_open_journal(const char *path, int flags, const struct journal_options *opt, struct journal **out);
+
+/* Say on stderr what opening journal 'path' repaired: a torn tail cut, an index rebuilt. */
+void cmd_report_recovery(const char *path, const struct journal_recovery *rec);
 
 /* Option parsing: when argv[*i] is "--name" (value in the next argument) or "--name=value",
  * sets *val, advances *i past what it used, and returns 1; returns -1 (after printing an

@@ -49,16 +49,22 @@ cmd_open_journal(const char *path, int flags, const struct journal_options *opt,
 		cmd_journal_error(NULL, "cannot open journal", path, rc);
 		return cmd_exit_for(rc);
 	}
-	if (rec.torn_bytes)
-		fprintf(stderr, "wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
-			path, (unsigned long long)rec.torn_bytes, (unsigned long long)rec.torn_offset, rec.torn_segment);
-	if (rec.index_damaged)
-		fprintf(stderr, "wstape: journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)\n",
-			path, rec.index_detail, (unsigned long long)rec.blocks_indexed);
-	else if (rec.reindexed && rec.blocks_indexed)
-		fprintf(stderr, "wstape: journal '%s': rebuilt the index (%llu blocks)\n", path,
-			(unsigned long long)rec.blocks_indexed);
+	cmd_report_recovery(path, &rec);
 	return 0;
+}
+
+void
+cmd_report_recovery(const char *path, const struct journal_recovery *rec)
+{
+	if (rec->torn_bytes)
+		fprintf(stderr, "wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
+			path, (unsigned long long)rec->torn_bytes, (unsigned long long)rec->torn_offset, rec->torn_segment);
+	if (rec->index_damaged)
+		fprintf(stderr, "wstape: journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)\n",
+			path, rec->index_detail, (unsigned long long)rec->blocks_indexed);
+	else if (rec->reindexed && rec->blocks_indexed)
+		fprintf(stderr, "wstape: journal '%s': rebuilt the index (%llu blocks)\n", path,
+			(unsigned long long)rec->blocks_indexed);
 }
 
 int

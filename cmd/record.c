@@ -392,10 +392,7 @@ cmd_record(int argc, char **argv)
 			rc = EXIT_USAGE;
 		goto done;
 	}
-	if (jr.torn_bytes)
-		fprintf(stderr, "wstape: journal '%s': cut %llu torn bytes at segment %u offset %llu "
-			"(a crash during a write)\n", out, (unsigned long long)jr.torn_bytes, jr.torn_segment,
-			(unsigned long long)jr.torn_offset);
+	cmd_report_recovery(out, &jr);
 	if (resume && !feed_name_arg) {
 		const char *f = journal_meta_get(j, "feed");
 		if (f && feed_lookup(f, &feed)) {

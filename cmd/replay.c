@@ -42,7 +42,8 @@ const char cmd_replay_usage[] =
 	"  hydromancer  connected (fresh clientId and sessionId), subscribe -> subscriptionUpdate\n"
 	"               (subscribed or failed), only subscribed channels, seq from 1 per\n"
 	"               connection and subscription, cursor as recorded, pings (--ping-s, default 30)\n"
-	"               and a 150 s pong timeout; ?sessionId=&cursor= within --grace (30s) ->\n"
+	"               and a pong timeout (--pong-timeout, default 150s: \"Connection timeout\"\n"
+	"               and a close); ?sessionId=&cursor= within --grace (30s) ->\n"
 	"               reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
 	"               hasGap when the cursor is older than --cache, 30s); bad token -> error;\n"
 	"               liveFormat read from every connection's query (never from the session):\n"
@@ -175,6 +176,9 @@ cmd_replay(int argc, char **argv)
 		} else if (OPT("--ping-s")) {
 			if (text_parse_duration(v, &o.ping_ns) || !o.ping_ns)
 				return cmd_usage_error(cmd_replay_usage, "replay: --ping-s needs seconds");
+		} else if (OPT("--pong-timeout")) {
+			if (text_parse_duration(v, &o.pong_timeout_ns) || !o.pong_timeout_ns)
+				return cmd_usage_error(cmd_replay_usage, "replay: --pong-timeout needs a duration");
 		} else if (OPT("--max-buffer")) {
 			if (text_parse_size(v, &o.max_buffer) || !o.max_buffer)
 				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");

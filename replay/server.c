@@ -85,7 +85,7 @@ struct client {
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
-	lws_sorted_usec_list_t sul_pump, sul_ping, sul_watch;
+	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_watch;
 };
 
 struct srv {
@@ -554,22 +554,34 @@ ping_cb(lws_sorted_usec_list_t *sul)
 {
 	struct client *c = lws_container_of(sul, struct client, sul_ping);
 	struct srv *s = c->s;
-	int64_t now = pace_now();
-	if (now - c->last_pong_mono > s->o->pong_timeout_ns) {
-		struct text_buf b = { 0 };
-		hm_msg_error(&b, "Connection timeout");
-		enqueue_text(c, &b);
-		text_buf_free(&b);
-		c->close_now = 1;
-		log_info("replay: client %u: no pong for %.0f s: closing", c->id, (double)(now - c->last_pong_mono) / 1e9);
-	} else {
-		struct text_buf b = { 0 };
-		hm_msg_ping(&b);
-		enqueue_text(c, &b);
-		text_buf_free(&b);
-	}
+	struct text_buf b = { 0 };
+	hm_msg_ping(&b);
+	enqueue_text(c, &b);
+	text_buf_free(&b);
 	lws_callback_on_writable(c->wsi);
 	lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
+}
+
+/* The pong timeout has its own timer, due when the last pong (or the connection) turns
+ * --pong-timeout old: checked only when a ping was due, it came up to --ping-s late. A
+ * pong just moves last_pong_mono; the timer finds that when it fires and waits again. */
+static void
+pong_cb(lws_sorted_usec_list_t *sul)
+{
+	struct client *c = lws_container_of(sul, struct client, sul_pong);
+	struct srv *s = c->s;
+	int64_t now = pace_now(), left = c->last_pong_mono + s->o->pong_timeout_ns - now;
+	if (left > 0) {
+		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pong_cb, (lws_usec_t)(left / 1000) + 1);
+		return;
+	}
+	struct text_buf b = { 0 };
+	hm_msg_error(&b, "Connection timeout");
+	enqueue_text(c, &b);
+	text_buf_free(&b);
+	c->close_now = 1;
+	log_info("replay: client %u: no pong for %.1f s: closing", c->id, (double)(now - c->last_pong_mono) / 1e9);
+	lws_callback_on_writable(c->wsi);
 }
 
 /* ---- connection setup per feed ---- */
@@ -859,6 +871,7 @@ client_open(struct client *c, struct lws *wsi)
 		if (hm_open(c, sid, cursor) != 0)
 			return -1;
 		lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
+		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pong_cb, (lws_usec_t)(s->o->pong_timeout_ns / 1000));
 		break;
 	case FEED_LASERSELL: {
 		struct text_buf b = { 0 };
@@ -1145,6 +1158,7 @@ client_left(struct client *c)
 		(double)c->lat->max / 1e3, drift);
 	lws_sul_cancel(&c->sul_pump);
 	lws_sul_cancel(&c->sul_ping);
+	lws_sul_cancel(&c->sul_pong);
 	lws_sul_cancel(&c->sul_watch);
 	if (c->sess) {
 		c->sess->connected = 0;

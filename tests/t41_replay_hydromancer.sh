@@ -285,6 +285,44 @@ asyncio.run(main())
 PY
 grep -q "liveFormat chunked-v1" "$T/replay8.log" || fail "the recording's liveFormat is not shown: $(cat "$T/replay8.log")"
 
+# the pong timeout has its own clock: with --pong-timeout 1s (pings every 30 s, so none
+# comes first) a client that never answers is closed after about a second with the docs'
+# "Connection timeout"; one that answers the pings (every 0.3 s on a second server) stays
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --pong-timeout 1s > /dev/null 2> "$T/replay12.log"
+wait_port $port
+port2=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port2 --token t --pong-timeout 1s --ping-s 0.3 > /dev/null 2> "$T/replay13.log"
+wait_port $port2
+$PY - $port $port2 <<'PY' || fail "--pong-timeout"
+import asyncio, json, sys, time, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[1]) as ws:
+        t0 = time.monotonic()
+        assert json.loads(await ws.recv())["type"] == "connected"
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+        err = None
+        try:
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if m["type"] == "error":
+                    err, t = m, time.monotonic() - t0
+        except websockets.ConnectionClosed:
+            pass
+        assert err and err["message"] == "Connection timeout", err
+        assert 0.9 <= t <= 2.5, t
+    async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[2]) as ws:
+        t0, pings = time.monotonic(), 0
+        while time.monotonic() - t0 < 2.5:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 2))
+            assert m["type"] != "error", m
+            if m["type"] == "ping":
+                pings += 1
+                await ws.send(json.dumps({"method": "pong"}))
+        assert pings >= 5, pings
+asyncio.run(main())
+PY
+
 # bad input: bad token, unknown subscription, malformed JSON (the connection stays)
 port=$(free_port)
 bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2> "$T/replay5.log"

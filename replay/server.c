@@ -74,8 +74,9 @@ struct client {
 	struct text_buf rx;
 	/* faults */
 	uint64_t rng, data_sent, stall_at;
-	int64_t pause_until, next_drop_mono;
-	int drop_now, close_now;
+	int64_t pause_until;
+	int drop_now;                 /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
+	int close_now;
 	/* frames framed by hand and written together (no extension in use) */
 	uint8_t *wbuf;
 	size_t wlen, wcap;
@@ -85,7 +86,7 @@ struct client {
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
-	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_watch;
+	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_watch, sul_drop;
 };
 
 struct srv {
@@ -418,6 +419,7 @@ new_id(struct srv *s, char *buf, size_t n, const char *prefix)
 /* ---- scheduling ---- */
 
 static void pump_cb(lws_sorted_usec_list_t *sul);
+static void drop_cb(lws_sorted_usec_list_t *sul);
 
 static void
 schedule(struct client *c, int64_t at)
@@ -849,7 +851,7 @@ client_open(struct client *c, struct lws *wsi)
 	if (s->o->stall_ns)
 		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
 	if (s->o->drop_every_ns)
-		c->next_drop_mono = pace_now() + s->o->drop_every_ns;
+		lws_sul_schedule(s->ctx, 0, &c->sul_drop, drop_cb, (lws_usec_t)(s->o->drop_every_ns / 1000));
 	if (!authed || refuse) {
 		struct text_buf b = { 0 };
 		if (s->o->feed == FEED_LASERSELL)
@@ -990,6 +992,16 @@ write_frame(struct client *c, struct out_frame *f)
 	return 0;
 }
 
+/* An abrupt drop, as a network failure: no close frame can go out on a shut socket. */
+static void
+shut(struct client *c)
+{
+	int fd = (int)lws_get_socket_fd(c->wsi);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	c->drop_now = 3;
+}
+
 static int
 drop(struct client *c, const char *why)
 {
@@ -997,14 +1009,10 @@ drop(struct client *c, const char *why)
 	log_info("replay: client %u: dropping the connection (%s)", c->id, why);
 	if (flush_coalesced(c))
 		return -1;
-	if (s->o->close_code) {
+	if (s->o->close_code)
 		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault", 5);
-	} else {
-		/* abrupt, as a network failure: no close frame can go out on a shut socket */
-		int fd = (int)lws_get_socket_fd(c->wsi);
-		if (fd >= 0)
-			shutdown(fd, SHUT_RDWR);
-	}
+	else
+		shut(c);
 	return -1;
 }
 
@@ -1056,9 +1064,30 @@ after_data(struct client *c, int64_t now)
 
 static int on_writeable_frames(struct client *c);
 
+/* --drop-every: a timer, so that an idle connection (gated, waiting for configure, between
+ * sparse frames) is dropped on time too, not at its next WRITEABLE. An abrupt drop shuts
+ * the socket at once; one with --close-code waits for WRITEABLE to send the close frame. */
+static void
+drop_cb(lws_sorted_usec_list_t *sul)
+{
+	struct client *c = lws_container_of(sul, struct client, sul_drop);
+	if (c->drop_now)
+		return;
+	c->drop_now = 2;
+	if (!c->s->o->close_code) {
+		log_info("replay: client %u: dropping the connection (--drop-every)", c->id);
+		shut(c);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	lws_callback_on_writable(c->wsi);
+}
+
 static int
 on_writeable(struct client *c)
 {
+	if (c->drop_now == 3)
+		return -1;
 	if (c->drop_now)
 		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	int rc = on_writeable_frames(c);
@@ -1160,6 +1189,7 @@ client_left(struct client *c)
 	lws_sul_cancel(&c->sul_ping);
 	lws_sul_cancel(&c->sul_pong);
 	lws_sul_cancel(&c->sul_watch);
+	lws_sul_cancel(&c->sul_drop);
 	if (c->sess) {
 		c->sess->connected = 0;
 		c->sess->left_mono = pace_now();
@@ -1219,8 +1249,6 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		kick(c);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (s->o->drop_every_ns && !c->drop_now && pace_now() >= c->next_drop_mono)
-			c->drop_now = 2;
 		return on_writeable(c);
 	case LWS_CALLBACK_CLOSED:
 		if (c->s)

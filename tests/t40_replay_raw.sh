@@ -172,6 +172,30 @@ start_replay "$T/syn" $port --speed 10 --drop-every 0.05s --once
 $CL collect ws://127.0.0.1:$port/ "$T/f.json"
 replay_done
 $PY -c "import json,sys; a=json.load(open('$T/f.json')); assert 0 < len(a['frames']) < 60 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-every"
+# --drop-every on an idle connection (held by --gate after 4 frames) comes on time, abrupt
+# or with a close code, not at a WRITEABLE that never comes
+for cc in 1006 4002; do
+	port=$(free_port)
+	start_replay "$T/syn" $port --speed max --gate --drop-every 0.4s $([ $cc = 1006 ] || echo --close-code $cc) --once
+	$PY - $port $cc <<'PY' || fail "--drop-every on an idle connection ($cc)"
+import asyncio, sys, time, websockets
+async def main():
+    n, t0 = 0, time.monotonic()
+    async with websockets.connect("ws://127.0.0.1:%s/" % sys.argv[1]) as ws:
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), 3)
+                n += 1
+        except websockets.ConnectionClosed:
+            pass
+        t = time.monotonic() - t0
+    assert n == 4, n
+    assert ws.close_code == int(sys.argv[2]), ws.close_code
+    assert 0.3 <= t <= 1.5, t
+asyncio.run(main())
+PY
+	replay_done
+done
 port=$(free_port)
 start_replay "$T/syn" $port --speed max --stall 0.4s --seed 3 --once
 $CL collect ws://127.0.0.1:$port/ "$T/g.json"

@@ -44,6 +44,7 @@ struct session {
 	uint64_t next_recno;          /* the record after the last one released to it (0: none) */
 	int64_t last_wall;            /* receive time of that last record */
 	int connected;
+	struct client *owner;         /* the connection it is connected to */
 	int64_t left_mono;
 };
 
@@ -77,6 +78,7 @@ struct client {
 	int64_t pause_until;
 	int drop_now;                 /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
 	int close_now;
+	int taken_over;               /* its session was resumed on another connection */
 	/* frames framed by hand and written together (no extension in use) */
 	uint8_t *wbuf;
 	size_t wlen, wcap;
@@ -387,6 +389,28 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 
 /* ---- sessions ---- */
 
+/* A resume of a session whose connection is still open takes the session over: a client
+ * reconnects when its old connection looks dead to it, and that one may be half-open
+ * (no FIN seen by either end yet), so the server closes it rather than refuse the resume.
+ * The old connection lets go of the session at once, so nothing it still does touches it. */
+static void
+session_take_over(struct session *sess, struct client *c)
+{
+	struct client *old = sess->owner;
+	if (old) {
+		log_info("replay: client %u resumes session %s: closing client %u, its old connection", c->id,
+			 sess->id, old->id);
+		old->sess = NULL;
+		old->taken_over = 1;
+		lws_callback_on_writable(old->wsi);
+		/* a half-open connection may never take the close frame */
+		lws_set_timeout(old->wsi, PENDING_TIMEOUT_USER_OK, 1);
+	}
+	sess->owner = c;
+	sess->connected = 1;
+	c->sess = sess;
+}
+
 static struct session *
 session_find(struct srv *s, const char *id)
 {
@@ -400,7 +424,7 @@ session_find(struct srv *s, const char *id)
 			free(x);
 			continue;
 		}
-		if (id && strcmp(x->id, id) == 0 && !x->connected)
+		if (id && strcmp(x->id, id) == 0)
 			found = x;
 		pp = &x->next;
 	}
@@ -646,8 +670,7 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 	if (sess) {
 		/* resume: restored subscriptions, replay of what was missed, then live at the edge */
 		const char *subs[MAX_SUBS];
-		c->sess = sess;
-		sess->connected = 1;
+		session_take_over(sess, c);
 		for (int i = 0; i < sess->nsubs; i++)
 			subs[i] = sess->subs[i];
 		hm_msg_reconnected(&b, client_id, sess->id, subs, sess->nsubs);
@@ -672,6 +695,7 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		return -1;
 	new_id(s, sess->id, sizeof(sess->id), "session");
 	sess->connected = 1;
+	sess->owner = c;
 	if (s->o->mode == REPLAY_LIVE)
 		sess->tl = s->live;
 	else
@@ -695,6 +719,8 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 	struct hm_client_msg m;
 	struct text_buf b = { 0 };
 
+	if (!c->sess)
+		return; /* taken over: this connection is on its way out */
 	hm_client_parse(p, n, &m);
 	switch (m.kind) {
 	case HM_C_PONG:
@@ -1088,6 +1114,10 @@ on_writeable(struct client *c)
 {
 	if (c->drop_now == 3)
 		return -1;
+	if (c->taken_over) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"session resumed elsewhere", 25);
+		return -1;
+	}
 	if (c->drop_now)
 		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	int rc = on_writeable_frames(c);
@@ -1192,6 +1222,7 @@ client_left(struct client *c)
 	lws_sul_cancel(&c->sul_drop);
 	if (c->sess) {
 		c->sess->connected = 0;
+		c->sess->owner = NULL;
 		c->sess->left_mono = pace_now();
 	}
 	queue_free(c);

@@ -225,6 +225,43 @@ async def main():
 asyncio.run(main())
 PY
 
+# a resume while the old connection is still open (half-open, as far as the client knows)
+# takes the session over: "reconnected" with the replay, and the old connection is closed
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t --log-level info > /dev/null 2> "$T/replay14.log"
+wait_port $port
+$PY - $port <<'PY' || fail "a resume takes the session over from an open connection"
+import asyncio, json, sys, time, websockets
+url = "ws://127.0.0.1:%s/?token=t" % sys.argv[1]
+async def main():
+    old = await websockets.connect(url)
+    sid = json.loads(await old.recv())["sessionId"]
+    await old.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+    n = 0
+    while n < 20:
+        m = json.loads(await old.recv())
+        if m["type"] == "allFills":
+            cur = m["cursor"]; n += 1
+    await asyncio.sleep(0.3)   # the old connection stays open and stops reading
+    async with websockets.connect(url + "&sessionId=%s&cursor=%s" % (sid, cur)) as ws:
+        m = json.loads(await ws.recv())
+        assert m["type"] == "reconnected" and m["sessionId"] == sid and m["subscriptions"] == ["allFills"], m
+        m = json.loads(await ws.recv())
+        assert m["type"] == "replay" and m["count"] > 0, m
+        t0 = time.monotonic()
+        try:
+            while True:
+                await asyncio.wait_for(old.recv(), 3)
+        except websockets.ConnectionClosed:
+            pass
+        assert time.monotonic() - t0 < 2.5, "the old connection was not closed"
+        # the new one goes on, live
+        m = json.loads(await ws.recv())
+        assert m["type"] in ("replay", "allFills"), m
+asyncio.run(main())
+PY
+grep -q "resumes session .*: closing client 1" "$T/replay14.log" || fail "takeover not logged: $(cat "$T/replay14.log")"
+
 # liveFormat is per connection: a recording made with liveFormat=chunked-v1 (the URL of its
 # "open" event says so) is served to connections that ask for chunked-v1, each time; a
 # reconnect that leaves it out gets an error and the session is still there for the next

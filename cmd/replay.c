@@ -57,7 +57,9 @@ const char cmd_replay_usage[] =
 	"  --stall D        once per connection, stop sending for D\n"
 	"  --dup-rate P     send a frame twice with probability P\n"
 	"  --skip-rate P    leave a frame out with probability P\n"
-	"  --max-buffer SIZE, --max-clients N  limits per client and in all\n";
+	"  --max-buffer SIZE, --max-clients N  limits per client and in all: a client with more\n"
+	"                   than SIZE due and unsent (frames it does not take, the replay chunks\n"
+	"                   of a resume) is let go (default 64m)\n";
 
 static volatile sig_atomic_t stop_flag;
 

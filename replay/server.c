@@ -314,12 +314,15 @@ struct chunk_emit {
 	int k;
 };
 
-/* Each chunk goes to the client; the session's server-side cursor follows the chunks. */
+/* Each chunk goes to the client, within --max-buffer; the session's server-side cursor
+ * follows the chunks. */
 static int
 emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
 {
 	struct chunk_emit *e = ud;
 	char *dst = e->c->sess->cursor[e->k];
+	if (e->c->qbytes + msg->len > e->c->s->o->max_buffer)
+		return 1;
 	enqueue_text(e->c, msg);
 	if (curlen && curlen < sizeof(e->c->sess->cursor[e->k])) {
 		memcpy(dst, cur, curlen);
@@ -329,8 +332,11 @@ emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
 }
 
 /* Queue the replay of one channel for a resumed session: the events after 'cursor' (or
- * the session's server-side cursor) up to the live edge, in chunks. */
-static void
+ * the session's server-side cursor) up to the live edge, in chunks. The chunks are due at
+ * once, so they count against --max-buffer like frames the client has not taken: returns
+ * 1 when they do not fit (then the session's cursor is left where it was, as none of them
+ * will go out), else 0. */
+static int
 hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
 {
 	struct srv *s = c->s;
@@ -341,8 +347,9 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	struct journal_record r;
 	struct feed_msg m;
 	struct hm_chunker k;
-	int has_gap = 0, rc;
+	int has_gap = 0, over = 0, rc;
 	int64_t now = pace_now();
+	char saved[sizeof(sess->cursor[0])];
 	/* the cache holds the last --cache of the timeline: of replay time when paced, of
 	 * recorded time before the point the session reached at --speed max */
 	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns)
@@ -351,7 +358,8 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	if (!cursor || !*cursor)
 		cursor = sess->cursor[sub];
 	if (journal_reader_open(s->j, &rd) != 0)
-		return;
+		return 0;
+	memcpy(saved, sess->cursor[sub], sizeof(saved));
 	hm_chunker_init(&k, cursor, strlen(cursor));
 	if (*cursor) {
 		rc = journal_reader_seek_cursor(rd, ch, chlen, cursor, strlen(cursor));
@@ -380,11 +388,29 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 		first = 0;
 		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &k);
 		hm_chunker_cursor(&k, (const char *)m.cursor.p, m.cursor.len);
+		/* the chunks are built whole before they go out: bound them while building */
+		if (c->qbytes + k.done.len + k.events.len > s->o->max_buffer) {
+			over = 1;
+			break;
+		}
 	}
 	journal_reader_close(rd);
 	struct chunk_emit e = { c, sub };
-	hm_chunker_finish(&k, ch, chlen, has_gap, emit_chunk, &e);
+	if (!over && hm_chunker_finish(&k, ch, chlen, has_gap, emit_chunk, &e) != 0)
+		over = 1;
 	hm_chunker_free(&k);
+	if (over)
+		memcpy(sess->cursor[sub], saved, sizeof(saved));
+	return over;
+}
+
+/* A replay above --max-buffer: let the client go, as one that does not read. */
+static void
+replay_too_big(struct client *c)
+{
+	log_warn("replay: client %u (%s): its replay is above --max-buffer %llu: disconnecting", c->id, c->peer,
+		 (unsigned long long)c->s->o->max_buffer);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 /* ---- sessions ---- */
@@ -685,8 +711,12 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 			edge_recno = r.recno;
 			journal_reader_seek_recno(c->rd, r.recno);
 		}
-		for (int k = 0; k < sess->nsubs; k++)
-			hm_queue_replay(c, k, cursor, edge_wall, edge_recno);
+		for (int k = 0; k < sess->nsubs; k++) {
+			if (hm_queue_replay(c, k, cursor, edge_wall, edge_recno)) {
+				replay_too_big(c);
+				break;
+			}
+		}
 		log_info("replay: client %u resumed session %s (%d subscriptions)", c->id, sess->id, sess->nsubs);
 		return 0;
 	}
@@ -760,8 +790,9 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 			char cur[128];
 			memcpy(cur, m.cursor.p, m.cursor.len);
 			cur[m.cursor.len] = 0;
-			hm_queue_replay(c, k, cur, c->next ? c->next_wall - 1 : INT64_MAX,
-					c->next ? c->next_recno : UINT64_MAX);
+			if (hm_queue_replay(c, k, cur, c->next ? c->next_wall - 1 : INT64_MAX,
+					    c->next ? c->next_recno : UINT64_MAX))
+				replay_too_big(c);
 		}
 		/* frames already read ahead were filtered by the old subscriptions */
 		if (c->next && c->next->data) {

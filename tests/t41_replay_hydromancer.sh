@@ -262,6 +262,46 @@ asyncio.run(main())
 PY
 grep -q "resumes session .*: closing client 1" "$T/replay14.log" || fail "takeover not logged: $(cat "$T/replay14.log")"
 
+# the replay chunks of a resume count against --max-buffer: a short absence replays, a long
+# one (about 400 kB of events, above 100 kB) lets the client go with the reason logged
+port=$(free_port)
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t --max-buffer 100k > /dev/null 2> "$T/replay15.log"
+wait_port $port
+$PY - $port <<'PY' || fail "replay chunks and --max-buffer"
+import asyncio, json, sys, websockets
+url = "ws://127.0.0.1:%s/?token=t" % sys.argv[1]
+async def read_live(ws, n):
+    while n:
+        m = json.loads(await ws.recv())
+        if m["type"] == "allFills":
+            cur = m["cursor"]; n -= 1
+    return cur
+async def main():
+    ws = await websockets.connect(url)
+    sid = json.loads(await ws.recv())["sessionId"]
+    await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
+    cur = await read_live(ws, 10)
+    ws.transport.abort()
+    await asyncio.sleep(0.1)
+    ws = await websockets.connect(url + "&sessionId=%s&cursor=%s" % (sid, cur))
+    assert json.loads(await ws.recv())["type"] == "reconnected"
+    m = json.loads(await ws.recv())
+    assert m["type"] == "replay" and m["count"] > 0, m
+    cur = await read_live(ws, 10)
+    ws.transport.abort()
+    await asyncio.sleep(1.5)
+    got = []
+    try:
+        async with websockets.connect(url + "&sessionId=%s&cursor=%s" % (sid, cur)) as ws:
+            while True:
+                got.append(json.loads(await asyncio.wait_for(ws.recv(), 3)))
+    except (websockets.ConnectionClosed, websockets.InvalidHandshake, ConnectionError):
+        pass
+    assert not any(m["type"] == "replay" for m in got), (len(got), [m["type"] for m in got][:5])
+asyncio.run(main())
+PY
+grep -q "its replay is above --max-buffer 102400: disconnecting" "$T/replay15.log" || fail "no reason logged: $(cat "$T/replay15.log")"
+
 # liveFormat is per connection: a recording made with liveFormat=chunked-v1 (the URL of its
 # "open" event says so) is served to connections that ask for chunked-v1, each time; a
 # reconnect that leaves it out gets an error and the session is still there for the next

@@ -4,7 +4,9 @@
 # msg/s of 1 KB, and a plain socket that parses frames itself) and credited with the better,
 # beside a Node `ws` server sending the same JSON lines (what a user would write); then the
 # pacing lateness at 1x, 10x and 100x and the drift at the end (the last frame's lateness
-# over the span, as the server measured it).
+# over the span, as the server measured it). The server takes a frame's lateness when the
+# write that carries it is done (frames coalesced into one write share its time). Each
+# figure is printed beside its target, met or not met.
 set -u
 : "${BUILD:=build}" "${WSTAPE:=$PWD/$BUILD/wstape}"
 PY=/usr/bin/python3
@@ -14,6 +16,8 @@ trap 'kill ${pids[@]} 2>/dev/null; rm -rf "$D"' EXIT
 port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 waitp() { for _ in $(seq 100); do $PY -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.05; done; }
 COUNT=$BUILD/bench/replay_count
+# verdict VALUE OP TARGET: "met" or "NOT MET" (bc compares)
+verdict() { [ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo met || echo "NOT MET"; }
 
 gen() { # size count -> $D/f$size.jsonl (import format) and $D/p$size.txt (payload lines)
 	$PY - "$1" "$2" "$D" <<'PY'
@@ -55,9 +59,12 @@ for spec in "200 400000" "1024 200000"; do
 	read -r m2 b2 t2 _ nc < <(best nod)
 	w_rate=$(echo "$m / $t" | bc -l)
 	n_rate=$(echo "$m2 / $t2" | bc -l)
-	printf 'top speed, %4d B frames: wstape replay %8.0f msg/s %6.0f MB/s (%s client) | node ws %8.0f msg/s %6.0f MB/s (%s client) | ratio %.2fx   target %s\n' \
-		$size "$w_rate" "$(echo "$b / $t / 1000000" | bc -l)" "$wc" "$n_rate" "$(echo "$b2 / $t2 / 1000000" | bc -l)" "$nc" \
-		"$(echo "$w_rate / $n_rate" | bc -l)" "$([ $size = 200 ] && echo '>= 700k msg/s, >= 3x' || echo '>= 300k msg/s, >= 3x')"
+	ratio=$(echo "$w_rate / $n_rate" | bc -l)
+	want=$([ $size = 200 ] && echo 700000 || echo 300000)
+	printf 'top speed, %4d B frames: wstape replay %8.0f msg/s %6.0f MB/s (%s client) | node ws %8.0f msg/s %6.0f MB/s (%s client) | ratio %.2fx\n' \
+		$size "$w_rate" "$(echo "$b / $t / 1000000" | bc -l)" "$wc" "$n_rate" "$(echo "$b2 / $t2 / 1000000" | bc -l)" "$nc" "$ratio"
+	printf '    %8.0f msg/s  target >= %dk msg/s: %s\n' "$w_rate" $((want / 1000)) "$(verdict "$w_rate" ">=" $want)"
+	printf '    %8.2fx node  target >= 3x:         %s\n' "$ratio" "$(verdict "$ratio" ">=" 3)"
 done
 
 # pacing: 10,000 frames 1 ms apart (10 s at 1x)
@@ -74,5 +81,9 @@ for sp in 1 10 100; do
 	$COUNT ws://127.0.0.1:$p/ > /dev/null
 	wait $pid
 	line=$(grep "left after" "$D/pace$sp.log")
-	printf 'pacing %3dx: %s   target p99 <= 100 us, end drift <= 0.005%%\n' $sp "$(echo "$line" | sed 's/.*lateness/lateness/')"
+	p99=$(echo "$line" | sed -n 's/.* p99 \([0-9.]*\) us.*/\1/p')
+	drift=$(echo "$line" | sed -n 's/.*end drift \([0-9.]*\)%.*/\1/p')
+	printf 'pacing %3dx: %s\n' $sp "$(echo "$line" | sed 's/.*lateness/lateness/')"
+	printf '    p99 %8.1f us     target <= 100 us:   %s\n' "${p99:-0}" "$([ -n "$p99" ] && verdict "$p99" "<=" 100 || echo "NOT MEASURED")"
+	printf '    end drift %.4f%%  target <= 0.005%%:  %s\n' "${drift:-0}" "$([ -n "$drift" ] && verdict "$drift" "<=" 0.005 || echo "NOT MEASURED")"
 done

@@ -23,6 +23,9 @@
 #define BURST 256 /* frames written per WRITEABLE callback at most, for fairness */
 #define SPIN_NS 2000000
 #define WATCH_NS 20000000 /* how often a paced client is checked for frames it does not take */
+/* data frames coalesced into one write whose lateness is taken when the write is done: a
+ * WRITEABLE writes at most 2 * BURST (a queue's burst, or a timeline burst with duplicates) */
+#define PEND_MAX (2 * BURST + 16)
 
 struct out_frame {
 	struct out_frame *next;
@@ -82,6 +85,8 @@ struct client {
 	/* frames framed by hand and written together (no extension in use) */
 	uint8_t *wbuf;
 	size_t wlen, wcap;
+	int64_t pend_due[PEND_MAX];   /* due times of the data frames in wbuf */
+	int npend;
 	/* stats */
 	uint64_t frames, bytes;
 	struct pace_hist *lat;
@@ -965,14 +970,16 @@ client_open(struct client *c, struct lws *wsi)
  * one syscall for many small frames is where the speed for small frames is. */
 #define COALESCE_MAX (256 * 1024)
 
+/* Lateness is taken when the frame is written to the socket, not when it is copied into
+ * the coalescing buffer: the frames of one write share its time. */
 static void
-note_lateness(struct client *c, const struct out_frame *f)
+note_lateness(struct client *c, int64_t due, int64_t now)
 {
-	int64_t now = pace_now(), late = now > f->due ? now - f->due : 0;
+	int64_t late = now > due ? now - due : 0;
 	pace_hist_add(c->lat, (uint64_t)late);
 	if (!c->first_due)
-		c->first_due = f->due;
-	c->last_due = f->due;
+		c->first_due = due;
+	c->last_due = due;
 	c->last_late = late;
 }
 
@@ -1020,6 +1027,12 @@ flush_coalesced(struct client *c)
 	int n = lws_write(c->wsi, c->wbuf + LWS_PRE, c->wlen, LWS_WRITE_HTTP);
 	size_t len = c->wlen;
 	c->wlen = 0;
+	if (c->npend) {
+		int64_t now = pace_now();
+		for (int i = 0; i < c->npend; i++)
+			note_lateness(c, c->pend_due[i], now);
+		c->npend = 0;
+	}
 	return n < (int)len ? -1 : 0;
 }
 
@@ -1032,8 +1045,8 @@ write_frame(struct client *c, struct out_frame *f)
 		c->frames++;
 		c->bytes += f->len;
 		if (f->data && f->due != INT64_MIN)
-			note_lateness(c, f);
-		if (c->wlen >= COALESCE_MAX)
+			c->pend_due[c->npend++] = f->due;
+		if (c->wlen >= COALESCE_MAX || c->npend == PEND_MAX)
 			return flush_coalesced(c);
 		return 0;
 	}
@@ -1045,7 +1058,7 @@ write_frame(struct client *c, struct out_frame *f)
 	c->frames++;
 	c->bytes += f->len;
 	if (f->data && f->due != INT64_MIN)
-		note_lateness(c, f);
+		note_lateness(c, f->due, pace_now());
 	return 0;
 }
 

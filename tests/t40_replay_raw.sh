@@ -97,10 +97,14 @@ assert len(ts) == 60, len(ts)
 span = ts[-1] - ts[0]
 want = 1.18 / sp
 assert want * 0.8 <= span <= want + 0.5, (span, want)
-# frame i is due at 20 ms * i / speed after the first
-for i, t in enumerate(ts):
-    due = 0.020 * i / sp
-    assert t - ts[0] >= due - 0.005, ("early", i, t - ts[0], due)
+# frame i is due at 20 ms * i / speed after the start. The client does not know the start:
+# take the earliest (arrival - due) as it, so that one frame delayed on the client's side
+# (a loaded machine, a sanitizer) does not make the others look early. Most frames must
+# then be on schedule: a server that sent them all at once would spread over the span.
+off = [t - 0.020 * i / sp for i, t in enumerate(ts)]
+r = min(off)
+on_time = sum(1 for o in off if o - r <= 0.03)
+assert on_time >= 0.7 * len(ts), ("off schedule", on_time, [round(o - r, 4) for o in off])
 PY
 done
 

@@ -89,6 +89,10 @@ struct client {
 	int npend;
 	/* stats */
 	uint64_t frames, bytes;
+	/* lws_send_pipe_choked() polls the socket: within one WRITEABLE callback it is asked
+	 * again only after a write to the socket (frames coalesced in wbuf change nothing) */
+	uint64_t writes, choke_at;
+	int choked;
 	struct pace_hist *lat;
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
@@ -1026,6 +1030,7 @@ flush_coalesced(struct client *c)
 		return 0;
 	int n = lws_write(c->wsi, c->wbuf + LWS_PRE, c->wlen, LWS_WRITE_HTTP);
 	size_t len = c->wlen;
+	c->writes++;
 	c->wlen = 0;
 	if (c->npend) {
 		int64_t now = pace_now();
@@ -1053,6 +1058,7 @@ write_frame(struct client *c, struct out_frame *f)
 	if (flush_coalesced(c))
 		return -1;
 	int n = lws_write(c->wsi, f->buf + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	c->writes++;
 	if (n < (int)f->len)
 		return -1;
 	c->frames++;
@@ -1171,11 +1177,23 @@ on_writeable(struct client *c)
 }
 
 static int
+pipe_choked(struct client *c)
+{
+	if (c->choke_at != c->writes) {
+		c->choked = lws_send_pipe_choked(c->wsi);
+		c->choke_at = c->writes;
+	}
+	return c->choked;
+}
+
+static int
 on_writeable_frames(struct client *c)
 {
 	int burst = 0;
 
-	while (c->qh && !lws_send_pipe_choked(c->wsi)) {
+	c->choke_at = c->writes - 1;   /* the socket may have drained since the last callback */
+
+	while (c->qh && !pipe_choked(c)) {
 		struct out_frame *f = c->qh;
 		c->qh = f->next;
 		if (!c->qh)
@@ -1202,7 +1220,7 @@ on_writeable_frames(struct client *c)
 		return -1;
 	}
 	int64_t now = pace_now();
-	while (c->started && !lws_send_pipe_choked(c->wsi)) {
+	while (c->started && !pipe_choked(c)) {
 		if (read_next(c) != 0)
 			return -1;
 		struct out_frame *f = c->next;
@@ -1237,7 +1255,7 @@ on_writeable_frames(struct client *c)
 			return 0;
 		}
 	}
-	if (lws_send_pipe_choked(c->wsi)) {
+	if (pipe_choked(c)) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}

@@ -335,17 +335,20 @@ conn_of(const struct agg *a, struct journal_conn_info *ci)
 	ci->last_wall_ns = a->last_wall;
 }
 
-/* Emit the tail's connections that sort before 'upto' (all of them when upto is NULL). */
+typedef int (*conn_fn)(const struct journal_conn_info *, void *);
+typedef int (*channel_fn)(const struct journal_channel_info *, void *);
+
+/* Emit, through emit, the tail's aggregates whose key sorts before (key, klen): all of them
+ * when key is NULL. Connections are keyed by their number in big-endian order, channels
+ * by name, so one byte order serves both. */
 static int
-conns_before(struct merge *m, const struct journal_conn_info *upto)
+aggs_before(struct merge *m, const uint8_t *key, size_t klen, int (*emit)(struct merge *, const struct agg *))
 {
-	int (*fn)(const struct journal_conn_info *, void *) = (int (*)(const struct journal_conn_info *, void *))m->fn;
 	for (; m->i < m->n; m->i++) {
-		struct journal_conn_info ci;
-		conn_of(m->v[m->i], &ci);
-		if (upto && ci.conn >= upto->conn)
+		const struct agg *a = m->v[m->i];
+		if (key && key_cmp(a->key, a->klen, key, klen) >= 0)
 			break;
-		int rc = fn(&ci, m->ud);
+		int rc = emit(m, a);
 		if (rc) {
 			m->i++;
 			return rc;
@@ -354,26 +357,41 @@ conns_before(struct merge *m, const struct journal_conn_info *upto)
 	return 0;
 }
 
+/* The tail's next aggregate when it has exactly this key (then it is consumed), or NULL. */
+static const struct agg *
+agg_take(struct merge *m, const uint8_t *key, size_t klen)
+{
+	if (m->i < m->n && key_cmp(m->v[m->i]->key, m->v[m->i]->klen, key, klen) == 0)
+		return m->v[m->i++];
+	return NULL;
+}
+
+static int
+emit_conn(struct merge *m, const struct agg *a)
+{
+	struct journal_conn_info ci;
+	conn_of(a, &ci);
+	return ((conn_fn)m->fn)(&ci, m->ud);
+}
+
 static int
 conn_merge_row(const struct journal_conn_info *ix, void *ud)
 {
 	struct merge *m = ud;
 	struct journal_conn_info ci = *ix;
+	const uint8_t key[4] = { (uint8_t)(ix->conn >> 24), (uint8_t)(ix->conn >> 16), (uint8_t)(ix->conn >> 8),
+				 (uint8_t)ix->conn };
+	const struct agg *a;
 	int rc;
 
-	if ((rc = conns_before(m, ix)) != 0)
+	if ((rc = aggs_before(m, key, sizeof(key), emit_conn)) != 0)
 		return rc;
-	if (m->i < m->n) {
-		struct journal_conn_info t;
-		conn_of(m->v[m->i], &t);
-		if (t.conn == ix->conn) {
-			ci.last_recno = t.last_recno;
-			ci.last_wall_ns = t.last_wall_ns;
-			ci.records += t.records;
-			m->i++;
-		}
+	if ((a = agg_take(m, key, sizeof(key)))) {
+		ci.last_recno = a->last_recno;
+		ci.last_wall_ns = a->last_wall;
+		ci.records += a->records;
 	}
-	return ((int (*)(const struct journal_conn_info *, void *))m->fn)(&ci, m->ud);
+	return ((conn_fn)m->fn)(&ci, m->ud);
 }
 
 int
@@ -388,7 +406,7 @@ tail_conn_foreach(const struct tail *t, struct idx_snap *s, int (*fn)(const stru
 	if (s)
 		rc = idx_snap_conn_foreach(s, conn_merge_row, &m);
 	if (rc == 0)
-		rc = conns_before(&m, NULL);
+		rc = aggs_before(&m, NULL, 0, emit_conn);
 	free(m.v);
 	return rc;
 }
@@ -410,23 +428,11 @@ channel_of(const struct agg *a, struct journal_channel_info *ci)
 }
 
 static int
-channels_before(struct merge *m, const struct journal_channel_info *upto)
+emit_channel(struct merge *m, const struct agg *a)
 {
-	int (*fn)(const struct journal_channel_info *, void *) =
-		(int (*)(const struct journal_channel_info *, void *))m->fn;
-	for (; m->i < m->n; m->i++) {
-		const struct agg *a = m->v[m->i];
-		struct journal_channel_info ci;
-		if (upto && key_cmp(a->key, a->klen, (const uint8_t *)upto->name, upto->name_len) >= 0)
-			break;
-		channel_of(a, &ci);
-		int rc = fn(&ci, m->ud);
-		if (rc) {
-			m->i++;
-			return rc;
-		}
-	}
-	return 0;
+	struct journal_channel_info ci;
+	channel_of(a, &ci);
+	return ((channel_fn)m->fn)(&ci, m->ud);
 }
 
 static int
@@ -434,28 +440,26 @@ channel_merge_row(const struct journal_channel_info *ix, void *ud)
 {
 	struct merge *m = ud;
 	struct journal_channel_info ci = *ix;
+	const uint8_t *key = (const uint8_t *)ix->name;
+	const struct agg *a;
 	int rc;
 
-	if ((rc = channels_before(m, ix)) != 0)
+	if ((rc = aggs_before(m, key, ix->name_len, emit_channel)) != 0)
 		return rc;
-	if (m->i < m->n) {
-		const struct agg *a = m->v[m->i];
-		if (key_cmp(a->key, a->klen, (const uint8_t *)ix->name, ix->name_len) == 0) {
-			ci.last_recno = a->last_recno;
-			ci.last_wall_ns = a->last_wall;
-			ci.records += a->records;
-			if (!ci.first_cursor_len) {
-				ci.first_cursor = a->first_cur;
-				ci.first_cursor_len = a->first_cur_len;
-			}
-			if (a->last_cur_len) {
-				ci.last_cursor = a->last_cur;
-				ci.last_cursor_len = a->last_cur_len;
-			}
-			m->i++;
+	if ((a = agg_take(m, key, ix->name_len))) {
+		ci.last_recno = a->last_recno;
+		ci.last_wall_ns = a->last_wall;
+		ci.records += a->records;
+		if (!ci.first_cursor_len) {
+			ci.first_cursor = a->first_cur;
+			ci.first_cursor_len = a->first_cur_len;
+		}
+		if (a->last_cur_len) {
+			ci.last_cursor = a->last_cur;
+			ci.last_cursor_len = a->last_cur_len;
 		}
 	}
-	return ((int (*)(const struct journal_channel_info *, void *))m->fn)(&ci, m->ud);
+	return ((channel_fn)m->fn)(&ci, m->ud);
 }
 
 int
@@ -470,7 +474,7 @@ tail_channel_foreach(const struct tail *t, struct idx_snap *s,
 	if (s)
 		rc = idx_snap_channel_foreach(s, channel_merge_row, &m);
 	if (rc == 0)
-		rc = channels_before(&m, NULL);
+		rc = aggs_before(&m, NULL, 0, emit_channel);
 	free(m.v);
 	return rc;
 }

@@ -90,4 +90,22 @@ void ls_msg_error(struct text_buf *b, const char *code, const char *message);
 /* The "limits" object text of a recorded hello_ok payload; 0 and *out, or -1. */
 int ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out);
 
+/* The holdings a LaserSell server re-emits after `configure` on a new connection (its docs:
+ * "the server will re-emit balance_update and position_opened events for existing
+ * holdings"): the last balance_update of each (wallet_pubkey, mint) and the
+ * position_opened of each position not closed since, as recorded up to some point of the
+ * stream. Usage: new, then ls_holdings_add for every recorded server message in order, then
+ * ls_holdings_foreach, then free. The messages are kept as recorded (byte-exact). */
+struct ls_holdings;
+struct ls_holdings *ls_holdings_new(void);
+/* Returns 0, or ENOMEM (the holdings are then incomplete). */
+int ls_holdings_add(struct ls_holdings *h, const uint8_t *p, size_t n);
+/* Calls emit for every message to re-emit: balances first, then the positions in the order
+ * they opened. Stops at and returns emit's non-zero. */
+int ls_holdings_foreach(const struct ls_holdings *h, int (*emit)(const uint8_t *p, size_t n, void *ud), void *ud);
+/* How many messages ls_holdings_foreach would emit. */
+size_t ls_holdings_count(const struct ls_holdings *h);
+/* ls_holdings_free(NULL) is a no-op. */
+void ls_holdings_free(struct ls_holdings *h);
+
 #endif

@@ -1,4 +1,7 @@
 /* lasersell_server.c - what a LaserSell stream server sends, and what its clients send it */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feeds/feed_int.h"
@@ -65,4 +68,179 @@ ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out)
 		return -1;
 	*out = f.limits;
 	return 0;
+}
+
+/* ---- holdings re-emitted on a new connection ---- */
+
+struct held {
+	char *key;        /* balance: "wallet\nmint"; position: its id in decimal */
+	uint8_t *msg;     /* the recorded message */
+	size_t len;
+};
+
+struct held_list {
+	struct held *v;
+	size_t n, cap;
+};
+
+struct ls_holdings {
+	struct held_list balances, positions;
+};
+
+static struct held *
+held_find(struct held_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return &l->v[i];
+	return NULL;
+}
+
+static void
+held_drop(struct held_list *l, struct held *x)
+{
+	free(x->key);
+	free(x->msg);
+	/* keep the order: positions are re-emitted in the order they opened */
+	memmove(x, x + 1, (size_t)(l->v + l->n - (x + 1)) * sizeof(*x));
+	l->n--;
+}
+
+/* Set the message of key (adding it at the end when new). */
+static int
+held_put(struct held_list *l, const char *key, const uint8_t *p, size_t n)
+{
+	struct held *x = held_find(l, key);
+	uint8_t *copy = malloc(n ? n : 1);
+
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, p, n);
+	if (x) {
+		free(x->msg);
+		x->msg = copy;
+		x->len = n;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct held *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			free(copy);
+			return ENOMEM;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n].key = strdup(key))) {
+		free(copy);
+		return ENOMEM;
+	}
+	l->v[l->n].msg = copy;
+	l->v[l->n].len = n;
+	l->n++;
+	return 0;
+}
+
+static void
+held_free(struct held_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].msg);
+	}
+	free(l->v);
+}
+
+struct ls_holdings *
+ls_holdings_new(void)
+{
+	return calloc(1, sizeof(struct ls_holdings));
+}
+
+/* A position's key: its position_id, or its token_account when it has no id. */
+static int
+position_key(json_t *o, char *buf, size_t size)
+{
+	json_t *id = json_object_get(o, "position_id");
+	json_t *ta = json_object_get(o, "token_account");
+
+	if (json_is_integer(id))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(id));
+	else if (json_is_string(id))
+		snprintf(buf, size, "%s", json_string_value(id));
+	else if (json_is_string(ta))
+		snprintf(buf, size, "ta:%s", json_string_value(ta));
+	else
+		return -1;
+	return 0;
+}
+
+int
+ls_holdings_add(struct ls_holdings *h, const uint8_t *p, size_t n)
+{
+	struct feed_fields f = { 0 };
+	char key[512];
+	int rc = 0;
+
+	/* the type first, without building a tree: most messages (pnl_update) are not state */
+	if (feed_fields_scan((const char *)p, n, &f) != 0)
+		return 0;
+	struct feed_str type = feed_str_unquote(f.type);
+	int bal = feed_str_eq(type, "balance_update"), opened = feed_str_eq(type, "position_opened"),
+	    closed = feed_str_eq(type, "position_closed");
+	if (!bal && !opened && !closed)
+		return 0;
+	json_t *o = json_loadb((const char *)p, n, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return 0;
+	}
+	if (bal) {
+		const char *w = json_string_value(json_object_get(o, "wallet_pubkey"));
+		const char *m = json_string_value(json_object_get(o, "mint"));
+		if (w && m) {
+			snprintf(key, sizeof(key), "%s\n%s", w, m);
+			rc = held_put(&h->balances, key, p, n);
+		}
+	} else if (position_key(o, key, sizeof(key)) == 0) {
+		if (opened) {
+			rc = held_put(&h->positions, key, p, n);
+		} else {
+			struct held *x = held_find(&h->positions, key);
+			if (x)
+				held_drop(&h->positions, x);
+		}
+	}
+	json_decref(o);
+	return rc;
+}
+
+int
+ls_holdings_foreach(const struct ls_holdings *h, int (*emit)(const uint8_t *p, size_t n, void *ud), void *ud)
+{
+	const struct held_list *lists[2] = { &h->balances, &h->positions };
+	int rc;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if ((rc = emit(lists[k]->v[i].msg, lists[k]->v[i].len, ud)) != 0)
+				return rc;
+	return 0;
+}
+
+size_t
+ls_holdings_count(const struct ls_holdings *h)
+{
+	return h->balances.n + h->positions.n;
+}
+
+void
+ls_holdings_free(struct ls_holdings *h)
+{
+	if (!h)
+		return;
+	held_free(&h->balances);
+	held_free(&h->positions);
+	free(h);
 }

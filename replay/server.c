@@ -837,6 +837,48 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 	text_buf_free(&b);
 }
 
+static int
+emit_holding(const uint8_t *p, size_t n, void *ud)
+{
+	struct out_frame *f = frame_new(p, n, 0);
+	if (!f)
+		return ENOMEM;
+	enqueue(ud, f);
+	return 0;
+}
+
+/* After configure, a LaserSell server re-emits the holdings that exist (balance_update,
+ * position_opened): a client that joins the stream after its start (--mode live, --from)
+ * gets them as recorded up to where its stream begins, then the stream. One pass over the
+ * journal up to that point: a LaserSell recording is small, and this happens once per
+ * connection. */
+static void
+ls_catch_up(struct client *c)
+{
+	struct journal_reader *rd;
+	struct journal_record r;
+	struct ls_holdings *h;
+	uint64_t until;
+	int rc;
+
+	if (read_next(c) != 0)
+		return;
+	until = c->next ? c->next_recno : UINT64_MAX;
+	if (until <= 1 || !(h = ls_holdings_new()))
+		return;
+	if (journal_reader_open(c->s->j, &rd) == 0) {
+		while ((rc = journal_reader_next(rd, &r)) == 0 && r.recno < until)
+			if (r.dir == JOURNAL_IN && r.kind == JOURNAL_TEXT)
+				ls_holdings_add(h, r.payload, r.payload_len);
+		journal_reader_close(rd);
+		if (ls_holdings_count(h))
+			log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu",
+				 c->id, ls_holdings_count(h), (unsigned long long)until);
+		ls_holdings_foreach(h, emit_holding, c);
+	}
+	ls_holdings_free(h);
+}
+
 static void
 ls_receive(struct client *c, const uint8_t *p, size_t n)
 {
@@ -847,6 +889,7 @@ ls_receive(struct client *c, const uint8_t *p, size_t n)
 	case LS_C_CONFIGURE:
 		if (!c->configured) {
 			c->configured = 1;
+			ls_catch_up(c);
 			/* the stream starts with the session: its timeline plays from configure on */
 			if (c->s->o->mode != REPLAY_LIVE) {
 				c->tl.start_mono = pace_now();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t42_replay_lasersell.sh - the official LaserSell SDK (@lasersell/lasersell-sdk 1.1.0, npm)
 # runs unmodified against `wstape replay --feed lasersell`: handshake, every recorded message
-# type parsed, ping/pong, lanes, StreamSession, a forced drop and its reconnect, a bad key.
+# type parsed, ping/pong, lanes, StreamSession, a forced drop and its reconnect, a bad key;
+# and the holdings re-emitted after configure to a client that joins a live stream late.
 . "$(dirname "$0")/lib.sh"
 cd "$WSTAPE_TESTS_DIR"
 [ -d node_modules/@lasersell/lasersell-sdk ] || fail "the SDK is not installed (make test runs npm ci in tests/)"
@@ -54,5 +55,42 @@ grep -q "dropping the connection" "$T/drop.log" 2>/dev/null || grep -q "client 2
 if timeout 15 $SDK client $URL wrong 1 5 > "$T/bad.json" 2> "$T/bad.err"; then
 	fail "the SDK connected with a bad key: $(cat "$T/bad.json")"
 fi
-! grep -l "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" | head -20)"
+# live mode: a client that joins after positions opened gets, after configure, what the
+# server re-emits for existing holdings (the last balance_update of each wallet and mint,
+# position_opened of each position still open), then the stream at its edge
+$PY - > "$T/hold.jsonl" <<'PY'
+import json
+base = 1795341600000000000
+def rec(ms, m):
+    print(json.dumps({"wall_ns": base + ms * 1000000, "dir": "in", "kind": "text", "payload": json.dumps(m)}))
+rec(0, {"type": "hello_ok", "session_id": 1, "server_time_ms": 1, "limits": {"hi_capacity": 8, "pnl_flush_ms": 100, "max_positions_per_session": 5}})
+rec(10, {"type": "balance_update", "wallet_pubkey": "W", "mint": "M1", "tokens": 5, "slot": 1})
+rec(20, {"type": "balance_update", "wallet_pubkey": "W", "mint": "M1", "tokens": 7, "slot": 2})
+rec(30, {"type": "position_opened", "position_id": 1, "wallet_pubkey": "W", "mint": "M1", "token_account": "A1", "tokens": 7, "entry_quote_units": 1, "slot": 3})
+rec(40, {"type": "position_opened", "position_id": 2, "wallet_pubkey": "W", "mint": "M2", "token_account": "A2", "tokens": 3, "entry_quote_units": 1, "slot": 4})
+rec(50, {"type": "position_closed", "position_id": 1, "wallet_pubkey": "W", "mint": "M1", "reason": "tp", "slot": 5})
+for i in range(60):
+    rec(100 + i * 100, {"type": "pnl_update", "position_id": 2, "profit_units": i, "proceeds_units": i, "server_time_ms": i})
+PY
+$WSTAPE import "$T/hold.jsonl" -o "$T/hold" --feed lasersell 2>/dev/null || fail "import holdings fixture"
+port3=$(free_port)
+bg $WSTAPE replay "$T/hold" --listen 127.0.0.1:$port3 --mode live > /dev/null 2> "$T/hold.log"
+wait_port $port3
+sleep 1.5
+$PY - $port3 <<'PY' || fail "live mode did not re-emit the holdings: $(cat "$T/hold.log")"
+import asyncio, json, sys, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:%s/v1/ws" % sys.argv[1]) as ws:
+        await ws.send(json.dumps({"type": "configure", "wallet_pubkeys": ["W"], "strategy": {}}))
+        got = [json.loads(await ws.recv()) for _ in range(5)]
+    t = [(m["type"], m.get("mint") if m["type"] == "balance_update" else m.get("position_id")) for m in got]
+    assert t[0][0] == "hello_ok", t
+    assert t[1:3] == [("balance_update", "M1"), ("position_opened", 2)], t
+    assert got[1]["tokens"] == 7, got[1]                      # the last balance, as recorded
+    assert all(x == ("pnl_update", 2) for x in t[3:]), t      # then the stream at its edge
+    assert got[3]["profit_units"] >= 8, got[3]               # joined after 1.5 s, not from the start
+asyncio.run(main())
+PY
+
+! grep -l "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" "$T/hold.log" || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T/replay.log" "$T/drop.log" "$T/hold.log" | head -20)"
 echo "t42 ok"

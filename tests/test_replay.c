@@ -328,6 +328,54 @@ test_replay__client_messages(void **state)
 	assert_int_equal(l.kind, LS_C_BAD);
 }
 
+static int
+keep_holding(const uint8_t *p, size_t n, void *ud)
+{
+	struct got *g = ud;
+	assert_true(g->n < 64);
+	g->msgs[g->n] = malloc(n + 1);
+	memcpy(g->msgs[g->n], p, n);
+	g->msgs[g->n][n] = 0;
+	g->n++;
+	return 0;
+}
+
+static void
+test_replay__lasersell_holdings(void **state)
+{
+	static const char *const stream[] = {
+		"{\"type\":\"balance_update\",\"wallet_pubkey\":\"W\",\"mint\":\"M1\",\"tokens\":1}",
+		"{\"type\":\"position_opened\",\"position_id\":7,\"mint\":\"M1\"}",
+		"{\"type\":\"pnl_update\",\"position_id\":7}",
+		"{\"type\":\"balance_update\",\"wallet_pubkey\":\"W\",\"mint\":\"M2\",\"tokens\":2}",
+		"{\"type\":\"position_opened\",\"position_id\":8,\"mint\":\"M2\"}",
+		"{\"type\":\"balance_update\",\"wallet_pubkey\":\"W\",\"mint\":\"M1\",\"tokens\":3}",
+		"{\"type\":\"position_opened\",\"token_account\":\"TA\",\"mint\":\"M3\"}",
+		"{\"type\":\"position_closed\",\"position_id\":7}",
+		"not json",
+		"{\"type\":\"position_closed\",\"position_id\":99}",
+	};
+	struct ls_holdings *h = ls_holdings_new();
+	struct got g = { 0 };
+
+	(void)state;
+	assert_non_null(h);
+	for (size_t i = 0; i < sizeof(stream) / sizeof(stream[0]); i++)
+		assert_int_equal(ls_holdings_add(h, (const uint8_t *)stream[i], strlen(stream[i])), 0);
+	assert_int_equal(ls_holdings_count(h), 4);
+	assert_int_equal(ls_holdings_foreach(h, keep_holding, &g), 0);
+	assert_int_equal(g.n, 4);
+	/* balances first, each the last one recorded, in the order first seen; then the open
+	 * positions in the order they opened (7 closed) */
+	assert_string_equal(g.msgs[0], stream[5]);
+	assert_string_equal(g.msgs[1], stream[3]);
+	assert_string_equal(g.msgs[2], stream[4]);
+	assert_string_equal(g.msgs[3], stream[6]);
+	got_free(&g);
+	ls_holdings_free(h);
+	ls_holdings_free(NULL);
+}
+
 /* ---- faults ---- */
 
 static void
@@ -403,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_replay__chunks_empty),
 		cmocka_unit_test(test_replay__hydromancer_seq_rewrite),
 		cmocka_unit_test(test_replay__client_messages),
+		cmocka_unit_test(test_replay__lasersell_holdings),
 		cmocka_unit_test(test_replay__hydromancer_live_format_of_open),
 		cmocka_unit_test(test_replay__fault_rng_reproducible),
 		cmocka_unit_test(test_replay__fault_rng_rates),

@@ -81,6 +81,7 @@ PY
 }
 for sp in 1 10 100; do
 	gen_pace $sp
+	sync   # the writes of the runs above and of this import settle first: pacing measures the server
 	p=$(port)
 	$WSTAPE replay "$D/pace$sp" --listen 127.0.0.1:$p --speed $sp --once > /dev/null 2> "$D/pace$sp.log" & pid=$!
 	waitp $p

@@ -141,18 +141,25 @@ struct got {
 	char *msgs[64];
 };
 
+/* Keep a copy of a message (NUL-terminated). */
+static int
+keep_bytes(const uint8_t *p, size_t n, void *ud)
+{
+	struct got *g = ud;
+	assert_true(g->n < 64);
+	g->msgs[g->n] = malloc(n + 1);
+	memcpy(g->msgs[g->n], p, n);
+	g->msgs[g->n][n] = 0;
+	g->n++;
+	return 0;
+}
+
 static int
 keep(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud)
 {
-	struct got *g = ud;
 	(void)cursor;
 	(void)curlen;
-	assert_true(g->n < 64);
-	g->msgs[g->n] = malloc(msg->len + 1);
-	memcpy(g->msgs[g->n], msg->p, msg->len);
-	g->msgs[g->n][msg->len] = 0;
-	g->n++;
-	return 0;
+	return keep_bytes((const uint8_t *)msg->p, msg->len, ud);
 }
 
 static void
@@ -328,18 +335,6 @@ test_replay__client_messages(void **state)
 	assert_int_equal(l.kind, LS_C_BAD);
 }
 
-static int
-keep_holding(const uint8_t *p, size_t n, void *ud)
-{
-	struct got *g = ud;
-	assert_true(g->n < 64);
-	g->msgs[g->n] = malloc(n + 1);
-	memcpy(g->msgs[g->n], p, n);
-	g->msgs[g->n][n] = 0;
-	g->n++;
-	return 0;
-}
-
 static void
 test_replay__lasersell_holdings(void **state)
 {
@@ -363,7 +358,7 @@ test_replay__lasersell_holdings(void **state)
 	for (size_t i = 0; i < sizeof(stream) / sizeof(stream[0]); i++)
 		assert_int_equal(ls_holdings_add(h, (const uint8_t *)stream[i], strlen(stream[i])), 0);
 	assert_int_equal(ls_holdings_count(h), 4);
-	assert_int_equal(ls_holdings_foreach(h, keep_holding, &g), 0);
+	assert_int_equal(ls_holdings_foreach(h, keep_bytes, &g), 0);
 	assert_int_equal(g.n, 4);
 	/* balances first, each the last one recorded, in the order first seen; then the open
 	 * positions in the order they opened (7 closed) */

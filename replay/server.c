@@ -32,8 +32,9 @@ struct out_frame {
 	size_t len;
 	int binary, data, skip, close_after;
 	int sub;                  /* hydromancer: the subscription whose seq it took, else -1 */
+	size_t cur_len;           /* hydromancer: its cursor, kept after the payload */
 	int64_t due;
-	uint8_t buf[]; /* LWS_PRE + len */
+	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
 };
 
 /* A Hydromancer session: it outlives its connections for the grace period. */
@@ -76,6 +77,7 @@ struct client {
 	int64_t last_pong_mono;
 	int64_t last_sent_wall;
 	struct text_buf rx;
+	struct text_buf scratch;      /* hydromancer: a frame rewritten with its seq */
 	/* faults */
 	uint64_t rng, data_sent, stall_at;
 	int64_t pause_until;
@@ -132,10 +134,11 @@ replay_strerror(int err)
 
 /* ---- output queue ---- */
 
+/* A frame of n payload bytes, and the cursor it carries (cur_len may be 0). */
 static struct out_frame *
-frame_new(const void *p, size_t n, int binary)
+frame_new_cur(const void *p, size_t n, int binary, const void *cur, size_t cur_len)
 {
-	struct out_frame *f = malloc(sizeof(*f) + LWS_PRE + n);
+	struct out_frame *f = malloc(sizeof(*f) + LWS_PRE + n + cur_len);
 	if (!f)
 		return NULL;
 	memset(f, 0, sizeof(*f));
@@ -144,7 +147,16 @@ frame_new(const void *p, size_t n, int binary)
 	f->binary = binary;
 	if (n)
 		memcpy(f->buf + LWS_PRE, p, n);
+	f->cur_len = cur_len;
+	if (cur_len)
+		memcpy(f->buf + LWS_PRE + n, cur, cur_len);
 	return f;
+}
+
+static struct out_frame *
+frame_new(const void *p, size_t n, int binary)
+{
+	return frame_new_cur(p, n, binary, NULL, 0);
 }
 
 static void
@@ -283,14 +295,13 @@ read_next(struct client *c)
 			if (f)
 				f->skip = 1;
 		} else if (c->s->o->feed == FEED_HYDROMANCER) {
-			struct text_buf b = { 0 };
 			int k = sub_index(c->sess, m.channel.p, m.channel.len);
-			if (hm_msg_with_seq(&b, r.payload, r.payload_len, ++c->seq[k]) != 0) {
-				text_buf_free(&b);
+			c->scratch.len = 0;
+			if (hm_msg_with_seq(&c->scratch, r.payload, r.payload_len, ++c->seq[k]) != 0)
 				continue;
-			}
-			f = frame_new(b.p, b.len, 0);
-			text_buf_free(&b);
+			/* the cursor goes with the frame: release() tracks it without a second parse */
+			f = frame_new_cur(c->scratch.p, c->scratch.len, 0, m.cursor.p,
+					  m.cursor.len < sizeof(c->sess->cursor[0]) ? m.cursor.len : 0);
 			if (f)
 				f->sub = k;
 		} else {
@@ -413,11 +424,12 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	return over;
 }
 
-/* A replay above --max-buffer: let the client go, as one that does not read. */
+/* What is due for the client is above --max-buffer: say why ('what' follows the client's
+ * name) and let it go. */
 static void
-replay_too_big(struct client *c)
+over_buffer(struct client *c, const char *what)
 {
-	log_warn("replay: client %u (%s): its replay is above --max-buffer %llu: disconnecting", c->id, c->peer,
+	log_warn("replay: client %u (%s)%s above --max-buffer %llu: disconnecting", c->id, c->peer, what,
 		 (unsigned long long)c->s->o->max_buffer);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -542,9 +554,9 @@ backlog(struct client *c)
 			break;
 	}
 	if (c->qbytes > c->s->o->max_buffer) {
-		log_warn("replay: client %u (%s) does not read: %llu bytes due and unsent, above --max-buffer %llu: disconnecting",
-			 c->id, c->peer, (unsigned long long)c->qbytes, (unsigned long long)c->s->o->max_buffer);
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		char what[96];
+		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,", (unsigned long long)c->qbytes);
+		over_buffer(c, what);
 		return 1;
 	}
 	schedule(c, c->next ? c->next->due : now + 100000000);
@@ -722,7 +734,7 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		}
 		for (int k = 0; k < sess->nsubs; k++) {
 			if (hm_queue_replay(c, k, cursor, edge_wall, edge_recno)) {
-				replay_too_big(c);
+				over_buffer(c, ": its replay is");
 				break;
 			}
 		}
@@ -749,6 +761,20 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		start_timeline(c, &sess->tl, 1);
 	/* else the session's timeline starts with its first subscription */
 	return 0;
+}
+
+/* The frame read ahead was filtered (and numbered) by the subscriptions as they were:
+ * when they change, it is read again. */
+static void
+drop_read_ahead(struct client *c)
+{
+	if (!c->next || !c->next->data)
+		return;
+	if (c->next->sub >= 0)
+		c->seq[c->next->sub]--;   /* it gets its number again when read again */
+	free(c->next);
+	c->next = NULL;
+	journal_reader_seek_recno(c->rd, c->next_recno);
 }
 
 static void
@@ -801,21 +827,15 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 			cur[m.cursor.len] = 0;
 			if (hm_queue_replay(c, k, cur, c->next ? c->next_wall - 1 : INT64_MAX,
 					    c->next ? c->next_recno : UINT64_MAX))
-				replay_too_big(c);
+				over_buffer(c, ": its replay is");
 		}
-		/* frames already read ahead were filtered by the old subscriptions */
-		if (c->next && c->next->data) {
-			if (c->next->sub >= 0)
-				c->seq[c->next->sub]--;   /* it gets its number again when read again */
-			free(c->next);
-			c->next = NULL;
-			journal_reader_seek_recno(c->rd, c->next_recno);
-		}
+		drop_read_ahead(c);
 		break;
 	}
 	case HM_C_UNSUBSCRIBE: {
 		int k = sub_index(c->sess, m.sub_type.p, m.sub_type.len);
 		if (k >= 0) {
+			drop_read_ahead(c);
 			c->sess->nsubs--;
 			memmove(c->sess->subs[k], c->sess->subs[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->subs[0]));
 			memmove(c->sess->cursor[k], c->sess->cursor[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->cursor[0]));
@@ -1149,15 +1169,11 @@ release(struct client *c, struct out_frame *f)
 	}
 	if (f->skip || fault_rng_hit(&c->rng, s->o->skip_rate))
 		return 0;
-	if (s->o->feed == FEED_HYDROMANCER) {
-		/* server-side cursor tracking: the cursor of what was sent */
-		struct feed_msg m;
-		feed_classify(FEED_HYDROMANCER, f->buf + LWS_PRE, f->len, &m);
-		int k = sub_index(c->sess, m.channel.p, m.channel.len);
-		if (k >= 0 && m.cursor.len && m.cursor.len < sizeof(c->sess->cursor[k])) {
-			memcpy(c->sess->cursor[k], m.cursor.p, m.cursor.len);
-			c->sess->cursor[k][m.cursor.len] = 0;
-		}
+	if (c->sess && f->sub >= 0 && f->cur_len) {
+		/* server-side cursor tracking: the cursor of what was sent (read-ahead frames are
+		 * dropped when the subscriptions change, so f->sub still names its channel) */
+		memcpy(c->sess->cursor[f->sub], f->buf + LWS_PRE + f->len, f->cur_len);
+		c->sess->cursor[f->sub][f->cur_len] = 0;
 	}
 	return 1 + fault_rng_hit(&c->rng, s->o->dup_rate);
 }
@@ -1336,6 +1352,7 @@ client_left(struct client *c)
 	journal_reader_close(c->rd);
 	c->rd = NULL;
 	text_buf_free(&c->rx);
+	text_buf_free(&c->scratch);
 	free(c->lat);
 	c->lat = NULL;
 	s->clients--;

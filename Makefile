@@ -23,11 +23,15 @@ ifneq ($(WERROR),)
 WARN += -Werror
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOURCE
-LIBS       := $(PKG_LIBS) -lpthread -lm
+# pkg-config is asked when a recipe first needs the flags, not while make reads this file:
+# on a fresh machine the packages arrive during this very run (check-deps, which every
+# compile waits for), so flags computed at parse time would be empty. Each is asked once.
+lazy = $(eval $(1) := $$(shell $(2)))$($(1))
+PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,pkg-config --libs $(TESTPKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOURCE
+LIBS        = $(PKG_LIBS) -lpthread -lm
 
 # One folder per part; every .c in them is library code, cmd/ holds one file per subcommand.
 PARTS   := util journal feeds recorder replay inspect cmd
@@ -65,6 +69,9 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "all dependencies present"; fi
+
+# Nothing compiles before the build packages are there, also with make -j.
+$(LIB_OBJ) $(BUILD)/wstape.o $(TEST_BIN) $(BENCH_BIN): | check-deps
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

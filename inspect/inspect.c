@@ -1419,7 +1419,8 @@ inspect_run(struct inspect *in, struct journal *j)
 	    tail_check(in, j, r, have_st ? &st : NULL, stale_detail,
 		       last_read ? last_read + 1 : have_st && st.first_recno ? st.first_recno : 1) &&
 	    !first_err)
-		first_err = JOURNAL_ECORRUPT;
+		/* the index lists blocks the segments lack: JOURNAL_EINDEX, as for the other readers */
+		first_err = have_st && st.index_stale ? JOURNAL_EINDEX : JOURNAL_ECORRUPT;
 	journal_reader_close(r);
 	/* a --to past the last record, a --conn alone in the journal: nothing cut */
 	if (!reached_to && !first_err)

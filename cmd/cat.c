@@ -17,16 +17,28 @@ const char cmd_cat_usage[] =
 	"   \"conn\":1,\"dir\":\"in\",\"kind\":\"text\",\"channel\":\"allFills\",\"cursor\":\"500:1706123456789:3\",\n"
 	"   \"payload\":\"...\"}\n"
 	"The payload is a JSON string when it is valid UTF-8, else \"payload_b64\" (base64); the same\n"
-	"for \"cursor\" / \"cursor_b64\". T is RFC 3339 (2026-11-22T10:00:00Z) or epoch seconds, ms,\n"
-	"us or ns (told apart by the number of digits, or with a suffix: 1763805600000ms).\n"
+	"for \"cursor\" / \"cursor_b64\" and \"channel\" / \"channel_b64\". T is RFC 3339\n"
+	"(2026-11-22T10:00:00Z) or epoch seconds, ms, us or ns (told apart by the number of digits,\n"
+	"or with a suffix: 1763805600000ms). The filters combine; records come in record order.\n"
 	"\n"
-	"  --from-record N   start at record N\n"
-	"  --from T, --to T  records received at or after T, before T\n"
-	"  --channel C       only channel C      --conn N       only connection N\n"
-	"  --direction D     in (from the server) or out (to the server)\n"
-	"  --kind K          text, binary, ping, pong, open, close or error\n"
-	"  --limit N         at most N records\n"
-	"  --payload         print only the payloads, one per line (for jq)\n";
+	"  --from-record N   start at record N (default 1)\n"
+	"  --from T          only records received at or after T (default: no lower bound)\n"
+	"  --to T            only records received before T (default: no upper bound); both are\n"
+	"                    filters on each record's receive time, which can go backwards (a\n"
+	"                    clock step): a record before T that follows a later one is printed\n"
+	"  --channel C       only channel C (default: every channel)\n"
+	"  --conn N          only connection N (default: every connection)\n"
+	"  --direction D     in (from the server) or out (to the server) (default: both)\n"
+	"  --kind K          text, binary, ping, pong, open, close or error (default: every kind)\n"
+	"  --limit N         at most N records (default: no limit)\n"
+	"  --payload         print only the payloads, one line each: a payload that is valid UTF-8\n"
+	"                    and holds no line break as it is; any other as one JSON string (the\n"
+	"                    text, escaped) or, when it is not UTF-8, {\"payload_b64\":\"...\"}\n"
+	"                    (default: whole records)\n"
+	"\n"
+	"Exit status: 0; 1 when the journal is corrupt, or when its index lists blocks the segments\n"
+	"do not hold (after printing what the segments hold, as info, verify and inspect do);\n"
+	"2 bad usage or an unreadable journal; 3 standard output cannot be written.\n";
 
 static void
 add_bytes_field(struct text_buf *b, const char *name, const uint8_t *p, size_t n)
@@ -53,6 +65,24 @@ record_json(struct text_buf *b, const struct journal_record *r)
 	add_bytes_field(b, "cursor", r->cursor, r->cursor_len);
 	add_bytes_field(b, "payload", r->payload, r->payload_len);
 	text_buf_add(b, "}\n", 2);
+}
+
+/* --payload: one line per payload whatever its bytes, so that "one per line" holds for
+ * binary and multi-line payloads too. */
+static void
+payload_line(struct text_buf *b, const struct journal_record *r)
+{
+	if (!text_utf8_valid(r->payload, r->payload_len)) {
+		text_buf_adds(b, "{\"payload_b64\":\"");
+		text_buf_reserve(b, text_base64_len(r->payload_len) + 2);
+		b->len += text_base64_encode(r->payload, r->payload_len, b->p + b->len);
+		text_buf_add(b, "\"}", 2);
+	} else if (memchr(r->payload, '\n', r->payload_len) || memchr(r->payload, '\r', r->payload_len)) {
+		text_json_string(b, r->payload, r->payload_len);
+	} else {
+		text_buf_add(b, r->payload, r->payload_len);
+	}
+	text_buf_add(b, "\n", 1);
 }
 
 int
@@ -127,18 +157,15 @@ cmd_cat(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int werr = 0;
 	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, &rec)) == 0) {
-		if (rec.wall_ns < from)
+		if (rec.wall_ns < from || rec.wall_ns >= to)
 			continue;
-		if (rec.wall_ns >= to)
-			break;
 		if ((channel && (rec.channel_len != chlen || memcmp(rec.channel, channel, chlen))) ||
 		    (conn != UINT64_MAX && rec.conn != conn) || (dir >= 0 && rec.dir != dir) ||
 		    (kind >= 0 && rec.kind != kind))
 			continue;
 		out.len = 0;
 		if (payload_only) {
-			text_buf_add(&out, rec.payload, rec.payload_len);
-			text_buf_add(&out, "\n", 1);
+			payload_line(&out, &rec);
 		} else {
 			record_json(&out, &rec);
 		}
@@ -157,6 +184,14 @@ cmd_cat(int argc, char **argv)
 	} else if (rc && rc != JOURNAL_EOF && !werr) {
 		cmd_journal_error(j, "cannot read journal", path, rc);
 		ex = rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
+	} else if (!werr) {
+		/* the segments ended: is that where the index says the journal ends? */
+		struct journal_stats st;
+		if (journal_stats(j, &st) == 0 && st.index_stale) {
+			fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
+				path, journal_last_detail(j));
+			ex = EXIT_FOUND;
+		}
 	}
 	text_buf_free(&out);
 	journal_reader_close(rd);

@@ -25,6 +25,15 @@ cmd_exit_for(int err)
 	}
 }
 
+/* 1 when s holds 'path' (quoted), i.e. names the journal itself. */
+static int
+name_quoted(const char *s, const char *path)
+{
+	char q[4200];
+	snprintf(q, sizeof(q), "'%s'", path);
+	return strstr(s, q) != NULL;
+}
+
 void
 cmd_journal_error(struct journal *j, const char *what, const char *path, int err)
 {
@@ -34,6 +43,9 @@ cmd_journal_error(struct journal *j, const char *what, const char *path, int err
 	snprintf(head, sizeof(head), "%s '%s'", what, path);
 	if (d && strncmp(d, head, strlen(head)) == 0)
 		fprintf(stderr, "wstape: %s\n", d);
+	else if (d && *d && (strstr(d, journal_strerror(err)) || name_quoted(d, path)))
+		/* the detail says what the error's name would say again: once is enough */
+		fprintf(stderr, "wstape: %s '%s': %s\n", what, path, d);
 	else if (d && *d)
 		fprintf(stderr, "wstape: %s '%s': %s: %s\n", what, path, journal_strerror(err), d);
 	else

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "feeds/feed.h"
@@ -20,8 +21,17 @@ const char cmd_import_usage[] =
 	"identical for a whole journal. Per line: \"kind\" and \"dir\" (default text/in), the time as\n"
 	"\"wall_ns\" or \"time\" (RFC 3339 or epoch), \"mono_ns\" (default: wall_ns), \"conn\" (default 0),\n"
 	"\"channel\", \"cursor\"/\"cursor_b64\", \"payload\"/\"payload_b64\".\n"
-	"  --feed F   record the feed in the journal; channel and cursor missing from a line are\n"
-	"             taken from the payload by the feed's rules\n"
+	"\n"
+	"  -o, --output JOURNAL   the journal to write (required); it must not exist unless --append\n"
+	"  --append               add to the journal at JOURNAL (default: create it; an existing\n"
+	"                         journal is refused)\n"
+	"  --feed F               record the feed in the journal's META; channel and cursor missing\n"
+	"                         from a line are taken from the payload by the feed's rules\n"
+	"                         (default: none; a journal without a feed is raw)\n"
+	"  --fsync P              always, interval or never (default interval; see docs/FORMAT.md)\n"
+	"  --block-size SIZE      seal a block at SIZE raw bytes, 4k to 1g (default 1m)\n"
+	"  --zstd-level N         zstd compression level, 1 to 19 (default 1)\n"
+	"\n"
 	"When the import fails (a bad line, a full disk), a journal it created is removed again,\n"
 	"so that it can be run again as it was; with --append to a journal that was there, the\n"
 	"lines before the failure stay imported.\n";
@@ -154,12 +164,19 @@ cmd_import(int argc, char **argv)
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
 		opt.flush_ms = 24u * 3600 * 1000;
 	struct journal *j;
+	struct journal_recovery recovery;
 	int created;
-	if ((ex = cmd_open_journal(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j)) != 0) {
+	if ((rc = journal_open(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j, &recovery)) != 0) {
+		if (rc == JOURNAL_EEXIST)
+			fprintf(stderr, "wstape: import: '%s' already holds a journal; add --append to import into it, or choose another -o\n",
+				out);
+		else
+			cmd_journal_error(NULL, "cannot open journal", out, rc);
 		if (f != stdin)
 			fclose(f);
-		return ex;
+		return rc == JOURNAL_EEXIST ? EXIT_USAGE : cmd_exit_for(rc);
 	}
+	cmd_report_recovery(out, &recovery);
 	created = journal_created(j);
 	if (feedname && (rc = journal_meta_set(j, "feed", feedname)) != 0) {
 		cmd_journal_error(j, "cannot write metadata of journal", out, rc);

@@ -12,7 +12,7 @@ const char cmd_info_usage[] =
 	"payload bytes, bytes on disk and the compression ratio. Works while a writer appends, and\n"
 	"without an index (it reads the segments). Exits 1, after the summary, when the index lists\n"
 	"blocks the segments do not hold (the figures then come from the segments).\n"
-	"  --json   the same as one JSON object\n";
+	"  --json   the same as one JSON object (default: text)\n";
 
 static void
 human(double v, char *buf, size_t n)

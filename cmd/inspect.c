@@ -23,17 +23,21 @@ const char cmd_inspect_usage[] =
 	"Every finding names its record number: `wstape cat JOURNAL --from-record N` shows it.\n"
 	"\n"
 	"options:\n"
-	"  --channel C        only frames of channel C\n"
-	"  --conn N           only connection N\n"
-	"  --from T, --to T   only records received at or after T, before T (RFC 3339 or epoch)\n"
+	"  --channel C        only frames of channel C (default: every channel)\n"
+	"  --conn N           only connection N (default: every connection)\n"
+	"  --from T, --to T   only records received at or after T, before T (RFC 3339 or epoch;\n"
+	"                     default: from the first record, to the last)\n"
 	"  --stall-ms N       an inter-arrival above N ms is a stall (default 5000)\n"
 	"  --feed F           raw|hydromancer|lasersell (default: the journal's \"feed\")\n"
-	"  --json             the report as JSON (schema in docs/INSPECT.md)\n"
+	"  --json             the report as JSON (schema in docs/INSPECT.md; default: text)\n"
 	"  --fail-on LIST     exit 1 when one of these classes is found: gaps, dups,\n"
 	"                     disconnects, overlap, positions, timing, malformed, any\n"
+	"                     (default: none, the exit status does not depend on findings)\n"
 	"\n"
-	"exit status: 0 clean (or no --fail-on class found), 1 a --fail-on class found,\n"
-	"2 bad usage, an unreadable or corrupt journal (the readable part is reported).\n";
+	"exit status: 0 clean (or no --fail-on class found); 1 a --fail-on class found, or the\n"
+	"index lists records the segments do not hold (as for cat, info and verify: the report\n"
+	"covers what the segments hold and names the missing records); 2 bad usage, an unreadable\n"
+	"journal or a block that cannot be read (the readable part is reported).\n";
 
 int
 cmd_inspect(int argc, char **argv)
@@ -128,8 +132,7 @@ cmd_inspect(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((err = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL))) {
-		fprintf(stderr, "wstape: cannot open journal '%s': %s%s%s\n", path, journal_strerror(err),
-			j && *journal_last_detail(j) ? ": " : "", j ? journal_last_detail(j) : "");
+		cmd_journal_error(NULL, "cannot open journal", path, err);
 		return EXIT_USAGE;
 	}
 	if (!feed) {
@@ -156,6 +159,11 @@ cmd_inspect(int argc, char **argv)
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "wstape: inspect: cannot write the report: %s\n", strerror(errno));
 		rc = EXIT_IO;
+	} else if (err == JOURNAL_EINDEX) {
+		/* as cat, info and verify: the index lists blocks that the segments lack */
+		fprintf(stderr, "wstape: journal '%s': the index lists records that the segments do not hold;"
+			" the report covers the records the segments hold (see 'wstape verify %s')\n", path, path);
+		rc = EXIT_FOUND;
 	} else if (err) {
 		fprintf(stderr, "wstape: journal '%s' is not wholly readable: %s; the report covers the"
 			" records that could be read (see 'wstape verify %s')\n", path,

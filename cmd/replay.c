@@ -1,8 +1,10 @@
 /* replay.c - `wstape replay`: serve a journal as a paced mock WebSocket server */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "replay/replay.h"
@@ -16,50 +18,69 @@ const char cmd_replay_usage[] =
 	"                     [--tls-cert F --tls-key F] [faults] [--log-level L]\n"
 	"\n"
 	"Serve the recorded server-to-client frames to WebSocket clients. Frame i goes out at\n"
-	"start + (t_i - t_0) / speed (receive times; no drift accumulates); --speed max sends as\n"
-	"fast as the client reads. Prints the URL to connect to, and a line per client when it\n"
-	"leaves (frames, bytes, lateness p50/p99/max). Defaults: 127.0.0.1:8765, the journal's feed,\n"
-	"speed 1, mode session.\n"
+	"start + (t_i - t_0) / speed (receive times; no drift accumulates). Prints the URL to\n"
+	"connect to, and a line per client when it leaves (frames, bytes, lateness p50/p99/max).\n"
 	"\n"
-	"  --listen H:P     H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
-	"                   and the URL printed says which\n"
-	"  --from-cursor C  start at the first record of any channel whose cursor is at or\n"
-	"                   after C; CH=C: of channel CH only\n"
-	"  --to T           stop before the first record received at or after T\n"
-	"  --conn N         only the frames of recorded connection N\n"
-	"  --mode session   every client gets the recording from its start, independently\n"
-	"  --mode live      one timeline that starts with the server; clients join at its edge\n"
-	"  --loop           start over at the end (else the server closes with 1000 at the end)\n"
-	"  --once           exit when the first client leaves\n"
-	"  --token T        clients must send token=T in the query or x-api-key: T\n"
-	"  --gate           raw: hold the frames that followed a client message in the recording\n"
-	"                   until the client sends a message\n"
-	"  --deflate        accept permessage-deflate (off by default: uncompressed frames are\n"
-	"                   framed by wstape and several go out in one write)\n"
+	"  --listen H:P       H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
+	"                     and the URL printed says which; IPv6 is not supported (default\n"
+	"                     127.0.0.1:8765)\n"
+	"  --feed F           the server side to speak: raw, hydromancer or lasersell (default: the\n"
+	"                     journal's feed; one that differs from it is warned about)\n"
+	"  --speed X          X times the recorded pace, e.g. 10; max: as fast as each client\n"
+	"                     reads (default 1)\n"
+	"  --from T           start at the first record received at or after T (RFC 3339 or epoch;\n"
+	"                     default: the first record)\n"
+	"  --from-record N    start at record N (default 1)\n"
+	"  --from-cursor C    start at the first record of any channel whose cursor is at or\n"
+	"                     after C; CH=C: of channel CH only (default: none)\n"
+	"  --to T             stop before the first record received at or after T (default: the end)\n"
+	"  --conn N           only the frames of recorded connection N (default: every connection)\n"
+	"  --mode M           session: every client gets the recording from its start, on its own;\n"
+	"                     live: one timeline that starts with the server, clients join at its\n"
+	"                     edge (default session)\n"
+	"  --loop             start over at the end (default: close with 1000 at the end)\n"
+	"  --once             exit when the first client leaves (default: serve until stopped)\n"
+	"  --token T          clients must send token=T in the query or x-api-key: T (default: any\n"
+	"                     client is let in)\n"
+	"  --tls-cert F       serve wss:// with the PEM certificate in F, with --tls-key (default:\n"
+	"                     plain ws://)\n"
+	"  --tls-key F        the PEM private key of --tls-cert (default: none)\n"
+	"  --gate             raw only: hold the frames that followed a client message in the\n"
+	"                     recording until the client sends a message (default off)\n"
+	"  --deflate          accept permessage-deflate (default off: uncompressed frames are\n"
+	"                     framed by wstape and several go out in one write)\n"
+	"  --ping-s N         hydromancer: a ping every N seconds (default 30)\n"
+	"  --pong-timeout D   hydromancer: close a client that sent no pong for D (default 150s)\n"
+	"  --grace D          hydromancer: a session can be resumed for D after its connection\n"
+	"                     ends (default 30s)\n"
+	"  --cache D          hydromancer: a resume's replay reaches back D; an older cursor gets\n"
+	"                     hasGap (default 30s)\n"
+	"  --max-buffer SIZE  let go a client with more than SIZE due and unsent (frames it does\n"
+	"                     not take, the replay chunks of a resume) (default 64m)\n"
+	"  --max-clients N    clients at once; more are refused (default 1024)\n"
+	"  --log-level L      error, warn, info or debug (default warn)\n"
 	"\n"
 	"feeds (server side):\n"
 	"  raw          the recorded frames, byte-exact, text and binary\n"
 	"  hydromancer  connected (fresh clientId and sessionId), subscribe -> subscriptionUpdate\n"
 	"               (subscribed or failed), only subscribed channels, seq from 1 per\n"
-	"               connection and subscription, cursor as recorded, pings (--ping-s, default 30)\n"
-	"               and a pong timeout (--pong-timeout, default 150s: \"Connection timeout\"\n"
-	"               and a close); ?sessionId=&cursor= within --grace (30s) ->\n"
-	"               reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
-	"               hasGap when the cursor is older than --cache, 30s); bad token -> error;\n"
+	"               connection and subscription, cursor as recorded, pings and a pong timeout\n"
+	"               (\"Connection timeout\", then a close); ?sessionId=&cursor= within --grace\n"
+	"               -> reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
+	"               hasGap when the cursor is older than --cache); bad token -> error;\n"
 	"               liveFormat read from every connection's query (never from the session):\n"
 	"               the recording's format (liveFormat of its recorded URL) or an error\n"
 	"  lasersell    hello_ok with the recorded limits on connect, the stream after configure,\n"
 	"               pong with server_time_ms to ping\n"
 	"\n"
-	"faults (reproducible with --seed N):\n"
-	"  --drop-every D   drop each connection every D      --drop-after N  after N frames\n"
-	"  --close-code C   drop with a close frame C (default: abrupt, no close frame)\n"
-	"  --stall D        once per connection, stop sending for D\n"
-	"  --dup-rate P     send a frame twice with probability P\n"
-	"  --skip-rate P    leave a frame out with probability P\n"
-	"  --max-buffer SIZE, --max-clients N  limits per client and in all: a client with more\n"
-	"                   than SIZE due and unsent (frames it does not take, the replay chunks\n"
-	"                   of a resume) is let go (default 64m)\n";
+	"faults (reproducible with --seed):\n"
+	"  --drop-every D     drop each connection every D (default: never)\n"
+	"  --drop-after N     drop each connection after N frames (default: never)\n"
+	"  --close-code C     drop with a close frame C (default: abrupt, no close frame)\n"
+	"  --stall D          once per connection, stop sending for D (default: no stall)\n"
+	"  --dup-rate P       send a frame twice with probability P (default 0)\n"
+	"  --skip-rate P      leave a frame out with probability P (default 0)\n"
+	"  --seed N           the seed of the faults' random choices (default 1)\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -100,6 +121,8 @@ cmd_replay(int argc, char **argv)
 #define OPT(name) ((r = cmd_opt(argc, argv, &i, name, &v)) != 0 && (r > 0 || (exit(EXIT_USAGE), 0)))
 		if (OPT("--listen")) {
 			const char *colon = strrchr(v, ':');
+			if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
+				return cmd_usage_error(cmd_replay_usage, "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
 			if (!colon || colon == v || (size_t)(colon - v) >= sizeof(hostbuf) ||
 			    text_parse_u64(colon + 1, &u) || u > 65535)
 				return cmd_usage_error(cmd_replay_usage, "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
@@ -212,16 +235,33 @@ cmd_replay(int argc, char **argv)
 		return cmd_usage_error(cmd_replay_usage, "replay: which journal?");
 	if (!o.tls_cert != !o.tls_key)
 		return cmd_usage_error(cmd_replay_usage, "replay: --tls-cert and --tls-key go together");
-	if (!feedname) {
-		/* the feed the journal was recorded with */
+	for (int k = 0; k < 2; k++) {
+		const char *file = k ? o.tls_key : o.tls_cert;
+		if (file && access(file, R_OK) != 0) {
+			fprintf(stderr, "wstape: replay: cannot read %s '%s': %s\n", k ? "--tls-key" : "--tls-cert", file,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	{
+		/* the feed the journal was recorded with: the default, and what --feed is checked against */
 		struct journal *j;
+		enum feed_id recorded = FEED_RAW;
 		int ex = cmd_open_journal(o.journal, JOURNAL_RDONLY, NULL, &j);
 		if (ex)
 			return ex;
 		const char *f = journal_meta_get(j, "feed");
-		if (f && feed_lookup(f, &o.feed) != 0)
-			o.feed = FEED_RAW;
+		if (f && feed_lookup(f, &recorded) != 0)
+			recorded = FEED_RAW;
 		journal_close(j);
+		if (!feedname)
+			o.feed = recorded;
+		else if (o.feed != recorded)
+			fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
+				o.journal, feed_name(recorded), feedname, feedname, feedname);
+		if (o.gate && o.feed != FEED_RAW)
+			return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the raw feed; journal '%s' is served as %s (use --feed raw to gate it)",
+					       o.journal, feed_name(o.feed));
 	}
 	o.stop = &stop_flag;
 	signal(SIGINT, on_signal);

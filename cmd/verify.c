@@ -8,13 +8,18 @@ const char cmd_verify_usage[] =
 	"usage: wstape verify JOURNAL [--reindex | --repair]\n"
 	"\n"
 	"Read every block of every segment: header and data checksums, decompression, record\n"
-	"framing, record numbers; then check the index against the segments. Prints\n"
-	"\"ok up to offset N\" for each segment read, and exits 0 when all is well, 1 with the\n"
-	"segment and offset of the first problem otherwise (2 when a segment cannot be read, or\n"
-	"was written by a newer wstape).\n"
-	"  --reindex  rebuild the index from the segments (it is derived from them)\n"
+	"framing, record numbers; then check the index against the segments. When all is well it\n"
+	"prints \"ok: N records in N blocks, N segment bytes verified\" (and a note for blocks past\n"
+	"the index or a torn tail) and exits 0. Otherwise it exits 1 and says the segment and\n"
+	"offset of the first bad block (with the blocks and records before it that are good), or\n"
+	"what the index lists that the segments do not hold; 2 when a segment cannot be read or\n"
+	"was written by a newer wstape.\n"
+	"\n"
+	"  --reindex  rebuild the index from the segments (it is derived from them), then verify\n"
+	"             (default: the index is only checked)\n"
 	"  --repair   cut the last segment at its first bad block so the journal opens again;\n"
-	"             what follows that offset is lost (it says how many bytes)\n";
+	"             what follows that offset is lost (it says how many bytes) (default: nothing\n"
+	"             is changed)\n";
 
 int
 cmd_verify(int argc, char **argv)

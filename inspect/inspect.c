@@ -579,17 +579,17 @@ struct ev_ctx {
 	uint64_t dups, overlaps, first_dup_orig, first_overlap_orig;
 };
 
-/* 1 when role hash rh was seen at the channel's previous (time, txIndex); else remembers
+/* 1 when role hash rh is in roles (the roles seen at one (time, txIndex)); else remembers
  * it (up to KEY_ROLES; beyond, a role counts as seen) and returns 0. */
 static int
-key_role_seen(struct channel *c, uint64_t rh)
+key_role_seen(uint64_t *roles, int *n, uint64_t rh)
 {
-	for (int i = 0; i < c->nprev_roles; i++)
-		if (c->prev_roles[i] == rh)
+	for (int i = 0; i < *n; i++)
+		if (roles[i] == rh)
 			return 1;
-	if (c->nprev_roles == KEY_ROLES)
+	if (*n == KEY_ROLES)
 		return 1;
-	c->prev_roles[c->nprev_roles++] = rh;
+	roles[(*n)++] = rh;
 	return 0;
 }
 
@@ -626,10 +626,19 @@ on_event(const struct feed_event *ev, void *ud)
 	}
 	/* not seen before: a distinct event (identity is the event's bytes, role included) */
 	if (at_or_before) {
-		if (ev->key_time == c->prev_time && ev->key_tx == c->prev_tx) {
-			/* the same transaction: the same full key (role included) is shared; a
-			   role not seen yet in it is a key of its own, neither shared nor late */
-			if (key_role_seen(c, rh))
+		int same_prev = ev->key_time == c->prev_time && ev->key_tx == c->prev_tx;
+		int same_max = ev->key_time == c->max_time && ev->key_tx == c->max_tx;
+
+		if (same_prev || same_max) {
+			/* the same transaction as the previous event or as the newest one: the
+			   same full key (role included) is shared; a role not seen yet in it is
+			   a key of its own, neither shared nor late */
+			int seen = 0;
+			if (same_prev)
+				seen |= key_role_seen(c->prev_roles, &c->nprev_roles, rh);
+			if (same_max)
+				seen |= key_role_seen(c->max_roles, &c->nmax_roles, rh);
+			if (seen)
 				c->shared_key_events++;
 		} else {
 			c->late_events++;
@@ -640,6 +649,8 @@ on_event(const struct feed_event *ev, void *ud)
 		inspect_seen_put(c->seen, ev->hash, x->rec->recno << 1 | (uint64_t)x->replay);
 		c->max_time = ev->key_time;
 		c->max_tx = ev->key_tx;
+		c->max_roles[0] = rh;
+		c->nmax_roles = 1;
 	}
 	if (keyed && (ev->key_time != c->prev_time || ev->key_tx != c->prev_tx)) {
 		c->prev_time = ev->key_time;
@@ -689,19 +700,30 @@ hydro_data(struct inspect *in, struct channel *c, const struct journal_record *r
 {
 	if (m->seq >= 0) {
 		if (!c->seq_valid || c->seq_conn != rec->conn) {
-			if (m->seq != 1 && !(in->cut_before && in->conns_total <= 1))
-				finding_add(in, F_SEQ_START, rec->recno, rec->wall_ns, rec->conn, c->name,
-					    c->name_len, "seq starts at %" PRId64 " on conn %" PRIu32
-					    " (expected 1): %" PRId64 " message%s missing before #%" PRIu64,
-					    m->seq, rec->conn, m->seq - 1, m->seq == 2 ? "" : "s", rec->recno);
+			if (m->seq != 1 && !(in->cut_before && in->conns_total <= 1)) {
+				uint64_t missing = m->seq > 1 ? (uint64_t)(m->seq - 1) : 0;
+				struct finding *f = finding_add(in, F_SEQ_START, rec->recno, rec->wall_ns,
+					rec->conn, c->name, c->name_len, "seq starts at %" PRId64 " on conn %" PRIu32
+					" (expected 1): %" PRIu64 " message%s missing before #%" PRIu64,
+					m->seq, rec->conn, missing, missing == 1 ? "" : "s", rec->recno);
+				if (f)
+					f->missing = missing;
+				c->seq_missing += missing;
+				in->seq_missing += missing;
+			}
 		} else if (m->seq > c->last_seq + 1) {
+			uint64_t missing = (uint64_t)(m->seq - c->last_seq - 1);
 			struct finding *f = finding_add(in, F_SEQ_GAP, rec->recno, rec->wall_ns, rec->conn,
-				c->name, c->name_len, "seq gap on conn %" PRIu32 ": %" PRId64
+				c->name, c->name_len, "seq gap on conn %" PRIu32 ": %" PRIu64
 				" missing (seq %" PRId64 "..%" PRId64 ") between #%" PRIu64 " and #%" PRIu64,
-				rec->conn, m->seq - c->last_seq - 1, c->last_seq + 1, m->seq - 1,
+				rec->conn, missing, c->last_seq + 1, m->seq - 1,
 				c->last_seq_recno, rec->recno);
-			if (f)
+			if (f) {
 				f->recno_before = c->last_seq_recno;
+				f->missing = missing;
+			}
+			c->seq_missing += missing;
+			in->seq_missing += missing;
 		} else if (m->seq <= c->last_seq) {
 			struct finding *f = finding_add(in, F_SEQ_BACK, rec->recno, rec->wall_ns, rec->conn,
 				c->name, c->name_len, "seq went back from %" PRId64 " (#%" PRIu64 ") to %" PRId64
@@ -1397,7 +1419,8 @@ inspect_run(struct inspect *in, struct journal *j)
 	    tail_check(in, j, r, have_st ? &st : NULL, stale_detail,
 		       last_read ? last_read + 1 : have_st && st.first_recno ? st.first_recno : 1) &&
 	    !first_err)
-		first_err = JOURNAL_ECORRUPT;
+		/* the index lists blocks the segments lack: JOURNAL_EINDEX, as for the other readers */
+		first_err = have_st && st.index_stale ? JOURNAL_EINDEX : JOURNAL_ECORRUPT;
 	journal_reader_close(r);
 	/* a --to past the last record, a --conn alone in the journal: nothing cut */
 	if (!reached_to && !first_err)

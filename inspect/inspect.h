@@ -72,7 +72,8 @@ void inspect_finish(struct inspect *in);
 
 /* Read the journal (from opt->from_ns, to opt->to_ns, conn and channel filters applied),
  * then inspect_finish(). Returns 0, or the reader's error; on JOURNAL_ECORRUPT what was
- * read before is inspected and the corruption is part of the report. */
+ * read before is inspected and the corruption is part of the report. JOURNAL_EINDEX: the
+ * segments end before records that the index lists (they are reported like corruption). */
 int inspect_run(struct inspect *in, struct journal *j);
 
 /* Note a corruption found while reading (segment, offset, error); part of the report. */

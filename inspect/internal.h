@@ -27,6 +27,7 @@ struct finding {
 	int64_t dur_ns;                 /* stalls, downtime, late intervals; 0 otherwise */
 	uint32_t conn;
 	char channel[48];
+	uint64_t missing;               /* seq_gap, seq_start: messages the seq numbers skip */
 	char msg[200];
 };
 
@@ -40,6 +41,7 @@ struct channel {
 	size_t name_len;
 	uint64_t messages, events, replay_chunks, replay_events, bytes, dup_events, overlap_events,
 		dup_frames, shared_key_events, late_events, not_json;
+	uint64_t seq_missing;           /* messages skipped by seq (seq_gap and seq_start) */
 	uint64_t first_recno, last_recno;
 	int64_t first_ns, last_ns;
 	/* rate: messages in the current whole second, the peak */
@@ -75,6 +77,10 @@ struct channel {
 	   two roles of one transaction are two keys, not one key shared */
 	uint64_t prev_roles[KEY_ROLES];
 	int nprev_roles;
+	/* the same for (max_time, max_tx), the newest transaction: an event of it can follow
+	   one of an older transaction */
+	uint64_t max_roles[KEY_ROLES];
+	int nmax_roles;
 };
 
 struct conn {
@@ -173,6 +179,7 @@ struct inspect {
 	int nfindings;
 	uint64_t count[F_COUNT];
 	uint64_t kept[F_COUNT];
+	uint64_t seq_missing;           /* the channels' seq_missing, summed */
 
 	/* lasersell */
 	int64_t pnl_flush_ms;

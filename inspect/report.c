@@ -119,6 +119,17 @@ text_summary(const struct inspect *in, struct text_buf *b)
 				      " event: same transaction, not duplicates; %" PRIu64 " older than one"
 				      " already seen)\n", "events", events, shared, late);
 	}
+	if (in->seq_missing) {
+		int k = 0;
+
+		text_buf_addf(b, "  %-12s %" PRIu64 " message%s by seq (", "missing", in->seq_missing,
+			      in->seq_missing == 1 ? "" : "s");
+		for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
+			if (in->ch[i] && in->ch[i]->seq_missing)
+				text_buf_addf(b, "%s%.*s %" PRIu64, k++ ? ", " : "", (int)in->ch[i]->name_len,
+					      in->ch[i]->name, in->ch[i]->seq_missing);
+		text_buf_adds(b, ")\n");
+	}
 	if (in->not_json)
 		text_buf_addf(b, "  %-12s %" PRIu64 " payload%s\n", "not JSON", in->not_json,
 			      in->not_json > 1 ? "s" : "");
@@ -507,6 +518,22 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 	for (int t = 0; t < F_COUNT; t++)
 		json_object_set_new(a, inspect_finding_info[t].name, json_integer((json_int_t)in->count[t]));
 	json_object_set_new(o, "counts", a);
+	/* what the seq numbers say was lost (seq_gap and seq_start findings), overall and per
+	   channel, so that CI reads it without parsing messages */
+	a = json_object();
+	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+		const struct channel *c = in->ch[i];
+		json_t *name;
+
+		if (!c || !c->seq_missing)
+			continue;
+		name = jstrn(c->name, c->name_len);
+		if (name && json_string_value(name))
+			json_object_set_new(a, json_string_value(name), json_integer((json_int_t)c->seq_missing));
+		json_decref(name);
+	}
+	json_object_set_new(o, "missing", json_pack("{s:I, s:o}", "messages", (json_int_t)in->seq_missing,
+						     "channels", a));
 	json_object_set_new(root, "summary", o);
 
 	if (in->corrupt) {
@@ -608,6 +635,7 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 		json_object_set_new(o, "overlap_events", json_integer((json_int_t)c->overlap_events));
 		json_object_set_new(o, "shared_key_events", json_integer((json_int_t)c->shared_key_events));
 		json_object_set_new(o, "late_events", json_integer((json_int_t)c->late_events));
+		json_object_set_new(o, "seq_missing", json_integer((json_int_t)c->seq_missing));
 		json_object_set_new(o, "not_json", json_integer((json_int_t)c->not_json));
 		json_array_append_new(a, o);
 	}
@@ -651,6 +679,8 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 			json_object_set_new(o, "channel", json_string(f->channel));
 		if (f->dur_ns)
 			json_object_set_new(o, "duration_ms", jms(f->dur_ns));
+		if (f->type == F_SEQ_GAP || f->type == F_SEQ_START)
+			json_object_set_new(o, "missing", json_integer((json_int_t)f->missing));
 		json_object_set_new(o, "message", json_string(f->msg));
 		json_array_append_new(a, o);
 	}

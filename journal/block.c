@@ -343,6 +343,36 @@ zero_tail(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int *torn)
 	return 0;
 }
 
+/* The same loss can hit the header itself: the write of the last block straddled a sector
+ * boundary inside its 64 header bytes, the sectors before it reached the disk and those
+ * after did not. Torn when the bytes from the header's start, or from a 512-byte boundary
+ * (a file offset) inside the header, to the end of the file are all zero. Anything else
+ * that fails the header checks (non-zero bytes after the zeros, zeros that start off a
+ * boundary) is corruption. Sets *torn; returns 0 or an errno. */
+static int
+zero_header_tail(int fd, uint64_t off, uint64_t size, const uint8_t hb[BLK_HEADER_SIZE], int *torn)
+{
+	uint64_t at, z, first;
+	uint8_t buf[65536];
+	int rc;
+
+	*torn = 0;
+	for (at = off + BLK_HEADER_SIZE; at < size;) {
+		size_t n = size - at < sizeof(buf) ? (size_t)(size - at) : sizeof(buf);
+		if ((rc = pread_full(fd, buf, n, at)) != 0)
+			return rc < 0 ? 0 : rc;
+		if (!all_zero(buf, n))
+			return 0;
+		at += n;
+	}
+	/* z: the offset after the header's last non-zero byte; the zeros run from z on */
+	for (z = off + BLK_HEADER_SIZE; z > off && hb[z - off - 1] == 0; z--)
+		;
+	first = (z + ZERO_TAIL_ALIGN - 1) / ZERO_TAIL_ALIGN * ZERO_TAIL_ALIGN; /* boundary at or after z */
+	*torn = z == off || first < off + BLK_HEADER_SIZE;
+	return 0;
+}
+
 int
 blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 {
@@ -359,10 +389,12 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 	if ((rc = pread_full(fd, hb, sizeof(hb), off)) != 0)
 		return rc < 0 ? BLK_TORN : (rc > 3 ? rc : EIO);
 	if (blk_header_decode(hb, &br->h) != 0) {
-		/* A crash can leave a tail of zeros where the file size was extended before
-		 * the data reached the disk: that is a torn tail, not corruption. */
-		if (all_zero(hb, sizeof(hb))) {
-			br->why = "zeros where a block header should be";
+		int torn;
+		if ((rc = zero_header_tail(fd, off, size, hb, &torn)) != 0)
+			return rc > 3 ? rc : EIO;
+		if (torn) {
+			br->why = all_zero(hb, sizeof(hb)) ? "zeros where a block header should be"
+							   : "block header cut by zeros from a sector boundary on";
 			return BLK_TORN;
 		}
 		br->why = "bad block header (magic or checksum)";

@@ -32,7 +32,11 @@ for k, n in {"seq_gap": 1, "seq_start": 1, "cursor_back": 1, "replay_has_gap": 1
 af = [x for x in h["channels"] if x["channel"] == "allFills"][0]
 assert af["shared_key_events"] >= 3 and af["dup_events"] == 1 and af["overlap_events"] == 1, af
 gap = [x for x in h["findings"] if x["type"] == "seq_gap"][0]
-assert gap["record"] == 15 and gap["record_before"] == 14, gap
+assert gap["record"] == 15 and gap["record_before"] == 14 and gap["missing"] == 2, gap
+# how much was lost, as numbers: the gap's 2 and the 2 before conn 6's first message
+assert h["summary"]["missing"] == {"messages": 4, "channels": {"allFills": 4}}, h["summary"]["missing"]
+assert af["seq_missing"] == 4, af
+assert l["summary"]["missing"]["messages"] == 0
 conns = h["connections"]
 assert [x.get("session") for x in conns if x["ok"]] == ["connected", "reconnected", "reconnected", "reconnected", "connected"]
 assert conns[2]["replays_complete"] == 2 and conns[2]["replays_with_gap"] == 0

@@ -89,13 +89,13 @@ $PY - t/seg-*.wst <<'PYEOF'
 import os, sys
 os.truncate(sys.argv[1], os.path.getsize(sys.argv[1]) // 2)
 PYEOF
-expect_exit 2 $WSTAPE inspect t >out.txt 2>err.txt
-grep -q "is not wholly readable" err.txt || fail "no error message for the truncation: $(cat err.txt)"
+expect_exit 1 $WSTAPE inspect t >out.txt 2>err.txt
+grep -q "the index lists records that the segments do not hold" err.txt || fail "no error message for the truncation: $(cat err.txt)"
 grep -q "^  verdict .*journal corrupt found" out.txt || fail "a truncated journal is reported clean: $(cat out.txt)"
 grep -Eq "^  corruption   journal is corrupt: the segments end after record #[0-9]+, but the journal lists records" out.txt ||
 	fail "the report does not name the truncation: $(cat out.txt)"
 grep -Eq "^  unreadable   .*#[0-9]+" out.txt || fail "the report does not name the missing records"
-expect_exit 2 $WSTAPE inspect t --json >out.json 2>/dev/null
+expect_exit 1 $WSTAPE inspect t --json >out.json 2>/dev/null
 $PY - out.json <<'PYEOF' || fail "JSON report of a truncated journal"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -106,6 +106,13 @@ assert c["first_unreadable"] == r["last"] + 1, (c, r)
 assert c["last_unreadable"] in (None, 62) and (c["last_unreadable"] or c["missing_from"] == r["last"] + 1), c
 assert d["summary"]["clean"] is False
 PYEOF
+# cat, info and verify say the same of that journal: exit 1, the index lists what is not there
+for c in cat info verify; do
+	expect_exit 1 $WSTAPE $c t >out.$c 2>err.$c
+	grep -q "index" err.$c || fail "$c does not name the index: $(cat err.$c)"
+done
+[ "$($WSTAPE cat t 2>/dev/null | wc -l)" = "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["records"]["count"])' out.json)" ] ||
+	fail "cat and inspect do not read the same records"
 # a --to that stops before the cut: the selection is whole
 expect_exit 0 $WSTAPE inspect t --to 2026-11-22T10:00:00.500Z >/dev/null 2>&1
 exit 0

@@ -234,8 +234,34 @@ test_inspect__seq_rules(void **state)
 			assert_int_equal(x->recno, 4);
 			assert_int_equal(x->recno_before, 3);
 			assert_non_null(strstr(x->msg, "2 missing (seq 3..4)"));
+			assert_int_equal(x->missing, 2);
 		}
+		if (x->type == F_SEQ_START)
+			assert_int_equal(x->missing, 2);
 	}
+	/* what was lost, as numbers: 2 by the gap, 2 before conn 3's first message */
+	assert_int_equal(chan(f, "allFills")->seq_missing, 4);
+	assert_int_equal(chan(f, "userFills")->seq_missing, 0);
+	assert_int_equal(f->in->seq_missing, 4);
+	inspect_free(f->in);
+}
+
+/* An event of the newest transaction that follows one of an older transaction shares its
+ * dedup key with the newest one's events: not "older than one already seen". */
+static void
+test_inspect__newest_key_after_an_older_one_is_shared(void **state)
+{
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
+	     "[\"0xa\",{\"time\":200,\"txIndex\":3,\"tid\":1}],"
+	     "[\"0xb\",{\"time\":100,\"txIndex\":0,\"tid\":2}],"
+	     "[\"0xc\",{\"time\":200,\"txIndex\":3,\"tid\":3}]]}");
+	inspect_finish(f->in);
+	assert_int_equal(chan(f, "allFills")->events, 3);
+	assert_int_equal(chan(f, "allFills")->late_events, 1);       /* tid 2 */
+	assert_int_equal(chan(f, "allFills")->shared_key_events, 1); /* tid 3 */
+	assert_int_equal(chan(f, "allFills")->dup_events, 0);
 	inspect_free(f->in);
 }
 
@@ -817,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_inspect__completed_trades_key_on_close_time),
 		cmocka_unit_test(test_inspect__replay_live_overlap_is_counted_apart),
 		cmocka_unit_test(test_inspect__seq_rules),
+		cmocka_unit_test(test_inspect__newest_key_after_an_older_one_is_shared),
 		cmocka_unit_test(test_inspect__replay_has_gap_and_missing_chunks),
 		cmocka_unit_test(test_inspect__stall_and_exact_duplicate_frame),
 		cmocka_unit_test(test_inspect__not_json_is_counted_for_known_feeds),

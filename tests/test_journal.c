@@ -514,6 +514,138 @@ test_journal__zero_data_tail(void **state)
 	}
 }
 
+/* Append one record of n random (incompressible) payload bytes as a block of its own. */
+static void
+append_block(struct journal *j, uint64_t recno, size_t n)
+{
+	uint8_t *pl = malloc(n + 1);
+	struct journal_record r = { 0 };
+	rng = recno * 7919 + 1;
+	for (size_t i = 0; i < n; i++)
+		pl[i] = (uint8_t)rnd();
+	r.wall_ns = 1795341600000000000LL + (int64_t)recno * 1000000;
+	r.mono_ns = (int64_t)recno * 1000;
+	r.conn = 1;
+	r.kind = JOURNAL_BINARY;
+	r.payload = pl;
+	r.payload_len = n;
+	assert_int_equal(journal_append(j, &r), 0);
+	assert_int_equal(r.recno, recno);
+	assert_int_equal(journal_flush(j), 0);
+	free(pl);
+}
+
+static uint64_t
+segment_size(struct journal *j)
+{
+	struct journal_stats st;
+	assert_int_equal(journal_stats(j, &st), 0);
+	return st.segment_bytes;
+}
+
+/* After a power loss the last block's header can be cut by a sector that never reached
+ * the disk: its bytes from a 512-byte boundary inside the header to the end of the file
+ * read as zeros. For every position of that boundary inside the 64 header bytes, the
+ * block is a torn tail (readers stop before it, verify reports it, the next writer cuts
+ * it and says so), not corruption. Zeros that start off the boundary, or that are
+ * followed by another byte, are corruption. */
+static void
+test_journal__zero_header_tail_every_sector_offset(void **state)
+{
+	char p[300], seg[400];
+	struct journal *j;
+	struct journal_options o = small;
+
+	for (uint64_t k = 0; k < 64; k++) {
+		/* place the last block's header so that a sector boundary is k bytes into it */
+		mkpath(p, sizeof(p), "zerohdr");
+		char cmd[1600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+		uint64_t recno = 1, overhead = 100;
+		append_block(j, recno++, 300);
+		for (int tries = 0;; tries++) {
+			assert_true(tries < 20);
+			uint64_t size = segment_size(j);
+			uint64_t need = (512 - (size + k) % 512) % 512; /* bytes to add */
+			if (need == 0)
+				break;
+			while (need < overhead + 16)
+				need += 512;
+			append_block(j, recno++, (size_t)(need - overhead));
+			overhead = segment_size(j) - size - (need - overhead);
+		}
+		uint64_t last = segment_size(j), records_before = recno - 1;
+		assert_int_equal((last + k) % 512, 0);
+		append_block(j, recno++, 700);
+		assert_int_equal(journal_close(j), 0);
+		snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", p);
+		struct stat sb;
+		assert_int_equal(stat(seg, &sb), 0);
+		uint64_t end = (uint64_t)sb.st_size;
+		assert_int_equal(end, last + 64 + (end - last - 64));
+		char good[300], bad[300];
+		mkpath(good, sizeof(good), "zerohdr-torn");
+		mkpath(bad, sizeof(bad), "zerohdr-bad");
+
+		/* zeros from the boundary to the end of the file: a torn tail */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -r '%s' '%s'", good, p, good);
+		assert_int_equal(system(cmd), 0);
+		snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", good);
+		zero_range(seg, last + k, end);
+		assert_int_equal(count_path(good), records_before);
+		struct journal_verify v;
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", good,
+			 good, good, good);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "%s.noidx", good);
+		assert_int_equal(journal_open(cmd, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.records, records_before);
+		assert_int_equal(v.torn_bytes, end - last);
+		journal_close(j);
+		struct journal_recovery rec;
+		assert_int_equal(journal_open(good, JOURNAL_APPEND, &o, &j, &rec), 0);
+		assert_int_equal(rec.torn_segment, 1);
+		assert_int_equal(rec.torn_offset, last);
+		assert_int_equal(rec.torn_bytes, end - last);
+		append_block(j, records_before + 1, 50);
+		assert_int_equal(journal_close(j), 0);
+		assert_int_equal(count_path(good), records_before + 1);
+		assert_int_equal(journal_open(good, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &v), 0);
+		assert_int_equal(v.torn_bytes, 0);
+		journal_close(j);
+
+		/* the same zeros followed by one more byte, or starting a byte past the boundary
+		 * (inside the header): corruption, which writers refuse */
+		for (int b = 0; b < 2; b++) {
+			if (b == 1 && k == 63)
+				continue; /* a byte past the boundary is no longer inside the header */
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -r '%s' '%s'", bad, p, bad);
+			assert_int_equal(system(cmd), 0);
+			snprintf(seg, sizeof(seg), "%s/seg-0000000001.wst", bad);
+			if (b == 0) {
+				zero_range(seg, last + k, end);
+				append_bytes(seg, "x", 1);
+			} else {
+				/* a non-zero byte at the boundary; the rest of the file zero */
+				zero_range(seg, last + k + 1, end);
+				int fd = open(seg, O_RDWR);
+				uint8_t one = 1;
+				assert_int_equal(pwrite(fd, &one, 1, (off_t)(last + k)), 1);
+				close(fd);
+			}
+			assert_int_equal(journal_open(bad, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+			assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+			assert_int_equal(v.bad_offset, last);
+			journal_close(j);
+			assert_int_equal(journal_open(bad, JOURNAL_APPEND, &o, &j, NULL), JOURNAL_ECORRUPT);
+		}
+	}
+}
+
 static void
 flip_bit(const char *path, uint64_t off, int bit)
 {
@@ -1130,6 +1262,7 @@ main(void)
 		cmocka_unit_test(test_journal__cursor_order),
 		cmocka_unit_test(test_journal__torn_tail_every_offset),
 		cmocka_unit_test(test_journal__zero_data_tail),
+		cmocka_unit_test(test_journal__zero_header_tail_every_sector_offset),
 		cmocka_unit_test(test_journal__flipped_bit_detected),
 		cmocka_unit_test(test_journal__damaged_index_rebuilt),
 		cmocka_unit_test(test_journal__stats_past_the_index),

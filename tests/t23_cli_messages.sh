@@ -1,0 +1,63 @@
+# t23_cli_messages - what the README and the help texts promise about cat's filters and
+# --payload, and the messages of bad input: IPv6 --listen, a missing --tls-cert, a --feed
+# or --gate that does not fit the journal, an existing journal for import, a second writer.
+source tests/lib.sh
+FIX=$PWD/fixtures
+cd "$T" || fail "no temp dir"
+
+# --payload: one line per payload, binary and multi-line ones too
+cat > p.jsonl <<'JL'
+{"wall_ns":1000000000,"kind":"text","payload":"{\"type\":\"a\",\"seq\":1}"}
+{"wall_ns":2000000000,"kind":"text","payload":"line one\nline two"}
+{"wall_ns":3000000000,"kind":"binary","payload_b64":"AP8BAgoK"}
+{"wall_ns":1500000000,"kind":"text","payload":"{\"type\":\"a\",\"seq\":2}"}
+{"wall_ns":4000000000,"kind":"text","payload":"not json"}
+JL
+$WSTAPE import p.jsonl -o p >/dev/null 2>&1 || fail "import p.jsonl"
+$WSTAPE cat p --payload >pl || fail "cat --payload"
+[ "$(wc -l <pl)" = 5 ] || fail "cat --payload does not print one line per payload: $(cat -A pl)"
+[ "$(sed -n 2p pl)" = '"line one\nline two"' ] || fail "a multi-line payload: $(sed -n 2p pl)"
+[ "$(sed -n 3p pl)" = '{"payload_b64":"AP8BAgoK"}' ] || fail "a binary payload: $(sed -n 3p pl)"
+# --from and --to both filter on the receive time, which went back at record 4
+[ "$($WSTAPE cat p --to 1970-01-01T00:00:01.600Z | jq -c .recno | tr '\n' ' ')" = "1 4 " ] ||
+	fail "--to is not a filter: $($WSTAPE cat p --to 1970-01-01T00:00:01.600Z)"
+[ "$($WSTAPE cat p --from 1970-01-01T00:00:01.400Z --to 1970-01-01T00:00:02.500Z | jq -c .recno | tr '\n' ' ')" = "2 4 " ] ||
+	fail "--from/--to: $($WSTAPE cat p --from 1970-01-01T00:00:01.400Z --to 1970-01-01T00:00:02.500Z)"
+# the README's jq example runs on the bundled fixture, whose payloads are not all JSON
+$WSTAPE import "$FIX/hydromancer.jsonl" -o h --feed hydromancer >/dev/null 2>&1 || fail "import fixture"
+$WSTAPE cat h --kind text --payload | jq -cR 'fromjson? | objects | select(.type=="allFills") | .seq' >seqs ||
+	fail "the README's jq example fails on the fixture"
+[ "$(wc -l <seqs)" -gt 5 ] || fail "the README's jq example found no allFills: $(cat seqs)"
+
+# a directory that is not a journal: said once
+mkdir notj
+expect_exit 2 $WSTAPE info notj 2>err
+[ "$(grep -o "not a wstape journal" err | wc -l)" = 1 ] || fail "said twice: $(cat err)"
+# import into an existing journal names --append
+expect_exit 2 $WSTAPE import p.jsonl -o p 2>err
+grep -q -- "--append" err || fail "import into an existing journal: $(cat err)"
+# a second writer is told the first one's pid
+mkfifo fifo
+bg $WSTAPE import fifo -o w
+exec 3>fifo     # the writer waits for lines while this script holds the fifo open
+for _ in $(seq 100); do [ -s w/LOCK ] && break; sleep 0.1; done
+pid=$(cat w/LOCK)
+[ -n "$pid" ] || fail "the writer wrote no pid"
+expect_exit 2 $WSTAPE import p.jsonl -o w --append 2>err
+grep -q "being written by another process (pid $pid)" err || fail "second writer: $(cat err)"
+
+# replay: IPv6 is refused with a reason; a missing certificate is named
+expect_exit 2 $WSTAPE replay p --listen '[::1]:9999' 2>err
+grep -q "IPv6 is not supported" err || fail "IPv6 listen: $(cat err)"
+expect_exit 2 $WSTAPE replay p --listen ::1:9999 2>err
+grep -q "IPv6 is not supported" err || fail "IPv6 listen without brackets: $(cat err)"
+expect_exit 2 $WSTAPE replay p --tls-cert nope.pem --tls-key nope.key 2>err
+grep -q "cannot read --tls-cert 'nope.pem'" err || fail "missing --tls-cert: $(cat err)"
+# --gate on a journal served as hydromancer: refused; --feed that differs from the journal's: warned
+expect_exit 2 $WSTAPE replay h --gate 2>err
+grep -q -- "--gate is for the raw feed" err || fail "--gate on hydromancer: $(cat err)"
+port=$(free_port)
+$WSTAPE replay p --feed lasersell --listen 127.0.0.1:$port >/dev/null 2>rerr & BG_PIDS+=($!)
+wait_port $port
+grep -q "warning: replay: journal 'p' was recorded as raw; --feed lasersell" rerr || fail "--feed mismatch: $(cat rerr)"
+exit 0

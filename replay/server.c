@@ -394,7 +394,55 @@ emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
  * format, exactly; another, by timestamp, inclusive (hm_cursor_newer). A cursor in none of
  * the formats gets the whole cache with hasGap, never "nothing to replay". Only what lies
  * before the client's live edge (edge_wall, edge_recno: what its timeline has not reached
- * is sent live later) and within --cache is replayed. */
+ * is sent live later) and within --cache is replayed.
+ *
+ * A client resumes with one cursor, that of the last message it processed, whatever its
+ * channel; everything the stream sent before that message reached it. So for a channel of
+ * another format, the replay holds what the stream sent after the first message with the
+ * client's cursor (found by a first pass over the same stream); only when no message has
+ * it, the events whose timestamp is at or after the cursor's. */
+static int
+hm_replay_open(struct srv *s, int64_t from, struct journal_reader **rd, struct hm_stream **hs)
+{
+	struct journal_record r;
+	if (journal_reader_open(s->j, rd) != 0)
+		return -1;
+	if (!(*hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn))) {
+		journal_reader_close(*rd);
+		return -1;
+	}
+	/* never before the selected range */
+	int rc = journal_reader_seek_time(*rd, from);
+	if (rc == 0 && journal_reader_next(*rd, &r) == 0)
+		rc = journal_reader_seek_recno(*rd, r.recno > s->start_recno ? r.recno : s->start_recno);
+	return rc ? 1 : 0;
+}
+
+/* The index in the stream (from 'from', before the edge) of the first message whose cursor
+ * is 'cursor', or -1. */
+static int64_t
+hm_cursor_index(struct srv *s, int64_t from, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
+{
+	struct journal_reader *rd;
+	struct hm_stream *hs;
+	struct hm_stream_out out;
+	size_t n = strlen(cursor);
+	int64_t i = 0, at = -1;
+	int rc = hm_replay_open(s, from, &rd, &hs);
+	if (rc < 0)
+		return -1;
+	while (rc == 0 && hm_stream_read(hs, rd, edge_recno, edge_wall, &out) == 1) {
+		if (out.cursor.len == n && !memcmp(out.cursor.p, cursor, n)) {
+			at = i;
+			break;
+		}
+		i++;
+	}
+	hm_stream_free(hs);
+	journal_reader_close(rd);
+	return at;
+}
+
 static int
 hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
 {
@@ -403,7 +451,6 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	const char *ch = sess->subs[sub];
 	size_t chlen = strlen(ch);
 	struct journal_reader *rd;
-	struct journal_record r;
 	struct hm_stream *hs;
 	struct hm_stream_out out;
 	struct feed_msg m;
@@ -426,27 +473,24 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 		filter = 0;
 		has_gap = 1;
 	}
-	if (journal_reader_open(s->j, &rd) != 0)
+	/* from one more cache length back: an event there that the client lacks says its
+	 * cursor is older than the cache (hasGap) */
+	int64_t from = cache_start - s->o->cache_ns, at = -1, index = -1;
+	if (filter)
+		at = hm_cursor_index(s, from, cursor, edge_wall, edge_recno);
+	if ((rc = hm_replay_open(s, from, &rd, &hs)) < 0)
 		return 0;
-	if (!(hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn))) {
-		journal_reader_close(rd);
-		return 0;
-	}
 	memcpy(saved, sess->cursor[sub], sizeof(saved));
 	hm_chunker_init(&k, cursor, strlen(cursor));
-	/* from one more cache length back: an event there that the client lacks says its
-	 * cursor is older than the cache (hasGap); never before the selected range */
-	rc = journal_reader_seek_time(rd, cache_start - s->o->cache_ns);
-	if (rc == 0 && journal_reader_next(rd, &r) == 0)
-		rc = journal_reader_seek_recno(rd, r.recno > s->start_recno ? r.recno : s->start_recno);
 	while (rc == 0 && (rc = hm_stream_read(hs, rd, edge_recno, edge_wall, &out)) == 1) {
 		rc = 0;
+		index++;
 		if (out.channel.len != chlen || memcmp(out.channel.p, ch, chlen) != 0)
 			continue;
 		if (filter) {
 			struct hm_cursor ev;
 			if (out.cursor.len && hm_cursor_parse(out.cursor.p, out.cursor.len, &ev) == 0 &&
-			    !hm_cursor_newer(&ev, &cl))
+			    (ev.fmt == cl.fmt || at < 0 ? !hm_cursor_newer(&ev, &cl) : index <= at))
 				continue; /* the client has it */
 		}
 		if (out.wall_ns < cache_start) {

@@ -86,5 +86,5 @@ done
 kill -INT $rec2; wait $rec2 || fail "record 2 exited $?"
 $WSTAPE cat "$T/j2" > "$T/j2.jsonl" || fail "cat j2"
 [ "$(grep -c '"type\\":\\"reconnected' "$T/j2.jsonl")" -ge 2 ] || fail "the replay's drops were not resumed"
-$FID compare "$T/j1.jsonl" "$T/j2.jsonl" || { tail -3 "$T/replay3.log" "$T/rec2.log"; fail "the second journal lost events"; }
+$FID compare "$T/j1.jsonl" "$T/j2.jsonl" || { tail -n 3 "$T/replay3.log" "$T/rec2.log"; fail "the second journal lost events"; }
 echo ok

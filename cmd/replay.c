@@ -192,6 +192,7 @@ cmd_replay(int argc, char **argv)
 		} else if (OPT("--seed")) {
 			if (text_parse_u64(v, &o.seed))
 				return cmd_usage_error(cmd_replay_usage, "replay: --seed needs a number");
+			o.seed_given = 1;
 		} else if (OPT("--grace")) {
 			if (text_parse_duration(v, &o.grace_ns) || !o.grace_ns)
 				return cmd_usage_error(cmd_replay_usage, "replay: --grace needs a duration");

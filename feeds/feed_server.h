@@ -73,6 +73,61 @@ int hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, i
 		      int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud);
 void hm_chunker_free(struct hm_chunker *k);
 
+/* ---- hydromancer: one stream of live messages and replay chunks (hydromancer_merge.c) ---- */
+
+/* A cursor in one of the docs' three formats, all of which hold the millisecond timestamp:
+ * fmt 3 "block:timestamp:tx_index", 2 "block:timestamp" (l4BookUpdates, fundingRates,
+ * setOracleUpdates), 1 a plain timestamp (leverage and isolated margin updates). */
+struct hm_cursor {
+	int fmt;
+	int64_t block, ts, tx;
+};
+/* Returns 0 and *c, or -1 when the text is none of the three formats. */
+int hm_cursor_parse(const char *p, size_t n, struct hm_cursor *c);
+/* Does an event at cursor 'ev' come after a client's cursor, so that a replay holds it?
+ * Same format: exactly, component by component. Different formats (a session resumed
+ * with another channel's cursor): by timestamp, inclusive, as a duplicate is better than
+ * a loss. Returns 1 or 0. */
+int hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client);
+
+/* Dedup of the events of each channel, by the docs' keys (feed_events_foreach): an event
+ * is new when its key is after the last one kept, or equal to it and its text is not one
+ * kept with that key (keys are not unique: the fills of one transaction share one);
+ * events before the last key are dropped, as the docs' client drops them. Events without
+ * a key are compared by text with the last 4,096 of the channel at least. Memory: per
+ * channel, the events of one key (at most 65,536 remembered) and 128 KiB for keyless ones. */
+struct hm_dedup;
+struct hm_dedup *hm_dedup_new(void);
+/* Forget everything (a stream that starts again). hm_dedup_free(NULL) is a no-op. */
+void hm_dedup_reset(struct hm_dedup *d);
+void hm_dedup_free(struct hm_dedup *d);
+/* Keep the new events of m (a data message or replay chunk of channel m->channel): their
+ * texts are appended to 'kept' joined with ',' and remembered. *all says whether every
+ * event was kept. Returns the number kept, -EINVAL when the events array is malformed,
+ * -ENOMEM. */
+int hm_dedup_filter(struct hm_dedup *d, const struct feed_msg *m, struct text_buf *kept, int *all);
+
+/* The name of the member that holds m's events array ("fills", "updates", ...) in payload
+ * p; 0 and *name (a slice of p), or -1. */
+int hm_msg_events_field(const uint8_t *p, size_t n, const struct feed_msg *m, struct feed_str *name);
+/* The events field a channel's live messages use, guessed from its name when no recorded
+ * live message says: ...Fills fills, ...Liquidations liquidations, ...Trades trades,
+ * ...Updates updates, ...Events events, else data. */
+const char *hm_default_events_field(const char *channel, size_t n);
+/* A live message of 'channel' (no seq: hm_msg_with_seq adds it) with the cursor (contents;
+ * a JSON number when cursor_is_number) and the events joined with ','. */
+void hm_msg_live(struct text_buf *b, const char *channel, size_t chlen, const char *field, size_t flen,
+		 const char *cursor, size_t curlen, int cursor_is_number, const char *events, size_t elen);
+/* Copy of the message p (m classified from it) with its events array replaced by 'events'
+ * (joined with ','); every other member as recorded. */
+void hm_msg_with_events(struct text_buf *b, const uint8_t *p, size_t n, const struct feed_msg *m,
+			const char *events, size_t elen);
+/* The "subscriptions" of a reconnected message: up to max slices (string contents) of p.
+ * Returns their number, or -1 when there is no such array or it holds more than max. */
+int hm_msg_subscriptions(const uint8_t *p, size_t n, struct feed_str *out, int max);
+/* An RFC 4122 version 4 UUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") from 128 random bits. */
+void hm_uuid(char out[37], uint64_t a, uint64_t b);
+
 /* ---- lasersell ---- */
 
 struct ls_client_msg {

@@ -51,6 +51,7 @@ struct replay_options {
 	int64_t stall_ns;
 	double dup_rate, skip_rate;
 	uint64_t seed;
+	int seed_given;              /* --seed was given: hydromancer ids are reproducible too */
 	/* hydromancer */
 	int64_t grace_ns;            /* default 30 s */
 	int64_t cache_ns;            /* default 30 s */

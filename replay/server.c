@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "feeds/feed_server.h"
 #include "journal/journal.h"
 #include "replay/fault.h"
+#include "replay/hm_stream.h"
 #include "replay/pace.h"
 #include "replay/replay.h"
 #include "util/log.h"
@@ -60,6 +62,7 @@ struct client {
 	unsigned id;
 	char peer[64];
 	struct journal_reader *rd;
+	struct hm_stream *hs;         /* hydromancer: live messages and replay chunks as one stream */
 	struct pace tl;
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
@@ -116,7 +119,7 @@ struct srv {
 	struct text_buf limits;        /* lasersell hello_ok limits, as recorded */
 	char live_format[64];          /* hydromancer: liveFormat of the recording ("" = default) */
 	unsigned next_client_id;
-	uint64_t id_counter;
+	uint64_t id_counter, id_seed;  /* hydromancer ids: from --seed, else random */
 	int clients, served, done;
 };
 
@@ -211,9 +214,9 @@ str_is(struct feed_str v, const char *lit)
 	return v.len == strlen(lit) && memcmp(v.p, lit, v.len) == 0;
 }
 
-/* Is this record one the server of the feed would emit (1), a point of the timeline
- * that this client does not get (2: hydromancer data of a channel it did not subscribe
- * to; it still takes its time), or neither (0). */
+/* Is this record one the server of the feed would emit (1), or not (0). Hydromancer
+ * records are the input of the client's hm_stream, which makes the live messages (and
+ * those of channels the client did not subscribe to still take their time). */
 static int
 eligible(struct client *c, const struct journal_record *r, struct feed_msg *m)
 {
@@ -224,14 +227,8 @@ eligible(struct client *c, const struct journal_record *r, struct feed_msg *m)
 		return 0;
 	switch (o->feed) {
 	case FEED_HYDROMANCER:
-		if (r->kind != JOURNAL_TEXT)
-			return 0;
-		feed_classify(FEED_HYDROMANCER, r->payload, r->payload_len, m);
-		/* live data of the subscribed channels only: control messages are the server's
-		 * own, and recorded replay chunks answered the recorder's reconnects */
-		if (m->cls != FEED_MSG_DATA)
-			return 0;
-		return sub_index(c->sess, m->channel.p, m->channel.len) >= 0 ? 1 : 2;
+		/* read_next passes the records through the client's hm_stream */
+		return r->kind == JOURNAL_TEXT;
 	case FEED_LASERSELL:
 		if (r->kind != JOURNAL_TEXT)
 			return 0;
@@ -251,6 +248,41 @@ client_rewind(struct client *c)
 	else
 		journal_reader_seek_recno(c->rd, 1);
 	c->eof = 0;
+	if (c->hs)
+		hm_stream_reset(c->hs);
+}
+
+/* A live message of the client's hm_stream as its next frame: numbered in its channel when
+ * the client subscribed to it, else a frame that only takes its time. */
+static int
+hm_next(struct client *c, const struct hm_stream_out *out)
+{
+	struct out_frame *f;
+	int k = sub_index(c->sess, out->channel.p, out->channel.len);
+	if (k < 0) {
+		if ((f = frame_new(NULL, 0, 0)))
+			f->skip = 1;
+	} else {
+		c->scratch.len = 0;
+		if (hm_msg_with_seq(&c->scratch, out->p, out->n, ++c->seq[k]) != 0) {
+			c->seq[k]--;
+			return 0;
+		}
+		/* the cursor goes with the frame: release() tracks it without a second parse */
+		f = frame_new_cur(c->scratch.p, c->scratch.len, 0, out->cursor.p,
+				  out->cursor.len < sizeof(c->sess->cursor[0]) ? out->cursor.len : 0);
+		if (f)
+			f->sub = k;
+	}
+	if (!f)
+		return ENOMEM;
+	f->data = 1;
+	f->due = pace_due(&c->tl, out->wall_ns);
+	f->close_after = (int)(c->gate_need > 0x7fffffff ? 0x7fffffff : c->gate_need);
+	c->next = f;
+	c->next_wall = out->wall_ns;
+	c->next_recno = out->recno;
+	return 0;
 }
 
 /* Read ahead the next frame of the timeline into c->next (unless it is there). */
@@ -259,11 +291,19 @@ read_next(struct client *c)
 {
 	struct journal_record r;
 	struct feed_msg m;
+	struct hm_stream_out out;
 	int rc;
 
 	if (c->next || c->eof)
 		return 0;
 	for (int wraps = 0;;) {
+		if (c->hs && (rc = hm_stream_pending(c->hs, &out)) != 0) {
+			if (rc < 0)
+				return -rc;
+			if ((rc = hm_next(c, &out)) != 0 || c->next)
+				return rc;
+			continue;
+		}
 		rc = journal_reader_next(c->rd, &r);
 		if (rc == JOURNAL_EOF || (rc == 0 && r.wall_ns >= c->s->o->to_wall)) {
 			/* play the recording again, right after its end; a whole pass with nothing
@@ -289,24 +329,14 @@ read_next(struct client *c)
 		int el = eligible(c, &r, &m);
 		if (!el)
 			continue;
-		struct out_frame *f;
-		if (el == 2) {
-			f = frame_new(NULL, 0, 0);
-			if (f)
-				f->skip = 1;
-		} else if (c->s->o->feed == FEED_HYDROMANCER) {
-			int k = sub_index(c->sess, m.channel.p, m.channel.len);
-			c->scratch.len = 0;
-			if (hm_msg_with_seq(&c->scratch, r.payload, r.payload_len, ++c->seq[k]) != 0)
-				continue;
-			/* the cursor goes with the frame: release() tracks it without a second parse */
-			f = frame_new_cur(c->scratch.p, c->scratch.len, 0, m.cursor.p,
-					  m.cursor.len < sizeof(c->sess->cursor[0]) ? m.cursor.len : 0);
-			if (f)
-				f->sub = k;
-		} else {
-			f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
+		if (c->hs) {
+			if ((rc = hm_stream_feed(c->hs, &r, &out)) < 0)
+				return -rc;
+			if (rc && ((rc = hm_next(c, &out)) != 0 || c->next))
+				return rc;
+			continue;
 		}
+		struct out_frame *f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
 		if (!f)
 			return ENOMEM;
 		f->data = 1;
@@ -355,7 +385,64 @@ emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
  * the session's server-side cursor) up to the live edge, in chunks. The chunks are due at
  * once, so they count against --max-buffer like frames the client has not taken: returns
  * 1 when they do not fit (then the session's cursor is left where it was, as none of them
- * will go out), else 0. */
+ * will go out), else 0.
+ *
+ * The events are those of the recording's stream (hm_stream: live messages and recorded
+ * replay chunks, each event once), so events the recorder only got in a replay are
+ * replayed too. Which of them the client lacks is read against the channel's own cursor
+ * format (a client resumes with one cursor, that of the channel it heard last): same
+ * format, exactly; another, by timestamp, inclusive (hm_cursor_newer). A cursor in none of
+ * the formats gets the whole cache with hasGap, never "nothing to replay". Only what lies
+ * before the client's live edge (edge_wall, edge_recno: what its timeline has not reached
+ * is sent live later) and within --cache is replayed.
+ *
+ * A client resumes with one cursor, that of the last message it processed, whatever its
+ * channel; everything the stream sent before that message reached it. So for a channel of
+ * another format, the replay holds what the stream sent after the first message with the
+ * client's cursor (found by a first pass over the same stream); only when no message has
+ * it, the events whose timestamp is at or after the cursor's. */
+static int
+hm_replay_open(struct srv *s, int64_t from, struct journal_reader **rd, struct hm_stream **hs)
+{
+	struct journal_record r;
+	if (journal_reader_open(s->j, rd) != 0)
+		return -1;
+	if (!(*hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn))) {
+		journal_reader_close(*rd);
+		return -1;
+	}
+	/* never before the selected range */
+	int rc = journal_reader_seek_time(*rd, from);
+	if (rc == 0 && journal_reader_next(*rd, &r) == 0)
+		rc = journal_reader_seek_recno(*rd, r.recno > s->start_recno ? r.recno : s->start_recno);
+	return rc ? 1 : 0;
+}
+
+/* The index in the stream (from 'from', before the edge) of the first message whose cursor
+ * is 'cursor', or -1. */
+static int64_t
+hm_cursor_index(struct srv *s, int64_t from, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
+{
+	struct journal_reader *rd;
+	struct hm_stream *hs;
+	struct hm_stream_out out;
+	size_t n = strlen(cursor);
+	int64_t i = 0, at = -1;
+	int rc = hm_replay_open(s, from, &rd, &hs);
+	if (rc < 0)
+		return -1;
+	while (rc == 0 && hm_stream_read(hs, rd, edge_recno, edge_wall, &out) == 1) {
+		if (out.cursor.len == n && !memcmp(out.cursor.p, cursor, n)) {
+			at = i;
+			break;
+		}
+		i++;
+	}
+	hm_stream_free(hs);
+	journal_reader_close(rd);
+	return at;
+}
+
 static int
 hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
 {
@@ -364,9 +451,11 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	const char *ch = sess->subs[sub];
 	size_t chlen = strlen(ch);
 	struct journal_reader *rd;
-	struct journal_record r;
+	struct hm_stream *hs;
+	struct hm_stream_out out;
 	struct feed_msg m;
 	struct hm_chunker k;
+	struct hm_cursor cl;
 	int has_gap = 0, over = 0, rc;
 	int64_t now = pace_now();
 	char saved[sizeof(sess->cursor[0])];
@@ -377,43 +466,49 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 
 	if (!cursor || !*cursor)
 		cursor = sess->cursor[sub];
-	if (journal_reader_open(s->j, &rd) != 0)
+	int filter = *cursor != 0;
+	if (filter && hm_cursor_parse(cursor, strlen(cursor), &cl) != 0) {
+		log_warn("replay: client %u: cursor '%.64s' is in no documented format: replaying the cache of %s "
+			 "with hasGap", c->id, cursor, ch);
+		filter = 0;
+		has_gap = 1;
+	}
+	/* from one more cache length back: an event there that the client lacks says its
+	 * cursor is older than the cache (hasGap) */
+	int64_t from = cache_start - s->o->cache_ns, at = -1, index = -1;
+	if (filter)
+		at = hm_cursor_index(s, from, cursor, edge_wall, edge_recno);
+	if ((rc = hm_replay_open(s, from, &rd, &hs)) < 0)
 		return 0;
 	memcpy(saved, sess->cursor[sub], sizeof(saved));
 	hm_chunker_init(&k, cursor, strlen(cursor));
-	if (*cursor) {
-		rc = journal_reader_seek_cursor(rd, ch, chlen, cursor, strlen(cursor));
-	} else {
-		rc = journal_reader_seek_time(rd, cache_start);
-	}
-	int first = 1;
-	while (rc == 0 && (rc = journal_reader_next(rd, &r)) == 0) {
-		if (r.wall_ns > edge_wall || r.recno >= edge_recno)
-			break;
-		if (r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT || r.channel_len != chlen ||
-		    memcmp(r.channel, ch, chlen) != 0)
+	while (rc == 0 && (rc = hm_stream_read(hs, rd, edge_recno, edge_wall, &out)) == 1) {
+		rc = 0;
+		index++;
+		if (out.channel.len != chlen || memcmp(out.channel.p, ch, chlen) != 0)
 			continue;
-		if (*cursor && journal_cursor_cmp(r.cursor, r.cursor_len, cursor, strlen(cursor)) <= 0)
-			continue; /* the client has it */
-		feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
-		if (m.cls != FEED_MSG_DATA)
-			continue;
-		if (r.wall_ns < cache_start) {
+		if (filter) {
+			struct hm_cursor ev;
+			if (out.cursor.len && hm_cursor_parse(out.cursor.p, out.cursor.len, &ev) == 0 &&
+			    (ev.fmt == cl.fmt || at < 0 ? !hm_cursor_newer(&ev, &cl) : index <= at))
+				continue; /* the client has it */
+		}
+		if (out.wall_ns < cache_start) {
 			/* aged out of the cache: the client's cursor is older than what is kept */
-			if (first)
+			if (filter)
 				has_gap = 1;
-			first = 0;
 			continue;
 		}
-		first = 0;
+		feed_classify(FEED_HYDROMANCER, out.p, out.n, &m);
 		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &k);
-		hm_chunker_cursor(&k, (const char *)m.cursor.p, m.cursor.len);
+		hm_chunker_cursor(&k, out.cursor.p, out.cursor.len);
 		/* the chunks are built whole before they go out: bound them while building */
 		if (c->qbytes + k.done.len + k.events.len > s->o->max_buffer) {
 			over = 1;
 			break;
 		}
 	}
+	hm_stream_free(hs);
 	journal_reader_close(rd);
 	struct chunk_emit e = { c, sub };
 	if (!over && hm_chunker_finish(&k, ch, chlen, has_gap, emit_chunk, &e) != 0)
@@ -422,6 +517,25 @@ hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall
 	if (over)
 		memcpy(sess->cursor[sub], saved, sizeof(saved));
 	return over;
+}
+
+/* Where the client's timeline stands: the first record it has not been sent (its
+ * read-ahead frame, the stream's pending message, or its reader's next record); a replay
+ * holds only what lies before it. INT64_MAX / UINT64_MAX when its timeline is over. */
+static void
+hm_edge(struct client *c, int64_t *wall, uint64_t *recno)
+{
+	struct journal_record r;
+	*wall = INT64_MAX;
+	*recno = UINT64_MAX;
+	if (c->next) {
+		*recno = c->next_recno;
+	} else if (c->hs && hm_stream_pending_recno(c->hs, recno)) {
+		/* the pending message's point is the record before what the reader reads */
+	} else if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
+		*recno = r.recno;
+		journal_reader_seek_recno(c->rd, r.recno);
+	}
 }
 
 /* What is due for the client is above --max-buffer: say why ('what' follows the client's
@@ -478,13 +592,30 @@ session_find(struct srv *s, const char *id)
 	return found;
 }
 
-static void
-new_id(struct srv *s, char *buf, size_t n, const char *prefix)
+/* A seed for the ids of a run without --seed: the kernel's random bits, else the clock and
+ * the process id. */
+static uint64_t
+hm_id_entropy(void)
 {
-	uint64_t st = s->o->seed ^ (++s->id_counter * 0x9E3779B97F4A7C15ULL);
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v) || !v) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+	}
+	return v;
+}
+
+/* clientId and sessionId: version 4 UUIDs, as the server's look; the n-th id of a run
+ * under --seed is the same in every run, without --seed each process has its own. */
+static void
+new_id(struct srv *s, char *buf, size_t n)
+{
+	uint64_t st = s->id_seed ^ (++s->id_counter * 0x9E3779B97F4A7C15ULL);
 	uint64_t a = fault_rng_next(&st), b = fault_rng_next(&st);
-	snprintf(buf, n, "%s-%08llx-%04llx-%012llx", prefix, (unsigned long long)(a >> 32),
-		 (unsigned long long)(a & 0xffff), (unsigned long long)(b >> 16));
+	char id[37];
+	hm_uuid(id, a, b);
+	snprintf(buf, n, "%s", id);
 }
 
 /* ---- scheduling ---- */
@@ -678,6 +809,8 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 {
 	struct srv *s = c->s;
 	c->tl = *tl;
+	if (c->hs)
+		hm_stream_reset(c->hs);
 	if (at_edge && tl->speed > 0) {
 		int64_t now = pace_now(), period = s->o->loop ? pace_loop_period(&c->tl, s->span_wall) : 0;
 		/* with --loop the live edge is in the timeline's current pass, not past the end */
@@ -713,7 +846,7 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 	struct text_buf b = { 0 };
 	struct session *sess = session_find(s, session_id[0] ? session_id : NULL);
 
-	new_id(s, client_id, sizeof(client_id), "client");
+	new_id(s, client_id, sizeof(client_id));
 	if (sess) {
 		/* resume: restored subscriptions, replay of what was missed, then live at the edge */
 		const char *subs[MAX_SUBS];
@@ -725,13 +858,11 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 		text_buf_free(&b);
 		start_timeline(c, &sess->tl, 1);
 		/* the live edge is where the new connection's timeline starts */
-		struct journal_record r;
-		int64_t edge_wall = c->tl.speed > 0 ? pace_edge(&c->tl, pace_now()) : INT64_MAX;
-		uint64_t edge_recno = UINT64_MAX;
-		if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
-			edge_recno = r.recno;
-			journal_reader_seek_recno(c->rd, r.recno);
-		}
+		int64_t edge_wall;
+		uint64_t edge_recno;
+		hm_edge(c, &edge_wall, &edge_recno);
+		if (c->tl.speed > 0)
+			edge_wall = pace_edge(&c->tl, pace_now());
 		for (int k = 0; k < sess->nsubs; k++) {
 			if (hm_queue_replay(c, k, cursor, edge_wall, edge_recno)) {
 				over_buffer(c, ": its replay is");
@@ -744,7 +875,7 @@ hm_open(struct client *c, const char *session_id, const char *cursor)
 	sess = calloc(1, sizeof(*sess));
 	if (!sess)
 		return -1;
-	new_id(s, sess->id, sizeof(sess->id), "session");
+	new_id(s, sess->id, sizeof(sess->id));
 	sess->connected = 1;
 	sess->owner = c;
 	if (s->o->mode == REPLAY_LIVE)
@@ -774,7 +905,10 @@ drop_read_ahead(struct client *c)
 		c->seq[c->next->sub]--;   /* it gets its number again when read again */
 	free(c->next);
 	c->next = NULL;
-	journal_reader_seek_recno(c->rd, c->next_recno);
+	if (c->hs)
+		hm_stream_unread(c->hs);  /* read again, it would be a duplicate to the stream */
+	else
+		journal_reader_seek_recno(c->rd, c->next_recno);
 }
 
 static void
@@ -825,8 +959,11 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 			char cur[128];
 			memcpy(cur, m.cursor.p, m.cursor.len);
 			cur[m.cursor.len] = 0;
-			if (hm_queue_replay(c, k, cur, c->next ? c->next_wall - 1 : INT64_MAX,
-					    c->next ? c->next_recno : UINT64_MAX))
+			/* only what the client's timeline has passed: the rest comes live */
+			int64_t edge_wall;
+			uint64_t edge_recno;
+			hm_edge(c, &edge_wall, &edge_recno);
+			if (hm_queue_replay(c, k, cur, edge_wall, edge_recno))
 				over_buffer(c, ": its replay is");
 		}
 		drop_read_ahead(c);
@@ -974,6 +1111,8 @@ client_open(struct client *c, struct lws *wsi)
 		}
 	}
 	if (journal_reader_open(s->j, &c->rd) != 0)
+		return -1;
+	if (s->o->feed == FEED_HYDROMANCER && !(c->hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn)))
 		return -1;
 	c->last_pong_mono = pace_now();
 	c->rng = fault_rng_seed(s->o->seed, c->id);
@@ -1351,6 +1490,8 @@ client_left(struct client *c)
 	c->wbuf = NULL;
 	journal_reader_close(c->rd);
 	c->rd = NULL;
+	hm_stream_free(c->hs);
+	c->hs = NULL;
 	text_buf_free(&c->rx);
 	text_buf_free(&c->scratch);
 	free(c->lat);
@@ -1611,6 +1752,7 @@ replay_run(struct replay_options *o)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.id_seed = o->seed_given ? o->seed : hm_id_entropy();
 	if (!o->host)
 		o->host = "127.0.0.1";
 	if (!o->grace_ns)

@@ -9,6 +9,7 @@
 
 #include "feeds/feed.h"
 #include "feeds/feed_client.h"
+#include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
 
 static struct feed_msg
@@ -452,6 +453,112 @@ test_feeds__json_scan_int(void **state)
 	assert_int_equal(json_scan_int("9300000000000000000", 19, &x), -1);
 }
 
+/* The docs' three cursor formats: same format compares exactly, another by timestamp,
+ * inclusive; anything else is not a cursor. */
+static void
+test_feeds__hydromancer_cursor_formats(void **state)
+{
+	struct hm_cursor a, b, n, blk;
+	(void)state;
+	assert_int_equal(hm_cursor_parse("5039:1796154262238:7", 20, &a), 0);
+	assert_int_equal(a.fmt, 3);
+	assert_int_equal(a.ts, 1796154262238LL);
+	assert_int_equal(hm_cursor_parse("5039:1796154262238:8", 20, &b), 0);
+	assert_int_equal(hm_cursor_parse("1796154262238", 13, &n), 0);
+	assert_int_equal(n.fmt, 1);
+	assert_int_equal(hm_cursor_parse("5040:1796154262239", 18, &blk), 0);
+	assert_int_equal(blk.fmt, 2);
+	assert_int_equal(hm_cursor_newer(&b, &a), 1);
+	assert_int_equal(hm_cursor_newer(&a, &b), 0);
+	assert_int_equal(hm_cursor_newer(&a, &a), 0);
+	/* a numeric cursor is not "after" every block cursor: the timestamps decide, inclusive */
+	assert_int_equal(hm_cursor_newer(&a, &n), 1);
+	assert_int_equal(hm_cursor_newer(&n, &a), 1);
+	assert_int_equal(hm_cursor_newer(&blk, &n), 1);
+	n.ts++;
+	assert_int_equal(hm_cursor_newer(&a, &n), 0);
+	const char *bad[] = { "", "abc", "1:2:3:4", "1::3", "-5", "1:x", "12:" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hm_cursor_parse(bad[i], strlen(bad[i]), &a), -1);
+}
+
+static int
+dedup_msg(struct hm_dedup *d, const char *p, struct text_buf *kept, int *all)
+{
+	struct feed_msg m;
+	kept->len = 0;
+	feed_classify(FEED_HYDROMANCER, (const uint8_t *)p, strlen(p), &m);
+	return hm_dedup_filter(d, &m, kept, all);
+}
+
+/* Dedup across live and replay: keys shared by several fills, the overlap, keyless events. */
+static void
+test_feeds__hydromancer_dedup_stream(void **state)
+{
+	struct hm_dedup *d = hm_dedup_new();
+	struct text_buf kept = { 0 };
+	int all;
+	(void)state;
+	assert_non_null(d);
+	/* two fills of one transaction share (time, txIndex): both are new */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":1,\"fills\":[[\"a\",{\"time\":10,\"txIndex\":1,\"tid\":1}],"
+				      "[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}]]}", &kept, &all), 2);
+	assert_int_equal(all, 1);
+	/* a replay chunk overlapping them: only the new ones are kept */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+				      "[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}],[\"c\",{\"time\":10,\"txIndex\":1,\"tid\":3}],"
+				      "[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}]]}", &kept, &all), 2);
+	assert_int_equal(all, 0);
+	assert_memory_equal(kept.p, "[\"c\"", 4);
+	/* an older key is dropped, as the docs' client drops it */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
+				   &all), 0);
+	/* channels are apart; keyless events compare by text */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"l4BookUpdates\",\"seq\":1,\"data\":[{\"px\":1},{\"px\":2}]}", &kept, &all), 2);
+	assert_int_equal(dedup_msg(d, "{\"type\":\"l4BookUpdates\",\"seq\":2,\"data\":[{\"px\":2},{\"px\":3}]}", &kept, &all), 1);
+	hm_dedup_reset(d);
+	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
+				   &all), 1);
+	text_buf_free(&kept);
+	hm_dedup_free(d);
+	hm_dedup_free(NULL);
+}
+
+/* Messages of the merged stream and UUIDs. */
+static void
+test_feeds__hydromancer_stream_messages(void **state)
+{
+	struct text_buf b = { 0 };
+	struct feed_msg m;
+	struct feed_str name, subs[4];
+	char id[37];
+	const char *live = "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[1,2,3],\"x\":true}";
+	(void)state;
+	feed_classify(FEED_HYDROMANCER, (const uint8_t *)live, strlen(live), &m);
+	assert_int_equal(hm_msg_events_field((const uint8_t *)live, strlen(live), &m, &name), 0);
+	assert_int_equal(name.len, 5);
+	assert_memory_equal(name.p, "fills", 5);
+	hm_msg_with_events(&b, (const uint8_t *)live, strlen(live), &m, "2,3", 3);
+	text_buf_add(&b, "", 1);
+	assert_string_equal(b.p, "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[2,3],\"x\":true}");
+	b.len = 0;
+	hm_msg_live(&b, "leverageUpdates", 15, "updates", 7, "123", 3, 1, "{}", 2);
+	text_buf_add(&b, "", 1);
+	assert_string_equal(b.p, "{\"type\":\"leverageUpdates\",\"cursor\":123,\"updates\":[{}]}");
+	assert_string_equal(hm_default_events_field("userFills", 9), "fills");
+	assert_string_equal(hm_default_events_field("l4BookUpdates", 13), "updates");
+	assert_string_equal(hm_default_events_field("fundingRates", 12), "data");
+	const char *rc = "{\"type\":\"reconnected\",\"subscriptions\":[\"allFills\",\"leverageUpdates\"],\"lastSeq\":0}";
+	assert_int_equal(hm_msg_subscriptions((const uint8_t *)rc, strlen(rc), subs, 4), 2);
+	assert_int_equal(subs[1].len, 15);
+	assert_int_equal(hm_msg_subscriptions((const uint8_t *)rc, strlen(rc), subs, 1), -1);
+	hm_uuid(id, 0, 0);
+	assert_string_equal(id, "00000000-0000-4000-8000-000000000000");
+	hm_uuid(id, ~0ULL, ~0ULL);
+	assert_string_equal(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+	text_buf_free(&b);
+}
+
 static void
 test_feeds__hash_distinguishes(void **state)
 {
@@ -523,6 +630,9 @@ main(void)
 		cmocka_unit_test(test_feeds__not_json_and_truncated),
 		cmocka_unit_test(test_feeds__raw_feed),
 		cmocka_unit_test(test_feeds__json_scan_int),
+		cmocka_unit_test(test_feeds__hydromancer_cursor_formats),
+		cmocka_unit_test(test_feeds__hydromancer_dedup_stream),
+		cmocka_unit_test(test_feeds__hydromancer_stream_messages),
 		cmocka_unit_test(test_feeds__hash_distinguishes),
 		cmocka_unit_test(test_feeds__mutations_never_crash),
 	};

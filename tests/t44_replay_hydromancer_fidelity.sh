@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# t44_replay_hydromancer_fidelity.sh - a Hydromancer replay serves every distinct event of the
+# recording once and in key order, those the recorder only got in replay chunks included; a
+# resume reads its cursor in each channel's format and replays nothing past the client's live
+# edge; ids are UUIDs, reproducible with --seed; and record -> replay with drops -> record
+# again loses nothing. Clients and servers are python3-websockets peers written from the docs.
+. "$(dirname "$0")/lib.sh"
+PEERS=$WSTAPE_TESTS_DIR/peers
+FID="$PY $PEERS/hm_fidelity.py"
+
+$FID gen "$T/g.jsonl" || fail "gen"
+$WSTAPE import "$T/g.jsonl" -o "$T/g" --feed hydromancer 2>/dev/null || fail "import"
+
+# (a, b, c, d) session mode: each client its own timeline, all at once
+port=$(free_port)
+bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
+wait_port $port
+$FID session "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
+grep -q "cursor 'not-a-cursor' is in no documented format" "$T/replay1.log" || fail "the cursor not understood was not logged"
+
+# (b, d) live mode: one shared timeline
+port=$(free_port)
+bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t --mode live > /dev/null 2> "$T/replay2.log"
+wait_port $port
+$FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay2.log"; fail "live mode"; }
+
+# ids: version 4 UUIDs; the same under one --seed, different without
+ids() { # PORT -> the clientId and sessionId of two connections
+	$PY - "$1" <<'PY'
+import asyncio, json, re, sys, websockets
+U = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+async def main():
+    out = []
+    for _ in range(2):
+        async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[1]) as ws:
+            m = json.loads(await ws.recv())
+            assert m["type"] == "connected", m
+            for k in ("clientId", "sessionId"):
+                assert U.match(m[k]), (k, m[k])
+                out.append(m[k])
+    assert len(set(out)) == 4, out
+    print(" ".join(out))
+asyncio.run(main())
+PY
+}
+run_ids() { # OPTIONS... -> ids of a fresh server
+	local p; p=$(free_port)
+	$WSTAPE replay "$T/g" --listen 127.0.0.1:$p --token t "$@" > /dev/null 2>> "$T/ids.log" & local pid=$!
+	wait_port $p
+	ids $p || { kill -9 $pid; fail "ids are not UUIDs"; }
+	kill -9 $pid; wait $pid 2>/dev/null || true
+}
+a=$(run_ids --seed 7) && b=$(run_ids --seed 7) && c=$(run_ids --seed 8) && d=$(run_ids) && e=$(run_ids) || fail "ids"
+[ "$a" = "$b" ] || fail "--seed 7 twice gave other ids: $a / $b"
+[ "$a" != "$c" ] || fail "--seed 7 and --seed 8 gave the same ids"
+[ "$d" != "$e" ] || fail "two runs without --seed gave the same ids"
+
+# (e) end to end: record a server that drops every 1.5 s (abrupt and 1001, alternating),
+# replay that journal dropping every 1 s, record the replay: the second journal holds every
+# distinct event of the first, on every channel
+sport=$(free_port)
+bg $PY "$PEERS/hydromancer_server.py" --port "$sport" --token tok --log "$T/server.log" \
+	--rate 400 --batch 4 --chunk-items 40 --drop-every 1.5 --down-s 0.3
+wait_port "$sport"
+bg $WSTAPE record "ws://127.0.0.1:$sport/ws?token=tok" -o "$T/j1" --feed hydromancer --subscribe allFills 2> "$T/rec1.log"
+rec1=$!
+for _ in $(seq 1 300); do # until the recorder resumed three times
+	[ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ] && break
+	sleep 0.1
+done
+[ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ] || fail "the recorder did not resume 3 times"
+sleep 0.5
+kill -INT $rec1; wait $rec1 || fail "record 1 exited $?"
+$WSTAPE cat "$T/j1" > "$T/j1.jsonl" || fail "cat j1"
+grep -q '"type\\":\\"replay' "$T/j1.jsonl" || fail "the first journal holds no replay chunks"
+
+rport=$(free_port)
+bg $WSTAPE replay "$T/j1" --listen 127.0.0.1:$rport --token t --drop-every 1s --seed 3 > /dev/null 2> "$T/replay3.log"
+wait_port $rport
+bg $WSTAPE record "ws://127.0.0.1:$rport/?token=t" -o "$T/j2" --feed hydromancer --subscribe allFills 2> "$T/rec2.log"
+rec2=$!
+for _ in $(seq 1 80); do # until the second journal holds every event of the first
+	$WSTAPE cat "$T/j2" > "$T/j2.jsonl" 2>/dev/null && $FID compare "$T/j1.jsonl" "$T/j2.jsonl" > /dev/null 2>&1 && break
+	sleep 0.5
+done
+kill -INT $rec2; wait $rec2 || fail "record 2 exited $?"
+$WSTAPE cat "$T/j2" > "$T/j2.jsonl" || fail "cat j2"
+[ "$(grep -c '"type\\":\\"reconnected' "$T/j2.jsonl")" -ge 2 ] || fail "the replay's drops were not resumed"
+$FID compare "$T/j1.jsonl" "$T/j2.jsonl" || { tail -n 3 "$T/replay3.log" "$T/rec2.log"; fail "the second journal lost events"; }
+echo ok

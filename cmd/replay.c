@@ -80,7 +80,8 @@ const char cmd_replay_usage[] =
 	"  --stall D          once per connection, stop sending for D (default: no stall)\n"
 	"  --dup-rate P       send a frame twice with probability P (default 0)\n"
 	"  --skip-rate P      leave a frame out with probability P (default 0)\n"
-	"  --seed N           the seed of the faults' random choices (default 1)\n";
+	"  --seed N           the seed of the faults' random choices and of the Hydromancer\n"
+	"                     clientId and sessionId UUIDs (default: faults 1, ids random)\n";
 
 static volatile sig_atomic_t stop_flag;
 

@@ -3,7 +3,9 @@
 as it can to every client and logs, as JSON lines, each connection and the close frame it
 got from the client (RFC 6455: code and reason; none when the TCP connection just ended).
 
-usage: flood_server.py --port P --log FILE [--size N]
+usage: flood_server.py --port P --log FILE [--size N] [--no-answer]
+
+--no-answer: the client's close frame is not answered (the closing handshake never ends).
 """
 import argparse
 import asyncio
@@ -16,6 +18,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--size", type=int, default=200)
+ap.add_argument("--no-answer", action="store_true")
 args = ap.parse_args()
 logf = open(args.log, "a", buffering=1)
 
@@ -59,8 +62,16 @@ async def handler(ws, path=None):
         close_reason=rcvd.reason if rcvd else None)
 
 
+class NoAnswer(websockets.WebSocketServerProtocol):
+    async def write_close_frame(self, close, data=None):
+        if self.close_rcvd is not None and self.close_sent is None:
+            log("close_not_answered", code=self.close_rcvd.code)
+            return
+        return await super().write_close_frame(close, data)
+
+
 async def main():
-    kw = {}
+    kw = {"create_protocol": NoAnswer} if args.no_answer else {}
     async with websockets.serve(handler, "127.0.0.1", args.port, max_size=None, ping_interval=None,
                                 compression=None, **kw):
         log("listening", port=args.port)

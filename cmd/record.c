@@ -50,7 +50,9 @@ const char cmd_record_usage[] =
 	"  --log-level LEVEL        error, warn, info or debug\n"
 	"\n"
 	"SIGINT/SIGTERM close the connection with 1000, seal and sync the journal and exit 0.\n"
-	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403),\n"
+	"A first run that fails before any frame removes the journal it created.\n"
+	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
+	"hydromancer \"Invalid API key\"),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
 
 struct strv {

@@ -54,7 +54,9 @@ const char cmd_record_usage[] =
 	"  --log-level LEVEL        error, warn, info or debug (default warn; -v: info)\n"
 	"\n"
 	"SIGINT/SIGTERM close the connection with 1000, seal and sync the journal and exit 0.\n"
-	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403),\n"
+	"A first run that fails before any frame removes the journal it created.\n"
+	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
+	"hydromancer \"Invalid API key\"),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
 
 struct strv {
@@ -520,6 +522,11 @@ cmd_record(int argc, char **argv)
 			"API key (nothing more will be retried)\n", st.last_status);
 		rc = EXIT_AUTH;
 		break;
+	case RECORDER_EREFUSED:
+		fprintf(stderr, "wstape: the server refused the credentials: \"%s\"; check the token or API "
+			"key (nothing more will be retried)\n", st.refusal);
+		rc = EXIT_AUTH;
+		break;
 	case RECORDER_EJOURNAL:
 		fprintf(stderr, "wstape: cannot write journal '%s': %s%s%s; what was written before stays "
 			"valid: free space and continue with --resume\n", out, journal_strerror(st.journal_err),
@@ -540,6 +547,20 @@ cmd_record(int argc, char **argv)
 		fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err));
 		rc = EXIT_NET;
 		break;
+	}
+	/* A run that created the journal and failed before any frame leaves nothing worth
+	 * keeping but its failed attempts (said above), and would make the same command fail
+	 * with "already exists": such a journal is removed. One with a frame, or one this run
+	 * did not create (--resume), stays. */
+	if (rc != EXIT_OK && rc != EXIT_IO && !resume && journal_created(j) && !st.frames_in && !st.frames_out) {
+		int derr = journal_discard(j);
+		j = NULL;
+		if (derr)
+			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n", out,
+				strerror(derr));
+		else
+			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the failed "
+				"attempts; the same command can run again\n", out);
 	}
 	if (!quiet)
 		log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",

@@ -118,6 +118,8 @@ feed_fields_scan(const char *p, size_t len, struct feed_fields *f)
 		case 'm':
 			if (KEY("method"))
 				dst = &f->method;
+			else if (KEY("message"))
+				dst = &f->message;
 			break;
 		case 'l':
 			if (KEY("limits"))
@@ -184,6 +186,7 @@ feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_m
 	}
 	if (f.type.len && f.type.p[0] == '"')
 		out->type = feed_str_unquote(f.type);
+	out->message = feed_str_unquote(f.message);
 	switch (id) {
 	case FEED_HYDROMANCER:
 		hydromancer_classify(&f, out);

@@ -52,6 +52,7 @@ struct feed_msg {
 	int has_gap;                    /* 1 when "hasGap": true */
 	/* hydromancer connected / reconnected */
 	struct feed_str session_id, client_id;
+	struct feed_str message;        /* an error's "message" (hydromancer, lasersell) */
 	/* lasersell */
 	int64_t position_id;            /* -1 when absent */
 	int64_t server_time_ms;         /* -1 when absent */
@@ -89,6 +90,13 @@ struct feed_event {
  * Returns 0 when all were visited, -1 when the events array is malformed. */
 int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
 			int (*fn)(const struct feed_event *ev, void *ud), void *ud);
+
+/* The documented reconnect delay in ms before reconnect attempt 'attempt' (1 = the first
+ * attempt after a session ended or the run's first connection failed, 2 = after that one
+ * failed too, ...): 100 ms doubling per attempt, no jitter, capped at 2 s (lasersell: the
+ * official SDK's rule; hydromancer), 5 s for raw. attempt 0 counts as 1. The recorder
+ * waits this long and inspect judges recorded reconnects by it, so they cannot disagree. */
+uint32_t feed_backoff_ms(enum feed_id id, unsigned attempt);
 
 /* 64-bit hash of bytes (the one used for feed_event.hash; inspect hashes frames with it). */
 uint64_t feed_hash(const void *p, size_t n);

@@ -48,19 +48,43 @@ struct feed_client;
  * After `reconnected`, live cursors are therefore held back until every replay that began
  * has sent its last chunk, or, when no replay begins, for FEED_CURSOR_HOLD_MS (the server
  * sends its replays at once, in parallel with live data). Replay chunks always advance the
- * cursor. The recorder uses the same tracker for --resume, over the journal's tail. */
+ * cursor. The recorder uses the same tracker for --resume, over the journal's tail.
+ *
+ * Hydromancer: one cursor per channel (subscription type), and one cursor for the URL, so
+ * the one to resume from is the oldest of the channels' last cursors by their timestamp
+ * (cursor formats "block:ts:tx", "block:ts" and a numeric "ts": at an equal timestamp the
+ * coarser one is older): a duplicate on the newer channels is harmless, a newer cursor
+ * would lose the older channels' events. Beyond FEED_CURSOR_CHANNELS channels, the extra
+ * ones share one slot that only ever moves back. Cursors are kept JSON-decoded. */
 #define FEED_CURSOR_MAX 1024
 #define FEED_CURSOR_HOLD_MS 5000
+#define FEED_CURSOR_CHANNELS 16
+#define FEED_CURSOR_CHANNEL_MAX 64
+struct feed_cursor_chan {
+	char name[FEED_CURSOR_CHANNEL_MAX + 1];
+	char cursor[FEED_CURSOR_MAX + 1];  /* where this channel resumes from ("" when none) */
+	char live[FEED_CURSOR_MAX + 1];    /* newest live cursor held back ("" when none) */
+};
 struct feed_cursor_track {
 	enum feed_id feed;
 	int holding, replays;          /* replays begun and not finished */
 	int64_t hold_since_ms;
-	char cursor[FEED_CURSOR_MAX + 1]; /* where to resume from */
-	char live[FEED_CURSOR_MAX + 1];   /* newest live cursor held back ("" when none) */
+	int nchan;                     /* the last slot collects the channels beyond the others */
+	struct feed_cursor_chan chan[FEED_CURSOR_CHANNELS];
+	char cursor[FEED_CURSOR_MAX + 1]; /* where to resume from: the oldest channel's */
 };
 void feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed);
 /* One received message (m from feed_classify) at time now_ms (any monotonic scale). */
 void feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms);
+/* Set one channel's cursor (not held back), e.g. from a journal's index. The cursor is as
+ * journaled: the contents of the JSON string, escapes as in the payload. */
+void feed_cursor_track_set(struct feed_cursor_track *t, const char *channel, size_t channel_len,
+			   const char *cursor, size_t cursor_len);
+/* 1 when the tracker holds a cursor for channel. */
+int feed_cursor_track_has(const struct feed_cursor_track *t, const char *channel, size_t channel_len);
+/* Order of two cursors by time: <0 when a is older than b, 0 when equal, >0 when newer.
+ * A cursor that is not one of the three formats is older than any that is. */
+int feed_cursor_time_cmp(const char *a, const char *b);
 
 /* Create a client for one recording. Copies what it needs from opt (strings included).
  * Returns 0 and *out, ENOMEM, or EINVAL (unknown feed, NULL url). */
@@ -70,9 +94,11 @@ int feed_client_new(const struct feed_client_options *opt, struct feed_client **
 void feed_client_free(struct feed_client *fc);
 
 /* Continue an earlier session (--resume, or after a reconnect): the session id and the
- * cursor of the last journaled frame. Either may be NULL / 0 length to leave it unset. */
+ * cursor of the last journaled frame. Either may be NULL / 0 length to leave it unset.
+ * feed_client_set_track takes the channels' cursors of a tracker (struct copied). */
 void feed_client_set_session(struct feed_client *fc, const char *session_id, size_t sid_len);
 void feed_client_set_cursor(struct feed_client *fc, const void *cursor, size_t len);
+void feed_client_set_track(struct feed_client *fc, const struct feed_cursor_track *t);
 
 /* The session id and cursor the client holds now ("" when none). Owned by fc, valid until
  * the next call that changes them. */
@@ -91,20 +117,32 @@ void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);
 /* A text message arrived and was classified (m from feed_classify, dir in). The client
  * answers through send when the protocol asks it to (hydromancer: subscribe after
  * `connected`, pong after a JSON ping) and remembers session id and cursor.
- * Returns 1 when the session id changed (the recorder stores it), else 0. */
+ * Returns a set of FEED_CLIENT_* flags:
+ *   FEED_CLIENT_SESSION   the session id changed (the recorder stores it); hydromancer's
+ *                         "Session not found" forgets it ("" now), so the next connection
+ *                         creates a new session and subscribes again, as the docs say
+ *   FEED_CLIENT_REFUSED   the server refused the credentials in a message (hydromancer
+ *                         "Invalid API key", lasersell error code "unauthorized"):
+ *                         retrying cannot help; feed_client_refusal() has the server's words
+ * "Rate limit exceeded" is neither: the recorder keeps backing off. */
+#define FEED_CLIENT_SESSION 1
+#define FEED_CLIENT_REFUSED 2
 int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 			   feed_send_fn send, void *ud);
+
+/* The server's words of the last refusal (FEED_CLIENT_REFUSED), decoded; "" when none. */
+const char *feed_client_refusal(const struct feed_client *fc);
 
 /* The connection closed or failed. 'established' is 1 when it had opened. */
 void feed_client_on_close(struct feed_client *fc, int established);
 
-/* Milliseconds to wait before reconnect attempt number 'attempt' (1 = the first retry
- * after a failure): 100 ms doubling, capped at 2 s for lasersell and hydromancer, 5 s
- * for raw. */
+/* Milliseconds to wait before reconnect attempt number 'attempt': feed_backoff_ms() of
+ * the client's feed. */
 uint32_t feed_client_backoff_ms(const struct feed_client *fc, unsigned attempt);
 
 /* 1 once the handshake the feed needs is done (lasersell: hello_ok received; others:
- * immediately on open). */
+ * immediately on open). For lasersell this is what makes a session: the backoff starts
+ * again from its first step after a connection that got hello_ok, however short. */
 int feed_client_ready(const struct feed_client *fc);
 
 /* Periodic work, called by the recorder at least every 100 ms while connected, with the

@@ -20,6 +20,7 @@ struct feed_client {
 	size_t configure_len;
 	uint32_t ping_ms, hello_timeout_ms;
 	char session[FEED_CLIENT_MAX_SESSION + 1];
+	char refusal[256];             /* the server's words refusing the credentials */
 	struct feed_cursor_track trk;  /* the cursor to resume from */
 	/* per connection */
 	int hello_ok;
@@ -37,6 +38,11 @@ int lasersell_client_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send
 
 /* The --send messages, in order. */
 void feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud);
+
+/* Decode the contents of a JSON string (escapes as in the payload) into dst, at most cap
+ * bytes and a NUL. Returns the length, or -1 when an escape is malformed, the result holds
+ * a NUL or does not fit. */
+long feed_client_json_decode(struct feed_str v, char *dst, size_t cap);
 
 /* 1 when the slice equals the NUL-terminated string s. */
 int feed_client_str_is(struct feed_str v, const char *s);

@@ -2,6 +2,7 @@
  * `connected`, pong to JSON pings, reconnect URL with sessionId + cursor (+ liveFormat) */
 #include "feeds/feed_client_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -97,8 +98,7 @@ int
 hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 			      feed_send_fn send, void *ud)
 {
-	int changed = 0;
-
+	int flags = 0;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -106,10 +106,11 @@ hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 	if (m->cls != FEED_MSG_CONTROL)
 		return 0;
 	if (feed_client_str_is(m->type, "connected") || feed_client_str_is(m->type, "reconnected")) {
-		if (m->session_id.len && (strlen(fc->session) != m->session_id.len ||
-		    memcmp(fc->session, m->session_id.p, m->session_id.len) != 0)) {
-			feed_client_set_session(fc, m->session_id.p, m->session_id.len);
-			changed = 1;
+		char sid[FEED_CLIENT_MAX_SESSION + 1];
+		long n = m->session_id.len ? feed_client_json_decode(m->session_id, sid, FEED_CLIENT_MAX_SESSION) : -1;
+		if (n > 0 && strcmp(fc->session, sid) != 0) {
+			feed_client_set_session(fc, sid, (size_t)n);
+			flags |= FEED_CLIENT_SESSION;
 		}
 		/* A new session (also when a resume was refused): the server holds no
 		 * subscriptions for it, so they are sent again. */
@@ -118,42 +119,188 @@ hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 	} else if (feed_client_str_is(m->type, "ping")) {
 		static const char pong[] = "{\"type\":\"pong\"}";
 		send(ud, pong, sizeof(pong) - 1);
+	} else if (feed_client_str_is(m->type, "error")) {
+		char msg[sizeof(fc->refusal)];
+		if (feed_client_json_decode(m->message, msg, sizeof(msg) - 1) < 0)
+			msg[0] = '\0';
+		/* The docs' common errors: "Session not found" (invalid or expired sessionId:
+		 * create a new session, re-subscribe), "Invalid API key" (bad token: check the
+		 * key; no retry helps), "Rate limit exceeded" (back off: the recorder does). */
+		if (strcasestr(msg, "session not found")) {
+			if (fc->session[0]) {
+				feed_client_set_session(fc, "", 0);
+				flags |= FEED_CLIENT_SESSION;
+			}
+		} else if (strcasestr(msg, "invalid api key")) {
+			snprintf(fc->refusal, sizeof(fc->refusal), "%s", msg);
+			flags |= FEED_CLIENT_REFUSED;
+		}
 	}
-	return changed;
+	return flags;
 }
 
 /* ---- the cursor to resume from ---- */
 
-static void
-track_set(char *dst, struct feed_str v)
+/* The time of a cursor and how fine it is: "block:ts:tx" (3), "block:ts" (2), "ts" (1).
+ * Returns 0, or -1 when it is none of them. */
+static int
+cursor_parse(const char *c, int64_t v[3], int *parts)
 {
-	size_t n = v.len < FEED_CURSOR_MAX ? v.len : FEED_CURSOR_MAX;
-	memcpy(dst, v.p, n);
-	dst[n] = '\0';
+	int n = 0;
+
+	v[0] = v[1] = v[2] = 0;
+	for (;;) {
+		int64_t x = 0;
+		if (*c < '0' || *c > '9' || n == 3)
+			return -1;
+		for (; *c >= '0' && *c <= '9'; c++) {
+			if (x > (INT64_MAX - 9) / 10)
+				return -1;
+			x = x * 10 + (*c - '0');
+		}
+		v[n++] = x;
+		if (!*c)
+			break;
+		if (*c++ != ':')
+			return -1;
+	}
+	*parts = n;
+	return 0;
+}
+
+int
+feed_cursor_time_cmp(const char *a, const char *b)
+{
+	int64_t va[3], vb[3], ta, tb;
+	int na, nb, ea = cursor_parse(a, va, &na), eb = cursor_parse(b, vb, &nb);
+
+	if (ea || eb)
+		return ea && eb ? strcmp(a, b) : ea ? -1 : 1;
+	ta = na == 1 ? va[0] : va[1];
+	tb = nb == 1 ? vb[0] : vb[1];
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	if (na != nb)
+		return na < nb ? -1 : 1;    /* at the same time the coarser one covers more */
+	if (na > 1 && va[0] != vb[0])
+		return va[0] < vb[0] ? -1 : 1;
+	if (na == 3 && va[2] != vb[2])
+		return va[2] < vb[2] ? -1 : 1;
+	return 0;
+}
+
+static void
+track_oldest(struct feed_cursor_track *t)
+{
+	const char *best = NULL;
+
+	for (int i = 0; i < t->nchan; i++)
+		if (t->chan[i].cursor[0] && (!best || feed_cursor_time_cmp(t->chan[i].cursor, best) < 0))
+			best = t->chan[i].cursor;
+	if (best)
+		memmove(t->cursor, best, strlen(best) + 1);
+}
+
+/* The slot of a channel; the last slot is shared by the channels beyond the others. */
+static struct feed_cursor_chan *
+track_chan(struct feed_cursor_track *t, const char *name, size_t n, int *shared)
+{
+	*shared = 0;
+	if (n > FEED_CURSOR_CHANNEL_MAX)
+		n = FEED_CURSOR_CHANNEL_MAX;
+	for (int i = 0; i < t->nchan && i < FEED_CURSOR_CHANNELS - 1; i++)
+		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, name, n))
+			return &t->chan[i];
+	if (t->nchan >= FEED_CURSOR_CHANNELS - 1) {
+		*shared = 1;
+		if (t->nchan == FEED_CURSOR_CHANNELS - 1) {
+			memset(&t->chan[t->nchan], 0, sizeof(t->chan[0]));
+			t->nchan++;
+		}
+		return &t->chan[FEED_CURSOR_CHANNELS - 1];
+	}
+	memset(&t->chan[t->nchan], 0, sizeof(t->chan[0]));
+	memcpy(t->chan[t->nchan].name, name, n);
+	return &t->chan[t->nchan++];
+}
+
+/* Store decoded cursor c into dst; a slot shared by several channels only moves back. */
+static void
+store(char *dst, const char *c, int shared)
+{
+	if (shared && dst[0] && feed_cursor_time_cmp(c, dst) >= 0)
+		return;
+	memmove(dst, c, strlen(c) + 1);
+}
+
+static int
+decode_cursor(struct feed_str v, char *out)
+{
+	return feed_client_json_decode(v, out, FEED_CURSOR_MAX) > 0 ? 0 : -1;
 }
 
 static void
 track_release(struct feed_cursor_track *t)
 {
 	t->holding = 0;
-	if (t->live[0])
-		memcpy(t->cursor, t->live, sizeof(t->cursor));
-	t->live[0] = '\0';
+	for (int i = 0; i < t->nchan; i++) {
+		if (t->chan[i].live[0])
+			store(t->chan[i].cursor, t->chan[i].live, i == FEED_CURSOR_CHANNELS - 1);
+		t->chan[i].live[0] = '\0';
+	}
+	track_oldest(t);
 }
 
 void
 feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed)
 {
-	memset(t, 0, sizeof(*t));
 	t->feed = feed;
+	t->holding = t->replays = 0;
+	t->hold_since_ms = 0;
+	t->nchan = 0;
+	t->cursor[0] = '\0';
+}
+
+void
+feed_cursor_track_set(struct feed_cursor_track *t, const char *channel, size_t channel_len,
+		      const char *cursor, size_t cursor_len)
+{
+	char c[FEED_CURSOR_MAX + 1];
+	int shared;
+	struct feed_cursor_chan *ch;
+	struct feed_str v = { cursor, cursor_len };
+
+	if (decode_cursor(v, c))
+		return;
+	if (t->feed != FEED_HYDROMANCER) {
+		memcpy(t->cursor, c, strlen(c) + 1);
+		return;
+	}
+	ch = track_chan(t, channel, channel_len, &shared);
+	store(ch->cursor, c, shared);
+	track_oldest(t);
+}
+
+int
+feed_cursor_track_has(const struct feed_cursor_track *t, const char *channel, size_t n)
+{
+	for (int i = 0; i < t->nchan && i < FEED_CURSOR_CHANNELS - 1; i++)
+		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, channel, n) && t->chan[i].cursor[0])
+			return 1;
+	return 0;
 }
 
 void
 feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms)
 {
+	char c[FEED_CURSOR_MAX + 1];
+	struct feed_cursor_chan *ch;
+	int shared;
+
 	if (t->feed != FEED_HYDROMANCER) {
-		if (m->cursor.len && (m->cls == FEED_MSG_DATA || m->cls == FEED_MSG_REPLAY))
-			track_set(t->cursor, m->cursor);
+		if (m->cursor.len && (m->cls == FEED_MSG_DATA || m->cls == FEED_MSG_REPLAY) &&
+		    !decode_cursor(m->cursor, c))
+			memcpy(t->cursor, c, strlen(c) + 1);
 		return;
 	}
 	if (m->cls == FEED_MSG_CONTROL) {
@@ -161,14 +308,19 @@ feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int
 			t->holding = 1;
 			t->replays = 0;
 			t->hold_since_ms = now_ms;
-			t->live[0] = '\0';
+			for (int i = 0; i < t->nchan; i++)
+				t->chan[i].live[0] = '\0';
 		} else if (feed_client_str_is(m->type, "connected")) {
 			t->holding = 0;   /* a new session: nothing will be replayed */
-			t->live[0] = '\0';
+			for (int i = 0; i < t->nchan; i++)
+				t->chan[i].live[0] = '\0';
 		}
 	} else if (m->cls == FEED_MSG_REPLAY) {
-		if (m->cursor.len)
-			track_set(t->cursor, m->cursor);
+		if (m->cursor.len && !decode_cursor(m->cursor, c)) {
+			ch = track_chan(t, m->channel.p, m->channel.len, &shared);
+			store(ch->cursor, c, shared);
+			track_oldest(t);
+		}
 		int last = m->total_chunks <= 0 || m->chunk >= m->total_chunks;
 		if (m->chunk <= 1 && !last) {
 			t->replays++;
@@ -181,11 +333,14 @@ feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int
 			t->replays--;
 		if (t->holding && last && t->replays == 0)
 			track_release(t);
-	} else if (m->cls == FEED_MSG_DATA && m->cursor.len) {
-		if (t->holding)
-			track_set(t->live, m->cursor);
-		else
-			track_set(t->cursor, m->cursor);
+	} else if (m->cls == FEED_MSG_DATA && m->cursor.len && !decode_cursor(m->cursor, c)) {
+		ch = track_chan(t, m->channel.p, m->channel.len, &shared);
+		if (t->holding) {
+			store(ch->live, c, shared);
+		} else {
+			store(ch->cursor, c, shared);
+			track_oldest(t);
+		}
 	}
 	if (t->holding && t->replays == 0 && now_ms - t->hold_since_ms >= FEED_CURSOR_HOLD_MS)
 		track_release(t);

@@ -341,16 +341,6 @@ conn_end(struct inspect *in)
 	}
 }
 
-static int64_t
-backoff_expected_ms(int attempt)
-{
-	int64_t d = 100;
-
-	for (int i = 1; i < attempt && d < 2000; i++)
-		d *= 2;
-	return d > 2000 ? 2000 : d;
-}
-
 static void
 conn_switch(struct inspect *in, const struct journal_record *rec)
 {
@@ -401,7 +391,7 @@ conn_switch(struct inspect *in, const struct journal_record *rec)
 			   the attempt number, so the documented delay, is not known */
 			in->cut_reconnects++;
 		} else if (in->opt.feed == FEED_LASERSELL) {
-			int64_t e = r.expected_ms = backoff_expected_ms(r.attempt);
+			int64_t e = r.expected_ms = feed_backoff_ms(FEED_LASERSELL, (unsigned)r.attempt);
 
 			if ((r.stated_ms >= 0 && (r.stated_ms * 10 < e * 9 || r.stated_ms * 10 > e * 11)) ||
 			    r.actual_ms * 10 < e * 9 || r.actual_ms > 2 * e + 1000)

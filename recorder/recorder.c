@@ -17,9 +17,12 @@
 #include "util/text.h"
 
 #define TICK_US        (100 * LWS_US_PER_MS)
-#define STOP_GRACE_NS  (700 * 1000000LL)   /* wait this long for the server's close reply */
+#define STOP_GRACE_NS  (1000 * 1000000LL)  /* wait this long to send the close and get the server's */
 #define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
 #define STABLE_NS      (2000 * 1000000LL) /* a connection that held this long resets the backoff */
+/* lws 4.1 frames a close given to lws_write() as LWS_WRITE_CLOSE (4), which lws-write.h
+ * leaves out in favour of lws_close_reason(); see the WRITEABLE case for why it is used */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 /* A message waiting for the socket to become writable. */
 struct out_msg {
@@ -52,11 +55,15 @@ struct rec {
 
 	uint32_t conn;
 	int established, attempt_done, attempt_status;
-	unsigned streak;                /* failed attempts (and connections shorter than STABLE_NS) in a row */
+	unsigned streak;                /* reconnect attempts since the last session ended (backoff step) */
+	unsigned failures;              /* failed attempts in a row (--retries) */
 	struct text_buf url;            /* the URL of the current attempt (holds secrets) */
 	char *url_redacted;
 	char close_reason[128];
 	int close_code, close_by_server, close_sent;
+	int close_written, close_answered;  /* our close frame went out; the server's came back */
+	int server_close_code;
+	int refused;                    /* the server refused the credentials in a message */
 
 	struct text_buf rx;             /* reassembly of a fragmented message */
 	int rx_binary, rx_oversize;
@@ -72,7 +79,8 @@ static volatile sig_atomic_t stop_requested;
 static struct lws_context *volatile running_ctx;
 
 static void connect_attempt(struct rec *r);
-static void schedule_retry(struct rec *r);
+static void schedule_retry(struct rec *r, int failed);
+static void begin_stop(struct rec *r);
 
 static int64_t
 now_ns(clockid_t c)
@@ -99,6 +107,7 @@ recorder_strerror(int err)
 	switch (err) {
 	case RECORDER_EURL: return "bad URL (expected ws://HOST[:PORT]/PATH or wss://...)";
 	case RECORDER_EAUTH: return "the server refused the credentials";
+	case RECORDER_EREFUSED: return "the server refused the credentials";
 	case RECORDER_EJOURNAL: return "the journal failed";
 	case RECORDER_ELWS: return "libwebsockets could not start";
 	case RECORDER_ERETRIES: return "gave up after the allowed number of failed attempts";
@@ -245,7 +254,7 @@ journal_error(struct rec *r, const char *error, const char *phase, int status)
 
 	text_buf_adds(&b, "{\"error\":");
 	text_json_string(&b, error, strlen(error));
-	text_buf_addf(&b, ",\"phase\":\"%s\",\"attempt\":%u", phase, r->streak + 1);
+	text_buf_addf(&b, ",\"phase\":\"%s\",\"attempt\":%u", phase, r->streak ? r->streak : 1);
 	if (status)
 		text_buf_addf(&b, ",\"status\":%d", status);
 	text_buf_adds(&b, "}");
@@ -341,6 +350,7 @@ static void
 deliver(struct rec *r, const void *p, size_t n, int binary)
 {
 	struct feed_msg m;
+	int flags;
 
 	r->st.frames_in++;
 	r->st.bytes_in += n;
@@ -358,10 +368,22 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		memcpy(r->st.last_cursor, m.cursor.p, cl);
 		r->st.last_cursor[cl] = '\0';
 	}
-	if (r->feed != FEED_RAW && feed_client_on_message(r->fc, &m, feed_send, r)) {
+	if (r->feed == FEED_RAW)
+		return;
+	flags = feed_client_on_message(r->fc, &m, feed_send, r);
+	if (flags & FEED_CLIENT_SESSION) {
 		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
 		if (err)
 			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
+		if (!feed_client_session(r->fc)[0])
+			log_info("connection %u: the server does not know the session; the next "
+				 "connection creates a new one and subscribes again", r->conn);
+	}
+	if ((flags & FEED_CLIENT_REFUSED) && !r->refused) {
+		r->refused = 1;
+		snprintf(r->st.refusal, sizeof(r->st.refusal), "%s", feed_client_refusal(r->fc));
+		log_error("%s refused the credentials: \"%s\"", r->url_redacted, r->st.refusal);
+		begin_stop(r);
 	}
 }
 
@@ -454,8 +476,7 @@ attempt_failed(struct rec *r, const char *why, int status)
 		r->done = 1;
 		return;
 	}
-	r->streak++;
-	schedule_retry(r);
+	schedule_retry(r, 1);
 }
 
 static void
@@ -463,18 +484,19 @@ connection_closed(struct rec *r)
 {
 	struct text_buf b = { 0 };
 	const char *by;
-	int code;
+	int code, session;
 
 	if (r->attempt_done)
 		return;
 	r->attempt_done = 1;
 	r->wsi = NULL;
 	drop_queue(r);
-	if (r->close_by_server) {
-		by = "server";
-		code = r->close_code;
-	} else if (r->close_sent) {
+	if (r->close_sent) {
+		/* our close: was it written, and did the server answer it? */
 		by = "client";
+		code = r->close_code;
+	} else if (r->close_by_server) {
+		by = "server";
 		code = r->close_code;
 	} else {
 		by = "network";
@@ -483,27 +505,41 @@ connection_closed(struct rec *r)
 	text_buf_addf(&b, "{\"code\":%d,\"reason\":", code);
 	text_json_string(&b, r->close_reason, text_utf8_valid((const uint8_t *)r->close_reason,
 			 strlen(r->close_reason)) ? strlen(r->close_reason) : 0);
-	text_buf_addf(&b, ",\"by\":\"%s\"}", by);
+	text_buf_addf(&b, ",\"by\":\"%s\"", by);
+	if (r->close_sent && r->stopping == 1) {
+		text_buf_addf(&b, ",\"sent\":%s,\"answered\":%s", r->close_written ? "true" : "false",
+			      r->close_answered ? "true" : "false");
+		if (r->close_answered)
+			text_buf_addf(&b, ",\"server_code\":%d", r->server_close_code);
+	}
+	text_buf_adds(&b, "}");
 	jevent(r, JOURNAL_CLOSE, &b);
 	text_buf_free(&b);
-	log_info("connection %u closed by %s (code %d)", r->conn, by, code);
+	if (r->close_sent && r->stopping == 1)
+		log_info("connection %u closed by client (code %d): close frame %s, %s", r->conn, code,
+			 r->close_written ? "sent" : "not sent (the socket never became writable)",
+			 r->close_answered ? "answered by the server" : "not answered by the server");
+	else
+		log_info("connection %u closed by %s (code %d)", r->conn, by, code);
 	r->established = 0;
 	r->st.connected = 0;
 	r->down_since = now_ns(CLOCK_MONOTONIC);
+	/* What makes a session, after which the backoff starts again from its first step:
+	 * lasersell, hello_ok (the SDK: "reset after a session"); the others, a connection that
+	 * held STABLE_NS, so that a server that accepts and closes at once is not hammered
+	 * every 100 ms. Anything else was one more failed attempt. */
+	session = r->feed == FEED_LASERSELL ? feed_client_ready(r->fc) : r->down_since - r->open_mono >= STABLE_NS;
 	feed_client_on_close(r->fc, 1);
 	r->rx.len = 0;
-	if (r->stopping) {
+	if (r->stopping == 1) {
 		r->done = 1;
 		return;
 	}
-	/* A connection that held for a while starts the backoff again from its first step; one
-	 * that the server closed at once counts as a failed attempt, so that a server that
-	 * accepts and closes at once is not hammered every 100 ms. */
-	if (r->down_since - r->open_mono >= STABLE_NS)
+	if (session) {
 		r->streak = 0;
-	else
-		r->streak++;
-	schedule_retry(r);
+		r->failures = 0;
+	}
+	schedule_retry(r, !session);
 }
 
 static void
@@ -515,26 +551,31 @@ retry_cb(lws_sorted_usec_list_t *sul)
 		connect_attempt(r);
 }
 
+/* Schedule the next attempt; 'failed' when the one that ended was a failed attempt (it
+ * counts against --retries). The delay is the feed's documented backoff for the number of
+ * reconnect attempts since the last session ended (feed_backoff_ms: 100, 200, 400 ms ...). */
 static void
-schedule_retry(struct rec *r)
+schedule_retry(struct rec *r, int failed)
 {
 	struct text_buf b = { 0 };
-	unsigned attempt = r->streak ? r->streak : 1;
 	uint32_t delay;
 
 	if (r->stopping || r->done)
 		return;
-	if (r->o->retries && r->streak >= r->o->retries) {
-		log_info("giving up after %u failed attempt(s) in a row", r->streak);
+	if (failed)
+		r->failures++;
+	if (r->o->retries && r->failures >= r->o->retries) {
+		log_info("giving up after %u failed attempt(s) in a row", r->failures);
 		r->result = RECORDER_ERETRIES;
 		r->done = 1;
 		return;
 	}
-	delay = feed_client_backoff_ms(r->fc, attempt);
-	text_buf_addf(&b, "{\"event\":\"reconnect\",\"attempt\":%u,\"delay_ms\":%u}", r->streak + 1, delay);
+	r->streak++;
+	delay = feed_client_backoff_ms(r->fc, r->streak);
+	text_buf_addf(&b, "{\"event\":\"reconnect\",\"attempt\":%u,\"delay_ms\":%u}", r->streak, delay);
 	jevent(r, JOURNAL_ERROR, &b);
 	text_buf_free(&b);
-	log_info("reconnecting in %u ms (attempt %u)", delay, r->streak + 1);
+	log_info("reconnecting in %u ms (attempt %u)", delay, r->streak);
 	lws_sul_schedule(r->ctx, 0, &r->sul_retry, retry_cb, (lws_usec_t)delay * LWS_US_PER_MS);
 }
 
@@ -562,6 +603,9 @@ connect_attempt(struct rec *r)
 	r->close_code = 0;
 	r->close_by_server = 0;
 	r->close_sent = 0;
+	r->close_written = 0;
+	r->close_answered = 0;
+	r->server_close_code = 0;
 	r->close_reason[0] = '\0';
 	r->st.attempts++;
 
@@ -637,14 +681,12 @@ tick_cb(lws_sorted_usec_list_t *sul)
 
 	if (r->o->duration_ns && now - r->start_mono >= r->o->duration_ns)
 		begin_stop(r);
-	if (r->stopping && now >= r->stop_deadline)
+	if (r->stopping == 1 && now >= r->stop_deadline)
 		r->done = 1;
 	if (r->wsi && r->established && !r->stopping) {
 		if (feed_client_tick(r->fc, (uint64_t)(now - r->open_mono) / 1000000, feed_send, r) < 0) {
 			log_warn("connection %u: the feed's handshake did not complete; reconnecting", r->conn);
 			journal_error(r, "handshake timeout (hello_ok not received)", "protocol", 0);
-			r->close_sent = 1;
-			r->close_code = 1000;
 			r->stopping = 2;  /* close this connection, not the run */
 			lws_callback_on_writable(r->wsi);
 		}
@@ -704,7 +746,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		text_buf_adds(&b, "{\"url\":");
 		text_json_string(&b, r->url_redacted, strlen(r->url_redacted));
 		text_buf_addf(&b, ",\"status\":%d,\"attempt\":%u}", r->attempt_status ? r->attempt_status : 101,
-			      r->streak + 1);
+			      r->streak ? r->streak : 1);
 		jevent(r, JOURNAL_OPEN, &b);
 		text_buf_free(&b);
 		log_info("connected to %s (connection %u)", r->url_redacted, r->conn);
@@ -732,31 +774,57 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		r->st.frames_in++;
 		jappend(r, JOURNAL_IN, JOURNAL_PONG, NULL, in, len);
 		break;
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+		int code = 1005;
+		if (len >= 2) {
+			const unsigned char *c = in;
+			code = c[0] << 8 | c[1];
+		}
+		if (r->close_written) {
+			/* the answer to our close: the closing handshake is complete, and lws
+			 * must not send a second close frame */
+			r->close_answered = 1;
+			r->server_close_code = code;
+			return -1;
+		}
 		r->close_by_server = 1;
-		r->close_code = 1005;
+		r->close_code = code;
 		if (len >= 2) {
 			const unsigned char *c = in;
 			size_t rl = len - 2 < sizeof(r->close_reason) - 1 ? len - 2 : sizeof(r->close_reason) - 1;
-			r->close_code = c[0] << 8 | c[1];
 			memcpy(r->close_reason, c + 2, rl);
 			r->close_reason[rl] = '\0';
 		}
 		break;
+	}
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (r->stopping && !r->close_by_server) {
-			static const char bye[] = "wstape record stopped";
-			if (r->stopping == 2)
-				lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"handshake timeout", 17);
-			else
-				lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)bye, sizeof(bye) - 1);
+			/* The close frame is written here rather than left to lws (lws_close_reason
+			 * and -1), which would need one more WRITEABLE to send it: under a flood
+			 * of incoming frames that one may not come before the grace ends, and the
+			 * server would never see the close. */
+			static const char bye[] = "wstape record stopped", hs[] = "handshake timeout";
+			const char *why = r->stopping == 2 ? hs : bye;
+			unsigned char frame[LWS_PRE + 2 + sizeof(bye)];
+			size_t n = strlen(why);
+			if (r->close_written)
+				break;   /* waiting for the server's answer */
+			frame[LWS_PRE] = LWS_CLOSE_STATUS_NORMAL >> 8;
+			frame[LWS_PRE + 1] = LWS_CLOSE_STATUS_NORMAL & 0xff;
+			memcpy(frame + LWS_PRE + 2, why, n);
 			r->close_sent = 1;
 			r->close_code = 1000;
-			snprintf(r->close_reason, sizeof(r->close_reason), "%s",
-				 r->stopping == 2 ? "handshake timeout" : bye);
-			if (r->stopping == 2)
-				r->stopping = 0;
-			return -1;
+			snprintf(r->close_reason, sizeof(r->close_reason), "%s", why);
+			if (lws_write(wsi, frame + LWS_PRE, n + 2, WS_WRITE_CLOSE) < (int)(n + 2))
+				return -1;
+			r->close_written = 1;
+			if (r->stopping == 2) {
+				r->stopping = 0;   /* this connection only: on to the next attempt */
+				return -1;
+			}
+			/* give the server up to STOP_GRACE_NS to answer */
+			r->stop_deadline = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
+			break;
 		}
 		if (write_one(r, wsi))
 			return -1;
@@ -828,21 +896,51 @@ parse_headers(struct rec *r)
 	return 0;
 }
 
+struct chan_fill {
+	struct feed_cursor_track *trk;
+	const char *subs;               /* the journal's subscriptions, comma-separated ("" = any) */
+};
+
+static int
+name_listed(const char *list, const char *name, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !memcmp(p, name, n))
+			return 1;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int
+fill_channel(const struct journal_channel_info *ci, void *ud)
+{
+	struct chan_fill *f = ud;
+
+	if (ci->last_cursor_len && (!f->subs[0] || name_listed(f->subs, ci->name, ci->name_len)) &&
+	    !feed_cursor_track_has(f->trk, ci->name, ci->name_len))
+		feed_cursor_track_set(f->trk, ci->name, ci->name_len, (const char *)ci->last_cursor,
+				      ci->last_cursor_len);
+	return 0;
+}
+
 int
-recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size, char *cursor,
-		      size_t cursor_size)
+recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
+		      struct feed_cursor_track *trk)
 {
 	struct journal_reader *rd;
 	struct journal_stats st;
 	struct journal_record rec;
-	struct feed_cursor_track trk;
 	struct feed_msg m;
 	const char *v = journal_meta_get(j, "session_id");
 	uint64_t from;
 	int err;
 
 	snprintf(sid, sid_size, "%s", v ? v : "");
-	cursor[0] = '\0';
+	feed_cursor_track_init(trk, feed);
 	if ((err = journal_stats(j, &st)) || !st.records)
 		return err;
 	/* Scan back from the end in growing windows until a record with a cursor shows up.
@@ -853,7 +951,7 @@ recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t si
 		from = st.last_recno > win ? st.last_recno - win : 1;
 		if ((err = journal_reader_open(j, &rd)))
 			return err;
-		feed_cursor_track_init(&trk, feed);
+		feed_cursor_track_init(trk, feed);
 		err = journal_reader_seek_recno(rd, from);
 		while (!err && !(err = journal_reader_next(rd, &rec))) {
 			if (rec.dir != JOURNAL_IN)
@@ -861,21 +959,42 @@ recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t si
 			if (feed == FEED_HYDROMANCER) {
 				if (rec.kind == JOURNAL_TEXT) {
 					feed_classify(feed, rec.payload, rec.payload_len, &m);
-					feed_cursor_track_msg(&trk, &m, rec.wall_ns / 1000000);
+					feed_cursor_track_msg(trk, &m, rec.wall_ns / 1000000);
 				}
 			} else if (rec.cursor_len) {
-				size_t n = rec.cursor_len < FEED_CURSOR_MAX ? rec.cursor_len : FEED_CURSOR_MAX;
-				memcpy(trk.cursor, rec.cursor, n);
-				trk.cursor[n] = '\0';
+				feed_cursor_track_set(trk, "", 0, (const char *)rec.cursor, rec.cursor_len);
 			}
 		}
 		journal_reader_close(rd);
 		if (err != JOURNAL_EOF)
 			return err;
-		snprintf(cursor, cursor_size, "%s", trk.cursor);
-		if (cursor[0] || from == 1)
-			return 0;
+		if (trk->cursor[0] || from == 1)
+			break;
 	}
+	/* A subscribed channel whose last message lies before the window resumes from its
+	 * last cursor in the index: the oldest of the channels' cursors is the one sent. */
+	if (feed == FEED_HYDROMANCER && from > 1) {
+		const char *subs = journal_meta_get(j, "subscribe");
+		struct chan_fill f = { trk, subs ? subs : "" };
+		if ((err = journal_channel_foreach(j, fill_channel, &f)))
+			return err;
+	}
+	return 0;
+}
+
+int
+recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size, char *cursor,
+		      size_t cursor_size)
+{
+	struct feed_cursor_track *trk = malloc(sizeof(*trk));
+	int err;
+
+	if (!trk)
+		return ENOMEM;
+	err = recorder_resume_track(j, feed, sid, sid_size, trk);
+	snprintf(cursor, cursor_size, "%s", err ? "" : trk->cursor);
+	free(trk);
+	return err;
 }
 
 int
@@ -899,17 +1018,24 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	if ((err = feed_client_new(&fo, &r->fc)))
 		goto out;
 	if (opt->resume) {
-		char sid[256], cur[JOURNAL_MAX_CURSOR + 1];
-		if ((err = recorder_resume_point(j, r->feed, sid, sizeof(sid), cur, sizeof(cur)))) {
+		char sid[256];
+		struct feed_cursor_track *trk = malloc(sizeof(*trk));
+		if (!trk) {
+			err = ENOMEM;
+			goto out;
+		}
+		if ((err = recorder_resume_track(j, r->feed, sid, sizeof(sid), trk))) {
 			log_error("cannot find where the journal's session ended: %s", journal_strerror(err));
+			free(trk);
 			r->st.journal_err = err;
 			err = RECORDER_EJOURNAL;
 			goto out;
 		}
 		if (r->feed == FEED_HYDROMANCER)
 			feed_client_set_session(r->fc, sid, strlen(sid));
-		feed_client_set_cursor(r->fc, cur, strlen(cur));
-		log_info("resuming session '%s' from cursor '%s'", sid, cur);
+		feed_client_set_track(r->fc, trk);
+		log_info("resuming session '%s' from cursor '%s'", sid, trk->cursor);
+		free(trk);
 	}
 
 	log_rec = r;
@@ -945,6 +1071,8 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 			break;
 	}
 	err = r->result;
+	if (!err && r->refused)
+		err = RECORDER_EREFUSED;
 	running_ctx = NULL;
 	lws_sul_cancel(&r->sul_retry);
 	lws_sul_cancel(&r->sul_tick);

@@ -29,6 +29,8 @@ enum {
 	RECORDER_ELWS = -103,       /* libwebsockets could not start (context creation) */
 	RECORDER_ERETRIES = -104,   /* --retries consecutive attempts failed */
 	RECORDER_EINVAL = -105,     /* bad options (a header without ':', ...) */
+	RECORDER_EREFUSED = -106,   /* the server refused the credentials in a message (hydromancer
+				       "Invalid API key"): stats.refusal has its words */
 };
 
 struct recorder_stats {
@@ -46,6 +48,7 @@ struct recorder_stats {
 	int journal_err;            /* with RECORDER_EJOURNAL */
 	char last_cursor[128];      /* truncated copy, for the status line */
 	char last_error[256];       /* last connection error, redacted */
+	char refusal[256];          /* with RECORDER_EREFUSED: the server's words */
 };
 
 struct recorder_options {
@@ -70,7 +73,7 @@ struct recorder_options {
 };
 
 /* Record into the open journal j (writer) until stopped. Returns 0 when stopped by
- * recorder_stop(), the duration or max_records; RECORDER_EAUTH, RECORDER_EJOURNAL,
+ * recorder_stop(), the duration or max_records; RECORDER_EAUTH, RECORDER_EREFUSED, RECORDER_EJOURNAL,
  * RECORDER_ERETRIES, RECORDER_EURL, RECORDER_ELWS, RECORDER_EINVAL, or ENOMEM.
  * st (may be NULL) receives the final figures. The journal is flushed but not closed. */
 int recorder_run(struct journal *j, const struct recorder_options *opt, struct recorder_stats *st);
@@ -87,5 +90,10 @@ const char *recorder_strerror(int err);
  * unfinished replay). Fills sid/cursor with "" when absent. Returns 0 or a journal error. */
 int recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
 			  char *cursor, size_t cursor_size);
+/* The same, with every channel's cursor in *trk (hydromancer): the channels seen in the
+ * journal's tail and, for the channels of its "subscribe" metadata whose last cursor lies
+ * before it, their last cursor from the index; trk->cursor is the oldest of them. */
+int recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
+			  struct feed_cursor_track *trk);
 
 #endif

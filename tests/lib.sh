@@ -1,7 +1,8 @@
 # lib.sh - helpers for the command-line tests; source it first.
 # Gives: $WSTAPE, $PY (Debian's python3), a private $T directory removed at exit,
-# fail MSG, expect_exit CODE CMD..., free_port, wait_port PORT, and cleanup of
-# background processes started with bg CMD....
+# fail MSG, expect_exit CODE CMD..., free_port, wait_port PORT, wait_for SECONDS WHAT CMD...
+# (until CMD succeeds, else fail naming WHAT), and cleanup of background processes started
+# with bg CMD....
 set -u
 : "${WSTAPE:?run through make test}"
 PY=${PY:-/usr/bin/python3}
@@ -27,4 +28,12 @@ wait_port() {
 		sleep 0.1
 	done
 	fail "nothing listens on port $1"
+}
+wait_for() {
+	local secs=$1 what=$2 i; shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "waited ${secs}s for $what"
 }

@@ -19,7 +19,9 @@ jq -e -s '(map(select(.kind=="open")) | length == 1) and
 jq -e -s 'map(select(.kind=="open")) | .[0].payload | fromjson | .url | startswith("wss://")' "$T/ok.jsonl" >/dev/null \
 	|| fail "open record lacks the wss URL"
 
-expect_exit 5 "$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/bad" --retries 2 -q 2>"$T/bad.err"
+# (into an existing journal: a first run that fails before any frame removes the one it created)
+"$WSTAPE" import /dev/null -o "$T/bad" --feed raw 2>/dev/null || fail "import of nothing failed"
+expect_exit 5 "$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/bad" --resume --retries 2 -q 2>"$T/bad.err"
 grep -q "self-signed" "$T/bad.err" || { cat "$T/bad.err"; fail "the error does not name the certificate problem"; }
 "$WSTAPE" cat "$T/bad" >"$T/bad.jsonl" || fail "cat failed"
 jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.phase=="tls")] | length == 2' \

@@ -9,10 +9,18 @@ srv=$!
 wait_port "$port"
 secrets="Tok3nS3cr3tValue WrongT0kenValue ApiK3ySecretValue B3arerSecretValue Cust0mSecretValue"
 
-# a refused token: one attempt, a clear message, exit 4
+# a refused token: one attempt, a clear message, exit 4; the journal this first run created
+# holds no frame, so it is removed and the same command can run again
 expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=WrongT0kenValue" -o "$T/j401" \
 	--feed hydromancer -vv >"$T/401.out" 2>"$T/401.err"
 grep -q "401" "$T/401.err" || fail "the message does not name HTTP 401"
+grep -q "removed journal '$T/j401': it held no frame" "$T/401.err" || fail "no word of the removed journal: $(cat "$T/401.err")"
+[ ! -e "$T/j401" ] || fail "the journal of a run that failed before any frame is still there"
+expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=WrongT0kenValue" -o "$T/j401" --feed hydromancer -q 2>/dev/null
+# into an existing journal (--resume), the attempt is journaled and the journal stays
+"$WSTAPE" import /dev/null -o "$T/j401" --feed hydromancer 2>/dev/null || fail "import of nothing failed"
+expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=WrongT0kenValue" -o "$T/j401" --resume \
+	-vv >>"$T/401.out" 2>>"$T/401.err"
 "$WSTAPE" cat "$T/j401" >"$T/401.jsonl" || fail "cat failed"
 jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson] | (length == 1 and .[0].status == 401 and .[0].phase == "http")' \
 	"$T/401.jsonl" >/dev/null || fail "the 401 attempt was not journaled once with its status"

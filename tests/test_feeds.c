@@ -303,10 +303,9 @@ test_feeds__resume_cursor_waits_for_the_replay(void **state)
 	track(&t, 103, LIVE("51:0:0"));
 	track(&t, 104, CHUNK("allFills", "30:0:0", 2, 3));
 	assert_string_equal(t.cursor, "30:0:0");
-	/* another channel's one-chunk replay does not end this one */
-	track(&t, 105, CHUNK("userFills", "31:0:0", 1, 1));
+	/* however long it takes */
 	track(&t, 9000, LIVE("52:0:0"));
-	assert_string_equal(t.cursor, "31:0:0");
+	assert_string_equal(t.cursor, "30:0:0");
 	/* the last chunk: everything up to the newest live message is in the journal */
 	track(&t, 9001, CHUNK("allFills", "40:0:0", 3, 3));
 	assert_string_equal(t.cursor, "52:0:0");
@@ -335,6 +334,134 @@ test_feeds__resume_cursor_waits_for_the_replay(void **state)
 	/* other feeds: the last cursor seen */
 	feed_cursor_track_init(&t, FEED_RAW);
 	assert_string_equal(t.cursor, "");
+}
+
+#define LEV(c) "{\"type\":\"leverageUpdates\",\"seq\":1,\"cursor\":" c ",\"updates\":[]}"
+#define BOOK(c) "{\"type\":\"l4BookUpdates\",\"seq\":1,\"cursor\":\"" c "\",\"updates\":[]}"
+
+static void
+test_feeds__resume_cursor_is_the_oldest_channel(void **state)
+{
+	struct feed_cursor_track t;
+
+	(void)state;
+	/* the three formats order by their timestamp; at one time, the coarser first */
+	assert_true(feed_cursor_time_cmp("500:1706123456789:3", "1706123456790") < 0);
+	assert_true(feed_cursor_time_cmp("1706123456789", "500:1706123456789:3") < 0);
+	assert_true(feed_cursor_time_cmp("500:1706123456789", "500:1706123456789:0") < 0);
+	assert_true(feed_cursor_time_cmp("500:1706123456789:4", "500:1706123456789:3") > 0);
+	assert_true(feed_cursor_time_cmp("600:1706123456000:9", "1706123456789") < 0);
+	assert_true(feed_cursor_time_cmp("opaque", "1") < 0);
+	assert_int_equal(feed_cursor_time_cmp("7:8:9", "7:8:9"), 0);
+
+	feed_cursor_track_init(&t, FEED_HYDROMANCER);
+	track(&t, 0, "{\"type\":\"connected\",\"sessionId\":\"s\"}");
+	track(&t, 1, LIVE("500:1706123456789:3"));
+	track(&t, 2, LEV("1706123456000"));
+	assert_string_equal(t.cursor, "1706123456000");
+	track(&t, 3, LIVE("510:1706123457489:0"));
+	assert_string_equal(t.cursor, "1706123456000");   /* leverage has not passed it */
+	track(&t, 4, LEV("1706123458000"));
+	assert_string_equal(t.cursor, "510:1706123457489:0");
+	track(&t, 5, BOOK("505:1706123457100"));
+	assert_string_equal(t.cursor, "505:1706123457100");
+	track(&t, 6, BOOK("520:1706123459000"));
+	track(&t, 7, LIVE("530:1706123460000:1"));
+	assert_string_equal(t.cursor, "1706123458000");
+	/* a cursor with escapes is kept decoded */
+	track(&t, 8, LEV("\"\\u0031706123461000\""));
+	assert_string_equal(t.cursor, "520:1706123459000");
+	track(&t, 9, BOOK("540:1706123462000"));
+	assert_string_equal(t.cursor, "530:1706123460000:1");
+
+	/* after a resume, one channel's one-chunk replay does not end another's: the cursor
+	 * stays the oldest chunk's until every replay has ended */
+	track(&t, 100, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	track(&t, 101, CHUNK("allFills", "531:1706123460100:0", 1, 2));
+	track(&t, 102, CHUNK("leverageUpdates", "1706123461500", 1, 1));
+	track(&t, 103, LIVE("560:1706123470000:0"));
+	track(&t, 104, LEV("1706123470000"));
+	assert_string_equal(t.cursor, "531:1706123460100:0");
+	track(&t, 105, CHUNK("allFills", "550:1706123465000:0", 2, 2));
+	/* released: allFills and leverage take their live cursors; the book's is the oldest */
+	assert_string_equal(t.cursor, "540:1706123462000");
+
+	/* a channel set from the index joins the others */
+	feed_cursor_track_set(&t, "userFills", 9, "400:1706123400000:0", 19);
+	assert_true(feed_cursor_track_has(&t, "userFills", 9));
+	assert_false(feed_cursor_track_has(&t, "userFill", 8));
+	assert_string_equal(t.cursor, "400:1706123400000:0");
+}
+
+static struct text_buf sent;
+static void
+collect_sent(void *ud, const void *p, size_t n)
+{
+	text_buf_add(&sent, p, n);
+	text_buf_add(&sent, "\n", 1);
+}
+
+static void
+client_msg(struct feed_client *fc, const char *s, int want_flags)
+{
+	struct feed_msg m = classify(FEED_HYDROMANCER, s);
+
+	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), want_flags);
+}
+
+static void
+test_feeds__hydromancer_client_errors_and_escapes(void **state)
+{
+	struct feed_client_options o = { .feed = FEED_HYDROMANCER, .url = "ws://h/ws?token=t" };
+	const char *subs[] = { "allFills" };
+	struct feed_client *fc;
+	struct text_buf url = { 0 };
+
+	(void)state;
+	o.subscribe = subs;
+	o.nsubscribe = 1;
+	assert_int_equal(feed_client_new(&o, &fc), 0);
+	/* the session id is JSON-decoded, then URL-encoded in the URL */
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"a\\/b c\\u00e9\"}", FEED_CLIENT_SESSION);
+	assert_string_equal(feed_client_session(fc), "a/b c\xc3\xa9");
+	client_msg(fc, "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:2:\\u0033\",\"fills\":[]}", 0);
+	feed_client_url(fc, &url);
+	assert_string_equal(url.p, "ws://h/ws?token=t&sessionId=a%2Fb%20c%C3%A9&cursor=1:2:3");
+	/* "Session not found": the session is forgotten, the next connection makes a new one */
+	client_msg(fc, "{\"type\":\"error\",\"message\":\"Session not found\"}", FEED_CLIENT_SESSION);
+	assert_string_equal(feed_client_session(fc), "");
+	url.len = 0;
+	feed_client_url(fc, &url);
+	assert_string_equal(url.p, "ws://h/ws?token=t");
+	client_msg(fc, "{\"type\":\"error\",\"message\":\"Session not found\"}", 0);
+	/* a new session subscribes again */
+	sent.len = 0;
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"n\"}", FEED_CLIENT_SESSION);
+	assert_non_null(strstr(sent.p, "\"subscribe\""));
+	/* "Invalid API key" refuses, with the server's words; rate limits are only backed off */
+	client_msg(fc, "{\"type\":\"error\",\"message\":\"Rate limit exceeded\"}", 0);
+	client_msg(fc, "{\"type\":\"error\",\"message\":\"Invalid API key\"}", FEED_CLIENT_REFUSED);
+	assert_string_equal(feed_client_refusal(fc), "Invalid API key");
+	/* a malformed id is not taken */
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"x\\u00\"}", 0);
+	assert_string_equal(feed_client_session(fc), "n");
+	text_buf_free(&url);
+	text_buf_free(&sent);
+	feed_client_free(fc);
+}
+
+static void
+test_feeds__backoff_rule(void **state)
+{
+	static const uint32_t want[] = { 100, 100, 200, 400, 800, 1600, 2000, 2000 };
+
+	(void)state;
+	for (unsigned a = 0; a < sizeof(want) / sizeof(want[0]); a++) {
+		assert_int_equal(feed_backoff_ms(FEED_LASERSELL, a), want[a]);
+		assert_int_equal(feed_backoff_ms(FEED_HYDROMANCER, a), want[a]);
+	}
+	assert_int_equal(feed_backoff_ms(FEED_RAW, 7), 5000);
+	assert_int_equal(feed_backoff_ms(FEED_LASERSELL, 1000), 2000);
 }
 
 static void
@@ -626,6 +753,9 @@ main(void)
 		cmocka_unit_test(test_feeds__events_malformed_array),
 		cmocka_unit_test(test_feeds__events_callback_stops),
 		cmocka_unit_test(test_feeds__resume_cursor_waits_for_the_replay),
+		cmocka_unit_test(test_feeds__resume_cursor_is_the_oldest_channel),
+		cmocka_unit_test(test_feeds__hydromancer_client_errors_and_escapes),
+		cmocka_unit_test(test_feeds__backoff_rule),
 		cmocka_unit_test(test_feeds__lasersell_messages),
 		cmocka_unit_test(test_feeds__not_json_and_truncated),
 		cmocka_unit_test(test_feeds__raw_feed),

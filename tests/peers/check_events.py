@@ -6,7 +6,8 @@ usage: check_events.py SERVER_LOG JOURNAL_JSONL [--until EPOCH_S] [--min N]
 Reads the server's log (hydromancer_server.py --log) and the journal as JSON lines
 (`wstape cat`). The sessions are those named in the journal's connected/reconnected
 messages. Expected: every event produced for one of them up to --until. Journaled: the
-(time, txIndex) keys of the events in live allFills messages and replay chunks, deduplicated.
+(channel, time, txIndex) keys of the events in live allFills and leverageUpdates messages
+and replay chunks, deduplicated.
 Prints a summary; exits 1 when an expected event is missing or fewer than --min were expected.
 """
 import json
@@ -38,13 +39,16 @@ for line in open(jl_path):
     if t in ("connected", "reconnected"):
         sessions.add(m["sessionId"])
         continue
-    items = m.get("fills") if t == "allFills" else m.get("data") if t == "replay" else None
+    items = m.get("fills") if t == "allFills" else m.get("updates") if t == "leverageUpdates" else \
+        m.get("data") if t == "replay" else None
     if items is None:
         continue
+    ch = m.get("channel") if t == "replay" else t
     frames += 1
     replay_chunks += t == "replay"
     for it in items:
-        k = (it[1]["time"], it[1]["txIndex"])
+        ev = it[1] if isinstance(it, list) else it
+        k = (ch, ev["time"], ev["txIndex"])
         dups += k in got
         got.add(k)
 
@@ -52,7 +56,7 @@ expected = []
 for line in open(log_path):
     e = json.loads(line)
     if e["ev"] == "produced" and e["t"] <= until and sessions.intersection(e["sessions"]):
-        expected.append(tuple(e["key"]))
+        expected.append((e.get("channel", "allFills"),) + tuple(e["key"]))
 missing = [k for k in expected if k not in got]
 print(f"sessions {len(sessions)}, frames {frames} ({replay_chunks} replay chunks), "
       f"expected {len(expected)}, journaled {len(got)} unique, {dups} duplicates, missing {len(missing)}")

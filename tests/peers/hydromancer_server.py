@@ -6,6 +6,17 @@ per-connection seq from 1, opaque cursors "block:time:txIndex", replay of the ca
 newer than the client's cursor in chunks (`chunk`, `totalChunks`, `cursor`, `hasGap` only when
 true), a grace period after a disconnect, JSON pings, a token checked on upgrade (HTTP 401).
 
+A second channel, leverageUpdates (--leverage-rate), has numeric cursors (the event's
+timestamp, as the docs say of leverage updates) that run --leverage-lead-ms ahead of the
+allFills block times; --drop-after-leverage makes SIGUSR1 wait for the next leverage message,
+so the last message before the drop is the channel whose cursor is the newer one.
+
+The documented errors, each an {"type":"error","message":...} followed by a close:
+--auth-error answers a bad token so ("Invalid API key") instead of HTTP 401;
+--session-not-found answers a resume with an unknown or expired sessionId with "Session not
+found" (instead of a new session); --rate-limit N answers connections 2 to N+1 with "Rate
+limit exceeded".
+
 It drops connections on command: SIGUSR1 aborts every connection (TCP gone, no close frame),
 SIGUSR2 closes them with 1001; after either, upgrades get HTTP 503 for --down-s seconds; --drop-every S does the same periodically, alternating.
 
@@ -43,6 +54,12 @@ ap.add_argument("--ping-s", type=float, default=0)
 ap.add_argument("--drop-every", type=float, default=0)
 ap.add_argument("--down-s", type=float, default=0, help="after a drop, answer upgrades with 503 this long")
 ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+ap.add_argument("--leverage-rate", type=float, default=0, help="leverageUpdates events per second")
+ap.add_argument("--leverage-lead-ms", type=int, default=1000)
+ap.add_argument("--drop-after-leverage", action="store_true")
+ap.add_argument("--auth-error", action="store_true")
+ap.add_argument("--session-not-found", action="store_true")
+ap.add_argument("--rate-limit", type=int, default=0)
 args = ap.parse_args()
 
 logf = open(args.log, "a", buffering=1) if args.log else None
@@ -78,21 +95,28 @@ class Conn:
 
 
 sessions = {}
-cache = deque()            # (produced_at, key, cursor, item)
+cache = deque()            # (produced_at, channel, key, cursor, item)
 evicted_max = None         # key of the newest event that left the cache
 conns = set()
 block = 1000
 base_ms = int(time.time() * 1000)
 
 
+INF = float("inf")
+
+
 def cursor_key(c):
+    """(time, txIndex) of a cursor: "block:ts:tx", "block:ts" (after every event of the
+    block) or a numeric "ts" (after every event of that time)."""
     try:
         parts = [int(x) for x in str(c).split(":")]
     except ValueError:
         return None
-    while len(parts) < 3:
-        parts.append(0)
-    return (parts[1], parts[2]) if len(parts) >= 3 else None
+    if len(parts) == 3:
+        return (parts[1], parts[2])
+    if len(parts) == 2:
+        return (parts[1], INF)
+    return (parts[0], INF) if len(parts) == 1 else None
 
 
 def produce(n):
@@ -111,14 +135,37 @@ def produce(n):
                 "sz": "0.1", "side": "B" if idx % 2 else "A", "time": t_ms, "txIndex": tx,
                 "tid": idx + 1, "hash": "0x%064x" % (idx * 7919)}]
         key = (t_ms, tx)
-        cache.append((now, key, cur, item))
+        cache.append((now, "allFills", key, cur, item))
         out.append((key, cur, item))
-    while cache and now - cache[0][0] > args.cache_s:
-        evicted_max = cache.popleft()[1]
+    evict(now)
     return out
 
 
+def evict(now):
+    global evicted_max
+    while cache and now - cache[0][0] > args.cache_s:
+        evicted_max = cache.popleft()[2]
+
+
 produce.count = 0
+
+
+def produce_leverage():
+    """one leverageUpdates event: numeric cursor = its time, ahead of the fills' times."""
+    now = time.time()
+    idx = produce_leverage.count
+    produce_leverage.count += 1
+    t_ms = base_ms + (block + produce.count // args.block_events) * 70 + args.leverage_lead_ms + idx % 7
+    item = {"user": "0x%040x" % (idx + 1), "coin": "ETH", "leverage": 3 + idx % 5, "time": t_ms,
+            "txIndex": idx}
+    key = (t_ms, idx)
+    cache.append((now, "leverageUpdates", key, t_ms, item))
+    evict(now)
+    return key, t_ms, item
+
+
+produce_leverage.count = 0
+drop_pending = False
 
 
 async def send(conn, obj):
@@ -139,7 +186,7 @@ async def producer():
         now = time.time()
         targets = [s for s in sessions.values() if "allFills" in s.subs and s.alive(now)]
         for key, cur, _ in evs:
-            log("produced", key=list(key), cursor=cur, sessions=[s.sid for s in targets])
+            log("produced", key=list(key), cursor=cur, channel="allFills", sessions=[s.sid for s in targets])
         for s in targets:
             c = s.conn
             if s.ws is None or c is None:
@@ -151,17 +198,36 @@ async def producer():
             await send(c, msg)
 
 
+async def leverage_producer():
+    global drop_pending
+    while args.leverage_rate > 0:
+        await asyncio.sleep(1 / args.leverage_rate)
+        key, cur, item = produce_leverage()
+        targets = [s for s in sessions.values() if "leverageUpdates" in s.subs and s.alive(time.time())]
+        log("produced", key=list(key), cursor=cur, channel="leverageUpdates", sessions=[s.sid for s in targets])
+        for s in targets:
+            c = s.conn
+            if s.ws is None or c is None:
+                continue
+            c.seq["leverageUpdates"] = c.seq.get("leverageUpdates", 0) + 1
+            await send(c, {"type": "leverageUpdates", "seq": c.seq["leverageUpdates"], "cursor": cur,
+                           "updates": [item]})
+        if drop_pending and targets:
+            drop_pending = False
+            drop_all(True)
+
+
 async def replay(conn, cursor):
     s = conn.session
     ck = cursor_key(cursor) if cursor else None
     for ch in s.subs:
-        items = [(k, c, it) for (_, k, c, it) in list(cache) if ck is None or k > ck]
+        items = [(k, c, it) for (_, cch, k, c, it) in list(cache) if cch == ch and (ck is None or k > ck)]
         gap = ck is not None and evicted_max is not None and evicted_max > ck
         chunks = [items[i:i + args.chunk_items] for i in range(0, len(items), args.chunk_items)] or [[]]
         log("replay", sid=s.sid, conn=conn_id(conn), channel=ch, cursor=cursor, count=len(items),
             chunks=len(chunks), hasGap=gap)
         for n, part in enumerate(chunks, 1):
-            cur = part[-1][1] if part else (cursor or (cache[-1][2] if cache else "0:0:0"))
+            cur = part[-1][1] if part else (cursor or (cache[-1][3] if cache else "0:0:0"))
             msg = {"type": "replay", "channel": ch, "replayTimeMs": cur, "cursor": cur,
                    "count": len(part), "chunk": n, "totalChunks": len(chunks),
                    "data": [p[2] for p in part]}
@@ -199,19 +265,38 @@ async def process_request(path, headers):
     if time.time() < down_until:
         log("reject", status=503)
         return http.HTTPStatus.SERVICE_UNAVAILABLE, [("Content-Type", "text/plain")], b"restarting\n"
-    if args.token is not None and q.get("token") != args.token:
+    if args.token is not None and q.get("token") != args.token and not args.auth_error:
         log("reject", status=401)
         return http.HTTPStatus.UNAUTHORIZED, [("Content-Type", "text/plain")], b"Invalid API key\n"
     return None
 
 
+_upgrades = itertools.count(1)
+
+
+async def refuse(ws, message, **kw):
+    log("refuse", message=message, **kw)
+    try:
+        await ws.send(json.dumps({"type": "error", "message": message}))
+        await ws.close(1008, message)
+    except websockets.ConnectionClosed:
+        pass
+
+
 async def handler(ws, path):
     q = query(path)
     now = time.time()
+    n_upgrade = next(_upgrades)
+    if args.auth_error and args.token is not None and q.get("token") != args.token:
+        return await refuse(ws, "Invalid API key")
+    if 2 <= n_upgrade <= 1 + args.rate_limit:
+        return await refuse(ws, "Rate limit exceeded", upgrade=n_upgrade)
     sid, cursor = q.get("sessionId"), q.get("cursor")
     s = sessions.get(sid) if sid else None
     resumed = s is not None and s.alive(now) and s.ws is None
     if not resumed:
+        if sid and args.session_not_found:
+            return await refuse(ws, "Session not found", sid=sid)
         if sid:
             log("session_expired", sid=sid)
         s = Session()
@@ -255,6 +340,14 @@ async def handler(ws, path):
         log("disconnect", sid=s.sid, conn=conn_id(conn))
 
 
+def on_usr1():
+    global drop_pending
+    if args.drop_after_leverage:
+        drop_pending = True
+    else:
+        drop_all(True)
+
+
 def drop_all(hard):
     global down_until
     down_until = time.time() + args.down_s
@@ -280,14 +373,15 @@ async def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls[0], args.tls[1])
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, drop_all, True)
+    loop.add_signal_handler(signal.SIGUSR1, on_usr1)
     loop.add_signal_handler(signal.SIGUSR2, drop_all, False)
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
     async with websockets.serve(handler, args.host, args.port, ssl=ctx, process_request=process_request,
                                 max_size=None, ping_interval=None):
         log("listening", port=args.port)
-        tasks = [asyncio.ensure_future(producer()), asyncio.ensure_future(dropper())]
+        tasks = [asyncio.ensure_future(producer()), asyncio.ensure_future(dropper()),
+                 asyncio.ensure_future(leverage_producer())]
         await stop
         for t in tasks:
             t.cancel()

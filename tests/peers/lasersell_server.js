@@ -4,12 +4,14 @@
 // (on connect, after configure with --hello after-configure, or never), balance_update and
 // position_opened after configure, pnl_update every --pnl-ms, pong to JSON pings,
 // WebSocket ping frames every --ping-s. SIGUSR1 drops every connection (socket destroyed),
-// SIGUSR2 closes them with 1001. Every message produced or received is logged to --log.
+// SIGUSR2 closes them with 1001; after either, upgrades get HTTP 503 for --down-s seconds.
+// Every message produced or received is logged to --log.
 'use strict';
 const fs = require('fs');
 const { WebSocketServer } = require('ws');
 
-const opt = { port: 0, key: null, log: null, hello: 'on-connect', pnlMs: 100, pingS: 0 };
+const opt = { port: 0, key: null, log: null, hello: 'on-connect', pnlMs: 100, pingS: 0, downS: 0 };
+let downUntil = 0;
 for (let i = 2; i < process.argv.length; i++) {
 	const a = process.argv[i], v = process.argv[i + 1];
 	if (a === '--port') opt.port = +v, i++;
@@ -18,6 +20,7 @@ for (let i = 2; i < process.argv.length; i++) {
 	else if (a === '--hello') opt.hello = v, i++;
 	else if (a === '--pnl-ms') opt.pnlMs = +v, i++;
 	else if (a === '--ping-s') opt.pingS = +v, i++;
+	else if (a === '--down-s') opt.downS = +v, i++;
 	else { console.error(`lasersell_server: unknown option ${a}`); process.exit(2); }
 }
 const logFd = opt.log ? fs.openSync(opt.log, 'a') : null;
@@ -33,7 +36,10 @@ const wss = new WebSocketServer({
 	host: '127.0.0.1', port: opt.port, perMessageDeflate: true, maxPayload: 64 << 20,
 	verifyClient: (info, cb) => {
 		const key = info.req.headers['x-api-key'];
-		if (opt.key !== null && key !== opt.key) {
+		if (Date.now() < downUntil) {
+			log('reject', { status: 503 });
+			cb(false, 503, 'Service Unavailable');
+		} else if (opt.key !== null && key !== opt.key) {
 			log('reject', { status: 401 });
 			cb(false, 401, 'Unauthorized');
 		} else cb(true);
@@ -93,7 +99,7 @@ wss.on('connection', (ws, req) => {
 	});
 });
 
-process.on('SIGUSR1', () => { log('drop', { hard: true }); for (const c of conns) c.ws.terminate(); });
-process.on('SIGUSR2', () => { log('drop', { hard: false }); for (const c of conns) c.ws.close(1001, 'going away'); });
+process.on('SIGUSR1', () => { downUntil = Date.now() + opt.downS * 1000; log('drop', { hard: true }); for (const c of conns) c.ws.terminate(); });
+process.on('SIGUSR2', () => { downUntil = Date.now() + opt.downS * 1000; log('drop', { hard: false }); for (const c of conns) c.ws.close(1001, 'going away'); });
 process.on('SIGTERM', () => process.exit(0));
 wss.on('listening', () => log('listening', { port: opt.port }));

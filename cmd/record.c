@@ -46,6 +46,8 @@ const char cmd_record_usage[] =
 	"                           default: no limit)\n"
 	"  --max-message SIZE       largest message kept (default 256m; larger ones are journaled as errors)\n"
 	"  --retries N              give up after N failed attempts in a row (default: never)\n"
+	"  --exit-on-close          stop (exit 0) when the server closes with 1000, as wstape replay\n"
+	"                           does at the end of a recording, instead of reconnecting\n"
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"
 	"  --flush-ms N             seal the open block after N ms (default 100): the most a kill -9 loses\n"
 	"  --zstd-level N           compression level (default 1: see docs/FORMAT.md)\n"
@@ -311,6 +313,8 @@ cmd_record(int argc, char **argv)
 			ro.insecure = 1;
 		} else if (!strcmp(a, "--no-deflate")) {
 			ro.no_deflate = 1;
+		} else if (!strcmp(a, "--exit-on-close")) {
+			ro.exit_on_close = 1;
 		} else if (!strcmp(a, "--duration")) {
 			NEED_ARG();
 			if (text_parse_duration(argv[++i], &ns) || ns <= 0) {

@@ -535,6 +535,11 @@ connection_closed(struct rec *r)
 		r->done = 1;
 		return;
 	}
+	if (r->o->exit_on_close && r->close_by_server && code == 1000) {
+		log_info("the server closed with 1000: stopping (--exit-on-close)");
+		r->done = 1;
+		return;
+	}
 	if (session) {
 		r->streak = 0;
 		r->failures = 0;

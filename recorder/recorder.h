@@ -67,6 +67,7 @@ struct recorder_options {
 	unsigned retries;                   /* give up after this many failed attempts in a row; 0 = never */
 	uint32_t ws_ping_ms;                /* WebSocket ping frames at this interval; 0 = none */
 	int resume;                         /* continue the journal's last session */
+	int exit_on_close;                  /* stop when the server closes with 1000 */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

@@ -145,6 +145,12 @@ void ls_msg_error(struct text_buf *b, const char *code, const char *message);
 /* The "limits" object text of a recorded hello_ok payload; 0 and *out, or -1. */
 int ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out);
 
+/* The session_id of a recorded server message that carries one (hello_ok, and the
+ * exit_signal_with_tx and mirror_buy_signal of that session); 0 and *out, or -1 when the
+ * message has none or it is not a non-negative integer. A replayed hello_ok carries the
+ * recorded id, so that it matches what the later recorded messages carry. */
+int ls_session_id(const uint8_t *p, size_t n, int64_t *out);
+
 /* The holdings a LaserSell server re-emits after `configure` on a new connection (its docs:
  * "the server will re-emit balance_update and position_opened events for existing
  * holdings"): the last balance_update of each (wallet_pubkey, mint) and the

@@ -70,6 +70,18 @@ ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out)
 	return 0;
 }
 
+int
+ls_session_id(const uint8_t *p, size_t n, int64_t *out)
+{
+	struct feed_fields f = { 0 };
+	int64_t v;
+
+	if (feed_fields_scan((const char *)p, n, &f) != 0 || !f.session_id.len || (v = feed_str_int(f.session_id)) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* ---- holdings re-emitted on a new connection ---- */
 
 struct held {

@@ -35,11 +35,13 @@ struct out_frame {
 	int binary, data, skip, close_after;
 	int sub;                  /* hydromancer: the subscription whose seq it took, else -1 */
 	size_t cur_len;           /* hydromancer: its cursor, kept after the payload */
+	uint64_t recno;           /* a timeline frame's record (0: the server's own message) */
 	int64_t due;
 	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
 };
 
-/* A Hydromancer session: it outlives its connections for the grace period. */
+/* A session outlives its connections for the grace period: Hydromancer's by its sessionId,
+ * LaserSell's by the client's API key (ls_open). */
 struct session {
 	struct session *next;
 	char id[48];
@@ -76,6 +78,8 @@ struct client {
 	int64_t seq[MAX_SUBS];
 	char live_format[64];         /* hydromancer: this connection's liveFormat ("" = none) */
 	int configured;               /* lasersell: configure received */
+	struct ls_holdings *held;     /* lasersell: the holdings to re-emit after configure */
+	int64_t resume_wall;          /* lasersell: where a resumed session's timeline stood */
 	uint64_t client_msgs, gate_need;
 	int64_t last_pong_mono;
 	int64_t last_sent_wall;
@@ -344,6 +348,7 @@ read_next(struct client *c)
 		c->next = f;
 		c->next_wall = r.wall_ns;
 		c->next_recno = r.recno;
+		f->recno = r.recno;
 		/* remember where this frame's gate stands */
 		f->close_after = (int)(c->gate_need > 0x7fffffff ? 0x7fffffff : c->gate_need);
 		return 0;
@@ -1004,36 +1009,117 @@ emit_holding(const uint8_t *p, size_t n, void *ud)
 	return 0;
 }
 
-/* After configure, a LaserSell server re-emits the holdings that exist (balance_update,
- * position_opened): a client that joins the stream after its start (--mode live, --from)
- * gets them as recorded up to where its stream begins, then the stream. One pass over the
- * journal up to that point: a LaserSell recording is small, and this happens once per
- * connection. */
-static void
-ls_catch_up(struct client *c)
+/* What the recording says at the point where the client's stream begins (the frame read
+ * ahead; the end when none is left). The holdings that a LaserSell server re-emits after
+ * configure (balance_update, position_opened) to a client that joins after the start
+ * (--mode live, --from, a resumed session), kept in c->held until configure. And the
+ * session_id in effect there, for hello_ok: that of the last recorded message before the
+ * point that carries one (else of the first after it), which is what the recorded
+ * messages that follow carry. One pass over the journal up to that point: a LaserSell
+ * recording is small, and this happens once per connection. Returns the session_id, or
+ * -1 when the recording holds none. */
+static int64_t
+ls_recorded_state(struct client *c)
 {
 	struct journal_reader *rd;
 	struct journal_record r;
-	struct ls_holdings *h;
-	uint64_t until;
-	int rc;
+	uint64_t until = c->next ? c->next_recno : UINT64_MAX;
+	int64_t sid = -1, v;
 
-	if (read_next(c) != 0)
-		return;
-	until = c->next ? c->next_recno : UINT64_MAX;
-	if (until <= 1 || !(h = ls_holdings_new()))
-		return;
-	if (journal_reader_open(c->s->j, &rd) == 0) {
-		while ((rc = journal_reader_next(rd, &r)) == 0 && r.recno < until)
-			if (r.dir == JOURNAL_IN && r.kind == JOURNAL_TEXT)
-				ls_holdings_add(h, r.payload, r.payload_len);
-		journal_reader_close(rd);
-		if (ls_holdings_count(h))
-			log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu",
-				 c->id, ls_holdings_count(h), (unsigned long long)until);
-		ls_holdings_foreach(h, emit_holding, c);
+	if (until > 1)
+		c->held = ls_holdings_new();
+	if (journal_reader_open(c->s->j, &rd) != 0)
+		return -1;
+	while (journal_reader_next(rd, &r) == 0 && r.wall_ns < c->s->o->to_wall) {
+		if (r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT)
+			continue;
+		int has = ls_session_id(r.payload, r.payload_len, &v) == 0;
+		if (r.recno >= until) {
+			if (has && sid < 0)
+				sid = v;
+			if (sid >= 0)
+				break;
+			continue;
+		}
+		if (has)
+			sid = v;
+		if (c->held)
+			ls_holdings_add(c->held, r.payload, r.payload_len);
 	}
-	ls_holdings_free(h);
+	journal_reader_close(rd);
+	if (c->held && ls_holdings_count(c->held))
+		log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu", c->id,
+			 ls_holdings_count(c->held), (unsigned long long)until);
+	return sid;
+}
+
+/* LaserSell: hello_ok on connect, the stream after configure. In session mode the
+ * timeline of a client that sends an API key (x-api-key) is a session kept by that key
+ * for --grace after its connection ends: the official SDK reconnects on any close or drop
+ * and sends configure again, and such a reconnect goes on with the first record it was
+ * not sent, after the holdings as they stood there, paced as if no time had passed; so
+ * no closed position opens again and no exit signal comes twice. When its timeline has
+ * ended, a reconnect gets hello_ok and the holdings and then nothing (the connection stays
+ * open: closing it would only bring the client back). Without a key, or in live mode
+ * (one timeline for all), every connection starts anew. */
+static int
+ls_open(struct client *c, const char *key)
+{
+	struct srv *s = c->s;
+	struct session *sess = NULL;
+	struct text_buf b = { 0 };
+	struct pace tl;
+	char id[48];
+
+	pace_init(&tl, s->o->speed, s->t0_wall, 0);
+	if (s->o->mode == REPLAY_LIVE) {
+		start_timeline(c, &s->live, 1);
+	} else {
+		if (*key) {
+			/* the id names the key without showing it: it is a secret */
+			snprintf(id, sizeof(id), "key-%016llx", (unsigned long long)feed_hash(key, strlen(key)));
+			if ((sess = session_find(s, id))) {
+				session_take_over(sess, c);
+			} else {
+				if (!(sess = calloc(1, sizeof(*sess))))
+					return -1;
+				memcpy(sess->id, id, sizeof(id));
+				sess->tl = tl;
+				sess->connected = 1;
+				sess->owner = c;
+				sess->next = s->sessions;
+				s->sessions = sess;
+				c->sess = sess;
+			}
+		}
+		if (sess && sess->next_recno) {
+			c->tl = tl;
+			c->started = 1;
+			if (journal_reader_seek_recno(c->rd, sess->next_recno) == 0)
+				c->resume_wall = c->last_sent_wall = sess->last_wall;
+			else if (s->o->loop)
+				start_timeline(c, &tl, 0); /* the next pass, from its start */
+			else
+				c->eof = 1;
+		} else {
+			start_timeline(c, &tl, 0);
+		}
+	}
+	if (read_next(c) != 0)
+		return -1;
+	int resumed = sess && sess->next_recno;
+	if (resumed && !c->next)
+		c->ended = 1; /* its timeline has ended: nothing more, and no close */
+	int64_t sid = ls_recorded_state(c);
+	ls_msg_hello_ok(&b, sid >= 0 ? sid : (int64_t)c->id, (c->resume_wall ? c->resume_wall : s->t0_wall) / 1000000,
+			s->limits.p, s->limits.len);
+	enqueue_text(c, &b);
+	text_buf_free(&b);
+	if (resumed)
+		log_info("replay: client %u resumes session %s %s%llu", c->id, sess->id,
+			 c->next ? "at record " : "after its end, record ",
+			 (unsigned long long)(c->next ? c->next_recno : sess->next_recno));
+	return 0;
 }
 
 static void
@@ -1041,15 +1127,24 @@ ls_receive(struct client *c, const uint8_t *p, size_t n)
 {
 	struct ls_client_msg m;
 	struct text_buf b = { 0 };
+	if (c->taken_over)
+		return; /* its session went on another connection: this one is closing */
 	ls_client_parse(p, n, &m);
 	switch (m.kind) {
 	case LS_C_CONFIGURE:
 		if (!c->configured) {
 			c->configured = 1;
-			ls_catch_up(c);
-			/* the stream starts with the session: its timeline plays from configure on */
+			if (c->held) {
+				ls_holdings_foreach(c->held, emit_holding, c);
+				ls_holdings_free(c->held);
+				c->held = NULL;
+			}
+			/* the stream starts with the session: its timeline plays from configure on,
+			 * a resumed one from where it stood */
 			if (c->s->o->mode != REPLAY_LIVE) {
 				c->tl.start_mono = pace_now();
+				if (c->resume_wall && c->tl.speed > 0)
+					c->tl.start_mono -= (int64_t)((double)(c->resume_wall - c->tl.t0_wall) / c->tl.speed);
 				if (c->next)
 					c->next->due = pace_due(&c->tl, c->next_wall);
 			}
@@ -1066,6 +1161,9 @@ ls_receive(struct client *c, const uint8_t *p, size_t n)
 		enqueue_text(c, &b);
 		break;
 	default:
+		/* requests (close_position, update_strategy, ...) change nothing in a recording;
+		 * the log says what the client asked for */
+		log_info("replay: client %u sent %.*s", c->id, (int)(n > 512 ? 512 : n), (const char *)p);
 		break;
 	}
 	text_buf_free(&b);
@@ -1080,12 +1178,13 @@ client_open(struct client *c, struct lws *wsi)
 	char why[256];
 	int authed = 1;
 
+	if (lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) <= 0)
+		key[0] = 0;
 	if (s->o->token) {
 		authed = 0;
 		if (urlarg(wsi, "token", token, sizeof(token)) == 0 && strcmp(token, s->o->token) == 0)
 			authed = 1;
-		int n = lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10);
-		if (n > 0 && strcmp(key, s->o->token) == 0)
+		if (key[0] && strcmp(key, s->o->token) == 0)
 			authed = 1;
 	}
 	urlarg(wsi, "sessionId", sid, sizeof(sid));
@@ -1143,20 +1242,10 @@ client_open(struct client *c, struct lws *wsi)
 		lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
 		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pong_cb, (lws_usec_t)(s->o->pong_timeout_ns / 1000));
 		break;
-	case FEED_LASERSELL: {
-		struct text_buf b = { 0 };
-		ls_msg_hello_ok(&b, (int64_t)c->id, s->t0_wall / 1000000, s->limits.p, s->limits.len);
-		enqueue_text(c, &b);
-		text_buf_free(&b);
-		if (s->o->mode == REPLAY_LIVE)
-			start_timeline(c, &s->live, 1);
-		else {
-			struct pace tl;
-			pace_init(&tl, s->o->speed, s->t0_wall, 0);
-			start_timeline(c, &tl, 0);
-		}
+	case FEED_LASERSELL:
+		if (ls_open(c, key) != 0)
+			return -1;
 		break;
-	}
 	default: {
 		struct pace tl;
 		if (s->o->mode == REPLAY_LIVE)
@@ -1480,6 +1569,17 @@ client_left(struct client *c)
 	lws_sul_cancel(&c->sul_pong);
 	lws_sul_cancel(&c->sul_watch);
 	lws_sul_cancel(&c->sul_drop);
+	if (c->sess && s->o->feed == FEED_LASERSELL) {
+		/* timeline frames queued but never written did not reach the client: its session
+		 * goes on from the first of them */
+		for (struct out_frame *f = c->qh; f; f = f->next)
+			if (f->data && f->recno) {
+				c->sess->next_recno = f->recno;
+				break;
+			}
+	}
+	ls_holdings_free(c->held);
+	c->held = NULL;
 	if (c->sess) {
 		c->sess->connected = 0;
 		c->sess->owner = NULL;

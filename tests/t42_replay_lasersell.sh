@@ -20,12 +20,13 @@ print(" ".join(sorted(t - {"hello_ok", "pong"})))')
 [ -n "$types" ] || fail "no message types in the fixture"
 n=$($WSTAPE cat "$T/ls" --direction in --kind text --payload | grep -vc '"type":"\(hello_ok\|pong\)"')
 
-port=$(free_port)
-bg $WSTAPE replay "$T/ls" --listen 127.0.0.1:$port --speed 20 --token K3y > /dev/null 2> "$T/replay.log"
-wait_port $port
-URL=ws://127.0.0.1:$port/v1/ws
-
+# one server per mode: a connection with the same key goes on with the timeline of the
+# last one (within --grace), and each mode wants the recording from its start
 for mode in client session lanes; do
+	port=$(free_port)
+	bg $WSTAPE replay "$T/ls" --listen 127.0.0.1:$port --speed 20 --token K3y > /dev/null 2>> "$T/replay.log"
+	wait_port $port
+	URL=ws://127.0.0.1:$port/v1/ws
 	timeout 30 $SDK $mode $URL K3y $n 15 > "$T/$mode.json" 2> "$T/$mode.err" || fail "SDK $mode: $(cat "$T/$mode.err")"
 	$PY - "$T/$mode.json" "$mode" $n $types <<'PY' || fail "SDK $mode: $(cat "$T/$mode.json")"
 import json, sys

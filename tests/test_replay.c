@@ -371,6 +371,26 @@ test_replay__lasersell_holdings(void **state)
 	ls_holdings_free(NULL);
 }
 
+static void
+test_replay__lasersell_session_id(void **state)
+{
+	int64_t v = -1;
+#define SID(lit) ls_session_id((const uint8_t *)(lit), strlen(lit), &v)
+	(void)state;
+	assert_int_equal(SID("{\"type\":\"hello_ok\",\"session_id\":42,\"limits\":{}}"), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(SID("{\"type\":\"exit_signal_with_tx\",\"position_id\":1,\"session_id\":43}"), 0);
+	assert_int_equal(v, 43);
+	/* none, not a number, negative, nested only, not JSON: no id, v untouched */
+	assert_int_equal(SID("{\"type\":\"pnl_update\",\"position_id\":1}"), -1);
+	assert_int_equal(SID("{\"type\":\"hello_ok\",\"session_id\":\"abc\"}"), -1);
+	assert_int_equal(SID("{\"type\":\"hello_ok\",\"session_id\":-3}"), -1);
+	assert_int_equal(SID("{\"type\":\"x\",\"inner\":{\"session_id\":5}}"), -1);
+	assert_int_equal(SID("{\"session_id\":"), -1);
+	assert_int_equal(v, 43);
+#undef SID
+}
+
 /* ---- faults ---- */
 
 static void
@@ -447,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_replay__hydromancer_seq_rewrite),
 		cmocka_unit_test(test_replay__client_messages),
 		cmocka_unit_test(test_replay__lasersell_holdings),
+		cmocka_unit_test(test_replay__lasersell_session_id),
 		cmocka_unit_test(test_replay__hydromancer_live_format_of_open),
 		cmocka_unit_test(test_replay__fault_rng_reproducible),
 		cmocka_unit_test(test_replay__fault_rng_rates),

@@ -90,12 +90,12 @@ int hm_cursor_parse(const char *p, size_t n, struct hm_cursor *c);
  * a loss. Returns 1 or 0. */
 int hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client);
 
-/* Dedup of the events of each channel, by the docs' keys (feed_events_foreach): an event
- * is new when its key is after the last one kept, or equal to it and its text is not one
- * kept with that key (keys are not unique: the fills of one transaction share one);
- * events before the last key are dropped, as the docs' client drops them. Events without
- * a key are compared by text with the last 4,096 of the channel at least. Memory: per
- * channel, the events of one key (at most 65,536 remembered) and 128 KiB for keyless ones. */
+/* Dedup of the events of each channel: an event already emitted (its text, among the last
+ * 4,096 emitted of the channel at least) is not emitted again; a live event goes out
+ * otherwise, in the order recorded, also one whose key (the docs' dedup key,
+ * feed_events_foreach) is older than one before it; an event of a replay chunk goes out
+ * only when its key is not before the greatest emitted (older ones are what the live stream
+ * carried before the drop). Memory: 128 KiB per channel. */
 struct hm_dedup;
 struct hm_dedup *hm_dedup_new(void);
 /* Forget everything (a stream that starts again). hm_dedup_free(NULL) is a no-op. */

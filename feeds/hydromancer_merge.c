@@ -64,22 +64,16 @@ hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client)
 
 /* ---- dedup ---- */
 
-/* Keys are not unique (the fills of one transaction share (time, txIndex)): the hashes of
- * the events emitted with the last key are kept, up to this many (past it, an event with
- * that key goes out: a duplicate rather than a loss). */
-#define SAME_KEY_MAX 65536
-/* Events without a key are compared by text within a window: two generations of an
- * open-addressing set, the older dropped when the newer is half full, so the set always
- * remembers the last WINDOW/2 events at least. */
+/* What was emitted is remembered by the hash of its text in a window: two generations of
+ * an open-addressing set, the older dropped when the newer is half full, so the set always
+ * remembers the last WINDOW/2 events of the channel at least. */
 #define WINDOW 8192
 
 struct hm_dedup_channel {
 	char name[64];
 	size_t name_len;
-	int64_t last_time, last_tx;   /* -1, -1: nothing emitted yet */
-	uint64_t *same;               /* hashes emitted with the last key */
-	size_t nsame, capsame;
-	uint64_t *gen[2];             /* keyless events: WINDOW slots each, 0 = empty */
+	int64_t last_time, last_tx;   /* the greatest key emitted; -1, -1: none yet */
+	uint64_t *gen[2];             /* WINDOW slots each, 0 = empty */
 	size_t ngen;                  /* entries in gen[0] */
 };
 
@@ -97,7 +91,6 @@ hm_dedup_new(void)
 static void
 channel_clear(struct hm_dedup_channel *c)
 {
-	free(c->same);
 	free(c->gen[0]);
 	free(c->gen[1]);
 }
@@ -154,13 +147,18 @@ gen_has(const uint64_t *t, uint64_t h)
 	}
 }
 
-/* 1 when the keyless event is new (and now remembered), 0 when seen, -1 on ENOMEM. */
 static int
-keyless_take(struct hm_dedup_channel *c, uint64_t h)
+seen(const struct hm_dedup_channel *c, uint64_t h)
 {
 	h |= 1; /* 0 marks an empty slot */
-	if (gen_has(c->gen[0], h) || gen_has(c->gen[1], h))
-		return 0;
+	return gen_has(c->gen[0], h) || gen_has(c->gen[1], h);
+}
+
+/* Remember an emitted event; 0, or -1 on ENOMEM. */
+static int
+remember(struct hm_dedup_channel *c, const struct feed_event *ev)
+{
+	uint64_t h = ev->hash | 1;
 	if (!c->gen[0] || c->ngen >= WINDOW / 2) {
 		free(c->gen[1]);
 		c->gen[1] = c->gen[0];
@@ -173,45 +171,37 @@ keyless_take(struct hm_dedup_channel *c, uint64_t h)
 		i = (i + 1) & (WINDOW - 1);
 	c->gen[0][i] = h;
 	c->ngen++;
-	return 1;
+	if (ev->key_time >= 0 && (ev->key_time > c->last_time ||
+				  (ev->key_time == c->last_time && ev->key_tx > c->last_tx))) {
+		c->last_time = ev->key_time;
+		c->last_tx = ev->key_tx;
+	}
+	return 0;
 }
 
-/* The docs' rule, with the ties the docs' rule gets wrong made right: an event is new when
- * its key is after the last one emitted, or equal to it and not one of the events emitted
- * with it. An event with an earlier key is not sent: the docs' client ("skip events at or
- * before it") would drop it anyway. Returns 1 new, 0 seen, -1 ENOMEM. */
+/* Is this event one to emit? An event emitted already (the same text, within the window)
+ * never goes out again: that is the overlap of replay and live the docs describe. Beyond
+ * that, a live event always goes out, also one whose key is older than one emitted before
+ * it: the recording received it so, and a replay of the recording keeps it. An event of a
+ * replay chunk goes out only when its key is not before the greatest emitted: the chunk
+ * replays what followed the recorder's cursor, so an older event of it is one the live
+ * stream carried before the drop (duplicates of the same key, the fills of one transaction,
+ * are told apart by their text). */
 static int
-keyed_take(struct hm_dedup_channel *c, const struct feed_event *ev)
+take(const struct hm_dedup_channel *c, const struct feed_event *ev, int from_replay)
 {
-	int64_t tx = ev->key_tx;
-	if (ev->key_time < c->last_time || (ev->key_time == c->last_time && tx < c->last_tx))
+	if (seen(c, ev->hash))
 		return 0;
-	if (ev->key_time == c->last_time && tx == c->last_tx) {
-		for (size_t i = 0; i < c->nsame; i++)
-			if (c->same[i] == ev->hash)
-				return 0;
-	} else {
-		c->last_time = ev->key_time;
-		c->last_tx = tx;
-		c->nsame = 0;
-	}
-	if (c->nsame == c->capsame) {
-		if (c->capsame >= SAME_KEY_MAX)
-			return 1;
-		size_t cap = c->capsame ? c->capsame * 2 : 16;
-		uint64_t *v = realloc(c->same, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		c->same = v;
-		c->capsame = cap;
-	}
-	c->same[c->nsame++] = ev->hash;
+	if (from_replay && ev->key_time >= 0 &&
+	    (ev->key_time < c->last_time || (ev->key_time == c->last_time && ev->key_tx < c->last_tx)))
+		return 0;
 	return 1;
 }
 
 struct filter {
 	struct hm_dedup_channel *c;
 	struct text_buf *kept;
+	int from_replay;
 	int n, all, err;
 };
 
@@ -219,14 +209,13 @@ static int
 filter_one(const struct feed_event *ev, void *ud)
 {
 	struct filter *f = ud;
-	int r = ev->key_time >= 0 ? keyed_take(f->c, ev) : keyless_take(f->c, ev->hash);
-	if (r < 0) {
-		f->err = ENOMEM;
-		return 1;
-	}
-	if (!r) {
+	if (!take(f->c, ev, f->from_replay)) {
 		f->all = 0;
 		return 0;
+	}
+	if (remember(f->c, ev)) {
+		f->err = ENOMEM;
+		return 1;
 	}
 	if (f->n++)
 		text_buf_add(f->kept, ",", 1);
@@ -238,7 +227,7 @@ int
 hm_dedup_filter(struct hm_dedup *d, const struct feed_msg *m, struct text_buf *kept, int *all)
 {
 	struct hm_dedup_channel *c = channel_get(d, m->channel);
-	struct filter f = { c, kept, 0, 1, 0 };
+	struct filter f = { c, kept, m->cls == FEED_MSG_REPLAY, 0, 1, 0 };
 
 	*all = 1;
 	if (!c)

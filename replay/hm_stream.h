@@ -19,7 +19,8 @@
  *   out where it was received.
  * - Once: every message's events pass through the channel's dedup (hm_dedup in
  *   feeds/feed_server.h): live messages lose the events already sent (a message left
- *   with none is not sent).
+ *   with none is not sent); a live event that came out of key order in the recording
+ *   goes out as recorded (it is in the journal: the replay keeps it).
  * Memory is bounded: one message at a time, and the dedup's bounded state.
  *
  * The stream does not read the caller's timeline itself (the caller keeps its reader, its

@@ -91,6 +91,7 @@ struct client {
 	int npend;
 	struct out_frame *carry;      /* a duplicate's second copy, for the next write */
 	size_t inflight;              /* bytes of the last write that lws still holds */
+	struct out_frame *held;       /* --deflate: the frame lws is still compressing from */
 	/* stats */
 	uint64_t frames, bytes;
 	struct pace_hist *lat;
@@ -190,6 +191,8 @@ queue_free(struct client *c)
 	c->next = NULL;
 	free(c->carry);
 	c->carry = NULL;
+	free(c->held);
+	c->held = NULL;
 }
 
 /* ---- the timeline ---- */
@@ -1043,7 +1046,9 @@ client_open(struct client *c, struct lws *wsi)
  *   of at most COALESCE_MAX bytes (one syscall for many small frames is where the speed for
  *   small frames is); a frame of WRITE_ALONE bytes or more goes in a write of its own,
  *   straight from its buffer, its header in the headroom before it (no copy);
- * - with --deflate, lws frames and compresses: one frame per write.
+ * - with --deflate, lws frames and compresses: one frame per write; but an empty message
+ *   is framed here and goes uncompressed (RFC 7692 lets each message choose), as lws 4.1's
+ *   deflate asserts on a message that compresses to nothing.
  *
  * A write never ends inside a frame on this side: lws answers a client's ping between two
  * writes (before the next WRITEABLE), so a frame split over two writes could get a pong in
@@ -1136,7 +1141,7 @@ write_out(struct client *c, struct out_frame *alone)
 	size_t n;
 	enum lws_write_protocol wp = LWS_WRITE_HTTP;
 
-	if (alone && c->s->o->deflate) {
+	if (alone && c->s->o->deflate && alone->len) {
 		p = alone->buf + LWS_PRE;
 		n = alone->len;
 		wp = alone->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
@@ -1173,6 +1178,8 @@ write_out(struct client *c, struct out_frame *alone)
 static void
 settle(struct client *c)
 {
+	free(c->held);
+	c->held = NULL;
 	if (!c->inflight)
 		return;
 	c->qbytes -= c->inflight;
@@ -1376,7 +1383,10 @@ on_writeable_frames(struct client *c)
 	}
 	if (write_out(c, alone))
 		return -1;
-	free(done);
+	if (done && c->s->o->deflate && done->len)
+		c->held = done;   /* lws reads the rest of it while it drains its deflater */
+	else
+		free(done);
 	if (taken) {
 		kick(c);
 		return 0;

@@ -2,10 +2,11 @@
 # 40_replay.sh - replay at top speed to a C client over loopback, 200 B and 1 KB frames,
 # each server measured with two C clients (a minimal lws client, which tops out near 185k
 # msg/s of 1 KB, and a plain socket that parses frames itself) and credited with the better,
-# beside a Node `ws` server sending the same JSON lines (what a user would write); then the
+# beside a Node `ws` server sending the same JSON lines (what a user would write); the same
+# with large frames (200 KB-2 MB) mixed in, where every frame recorded must arrive; then the
 # pacing lateness at 1x, 10x and 100x and the drift at the end (the last frame's lateness
 # over the span, as the server measured it). The server takes a frame's lateness when the
-# write that carries it is done (frames coalesced into one write share its time). Each
+# write that carries its last byte is done (frames coalesced into one write share its time). Each
 # figure is printed beside its target, met or not met.
 set -u
 : "${BUILD:=build}" "${WSTAPE:=$PWD/$BUILD/wstape}"
@@ -66,6 +67,48 @@ for spec in "200 400000" "1024 200000"; do
 	printf '    %8.0f msg/s  target >= %dk msg/s: %s\n' "$w_rate" $((want / 1000)) "$(verdict "$w_rate" ">=" $want)"
 	printf '    %8.2fx node  target >= 3x:         %s\n' "$ratio" "$(verdict "$ratio" ">=" 3)"
 done
+
+# large frames mixed in: 20,000 frames of 200 B, 40 of them order-book snapshots of
+# 200 KB-2 MB (log-uniform; in 10 bursts of 4, as snapshots of several markets come
+# together), at top speed, to both C clients, beside the Node `ws` server: how many frames
+# each client got of those recorded (all, or it is a failure), and msg/s
+$PY - "$D" <<'PY'
+import json, random, sys
+d, rnd = sys.argv[1], random.Random(40)
+big = {b + k for b in rnd.sample(range(0, 20000 - 4, 50), 10) for k in range(4)}
+with open(d + "/flarge.jsonl", "w") as f, open(d + "/plarge.txt", "w") as p:
+    for i in range(20000):
+        size = int(200_000 * 10 ** rnd.random()) if i in big else 200
+        head = '{"type":"book","seq":%d,"data":"' % i if i in big else '{"type":"trade","seq":%d,"data":"' % i
+        payload = head + "x" * max(0, size - len(head) - 2) + '"}'
+        f.write(json.dumps({"wall_ns": 1795341600000000000 + i * 1000, "dir": "in", "kind": "text", "payload": payload}) + "\n")
+        p.write(payload + "\n")
+PY
+$WSTAPE import "$D/flarge.jsonl" -o "$D/jlarge" 2>/dev/null
+rm -f "$D/flarge.jsonl"
+recorded=$($WSTAPE cat "$D/jlarge" --direction in | wc -l)
+mb=$(($(wc -c < "$D/plarge.txt") / 1000000))
+all=1
+for server in wstape node; do
+	line=""
+	for client in raw lws; do
+		p=$(port)
+		if [ $server = wstape ]; then
+			$WSTAPE replay "$D/jlarge" --listen 127.0.0.1:$p --speed max --once >/dev/null 2>&1 & pid=$!
+		else
+			node bench/replay_node.mjs "$D/plarge.txt" $p >/dev/null 2>&1 & pid=$!
+		fi
+		waitp $p
+		if [ $client = raw ]; then r=$(timeout 120 $COUNT --raw 127.0.0.1 $p); else r=$(timeout 120 $COUNT ws://127.0.0.1:$p/); fi
+		kill $pid 2>/dev/null; wait $pid 2>/dev/null
+		read -r m b t _ <<< "${r:-0 0 0 0}"
+		[ "$m" = "$recorded" ] || all=0
+		line+=$(printf ' | %s client %5d of %d frames %8.0f msg/s %5.0f MB/s' $client "$m" "$recorded" \
+			"$(echo "if ($t > 0) $m / $t else 0" | bc -l)" "$(echo "if ($t > 0) $b / $t / 1000000 else 0" | bc -l)")
+	done
+	printf 'top speed, large frames mixed in (%d frames, 40 of 200 KB-2 MB, %d MB), %-6s%s\n' "$recorded" "$mb" "$server" "$line"
+done
+printf '    frames delivered of frames recorded, every client: target all: %s\n' "$([ $all = 1 ] && echo met || echo "NOT MET")"
 
 # pacing: frames 1 ms apart in the recording, as many as 5 s of replay take at each speed
 # (5,000 at 1x, 50,000 at 10x, 500,000 at 100x: a busier feed the faster it plays), so

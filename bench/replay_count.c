@@ -77,7 +77,8 @@ raw_client(const char *host, int port)
 	int hdr_done = 0;
 	t_open = now();
 	for (;;) {
-		if (off > cap / 2) {
+		/* a frame that runs past the end of the buffer moves to its start first */
+		if (off > cap / 2 || (off && len == cap)) {
 			memmove(buf, buf + off, len - off);
 			len -= off;
 			off = 0;

@@ -78,7 +78,7 @@ struct client {
 	int64_t seq[MAX_SUBS];
 	char live_format[64];         /* hydromancer: this connection's liveFormat ("" = none) */
 	int configured;               /* lasersell: configure received */
-	struct ls_holdings *held;     /* lasersell: the holdings to re-emit after configure */
+	struct ls_holdings *holdings;    /* lasersell: the holdings to re-emit after configure */
 	int64_t resume_wall;          /* lasersell: where a resumed session's timeline stood */
 	uint64_t client_msgs, gate_need;
 	int64_t last_pong_mono;
@@ -1015,7 +1015,7 @@ emit_holding(const uint8_t *p, size_t n, void *ud)
 /* What the recording says at the point where the client's stream begins (the frame read
  * ahead; the end when none is left). The holdings that a LaserSell server re-emits after
  * configure (balance_update, position_opened) to a client that joins after the start
- * (--mode live, --from, a resumed session), kept in c->held until configure. And the
+ * (--mode live, --from, a resumed session), kept in c->holdings until configure. And the
  * session_id in effect there, for hello_ok: that of the last recorded message before the
  * point that carries one (else of the first after it), which is what the recorded
  * messages that follow carry. One pass over the journal up to that point: a LaserSell
@@ -1030,7 +1030,7 @@ ls_recorded_state(struct client *c)
 	int64_t sid = -1, v;
 
 	if (until > 1)
-		c->held = ls_holdings_new();
+		c->holdings = ls_holdings_new();
 	if (journal_reader_open(c->s->j, &rd) != 0)
 		return -1;
 	while (journal_reader_next(rd, &r) == 0 && r.wall_ns < c->s->o->to_wall) {
@@ -1046,13 +1046,13 @@ ls_recorded_state(struct client *c)
 		}
 		if (has)
 			sid = v;
-		if (c->held)
-			ls_holdings_add(c->held, r.payload, r.payload_len);
+		if (c->holdings)
+			ls_holdings_add(c->holdings, r.payload, r.payload_len);
 	}
 	journal_reader_close(rd);
-	if (c->held && ls_holdings_count(c->held))
+	if (c->holdings && ls_holdings_count(c->holdings))
 		log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu", c->id,
-			 ls_holdings_count(c->held), (unsigned long long)until);
+			 ls_holdings_count(c->holdings), (unsigned long long)until);
 	return sid;
 }
 
@@ -1137,10 +1137,10 @@ ls_receive(struct client *c, const uint8_t *p, size_t n)
 	case LS_C_CONFIGURE:
 		if (!c->configured) {
 			c->configured = 1;
-			if (c->held) {
-				ls_holdings_foreach(c->held, emit_holding, c);
-				ls_holdings_free(c->held);
-				c->held = NULL;
+			if (c->holdings) {
+				ls_holdings_foreach(c->holdings, emit_holding, c);
+				ls_holdings_free(c->holdings);
+				c->holdings = NULL;
 			}
 			/* the stream starts with the session: its timeline plays from configure on,
 			 * a resumed one from where it stood */
@@ -1658,8 +1658,8 @@ client_left(struct client *c)
 				break;
 			}
 	}
-	ls_holdings_free(c->held);
-	c->held = NULL;
+	ls_holdings_free(c->holdings);
+	c->holdings = NULL;
 	if (c->sess) {
 		c->sess->connected = 0;
 		c->sess->owner = NULL;

@@ -898,12 +898,12 @@ segments_check(struct journal *j)
 				close(fd);
 			}
 			if (next_first > start)
-				journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s'%s does not exist; the next is '%s')",
+				journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s'%s; the next is '%s')",
 						   (unsigned long long)start, (unsigned long long)(next_first - 1), from,
-						   n - prev > 2 ? " and those after it" : "", path);
+						   n - prev > 2 ? " and those after it do not exist" : " does not exist", path);
 			else
-				journal_set_detail(j, "records are missing from the journal, or '%s' is out of sequence: segment '%s'%s does not exist",
-						   path, from, n - prev > 2 ? " and those after it" : "");
+				journal_set_detail(j, "records are missing from the journal, or '%s' is out of sequence: segment '%s'%s",
+						   path, from, n - prev > 2 ? " and those after it do not exist" : " does not exist");
 			rc = JOURNAL_EGAP;
 			break;
 		}

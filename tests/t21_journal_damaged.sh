@@ -31,7 +31,7 @@ cp -r "$FIX/j342" "$T/j342r"
 no_crash $WSTAPE verify --repair "$T/j342r" || fail "repair of a damaged index: $(cat "$T/nc.err")"
 grep -q "index rebuilt from the segments (93 blocks)" "$T/nc.out" || fail "repair output: $(cat "$T/nc.out")"
 grep -q "nothing to repair" "$T/nc.out" && fail "repair says nothing to repair"
-grep -q "index was damaged (.*SIGSEGV.*); rebuilt from the segments" "$T/nc.err" || fail "repair message: $(cat "$T/nc.err")"
+grep -q "index was damaged (.*while LMDB read it); rebuilt from the segments" "$T/nc.err" || fail "repair message: $(cat "$T/nc.err")"
 $WSTAPE verify "$T/j342r" | grep -q "^ok: 1500 records in 93 blocks" || fail "verify after repair"
 # a writer notices and rebuilds
 cp -r "$FIX/j342" "$T/j342w"

@@ -12,6 +12,7 @@ cmd_exit_for(int err)
 	switch (err) {
 	case JOURNAL_ECORRUPT:
 	case JOURNAL_EINDEX:
+	case JOURNAL_EGAP:
 		return EXIT_FOUND;
 	case ENOSPC:
 	case EDQUOT:

@@ -160,7 +160,11 @@ cmd_info(int argc, char **argv)
 		ex = EXIT_FOUND;
 	} else if (st.index_damaged) {
 		fflush(stdout);
-		fprintf(stderr, "wstape: note: journal '%s': the index cannot be opened; the figures above come from the segments; 'wstape verify --reindex' rebuilds it\n",
+		fprintf(stderr, "wstape: note: journal '%s': the index is damaged and was not used; the figures above come from the segments; 'wstape verify --repair' rebuilds it\n",
+			path);
+	} else if (st.index_unreadable) {
+		fflush(stdout);
+		fprintf(stderr, "wstape: note: journal '%s': the index cannot be read and was not used; the figures above come from the segments\n",
 			path);
 	}
 	text_buf_free(&out);

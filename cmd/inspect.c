@@ -133,7 +133,8 @@ cmd_inspect(int argc, char **argv)
 	}
 	if ((err = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL))) {
 		cmd_journal_error(NULL, "cannot open journal", path, err);
-		return EXIT_USAGE;
+		/* records missing (a segment gone) or out of sequence: 1, as for cat, info, verify */
+		return err == JOURNAL_EGAP || err == JOURNAL_ECORRUPT ? EXIT_FOUND : EXIT_USAGE;
 	}
 	if (!feed) {
 		const char *m = journal_meta_get(j, "feed");
@@ -159,6 +160,10 @@ cmd_inspect(int argc, char **argv)
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "wstape: inspect: cannot write the report: %s\n", strerror(errno));
 		rc = EXIT_IO;
+	} else if (err == JOURNAL_EGAP) {
+		fprintf(stderr, "wstape: journal '%s': %s; the report covers the records before them\n", path,
+			journal_last_detail(j));
+		rc = EXIT_FOUND;
 	} else if (err == JOURNAL_EINDEX) {
 		/* as cat, info and verify: the index lists blocks that the segments lack */
 		fprintf(stderr, "wstape: journal '%s': the index lists records that the segments do not hold;"

@@ -12,14 +12,15 @@ const char cmd_verify_usage[] =
 	"prints \"ok: N records in N blocks, N segment bytes verified\" (and a note for blocks past\n"
 	"the index or a torn tail) and exits 0. Otherwise it exits 1 and says the segment and\n"
 	"offset of the first bad block (with the blocks and records before it that are good), or\n"
-	"what the index lists that the segments do not hold; 2 when a segment cannot be read or\n"
-	"was written by a newer wstape.\n"
+	"what the index lists that the segments do not hold, or that the index is damaged, or\n"
+	"which records are missing (a segment gone); 2 when a segment or the index cannot be read,\n"
+	"or a segment was written by a newer wstape.\n"
 	"\n"
 	"  --reindex  rebuild the index from the segments (it is derived from them), then verify\n"
 	"             (default: the index is only checked)\n"
 	"  --repair   cut the last segment at its first bad block so the journal opens again;\n"
-	"             what follows that offset is lost (it says how many bytes) (default: nothing\n"
-	"             is changed)\n";
+	"             what follows that offset is lost (it says how many bytes); rebuild a damaged\n"
+	"             index (default: nothing is changed)\n";
 
 int
 cmd_verify(int argc, char **argv)
@@ -57,14 +58,23 @@ cmd_verify(int argc, char **argv)
 			return cmd_exit_for(rc);
 		}
 		if (cut)
-			printf("cut %llu bytes from offset %llu of segment %u; the index is rebuilt on the next open\n",
-			       (unsigned long long)cut, (unsigned long long)off, seg);
-		else
+			printf("cut %llu bytes from offset %llu of segment %u\n", (unsigned long long)cut,
+			       (unsigned long long)off, seg);
+		/* open as a writer once: recovery rebuilds a damaged, stale or dropped index now */
+		struct journal_recovery rec;
+		if ((rc = journal_open(path, JOURNAL_APPEND, NULL, &j, &rec)) != 0) {
+			cmd_journal_error(NULL, "cannot open journal", path, rc);
+			return cmd_exit_for(rc);
+		}
+		cmd_report_recovery(path, &rec);
+		if (rec.index_damaged || rec.reindexed)
+			printf("index rebuilt from the segments (%llu blocks)\n", (unsigned long long)rec.blocks_indexed);
+		else if (!cut && !rec.torn_bytes)
 			printf("nothing to repair\n");
-		/* open as a writer once: recovery rebuilds the index now */
-		if ((ex = cmd_open_journal(path, JOURNAL_APPEND, NULL, &j)) != 0)
-			return ex;
-		journal_close(j);
+		if ((rc = journal_close(j)) != 0) {
+			cmd_journal_error(NULL, "cannot close journal", path, rc);
+			return cmd_exit_for(rc);
+		}
 		return EXIT_OK;
 	}
 	if (reindex) {
@@ -89,15 +99,18 @@ cmd_verify(int argc, char **argv)
 		else if (rc == JOURNAL_EINDEX)
 			fprintf(stderr, "wstape: journal '%s': %s (block at offset %llu of segment %u)\n", path, v.detail,
 				(unsigned long long)v.bad_offset, v.bad_segment);
+		else if (rc == JOURNAL_EGAP)
+			fprintf(stderr, "wstape: journal '%s': %s; %llu blocks (%llu records) before it are good\n", path,
+				v.detail, (unsigned long long)v.blocks, (unsigned long long)v.records);
 		else if (rc == JOURNAL_ECORRUPT)
 			fprintf(stderr, "wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; 'wstape verify --repair' cuts the journal there\n",
 				path, (unsigned long long)v.bad_offset, v.bad_segment, v.detail ? v.detail : journal_strerror(rc),
 				(unsigned long long)v.blocks, (unsigned long long)v.records);
-		else /* unreadable, or a newer format: nothing to repair */
+		else /* unreadable (a segment, the index), or a newer format: nothing to repair */
 			fprintf(stderr, "wstape: cannot verify journal '%s': %s\n", path,
 				v.detail ? v.detail : journal_strerror(rc));
 		journal_close(j);
-		return rc == JOURNAL_ECORRUPT || rc == JOURNAL_EINDEX ? EXIT_FOUND : EXIT_USAGE;
+		return rc == JOURNAL_ECORRUPT || rc == JOURNAL_EINDEX || rc == JOURNAL_EGAP ? EXIT_FOUND : EXIT_USAGE;
 	}
 	printf("ok: %llu records in %llu blocks, %llu segment bytes verified\n", (unsigned long long)v.records,
 	       (unsigned long long)v.blocks, (unsigned long long)v.good_bytes);

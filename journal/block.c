@@ -404,9 +404,28 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 		br->why = "file ends inside a block";
 		return BLK_TORN;
 	}
+	/* raw_len is bounded before anything is allocated for it (docs/FORMAT.md): by the
+	 * largest block a writer makes, by what comp_len bytes can hold at all, and (below,
+	 * once the data is read and checked) by the content size of the zstd frame */
+	if (br->h.raw_len == 0 || br->h.comp_len == 0) {
+		br->why = "empty block (raw or compressed length 0)";
+		return BLK_BAD;
+	}
+	if (br->h.raw_len > BLK_MAX_RAW) {
+		br->why = "block header states a raw length above the largest block (1 GiB + 64 KiB)";
+		return BLK_BAD;
+	}
+	if (!(br->h.flags & BLK_FLAG_ZSTD) && br->h.comp_len != br->h.raw_len) {
+		br->why = "stored block length mismatch";
+		return BLK_BAD;
+	}
+	if ((br->h.flags & BLK_FLAG_ZSTD) && (uint64_t)br->h.raw_len > (uint64_t)br->h.comp_len * BLK_MAX_RATIO) {
+		br->why = "block header states a raw length its compressed data cannot hold";
+		return BLK_BAD;
+	}
 	if (!decode)
 		return BLK_OK;
-	if (grow(&br->comp, &br->comp_cap, br->h.comp_len) || grow(&br->raw, &br->raw_cap, br->h.raw_len + 1))
+	if (grow(&br->comp, &br->comp_cap, br->h.comp_len))
 		return ENOMEM;
 	if ((rc = pread_full(fd, br->comp, br->h.comp_len, off + BLK_HEADER_SIZE)) != 0)
 		return rc < 0 ? BLK_TORN : (rc > 3 ? rc : EIO);
@@ -422,6 +441,19 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 		return BLK_BAD;
 	}
 	if (br->h.flags & BLK_FLAG_ZSTD) {
+		/* one frame, all of the data, whose header states raw_len (a writer's frame
+		 * always states its content size) */
+		unsigned long long fcs = ZSTD_getFrameContentSize(br->comp, br->h.comp_len);
+		size_t fsz = ZSTD_findFrameCompressedSize(br->comp, br->h.comp_len);
+		if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs != br->h.raw_len ||
+		    ZSTD_isError(fsz) || fsz != br->h.comp_len) {
+			br->why = "block data is not a zstd frame of the stated raw length";
+			return BLK_BAD;
+		}
+	}
+	if (grow(&br->raw, &br->raw_cap, (size_t)br->h.raw_len + 1))
+		return ENOMEM;
+	if (br->h.flags & BLK_FLAG_ZSTD) {
 		if (!br->dctx && !(br->dctx = ZSTD_createDCtx()))
 			return ENOMEM;
 		size_t n = ZSTD_decompressDCtx(br->dctx, br->raw, br->h.raw_len, br->comp, br->h.comp_len);
@@ -430,11 +462,7 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 			return BLK_BAD;
 		}
 	} else {
-		if (br->h.comp_len != br->h.raw_len) {
-			br->why = "stored block length mismatch";
-			return BLK_BAD;
-		}
-		memcpy(br->raw, br->comp, br->h.raw_len);
+		memcpy(br->raw, br->comp, br->h.raw_len); /* raw_len == comp_len > 0, checked above */
 	}
 	return BLK_OK;
 }

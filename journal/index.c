@@ -5,10 +5,14 @@
  * environment runs with MDB_NOSYNC: a commit costs a few page writes, and durability
  * comes from the segments plus the recovery scan on open. */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -37,7 +41,7 @@ env_truncated(MDB_env *env, const char *dir, char *detail, size_t dsize)
 	MDB_envinfo info;
 	MDB_stat ms;
 	struct stat sb;
-	char data[4200];
+	char data[4300];
 
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || stat(data, &sb) != 0)
@@ -84,7 +88,7 @@ idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsi
 		}
 	} else {
 		struct stat sb;
-		char data[4200];
+		char data[4300];
 		snprintf(data, sizeof(data), "%s/data.mdb", x->path);
 		if (stat(data, &sb) != 0) {
 			free(x);
@@ -285,16 +289,13 @@ rd_end(const struct idx_snap *s, MDB_txn *txn)
 
 #define STATEV_SIZE 80
 static int
-state_read(struct idx *x, const struct idx_snap *s, struct idx_state *st)
+state_read_txn(MDB_txn *txn, MDB_dbi dbi, struct idx_state *st)
 {
-	MDB_txn *txn;
 	MDB_val k = { 5, "state" }, v;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = rd_begin(x, s, &txn)) != 0)
-		return mdb_err(rc);
-	rc = mdb_get(txn, x->state, &k, &v);
+	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc == 0 && v.mv_size == STATEV_SIZE) {
 		const uint8_t *p = v.mv_data;
 		st->segment = get_u32(p);
@@ -312,6 +313,19 @@ state_read(struct idx *x, const struct idx_snap *s, struct idx_state *st)
 	} else if (rc == MDB_NOTFOUND) {
 		rc = 0;
 	}
+	return rc;
+}
+
+static int
+state_read(struct idx *x, const struct idx_snap *s, struct idx_state *st)
+{
+	MDB_txn *txn;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = rd_begin(x, s, &txn)) != 0)
+		return mdb_err(rc);
+	rc = state_read_txn(txn, x->state, st);
 	rd_end(s, txn);
 	return rc > 0 || rc < 0 ? mdb_err(rc) : 0;
 }
@@ -857,4 +871,364 @@ idx_snap_has_channel(struct idx_snap *s, const char *name, size_t len)
 {
 	MDB_val k = { len, (void *)name }, v;
 	return len > 0 && mdb_get(s->txn, s->x->chans, &k, &v) == 0;
+}
+
+/* ---- checking an index before it is trusted ----
+ *
+ * LMDB does not check its pages: a damaged data.mdb (a bit flipped, bytes overwritten)
+ * can send mdb_cursor_get() through a wild pointer (SIGSEGV inside liblmdb) or round a
+ * cycle of pages for ever. The index is derived from the segments, so nothing is lost by
+ * throwing a damaged one away; what must not happen is a crash. So before a journal uses
+ * its index, a child process (fork) opens it on its own, walks every entry of every
+ * database (the free list too, which a writer's commit reads), looks each key up again
+ * (so every branch page that a seek goes through is read), touches every byte of every
+ * key and value, checks their sizes and the indexed blocks against each other and
+ * against the segment headers, and writes its verdict to a pipe. A crash, a hang (an
+ * alarm ends it) or a verdict of damage all read as "index damaged" to the parent, which
+ * never maps an index that failed the check. The walk costs about as much as reading the
+ * index once: far less than reading the segments. */
+
+struct chk {
+	MDB_txn *txn;
+	uint64_t max_entries; /* more entries than the file can hold: a cycle of pages */
+	char *why;
+	size_t n;
+	int verdict;
+	const char *jdir;
+	/* blocks */
+	uint64_t blocks, records, payload, raw, next_recno;
+	struct idx_block last;
+	uint32_t seg;
+	volatile uint8_t touch;
+};
+
+static int
+chk_fail(struct chk *c, int verdict, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+chk_fail(struct chk *c, int verdict, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->n, fmt, ap);
+	va_end(ap);
+	c->verdict = verdict;
+	return -1;
+}
+
+static void
+chk_touch(struct chk *c, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+	uint8_t x = 0;
+	for (size_t i = 0; i < v->mv_size; i++)
+		x ^= p[i];
+	c->touch ^= x;
+}
+
+/* The segment header's first record number, 0 when the segment does not exist, or
+ * UINT64_MAX when it cannot be read (the readers report that themselves). */
+static uint64_t
+seg_first_recno(const char *jdir, uint32_t n)
+{
+	char path[4200];
+	uint8_t h[SEG_HEADER_SIZE];
+	int fd;
+
+	seg_path(path, sizeof(path), jdir, n);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : UINT64_MAX;
+	ssize_t got = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (got != (ssize_t)sizeof(h) || seg_header_check(h, n) != 0)
+		return UINT64_MAX;
+	return get_u64(h + 16) ? get_u64(h + 16) : 1;
+}
+
+static int
+chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
+{
+	struct idx_block b;
+
+	if (k->mv_size != 8 || blockv_decode(v, &b) != 0)
+		return chk_fail(c, IDX_CHECK_DAMAGED, "a 'blocks' entry has a key of %zu bytes and a value of %zu bytes",
+				k->mv_size, v->mv_size);
+	if (rd_be64(k->mv_data) != b.first_recno || b.count == 0 || b.comp_len == 0 || b.raw_len == 0 ||
+	    b.raw_len > BLK_MAX_RAW || b.offset < SEG_HEADER_SIZE || b.segment == 0)
+		return chk_fail(c, IDX_CHECK_DAMAGED, "the 'blocks' entry of record %llu does not describe a block",
+				(unsigned long long)rd_be64(k->mv_data));
+	if (c->blocks) {
+		const struct idx_block *p = &c->last;
+		int same = b.segment == p->segment;
+		if (b.first_recno != p->first_recno + p->count || b.max_wall < p->max_wall ||
+		    (same && b.offset != p->offset + BLK_HEADER_SIZE + p->comp_len) ||
+		    (!same && (b.segment < p->segment || b.offset != SEG_HEADER_SIZE)))
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"the 'blocks' entry of record %llu does not follow the one of record %llu",
+					(unsigned long long)b.first_recno, (unsigned long long)p->first_recno);
+	}
+	if (!c->blocks || b.segment != c->last.segment) {
+		/* the first block the index lists in a segment starts where its header says */
+		uint64_t first = seg_first_recno(c->jdir, b.segment);
+		char path[4200];
+		seg_path(path, sizeof(path), c->jdir, b.segment);
+		if (first == 0)
+			return chk_fail(c, IDX_CHECK_STALE, "the index lists blocks in segment '%s', which does not exist",
+					path);
+		if (first != UINT64_MAX && (b.offset != SEG_HEADER_SIZE || first != b.first_recno))
+			return chk_fail(c, IDX_CHECK_STALE,
+					"the index says segment '%s' holds record %llu at offset %llu; its header says it starts at record %llu",
+					path, (unsigned long long)b.first_recno, (unsigned long long)b.offset,
+					(unsigned long long)first);
+	}
+	c->blocks++;
+	c->records += b.count;
+	c->payload += b.payload_bytes;
+	c->raw += b.raw_len;
+	c->last = b;
+	return 0;
+}
+
+static int
+chk_row(struct chk *c, const char *db, MDB_dbi dbi, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *kp = k->mv_data, *vp = v->mv_data;
+	MDB_val k2 = *k, v2;
+	int rc;
+
+	chk_touch(c, k);
+	chk_touch(c, v);
+	/* look the key up again: the search reads the branch pages that a seek reads */
+	if (dbi != 0 && ((rc = mdb_get(c->txn, dbi, &k2, &v2)) != 0 || v2.mv_size != v->mv_size ||
+			 v2.mv_data != v->mv_data))
+		return chk_fail(c, IDX_CHECK_DAMAGED, "an entry of '%s' cannot be found again by its key (%s)", db,
+				rc ? mdb_strerror(rc) : "another value");
+	if (!strcmp(db, "blocks"))
+		return chk_block(c, k, v);
+	if (!strcmp(db, "time")) {
+		if (k->mv_size != 16 || v->mv_size != 8 || memcmp(kp + 8, vp, 8) != 0)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'time' entry has a key of %zu bytes and a value of %zu bytes",
+					k->mv_size, v->mv_size);
+	} else if (!strcmp(db, "conns")) {
+		if (k->mv_size != 4 || v->mv_size != CONNV_SIZE || get_u64(vp) > get_u64(vp + 8) || get_u64(vp + 16) == 0)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'conns' entry is not a connection");
+	} else if (!strcmp(db, "chans")) {
+		if (k->mv_size == 0 || k->mv_size > JOURNAL_MAX_CHANNEL || v->mv_size < CHANV_FIXED ||
+		    get_u16(vp + 40) > JOURNAL_MAX_CURSOR || get_u16(vp + 42) > JOURNAL_MAX_CURSOR ||
+		    CHANV_FIXED + (size_t)get_u16(vp + 40) + get_u16(vp + 42) != v->mv_size)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chans' entry is not a channel");
+	} else if (!strcmp(db, "chanblk")) {
+		if (k->mv_size < 10 || kp[0] == 0 || k->mv_size != 1 + (size_t)kp[0] + 8 || v->mv_size == 0 ||
+		    v->mv_size > JOURNAL_MAX_CURSOR)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry is not a channel's block");
+	} else if (!strcmp(db, "state")) {
+		if (k->mv_size != 5 || memcmp(kp, "state", 5) != 0 || v->mv_size != STATEV_SIZE)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "the 'state' entry has a key of %zu bytes and a value of %zu bytes",
+					k->mv_size, v->mv_size);
+	} else if (dbi == 0) {
+		/* the free list: a transaction id, then a page list that starts with its length */
+		if (k->mv_size != sizeof(size_t) || v->mv_size < sizeof(size_t) ||
+		    v->mv_size != (*(const size_t *)vp + 1) * sizeof(size_t))
+			return chk_fail(c, IDX_CHECK_DAMAGED, "the free list holds an entry of %zu bytes that is not a page list",
+					v->mv_size);
+	}
+	return 0;
+}
+
+static int
+chk_walk(struct chk *c, const char *db, MDB_dbi dbi, uint64_t *count)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_stat ms;
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = mdb_stat(c->txn, dbi, &ms)) != 0 || (rc = mdb_cursor_open(c->txn, dbi, &cur)) != 0)
+		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s': %s", db, mdb_strerror(rc));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (++n > c->max_entries) {
+			mdb_cursor_close(cur);
+			return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s' has more entries than its file can hold (its pages form a cycle)",
+					db);
+		}
+		if (chk_row(c, db, dbi, &k, &v) != 0) {
+			mdb_cursor_close(cur);
+			return -1;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s': %s", db, mdb_strerror(rc));
+	if (n != ms.ms_entries)
+		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s' says it has %llu entries; %llu were found", db,
+				(unsigned long long)ms.ms_entries, (unsigned long long)n);
+	*count = n;
+	return 0;
+}
+
+/* Runs in the child: the verdict, and why in c->why. */
+static int
+chk_run(const char *idir, const char *jdir, char *why, size_t n)
+{
+	static const char *const names[] = { "blocks", "time", "conns", "chans", "chanblk", "state" };
+	struct chk c = { .why = why, .n = n, .verdict = IDX_CHECK_OK, .jdir = jdir };
+	MDB_env *env = NULL;
+	MDB_dbi dbi[6];
+	uint64_t count[6];
+	struct stat sb;
+	char data[4300];
+	int rc;
+
+	snprintf(data, sizeof(data), "%s/data.mdb", idir);
+	if (stat(data, &sb) != 0)
+		return chk_fail(&c, IDX_CHECK_DAMAGED, "cannot stat '%s': %s", data, strerror(errno)), c.verdict;
+	c.max_entries = (uint64_t)sb.st_size / 8 + 16;
+	if ((rc = mdb_env_create(&env)) != 0)
+		return chk_fail(&c, IDX_CHECK_DAMAGED, "%s", mdb_strerror(rc)), c.verdict;
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_set_mapsize(env, (size_t)1 << 36);
+	if ((rc = mdb_env_open(env, idir, MDB_NOTLS | MDB_RDONLY, 0644)) != 0) {
+		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s", idir,
+			 mdb_strerror(rc));
+		goto out;
+	}
+	if (env_truncated(env, idir, why, n)) {
+		c.verdict = IDX_CHECK_DAMAGED;
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &c.txn)) != 0) {
+		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s", idir,
+			 mdb_strerror(rc));
+		goto out;
+	}
+	for (int i = 0; i < 6; i++)
+		if ((rc = mdb_dbi_open(c.txn, names[i], 0, &dbi[i])) != 0) {
+			chk_fail(&c, IDX_CHECK_DAMAGED, "index '%s': database '%s': %s", idir, names[i], mdb_strerror(rc));
+			goto out;
+		}
+	uint64_t nfree;
+	if (chk_walk(&c, "free list", 0, &nfree) != 0)
+		goto out;
+	for (int i = 0; i < 6; i++)
+		if (chk_walk(&c, names[i], dbi[i], &count[i]) != 0)
+			goto out;
+	{
+		struct idx_state st;
+		if (state_read_txn(c.txn, dbi[5], &st) != 0) {
+			chk_fail(&c, IDX_CHECK_DAMAGED, "the index's state cannot be read");
+			goto out;
+		}
+		if (count[1] != c.blocks || (c.blocks == 0) != (count[5] == 0) ||
+		    (c.blocks && (st.blocks != c.blocks || st.records != c.records || st.payload_bytes != c.payload ||
+				  st.raw_bytes != c.raw || st.next_recno != c.last.first_recno + c.last.count ||
+				  st.segment != c.last.segment ||
+				  st.offset != c.last.offset + BLK_HEADER_SIZE + c.last.comp_len)))
+			chk_fail(&c, IDX_CHECK_DAMAGED,
+				 "the index's state (%llu blocks, %llu records) does not sum up its %llu blocks (%llu records, %llu time entries)",
+				 (unsigned long long)st.blocks, (unsigned long long)st.records, (unsigned long long)c.blocks,
+				 (unsigned long long)c.records, (unsigned long long)count[1]);
+	}
+out:
+	if (c.txn)
+		mdb_txn_abort(c.txn);
+	if (env)
+		mdb_env_close(env);
+	return c.verdict;
+}
+
+int
+idx_check(const char *dir, char *why, size_t n)
+{
+	char idir[4200], data[4300], msg[600];
+	struct stat sb;
+	int p[2], rc, status, fd;
+	pid_t pid;
+
+	why[0] = 0;
+	snprintf(idir, sizeof(idir), "%s/" INDEX_DIR, dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", idir);
+	if (stat(data, &sb) != 0) {
+		if (errno == ENOENT)
+			return IDX_CHECK_NONE;
+		rc = errno;
+		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(rc));
+		errno = rc;
+		return IDX_CHECK_UNREADABLE;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(errno));
+		return IDX_CHECK_UNREADABLE;
+	}
+	if ((fd = open(data, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = errno;
+		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(rc));
+		errno = rc;
+		return IDX_CHECK_UNREADABLE;
+	}
+	close(fd);
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(why, n, "cannot check the index '%s': pipe: %s", idir, strerror(errno));
+		return IDX_CHECK_UNREADABLE; /* errno from pipe2 */
+	}
+	if ((pid = fork()) < 0) {
+		rc = errno;
+		close(p[0]);
+		close(p[1]);
+		snprintf(why, n, "cannot check the index '%s': fork: %s", idir, strerror(rc));
+		errno = rc;
+		return IDX_CHECK_UNREADABLE;
+	}
+	if (pid == 0) {
+		/* the child: silent (a sanitizer's report of a crash in liblmdb is the verdict,
+		 * not a message for the user), bounded in time, and gone without atexit work */
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 2);
+		signal(SIGALRM, SIG_DFL);
+		alarm(30 + (unsigned)(sb.st_size >> 24));
+		close(p[0]);
+		msg[0] = (char)('0' + chk_run(idir, dir, msg + 1, sizeof(msg) - 1));
+		size_t len = 1 + strlen(msg + 1);
+		if (write(p[1], msg, len) != (ssize_t)len)
+			_exit(3);
+		_exit(0);
+	}
+	close(p[1]);
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(p[0], msg + got, sizeof(msg) - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == sizeof(msg) - 1)
+			break;
+	}
+	close(p[0]);
+	msg[got] = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		snprintf(why, n, "index '%s': %s while LMDB read it", idir,
+			 sig == SIGALRM ? "the check did not finish (a cycle of pages?)" :
+			 sig == SIGSEGV ? "a crash (SIGSEGV)" : sig == SIGBUS ? "a crash (SIGBUS)" : "a crash");
+		return IDX_CHECK_DAMAGED;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got == 0 || msg[0] < '0' + IDX_CHECK_OK ||
+	    msg[0] > '0' + IDX_CHECK_UNREADABLE) {
+		snprintf(why, n, "index '%s': the check stopped (exit %d) while LMDB read it", idir,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return IDX_CHECK_DAMAGED;
+	}
+	rc = msg[0] - '0';
+	errno = EACCES; /* for IDX_CHECK_UNREADABLE: LMDB could not open it */
+	if (rc == IDX_CHECK_DAMAGED && strncmp(msg + 1, "index '", 7) != 0)
+		snprintf(why, n, "index '%s': %s", idir, msg + 1);
+	else
+		snprintf(why, n, "%s", msg + 1);
+	return rc;
 }

@@ -14,6 +14,13 @@
 #define BLK_MAGIC 0x42545357u /* "WSTB" little-endian */
 #define BLK_HEADER_SIZE 64
 #define BLK_FLAG_ZSTD 1u
+/* The largest raw_len a reader accepts: a writer's block is at most the block size (at
+ * most 1 GiB) or one record larger than it (a payload of at most 1 GiB plus 1.3 KiB of
+ * record header), so 1 GiB + 64 KiB covers every block a writer makes (docs/FORMAT.md). */
+#define BLK_MAX_RAW ((1u << 30) + (1u << 16))
+/* A zstd block of 128 KiB (ZSTD_BLOCKSIZE_MAX) takes at least 4 bytes (an RLE block), so
+ * comp_len bytes of zstd data never decompress to more than comp_len * 32768 bytes. */
+#define BLK_MAX_RATIO 32768u
 #define META_FILE "META"
 #define LOCK_FILE "LOCK"
 #define INDEX_DIR "index"
@@ -147,6 +154,15 @@ struct idx_state {
  * damaged (not an LMDB file, corrupted pages, a cut data.mdb, ...), as opposed to a system
  * error such as EACCES. */
 int idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsize, int *damaged);
+/* Check the index under dir/index before it is used, in a child process that walks all
+ * of it (LMDB does not check its pages: a damaged file can crash liblmdb): IDX_CHECK_NONE
+ * (no data.mdb), IDX_CHECK_OK, IDX_CHECK_DAMAGED (LMDB cannot use it, it crashed or hung
+ * reading it, or its entries do not add up), IDX_CHECK_STALE (whole, but it does not agree
+ * with the segment headers: a segment it lists is gone or starts elsewhere) or
+ * IDX_CHECK_UNREADABLE (it cannot be read: permissions, not a file; errno says why). why
+ * says which. */
+enum { IDX_CHECK_OK = 0, IDX_CHECK_NONE, IDX_CHECK_DAMAGED, IDX_CHECK_STALE, IDX_CHECK_UNREADABLE };
+int idx_check(const char *dir, char *why, size_t n);
 /* Remove the index's files under dir/index (the directory stays); the caller holds the
  * writer's lock and has closed the index. */
 int idx_remove(const char *dir);
@@ -226,7 +242,9 @@ struct journal {
 	struct idx *idx;
 	int idx_failed;
 	int idx_open_err;               /* readers: the index exists and LMDB finds it damaged */
-	int idx_stale;                  /* readers: the index lists blocks that are not there */
+	int idx_stale;                  /* readers: the index lists blocks that are not there;
+					   writers: rebuild it (idx_check found it stale) */
+	int idx_unreadable;             /* readers: the index is there and cannot be read (errno) */
 	char idx_detail[512];           /* why, for either */
 	struct tail *tail;              /* readers: what lies past the index (tail.c); under mu */
 	int created_dir, created_meta;  /* this open made the directory / wrote META */

@@ -66,6 +66,7 @@ journal_strerror(int err)
 	case JOURNAL_ERDONLY: return "journal is open read-only";
 	case JOURNAL_EEXIST: return "a journal already exists there";
 	case JOURNAL_ENOTFOUND: return "no such record";
+	case JOURNAL_EGAP: return "records are missing from the journal";
 	default: return err > 0 ? strerror(err) : "unknown journal error";
 	}
 }
@@ -833,6 +834,119 @@ take_lock(struct journal *j)
 	return 0;
 }
 
+/* The record number after the last whole block of segment n (from its block headers), or
+ * first when none can be read. */
+static uint64_t
+segment_end_recno(const char *dir, uint32_t n, uint64_t first)
+{
+	struct blk_reader br;
+	struct stat sb;
+	char path[4200];
+	uint64_t off = SEG_HEADER_SIZE, end = first;
+	int fd;
+
+	seg_path(path, sizeof(path), dir, n);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return first;
+	blk_reader_init(&br);
+	if (fstat(fd, &sb) == 0)
+		while (blk_read(&br, fd, off, (uint64_t)sb.st_size, 0) == BLK_OK) {
+			end = br.h.first_recno + br.h.count;
+			off += BLK_HEADER_SIZE + br.h.comp_len;
+		}
+	blk_reader_free(&br);
+	close(fd);
+	return end;
+}
+
+/* Every reader and writer first checks that the segments are all there: numbered from 1
+ * without a hole, regular files whose headers can be read, each starting at a record
+ * number above the one before. A missing segment is records missing (JOURNAL_EGAP, the
+ * range named); a segment that cannot be read is its errno, with its path. A header that
+ * does not check is left to the readers, which name it with its offset; so is the
+ * continuity of record numbers from one segment to the next, which the readers check
+ * where they cross (and idx_check for the indexed segments). */
+static int
+segments_check(struct journal *j)
+{
+	uint32_t *segs = NULL, prev = 0;
+	uint64_t prev_first = 0;
+	size_t nseg = 0;
+	char path[4200], ppath[4200];
+	int rc;
+
+	if ((rc = seg_list(j->dir, &segs, &nseg)) != 0) {
+		journal_set_detail(j, "cannot list '%s': %s", j->dir, strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0; i < nseg; i++) {
+		uint32_t n = segs[i];
+		uint8_t h[SEG_HEADER_SIZE];
+		uint64_t first = 0;
+		struct stat sb;
+		int fd;
+
+		seg_path(path, sizeof(path), j->dir, n);
+		if (n != prev + 1) {
+			char from[4200];
+			uint64_t start = prev ? segment_end_recno(j->dir, prev, prev_first) : 1;
+			seg_path(from, sizeof(from), j->dir, prev + 1);
+			uint64_t next_first = 0;
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+				if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && seg_header_check(h, n) == 0)
+					next_first = get_u64(h + 16) ? get_u64(h + 16) : 1;
+				close(fd);
+			}
+			if (next_first > start)
+				journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s'%s; the next is '%s')",
+						   (unsigned long long)start, (unsigned long long)(next_first - 1), from,
+						   n - prev > 2 ? " and those after it do not exist" : " does not exist", path);
+			else
+				journal_set_detail(j, "records are missing from the journal, or '%s' is out of sequence: segment '%s'%s",
+						   path, from, n - prev > 2 ? " and those after it do not exist" : " does not exist");
+			rc = JOURNAL_EGAP;
+			break;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+			rc = errno;
+			if (fd >= 0)
+				close(fd);
+			journal_set_detail(j, "cannot open segment '%s': %s", path, strerror(rc));
+			break;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			close(fd);
+			rc = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+			journal_set_detail(j, "cannot read segment '%s': %s", path, strerror(rc));
+			break;
+		}
+		if (sb.st_size >= SEG_HEADER_SIZE) {
+			ssize_t got = pread(fd, h, sizeof(h), 0);
+			if (got < 0) {
+				rc = errno;
+				close(fd);
+				journal_set_detail(j, "cannot read segment '%s': %s", path, strerror(rc));
+				break;
+			}
+			if (got == (ssize_t)sizeof(h) && seg_header_check(h, n) == 0)
+				first = get_u64(h + 16) ? get_u64(h + 16) : 1;
+		}
+		close(fd);
+		if (first && prev_first && first <= prev_first) {
+			seg_path(ppath, sizeof(ppath), j->dir, prev);
+			journal_set_detail(j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+					   path, (unsigned long long)first, ppath);
+			rc = JOURNAL_ECORRUPT;
+			break;
+		}
+		prev = n;
+		if (first)
+			prev_first = first;
+	}
+	free(segs);
+	return rc;
+}
+
 /* The index is derived from the segments: when LMDB cannot use it, remove its files and
  * start an empty one, which recovery then fills from the segments. */
 static int
@@ -935,7 +1049,8 @@ recover(struct journal *j, struct journal_recovery *rec)
 		return rc;
 	}
 	blk_reader_init(&br);
-	if (!index_consistent(j, segs, nseg)) {
+	if (j->idx_stale || !index_consistent(j, segs, nseg)) {
+		j->idx_stale = 0;
 		if ((rc = idx_clear(j->idx)) == JOURNAL_EINDEX)
 			rc = index_replace(j, rec, "LMDB failed to clear it");
 		if (rc != 0) {
@@ -1235,13 +1350,39 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 			goto fail;
 		}
 	}
+	if ((rc = segments_check(j)) != 0)
+		goto fail;
 	if (!writer) {
 		int damaged;
 		/* A reader works without an index (it scans); a missing or broken one is not
-		 * fatal, but journal_verify reports one that exists and cannot be opened. */
+		 * fatal, but journal_verify reports one that exists and cannot be used. The
+		 * index is checked first (idx_check): one that fails is never opened here. */
+		switch (idx_check(path, j->idx_detail, sizeof(j->idx_detail))) {
+		case IDX_CHECK_OK:
+			break;
+		case IDX_CHECK_DAMAGED:
+			j->idx_open_err = JOURNAL_EINDEX;
+			break;
+		case IDX_CHECK_STALE:
+			j->idx_stale = 1;
+			break;
+		case IDX_CHECK_UNREADABLE:
+			j->idx_unreadable = errno ? errno : EACCES;
+			break;
+		default: /* none */
+			*out = j;
+			return 0;
+		}
+		if (j->idx_open_err || j->idx_stale || j->idx_unreadable) {
+			*out = j;
+			return 0;
+		}
 		if ((rc = idx_open(path, 0, &j->idx, j->idx_detail, sizeof(j->idx_detail), &damaged)) != 0) {
 			j->idx = NULL;
-			j->idx_open_err = damaged ? rc : 0; /* not for EACCES, EROFS, ... */
+			if (damaged)
+				j->idx_open_err = rc;
+			else if (rc != JOURNAL_ENOTFOUND)
+				j->idx_unreadable = rc > 0 ? rc : EIO; /* EACCES, EROFS, ... */
 		} else if (idx_state_get(j->idx, &j->st) != 0) {
 			memset(&j->st, 0, sizeof(j->st));
 		}
@@ -1252,14 +1393,29 @@ journal_open(const char *path, int flags, const struct journal_options *opt, str
 		goto fail;
 	{
 		int damaged;
-		char why[256];
-		if ((rc = idx_open(path, 1, &j->idx, why, sizeof(why), &damaged)) != 0) {
-			if (!damaged) {
-				journal_set_detail(j, "%s", why);
-				goto fail;
-			}
+		char why[512];
+		switch (idx_check(path, why, sizeof(why))) {
+		case IDX_CHECK_DAMAGED:
+			/* never opened: removed and rebuilt from the segments */
 			if ((rc = index_replace(j, rec, why)) != 0)
 				goto fail;
+			break;
+		case IDX_CHECK_UNREADABLE:
+			rc = errno ? errno : EACCES;
+			journal_set_detail(j, "%s", why);
+			goto fail;
+		case IDX_CHECK_STALE:
+			j->idx_stale = 1; /* recovery rebuilds it */
+			/* fall through */
+		default:
+			if ((rc = idx_open(path, 1, &j->idx, why, sizeof(why), &damaged)) != 0) {
+				if (!damaged) {
+					journal_set_detail(j, "%s", why);
+					goto fail;
+				}
+				if ((rc = index_replace(j, rec, why)) != 0)
+					goto fail;
+			}
 		}
 	}
 	if ((rc = recover(j, rec)) != 0)

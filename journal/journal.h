@@ -42,6 +42,9 @@ enum {
 	JOURNAL_ERDONLY = -8,          /* a write on a journal opened read-only */
 	JOURNAL_EEXIST = -9,           /* JOURNAL_CREATE on a path that already holds a journal */
 	JOURNAL_ENOTFOUND = -10,       /* a seek target beyond the last record */
+	JOURNAL_EGAP = -11,            /* records are missing: a segment is gone, or the record
+					  numbers jump from one segment to the next (journal_last_detail
+					  names the range) */
 };
 
 /* Record direction, as seen from the recorder: in = server to client. */
@@ -195,7 +198,10 @@ struct journal_stats {
 	uint32_t channels;                  /* distinct non-empty channels */
 	uint64_t torn_bytes;                /* readers: bytes past the last whole block */
 	int index_stale;                    /* readers: the index lists blocks that are not there */
-	int index_damaged;                  /* readers: LMDB cannot open the index */
+	int index_damaged;                  /* readers: the index is damaged (LMDB cannot use it,
+					       or its check found it broken): set aside */
+	int index_unreadable;               /* readers: the index is there and cannot be read
+					       (permissions, not a file): set aside */
 	/* writer side, this process only */
 	uint64_t append_waits;              /* appends that had to wait for the disk */
 	uint64_t append_wait_ns;            /* total time spent waiting */

@@ -28,6 +28,7 @@ struct journal_reader {
 	uint32_t err_seg;
 	uint64_t err_off;
 	uint64_t blocks_read, raw_read; /* blocks loaded and their raw bytes (for tail.c) */
+	uint64_t seg_first;    /* the first record number the current segment's header gives */
 };
 
 static uint32_t
@@ -140,9 +141,30 @@ open_segment(struct journal_reader *r, uint32_t n)
 		close(r->fd);
 	r->fd = fd;
 	r->seg = n;
+	r->seg_first = get_u64(h + 16) ? get_u64(h + 16) : 1;
 	r->off = SEG_HEADER_SIZE;
 	r->in_block = 0;
 	return 0;
+}
+
+/* The segment just opened does not start where the one before it ended. */
+static int
+segment_jump(struct journal_reader *r)
+{
+	char path[4200], prev[4200];
+	seg_path(path, sizeof(path), r->j->dir, r->seg);
+	seg_path(prev, sizeof(prev), r->j->dir, r->seg - 1);
+	r->err_seg = r->seg;
+	r->err_off = 0;
+	if (r->seg_first > r->expect_recno) {
+		journal_set_detail(r->j, "records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
+				   (unsigned long long)r->expect_recno, (unsigned long long)(r->seg_first - 1), prev,
+				   (unsigned long long)r->expect_recno, path, (unsigned long long)r->seg_first);
+		return JOURNAL_EGAP;
+	}
+	journal_set_detail(r->j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+			   path, (unsigned long long)r->seg_first, prev);
+	return JOURNAL_ECORRUPT;
 }
 
 int
@@ -212,6 +234,8 @@ reader_read(struct journal_reader *r, struct journal_record *rec)
 				return JOURNAL_EOF;
 			if (rc)
 				return rc;
+			if (r->expect_recno && r->seg_first != r->expect_recno)
+				return segment_jump(r);
 			continue;
 		}
 		if (rc == BLK_BAD)
@@ -497,6 +521,7 @@ journal_stats(struct journal *j, struct journal_stats *st)
 		}
 		st->index_stale = j->idx_stale;
 		st->index_damaged = j->idx_open_err != 0;
+		st->index_unreadable = j->idx_unreadable != 0;
 		if (sp)
 			idx_snap_end(sp);
 		if (j->idx_stale)
@@ -647,6 +672,24 @@ scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
 			}
 			break;
 		}
+		uint64_t seg_first = get_u64(sh + 16) ? get_u64(sh + 16) : 1;
+		if (expect && seg_first != expect) {
+			close(fd);
+			char prev[4200];
+			seg_path(prev, sizeof(prev), j->dir, segs[i - 1]);
+			if (seg_first > expect) {
+				journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
+						   (unsigned long long)expect, (unsigned long long)(seg_first - 1), prev,
+						   (unsigned long long)expect, path, (unsigned long long)seg_first);
+				rc = JOURNAL_EGAP;
+			} else {
+				journal_set_detail(j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+						   path, (unsigned long long)seg_first, prev);
+				rc = JOURNAL_ECORRUPT;
+			}
+			v->detail = j->detail;
+			break;
+		}
 		uint64_t off = SEG_HEADER_SIZE;
 		for (;;) {
 			v->bad_offset = off;
@@ -747,12 +790,26 @@ journal_verify(struct journal *j, struct journal_verify *v)
 			v->unindexed_blocks = c.n - c.i;
 		}
 	} else if (j->idx_open_err) {
-		journal_set_detail(j, "the index cannot be opened (%s); run 'wstape verify --reindex' to rebuild it",
+		journal_set_detail(j, "the index is damaged (%s); 'wstape verify --repair' or --reindex rebuilds it",
 				   j->idx_detail);
 		v->detail = j->detail;
 		v->bad_segment = 0;
 		v->bad_offset = 0;
 		rc = JOURNAL_EINDEX;
+	} else if (j->idx_stale) {
+		journal_set_detail(j, "the index does not match the segments (%s); 'wstape verify --repair' or --reindex rebuilds it",
+				   j->idx_detail);
+		v->detail = j->detail;
+		v->bad_segment = 0;
+		v->bad_offset = 0;
+		rc = JOURNAL_EINDEX;
+	} else if (j->idx_unreadable) {
+		/* not verified: say so, and fail */
+		journal_set_detail(j, "the index cannot be checked: %s", j->idx_detail);
+		v->detail = j->detail;
+		v->bad_segment = 0;
+		v->bad_offset = 0;
+		rc = j->idx_unreadable;
 	} else {
 		v->unindexed_blocks = c.n;
 	}

@@ -18,6 +18,9 @@
 #include <cmocka.h>
 
 #include "journal/journal.h"
+#include "journal/crc32c.h"
+#include "journal/internal.h"
+#include <zstd.h>
 
 static char tmproot[256];
 
@@ -1248,6 +1251,136 @@ test_journal__bad_paths_and_versions(void **state)
 	journal_close(j);
 }
 
+/* A journal of one segment holding one block whose header the test writes: flags, the
+ * lengths and the data as given, every checksum right. */
+static void
+crafted_journal(const char *name, char *p, size_t n, uint32_t flags, uint32_t comp_len, uint32_t raw_len,
+		const void *data, size_t data_len)
+{
+	char q[512];
+	uint8_t sh[SEG_HEADER_SIZE], hb[BLK_HEADER_SIZE];
+	struct blk_header h = { 0 };
+	FILE *f;
+
+	mkpath(p, n, name);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(q, sizeof(q), "%s/META", p);
+	assert_non_null(f = fopen(q, "w"));
+	fputs("format=1\n", f);
+	fclose(f);
+	seg_header_make(sh, 1, 1, 1795341600000000000LL);
+	h.flags = flags;
+	h.comp_len = comp_len;
+	h.raw_len = raw_len;
+	h.first_recno = 1;
+	h.count = 1;
+	h.data_crc = crc32c(0, data, data_len);
+	h.first_wall = h.max_wall = 1795341600000000000LL;
+	blk_header_encode(&h, hb);
+	snprintf(q, sizeof(q), "%s/seg-0000000001.wst", p);
+	assert_non_null(f = fopen(q, "w"));
+	assert_int_equal(fwrite(sh, 1, sizeof(sh), f), sizeof(sh));
+	assert_int_equal(fwrite(hb, 1, sizeof(hb), f), sizeof(hb));
+	if (data_len)
+		assert_int_equal(fwrite(data, 1, data_len, f), data_len);
+	fclose(f);
+}
+
+/* Read the crafted journal in a child whose address space is limited to 512 MiB (not under
+ * ASan, which reserves far more): an allocation of the stated raw_len fails there, so a
+ * reader that trusted it returns ENOMEM instead of naming the bad block. Returns what
+ * journal_reader_next() returned. */
+static int
+read_crafted(const char *p)
+{
+	int fds[2], rc = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		struct journal *j;
+		struct journal_reader *r;
+		struct journal_record rec;
+#if !defined(__SANITIZE_ADDRESS__)
+		struct rlimit rl = { (rlim_t)512 << 20, (rlim_t)512 << 20 };
+		setrlimit(RLIMIT_AS, &rl);
+#endif
+		int e = journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL);
+		if (e == 0 && (e = journal_reader_open(j, &r)) == 0) {
+			e = journal_reader_next(r, &rec);
+			journal_reader_close(r);
+		}
+		if (write(fds[1], &e, sizeof(e)) != sizeof(e))
+			_exit(2);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &rc, sizeof(rc)), sizeof(rc));
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return rc;
+}
+
+static void
+test_journal__bounded_raw_len(void **state)
+{
+	char p[512], plain[100], comp[512];
+	struct journal *j;
+	struct journal_verify v;
+	size_t clen;
+
+	(void)state;
+	memset(plain, 'x', sizeof(plain));
+	clen = ZSTD_compress(comp, sizeof(comp), plain, sizeof(plain), 1);
+	assert_false(ZSTD_isError(clen));
+
+	/* raw_len 4 GiB - 256 behind a frame of 100 bytes: no 4 GiB allocation, a named bad block */
+	crafted_journal("raw4g", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)clen, 0xFFFFFF00u, comp, clen);
+	assert_int_equal(read_crafted(p), JOURNAL_ECORRUPT);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+	assert_int_equal(v.bad_offset, SEG_HEADER_SIZE);
+	assert_non_null(strstr(v.detail, "raw length"));
+	journal_close(j);
+
+	/* 1 GiB (a size a writer can make) in a file of 298 bytes: more than its data can hold */
+	char pad[298 - 2 * 64];
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, comp, clen);
+	crafted_journal("raw1g", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)sizeof(pad), 1u << 30, pad, sizeof(pad));
+	assert_int_equal(read_crafted(p), JOURNAL_ECORRUPT);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+	assert_non_null(strstr(v.detail, "raw length its compressed data cannot hold"));
+	journal_close(j);
+
+	/* within the ratio, but not what the frame header says it holds (100 bytes) */
+	crafted_journal("rawfcs", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)clen, 4096, comp, clen);
+	assert_int_equal(read_crafted(p), JOURNAL_ECORRUPT);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+	assert_non_null(strstr(v.detail, "zstd frame of the stated raw length"));
+	journal_close(j);
+
+	/* a stored block of no bytes: a bad block (never memcpy from a NULL buffer) */
+	crafted_journal("raw0", p, sizeof(p), 0, 0, 0, NULL, 0);
+	assert_int_equal(read_crafted(p), JOURNAL_ECORRUPT);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
+	assert_non_null(strstr(v.detail, "empty block"));
+	journal_close(j);
+
+	/* the 100 bytes, stated right: read */
+	crafted_journal("rawok", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)clen, sizeof(plain), comp, clen);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT); /* 100 'x' are no record */
+	assert_non_null(strstr(v.detail, "record framing"));
+	journal_close(j);
+}
+
 int
 main(void)
 {
@@ -1273,6 +1406,7 @@ main(void)
 		cmocka_unit_test(test_journal__write_failure_keeps_journal_valid),
 		cmocka_unit_test(test_journal__discard_created),
 		cmocka_unit_test(test_journal__bad_paths_and_versions),
+		cmocka_unit_test(test_journal__bounded_raw_len),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!failed) {

@@ -91,11 +91,12 @@ int hm_cursor_parse(const char *p, size_t n, struct hm_cursor *c);
 int hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client);
 
 /* Dedup of the events of each channel: an event already emitted (its text, among the last
- * 4,096 emitted of the channel at least) is not emitted again; a live event goes out
- * otherwise, in the order recorded, also one whose key (the docs' dedup key,
- * feed_events_foreach) is older than one before it; an event of a replay chunk goes out
- * only when its key is not before the greatest emitted (older ones are what the live stream
- * carried before the drop). Memory: 128 KiB per channel. */
+ * 32,768 emitted of the channel at least) is not emitted again; any other event goes out,
+ * live or from a replay chunk, wherever its key (the docs' dedup key, feed_events_foreach)
+ * falls: a live event that came out of key order in the recording, a chunk that came late
+ * with events the live stream never carried. Only a chunk's event older than every key the
+ * window still remembers is taken for one the live stream carried long before. Memory: up
+ * to 1 MiB per channel, of pages touched as the channel fills them. */
 struct hm_dedup;
 struct hm_dedup *hm_dedup_new(void);
 /* Forget everything (a stream that starts again). hm_dedup_free(NULL) is a no-op. */

@@ -66,15 +66,22 @@ hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client)
 
 /* What was emitted is remembered by the hash of its text in a window: two generations of
  * an open-addressing set, the older dropped when the newer is half full, so the set always
- * remembers the last WINDOW/2 events of the channel at least. */
-#define WINDOW 8192
+ * remembers the last WINDOW/2 events of the channel at least (32,768: some 30 s of a busy
+ * channel, the span of the docs' replay cache). The slots are calloc'ed, so a quiet channel
+ * keeps only the pages it touched. */
+#define WINDOW 65536
+
+struct key {
+	int64_t time, tx;
+};
 
 struct hm_dedup_channel {
 	char name[64];
 	size_t name_len;
-	int64_t last_time, last_tx;   /* the greatest key emitted; -1, -1: none yet */
 	uint64_t *gen[2];             /* WINDOW slots each, 0 = empty */
 	size_t ngen;                  /* entries in gen[0] */
+	struct key min[2];            /* the oldest key of each generation; time -1: none */
+	int forgot;                   /* a generation has been dropped */
 };
 
 struct hm_dedup {
@@ -130,7 +137,7 @@ channel_get(struct hm_dedup *d, struct feed_str name)
 	memset(c, 0, sizeof(*c));
 	memcpy(c->name, name.p, name.len);
 	c->name_len = name.len;
-	c->last_time = c->last_tx = -1;
+	c->min[0].time = c->min[1].time = -1;
 	return c;
 }
 
@@ -154,14 +161,24 @@ seen(const struct hm_dedup_channel *c, uint64_t h)
 	return gen_has(c->gen[0], h) || gen_has(c->gen[1], h);
 }
 
+static int
+key_before(struct key a, struct key b)
+{
+	return a.time < b.time || (a.time == b.time && a.tx < b.tx);
+}
+
 /* Remember an emitted event; 0, or -1 on ENOMEM. */
 static int
 remember(struct hm_dedup_channel *c, const struct feed_event *ev)
 {
 	uint64_t h = ev->hash | 1;
+	struct key k = { ev->key_time, ev->key_tx };
 	if (!c->gen[0] || c->ngen >= WINDOW / 2) {
+		c->forgot |= c->gen[1] != NULL;
 		free(c->gen[1]);
 		c->gen[1] = c->gen[0];
+		c->min[1] = c->min[0];
+		c->min[0].time = -1;
 		if (!(c->gen[0] = calloc(WINDOW, sizeof(uint64_t))))
 			return -1;
 		c->ngen = 0;
@@ -171,30 +188,31 @@ remember(struct hm_dedup_channel *c, const struct feed_event *ev)
 		i = (i + 1) & (WINDOW - 1);
 	c->gen[0][i] = h;
 	c->ngen++;
-	if (ev->key_time >= 0 && (ev->key_time > c->last_time ||
-				  (ev->key_time == c->last_time && ev->key_tx > c->last_tx))) {
-		c->last_time = ev->key_time;
-		c->last_tx = ev->key_tx;
-	}
+	if (k.time >= 0 && (c->min[0].time < 0 || key_before(k, c->min[0])))
+		c->min[0] = k;
 	return 0;
 }
 
 /* Is this event one to emit? An event emitted already (the same text, within the window)
- * never goes out again: that is the overlap of replay and live the docs describe. Beyond
- * that, a live event always goes out, also one whose key is older than one emitted before
- * it: the recording received it so, and a replay of the recording keeps it. An event of a
- * replay chunk goes out only when its key is not before the greatest emitted: the chunk
- * replays what followed the recorder's cursor, so an older event of it is one the live
- * stream carried before the drop (duplicates of the same key, the fills of one transaction,
- * are told apart by their text). */
+ * never goes out again: that is the overlap of replay and live the docs describe. Any other
+ * event goes out, live or from a replay chunk, wherever its key falls (a live event that
+ * came out of key order in the recording goes out as recorded; a chunk that came late
+ * holds events the live stream never carried) — except a chunk's event whose key is older
+ * than every key the window still remembers: what it may have emitted is forgotten there,
+ * and an event that old in a chunk is one the live stream carried long before (a resume
+ * from an old cursor replays the whole cache). */
 static int
 take(const struct hm_dedup_channel *c, const struct feed_event *ev, int from_replay)
 {
 	if (seen(c, ev->hash))
 		return 0;
-	if (from_replay && ev->key_time >= 0 &&
-	    (ev->key_time < c->last_time || (ev->key_time == c->last_time && ev->key_tx < c->last_tx)))
-		return 0;
+	if (from_replay && ev->key_time >= 0 && c->forgot) {
+		struct key k = { ev->key_time, ev->key_tx }, oldest = c->min[0];
+		if (c->min[1].time >= 0 && (oldest.time < 0 || key_before(c->min[1], oldest)))
+			oldest = c->min[1];
+		if (oldest.time >= 0 && key_before(k, oldest))
+			return 0;
+	}
 	return 1;
 }
 

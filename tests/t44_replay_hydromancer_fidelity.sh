@@ -24,6 +24,17 @@ bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t --mode live > /dev/n
 wait_port $port
 $FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay2.log"; fail "live mode"; }
 
+# a replay chunk recorded 11 s after its reconnect, behind later live messages: its events
+# the live stream never carried still go out, at --speed max and paced
+$FID gen-late "$T/late.jsonl" || fail "gen-late"
+$WSTAPE import "$T/late.jsonl" -o "$T/late" --feed hydromancer 2>/dev/null || fail "import late"
+for speed in max 4; do
+	port=$(free_port)
+	bg $WSTAPE replay "$T/late" --listen 127.0.0.1:$port --token t --speed $speed > /dev/null 2> "$T/replay-late.log"
+	wait_port $port
+	$FID late "ws://127.0.0.1:$port/" || { tail -5 "$T/replay-late.log"; fail "late chunk at --speed $speed"; }
+done
+
 # ids: version 4 UUIDs; the same under one --seed, different without
 ids() { # PORT -> the clientId and sessionId of two connections
 	$PY - "$1" <<'PY'

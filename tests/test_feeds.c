@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,11 +643,12 @@ test_feeds__hydromancer_dedup_stream(void **state)
 				   &all), 1);
 	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":3,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
 				   &all), 0);
-	/* a replay chunk's event older than the greatest key emitted is what the live stream
-	 * carried before the drop: not again */
+	/* a chunk that came late holds events the live stream never carried, older keys
+	 * included: they go out; its repeats do not */
 	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
-				      "[\"e\",{\"time\":10,\"txIndex\":0,\"tid\":5}],[\"f\",{\"time\":12,\"txIndex\":0,\"tid\":6}]]}",
-				   &kept, &all), 1);
+				      "[\"e\",{\"time\":10,\"txIndex\":0,\"tid\":5}],[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}],"
+				      "[\"f\",{\"time\":12,\"txIndex\":0,\"tid\":6}]]}",
+				   &kept, &all), 2);
 	assert_int_equal(all, 0);
 	/* channels are apart; keyless events compare by text */
 	assert_int_equal(dedup_msg(d, "{\"type\":\"l4BookUpdates\",\"seq\":1,\"data\":[{\"px\":1},{\"px\":2}]}", &kept, &all), 2);
@@ -657,6 +659,34 @@ test_feeds__hydromancer_dedup_stream(void **state)
 	text_buf_free(&kept);
 	hm_dedup_free(d);
 	hm_dedup_free(NULL);
+}
+
+/* Past what the window remembers, a chunk's older event is taken for one the live stream
+ * carried; within it, an event not seen goes out. */
+static void
+test_feeds__hydromancer_dedup_window(void **state)
+{
+	struct hm_dedup *d = hm_dedup_new();
+	struct text_buf kept = { 0 };
+	char msg[256];
+	int all;
+	(void)state;
+	assert_non_null(d);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(msg, sizeof(msg), "{\"type\":\"allFills\",\"seq\":%d,\"fills\":[[\"a\",{\"time\":%d,\"txIndex\":0,\"tid\":%d}]]}",
+			 i + 1, 1000 + i, i);
+		assert_int_equal(dedup_msg(d, msg, &kept, &all), 1);
+	}
+	/* tid 5 went out live 99,995 events ago: forgotten, and older than all remembered */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+				      "[\"a\",{\"time\":1005,\"txIndex\":0,\"tid\":5}]]}", &kept, &all), 0);
+	/* a recent one repeats: no; an unseen event among recent keys: yes */
+	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+				      "[\"a\",{\"time\":100990,\"txIndex\":0,\"tid\":99990}],"
+				      "[\"b\",{\"time\":100990,\"txIndex\":0,\"tid\":7}]]}", &kept, &all), 1);
+	assert_memory_equal(kept.p, "[\"b\"", 4);
+	text_buf_free(&kept);
+	hm_dedup_free(d);
 }
 
 /* Messages of the merged stream and UUIDs. */
@@ -770,6 +800,7 @@ main(void)
 		cmocka_unit_test(test_feeds__json_scan_int),
 		cmocka_unit_test(test_feeds__hydromancer_cursor_formats),
 		cmocka_unit_test(test_feeds__hydromancer_dedup_stream),
+		cmocka_unit_test(test_feeds__hydromancer_dedup_window),
 		cmocka_unit_test(test_feeds__hydromancer_stream_messages),
 		cmocka_unit_test(test_feeds__hash_distinguishes),
 		cmocka_unit_test(test_feeds__mutations_never_crash),

@@ -7,6 +7,9 @@ Written from the Hydromancer docs (session management, replay chunks, cursors, d
                                           with a drop: events only in replay chunks, overlap
                                           between replay and live, allFills (cursor
                                           block:ts:tx) and leverageUpdates (numeric cursor)
+  hm_fidelity.py gen-late OUT.jsonl      a recording whose replay chunk came 11 s after its
+                                          reconnect, behind later live messages
+  hm_fidelity.py late URL                a client of the whole late recording gets all of it
   hm_fidelity.py session URL GEN.jsonl   clients against `wstape replay --mode session`
   hm_fidelity.py live URL GEN.jsonl      clients against `wstape replay --mode live`
   hm_fidelity.py compare A.jsonl B.jsonl every distinct event of journal A (`wstape cat`) is
@@ -96,6 +99,57 @@ def gen(out):
     with open(out, "w") as f:
         for r in recs:
             f.write(json.dumps(r) + "\n")
+
+
+LATE_FILLS = 90
+
+
+def gen_late(out):
+    """a drop after fills 0..29; the reconnect's live messages (fills 60..79) come first, the
+    replay chunk with the missed fills 30..59 (and the overlap 28..29) 11 s later, then
+    fills 80..89 live"""
+    recs = []
+
+    def rec(ms, conn, kind="text", payload=None):
+        recs.append({"wall_ns": BASE + int(ms * 1e6), "dir": "in", "conn": conn, "kind": kind,
+                     "payload": payload if isinstance(payload, str) else json.dumps(payload)})
+
+    def live(i, conn, seq, at):
+        rec(at, conn, payload={"type": "allFills", "seq": seq, "cursor": fill_cursor(i + 1),
+                               "fills": [fill(i), fill(i + 1)]})
+
+    rec(0, 1, "open", {"url": "ws://127.0.0.1:1/ws?token=x", "status": 101})
+    rec(1, 1, payload={"type": "connected", "clientId": "c1", "sessionId": "s1"})
+    rec(2, 1, payload={"type": "subscriptionUpdate", "subscribed": ["allFills"], "failed": []})
+    for n, i in enumerate(range(0, 30, 2), 1):
+        live(i, 1, n, 10 + 10 * n)
+    rec(400, 1, "close", {"code": 1006, "reason": "", "by": "network"})
+    rec(500, 2, "open", {"url": "ws://127.0.0.1:1/ws?token=x&sessionId=s1", "status": 101})
+    rec(501, 2, payload={"type": "reconnected", "clientId": "c2", "sessionId": "s1",
+                         "subscriptions": ["allFills"], "lastSeq": 0})
+    for n, i in enumerate(range(60, 80, 2), 1):
+        live(i, 2, n, 600 + 1000 * n)
+    data = [fill(i) for i in range(28, 60)]
+    rec(11600, 2, payload={"type": "replay", "channel": "allFills", "replayTimeMs": fill_cursor(59),
+                           "cursor": fill_cursor(59), "count": len(data), "chunk": 1, "totalChunks": 1,
+                           "data": data})
+    for n, i in enumerate(range(80, LATE_FILLS, 2), 11):
+        live(i, 2, n, 11700 + 10 * n)
+    with open(out, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+
+
+async def late(url):
+    """a client connected for the whole replay of gen-late gets every fill once"""
+    c = Client(url, "late", ["allFills"])
+    await c.run(None)
+    evs = c.events("allFills")
+    got = [canon(e) for e in evs]
+    check(len(got) == len(set(got)), "late: an event came twice")
+    missing = [i for i in range(LATE_FILLS) if canon(fill(i)) not in set(got)]
+    check(not missing, "late: %d fills lost, the late chunk's first %s" % (len(missing), missing[:3]))
+    print("late: %d fills, none lost, none twice" % len(got))
 
 
 ALL = {"allFills": [fill(i) for i in range(NFILLS)], "leverageUpdates": [lev(j) for j in range(NLEV)]}
@@ -348,6 +402,10 @@ def main():
     try:
         if cmd == "gen":
             gen(sys.argv[2])
+        elif cmd == "gen-late":
+            gen_late(sys.argv[2])
+        elif cmd == "late":
+            asyncio.run(late(sys.argv[2]))
         elif cmd == "session":
             asyncio.run(session_cases(sys.argv[2]))
         elif cmd == "live":

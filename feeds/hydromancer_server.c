@@ -1,10 +1,24 @@
 /* hydromancer_server.c - what a Hydromancer server sends, and what its clients send it */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "feeds/feed_int.h"
 #include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
+
+/* The subscription type and cursor a client sends are echoed between quotes, escapes as
+ * they came (subscriptionUpdate, replay chunks): only a valid JSON string (or, for a
+ * cursor, a number) may be, else the answer would not be JSON. */
+static int
+echo_ok(struct feed_str v, int number_ok)
+{
+	json_error_t e;
+	json_t *j = json_loadb(v.p, v.len, JSON_DECODE_ANY, &e);
+	int ok = j && (json_is_string(j) || (number_ok && json_is_number(j)));
+	json_decref(j);
+	return ok;
+}
 
 void
 hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
@@ -32,6 +46,10 @@ hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
 	}
 	struct feed_fields s = { 0 };
 	if (!f.subscription.len || feed_fields_scan(f.subscription.p, f.subscription.len, &s) != 0) {
+		m->kind = HM_C_BAD;
+		return;
+	}
+	if (!echo_ok(s.type, 0) || (s.cursor.len && !echo_ok(s.cursor, 1))) {
 		m->kind = HM_C_BAD;
 		return;
 	}
@@ -89,6 +107,14 @@ hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int no
 	str_list(b, ok, nok);
 	text_buf_adds(b, ",\"failed\":");
 	str_list(b, failed, nfailed);
+	text_buf_adds(b, "}");
+}
+
+void
+hm_msg_unsubscribed(struct text_buf *b, const struct feed_str *type)
+{
+	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":");
+	str_list(b, type, 1);
 	text_buf_adds(b, "}");
 }
 

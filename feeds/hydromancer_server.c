@@ -151,11 +151,16 @@ hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
 	}
 	/* no seq: add it right after the type member, or at the start of the object */
 	size_t at;
-	if (f.type.len)
+	const char *fmt = ",\"seq\":%lld";
+	if (f.type.len) {
 		at = (size_t)(f.type.p + f.type.len - (const char *)p);
-	else
-		at = (size_t)((const char *)memchr(p, '{', n) - (const char *)p) + 1;
-	k = snprintf(num, sizeof(num), f.type.len ? ",\"seq\":%lld" : "\"seq\":%lld,", (long long)seq);
+	} else {
+		const char *o = memchr(p, '{', n), *end = (const char *)p + n;
+		at = (size_t)(o - (const char *)p) + 1;
+		/* an empty object gets no comma after its one member */
+		fmt = *json_scan_ws(o + 1, end) == '}' ? "\"seq\":%lld" : "\"seq\":%lld,";
+	}
+	k = snprintf(num, sizeof(num), fmt, (long long)seq);
 	text_buf_add(b, p, at);
 	text_buf_add(b, num, (size_t)k);
 	text_buf_add(b, p + at, n - at);

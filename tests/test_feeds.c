@@ -641,6 +641,20 @@ test_feeds__hydromancer_client_echo_is_json(void **state)
 	text_buf_free(&b);
 }
 
+/* hm_msg_with_seq on an object without members (found by fuzz/classify.c): no comma. */
+static void
+test_feeds__hydromancer_with_seq_empty_object(void **state)
+{
+	struct text_buf b = { 0 };
+	(void)state;
+	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"{ }", 3, 5), 0);
+	assert_string_equal(b.p, "{\"seq\":5 }");
+	b.len = 0;
+	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"{\"a\":1}", 7, 5), 0);
+	assert_string_equal(b.p, "{\"seq\":5,\"a\":1}");
+	text_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -665,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_feeds__hash_distinguishes),
 		cmocka_unit_test(test_feeds__mutations_never_crash),
 		cmocka_unit_test(test_feeds__hydromancer_client_echo_is_json),
+		cmocka_unit_test(test_feeds__hydromancer_with_seq_empty_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,12 @@ TESTPKGS := cmocka
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev
 DEB_TEST  := python3-websockets zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
+# for `make fuzz` only (libFuzzer comes with clang)
+DEB_FUZZ  := clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SKIP    ?=
 
 ifneq ($(SAN),)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -45,8 +51,16 @@ TEST_SRC  := $(wildcard tests/*.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+# fuzz/NAME.c are libFuzzer harnesses: $(FUZZ_BUILD)/fuzz/NAME with clang for `make fuzz`,
+# $(BUILD)/fuzz/NAME with fuzz/main.c (replays the kept inputs) for `make test`.
+FUZZ_SRC   := $(filter-out fuzz/main.c,$(wildcard fuzz/*.c))
+FUZZ_BIN   := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%)
+FUZZ_REPLAY := $(FUZZ_SRC:%.c=$(BUILD)/%)
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
-.PHONY: all deps check-deps check-test-deps test asan bench demo install clean node-deps
+.PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps
 
 all: check-deps $(BIN)
 
@@ -70,8 +84,14 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "all dependencies present"; fi
 
+check-fuzz-deps: check-deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "missing $(FUZZ_CC); installing it: $(DEB_FUZZ)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_FUZZ); }
+
 # Nothing compiles before the build packages are there, also with make -j.
-$(LIB_OBJ) $(BUILD)/wstape.o $(TEST_BIN) $(BENCH_BIN): | check-deps
+$(LIB_OBJ) $(BUILD)/wstape.o $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY): | check-deps
+$(FUZZ_OBJ) $(FUZZ_BIN): | check-fuzz-deps
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -92,12 +112,36 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDSAN)
 
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/main.c fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/main.c $(LIB) $(LIBS) $(LDSAN)
+
+# The fuzzers: the library compiled again with the fuzzer's instrumentation and sanitizers.
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libwstape.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_BUILD)/libwstape.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libwstape.a $(LIBS)
+
+fuzz-build: check-fuzz-deps $(FUZZ_BIN)
+
+# Each harness for FUZZ_SECONDS on its corpus (fuzz/corpus/NAME; what it finds new goes to
+# $(FUZZ_BUILD)/corpus/NAME, a crash to $(FUZZ_BUILD)/crashes/NAME), with its exec/s.
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SKIP='$(FUZZ_SKIP)' bash fuzz/run.sh $(notdir $(FUZZ_BIN))
+
 node-deps:
 	@if [ -f tests/package.json ] && [ ! -d tests/node_modules ]; then \
 		echo "installing test peers from npm (tests/package.json)"; \
 		cd tests && npm ci --no-audit --no-fund --loglevel=error; fi
 
-test: all check-test-deps $(TEST_BIN) $(BENCH_BIN) node-deps
+test: all check-test-deps $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) node-deps
 	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash tests/run.sh
 
 asan:
@@ -116,4 +160,4 @@ install: all
 clean:
 	rm -rf build build-asan build-*
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d $(FUZZ_OBJ:.o=.d)

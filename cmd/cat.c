@@ -157,7 +157,7 @@ cmd_cat(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int werr = 0;
 	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, &rec)) == 0) {
-		if (rec.wall_ns < from || rec.wall_ns >= to)
+		if (rec.wall_ns < from || (to != INT64_MAX && rec.wall_ns >= to)) /* no --to: every time, INT64_MAX too */
 			continue;
 		if ((channel && (rec.channel_len != chlen || memcmp(rec.channel, channel, chlen))) ||
 		    (conn != UINT64_MAX && rec.conn != conn) || (dir >= 0 && rec.dir != dir) ||

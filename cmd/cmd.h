@@ -56,4 +56,23 @@ int cmd_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* Print "wstape: CMD: MESSAGE" and the usage line, and return EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- import's line parser (cmd/import.c), apart so that a fuzzer can call it ---- */
+#include "feeds/feed.h"
+
+/* What the records of import_line_parse point into: the line's parsed JSON and the buffers
+ * of decoded base64, reused from line to line. Zero-initialise; import_line_free releases. */
+struct import_line {
+	void *doc;                           /* the line's JSON object (jansson) */
+	uint8_t *pbuf, *cbuf, *curbuf;
+	size_t pcap, ccap, curcap;
+};
+
+/* Parse one line of `wstape import` input (len bytes, no newline) into *rec. With
+ * classify, a text record without "channel" or "cursor" gets them from the payload by
+ * feed's rules. rec's pointers stay valid until the next call on st or import_line_free.
+ * Returns 0, or -1 with a message (for "line N: MESSAGE") in err. Never prints. */
+int import_line_parse(struct import_line *st, const char *line, size_t len, int classify, enum feed_id feed,
+		      struct journal_record *rec, char *err, size_t errlen);
+void import_line_free(struct import_line *st);
+
 #endif

@@ -36,6 +36,23 @@ const char cmd_import_usage[] =
 	"so that it can be run again as it was; with --append to a journal that was there, the\n"
 	"lines before the failure stay imported.\n";
 
+/* A bad line. When this import created the journal it is removed at the end (see
+ * cmd_import), so nothing at all was imported. */
+static const char *
+json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	default: return "null";
+	}
+}
+
 static int
 bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8_t **p, size_t *n, int *present)
 {
@@ -74,21 +91,102 @@ bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8
 	return 0;
 }
 
-/* A bad line. When this import created the journal it is removed at the end (see
- * cmd_import), so nothing at all was imported. */
-static const char *
-json_type_name(const json_t *v)
+void
+import_line_free(struct import_line *st)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	default: return "null";
+	json_decref(st->doc);
+	free(st->pbuf);
+	free(st->cbuf);
+	free(st->curbuf);
+	memset(st, 0, sizeof(*st));
+}
+
+/* Why the per-line parse is apart from cmd_import: it never prints, so that a fuzzer
+ * feeds it lines directly. Every check runs; the message of the last that failed wins. */
+int
+import_line_parse(struct import_line *st, const char *line, size_t len, int classify, enum feed_id feed,
+		  struct journal_record *out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o, *x;
+	const char *bad = NULL;
+	int present;
+	size_t chlen = 0, curlen = 0;
+
+	json_decref(st->doc);
+	st->doc = NULL;
+	memset(out, 0, sizeof(*out));
+	o = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+	if (!o || !json_is_object(o)) {
+		if (o)
+			snprintf(err, errlen, "not a JSON object (a JSON %s)", json_type_name(o));
+		else if (jerr.column > 0)
+			snprintf(err, errlen, "not a JSON object (%s at column %d)", jerr.text, jerr.column);
+		else
+			snprintf(err, errlen, "not a JSON object (%s)", jerr.text);
+		json_decref(o);
+		return -1;
 	}
+	st->doc = o;
+	struct journal_record rec = { 0 };
+
+	if ((x = json_object_get(o, "kind"))) {
+		int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
+		if (k < 0)
+			bad = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
+		rec.kind = (uint8_t)(k < 0 ? 0 : k);
+	}
+	if ((x = json_object_get(o, "dir"))) {
+		int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
+		if (d < 0)
+			bad = "\"dir\" is not 'in' or 'out'";
+		rec.dir = (uint8_t)(d < 0 ? 0 : d);
+	}
+	if ((x = json_object_get(o, "wall_ns")) && json_is_integer(x)) {
+		rec.wall_ns = json_integer_value(x);
+	} else if ((x = json_object_get(o, "time")) && json_is_string(x)) {
+		if (text_parse_time(json_string_value(x), &rec.wall_ns))
+			bad = "\"time\" is not RFC 3339 or epoch time";
+	} else {
+		bad = "no \"wall_ns\" or \"time\"";
+	}
+	rec.mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec.wall_ns;
+	if ((x = json_object_get(o, "conn"))) {
+		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
+			bad = "\"conn\" is not a connection number";
+		else
+			rec.conn = (uint32_t)json_integer_value(x);
+	}
+	if (bytes_field(o, "payload", &st->pbuf, &st->pcap, &rec.payload, &rec.payload_len, &present))
+		bad = "bad \"payload\" or \"payload_b64\"";
+	const uint8_t *chp, *cup;
+	int have_ch, have_cur;
+	if (bytes_field(o, "channel", &st->cbuf, &st->ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
+		bad = "bad \"channel\" (a string of at most 255 bytes)";
+	if (bytes_field(o, "cursor", &st->curbuf, &st->curcap, &cup, &curlen, &have_cur) || curlen > JOURNAL_MAX_CURSOR)
+		bad = "bad \"cursor\" (at most 1024 bytes)";
+	if (bad) {
+		snprintf(err, errlen, "%s", bad);
+		return -1;
+	}
+	if (classify && (!have_ch || !have_cur) && rec.kind == JOURNAL_TEXT) {
+		struct feed_msg m;
+		feed_classify(feed, rec.payload, rec.payload_len, &m);
+		if (!have_ch && m.channel.len <= JOURNAL_MAX_CHANNEL) {
+			chp = (const uint8_t *)m.channel.p;
+			chlen = m.channel.len;
+		}
+		if (!have_cur && m.cursor.len <= JOURNAL_MAX_CURSOR) {
+			cup = (const uint8_t *)m.cursor.p;
+			curlen = m.cursor.len;
+		}
+	}
+	rec.channel = (const char *)chp;
+	rec.channel_len = (uint16_t)chlen;
+	rec.cursor = cup;
+	rec.cursor_len = (uint16_t)curlen;
+	*out = rec;
+	return 0;
 }
 
 static int
@@ -188,9 +286,8 @@ cmd_import(int argc, char **argv)
 	size_t cap = 0;
 	ssize_t len;
 	unsigned long lineno = 0, n = 0;
-	uint8_t *pbuf = NULL, *cbuf = NULL;
-	size_t pcap = 0, ccap = 0;
-	json_error_t jerr;
+	struct import_line st = { 0 };
+	char msg[256];
 
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
@@ -198,87 +295,12 @@ cmd_import(int argc, char **argv)
 			len--;
 		if (len == 0)
 			continue;
-		json_t *o = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &jerr);
-		if (!o || !json_is_object(o)) {
-			char msg[256];
-			if (o)
-				snprintf(msg, sizeof(msg), "not a JSON object (a JSON %s)", json_type_name(o));
-			else if (jerr.column > 0)
-				snprintf(msg, sizeof(msg), "not a JSON object (%s at column %d)", jerr.text, jerr.column);
-			else
-				snprintf(msg, sizeof(msg), "not a JSON object (%s)", jerr.text);
-			json_decref(o);
+		struct journal_record rec;
+		if (import_line_parse(&st, line, (size_t)len, feedname != NULL, feed, &rec, msg, sizeof(msg))) {
 			ex = line_error(in, lineno, msg, created);
 			break;
 		}
-		struct journal_record rec = { 0 };
-		json_t *x;
-		const char *err = NULL;
-		int present;
-		size_t chlen = 0, curlen = 0;
-
-		if ((x = json_object_get(o, "kind"))) {
-			int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
-			if (k < 0)
-				err = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
-			rec.kind = (uint8_t)(k < 0 ? 0 : k);
-		}
-		if ((x = json_object_get(o, "dir"))) {
-			int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
-			if (d < 0)
-				err = "\"dir\" is not 'in' or 'out'";
-			rec.dir = (uint8_t)(d < 0 ? 0 : d);
-		}
-		if ((x = json_object_get(o, "wall_ns")) && json_is_integer(x)) {
-			rec.wall_ns = json_integer_value(x);
-		} else if ((x = json_object_get(o, "time")) && json_is_string(x)) {
-			if (text_parse_time(json_string_value(x), &rec.wall_ns))
-				err = "\"time\" is not RFC 3339 or epoch time";
-		} else {
-			err = "no \"wall_ns\" or \"time\"";
-		}
-		rec.mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec.wall_ns;
-		if ((x = json_object_get(o, "conn"))) {
-			if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
-				err = "\"conn\" is not a connection number";
-			else
-				rec.conn = (uint32_t)json_integer_value(x);
-		}
-		if (bytes_field(o, "payload", &pbuf, &pcap, &rec.payload, &rec.payload_len, &present))
-			err = "bad \"payload\" or \"payload_b64\"";
-		const uint8_t *chp, *cup;
-		int have_ch, have_cur;
-		if (bytes_field(o, "channel", &cbuf, &ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
-			err = "bad \"channel\" (a string of at most 255 bytes)";
-		uint8_t *curbuf = NULL;
-		size_t curcap = 0;
-		if (bytes_field(o, "cursor", &curbuf, &curcap, &cup, &curlen, &have_cur) || curlen > JOURNAL_MAX_CURSOR)
-			err = "bad \"cursor\" (at most 1024 bytes)";
-		if (feedname && (!have_ch || !have_cur) && rec.kind == JOURNAL_TEXT && !err) {
-			struct feed_msg m;
-			feed_classify(feed, rec.payload, rec.payload_len, &m);
-			if (!have_ch && m.channel.len <= JOURNAL_MAX_CHANNEL) {
-				chp = (const uint8_t *)m.channel.p;
-				chlen = m.channel.len;
-			}
-			if (!have_cur && m.cursor.len <= JOURNAL_MAX_CURSOR) {
-				cup = (const uint8_t *)m.cursor.p;
-				curlen = m.cursor.len;
-			}
-		}
-		rec.channel = (const char *)chp;
-		rec.channel_len = (uint16_t)chlen;
-		rec.cursor = cup;
-		rec.cursor_len = (uint16_t)curlen;
-		if (err) {
-			free(curbuf);
-			json_decref(o);
-			ex = line_error(in, lineno, err, created);
-			break;
-		}
 		rc = journal_append(j, &rec);
-		free(curbuf);
-		json_decref(o);
 		if (rc) {
 			cmd_journal_error(j, "cannot write journal", out, rc);
 			ex = cmd_exit_for(rc);
@@ -291,8 +313,7 @@ cmd_import(int argc, char **argv)
 		ex = EXIT_USAGE;
 	}
 	free(line);
-	free(pbuf);
-	free(cbuf);
+	import_line_free(&st);
 	if (ex == EXIT_OK)
 		fprintf(stderr, "wstape: imported %lu records into '%s'\n", n, out);
 done:

@@ -28,6 +28,8 @@ void hm_msg_reconnected(struct text_buf *b, const char *client_id, const char *s
 /* subscribed / failed lists of subscription types */
 void hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok,
 				const struct feed_str *failed, int nfailed);
+/* The answer to an unsubscribe: subscriptionUpdate with the type in "unsubscribed". */
+void hm_msg_unsubscribed(struct text_buf *b, const struct feed_str *type);
 void hm_msg_error(struct text_buf *b, const char *message);
 void hm_msg_ping(struct text_buf *b);
 

@@ -125,7 +125,7 @@ static struct hm_dedup_channel *
 channel_get(struct hm_dedup *d, struct feed_str name)
 {
 	for (size_t i = 0; i < d->nch; i++)
-		if (d->ch[i].name_len == name.len && !memcmp(d->ch[i].name, name.p, name.len))
+		if (d->ch[i].name_len == name.len && (!name.len || !memcmp(d->ch[i].name, name.p, name.len)))
 			return &d->ch[i];
 	if (name.len >= sizeof(d->ch[0].name))
 		return NULL;
@@ -135,7 +135,8 @@ channel_get(struct hm_dedup *d, struct feed_str name)
 	d->ch = v;
 	struct hm_dedup_channel *c = &d->ch[d->nch++];
 	memset(c, 0, sizeof(*c));
-	memcpy(c->name, name.p, name.len);
+	if (name.len) /* a message without a channel: name.p may be NULL */
+		memcpy(c->name, name.p, name.len);
 	c->name_len = name.len;
 	c->min[0].time = c->min[1].time = -1;
 	return c;

@@ -1,10 +1,24 @@
 /* hydromancer_server.c - what a Hydromancer server sends, and what its clients send it */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "feeds/feed_int.h"
 #include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
+
+/* The subscription type and cursor a client sends are echoed between quotes, escapes as
+ * they came (subscriptionUpdate, replay chunks): only a valid JSON string (or, for a
+ * cursor, a number) may be, else the answer would not be JSON. */
+static int
+echo_ok(struct feed_str v, int number_ok)
+{
+	json_error_t e;
+	json_t *j = json_loadb(v.p, v.len, JSON_DECODE_ANY, &e);
+	int ok = j && (json_is_string(j) || (number_ok && json_is_number(j)));
+	json_decref(j);
+	return ok;
+}
 
 void
 hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
@@ -32,6 +46,10 @@ hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
 	}
 	struct feed_fields s = { 0 };
 	if (!f.subscription.len || feed_fields_scan(f.subscription.p, f.subscription.len, &s) != 0) {
+		m->kind = HM_C_BAD;
+		return;
+	}
+	if (!echo_ok(s.type, 0) || (s.cursor.len && !echo_ok(s.cursor, 1))) {
 		m->kind = HM_C_BAD;
 		return;
 	}
@@ -93,6 +111,14 @@ hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int no
 }
 
 void
+hm_msg_unsubscribed(struct text_buf *b, const struct feed_str *type)
+{
+	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":");
+	str_list(b, type, 1);
+	text_buf_adds(b, "}");
+}
+
+void
 hm_msg_error(struct text_buf *b, const char *message)
 {
 	text_buf_adds(b, "{\"type\":\"error\",\"message\":");
@@ -125,11 +151,16 @@ hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
 	}
 	/* no seq: add it right after the type member, or at the start of the object */
 	size_t at;
-	if (f.type.len)
+	const char *fmt = ",\"seq\":%lld";
+	if (f.type.len) {
 		at = (size_t)(f.type.p + f.type.len - (const char *)p);
-	else
-		at = (size_t)((const char *)memchr(p, '{', n) - (const char *)p) + 1;
-	k = snprintf(num, sizeof(num), f.type.len ? ",\"seq\":%lld" : "\"seq\":%lld,", (long long)seq);
+	} else {
+		const char *o = memchr(p, '{', n), *end = (const char *)p + n;
+		at = (size_t)(o - (const char *)p) + 1;
+		/* an empty object gets no comma after its one member */
+		fmt = *json_scan_ws(o + 1, end) == '}' ? "\"seq\":%lld" : "\"seq\":%lld,";
+	}
+	k = snprintf(num, sizeof(num), fmt, (long long)seq);
 	text_buf_add(b, p, at);
 	text_buf_add(b, num, (size_t)k);
 	text_buf_add(b, p + at, n - at);

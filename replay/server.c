@@ -986,9 +986,7 @@ hm_receive(struct client *c, const uint8_t *p, size_t n)
 			memmove(c->sess->cursor[k], c->sess->cursor[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->cursor[0]));
 			memmove(&c->seq[k], &c->seq[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->seq[0]));
 		}
-		text_buf_adds(&b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":[\"");
-		text_buf_add(&b, m.sub_type.p, m.sub_type.len);
-		text_buf_adds(&b, "\"]}");
+		hm_msg_unsubscribed(&b, &m.sub_type);
 		enqueue_text(c, &b);
 		break;
 	}

@@ -777,6 +777,49 @@ test_feeds__mutations_never_crash(void **state)
 	}
 }
 
+/* A subscription type or cursor that the server would echo into invalid JSON (found by
+ * fuzz/replay_client_msg.c) is an invalid message; valid ones are echoed as sent. */
+static void
+test_feeds__hydromancer_client_echo_is_json(void **state)
+{
+	static const char *const bad[] = {
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":{\"a\":1}}}",
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"l4\\u00zzx\"}}",
+		"{\"method\":\"unsubscribe\",\"subscription\":{\"type\":[\"x\"]}}",
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":{\"x\":1}}}",
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":7}}",
+	};
+	struct hm_client_msg m;
+	struct text_buf b = { 0 };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hm_client_parse((const uint8_t *)bad[i], strlen(bad[i]), &m);
+		assert_int_equal(m.kind, HM_C_BAD);
+	}
+	const char *ok = "{\"method\":\"subscribe\",\"subscription\":{\"type\":\"all\\u0046ills\",\"cursor\":1700000000000}}";
+	hm_client_parse((const uint8_t *)ok, strlen(ok), &m);
+	assert_int_equal(m.kind, HM_C_SUBSCRIBE);
+	assert_int_equal(m.cursor.len, 13);
+	hm_msg_unsubscribed(&b, &m.sub_type);
+	assert_string_equal(b.p, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],"
+				 "\"unsubscribed\":[\"all\\u0046ills\"]}");
+	text_buf_free(&b);
+}
+
+/* hm_msg_with_seq on an object without members (found by fuzz/classify.c): no comma. */
+static void
+test_feeds__hydromancer_with_seq_empty_object(void **state)
+{
+	struct text_buf b = { 0 };
+	(void)state;
+	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"{ }", 3, 5), 0);
+	assert_string_equal(b.p, "{\"seq\":5 }");
+	b.len = 0;
+	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"{\"a\":1}", 7, 5), 0);
+	assert_string_equal(b.p, "{\"seq\":5,\"a\":1}");
+	text_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -804,6 +847,8 @@ main(void)
 		cmocka_unit_test(test_feeds__hydromancer_stream_messages),
 		cmocka_unit_test(test_feeds__hash_distinguishes),
 		cmocka_unit_test(test_feeds__mutations_never_crash),
+		cmocka_unit_test(test_feeds__hydromancer_client_echo_is_json),
+		cmocka_unit_test(test_feeds__hydromancer_with_seq_empty_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

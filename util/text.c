@@ -107,6 +107,9 @@ parse_rfc3339(const char *s, int64_t *ns)
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return -1;
 	int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - off;
+	/* ns since the epoch in an int64_t: 1677-09-21 to 2262-04-11 */
+	if (t < INT64_MIN / 1000000000LL || t > (INT64_MAX - frac) / 1000000000LL)
+		return -1;
 	*ns = t * 1000000000LL + frac;
 	return 0;
 }

@@ -8,7 +8,8 @@
 /* Parse a point in time: RFC 3339 ("2026-11-22T10:00:00Z", "2026-11-22T10:00:00.123456789+01:00",
  * also with a space for 'T'), or epoch time as digits: 10 digits or fewer = seconds,
  * 11-13 = ms, 14-16 = µs, 17+ = ns; or digits with a unit suffix "s", "ms", "us", "ns".
- * Returns 0 and *ns (ns since the epoch), or -1 when the text is not a time. */
+ * Returns 0 and *ns (ns since the epoch), or -1 when the text is not a time or one that
+ * 64-bit ns cannot hold (before 1677-09-21 or after 2262-04-11). */
 int text_parse_time(const char *s, int64_t *ns);
 
 /* Format ns since the epoch as RFC 3339 UTC with nanoseconds: "2026-11-22T10:00:00.123456789Z".

@@ -552,19 +552,21 @@ cmd_record(int argc, char **argv)
 		rc = EXIT_NET;
 		break;
 	}
-	/* A run that created the journal and failed before any frame leaves nothing worth
-	 * keeping but its failed attempts (said above), and would make the same command fail
-	 * with "already exists": such a journal is removed. One with a frame, or one this run
-	 * did not create (--resume), stays. */
-	if (rc != EXIT_OK && rc != EXIT_IO && !resume && journal_created(j) && !st.frames_in && !st.frames_out) {
+	/* A run that created the journal and ended before any frame, failed or stopped (a
+	 * server that never answered, then Ctrl-C), leaves nothing worth keeping but its
+	 * attempts (said above), and would make the same command fail with "already exists":
+	 * such a journal is removed. One with a frame, one this run did not create (--resume),
+	 * and one whose write failed (kept for what it shows) stay. */
+	if (rc != EXIT_IO && !resume && journal_created(j) && !st.frames_in && !st.frames_out) {
 		int derr = journal_discard(j);
 		j = NULL;
 		if (derr)
 			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n", out,
 				strerror(derr));
 		else
-			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the failed "
-				"attempts; the same command can run again\n", out);
+			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the %llu "
+				"connection attempt%s; the same command can run again\n", out,
+				(unsigned long long)st.attempts, st.attempts == 1 ? "" : "s");
 	}
 	if (!quiet)
 		log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",

@@ -102,6 +102,8 @@ void feed_client_set_track(struct feed_client *fc, const struct feed_cursor_trac
 
 /* The session id and cursor the client holds now ("" when none). Owned by fc, valid until
  * the next call that changes them. */
+/* The longest session id kept (bytes, without the NUL). */
+#define FEED_CLIENT_MAX_SESSION 256
 const char *feed_client_session(const struct feed_client *fc);
 const char *feed_client_cursor(const struct feed_client *fc);
 

@@ -4,7 +4,6 @@
 
 #include "feeds/feed_client.h"
 
-#define FEED_CLIENT_MAX_SESSION 256
 #define FEED_CLIENT_MAX_CURSOR  FEED_CURSOR_MAX
 
 struct feed_client {

@@ -370,7 +370,18 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 	}
 	if (r->feed == FEED_RAW)
 		return;
+	char lost[FEED_CLIENT_MAX_SESSION + 1];
+	snprintf(lost, sizeof(lost), "%s", feed_client_session(r->fc));
 	flags = feed_client_on_message(r->fc, &m, feed_send, r);
+	if ((flags & FEED_CLIENT_SESSION) && lost[0] && !feed_client_session(r->fc)[0]) {
+		/* journaled, so that the journal says why the next connection is a new session */
+		struct text_buf b = { 0 };
+		text_buf_adds(&b, "{\"event\":\"session_lost\",\"session_id\":");
+		text_json_string(&b, lost, strlen(lost));
+		text_buf_adds(&b, ",\"why\":\"the server does not know the session\",\"next\":\"a new session, subscribed again\"}");
+		jevent(r, JOURNAL_ERROR, &b);
+		text_buf_free(&b);
+	}
 	if (flags & FEED_CLIENT_SESSION) {
 		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
 		if (err)

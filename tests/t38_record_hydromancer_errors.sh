@@ -65,6 +65,9 @@ jq -e -s '(map(select(.dir=="out" and .kind=="text") | .payload | fromjson | sel
 	(map(select(.dir=="in" and .kind=="text") | .payload | fromjson | select(.type=="error" and .message=="Session not found")) | length == 1)' \
 	"$T/snf.jsonl" >/dev/null || fail "the journal does not show the error and a new subscription"
 grep -q 'creates a new one and subscribes again' "$T/snf.err" || fail "the log does not say why a new session"
+jq -e -s 'map(select(.kind=="error") | .payload | fromjson | select(.event=="session_lost" and (.session_id | length) > 0
+	and .next == "a new session, subscribed again")) | length == 1' "$T/snf.jsonl" >/dev/null ||
+	fail "the journal does not say why the next connection is a new session"
 kill "$srv"
 
 # -- "Invalid API key" as a message and a close: exit 4 with the server's words, no retry

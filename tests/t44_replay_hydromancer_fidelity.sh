@@ -71,9 +71,10 @@ a=$(run_ids --seed 7) && b=$(run_ids --seed 7) && c=$(run_ids --seed 8) && d=$(r
 # distinct event of the first, on every channel
 sport=$(free_port)
 bg $PY "$PEERS/hydromancer_server.py" --port "$sport" --token tok --log "$T/server.log" \
-	--rate 400 --batch 4 --chunk-items 40 --drop-every 1.5 --down-s 0.3
+	--rate 400 --batch 4 --chunk-items 40 --drop-every 1.5 --down-s 0.3 --leverage-rate 20
 wait_port "$sport"
-bg $WSTAPE record "ws://127.0.0.1:$sport/ws?token=tok" -o "$T/j1" --feed hydromancer --subscribe allFills 2> "$T/rec1.log"
+bg $WSTAPE record "ws://127.0.0.1:$sport/ws?token=tok" -o "$T/j1" --feed hydromancer --subscribe allFills \
+	--subscribe leverageUpdates 2> "$T/rec1.log"
 rec1=$!
 for _ in $(seq 1 300); do # until the recorder resumed three times
 	[ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ] && break
@@ -84,11 +85,15 @@ sleep 0.5
 kill -INT $rec1; wait $rec1 || fail "record 1 exited $?"
 $WSTAPE cat "$T/j1" > "$T/j1.jsonl" || fail "cat j1"
 grep -q '"type\\":\\"replay' "$T/j1.jsonl" || fail "the first journal holds no replay chunks"
+for ch in allFills leverageUpdates; do
+	grep -q "\"channel\":\"$ch\"" "$T/j1.jsonl" || fail "the first journal holds no $ch"
+done
 
 rport=$(free_port)
 bg $WSTAPE replay "$T/j1" --listen 127.0.0.1:$rport --token t --drop-every 1s --seed 3 > /dev/null 2> "$T/replay3.log"
 wait_port $rport
-bg $WSTAPE record "ws://127.0.0.1:$rport/?token=t" -o "$T/j2" --feed hydromancer --subscribe allFills 2> "$T/rec2.log"
+bg $WSTAPE record "ws://127.0.0.1:$rport/?token=t" -o "$T/j2" --feed hydromancer --subscribe allFills \
+	--subscribe leverageUpdates 2> "$T/rec2.log"
 rec2=$!
 for _ in $(seq 1 80); do # until the second journal holds every event of the first
 	$WSTAPE cat "$T/j2" > "$T/j2.jsonl" 2>/dev/null && $FID compare "$T/j1.jsonl" "$T/j2.jsonl" > /dev/null 2>&1 && break

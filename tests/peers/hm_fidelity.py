@@ -303,6 +303,13 @@ async def session_cases(url):
             f = c.events("allFills", c.conns[1], replay=True)
             check(all(key(e)[0] >= ts - 100 for e in f),
                   "mixed: the allFills replay for a numeric cursor holds events long before it")
+        else:
+            # the other way round: a block:ts:tx cursor read against the numeric channel
+            # replays from about its time, not the whole cache
+            ts = int(before["cursor"].split(":")[1])
+            lv = c.events("leverageUpdates", c.conns[1], replay=True)
+            check(all(e["time"] >= ts - 100 for e in lv),
+                  "mixed: the leverageUpdates replay for a block:ts:tx cursor holds events long before it")
         return "mixed-%s: cursor %s" % (last, before["cursor"])
 
     async def c_garbage():

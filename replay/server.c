@@ -96,6 +96,7 @@ struct client {
 	size_t wlen;
 	int64_t pend_due[PEND_MAX];   /* due times of the data frames of the last write */
 	int npend;
+	uint64_t pend_recno;          /* record of its first timeline frame, until it has all gone */
 	struct out_frame *carry;      /* a duplicate's second copy, for the next write */
 	size_t inflight;              /* bytes of the last write that lws still holds */
 	struct out_frame *held;       /* --deflate: the frame lws is still compressing from */
@@ -1304,6 +1305,7 @@ take_lateness(struct client *c)
 	for (int i = 0; i < c->npend; i++)
 		note_lateness(c, c->pend_due[i], now);
 	c->npend = 0;
+	c->pend_recno = 0;
 }
 
 /* The WebSocket header of a final frame of n payload bytes (server to client: no mask)
@@ -1349,6 +1351,8 @@ add_copy(struct client *c, struct out_frame *f)
 	c->bytes += f->len;
 	if (f->data && f->due != INT64_MIN)
 		c->pend_due[c->npend++] = f->due;
+	if (f->data && f->recno && !c->pend_recno)
+		c->pend_recno = f->recno;
 	if (c->s->o->deflate || f->len >= WRITE_ALONE)
 		return f;
 	uint8_t *h = c->wbuf + LWS_PRE + c->wlen;
@@ -1648,13 +1652,17 @@ client_left(struct client *c)
 	lws_sul_cancel(&c->sul_watch);
 	lws_sul_cancel(&c->sul_drop);
 	if (c->sess && s->o->feed == FEED_LASERSELL) {
-		/* timeline frames queued but never written did not reach the client: its session
-		 * goes on from the first of them */
-		for (struct out_frame *f = c->qh; f; f = f->next)
-			if (f->data && f->recno) {
-				c->sess->next_recno = f->recno;
-				break;
-			}
+		/* timeline frames of a write that had not all gone out when the connection
+		 * dropped (lws held part of it), or queued and never written, did not reach the
+		 * client: its session goes on from the first of them */
+		if (c->pend_recno)
+			c->sess->next_recno = c->pend_recno;
+		else
+			for (struct out_frame *f = c->qh; f; f = f->next)
+				if (f->data && f->recno) {
+					c->sess->next_recno = f->recno;
+					break;
+				}
 	}
 	ls_holdings_free(c->holdings);
 	c->holdings = NULL;

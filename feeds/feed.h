@@ -98,6 +98,23 @@ int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
  * waits this long and inspect judges recorded reconnects by it, so they cannot disagree. */
 uint32_t feed_backoff_ms(enum feed_id id, unsigned attempt);
 
+/* ---- hydromancer cursors (hydromancer_cursor.c) ---- */
+
+/* A cursor in one of the docs' three formats, all of which hold the millisecond timestamp:
+ * fmt 3 "block:timestamp:tx_index", 2 "block:timestamp" (l4BookUpdates, fundingRates,
+ * setOracleUpdates), 1 a plain timestamp (leverage and isolated margin updates). */
+struct hm_cursor {
+	int fmt;
+	int64_t block, ts, tx;
+};
+/* Returns 0 and *c, or -1 when the text is none of the three formats. */
+int hm_cursor_parse(const char *p, size_t n, struct hm_cursor *c);
+/* Does an event at cursor 'ev' come after a client's cursor, so that a replay holds it?
+ * Same format: exactly, component by component. Different formats (a session resumed
+ * with another channel's cursor): by timestamp, inclusive, as a duplicate is better than
+ * a loss. Returns 1 or 0. */
+int hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client);
+
 /* 64-bit hash of bytes (the one used for feed_event.hash; inspect hashes frames with it). */
 uint64_t feed_hash(const void *p, size_t n);
 

@@ -77,21 +77,6 @@ void hm_chunker_free(struct hm_chunker *k);
 
 /* ---- hydromancer: one stream of live messages and replay chunks (hydromancer_merge.c) ---- */
 
-/* A cursor in one of the docs' three formats, all of which hold the millisecond timestamp:
- * fmt 3 "block:timestamp:tx_index", 2 "block:timestamp" (l4BookUpdates, fundingRates,
- * setOracleUpdates), 1 a plain timestamp (leverage and isolated margin updates). */
-struct hm_cursor {
-	int fmt;
-	int64_t block, ts, tx;
-};
-/* Returns 0 and *c, or -1 when the text is none of the three formats. */
-int hm_cursor_parse(const char *p, size_t n, struct hm_cursor *c);
-/* Does an event at cursor 'ev' come after a client's cursor, so that a replay holds it?
- * Same format: exactly, component by component. Different formats (a session resumed
- * with another channel's cursor): by timestamp, inclusive, as a duplicate is better than
- * a loss. Returns 1 or 0. */
-int hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client);
-
 /* Dedup of the events of each channel: an event already emitted (its text, among the last
  * 32,768 emitted of the channel at least) is not emitted again; any other event goes out,
  * live or from a replay chunk, wherever its key (the docs' dedup key, feed_events_foreach)

@@ -141,51 +141,22 @@ hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 
 /* ---- the cursor to resume from ---- */
 
-/* The time of a cursor and how fine it is: "block:ts:tx" (3), "block:ts" (2), "ts" (1).
- * Returns 0, or -1 when it is none of them. */
-static int
-cursor_parse(const char *c, int64_t v[3], int *parts)
-{
-	int n = 0;
-
-	v[0] = v[1] = v[2] = 0;
-	for (;;) {
-		int64_t x = 0;
-		if (*c < '0' || *c > '9' || n == 3)
-			return -1;
-		for (; *c >= '0' && *c <= '9'; c++) {
-			if (x > (INT64_MAX - 9) / 10)
-				return -1;
-			x = x * 10 + (*c - '0');
-		}
-		v[n++] = x;
-		if (!*c)
-			break;
-		if (*c++ != ':')
-			return -1;
-	}
-	*parts = n;
-	return 0;
-}
-
 int
 feed_cursor_time_cmp(const char *a, const char *b)
 {
-	int64_t va[3], vb[3], ta, tb;
-	int na, nb, ea = cursor_parse(a, va, &na), eb = cursor_parse(b, vb, &nb);
+	struct hm_cursor ca, cb;
+	int ea = hm_cursor_parse(a, strlen(a), &ca), eb = hm_cursor_parse(b, strlen(b), &cb);
 
 	if (ea || eb)
 		return ea && eb ? strcmp(a, b) : ea ? -1 : 1;
-	ta = na == 1 ? va[0] : va[1];
-	tb = nb == 1 ? vb[0] : vb[1];
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	if (na != nb)
-		return na < nb ? -1 : 1;    /* at the same time the coarser one covers more */
-	if (na > 1 && va[0] != vb[0])
-		return va[0] < vb[0] ? -1 : 1;
-	if (na == 3 && va[2] != vb[2])
-		return va[2] < vb[2] ? -1 : 1;
+	if (ca.ts != cb.ts)
+		return ca.ts < cb.ts ? -1 : 1;
+	if (ca.fmt != cb.fmt)
+		return ca.fmt < cb.fmt ? -1 : 1;    /* at the same time the coarser one covers more */
+	if (ca.fmt > 1 && ca.block != cb.block)
+		return ca.block < cb.block ? -1 : 1;
+	if (ca.fmt == 3 && ca.tx != cb.tx)
+		return ca.tx < cb.tx ? -1 : 1;
 	return 0;
 }
 

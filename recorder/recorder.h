@@ -68,6 +68,9 @@ struct recorder_options {
 	uint32_t ws_ping_ms;                /* WebSocket ping frames at this interval; 0 = none */
 	int resume;                         /* continue the journal's last session */
 	int exit_on_close;                  /* stop when the server closes with 1000 */
+	int follow_redirects;               /* follow HTTP 3xx on upgrade (to another origin without
+					       the secret headers and query parameters) */
+	uint32_t connect_timeout_ms;        /* TCP connect + TLS + upgrade; 0 = 10 s */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

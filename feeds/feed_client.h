@@ -124,9 +124,13 @@ void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);
  *   FEED_CLIENT_REFUSED   the server refused the credentials in a message (hydromancer
  *                         "Invalid API key", lasersell error code "unauthorized"):
  *                         retrying cannot help; feed_client_refusal() has the server's words
+ *   FEED_CLIENT_BAD_SESSION  (with FEED_CLIENT_SESSION) the server's session id cannot be
+ *                         used: not a JSON string of valid Unicode (a lone \ud800), a NUL
+ *                         in it, or longer than 256 bytes; the session is forgotten
  * "Rate limit exceeded" is neither: the recorder keeps backing off. */
 #define FEED_CLIENT_SESSION 1
 #define FEED_CLIENT_REFUSED 2
+#define FEED_CLIENT_BAD_SESSION 4
 int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 			   feed_send_fn send, void *ud);
 

@@ -433,7 +433,13 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
 		if (err)
 			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
-		if (!feed_client_session(r->fc)[0])
+		if (flags & FEED_CLIENT_BAD_SESSION) {
+			log_warn("connection %u: the server's session id is not a usable JSON string (not "
+				 "valid Unicode, a NUL, or over 256 bytes); the next connection creates a new session",
+				 r->conn);
+			journal_error(r, "the server's session id is not a usable JSON string (not valid Unicode, "
+				      "a NUL, or over 256 bytes): not resumable", "protocol", 0);
+		} else if (!feed_client_session(r->fc)[0])
 			log_info("connection %u: the server does not know the session; the next "
 				 "connection creates a new one and subscribes again", r->conn);
 	}

@@ -5,7 +5,8 @@ Every connection's request line and headers are written to --log as a JSON line
 {"conn": n, "path": ..., "headers": {lowercased name: value}}, and what the client sends
 afterwards as {"conn": n, "client_close": code} when it is a close frame.
 
---mode redirect   answer every upgrade with HTTP --status (302) and Location: --location
+--mode redirect   answer every upgrade with HTTP --status (302) and Location: --location,
+                  but one whose path starts with /moved as --mode hold does
 --mode silent     accept TCP, read what comes, never answer (neither HTTP nor TLS)
 --mode hold       a valid upgrade, then one text frame {"hello":N}; stay open
 --mode violate    a valid upgrade, one valid text frame, then on connection N the violation
@@ -161,13 +162,13 @@ def handle(s):
         q = urllib.parse.urlsplit(path).query
         log({"conn": conn, "path": path, "headers": headers,
              "query": {k: v[0] for k, v in urllib.parse.parse_qs(q, keep_blank_values=True).items()}})
-        if args.mode == "redirect":
+        if args.mode == "redirect" and not path.startswith("/moved"):
             s.sendall(("HTTP/1.1 %d Moved\r\nLocation: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                        % (args.status, args.location)).encode())
             time.sleep(0.5)
             return
         upgrade(s, headers)
-        if args.mode == "hold":
+        if args.mode in ("hold", "redirect"):
             s.sendall(frame(1, json.dumps({"hello": conn}).encode()))
             read_frames(s, conn, rest)
         elif args.mode == "violate":

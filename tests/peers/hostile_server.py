@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """hostile_server.py - a WebSocket server on raw sockets that misbehaves on purpose (RFC 6455).
 
-Every connection's request line and headers are written to --log as a JSON line
+Every connection's request line and headers (connections are counted from 1 from the first
+that sends a request, so that a probe of the port is not one) are written to --log as a JSON line
 {"conn": n, "path": ..., "headers": {lowercased name: value}}, and what the client sends
 afterwards as {"conn": n, "client_close": code} when it is a close frame.
 
@@ -145,20 +146,24 @@ VIOLATIONS = {
 }
 
 
-def handle(s):
+def next_conn():
     with lock:
         counter[0] += 1
-        conn = counter[0]
+        return counter[0]
+
+
+def handle(s):
     try:
         if args.mode == "silent":
-            log({"conn": conn, "accepted": True})
+            log({"conn": next_conn(), "accepted": True})
             s.settimeout(120)
             while s.recv(4096):
                 pass
             return
         path, headers, rest = read_request(s)
         if path is None:
-            return
+            return   # a probe of the port, not a client: not counted
+        conn = next_conn()
         q = urllib.parse.urlsplit(path).query
         log({"conn": conn, "path": path, "headers": headers,
              "query": {k: v[0] for k, v in urllib.parse.parse_qs(q, keep_blank_values=True).items()}})

@@ -19,20 +19,31 @@ const char cmd_record_usage[] =
 	"\n"
 	"Capture every frame of a WebSocket feed (both directions, with receive time, channel and\n"
 	"cursor) and every connection event into JOURNAL, reconnecting until stopped.\n"
+	"URL, -H and --api-key also take @FILE (read from FILE) or env:NAME (from the environment\n"
+	"variable NAME), so that no secret shows in the process's command line.\n"
 	"\n"
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
+	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
 	"  --feed NAME              raw (default), hydromancer or lasersell\n"
 	"  --resume                 continue the journal's last session (sessionId and cursor from it)\n"
-	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none)\n"
+	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
+	"                           env:NAME: one header per line\n"
 	"  --secret-header NAME     redact this header's value too (repeatable; default: none; Authorization,\n"
-	"                           x-api-key and Cookie always are, as are token=... in the URL)\n"
+	"                           x-api-key, Cookie and Proxy-Authorization always are)\n"
+	"  --redact-param NAME      redact this URL query parameter too (repeatable; default: none; token,\n"
+	"                           key, sig, signature, password, ... always are: see README, Security)\n"
+	"  --follow-redirects       follow an HTTP redirect of the upgrade (default: no, the attempt fails);\n"
+	"                           to another origin without Authorization, x-api-key, Cookie, the secret\n"
+	"                           headers (--secret-header) and the secret query parameters\n"
+	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
+	"                           longer than D (default 10s); it counts as a failed attempt\n"
 	"  --send JSON|@FILE        send this text after each connect (lasersell: after hello_ok; repeatable;\n"
 	"                           default: nothing)\n"
 	"  --subscribe TYPE         hydromancer: subscribe to TYPE, again after each new session (repeatable;\n"
 	"                           default: none; --resume: the journal's)\n"
 	"  --live-format FMT        hydromancer: liveFormat on every connect (e.g. chunked-v1; default: none;\n"
 	"                           --resume: the journal's)\n"
-	"  --api-key KEY            lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"
+	"  --api-key KEY|@FILE|env:NAME  lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"
 	"  --configure JSON|@FILE   lasersell: configure message sent after each open (default: none)\n"
 	"  --ping-s N               lasersell: app-level ping every N seconds (round trips journaled; default: none)\n"
 	"  --hello-timeout D        lasersell: reconnect when hello_ok has not come after D (default 10s)\n"
@@ -129,6 +140,35 @@ text_or_file(const char *arg, size_t *len)
 	return b.p;
 }
 
+/* A value that may hold a secret: "@FILE" (the file's content, without the line break at
+ * its end), "env:NAME" (the environment variable), else the text itself. Returns a malloc'd
+ * copy, or NULL with a message in why. */
+static char *
+secret_arg(const char *arg, char *why, size_t why_size)
+{
+	size_t n;
+	char *v;
+
+	if (!strncmp(arg, "env:", 4)) {
+		const char *e = getenv(arg + 4);
+		if (!arg[4] || !e) {
+			snprintf(why, why_size, "environment variable '%s' is not set", arg + 4);
+			return NULL;
+		}
+		v = strdup(e);
+	} else if (arg[0] == '@') {
+		if (!(v = text_or_file(arg, &n))) {
+			snprintf(why, why_size, "cannot read '%s': %s", arg + 1, strerror(errno));
+			return NULL;
+		}
+	} else {
+		v = strdup(arg);
+	}
+	if (!v)
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
+	return v;
+}
+
 static void
 on_signal(int sig)
 {
@@ -210,6 +250,8 @@ cmd_record(int argc, char **argv)
 	struct sigaction sa;
 	const char *url = NULL, *out = NULL, *feed_name_arg = NULL, *api_key = NULL;
 	char *configure = NULL, *api_header = NULL, *stored_subs = NULL, *stored_live = NULL;
+	char *url_owned = NULL, *api_key_owned = NULL, why[512];
+	struct strv header_text = { 0 };  /* headers read from @FILE or env:NAME (owned) */
 	size_t configure_len = 0;
 	enum feed_id feed = FEED_RAW;
 	int quiet = 0, verbose = 0, resume = 0, rc = EXIT_USAGE, err, flags;
@@ -222,12 +264,21 @@ cmd_record(int argc, char **argv)
 		uint64_t u;
 		int64_t ns;
 
-		if (a[0] != '-' || !a[1]) {
+		if (a[0] != '-' || !a[1] || !strcmp(a, "--url")) {
+			if (a[0] == '-') {
+				NEED_ARG();
+				a = argv[++i];
+			}
 			if (url) {
-				fprintf(stderr, "wstape: unexpected argument '%s' (a URL is given already)\n", a);
+				fprintf(stderr, "wstape: unexpected URL argument (a URL is given already)\n");
 				goto done;
 			}
-			url = a;
+			if (!(url = url_owned = secret_arg(a, why, sizeof(why)))) {
+				fprintf(stderr, "wstape: URL: %s\n", why);
+				goto done;
+			}
+			/* a URL file ending in a line break holds the URL without it */
+			url_owned[strcspn(url_owned, "\r\n")] = '\0';
 			continue;
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -245,11 +296,51 @@ cmd_record(int argc, char **argv)
 		} else if (!strcmp(a, "-H") || !strcmp(a, "--header")) {
 			NEED_ARG();
 			a = argv[++i];
+			if (a[0] == '@' || !strncmp(a, "env:", 4)) {
+				/* one header a line; blank lines are skipped */
+				char *text = secret_arg(a, why, sizeof(why)), *save = NULL;
+				int nh = 0;
+				if (!text) {
+					fprintf(stderr, "wstape: header %s\n", why);
+					goto done;
+				}
+				strv_add(&header_text, text, strlen(text));
+				for (char *t = strtok_r(text, "\r\n", &save); t; t = strtok_r(NULL, "\r\n", &save)) {
+					if (!strchr(t, ':') || t[0] == ':') {
+						/* the line may be a secret: only its place is named */
+						fprintf(stderr, "wstape: line %d of header source '%s' is not 'Name: value'\n",
+							nh + 1, a);
+						goto done;
+					}
+					strv_add(&headers, t, strlen(t));
+					nh++;
+				}
+				if (!nh) {
+					fprintf(stderr, "wstape: header source '%s' holds no header\n", a);
+					goto done;
+				}
+				continue;
+			}
 			if (!strchr(a, ':') || a[0] == ':') {
 				fprintf(stderr, "wstape: header '%s' is not 'Name: value'\n", a);
 				goto done;
 			}
 			strv_add(&headers, a, strlen(a));
+		} else if (!strcmp(a, "--redact-param")) {
+			NEED_ARG();
+			if (feed_secret_param_add(argv[++i])) {
+				fprintf(stderr, "wstape: bad --redact-param '%s'\n", argv[i]);
+				goto done;
+			}
+		} else if (!strcmp(a, "--follow-redirects")) {
+			ro.follow_redirects = 1;
+		} else if (!strcmp(a, "--connect-timeout")) {
+			NEED_ARG();
+			if (text_parse_duration(argv[++i], &ns) || ns < 1000000 || ns > 3600 * 1000000000LL) {
+				fprintf(stderr, "wstape: bad duration '%s' for --connect-timeout (1ms to 1h)\n", argv[i]);
+				goto done;
+			}
+			ro.connect_timeout_ms = (uint32_t)(ns / 1000000);
 		} else if (!strcmp(a, "--secret-header")) {
 			NEED_ARG();
 			strv_add(&secret_headers, argv[i + 1], strlen(argv[i + 1]));
@@ -272,7 +363,12 @@ cmd_record(int argc, char **argv)
 			ro.feed.live_format = argv[++i];
 		} else if (!strcmp(a, "--api-key")) {
 			NEED_ARG();
-			api_key = argv[++i];
+			free(api_key_owned);
+			if (!(api_key = api_key_owned = secret_arg(argv[++i], why, sizeof(why)))) {
+				fprintf(stderr, "wstape: --api-key: %s\n", why);
+				goto done;
+			}
+			api_key_owned[strcspn(api_key_owned, "\r\n")] = '\0';
 		} else if (!strcmp(a, "--configure")) {
 			NEED_ARG();
 			free(configure);
@@ -584,6 +680,10 @@ done:
 	free(stored_subs);
 	free(stored_live);
 	strv_free(&headers, 0);
+	strv_free(&header_text, 1);
+	free(url_owned);
+	free(api_key_owned);
+	feed_secret_params_clear();
 	strv_free(&secret_headers, 0);
 	strv_free(&sends, 1);
 	strv_free(&subscribe, 0);

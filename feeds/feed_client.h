@@ -126,9 +126,13 @@ void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);
  *   FEED_CLIENT_REFUSED   the server refused the credentials in a message (hydromancer
  *                         "Invalid API key", lasersell error code "unauthorized"):
  *                         retrying cannot help; feed_client_refusal() has the server's words
+ *   FEED_CLIENT_BAD_SESSION  (with FEED_CLIENT_SESSION) the server's session id cannot be
+ *                         used: not a JSON string of valid Unicode (a lone \ud800), a NUL
+ *                         in it, or longer than 256 bytes; the session is forgotten
  * "Rate limit exceeded" is neither: the recorder keeps backing off. */
 #define FEED_CLIENT_SESSION 1
 #define FEED_CLIENT_REFUSED 2
+#define FEED_CLIENT_BAD_SESSION 4
 int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 			   feed_send_fn send, void *ud);
 
@@ -153,10 +157,18 @@ int feed_client_ready(const struct feed_client *fc);
 int feed_client_tick(struct feed_client *fc, uint64_t ms_since_open, feed_send_fn send, void *ud);
 
 /* Names of query parameters and headers that hold secrets, for redaction: 1 when name
- * (case-insensitive, n bytes) is one. Query: token, api_key, apikey, api-key, key,
- * access_token, auth, password, secret, signature. Headers: authorization, x-api-key,
- * cookie, proxy-authorization. */
+ * (case-insensitive, n bytes) is one. Query parameters: token, access_token, refresh_token,
+ * id_token, auth_token, session_token, api_key, apikey, api-key, x-api-key, key, secret,
+ * client_secret, sig, signature, password, passwd, pwd, pass, auth, authorization, jwt,
+ * credential, credentials, x-amz-credential, x-amz-signature, x-amz-security-token,
+ * x-goog-credential, x-goog-signature; any name ending in token, secret, signature,
+ * password, _key, -key or apikey; and the names given to feed_secret_param_add().
+ * Headers: authorization, x-api-key, cookie, proxy-authorization. */
 int feed_secret_query_param(const char *name, size_t n);
+/* Add a query parameter name to redact (--redact-param), for the rest of the process.
+ * Returns 0, EINVAL (empty) or ENOMEM. feed_secret_params_clear() forgets them all. */
+int feed_secret_param_add(const char *name);
+void feed_secret_params_clear(void);
 int feed_secret_header(const char *name, size_t n);
 
 /* Append url to out with the values of secret query parameters replaced by "REDACTED"

@@ -111,6 +111,14 @@ hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 		if (n > 0 && strcmp(fc->session, sid) != 0) {
 			feed_client_set_session(fc, sid, (size_t)n);
 			flags |= FEED_CLIENT_SESSION;
+		} else if (n <= 0 && m->session_id.p && feed_client_str_is(m->type, "connected")) {
+			/* a new session whose id does not decode (a lone surrogate such as \ud800,
+			 * a NUL, too long) cannot be sent back: it cannot be resumed, and the one
+			 * before it is over, so neither is kept (a "reconnected" one goes on with
+			 * the id the client sent) */
+			if (fc->session[0])
+				feed_client_set_session(fc, "", 0);
+			flags |= FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION;
 		}
 		/* A new session (also when a resume was refused): the server holds no
 		 * subscriptions for it, so they are sent again. */

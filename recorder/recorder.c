@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 #define STOP_GRACE_NS  (1000 * 1000000LL)  /* wait this long to send the close and get the server's */
 #define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
 #define STABLE_NS      (2000 * 1000000LL) /* a connection that held this long resets the backoff */
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define MAX_REDIRECTS  5                  /* followed in a row, with --follow-redirects */
 /* lws 4.1 frames a close given to lws_write() as LWS_WRITE_CLOSE (4), which lws-write.h
  * leaves out in favour of lws_close_reason(); see the WRITEABLE case for why it is used */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
@@ -45,7 +50,19 @@ struct rec {
 	enum feed_id feed;
 	struct lws_context *ctx;
 	struct lws *wsi;
-	lws_sorted_usec_list_t sul_retry, sul_tick;
+	lws_sorted_usec_list_t sul_retry, sul_tick, sul_connect;
+	struct lws *cwsi;               /* the attempt's wsi until it opens or fails (connect timeout) */
+	int hs_sent;                    /* the upgrade request went out (TLS, if any, is done) */
+	int tls;                        /* the attempt is wss:// */
+	char proto_error[128];          /* what the server did wrong, from lws's log (RFC 6455) */
+	int utf8_warned;                /* a text message that is not UTF-8 was journaled as such */
+
+	/* HTTP redirects of the upgrade */
+	char *redir_location;           /* the Location of the last 3xx (holds secrets) */
+	char *next_url;                 /* the next attempt goes there (a followed redirect) */
+	char *redirected_from;          /* redacted URL of the attempt that began the redirects */
+	unsigned redirects;             /* followed in a row */
+	int cross_origin;               /* this attempt's origin is not the URL's: no secrets */
 
 	struct header *headers;
 	int nheaders;
@@ -59,7 +76,7 @@ struct rec {
 	unsigned failures;              /* failed attempts in a row (--retries) */
 	struct text_buf url;            /* the URL of the current attempt (holds secrets) */
 	char *url_redacted;
-	char close_reason[128];
+	char close_reason[256];
 	int close_code, close_by_server, close_sent;
 	int close_written, close_answered;  /* our close frame went out; the server's came back */
 	int server_close_code;
@@ -120,6 +137,22 @@ recorder_strerror(int err)
 
 static struct rec *log_rec;
 
+/* libwebsockets 4.1 fails a connection whose server breaks RFC 6455 without telling the
+ * application why: the reason is only in its log (info and warn lines of the client frame
+ * parser). These are those lines, and what each means. */
+static const struct {
+	const char *line, *what;
+} violations[] = {
+	{ "illegal opcode", "a frame with a reserved opcode" },
+	{ "illegal rsv bits set", "a frame with RSV bits set and no extension negotiated" },
+	{ "control msg can't be fragmented", "a fragmented control frame" },
+	{ "Control frame asking for extended length", "a control frame longer than 125 bytes" },
+	{ "disordered continuation", "a continuation frame with no message to continue" },
+	{ "hey you owed us a FIN", "a new data frame inside a fragmented message" },
+	{ "b63 of length must be zero", "a frame length with its most significant bit set" },
+	{ "utf8 error", "a text frame that is not UTF-8" },
+};
+
 static void
 lws_log_emit(int level, const char *line)
 {
@@ -127,7 +160,15 @@ lws_log_emit(int level, const char *line)
 	size_t n = strlen(line);
 	int lv = level == LLL_ERR ? LOG_INFO : LOG_DEBUG;
 
-	if (lv > log_threshold && level != LLL_ERR)
+	if (log_rec && (level & (LLL_INFO | LLL_WARN)) && !log_rec->proto_error[0])
+		for (size_t i = 0; i < sizeof(violations) / sizeof(violations[0]); i++)
+			if (strstr(line, violations[i].line)) {
+				snprintf(log_rec->proto_error, sizeof(log_rec->proto_error), "%s",
+					 violations[i].what);
+				break;
+			}
+	/* info lines are asked for only to catch those above */
+	if (level == LLL_INFO || (lv > log_threshold && level != LLL_ERR))
 		return;
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
@@ -247,8 +288,9 @@ jevent(struct rec *r, int kind, struct text_buf *b)
 	jappend(r, JOURNAL_IN, kind, NULL, b->p, b->len);
 }
 
+/* extra: more JSON members (",\"k\":v..."), or NULL */
 static void
-journal_error(struct rec *r, const char *error, const char *phase, int status)
+journal_error_ex(struct rec *r, const char *error, const char *phase, int status, const char *extra)
 {
 	struct text_buf b = { 0 };
 
@@ -257,10 +299,18 @@ journal_error(struct rec *r, const char *error, const char *phase, int status)
 	text_buf_addf(&b, ",\"phase\":\"%s\",\"attempt\":%u", phase, r->streak ? r->streak : 1);
 	if (status)
 		text_buf_addf(&b, ",\"status\":%d", status);
+	if (extra)
+		text_buf_adds(&b, extra);
 	text_buf_adds(&b, "}");
 	jevent(r, JOURNAL_ERROR, &b);
 	text_buf_free(&b);
 	snprintf(r->st.last_error, sizeof(r->st.last_error), "%s: %s", phase, error);
+}
+
+static void
+journal_error(struct rec *r, const char *error, const char *phase, int status)
+{
+	journal_error_ex(r, error, phase, status, NULL);
 }
 
 static void
@@ -363,6 +413,14 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		r->st.not_json++;
 	if (jappend(r, JOURNAL_IN, JOURNAL_TEXT, &m, p, n))
 		return;
+	if (!r->utf8_warned && !text_utf8_valid(p, n)) {
+		/* RFC 6455 would fail the connection (1007); a recorder keeps what came, as it
+		 * came, and says once per connection that the server sends such text */
+		r->utf8_warned = 1;
+		log_warn("connection %u: a text message is not valid UTF-8 (journaled as received)", r->conn);
+		journal_error(r, "protocol violation by the server: a text message that is not UTF-8 "
+			      "(journaled as received; the first of this connection)", "protocol", 0);
+	}
 	if (m.cursor.len) {
 		size_t cl = m.cursor.len < sizeof(r->st.last_cursor) - 1 ? m.cursor.len : sizeof(r->st.last_cursor) - 1;
 		memcpy(r->st.last_cursor, m.cursor.p, cl);
@@ -386,7 +444,13 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
 		if (err)
 			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
-		if (!feed_client_session(r->fc)[0])
+		if (flags & FEED_CLIENT_BAD_SESSION) {
+			log_warn("connection %u: the server's session id is not a usable JSON string (not "
+				 "valid Unicode, a NUL, or over 256 bytes); the next connection creates a new session",
+				 r->conn);
+			journal_error(r, "the server's session id is not a usable JSON string (not valid Unicode, "
+				      "a NUL, or over 256 bytes): not resumable", "protocol", 0);
+		} else if (!feed_client_session(r->fc)[0])
 			log_info("connection %u: the server does not know the session; the next "
 				 "connection creates a new one and subscribes again", r->conn);
 	}
@@ -458,8 +522,187 @@ error_phase(const char *why, int status)
 	return "connect";
 }
 
+/* ---- HTTP redirects ---- */
+
+static char *
+str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *
+str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+/* The ws:// or wss:// URL that a Location names, relative to base (http becomes ws, https
+ * wss); NULL when it names another scheme. Malloc'd. */
+static char *
+redirect_target(const char *base, const char *loc)
+{
+	const char *host = strstr(base, "://"), *path, *q, *slash = NULL;
+	size_t c = strcspn(loc, ":/?#");
+
+	if (!host)
+		return NULL;
+	host += 3;
+	path = host + strcspn(host, "/?#");
+	if (loc[c] == ':') {
+		if (!strncasecmp(loc, "ws://", 5) || !strncasecmp(loc, "wss://", 6))
+			return strdup(loc);
+		if (!strncasecmp(loc, "http://", 7))
+			return str_printf("ws://%s", loc + 7);
+		if (!strncasecmp(loc, "https://", 8))
+			return str_printf("wss://%s", loc + 8);
+		return NULL;
+	}
+	if (loc[0] == '/' && loc[1] == '/')
+		return str_printf("%.*s:%s", (int)(host - 3 - base), base, loc);
+	if (loc[0] == '/')
+		return str_printf("%.*s%s", (int)(path - base), base, loc);
+	q = path + strcspn(path, "?#");
+	for (const char *x = path; x < q; x++)
+		if (*x == '/')
+			slash = x;
+	if (slash)
+		return str_printf("%.*s%s", (int)(slash + 1 - base), base, loc);
+	return str_printf("%.*s/%s", (int)(path - base), base, loc);
+}
+
+/* 1 when a and b have the same origin: scheme, host and port (default ports filled in). */
+static int
+same_origin(const char *a, const char *b)
+{
+	char *ca = strdup(a), *cb = strdup(b);
+	const char *pa, *ha, *xa, *pb, *hb, *xb;
+	int porta, portb, same = 0;
+
+	if (ca && cb && !lws_parse_uri(ca, &pa, &ha, &porta, &xa) && !lws_parse_uri(cb, &pb, &hb, &portb, &xb))
+		same = !strcasecmp(pa, pb) && !strcasecmp(ha, hb) && porta == portb &&
+		       !strchr(ha, '@') && !strchr(hb, '@');
+	free(ca);
+	free(cb);
+	return same;
+}
+
+/* url without userinfo and without the query parameters that hold secrets. Malloc'd. */
+static char *
+strip_url_secrets(const char *url)
+{
+	struct text_buf b = { 0 };
+	const char *p = url, *q = strstr(url, "://"), *host_end, *at;
+	int first = 1;
+
+	if (q) {
+		text_buf_add(&b, p, (size_t)(q + 3 - p));
+		p = q + 3;
+		host_end = p + strcspn(p, "/?#");
+		if ((at = memchr(p, '@', (size_t)(host_end - p))))
+			p = at + 1;
+	}
+	q = p + strcspn(p, "?#");
+	text_buf_add(&b, p, (size_t)(q - p));
+	p = q;
+	if (*p == '?') {
+		for (p++; *p && *p != '#';) {
+			size_t len = strcspn(p, "&#"), nlen = strcspn(p, "=&#");
+			if (len && !feed_secret_query_param(p, nlen < len ? nlen : len)) {
+				text_buf_add(&b, first ? "?" : "&", 1);
+				text_buf_add(&b, p, len);
+				first = 0;
+			}
+			p += len;
+			if (*p == '&')
+				p++;
+		}
+	}
+	text_buf_adds(&b, p);
+	return b.p;
+}
+
+/* The redacted form of a URL the server named, safe to put in JSON. Malloc'd. */
+static char *
+redact_foreign(const char *url)
+{
+	struct text_buf b = { 0 };
+
+	feed_redact_url(url, &b);
+	if (!text_utf8_valid((const uint8_t *)b.p, b.len))
+		for (size_t i = 0; i < b.len; i++)
+			if ((unsigned char)b.p[i] >= 0x80)
+				b.p[i] = '?';
+	return b.p;
+}
+
+static void retry_cb(lws_sorted_usec_list_t *sul);
+
+/* The attempt ended in HTTP 'status' (3xx) with r->redir_location. Journals the redirect
+ * with its target (redacted) and, when allowed, schedules the next attempt there at once.
+ * Returns 1 when it is followed, 0 when the attempt failed. */
+static int
+redirect_attempt(struct rec *r, int status)
+{
+	char *target = redirect_target(r->url.p, r->redir_location), *shown;
+	const char *why_not = NULL;
+	struct text_buf err = { 0 }, ex = { 0 };
+	int cross = 0, follow = 0;
+
+	if (!target) {
+		why_not = "it names a scheme other than ws, wss, http or https";
+	} else {
+		cross = !same_origin(r->o->url, target);
+		if (!strncasecmp(r->url.p, "wss:", 4) && !strncasecmp(target, "ws:", 3))
+			why_not = "it goes from wss to unencrypted ws";
+		else if (!r->o->follow_redirects)
+			why_not = "redirects are followed only with --follow-redirects";
+		else if (r->redirects >= MAX_REDIRECTS)
+			why_not = "more than 5 redirects in a row";
+		else
+			follow = 1;
+	}
+	shown = redact_foreign(target ? target : r->redir_location);
+	text_buf_addf(&err, "HTTP %d redirect to %s", status, shown);
+	if (why_not)
+		text_buf_addf(&err, " not followed: %s", why_not);
+	text_buf_adds(&ex, ",\"location\":");
+	text_json_string(&ex, shown, strlen(shown));
+	text_buf_addf(&ex, ",\"followed\":%s,\"cross_origin\":%s", follow ? "true" : "false",
+		      cross ? "true" : "false");
+	if (follow && cross)
+		text_buf_adds(&ex, ",\"credentials_withheld\":true");
+	journal_error_ex(r, err.p, "http", status, ex.p);
+	if (follow) {
+		log_info("connection %u: %s%s", r->conn, err.p,
+			 cross ? " (another origin: without the credentials)" : "");
+		if (!r->redirects) {
+			free(r->redirected_from);
+			r->redirected_from = strdup(r->url_redacted);
+		}
+		r->redirects++;
+		free(r->next_url);
+		r->next_url = cross ? strip_url_secrets(target) : target;
+		if (cross)
+			free(target);
+		target = NULL;
+		lws_sul_schedule(r->ctx, 0, &r->sul_retry, retry_cb, 1);
+	} else {
+		log_warn("connection %u: %s", r->conn, err.p);
+	}
+	free(target);
+	free(shown);
+	text_buf_free(&err);
+	text_buf_free(&ex);
+	return follow;
+}
+
+/* ---- connection life ---- */
+
 static void
-attempt_failed(struct rec *r, const char *why, int status)
+attempt_failed_in(struct rec *r, const char *why, int status, const char *phase)
 {
 	char msg[256];
 
@@ -467,8 +710,22 @@ attempt_failed(struct rec *r, const char *why, int status)
 		return;
 	r->attempt_done = 1;
 	r->wsi = NULL;
+	r->cwsi = NULL;
+	lws_sul_cancel(&r->sul_connect);
 	drop_queue(r);
-	if (r->tls_error[0] && !strcmp(error_phase(why, status), "tls"))
+	if (r->redir_location && status >= 300 && status < 400) {
+		int followed = redirect_attempt(r, status);
+		free(r->redir_location);
+		r->redir_location = NULL;
+		r->st.last_status = status;
+		r->tls_error[0] = '\0';
+		if (!followed)
+			schedule_retry(r, 1);
+		return;
+	}
+	if (!phase)
+		phase = error_phase(why, status);
+	if (r->tls_error[0] && !strcmp(phase, "tls"))
 		snprintf(msg, sizeof(msg), "%s (%s)", r->tls_error, why);
 	else
 		snprintf(msg, sizeof(msg), "%s", why && *why ? why : "connection failed");
@@ -479,7 +736,7 @@ attempt_failed(struct rec *r, const char *why, int status)
 			memset(s, '*', strlen(r->secrets[i]));
 	}
 	r->st.last_status = status;
-	journal_error(r, msg, error_phase(why, status), status);
+	journal_error(r, msg, phase, status);
 	log_info("connection %u to %s failed: %s", r->conn, r->url_redacted, msg);
 	if (status == 401 || status == 403) {
 		log_error("%s answered HTTP %d: the credentials were refused", r->url_redacted, status);
@@ -488,6 +745,42 @@ attempt_failed(struct rec *r, const char *why, int status)
 		return;
 	}
 	schedule_retry(r, 1);
+}
+
+static void
+attempt_failed(struct rec *r, const char *why, int status)
+{
+	attempt_failed_in(r, why, status, NULL);
+}
+
+/* --connect-timeout: the attempt has not opened in time. Its phase: no TCP connection yet
+ * (connect), connected but the upgrade request not sent on wss (tls), or the upgrade sent
+ * with no answer (http). */
+static void
+connect_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+	struct rec *r = lws_container_of(sul, struct rec, sul_connect);
+	struct lws *w = r->cwsi;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = w ? (int)lws_get_socket_fd(w) : -1;
+	int tcp = fd >= 0 && !getpeername(fd, (struct sockaddr *)&ss, &sl);
+	const char *phase = !tcp ? "connect" : r->hs_sent || !r->tls ? "http" : "tls";
+	uint32_t ms = r->o->connect_timeout_ms ? r->o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	char why[160];
+
+	if (r->attempt_done || r->established)
+		return;
+	if (!strcmp(phase, "connect"))
+		snprintf(why, sizeof(why), "connect timeout: no TCP connection after %.3g s", ms / 1000.0);
+	else if (!strcmp(phase, "tls"))
+		snprintf(why, sizeof(why), "TLS handshake timeout: no answer after %.3g s", ms / 1000.0);
+	else
+		snprintf(why, sizeof(why), "upgrade timeout: no HTTP response after %.3g s", ms / 1000.0);
+	log_warn("connection %u to %s: %s", r->conn, r->url_redacted, why);
+	attempt_failed_in(r, why, 0, phase);
+	if (w)
+		lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static void
@@ -509,6 +802,15 @@ connection_closed(struct rec *r)
 	} else if (r->close_by_server) {
 		by = "server";
 		code = r->close_code;
+	} else if (r->proto_error[0]) {
+		/* lws failed the connection for what the server sent (without a close frame) */
+		char what[200];
+		snprintf(what, sizeof(what), "protocol violation by the server: %s", r->proto_error);
+		log_warn("connection %u: %s", r->conn, what);
+		journal_error(r, what, "protocol", 0);
+		by = "client";
+		code = 1002;
+		snprintf(r->close_reason, sizeof(r->close_reason), "%s", what);
 	} else {
 		by = "network";
 		code = 1006;
@@ -517,6 +819,8 @@ connection_closed(struct rec *r)
 	text_json_string(&b, r->close_reason, text_utf8_valid((const uint8_t *)r->close_reason,
 			 strlen(r->close_reason)) ? strlen(r->close_reason) : 0);
 	text_buf_addf(&b, ",\"by\":\"%s\"", by);
+	if (!r->close_sent && !r->close_by_server && r->proto_error[0])
+		text_buf_adds(&b, ",\"sent\":false");
 	if (r->close_sent && r->stopping == 1) {
 		text_buf_addf(&b, ",\"sent\":%s,\"answered\":%s", r->close_written ? "true" : "false",
 			      r->close_answered ? "true" : "false");
@@ -531,7 +835,8 @@ connection_closed(struct rec *r)
 			 r->close_written ? "sent" : "not sent (the socket never became writable)",
 			 r->close_answered ? "answered by the server" : "not answered by the server");
 	else
-		log_info("connection %u closed by %s (code %d)", r->conn, by, code);
+		log_info("connection %u closed by %s (code %d%s%s)", r->conn, by, code,
+			 r->proto_error[0] ? ": " : "", r->proto_error);
 	r->established = 0;
 	r->st.connected = 0;
 	r->down_since = now_ns(CLOCK_MONOTONIC);
@@ -604,7 +909,19 @@ connect_attempt(struct rec *r)
 	int port;
 
 	r->url.len = 0;
-	feed_client_url(r->fc, &r->url);
+	if (r->next_url) {
+		/* a followed redirect */
+		text_buf_adds(&r->url, r->next_url);
+		free(r->next_url);
+		r->next_url = NULL;
+		r->cross_origin = !same_origin(r->o->url, r->url.p);
+	} else {
+		feed_client_url(r->fc, &r->url);
+		r->redirects = 0;
+		r->cross_origin = 0;
+		free(r->redirected_from);
+		r->redirected_from = NULL;
+	}
 	free(r->url_redacted);
 	{
 		struct text_buf red = { 0 };
@@ -623,6 +940,12 @@ connect_attempt(struct rec *r)
 	r->close_answered = 0;
 	r->server_close_code = 0;
 	r->close_reason[0] = '\0';
+	r->proto_error[0] = '\0';
+	r->utf8_warned = 0;
+	r->hs_sent = 0;
+	r->cwsi = NULL;
+	free(r->redir_location);
+	r->redir_location = NULL;
 	r->st.attempts++;
 
 	parse = strdup(r->url.p);
@@ -648,6 +971,10 @@ connect_attempt(struct rec *r)
 	ci.origin = ads;
 	ci.local_protocol_name = "wstape-record";
 	ci.ssl_connection = LCCSCF_PRIORITIZE_READS;
+	ci.pwsi = &r->cwsi;
+	/* which attempt a callback is about: one given up on (connect timeout) may still call */
+	ci.opaque_user_data = (void *)(uintptr_t)r->conn;
+	r->tls = !strcmp(prot, "wss");
 	if (!strcmp(prot, "wss")) {
 		ci.ssl_connection |= LCCSCF_USE_SSL;
 		if (r->o->insecure)
@@ -656,6 +983,9 @@ connect_attempt(struct rec *r)
 	}
 	log_info("connecting to %s (connection %u)", r->url_redacted, r->conn);
 	r->wsi = NULL;
+	lws_sul_schedule(r->ctx, 0, &r->sul_connect, connect_timeout_cb,
+			 (lws_usec_t)(r->o->connect_timeout_ms ? r->o->connect_timeout_ms
+							       : DEFAULT_CONNECT_TIMEOUT_MS) * LWS_US_PER_MS);
 	if (!lws_client_connect_via_info(&ci)) {
 		/* lws does not say why; a name that does not resolve is the usual reason, and
 		 * worth naming (lws's own lookup just failed, so this one answers at once) */
@@ -734,12 +1064,37 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 {
 	struct rec *r = lws_context_user(lws_get_context(wsi));
 	struct text_buf b = { 0 };
+	/* an attempt given up on (connect timeout) may still call about itself */
+	int stale = r && (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED ||
+			  reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_HTTP_REDIRECT ||
+			  reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
+			  reason == LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER) &&
+		    (uintptr_t)lws_get_opaque_user_data(wsi) != r->conn;
 
+	if (stale)
+		return reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED ? 0 : -1;
 	switch (reason) {
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (r && wsi == r->cwsi) {
+			r->cwsi = NULL;
+			/* lws gave the attempt up without a word (its own timeouts do) */
+			if (!r->attempt_done && !r->established)
+				attempt_failed(r, "the connection ended before the upgrade (no detail)", 0);
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_HTTP_REDIRECT:
+		/* never followed by lws, which would send the same headers to wherever it
+		 * points: attempt_failed() decides (--follow-redirects) and connects anew */
+		free(r->redir_location);
+		r->redir_location = strdup(in ? (const char *)in : "");
+		return 1;
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
 		unsigned char **p = in, *end = *p + len;
+		r->hs_sent = 1;
 		for (int i = 0; i < r->nheaders; i++)
-			if (lws_add_http_header_by_name(wsi, (const unsigned char *)r->headers[i].name,
+			if (r->cross_origin && r->headers[i].secret)
+				continue;   /* a redirect to another origin gets no credentials */
+			else if (lws_add_http_header_by_name(wsi, (const unsigned char *)r->headers[i].name,
 							(const unsigned char *)r->headers[i].value,
 							(int)strlen(r->headers[i].value), p, end))
 				return -1;
@@ -749,6 +1104,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		r->attempt_status = (int)lws_http_client_http_response(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		lws_sul_cancel(&r->sul_connect);
+		r->cwsi = NULL;
 		r->wsi = wsi;
 		r->established = 1;
 		r->st.connected = 1;
@@ -761,8 +1118,16 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		r->down_since = 0;
 		text_buf_adds(&b, "{\"url\":");
 		text_json_string(&b, r->url_redacted, strlen(r->url_redacted));
-		text_buf_addf(&b, ",\"status\":%d,\"attempt\":%u}", r->attempt_status ? r->attempt_status : 101,
+		text_buf_addf(&b, ",\"status\":%d,\"attempt\":%u", r->attempt_status ? r->attempt_status : 101,
 			      r->streak ? r->streak : 1);
+		if (r->redirected_from) {
+			/* the server that answered is the one above; the URL asked first: */
+			text_buf_adds(&b, ",\"redirected_from\":");
+			text_json_string(&b, r->redirected_from, strlen(r->redirected_from));
+			text_buf_addf(&b, ",\"redirects\":%u,\"credentials_withheld\":%s", r->redirects,
+				      r->cross_origin ? "true" : "false");
+		}
+		text_buf_adds(&b, "}");
 		jevent(r, JOURNAL_OPEN, &b);
 		text_buf_free(&b);
 		log_info("connected to %s (connection %u)", r->url_redacted, r->conn);
@@ -1055,7 +1420,9 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	}
 
 	log_rec = r;
-	lws_set_log_level(log_threshold >= LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR,
+	/* info and warn always: a protocol violation by the server is named only there */
+	lws_set_log_level(log_threshold >= LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO)
+						     : (LLL_ERR | LLL_WARN | LLL_INFO),
 			  lws_log_emit);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -1068,6 +1435,13 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	info.user = r;
+	{
+		/* lws's own handshake timeouts (5 s for the upgrade's answer, 20 s for the
+		 * TCP connect) must not come before --connect-timeout, which names the phase:
+		 * lws ends such a connection without telling the application */
+		unsigned ct = (opt->connect_timeout_ms ? opt->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS) / 1000 + 5;
+		info.timeout_secs = info.connect_timeout_secs = ct;
+	}
 	if (!(r->ctx = lws_create_context(&info))) {
 		err = RECORDER_ELWS;
 		goto out;
@@ -1092,6 +1466,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	running_ctx = NULL;
 	lws_sul_cancel(&r->sul_retry);
 	lws_sul_cancel(&r->sul_tick);
+	lws_sul_cancel(&r->sul_connect);
 	lws_context_destroy(r->ctx);
 	r->ctx = NULL;
 	if (!err) {
@@ -1116,6 +1491,9 @@ out:
 		free(r->secrets[i]);
 	free(r->secrets);
 	free(r->url_redacted);
+	free(r->redir_location);
+	free(r->next_url);
+	free(r->redirected_from);
 	text_buf_free(&r->url);
 	text_buf_free(&r->rx);
 	free(r);

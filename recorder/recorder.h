@@ -6,8 +6,13 @@
  * --max-records), the server refuses the credentials, or the journal fails.
  *
  * The receive thread only classifies and copies: compression and disk writes happen on the
- * journal's writer thread. Secrets (token query parameters, x-api-key, Authorization, and
- * the headers named secret) are never written to the journal or the logs.
+ * journal's writer thread. Secrets (the query parameters of feed_secret_query_param(),
+ * x-api-key, Authorization, Cookie, and the headers named secret) are never written to the
+ * journal or the logs, and never sent to another origin than the URL's: an HTTP redirect of
+ * the upgrade is followed only with follow_redirects, and then to another origin without
+ * them. Each attempt has connect_timeout_ms for its TCP connect, TLS handshake and upgrade. A
+ * server that breaks RFC 6455 is journaled with what it did wrong (libwebsockets 4.1 names it
+ * only in its log, which the recorder reads for that).
  *
  * Errors: functions return 0, a positive errno value, or a negative RECORDER_E* code;
  * recorder_strerror() names them. The library never prints (logs go through util/log.h).
@@ -68,6 +73,9 @@ struct recorder_options {
 	uint32_t ws_ping_ms;                /* WebSocket ping frames at this interval; 0 = none */
 	int resume;                         /* continue the journal's last session */
 	int exit_on_close;                  /* stop when the server closes with 1000 */
+	int follow_redirects;               /* follow HTTP 3xx on upgrade (to another origin without
+					       the secret headers and query parameters) */
+	uint32_t connect_timeout_ms;        /* TCP connect + TLS + upgrade; 0 = 10 s */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

@@ -443,9 +443,15 @@ test_feeds__hydromancer_client_errors_and_escapes(void **state)
 	client_msg(fc, "{\"type\":\"error\",\"message\":\"Rate limit exceeded\"}", 0);
 	client_msg(fc, "{\"type\":\"error\",\"message\":\"Invalid API key\"}", FEED_CLIENT_REFUSED);
 	assert_string_equal(feed_client_refusal(fc), "Invalid API key");
-	/* a malformed id is not taken */
-	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"x\\u00\"}", 0);
+	/* a malformed id is not taken: a "reconnected" goes on with the session resumed, a
+	 * "connected" one (a new session) forgets the one before it, which is over */
+	client_msg(fc, "{\"type\":\"reconnected\",\"sessionId\":\"x\\u00\"}", 0);
 	assert_string_equal(feed_client_session(fc), "n");
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"x\\u00\"}",
+		   FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION);
+	assert_string_equal(feed_client_session(fc), "");
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"y\\ud800\"}", FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION);
+	assert_string_equal(feed_client_session(fc), "");
 	text_buf_free(&url);
 	text_buf_free(&sent);
 	feed_client_free(fc);

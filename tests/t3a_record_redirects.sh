@@ -1,0 +1,89 @@
+# t3a: an HTTP redirect of the upgrade. Without --follow-redirects it is a failed attempt,
+# journaled with its status and its target (redacted), and nothing goes to the target. With
+# it, a redirect to another origin (scheme, host, port) gets none of the credentials
+# (Authorization, x-api-key, Cookie, a --secret-header, the secret query parameters) while
+# the other headers and parameters go; the open event names the server that answered and
+# the URL it was redirected from. A redirect within the origin keeps the credentials; a
+# redirect loop ends after 5.
+source tests/lib.sh
+PEERS=$WSTAPE_TESTS_DIR/peers
+target=$(free_port)
+redir=$(free_port)
+loop=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$target" --mode hold --log "$T/target.log"
+bg $PY "$PEERS/hostile_server.py" --port "$redir" --mode redirect --status 302 --log "$T/redir.log" \
+	--location "http://localhost:$target/other?token=T0kenSecretV&sig=S1gSecretV&x=keep1"
+bg $PY "$PEERS/hostile_server.py" --port "$loop" --mode redirect --status 307 --log "$T/loop.log" \
+	--location "/again"
+wait_port "$target"; wait_port "$redir"; wait_port "$loop"
+touch "$T/target.log" "$T/redir.log" "$T/loop.log" "$T/same.log"
+secrets="T0kenSecretV S1gSecretV B3arerSecretV ApiK3ySecretV C00kieSecretV Cust0mSecretV"
+creds=(-H 'Authorization: Bearer B3arerSecretV' -H 'x-api-key: ApiK3ySecretV' -H 'Cookie: c=C00kieSecretV'
+	-H 'X-Custom-Auth: Cust0mSecretV' --secret-header X-Custom-Auth -H 'X-Trace: trace-1')
+
+# not asked to follow: two failed attempts, each journaled with the redirect's target
+"$WSTAPE" import /dev/null -o "$T/nofollow" --feed raw 2>/dev/null || fail "import of nothing failed"
+expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/nofollow" --resume \
+	"${creds[@]}" --retries 2 -v 2>"$T/nofollow.err"
+grep -q -- "--follow-redirects" "$T/nofollow.err" || fail "the message does not say how to follow: $(cat "$T/nofollow.err")"
+"$WSTAPE" cat "$T/nofollow" >"$T/nofollow.jsonl" || fail "cat failed"
+jq -e -s --arg loc "ws://localhost:$target/other?token=REDACTED&sig=REDACTED&x=keep1" \
+	'[.[] | select(.kind=="error") | .payload | fromjson | select(.status==302)] |
+	 length == 2 and all(.phase == "http" and .followed == false and .location == $loc)' \
+	"$T/nofollow.jsonl" >/dev/null || fail "the redirects are not journaled with their target: $(cat "$T/nofollow.jsonl")"
+[ ! -s "$T/target.log" ] || fail "the target was connected to without --follow-redirects: $(cat "$T/target.log")"
+
+# followed, to another origin: without the credentials
+bg "$WSTAPE" record "ws://127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/follow" --follow-redirects \
+	"${creds[@]}" -vv >"$T/follow.out" 2>"$T/follow.err"
+rec=$!
+wait_for 30 "the redirected connection" grep -q '"path"' "$T/target.log"
+wait_for 30 "the journaled open" sh -c "'$WSTAPE' cat '$T/follow' 2>/dev/null | grep -q '\"kind\":\"open\"'"
+kill -INT "$rec"
+wait "$rec" || fail "record exited $?"
+jq -e -s '[.[] | select(.path)] | length == 1' "$T/target.log" >/dev/null ||
+	fail "one connection to the target expected: $(cat "$T/target.log")"
+jq -e -s '[.[] | select(.path)][0] | (.path == "/other?x=keep1") and (.headers["x-trace"] == "trace-1") and
+	(.headers | has("authorization") or has("x-api-key") or has("cookie") or has("x-custom-auth") | not)' \
+	"$T/target.log" >/dev/null || fail "credentials went to another origin: $(cat "$T/target.log")"
+jq -e -s '[.[] | select(.path)][0].headers.authorization == "Bearer B3arerSecretV"' "$T/redir.log" >/dev/null \
+	|| fail "the first server did not get the credentials"
+"$WSTAPE" cat "$T/follow" >"$T/follow.jsonl" || fail "cat failed"
+jq -e -s --arg to "ws://localhost:$target/other?x=keep1" --arg from "ws://127.0.0.1:$redir/ws?token=REDACTED" \
+	'[.[] | select(.kind=="open") | .payload | fromjson] |
+	 length == 1 and .[0].url == $to and .[0].redirected_from == $from and .[0].credentials_withheld == true' \
+	"$T/follow.jsonl" >/dev/null || fail "the open event does not name the server that answered: $(grep open "$T/follow.jsonl")"
+jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.status==302)] |
+	 length == 1 and .[0].followed == true and .[0].cross_origin == true' "$T/follow.jsonl" >/dev/null \
+	|| fail "the followed redirect is not journaled"
+
+# followed within the origin (the same scheme, host and port), from a relative Location: the
+# credentials go along; the same server answers the upgrade on its /moved path
+same=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$same" --mode redirect --location "/moved?token=T0kenSecretV&x=2" \
+	--log "$T/same.log"
+wait_port "$same"
+bg "$WSTAPE" record "ws://127.0.0.1:$same/ws?token=T0kenSecretV" -o "$T/samej" --follow-redirects \
+	"${creds[@]}" -q
+rec=$!
+wait_for 30 "the same-origin redirect" grep -q '"/moved' "$T/same.log"
+wait_for 30 "the journaled open" sh -c "'$WSTAPE' cat '$T/samej' 2>/dev/null | grep -q '\"kind\":\"open\"'"
+kill -INT "$rec"; wait "$rec" || fail "record exited $?"
+jq -e -s '[.[] | select((.path // "") | startswith("/moved"))] | length == 1 and
+	(.[0].headers.authorization == "Bearer B3arerSecretV") and (.[0].query.token == "T0kenSecretV")' \
+	"$T/same.log" >/dev/null || fail "a same-origin redirect lost its credentials: $(cat "$T/same.log")"
+
+# a loop: 5 followed, the 6th is a failed attempt
+"$WSTAPE" import /dev/null -o "$T/loopj" --feed raw 2>/dev/null || fail "import of nothing failed"
+expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$loop/ws" -o "$T/loopj" --resume --follow-redirects \
+	--retries 1 -q 2>"$T/loop.err"
+grep -q "more than 5 redirects" "$T/loop.err" || fail "no word of the redirect loop: $(cat "$T/loop.err")"
+[ "$(grep -c '"path"' "$T/loop.log")" = 6 ] || fail "expected 6 requests in the loop: $(cat "$T/loop.log")"
+
+for s in $secrets; do
+	if grep -r -a -l -- "$s" "$T/nofollow" "$T/nofollow.jsonl" "$T/nofollow.err" "$T/follow" "$T/follow.jsonl" \
+		"$T/follow.out" "$T/follow.err" "$T/loop.err"; then
+		fail "secret '$s' found in the files above"
+	fi
+done
+echo ok

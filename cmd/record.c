@@ -648,12 +648,13 @@ cmd_record(int argc, char **argv)
 		rc = EXIT_NET;
 		break;
 	}
-	/* A run that created the journal and ended before any frame, failed or stopped (a
-	 * server that never answered, then Ctrl-C), leaves nothing worth keeping but its
-	 * attempts (said above), and would make the same command fail with "already exists":
-	 * such a journal is removed. One with a frame, one this run did not create (--resume),
-	 * and one whose write failed (kept for what it shows) stay. */
-	if (rc != EXIT_IO && !resume && journal_created(j) && !st.frames_in && !st.frames_out) {
+	/* A run that created the journal and failed before any frame leaves nothing worth
+	 * keeping but its failed attempts (said above), and would make the same command fail
+	 * with "already exists": such a journal is removed. One with a frame, one this run did
+	 * not create (--resume) and one whose write failed (kept for what it shows) stay. A run
+	 * stopped on purpose (Ctrl-C, --duration) keeps its attempts, and says what it left. */
+	int empty = !resume && journal_created(j) && !st.frames_in && !st.frames_out;
+	if (empty && rc != EXIT_OK && rc != EXIT_IO) {
 		int derr = journal_discard(j);
 		j = NULL;
 		if (derr)
@@ -663,6 +664,10 @@ cmd_record(int argc, char **argv)
 			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the %llu "
 				"connection attempt%s; the same command can run again\n", out,
 				(unsigned long long)st.attempts, st.attempts == 1 ? "" : "s");
+	} else if (empty && rc == EXIT_OK) {
+		fprintf(stderr, "wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
+			"continue it with --resume, or remove it (rm -r '%s') to start again\n", out,
+			(unsigned long long)st.attempts, st.attempts == 1 ? "" : "s", out);
 	}
 	if (!quiet)
 		log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",

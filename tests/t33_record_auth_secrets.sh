@@ -17,15 +17,17 @@ grep -q "401" "$T/401.err" || fail "the message does not name HTTP 401"
 grep -q "removed journal '$T/j401': it held no frame" "$T/401.err" || fail "no word of the removed journal: $(cat "$T/401.err")"
 [ ! -e "$T/j401" ] || fail "the journal of a run that failed before any frame is still there"
 expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=WrongT0kenValue" -o "$T/j401" --feed hydromancer -q 2>/dev/null
-# a refused port, retried until Ctrl-C (SIGINT): exit 0, and the journal of nothing is removed
+# a refused port, retried until Ctrl-C (SIGINT): exit 0, the journal of attempts is kept, and
+# stderr says what it holds and how to go on
 dead=$(free_port)
 "$WSTAPE" record "ws://127.0.0.1:$dead/ws" -o "$T/jrefused" -v 2>"$T/refused.err" & rec=$!
 wait_for 60 "two refused attempts journaled" grep -q "attempt 2" "$T/refused.err"
 kill -INT $rec; wait $rec; rc=$?
 [ $rc -eq 0 ] || fail "SIGINT after refused attempts exited $rc"
-grep -q "removed journal '$T/jrefused': it held no frame, only the [0-9]* connection attempts" "$T/refused.err" ||
-	fail "no word of the removed journal after SIGINT: $(tail -3 "$T/refused.err")"
-[ ! -e "$T/jrefused" ] || fail "the journal of refused attempts is still there after SIGINT"
+grep -q "journal '$T/jrefused' holds no frame, only the [0-9]* connection attempts: continue it with --resume, or remove it" \
+	"$T/refused.err" || fail "no word of what was left after SIGINT: $(tail -3 "$T/refused.err")"
+"$WSTAPE" cat "$T/jrefused" | jq -e -s 'map(select(.kind=="error")) | length >= 2' >/dev/null ||
+	fail "the refused attempts are not in the journal kept"
 # a name that does not resolve, --retries 1: exit 5, removed too
 expect_exit 5 "$WSTAPE" record "ws://no-such-host.invalid:1/ws" -o "$T/jdns" --retries 1 -q 2>"$T/dns.err"
 grep -q "removed journal '$T/jdns'" "$T/dns.err" || fail "no word of the removed journal after DNS failure: $(cat "$T/dns.err")"

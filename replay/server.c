@@ -1633,6 +1633,12 @@ drop_cb(lws_sorted_usec_list_t *sul)
 static int
 on_writeable(struct client *c)
 {
+	if (c->refused) {
+		char why[64];
+		int n = snprintf(why, sizeof(why), "message above %llu bytes", (unsigned long long)c->s->o->max_client_message);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, (size_t)n);
+		return -1;
+	}
 	if (c->drop_now == 3 || c->let_go)
 		return -1;
 	if (lws_send_pipe_choked(c->wsi)) {
@@ -1770,13 +1776,14 @@ client_timers_cancel(struct client *c)
 }
 
 /* A client message (or frame) of at least 'size' bytes, above --max-client-message: close
- * with 1009 and free at once what the client holds here. lws sends the close frame and
- * drops what the client still sends meanwhile; nothing of it is kept. */
+ * with 1009 and free at once what the client holds here. Nothing it still sends is read;
+ * the close frame goes at its next WRITEABLE (after the write lws may still hold for it),
+ * and a client that takes nothing is cut off after REFUSE_S. */
+#define REFUSE_S 5
 static void
 refuse_message(struct client *c, uint64_t size)
 {
 	struct srv *s = c->s;
-	char why[96];
 	log_warn("replay: client %u (%s) sends a message of %llu bytes or more, above --max-client-message %llu: "
 		 "closing with 1009", c->id, c->peer, (unsigned long long)size, (unsigned long long)s->o->max_client_message);
 	c->refused = 1;
@@ -1784,10 +1791,11 @@ refuse_message(struct client *c, uint64_t size)
 	text_buf_free(&c->rx);
 	c->rx_msg = 0;
 	queue_drop(c);
-	c->let_go = 1;   /* not counted any more; lws sends the close frame, then closes */
+	c->let_go = 1;   /* not counted any more */
 	s->due_total -= c->qbytes;
-	int n = snprintf(why, sizeof(why), "message above %llu bytes", (unsigned long long)s->o->max_client_message);
-	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, (size_t)n);
+	lws_rx_flow_control(c->wsi, 0);
+	lws_callback_on_writable(c->wsi);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, REFUSE_S);
 }
 
 /* A piece of a client message: lws hands a frame's payload over in pieces of at most the
@@ -1802,10 +1810,10 @@ client_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
 	uint64_t lim = s->o->max_client_message, rest = lws_remaining_packet_payload(wsi);
 
 	if (c->refused)
-		return 0;   /* lws is closing it: failing again would cut the close frame off */
+		return 0;   /* what lws had read already */
 	if (rest > lim || len > lim - rest || c->rx_msg > lim - rest - len) {
 		refuse_message(c, c->rx_msg + len + rest < c->rx_msg ? UINT64_MAX : c->rx_msg + len + rest);
-		return -1;
+		return 0;
 	}
 	c->rx_msg += len;
 	if (s->o->feed != FEED_RAW)

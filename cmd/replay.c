@@ -56,7 +56,14 @@ const char cmd_replay_usage[] =
 	"  --cache D          hydromancer: a resume's replay reaches back D; an older cursor gets\n"
 	"                     hasGap (default 30s)\n"
 	"  --max-buffer SIZE  let go a client with more than SIZE due and unsent (frames it does\n"
-	"                     not take, the replay chunks of a resume) (default 64m)\n"
+	"                     not take, the replay chunks of a resume, answers it does not read)\n"
+	"                     (default 64m)\n"
+	"  --max-buffer-total SIZE\n"
+	"                     the same summed over all clients: above it, the clients with the\n"
+	"                     most due are let go first until it is under (default 256m)\n"
+	"  --max-client-message SIZE\n"
+	"                     a client's frame or message (its fragments joined) above SIZE\n"
+	"                     closes its connection with 1009 (default 1m)\n"
 	"  --max-clients N    clients at once; more are refused (default 1024)\n"
 	"  --log-level L      error, warn, info or debug (default warn)\n"
 	"\n"
@@ -211,6 +218,12 @@ cmd_replay(int argc, char **argv)
 		} else if (OPT("--max-buffer")) {
 			if (text_parse_size(v, &o.max_buffer) || !o.max_buffer)
 				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");
+		} else if (OPT("--max-buffer-total")) {
+			if (text_parse_size(v, &o.max_buffer_total) || !o.max_buffer_total)
+				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer-total needs a size");
+		} else if (OPT("--max-client-message")) {
+			if (text_parse_size(v, &o.max_client_message) || !o.max_client_message)
+				return cmd_usage_error(cmd_replay_usage, "replay: --max-client-message needs a size");
 		} else if (OPT("--max-clients")) {
 			if (text_parse_u64(v, &u) || !u || u > 100000)
 				return cmd_usage_error(cmd_replay_usage, "replay: --max-clients needs a number");

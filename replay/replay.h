@@ -59,6 +59,10 @@ struct replay_options {
 	int64_t pong_timeout_ns;     /* default 150 s */
 	/* limits */
 	uint64_t max_buffer;         /* bytes due but not yet sent per client; default 64 MiB */
+	uint64_t max_buffer_total;   /* the same summed over the clients; default 256 MiB: above
+	                              * it, the clients with the most due are let go first */
+	uint64_t max_client_message; /* a client's frame or message, bytes; default 1 MiB: a
+	                              * larger one closes the connection with 1009 */
 	int max_clients;             /* default 1024 */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
 	/* filled by replay_run when listening: the port, also the one chosen for port 0 */

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #define MAX_SUBS 32
 #define BURST 256 /* frames taken into one WRITEABLE callback's write at most, for fairness */
 #define SPIN_NS 2000000
-#define WATCH_NS 20000000 /* how often a paced client is checked for frames it does not take */
+#define WATCH_NS 20000000 /* how often the paced clients are checked for frames they do not take */
+#define RX_KEEP (64 * 1024) /* a client's receive buffer larger than this is freed after its message */
 /* data frames of one write, whose lateness is taken when all of it has gone out: at most
  * 2 * BURST (BURST frames, each with a duplicate) */
 #define PEND_MAX (2 * BURST + 16)
@@ -69,6 +71,10 @@ struct client {
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
 	uint64_t qbytes;              /* due and unsent: queued, carried, held by lws */
+	int let_go;                   /* being disconnected: its qbytes no longer count in the total */
+	int refused;                  /* sent a message above --max-client-message: closing */
+	uint64_t rx_msg;              /* bytes of the client message being received */
+	struct client *lnext, *lprev; /* the server's clients */
 	/* the next timeline frame, read ahead */
 	struct out_frame *next;
 	int64_t next_wall;
@@ -84,15 +90,13 @@ struct client {
 	int64_t last_pong_mono;
 	int64_t last_sent_wall;
 	struct text_buf rx;
-	struct text_buf scratch;      /* hydromancer: a frame rewritten with its seq */
 	/* faults */
 	uint64_t rng, data_sent, stall_at;
 	int64_t pause_until;
 	int drop_now;                 /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
 	int close_now;
 	int taken_over;               /* its session was resumed on another connection */
-	/* the write being built (frames framed by hand, no extension in use) */
-	uint8_t *wbuf;                /* LWS_PRE + COALESCE_MAX */
+	/* the write being built in the server's wbuf (frames framed by hand, no extension) */
 	size_t wlen;
 	int64_t pend_due[PEND_MAX];   /* due times of the data frames of the last write */
 	int npend;
@@ -106,7 +110,7 @@ struct client {
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
-	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_watch, sul_drop;
+	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_drop;
 };
 
 struct srv {
@@ -125,6 +129,14 @@ struct srv {
 	unsigned next_client_id;
 	uint64_t id_counter, id_seed;  /* hydromancer ids: from --seed, else random */
 	int clients, served, done;
+	struct client *list;           /* every connected client */
+	struct client *cur;            /* the client whose queue is being worked on, if any */
+	uint64_t due_total;            /* the sum of qbytes over the clients not let go */
+	lws_sorted_usec_list_t sul_watch, sul_trim;
+	int trim_pending;
+	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
+	uint8_t *wbuf;                 /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
+	struct text_buf scratch;       /* hydromancer: a frame rewritten with its seq */
 };
 
 const char *
@@ -166,6 +178,82 @@ frame_new(const void *p, size_t n, int binary)
 	return frame_new_cur(p, n, binary, NULL, 0);
 }
 
+/* ---- what is due and unsent: per client (--max-buffer) and in all (--max-buffer-total) ----
+ *
+ * A client's qbytes counts the frames queued for it, a duplicate carried to its next write
+ * and the write that lws still holds; the server's due_total sums it over the clients that
+ * are not being let go. Every change goes through due_add/due_sub, so the total is always
+ * that sum and is checked as it grows. */
+
+static void enforce_total(struct srv *s);
+static void queue_drop(struct client *c);
+
+static void
+due_add(struct client *c, uint64_t n)
+{
+	struct srv *s = c->s;
+	c->qbytes += n;
+	if (c->let_go)
+		return;
+	s->due_total += n;
+	if (s->due_total > s->o->max_buffer_total)
+		enforce_total(s);
+}
+
+static void
+due_sub(struct client *c, uint64_t n)
+{
+	c->qbytes -= n;
+	if (!c->let_go)
+		c->s->due_total -= n;
+}
+
+/* Disconnect a client that does not take what is due. What it holds stops counting in the
+ * total now, its queue is freed, and nothing more is queued for it (kick, backlog); lws
+ * closes it from its
+ * timeout list once this callback has returned (safe from inside the client's own write),
+ * and its buffers go with it. Its socket is reset first: lws would otherwise hold the
+ * connection open for seconds to flush what the client does not read, and the kernel would
+ * keep its send buffer for an orphan whose FIN cannot pass the unread data. */
+static void
+let_go(struct client *c)
+{
+	struct linger lg = { 1, 0 };
+	int fd = (int)lws_get_socket_fd(c->wsi);
+	if (c->let_go)
+		return;
+	c->let_go = 1;
+	c->s->due_total -= c->qbytes;
+	/* its queue goes now, unless this runs inside its own write or backlog */
+	if (c != c->s->cur)
+		queue_drop(c);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		shutdown(fd, SHUT_RDWR);
+	}
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* What is due over all clients is above --max-buffer-total: the clients with the most due
+ * are let go first, until the total is within it. A walk over the clients each time one is
+ * let go: this happens only when the total is exceeded. */
+static void
+enforce_total(struct srv *s)
+{
+	while (s->due_total > s->o->max_buffer_total) {
+		struct client *big = NULL;
+		for (struct client *x = s->list; x; x = x->lnext)
+			if (!x->let_go && (!big || x->qbytes > big->qbytes))
+				big = x;
+		if (!big)
+			break;
+		log_warn("replay: client %u (%s) has the most due and unsent, %llu bytes, of %llu in all above "
+			 "--max-buffer-total %llu: disconnecting", big->id, big->peer, (unsigned long long)big->qbytes,
+			 (unsigned long long)s->due_total, (unsigned long long)s->o->max_buffer_total);
+		let_go(big);
+	}
+}
+
 static void
 enqueue(struct client *c, struct out_frame *f)
 {
@@ -176,7 +264,7 @@ enqueue(struct client *c, struct out_frame *f)
 	else
 		c->qh = f;
 	c->qt = f;
-	c->qbytes += f->len;
+	due_add(c, f->len);
 }
 
 static void
@@ -185,20 +273,46 @@ enqueue_text(struct client *c, const struct text_buf *b)
 	enqueue(c, frame_new(b->p, b->len, 0));
 }
 
+/* Free what is queued, carried and read ahead; what lws still holds (the last write, and
+ * with --deflate the frame it compresses from) stays until lws has let go of it. */
 static void
-queue_free(struct client *c)
+queue_drop(struct client *c)
 {
+	if (c->sess && c->s->o->feed == FEED_LASERSELL) {
+		/* timeline frames of a write that had not all gone out when the connection
+		 * dropped (lws held part of it), or queued and never written, did not reach the
+		 * client: its session goes on from the first of them */
+		if (c->pend_recno)
+			c->sess->next_recno = c->pend_recno;
+		else
+			for (struct out_frame *f = c->qh; f; f = f->next)
+				if (f->data && f->recno) {
+					c->sess->next_recno = f->recno;
+					break;
+				}
+	}
 	while (c->qh) {
 		struct out_frame *f = c->qh;
 		c->qh = f->next;
+		due_sub(c, f->len);
 		free(f);
 	}
 	c->qt = NULL;
-	c->qbytes = 0;
+	if (c->carry) {
+		due_sub(c, c->carry->len);
+		free(c->carry);
+		c->carry = NULL;
+	}
 	free(c->next);
 	c->next = NULL;
-	free(c->carry);
-	c->carry = NULL;
+}
+
+static void
+queue_free(struct client *c)
+{
+	queue_drop(c);
+	due_sub(c, c->qbytes);
+	c->inflight = 0;
 	free(c->held);
 	c->held = NULL;
 }
@@ -271,13 +385,14 @@ hm_next(struct client *c, const struct hm_stream_out *out)
 		if ((f = frame_new(NULL, 0, 0)))
 			f->skip = 1;
 	} else {
-		c->scratch.len = 0;
-		if (hm_msg_with_seq(&c->scratch, out->p, out->n, ++c->seq[k]) != 0) {
+		struct text_buf *scratch = &c->s->scratch;
+		scratch->len = 0;
+		if (hm_msg_with_seq(scratch, out->p, out->n, ++c->seq[k]) != 0) {
 			c->seq[k]--;
 			return 0;
 		}
 		/* the cursor goes with the frame: release() tracks it without a second parse */
-		f = frame_new_cur(c->scratch.p, c->scratch.len, 0, out->cursor.p,
+		f = frame_new_cur(scratch->p, scratch->len, 0, out->cursor.p,
 				  out->cursor.len < sizeof(c->sess->cursor[0]) ? out->cursor.len : 0);
 		if (f)
 			f->sub = k;
@@ -552,9 +667,11 @@ hm_edge(struct client *c, int64_t *wall, uint64_t *recno)
 static void
 over_buffer(struct client *c, const char *what)
 {
+	if (c->let_go)
+		return;
 	log_warn("replay: client %u (%s)%s above --max-buffer %llu: disconnecting", c->id, c->peer, what,
 		 (unsigned long long)c->s->o->max_buffer);
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	let_go(c);
 }
 
 /* ---- sessions ---- */
@@ -658,18 +775,25 @@ ready(const struct client *c, const struct out_frame *f, int64_t now)
 /* The client does not take what is due: queue it (the pacing goes on), up to --max-buffer
  * bytes, then let the client go. At --speed max nothing is due ahead of the client, so
  * nothing queues. The queued frames meet the same faults and cursor tracking as the ones
- * written at once. Returns 1 when it dealt with the client. */
+ * written at once. Returns 1 when it dealt with the client. Whether a frame is due is
+ * looked at before the socket (a poll() when lws holds nothing), as the watch asks every
+ * paced client 50 times a second. */
 static int
 backlog(struct client *c)
 {
-	if (!c->started || c->tl.speed <= 0 || c->drop_now || c->close_now || !lws_send_pipe_choked(c->wsi))
+	if (!c->started || c->tl.speed <= 0 || c->drop_now || c->close_now || c->let_go || c->refused)
 		return 0;
-	if (read_next(c) != 0)
-		return 0;
+	if (read_next(c) != 0) {
+		c->close_now = 1;
+		lws_callback_on_writable(c->wsi);
+		return 1;
+	}
 	int64_t now = pace_now();
-	if (!c->next || !ready(c, c->next, now))
+	if (!c->next || !ready(c, c->next, now) || !lws_send_pipe_choked(c->wsi))
 		return 0;
-	while (c->next && ready(c, c->next, now) && c->qbytes <= c->s->o->max_buffer) {
+	struct client *outer = c->s->cur;
+	c->s->cur = c;
+	while (c->next && ready(c, c->next, now) && c->qbytes <= c->s->o->max_buffer && !c->let_go) {
 		struct out_frame *f = c->next;
 		c->next = NULL;
 		c->last_sent_wall = c->next_wall;
@@ -693,6 +817,9 @@ backlog(struct client *c)
 		if (read_next(c) != 0)
 			break;
 	}
+	c->s->cur = outer;
+	if (c->let_go)
+		return 1;
 	if (c->qbytes > c->s->o->max_buffer) {
 		char what[96];
 		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,", (unsigned long long)c->qbytes);
@@ -708,6 +835,8 @@ backlog(struct client *c)
 static void
 kick(struct client *c)
 {
+	if (c->let_go || c->refused)
+		return;
 	if (backlog(c))
 		return;
 	if (c->drop_now || c->close_now || c->qh || c->carry) {
@@ -753,13 +882,18 @@ pump_cb(lws_sorted_usec_list_t *sul)
 }
 
 /* A paced client whose socket is full gets no WRITEABLE and, while frames are dense, no
- * pump timer either: this watch looks every WATCH_NS whether frames fell due meanwhile. */
+ * pump timer either: this watch looks every WATCH_NS whether frames fell due meanwhile for
+ * any client. One timer for the server, not one per client: lws keeps its timers in one
+ * sorted list, and a thousand timers rescheduled 50 times a second each would cost more
+ * in that list than the look itself. backlog() only marks clients to let go, so the list
+ * stays as it is during the walk. */
 static void
 watch_cb(lws_sorted_usec_list_t *sul)
 {
-	struct client *c = lws_container_of(sul, struct client, sul_watch);
-	backlog(c);
-	lws_sul_schedule(c->s->ctx, 0, &c->sul_watch, watch_cb, WATCH_NS / 1000);
+	struct srv *s = lws_container_of(sul, struct srv, sul_watch);
+	for (struct client *c = s->list; c; c = c->lnext)
+		backlog(c);
+	lws_sul_schedule(s->ctx, 0, &s->sul_watch, watch_cb, WATCH_NS / 1000);
 }
 
 static void
@@ -1235,8 +1369,6 @@ client_open(struct client *c, struct lws *wsi)
 	}
 	if (c->live_format[0])
 		log_info("replay: client %u: liveFormat %s", c->id, c->live_format);
-	if (s->o->speed > 0)
-		lws_sul_schedule(s->ctx, 0, &c->sul_watch, watch_cb, WATCH_NS / 1000);
 	switch (s->o->feed) {
 	case FEED_HYDROMANCER:
 		if (hm_open(c, sid, cursor) != 0)
@@ -1355,7 +1487,7 @@ add_copy(struct client *c, struct out_frame *f)
 		c->pend_recno = f->recno;
 	if (c->s->o->deflate || f->len >= WRITE_ALONE)
 		return f;
-	uint8_t *h = c->wbuf + LWS_PRE + c->wlen;
+	uint8_t *h = c->s->wbuf + LWS_PRE + c->wlen;
 	size_t hl = frame_header(h, f->len, f->binary);
 	memcpy(h + hl, f->buf + LWS_PRE, f->len);
 	c->wlen += hl + f->len;
@@ -1382,7 +1514,7 @@ write_out(struct client *c, struct out_frame *alone)
 		memcpy(p, h, hl);
 		n = hl + alone->len;
 	} else {
-		p = c->wbuf + LWS_PRE;
+		p = c->s->wbuf + LWS_PRE;
 		n = c->wlen;
 	}
 	c->wlen = 0;
@@ -1396,7 +1528,7 @@ write_out(struct client *c, struct out_frame *alone)
 		 * to compress): it counts as due and unsent until the next WRITEABLE, which lws
 		 * gives once all of it has gone out */
 		c->inflight = n;
-		c->qbytes += n;
+		due_add(c, n);
 		lws_callback_on_writable(c->wsi);
 	} else {
 		take_lateness(c);
@@ -1412,7 +1544,7 @@ settle(struct client *c)
 	c->held = NULL;
 	if (!c->inflight)
 		return;
-	c->qbytes -= c->inflight;
+	due_sub(c, c->inflight);
 	c->inflight = 0;
 	take_lateness(c);
 }
@@ -1507,7 +1639,13 @@ drop_cb(lws_sorted_usec_list_t *sul)
 static int
 on_writeable(struct client *c)
 {
-	if (c->drop_now == 3)
+	if (c->refused) {
+		char why[64];
+		int n = snprintf(why, sizeof(why), "message above %llu bytes", (unsigned long long)c->s->o->max_client_message);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, (size_t)n);
+		return -1;
+	}
+	if (c->drop_now == 3 || c->let_go)
 		return -1;
 	if (lws_send_pipe_choked(c->wsi)) {
 		lws_callback_on_writable(c->wsi);
@@ -1520,7 +1658,11 @@ on_writeable(struct client *c)
 	}
 	if (c->drop_now)
 		return drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
-	return on_writeable_frames(c);
+	struct client *outer = c->s->cur;
+	c->s->cur = c;
+	int rc = on_writeable_frames(c);
+	c->s->cur = outer;
+	return rc;
 }
 
 /* The next frame for the client, not taken yet: the frame carried over from the last
@@ -1570,18 +1712,16 @@ on_writeable_frames(struct client *c)
 	int64_t now = pace_now();
 	int from, taken = 0;
 
-	if (!c->wbuf && !(c->wbuf = malloc(LWS_PRE + COALESCE_MAX)))
-		return -1;
 	while (taken < BURST && (f = next_out(c, now, &from)) && fits(c, f, alone)) {
 		int copies = 1;
 		if (from == 0) {
 			c->carry = NULL;
-			c->qbytes -= f->len;
+			due_sub(c, f->len);
 		} else if (from == 1) {
 			c->qh = f->next;
 			if (!c->qh)
 				c->qt = NULL;
-			c->qbytes -= f->len;
+			due_sub(c, f->len);
 		} else {
 			c->next = NULL;
 			c->last_sent_wall = c->next_wall;
@@ -1599,7 +1739,7 @@ on_writeable_frames(struct client *c)
 			} else {
 				/* the second copy goes in the next write */
 				c->carry = f;
-				c->qbytes += f->len;
+				due_add(c, f->len);
 			}
 		}
 		/* a carried frame is freed when its last copy is written; one that goes alone,
@@ -1633,6 +1773,93 @@ on_writeable_frames(struct client *c)
 }
 
 static void
+client_timers_cancel(struct client *c)
+{
+	lws_sul_cancel(&c->sul_pump);
+	lws_sul_cancel(&c->sul_ping);
+	lws_sul_cancel(&c->sul_pong);
+	lws_sul_cancel(&c->sul_drop);
+}
+
+/* A client message (or frame) of at least 'size' bytes, above --max-client-message: close
+ * with 1009 and free at once what the client holds here. Nothing it still sends is read;
+ * the close frame goes at its next WRITEABLE (after the write lws may still hold for it),
+ * and a client that takes nothing is cut off after REFUSE_S. */
+#define REFUSE_S 5
+static void
+refuse_message(struct client *c, uint64_t size)
+{
+	struct srv *s = c->s;
+	log_warn("replay: client %u (%s) sends a message of %llu bytes or more, above --max-client-message %llu: "
+		 "closing with 1009", c->id, c->peer, (unsigned long long)size, (unsigned long long)s->o->max_client_message);
+	c->refused = 1;
+	client_timers_cancel(c);
+	text_buf_free(&c->rx);
+	c->rx_msg = 0;
+	queue_drop(c);
+	c->let_go = 1;   /* not counted any more */
+	s->due_total -= c->qbytes;
+	lws_rx_flow_control(c->wsi, 0);
+	lws_callback_on_writable(c->wsi);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, REFUSE_S);
+}
+
+/* A piece of a client message: lws hands a frame's payload over in pieces of at most the
+ * protocol's rx_buffer_size and never joins frames, so the message is joined here, after
+ * its size has been checked against --max-client-message: that of the message so far, of
+ * this piece and of what the frame still declares, so that a frame declared too large is
+ * refused at its first piece. Returns -1 to close the connection. */
+static int
+client_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
+{
+	struct srv *s = c->s;
+	uint64_t lim = s->o->max_client_message, rest = lws_remaining_packet_payload(wsi);
+
+	if (c->refused)
+		return 0;   /* what lws had read already */
+	if (rest > lim || len > lim - rest || c->rx_msg > lim - rest - len) {
+		refuse_message(c, c->rx_msg + len + rest < c->rx_msg ? UINT64_MAX : c->rx_msg + len + rest);
+		return 0;
+	}
+	c->rx_msg += len;
+	if (s->o->feed != FEED_RAW)
+		text_buf_add(&c->rx, in, len);   /* raw counts the messages, their bytes go nowhere */
+	if (!lws_is_final_fragment(wsi) || rest)
+		return 0;
+	c->client_msgs++;
+	if (s->o->feed == FEED_HYDROMANCER)
+		hm_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
+	else if (s->o->feed == FEED_LASERSELL)
+		ls_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
+	c->rx.len = 0;
+	c->rx_msg = 0;
+	if (c->rx.cap > RX_KEEP)
+		text_buf_free(&c->rx);   /* a large message does not keep its buffer per client */
+	/* a client that sends and does not read its answers: they count as due, at any speed */
+	if (c->qbytes > s->o->max_buffer) {
+		char what[96];
+		snprintf(what, sizeof(what), " does not read its answers: %llu bytes due and unsent,",
+			 (unsigned long long)c->qbytes);
+		over_buffer(c, what);
+	}
+	kick(c);
+	return 0;
+}
+
+/* The frames of clients that left are many small blocks spread over the heap: give the
+ * free pages back to the system, once a second at most while clients leave, so that the
+ * process's size follows what it holds. */
+static void
+trim_cb(lws_sorted_usec_list_t *sul)
+{
+	struct srv *s = lws_container_of(sul, struct srv, sul_trim);
+	s->trim_pending = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+static void
 client_left(struct client *c)
 {
 	struct srv *s = c->s;
@@ -1646,24 +1873,13 @@ client_left(struct client *c)
 		c->id, c->peer, secs, (unsigned long long)c->frames, (unsigned long long)c->bytes,
 		(double)pace_hist_quantile(c->lat, 0.5) / 1e3, (double)pace_hist_quantile(c->lat, 0.99) / 1e3,
 		(double)c->lat->max / 1e3, drift);
-	lws_sul_cancel(&c->sul_pump);
-	lws_sul_cancel(&c->sul_ping);
-	lws_sul_cancel(&c->sul_pong);
-	lws_sul_cancel(&c->sul_watch);
-	lws_sul_cancel(&c->sul_drop);
-	if (c->sess && s->o->feed == FEED_LASERSELL) {
-		/* timeline frames of a write that had not all gone out when the connection
-		 * dropped (lws held part of it), or queued and never written, did not reach the
-		 * client: its session goes on from the first of them */
-		if (c->pend_recno)
-			c->sess->next_recno = c->pend_recno;
-		else
-			for (struct out_frame *f = c->qh; f; f = f->next)
-				if (f->data && f->recno) {
-					c->sess->next_recno = f->recno;
-					break;
-				}
-	}
+	client_timers_cancel(c);
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		s->list = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
 	ls_holdings_free(c->holdings);
 	c->holdings = NULL;
 	if (c->sess) {
@@ -1672,18 +1888,19 @@ client_left(struct client *c)
 		c->sess->left_mono = pace_now();
 	}
 	queue_free(c);
-	free(c->wbuf);
-	c->wbuf = NULL;
 	journal_reader_close(c->rd);
 	c->rd = NULL;
 	hm_stream_free(c->hs);
 	c->hs = NULL;
 	text_buf_free(&c->rx);
-	text_buf_free(&c->scratch);
 	free(c->lat);
 	c->lat = NULL;
 	s->clients--;
 	s->served++;
+	if (!s->trim_pending) {
+		s->trim_pending = 1;
+		lws_sul_schedule(s->ctx, 0, &s->sul_trim, trim_cb, 1000000);
+	}
 	if (s->o->once) {
 		s->done = 1;
 		/* this may run from a timer, before the event loop's poll: wake it */
@@ -1702,6 +1919,10 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		memset(c, 0, sizeof(*c));
 		c->s = s;
 		c->wsi = wsi;
+		c->lnext = s->list;
+		if (s->list)
+			s->list->lprev = c;
+		s->list = c;
 		c->id = ++s->next_client_id;
 		c->joined_mono = pace_now();
 		c->lat = calloc(1, sizeof(*c->lat));
@@ -1717,17 +1938,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		kick(c);
 		break;
 	case LWS_CALLBACK_RECEIVE:
-		text_buf_add(&c->rx, in, len);
-		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-			break;
-		c->client_msgs++;
-		if (s->o->feed == FEED_HYDROMANCER)
-			hm_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
-		else if (s->o->feed == FEED_LASERSELL)
-			ls_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
-		c->rx.len = 0;
-		kick(c);
-		break;
+		return client_receive(c, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(c);
 	case LWS_CALLBACK_CLOSED:
@@ -1955,6 +2166,10 @@ replay_run(struct replay_options *o)
 		o->max_buffer = 64ULL << 20;
 	if (!o->max_clients)
 		o->max_clients = 1024;
+	if (!o->max_buffer_total)
+		o->max_buffer_total = 256ULL << 20;
+	if (!o->max_client_message)
+		o->max_client_message = 1ULL << 20;
 
 	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s.j, NULL)) != 0) {
 		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc), journal_last_detail(NULL));
@@ -1998,6 +2213,14 @@ replay_run(struct replay_options *o)
 		text_buf_free(&s.limits);
 		return REPLAY_ELWS;
 	}
+	if (!(s.wbuf = malloc(LWS_PRE + COALESCE_MAX))) {
+		lws_context_destroy(s.ctx);
+		journal_close(s.j);
+		text_buf_free(&s.limits);
+		return ENOMEM;
+	}
+	if (o->speed > 0)
+		lws_sul_schedule(s.ctx, 0, &s.sul_watch, watch_cb, WATCH_NS / 1000);
 	/* --listen HOST:0 takes any free port: say which */
 	struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
 	o->bound_port = vh ? lws_get_vhost_listen_port(vh) : o->port;
@@ -2017,7 +2240,11 @@ replay_run(struct replay_options *o)
 		if (lws_service(s.ctx, 0) < 0)
 			break;
 	}
+	lws_sul_cancel(&s.sul_watch);
+	lws_sul_cancel(&s.sul_trim);
 	lws_context_destroy(s.ctx);
+	free(s.wbuf);
+	text_buf_free(&s.scratch);
 	while (s.sessions) {
 		struct session *x = s.sessions;
 		s.sessions = x->next;

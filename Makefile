@@ -68,7 +68,8 @@ check-deps:
 	@pkg-config --exists $(PKGS) $(TESTPKGS) && test -f /usr/include/jsmn.h || { \
 		echo "missing build dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
-check-test-deps:
+# after check-deps, never beside it (make -j): one apt-get at a time
+check-test-deps: check-deps
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && command -v node >/dev/null && \
 		command -v npm >/dev/null && command -v openssl >/dev/null || { \

@@ -899,6 +899,7 @@ struct chk {
 	uint64_t blocks, records, payload, raw, next_recno;
 	struct idx_block last;
 	uint32_t seg;
+	uint64_t seg_size; /* the size of the file of the segment of the last block */
 	volatile uint8_t touch;
 };
 
@@ -927,17 +928,22 @@ chk_touch(struct chk *c, const MDB_val *v)
 }
 
 /* The segment header's first record number, 0 when the segment does not exist, or
- * UINT64_MAX when it cannot be read (the readers report that themselves). */
+ * UINT64_MAX when it cannot be read (the readers report that themselves); *size is the
+ * size of its file (UINT64_MAX when it is not known). */
 static uint64_t
-seg_first_recno(const char *jdir, uint32_t n)
+seg_first_recno(const char *jdir, uint32_t n, uint64_t *size)
 {
 	char path[4200];
 	uint8_t h[SEG_HEADER_SIZE];
+	struct stat sb;
 	int fd;
 
+	*size = UINT64_MAX;
 	seg_path(path, sizeof(path), jdir, n);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : UINT64_MAX;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		*size = (uint64_t)sb.st_size;
 	ssize_t got = pread(fd, h, sizeof(h), 0);
 	close(fd);
 	if (got != (ssize_t)sizeof(h) || seg_header_check(h, n) != 0)
@@ -969,7 +975,7 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 	}
 	if (!c->blocks || b.segment != c->last.segment) {
 		/* the first block the index lists in a segment starts where its header says */
-		uint64_t first = seg_first_recno(c->jdir, b.segment);
+		uint64_t first = seg_first_recno(c->jdir, b.segment, &c->seg_size);
 		char path[4200];
 		seg_path(path, sizeof(path), c->jdir, b.segment);
 		if (first == 0)
@@ -980,6 +986,16 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 					"the index says segment '%s' holds record %llu at offset %llu; its header says it starts at record %llu",
 					path, (unsigned long long)b.first_recno, (unsigned long long)b.offset,
 					(unsigned long long)first);
+	}
+	/* every indexed block lies inside its segment's file: a segment cut (or replaced by a
+	 * shorter one) after it was indexed no longer holds the records the index lists */
+	if (c->seg_size != UINT64_MAX && b.offset + BLK_HEADER_SIZE + (uint64_t)b.comp_len > c->seg_size) {
+		char path[4200];
+		seg_path(path, sizeof(path), c->jdir, b.segment);
+		return chk_fail(c, IDX_CHECK_STALE,
+				"the index lists records %llu.. in a block at offset %llu of segment '%s' that ends at offset %llu, past the end of the file (%llu bytes)",
+				(unsigned long long)b.first_recno, (unsigned long long)b.offset, path,
+				(unsigned long long)(b.offset + BLK_HEADER_SIZE + b.comp_len), (unsigned long long)c->seg_size);
 	}
 	c->blocks++;
 	c->records += b.count;

@@ -524,7 +524,7 @@ journal_stats(struct journal *j, struct journal_stats *st)
 		st->index_unreadable = j->idx_unreadable != 0;
 		if (sp)
 			idx_snap_end(sp);
-		if (j->idx_stale)
+		if (j->idx_stale && rc == 0) /* a gap's detail (rc) names the missing records */
 			journal_set_detail(j, "%s", j->idx_detail);
 		pthread_mutex_unlock(&j->mu);
 		if (rc)

@@ -144,6 +144,31 @@ for c in cat info verify inspect; do
 		fail "$c of a journal whose record numbers jump: $(cat "$T/nc.err")"
 done
 $WSTAPE cat "$T/jump" 2> /dev/null | wc -l | grep -qx 498 || fail "cat before the jump"
+# a middle segment that lost its last blocks (cut at a block boundary: the blocks left are
+# whole), its index intact: the index lists blocks past the end of the file, so it is not
+# trusted, and every reader names the records that are gone
+cp -r "$T/base" "$T/short"
+$PY - "$T/short/seg-0000000002.wst" <<'PY'
+import os, struct, sys
+p = sys.argv[1]
+d = open(p, "rb").read()
+off = 64
+while off < len(d):
+    comp_len, first = struct.unpack("<I", d[off + 8:off + 12])[0], struct.unpack("<Q", d[off + 16:off + 24])[0]
+    if first == 758:
+        break
+    off += 64 + comp_len
+assert first == 758, "no block starts at record 758"
+os.truncate(p, off)
+PY
+for c in cat info verify inspect; do
+	no_crash $WSTAPE $c "$T/short"; got=$?
+	[ $got = 1 ] || fail "$c of a journal whose segment 2 lost its last blocks exited $got: $(cat "$T/nc.err")"
+	grep -q "records are missing from the journal: 758..996 (segment '$T/short/seg-0000000002.wst' ends before record 758, segment '$T/short/seg-0000000003.wst' starts at record 997)" "$T/nc.err" ||
+		fail "$c of a journal whose segment 2 lost its last blocks: $(cat "$T/nc.err")"
+done
+$WSTAPE info "$T/short" 2> /dev/null | grep -q "^records      1500" && fail "info shows the index's 1500 records"
+$WSTAPE cat "$T/short" 2> /dev/null | wc -l | grep -qx 757 || fail "cat before the records that are gone"
 # an extra segment out of sequence: after a hole, or a copy numbered as the next one
 cp -r "$T/base" "$T/extra"; cp "$T/extra/seg-0000000002.wst" "$T/extra/seg-0000000007.wst"
 for c in cat info verify inspect; do

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,41 @@ env_truncated(MDB_env *env, const char *dir, char *detail, size_t dsize)
 	snprintf(detail, dsize, "index '%s': data.mdb has %llu bytes but its pages reach %llu (the file was cut)", dir,
 		 (unsigned long long)sb.st_size, ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
 	return 1;
+}
+
+/* The sanitizers' hook for what runs when they end a process (libFuzzer writes its crash
+ * file there); absent from a build without them. */
+void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
+/* The check's child: a crash in it is a verdict on the index, nothing more. Whatever
+ * handlers the process had (a sanitizer's report, libFuzzer's crash file, an alarm of its
+ * own) are set back to the default action, so that a fault ends the child by its signal.
+ * The handlers are reset with the system call itself: a sanitizer intercepts sigaction()
+ * and may keep its own handler for SIGSEGV. */
+static void
+chk_child_signals(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGALRM,
+				    SIGXCPU, SIGXFSZ, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGPIPE };
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} ksa = { SIG_DFL, 0, NULL, 0 };
+	sigset_t all;
+
+	if (__sanitizer_set_death_callback)
+		__sanitizer_set_death_callback(NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
+		if (syscall(SYS_rt_sigaction, sigs[i], &ksa, NULL, sizeof(ksa.mask)) != 0)
+			signal(sigs[i], SIG_DFL);
+	}
+	/* no alternate stack: a fault on a stack that overflowed still ends the child */
+	stack_t ss = { .ss_flags = SS_DISABLE };
+	sigaltstack(&ss, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
 static int
@@ -900,6 +936,8 @@ struct chk {
 	struct idx_block last;
 	uint32_t seg;
 	uint64_t seg_size; /* the size of the file of the segment of the last block */
+	struct idx_block past; /* the first block of that segment past the end of its file */
+	uint64_t past_size;
 	volatile uint8_t touch;
 };
 
@@ -973,6 +1011,15 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 					"the 'blocks' entry of record %llu does not follow the one of record %llu",
 					(unsigned long long)b.first_recno, (unsigned long long)p->first_recno);
 	}
+	if (c->blocks && b.segment != c->last.segment && c->past.count) {
+		char path[4200];
+		seg_path(path, sizeof(path), c->jdir, c->past.segment);
+		return chk_fail(c, IDX_CHECK_STALE,
+				"the index lists records %llu..%llu in segment '%s' past the end of the file (%llu bytes; the block of record %llu ends at offset %llu)",
+				(unsigned long long)c->past.first_recno, (unsigned long long)(b.first_recno - 1), path,
+				(unsigned long long)c->past_size, (unsigned long long)c->past.first_recno,
+				(unsigned long long)(c->past.offset + BLK_HEADER_SIZE + c->past.comp_len));
+	}
 	if (!c->blocks || b.segment != c->last.segment) {
 		/* the first block the index lists in a segment starts where its header says */
 		uint64_t first = seg_first_recno(c->jdir, b.segment, &c->seg_size);
@@ -988,14 +1035,12 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 					(unsigned long long)first);
 	}
 	/* every indexed block lies inside its segment's file: a segment cut (or replaced by a
-	 * shorter one) after it was indexed no longer holds the records the index lists */
-	if (c->seg_size != UINT64_MAX && b.offset + BLK_HEADER_SIZE + (uint64_t)b.comp_len > c->seg_size) {
-		char path[4200];
-		seg_path(path, sizeof(path), c->jdir, b.segment);
-		return chk_fail(c, IDX_CHECK_STALE,
-				"the index lists records %llu.. in a block at offset %llu of segment '%s' that ends at offset %llu, past the end of the file (%llu bytes)",
-				(unsigned long long)b.first_recno, (unsigned long long)b.offset, path,
-				(unsigned long long)(b.offset + BLK_HEADER_SIZE + b.comp_len), (unsigned long long)c->seg_size);
+	 * shorter one) after it was indexed no longer holds the records the index lists. The
+	 * first block past the end is noted, and the index is stale once a later segment
+	 * follows (the last segment is index_end_check's: a reader names the block there). */
+	if (c->seg_size != UINT64_MAX && !c->past.count && b.offset + BLK_HEADER_SIZE + (uint64_t)b.comp_len > c->seg_size) {
+		c->past = b;
+		c->past_size = c->seg_size;
 	}
 	c->blocks++;
 	c->records += b.count;
@@ -1202,7 +1247,7 @@ idx_check(const char *dir, char *why, size_t n)
 		int null = open("/dev/null", O_WRONLY);
 		if (null >= 0)
 			dup2(null, 2);
-		signal(SIGALRM, SIG_DFL);
+		chk_child_signals();
 		alarm(30 + (unsigned)(sb.st_size >> 24));
 		close(p[0]);
 		msg[0] = (char)('0' + chk_run(idir, dir, msg + 1, sizeof(msg) - 1));

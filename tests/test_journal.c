@@ -1381,6 +1381,51 @@ test_journal__bounded_raw_len(void **state)
 	journal_close(j);
 }
 
+/* The index check's child inherits the process's handlers (a test framework's, a
+ * sanitizer's, libFuzzer's, which writes a crash file): a crash of LMDB in the child must
+ * end it by its signal, a verdict on the index, and never run a handler of the parent. */
+static volatile sig_atomic_t parent_handler_fd = -1;
+
+static void
+parent_segv_handler(int sig)
+{
+	(void)sig;
+	if (parent_handler_fd >= 0 && write(parent_handler_fd, "handler ran\n", 12) < 0)
+		_exit(8);
+	_exit(7);
+}
+
+static void
+test_journal__index_check_child_crash(void **state)
+{
+	char p[512], cmd[1400], why[600], mark[600];
+	const char *tests = getenv("WSTAPE_TESTS_DIR") ? getenv("WSTAPE_TESTS_DIR") : "tests";
+	struct sigaction sa, old_segv, old_bus;
+	struct stat sb;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/childcrash", tmproot);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s/fixtures/damaged/j342' '%s'", tests, p);
+	assert_int_equal(system(cmd), 0);
+	snprintf(mark, sizeof(mark), "%s/childcrash.handler", tmproot);
+	parent_handler_fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	assert_true(parent_handler_fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = parent_segv_handler;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGSEGV, &sa, &old_segv), 0);
+	assert_int_equal(sigaction(SIGBUS, &sa, &old_bus), 0);
+	int verdict = idx_check(p, why, sizeof(why));
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	close(parent_handler_fd);
+	parent_handler_fd = -1;
+	assert_int_equal(verdict, IDX_CHECK_DAMAGED);
+	assert_non_null(strstr(why, "a crash (SIGSEGV) while LMDB read it"));
+	assert_int_equal(stat(mark, &sb), 0);
+	assert_int_equal(sb.st_size, 0); /* the parent's handler never ran in the child */
+}
+
 int
 main(void)
 {
@@ -1407,6 +1452,7 @@ main(void)
 		cmocka_unit_test(test_journal__discard_created),
 		cmocka_unit_test(test_journal__bad_paths_and_versions),
 		cmocka_unit_test(test_journal__bounded_raw_len),
+		cmocka_unit_test(test_journal__index_check_child_crash),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!failed) {

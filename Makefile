@@ -72,7 +72,7 @@ check-deps:
 check-test-deps: check-deps
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && command -v node >/dev/null && \
-		command -v npm >/dev/null && command -v openssl >/dev/null || { \
+		command -v npm >/dev/null && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 deps:

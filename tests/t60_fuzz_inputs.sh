@@ -21,7 +21,8 @@ for f in raw4g raw1g raw0; do
 	[ -s fuzz/crashes/segment/$f.wst ] || fail "fuzz/crashes/segment/$f.wst is not kept"
 done
 out=$("$B/segment" fuzz/crashes/segment 2>&1) || fail "the segment harness failed on the campaign's segments: $out"
-[ "$out" = "3 inputs ran" ] || fail "the segment harness on fuzz/crashes/segment: $out"
+[[ $out =~ ^([0-9]+)\ inputs\ ran$ ]] && [ "${BASH_REMATCH[1]}" -ge 3 ] ||
+	fail "the segment harness on fuzz/crashes/segment: $out"
 
 # a time before 1677 does not fit in 64-bit ns: a bad line, not a wrapped time
 printf '%s\n' '{"time":"1013-11-22T10:00:00Z","payload":"x"}' >"$T/old.jsonl"

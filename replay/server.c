@@ -71,6 +71,7 @@ struct client {
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
 	uint64_t qbytes;              /* due and unsent: queued, carried, held by lws */
+	uint64_t counted;             /* the part of qbytes counted in the server's due_total */
 	int let_go;                   /* being disconnected: its qbytes no longer count in the total */
 	int refused;                  /* sent a message above --max-client-message: closing */
 	uint64_t rx_msg;              /* bytes of the client message being received */
@@ -195,9 +196,31 @@ due_add(struct client *c, uint64_t n)
 	c->qbytes += n;
 	if (c->let_go)
 		return;
+	c->counted += n;
 	s->due_total += n;
 	if (s->due_total > s->o->max_buffer_total)
 		enforce_total(s);
+}
+
+/* Take n of what the client has counted in the total out of it. The total never goes below
+ * zero: should the sums ever disagree, it is clamped (and said at debug level) rather than
+ * wrapped, which would let every client go. */
+static void
+total_sub(struct client *c, uint64_t n)
+{
+	struct srv *s = c->s;
+	if (n > c->counted) {
+		log_debug("replay: client %u: %llu bytes taken from the total, %llu counted", c->id,
+			  (unsigned long long)n, (unsigned long long)c->counted);
+		n = c->counted;
+	}
+	c->counted -= n;
+	if (n > s->due_total) {
+		log_debug("replay: the total due, %llu bytes, is below client %u's %llu: clamped",
+			  (unsigned long long)s->due_total, c->id, (unsigned long long)n);
+		n = s->due_total;
+	}
+	s->due_total -= n;
 }
 
 static void
@@ -205,7 +228,16 @@ due_sub(struct client *c, uint64_t n)
 {
 	c->qbytes -= n;
 	if (!c->let_go)
-		c->s->due_total -= n;
+		total_sub(c, n);
+}
+
+/* The client is being disconnected: what it counts in the total leaves it, once; what it
+ * holds after this is not counted. */
+static void
+due_release(struct client *c)
+{
+	total_sub(c, c->counted);
+	c->let_go = 1;
 }
 
 /* Disconnect a client that does not take what is due. What it holds stops counting in the
@@ -222,8 +254,7 @@ let_go(struct client *c)
 	int fd = (int)lws_get_socket_fd(c->wsi);
 	if (c->let_go)
 		return;
-	c->let_go = 1;
-	c->s->due_total -= c->qbytes;
+	due_release(c);
 	/* its queue goes now, unless this runs inside its own write or backlog */
 	if (c != c->s->cur)
 		queue_drop(c);
@@ -1797,8 +1828,7 @@ refuse_message(struct client *c, uint64_t size)
 	text_buf_free(&c->rx);
 	c->rx_msg = 0;
 	queue_drop(c);
-	c->let_go = 1;   /* not counted any more */
-	s->due_total -= c->qbytes;
+	due_release(c);   /* not counted any more; nothing if it was let go already */
 	lws_rx_flow_control(c->wsi, 0);
 	lws_callback_on_writable(c->wsi);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, REFUSE_S);
@@ -1815,8 +1845,8 @@ client_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
 	struct srv *s = c->s;
 	uint64_t lim = s->o->max_client_message, rest = lws_remaining_packet_payload(wsi);
 
-	if (c->refused)
-		return 0;   /* what lws had read already */
+	if (c->refused || c->let_go)
+		return 0;   /* what lws had read already: a client being closed is not heard */
 	if (rest > lim || len > lim - rest || c->rx_msg > lim - rest - len) {
 		refuse_message(c, c->rx_msg + len + rest < c->rx_msg ? UINT64_MAX : c->rx_msg + len + rest);
 		return 0;

@@ -1,14 +1,151 @@
 /* replay_client_msg.c - fuzz what `wstape replay` does with a message from a client: the
  * input is one text message; the Hydromancer and LaserSell servers parse it
  * (hm_client_parse, ls_client_parse) and build what they answer: subscriptionUpdate
- * (subscribed, failed, unsubscribed), error, pong, and the cursor of a subscription
+ * (subscribed, failed, unsubscribed), error, pong, and the cursor of a subscription.
+ * Then the server itself takes the input, through replay_client_pieces (a client without a
+ * socket, of a journal imported from fixtures/FEED.jsonl): the input's first byte chooses
+ * the feed (its value % 3), how many fragments each message is sent in (1 to 4), the size
+ * of the pieces lws hands over (byte 2), and (bit 7) whether the last frame declares 4 GiB
+ * more than it holds; the rest is the client's messages, one a line. --max-client-message
+ * is 2048 bytes.
  *
  * Check: whatever a client sends, every answer is valid JSON, and the subscription type it
- * echoes is the one the client sent (the JSON string's value). */
+ * echoes is the one the client sent (the JSON string's value); the server refuses (1009)
+ * exactly when a message, or a frame as declared, is above the limit, and every text frame
+ * it queues for a Hydromancer or LaserSell client is valid JSON. */
 #include <jansson.h>
 
+#include "cmd/cmd.h"
 #include "feeds/feed_server.h"
 #include "fuzz/fuzz.h"
+#include "journal/journal.h"
+#include "replay/replay.h"
+
+#define MAX_MSG 2048
+
+/* The journal of each feed, imported once from fixtures/ (run from the repository), and
+ * kept open. */
+static struct journal *
+feed_journal(enum feed_id feed)
+{
+	static char dirs[FEED_COUNT][FUZZ_PATH];
+	static struct journal *open[FEED_COUNT];
+	static const char *names[FEED_COUNT] = { "raw", "hydromancer", "lasersell" };
+	if (open[feed])
+		return open[feed];
+	char path[FUZZ_PATH], err[256], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct journal *j;
+	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER, .threads = 1 };
+	struct import_line st = { 0 };
+	struct journal_record rec;
+	fuzz_path(path, sizeof(path), "%s/%s.jsonl", getenv("WSTAPE_FIXTURES") ? getenv("WSTAPE_FIXTURES") : "fixtures",
+		  names[feed]);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		abort();
+	}
+	fuzz_path(dirs[feed], sizeof(dirs[feed]), "%s/j-%s", fuzz_scratch(), names[feed]);
+	FUZZ_CHECK(journal_open(dirs[feed], JOURNAL_CREATE, &opt, &j, NULL) == 0);
+	if (feed != FEED_RAW)
+		FUZZ_CHECK(journal_meta_set(j, "feed", names[feed]) == 0);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = 0;
+		FUZZ_CHECK(import_line_parse(&st, line, (size_t)n, 1, feed, &rec, err, sizeof(err)) == 0);
+		FUZZ_CHECK(journal_append(j, &rec) == 0);
+	}
+	free(line);
+	fclose(f);
+	import_line_free(&st);
+	FUZZ_CHECK(journal_close(j) == 0);
+	FUZZ_CHECK(journal_open(dirs[feed], JOURNAL_RDONLY, NULL, &open[feed], NULL) == 0);
+	return open[feed];
+}
+
+struct seen {
+	enum feed_id feed;
+	uint64_t frames;
+};
+
+static void
+on_frame(const uint8_t *p, size_t len, int binary, void *ud)
+{
+	struct seen *sn = ud;
+	json_error_t e;
+	sn->frames++;
+	if (sn->feed == FEED_RAW || binary)
+		return;
+	json_t *v = json_loadb((const char *)p, len, 0, &e);
+	if (!v)
+		fprintf(stderr, "invalid frame: %.*s\n", (int)(len > 200 ? 200 : len), (const char *)p);
+	FUZZ_CHECK(v != NULL);
+	json_decref(v);
+}
+
+/* The input to the server, as described at the top. */
+static void
+drive_server(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return;
+	enum feed_id feed = (enum feed_id)(data[0] % 3);
+	int nfrag = 1 + (data[0] / 3) % 4, huge = data[0] & 0x80;
+	size_t piece = 1 + (size_t)data[1] * 8;
+	const uint8_t *p = data + 2, *end = data + size;
+	struct replay_piece *pc = NULL;
+	size_t npc = 0, cap = 0;
+	int want_refused = 0;
+
+	while (p <= end && !want_refused) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t mlen = (size_t)((nl ? nl : end) - p);
+		int last = !nl;
+		if (mlen > MAX_MSG || (last && huge))
+			want_refused = 1;
+		/* nfrag frames (the last ones may be empty), each in pieces of at most 'piece' */
+		for (int fr = 0; fr < nfrag; fr++) {
+			size_t from = mlen * (size_t)fr / (size_t)nfrag, to = mlen * (size_t)(fr + 1) / (size_t)nfrag;
+			uint64_t extra = last && huge && fr == nfrag - 1 ? (4ULL << 30) : 0;
+			size_t off = from;
+			do {
+				size_t k = to - off < piece ? to - off : piece;
+				if (npc == cap) {
+					cap = cap ? cap * 2 : 16;
+					pc = realloc(pc, cap * sizeof(*pc));
+					FUZZ_CHECK(pc != NULL);
+				}
+				pc[npc++] = (struct replay_piece){ p + off, k, fr == nfrag - 1, (uint64_t)(to - off - k) + extra };
+				off += k;
+			} while (off < to);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	struct replay_options o = { 0 };
+	struct seen sn = { feed, 0 };
+	int refused = -1;
+	o.journal = "fixtures";
+	o.feed = feed;
+	o.speed = 1;
+	o.seed = 1;
+	o.seed_given = 1;
+	o.max_client_message = MAX_MSG;
+	o.from_wall = INT64_MIN;
+	o.to_wall = INT64_MAX;
+	o.conn = -1;
+	int rc = replay_client_pieces(&o, feed_journal(feed), pc, npc, on_frame, &sn, &refused);
+	if (rc)
+		fprintf(stderr, "replay_client_pieces: %s (feed %d)\n", replay_strerror(rc), (int)feed);
+	FUZZ_CHECK(rc == 0);
+	if (refused != want_refused)
+		fprintf(stderr, "refused %d, expected %d\n", refused, want_refused);
+	FUZZ_CHECK(refused == want_refused);
+	free(pc);
+}
 
 static volatile uint64_t fuzz_sink;
 
@@ -117,5 +254,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text_buf_free(&b);
 	free(p);
 	fuzz_sink = h;
+	drive_server(data, size);
 	return 0;
 }

@@ -19,6 +19,48 @@
 #include "util/log.h"
 #include "util/text.h"
 
+/* META holds no byte below 0x20: the session id, any string the server chose, is stored with
+ * those bytes, DEL and '%' percent-encoded (%XX), and decoded when it is read back. A '%' not
+ * followed by two hex digits is taken as it is (a journal written before the encoding). */
+static void
+meta_escape(char *dst, const char *src)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *src; src++) {
+		unsigned char ch = (unsigned char)*src;
+		if (ch < 0x20 || ch == 0x7f || ch == '%') {
+			*dst++ = '%';
+			*dst++ = hex[ch >> 4];
+			*dst++ = hex[ch & 15];
+		} else
+			*dst++ = (char)ch;
+	}
+	*dst = 0;
+}
+
+static int
+hexval(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+		: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static void
+meta_unescape(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+	while (*src && n + 1 < size) {
+		int hi, lo;
+		if (src[0] == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0 && (hi || lo)) {
+			dst[n++] = (char)(hi << 4 | lo);
+			src += 3;
+		} else
+			dst[n++] = *src++;
+	}
+	if (size)
+		dst[n] = 0;
+}
+
 #define TICK_US        (100 * LWS_US_PER_MS)
 #define STOP_GRACE_NS  (1000 * 1000000LL)  /* wait this long to send the close and get the server's */
 #define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
@@ -441,7 +483,9 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		text_buf_free(&b);
 	}
 	if (flags & FEED_CLIENT_SESSION) {
-		int err = journal_meta_set(r->j, "session_id", feed_client_session(r->fc));
+		char esc[3 * FEED_CLIENT_MAX_SESSION + 1];
+		meta_escape(esc, feed_client_session(r->fc));
+		int err = journal_meta_set(r->j, "session_id", esc);
 		if (err)
 			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
 		if (flags & FEED_CLIENT_BAD_SESSION) {
@@ -1320,7 +1364,7 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 	uint64_t from;
 	int err;
 
-	snprintf(sid, sid_size, "%s", v ? v : "");
+	meta_unescape(sid, sid_size, v ? v : "");
 	feed_cursor_track_init(trk, feed);
 	if ((err = journal_stats(j, &st)) || !st.records)
 		return err;
@@ -1399,7 +1443,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	if ((err = feed_client_new(&fo, &r->fc)))
 		goto out;
 	if (opt->resume) {
-		char sid[256];
+		char sid[FEED_CLIENT_MAX_SESSION + 1];
 		struct feed_cursor_track *trk = malloc(sizeof(*trk));
 		if (!trk) {
 			err = ENOMEM;

@@ -74,4 +74,25 @@ int replay_run(struct replay_options *o);
 
 const char *replay_strerror(int err);
 
+/* A piece of a client message as lws hands it over: its bytes, whether it ends a final
+ * frame, and how many bytes its frame still declares after it. */
+struct replay_piece {
+	const void *p;
+	size_t len;
+	int final;
+	uint64_t rest;
+};
+
+/* What the server does with a client's message pieces, without a socket (for fuzzing): a
+ * client of o->feed connects to the journal j, open (no sessionId, no cursor, the recording's
+ * liveFormat) and sends the pieces, through the same joining, size limits and feed
+ * handling as a connected one; each frame then queued for it (its connect answer, the
+ * answers, the timeline frames queued) goes to on_frame, in order. Nothing is written and
+ * no timer runs. *refused: it was closed for --max-client-message. Returns 0 or an error
+ * as replay_run does. */
+struct journal;
+int replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces, size_t n,
+			 void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud,
+			 int *refused);
+
 #endif

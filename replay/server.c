@@ -71,6 +71,7 @@ struct client {
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
 	uint64_t qbytes;              /* due and unsent: queued, carried, held by lws */
+	uint64_t counted;             /* the part of qbytes counted in the server's due_total */
 	int let_go;                   /* being disconnected: its qbytes no longer count in the total */
 	int refused;                  /* sent a message above --max-client-message: closing */
 	uint64_t rx_msg;              /* bytes of the client message being received */
@@ -195,9 +196,31 @@ due_add(struct client *c, uint64_t n)
 	c->qbytes += n;
 	if (c->let_go)
 		return;
+	c->counted += n;
 	s->due_total += n;
 	if (s->due_total > s->o->max_buffer_total)
 		enforce_total(s);
+}
+
+/* Take n of what the client has counted in the total out of it. The total never goes below
+ * zero: should the sums ever disagree, it is clamped (and said at debug level) rather than
+ * wrapped, which would let every client go. */
+static void
+total_sub(struct client *c, uint64_t n)
+{
+	struct srv *s = c->s;
+	if (n > c->counted) {
+		log_debug("replay: client %u: %llu bytes taken from the total, %llu counted", c->id,
+			  (unsigned long long)n, (unsigned long long)c->counted);
+		n = c->counted;
+	}
+	c->counted -= n;
+	if (n > s->due_total) {
+		log_debug("replay: the total due, %llu bytes, is below client %u's %llu: clamped",
+			  (unsigned long long)s->due_total, c->id, (unsigned long long)n);
+		n = s->due_total;
+	}
+	s->due_total -= n;
 }
 
 static void
@@ -205,7 +228,16 @@ due_sub(struct client *c, uint64_t n)
 {
 	c->qbytes -= n;
 	if (!c->let_go)
-		c->s->due_total -= n;
+		total_sub(c, n);
+}
+
+/* The client is being disconnected: what it counts in the total leaves it, once; what it
+ * holds after this is not counted. */
+static void
+due_release(struct client *c)
+{
+	total_sub(c, c->counted);
+	c->let_go = 1;
 }
 
 /* Disconnect a client that does not take what is due. What it holds stops counting in the
@@ -219,11 +251,10 @@ static void
 let_go(struct client *c)
 {
 	struct linger lg = { 1, 0 };
-	int fd = (int)lws_get_socket_fd(c->wsi);
+	int fd = c->wsi ? (int)lws_get_socket_fd(c->wsi) : -1;
 	if (c->let_go)
 		return;
-	c->let_go = 1;
-	c->s->due_total -= c->qbytes;
+	due_release(c);
 	/* its queue goes now, unless this runs inside its own write or backlog */
 	if (c != c->s->cur)
 		queue_drop(c);
@@ -231,7 +262,8 @@ let_go(struct client *c)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		shutdown(fd, SHUT_RDWR);
 	}
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	if (c->wsi)
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 /* What is due over all clients is above --max-buffer-total: the clients with the most due
@@ -835,8 +867,8 @@ backlog(struct client *c)
 static void
 kick(struct client *c)
 {
-	if (c->let_go || c->refused)
-		return;
+	if (c->let_go || c->refused || !c->wsi)
+		return;   /* no connection (replay_client_pieces): what is queued stays */
 	if (backlog(c))
 		return;
 	if (c->drop_now || c->close_now || c->qh || c->carry) {
@@ -938,7 +970,7 @@ urlarg(struct lws *wsi, const char *name, char *buf, int len)
 {
 	char key[64];
 	snprintf(key, sizeof(key), "%s=", name);
-	const char *v = lws_get_urlarg_by_name(wsi, key, buf, len);
+	const char *v = wsi ? lws_get_urlarg_by_name(wsi, key, buf, len) : NULL;
 	if (!v) {
 		buf[0] = 0; /* lws leaves the last argument it looked at there */
 		return -1;
@@ -1314,7 +1346,7 @@ client_open(struct client *c, struct lws *wsi)
 	char why[256];
 	int authed = 1;
 
-	if (lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) <= 0)
+	if (!wsi || lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) <= 0)
 		key[0] = 0;
 	if (s->o->token) {
 		authed = 0;
@@ -1332,6 +1364,8 @@ client_open(struct client *c, struct lws *wsi)
 	 * messages in a format it does not expect. */
 	if (s->o->feed == FEED_HYDROMANCER) {
 		urlarg(wsi, "liveFormat", c->live_format, sizeof(c->live_format));
+		if (!wsi)   /* replay_client_pieces: the client asks for what there is */
+			snprintf(c->live_format, sizeof(c->live_format), "%s", s->live_format);
 		if (strcmp(c->live_format, s->live_format) != 0) {
 			if (!s->live_format[0])
 				snprintf(why, sizeof(why), "liveFormat '%.64s' is not available: the recording holds the default live format",
@@ -1353,7 +1387,7 @@ client_open(struct client *c, struct lws *wsi)
 	c->rng = fault_rng_seed(s->o->seed, c->id);
 	if (s->o->stall_ns)
 		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
-	if (s->o->drop_every_ns)
+	if (s->o->drop_every_ns && wsi)
 		lws_sul_schedule(s->ctx, 0, &c->sul_drop, drop_cb, (lws_usec_t)(s->o->drop_every_ns / 1000));
 	if (!authed || refuse) {
 		struct text_buf b = { 0 };
@@ -1373,6 +1407,8 @@ client_open(struct client *c, struct lws *wsi)
 	case FEED_HYDROMANCER:
 		if (hm_open(c, sid, cursor) != 0)
 			return -1;
+		if (!wsi)
+			break;
 		lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
 		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pong_cb, (lws_usec_t)(s->o->pong_timeout_ns / 1000));
 		break;
@@ -1797,8 +1833,9 @@ refuse_message(struct client *c, uint64_t size)
 	text_buf_free(&c->rx);
 	c->rx_msg = 0;
 	queue_drop(c);
-	c->let_go = 1;   /* not counted any more */
-	s->due_total -= c->qbytes;
+	due_release(c);   /* not counted any more; nothing if it was let go already */
+	if (!c->wsi)
+		return;
 	lws_rx_flow_control(c->wsi, 0);
 	lws_callback_on_writable(c->wsi);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, REFUSE_S);
@@ -1808,15 +1845,16 @@ refuse_message(struct client *c, uint64_t size)
  * protocol's rx_buffer_size and never joins frames, so the message is joined here, after
  * its size has been checked against --max-client-message: that of the message so far, of
  * this piece and of what the frame still declares, so that a frame declared too large is
- * refused at its first piece. Returns -1 to close the connection. */
+ * refused at its first piece. 'final': the piece ends a final frame as far as lws knows;
+ * 'rest': what its frame still declares. Returns -1 to close the connection. */
 static int
-client_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
+client_receive(struct client *c, const void *in, size_t len, int final, uint64_t rest)
 {
 	struct srv *s = c->s;
-	uint64_t lim = s->o->max_client_message, rest = lws_remaining_packet_payload(wsi);
+	uint64_t lim = s->o->max_client_message;
 
-	if (c->refused)
-		return 0;   /* what lws had read already */
+	if (c->refused || c->let_go)
+		return 0;   /* what lws had read already: a client being closed is not heard */
 	if (rest > lim || len > lim - rest || c->rx_msg > lim - rest - len) {
 		refuse_message(c, c->rx_msg + len + rest < c->rx_msg ? UINT64_MAX : c->rx_msg + len + rest);
 		return 0;
@@ -1824,7 +1862,7 @@ client_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
 	c->rx_msg += len;
 	if (s->o->feed != FEED_RAW)
 		text_buf_add(&c->rx, in, len);   /* raw counts the messages, their bytes go nowhere */
-	if (!lws_is_final_fragment(wsi) || rest)
+	if (!final || rest)
 		return 0;
 	c->client_msgs++;
 	if (s->o->feed == FEED_HYDROMANCER)
@@ -1938,7 +1976,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		kick(c);
 		break;
 	case LWS_CALLBACK_RECEIVE:
-		return client_receive(c, wsi, in, len);
+		return client_receive(c, in, len, lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi));
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(c);
 	case LWS_CALLBACK_CLOSED:
@@ -2142,16 +2180,9 @@ listen_addr(const char *host, int port, char *addr, size_t addrlen, char *why, s
 	return rc ? -1 : 0;
 }
 
-int
-replay_run(struct replay_options *o)
+static void
+options_defaults(struct replay_options *o)
 {
-	struct srv s;
-	struct lws_context_creation_info info;
-	int rc;
-
-	memset(&s, 0, sizeof(s));
-	s.o = o;
-	s.id_seed = o->seed_given ? o->seed : hm_id_entropy();
 	if (!o->host)
 		o->host = "127.0.0.1";
 	if (!o->grace_ns)
@@ -2170,6 +2201,19 @@ replay_run(struct replay_options *o)
 		o->max_buffer_total = 256ULL << 20;
 	if (!o->max_client_message)
 		o->max_client_message = 1ULL << 20;
+}
+
+int
+replay_run(struct replay_options *o)
+{
+	struct srv s;
+	struct lws_context_creation_info info;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.id_seed = o->seed_given ? o->seed : hm_id_entropy();
+	options_defaults(o);
 
 	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s.j, NULL)) != 0) {
 		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc), journal_last_detail(NULL));
@@ -2253,4 +2297,65 @@ replay_run(struct replay_options *o)
 	text_buf_free(&s.limits);
 	journal_close(s.j);
 	return 0;
+}
+
+/* ---- a client without a socket, for fuzzing ---- */
+
+int
+replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces, size_t n,
+		     void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud, int *refused)
+{
+	struct srv s;
+	struct client *c;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.id_seed = o->seed_given ? o->seed : 1;
+	options_defaults(o);
+	s.j = j;
+	if ((rc = scan_journal(&s)) != 0) {
+		text_buf_free(&s.limits);
+		return rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
+	}
+	pace_init(&s.live, o->speed, s.t0_wall, 0);
+	if (!(c = calloc(1, sizeof(*c))) || !(c->lat = calloc(1, sizeof(*c->lat)))) {
+		free(c);
+		rc = ENOMEM;
+		goto out;
+	}
+	c->s = &s;
+	s.list = c;
+	s.clients = 1;
+	c->id = ++s.next_client_id;
+	c->joined_mono = pace_now();
+	snprintf(c->peer, sizeof(c->peer), "no socket");
+	if (client_open(c, NULL) == 0)
+		for (size_t i = 0; i < n && !c->refused && !c->let_go; i++)
+			if (client_receive(c, pieces[i].p, pieces[i].len, pieces[i].final, pieces[i].rest) != 0)
+				break;
+	*refused = c->refused;
+	for (struct out_frame *f = c->qh; f; f = f->next)
+		on_frame(f->buf + LWS_PRE, f->len, f->binary, ud);
+	if (c->sess) {
+		c->sess->connected = 0;
+		c->sess->owner = NULL;
+	}
+	ls_holdings_free(c->holdings);
+	queue_free(c);
+	journal_reader_close(c->rd);
+	hm_stream_free(c->hs);
+	text_buf_free(&c->rx);
+	free(c->lat);
+	free(c);
+	rc = 0;
+out:
+	while (s.sessions) {
+		struct session *x = s.sessions;
+		s.sessions = x->next;
+		free(x);
+	}
+	text_buf_free(&s.scratch);
+	text_buf_free(&s.limits);
+	return rc;
 }

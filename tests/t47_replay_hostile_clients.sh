@@ -313,3 +313,66 @@ kill $PID
 [ $ASAN = 1 ] || [ $((peak - rss0)) -lt $((N * (1024 + 512))) ] ||
 	fail "--max-buffer 1m: RSS grew by $((peak - rss0)) KB with $N clients (bound $((N * (1024 + 512))) KB)"
 echo "ok: $N clients let go at --max-buffer 1m, RSS +$((peak - rss0)) KB at most"
+
+# A client that does not read is let go by --max-buffer while a frame declaring 4 GiB follows
+# in the same read: what it counted in the total leaves it once (the total does not wrap, which
+# would let every later client go), and what it still sends is not heard. Its first
+# subscribe, to an unknown type of 400,000 characters, is answered with that type (400 KB
+# that its 4 KB receive buffer cannot take: lws holds the rest); once part of it has come, a
+# second of 700,000 puts it above --max-buffer 1m, and the 4 GiB frame comes right after it.
+cat > "$T/letgo.py" <<'PY'
+import fcntl, json, socket, struct, sys, termios, time
+port = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)   # the server's send buffer stays small
+s.connect(("127.0.0.1", port))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+got = b""
+while b"\r\n\r\n" not in got:   # the 101, byte by byte; what follows stays unread
+    d = s.recv(1)
+    if not d:
+        sys.exit("no handshake")
+    got += d
+key = b"\x11\x22\x33\x44"
+def frame(op, p, declared=None):
+    n = len(p) if declared is None else declared
+    h = bytes([0x80 | op, 0x80 | 127]) + struct.pack(">Q", n) + key
+    k = (key * (len(p) // 4 + 1))[:len(p)]
+    return h + (int.from_bytes(p, "big") ^ int.from_bytes(k, "big")).to_bytes(len(p), "big")
+def sub(n):
+    return json.dumps({"method": "subscribe", "subscription": {"type": "q" * n}}).encode()
+s.sendall(frame(1, sub(400000)))
+deadline = time.monotonic() + 60
+while True:   # part of the answer has come: lws holds the rest
+    b = bytearray(4)
+    fcntl.ioctl(s, termios.FIONREAD, b)
+    if struct.unpack("i", b)[0] > 0:
+        break
+    if time.monotonic() > deadline:
+        sys.exit("no answer")
+    time.sleep(0.05)
+try:
+    s.sendall(frame(1, sub(700000)) + frame(2, b"z" * 4096, declared=4 << 30))
+except OSError:
+    pass
+deadline = time.monotonic() + 60
+while s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == 1:   # ESTABLISHED
+    if time.monotonic() > deadline:
+        sys.exit("not let go")
+    time.sleep(0.1)
+print("let go")
+PY
+start_replay letgo "$T/hydromancer" --loop --max-buffer 1m --max-buffer-total 4m
+for i in 1 2 3; do
+	$PY "$T/letgo.py" $PORT > "$T/out" 2>&1 || fail "letgo.py: $(cat "$T/out")"
+	hostile msg 1000
+	grep -q '^text {"type":"subscriptionUpdate","subscribed":\["allFills"\]' "$T/out" ||
+		fail "after a client let go with a 4 GiB frame, a new client was not served: $(cat "$T/out"; grep -v 'left after' "$T/letgo.log" | tail -4)"
+done
+kill $PID
+grep -q "does not read its answers: .* above --max-buffer 1048576: disconnecting" "$T/letgo.log" ||
+	fail "the client was not let go by --max-buffer: $(grep -v 'left after' "$T/letgo.log" | tail -4)"
+! grep -q "above --max-buffer-total" "$T/letgo.log" || fail "the total was exceeded: $(grep 'max-buffer-total' "$T/letgo.log" | head -2)"
+echo "ok: a client let go with a 4 GiB frame in the same read leaves the total as it was; new clients are served"

@@ -24,6 +24,7 @@ afterwards as {"conn": n, "client_close": code} when it is a close frame.
                   sessionId of --sid1 (JSON text, escapes and all) and an allFills message
                   with the cursor of --cursor1; connection 2 `connected` with --sid2 and no
                   cursor; the query of every connection is logged decoded ("query").
+                  With --keep, connection 1 stays open after its messages instead.
 """
 import argparse
 import base64
@@ -44,6 +45,7 @@ ap.add_argument("--violations", default="opcode3")
 ap.add_argument("--sid1", default='"s\\r\\"1\\u00e9 &=+/x"')
 ap.add_argument("--cursor1", default='"100:1706123456789:\\u0037"')
 ap.add_argument("--sid2", default='"bad\\ud800"')
+ap.add_argument("--keep", action="store_true")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -188,6 +190,9 @@ def handle(s):
             if conn == 1:
                 s.sendall(frame(1, ('{"type":"connected","clientId":"c","sessionId":%s}' % args.sid1).encode()))
                 s.sendall(frame(1, ('{"type":"allFills","seq":1,"cursor":%s,"fills":[]}' % args.cursor1).encode()))
+                if args.keep:
+                    read_frames(s, conn, rest)
+                    return
             elif conn == 2:
                 s.sendall(frame(1, ('{"type":"connected","clientId":"c","sessionId":%s}' % args.sid2).encode()))
             else:

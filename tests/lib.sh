@@ -2,7 +2,9 @@
 # Gives: $WSTAPE, $PY (Debian's python3), a private $T directory removed at exit,
 # fail MSG, expect_exit CODE CMD..., free_port, wait_port PORT, wait_for SECONDS WHAT CMD...
 # (until CMD succeeds, else fail naming WHAT), wait_log SECONDS FILE REGEX, journal_records
-# JOURNAL [CHANNEL], wait_records SECONDS JOURNAL N [CHANNEL], client_first PORT CLIENT...
+# JOURNAL [CHANNEL], wait_records SECONDS JOURNAL N [CHANNEL], journal_jq JOURNAL
+# [JQ OPTIONS] FILTER (jq -e -s on `wstape cat`, for wait_for), record_until JOURNAL FILTER
+# URL [OPTIONS...], client_first PORT CLIENT...
 # -- SERVER..., and cleanup of background processes started with bg CMD....
 # Tests wait on events (a port, a log line, a journal record), never on a fixed sleep: the
 # deadlines are generous, for a loaded machine (tests/under_load.sh), and cost nothing when
@@ -56,6 +58,19 @@ journal_records() {
 }
 records_at_least() { [ "$(journal_records "$1" "${3:-}")" -ge "$2" ]; }
 wait_records() { wait_for "$1" "$3 records in $(basename "$2")${4:+ on $4}" records_at_least "$2" "$3" "${4:-}"; }
+journal_jq() { local j=$1; shift; "$WSTAPE" cat "$j" 2>/dev/null | jq -e -s "$@" >/dev/null 2>&1; }
+# record_until JOURNAL FILTER URL [OPTIONS...]: `wstape record URL -o JOURNAL OPTIONS...` until
+# journal_jq JOURNAL FILTER holds, then SIGINT; returns record's exit code
+record_until() {
+	local j=$1 f=$2 pid rc; shift 2
+	"$WSTAPE" record "$@" -o "$j" &
+	pid=$!
+	BG_PIDS+=($pid)
+	wait_for 60 "$f in $(basename "$j")" journal_jq "$j" "$f"
+	kill -INT $pid
+	wait $pid; rc=$?
+	return $rc
+}
 # client_first PORT CLIENT... -- SERVER...: a Python CLIENT that imports peers/ready.py
 # starts first and says when it is ready, then the SERVER (in the background, as bg does), so
 # that a timeline starting with the server does not run while the client is still starting;

@@ -12,7 +12,7 @@ wait_port "$port"
 echo '{"op":"subscribe","ch":"from-file"}' >"$T/send.json"
 
 "$WSTAPE" record "ws://127.0.0.1:$port/feed" -o "$T/j" --send '{"op":"hello"}' --send @"$T/send.json" \
-	--no-deflate --max-records 60 --duration 60s -q 2>"$T/rec.err" || fail "record exited $?: $(cat "$T/rec.err")"
+	--no-deflate --max-records 60 --duration 600s -q 2>"$T/rec.err" || fail "record exited $?: $(cat "$T/rec.err")"
 "$WSTAPE" cat "$T/j" >"$T/full.jsonl" || fail "cat failed"
 # the checks read a copy with each binary payload replaced by its base64 length
 jq -c 'if .payload_b64 then .payload_b64 = (.payload_b64 | length) else . end' "$T/full.jsonl" >"$T/j.jsonl"

@@ -24,7 +24,11 @@ for f in "$WSTAPE_TESTS_DIR"/../fixtures/*.jsonl; do
 	$WSTAPE import "$f" -o "$T/$name" --feed raw 2>/dev/null || fail "import $name"
 	port=$(free_port)
 	start_replay "$T/$name" $port --speed max --once 2>/dev/null
-	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/$name.again" --duration 3s --quiet || fail "record of the $name replay"
+	# (until the replay has sent it all, closed, and left with its one client)
+	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/$name.again" --quiet & rec=$!
+	BG_PIDS+=($rec)
+	replay_done
+	kill -INT $rec; wait $rec || fail "record of the $name replay"
 	diff <($WSTAPE cat "$T/$name" --direction in --kind text --payload) \
 	     <($WSTAPE cat "$T/$name.again" --direction in --kind text --payload) > "$T/diff" ||
 		fail "round trip of $name differs: $(head -5 "$T/diff")"

@@ -7,14 +7,15 @@
 CL="$PY $WSTAPE_TESTS_DIR/peers/replay_client.py"
 
 # 4 s of allFills: 400 messages 10 ms apart, 20 fills each (pairs share a (time, txIndex):
-# one transaction, several fills)
-$PY - > "$T/h.jsonl" <<'PY'
-import json
+# one transaction, several fills); and 10 s of them (hl) for the live client that drops twice
+gen_h() { # messages
+	$PY - "$1" <<'PY'
+import json, sys
 base = 1795341600000000000
 t = 1706123456789
 print(json.dumps({"wall_ns": base, "dir": "in", "conn": 1, "kind": "text",
                   "payload": json.dumps({"type": "connected", "clientId": "c0", "sessionId": "s0"})}))
-for i in range(400):
+for i in range(int(sys.argv[1])):
     fills = []
     for k in range(20):
         tx = i * 10 + k // 2
@@ -24,11 +25,15 @@ for i in range(400):
     print(json.dumps({"wall_ns": base + (i + 1) * 10000000, "dir": "in", "conn": 1, "kind": "text",
                       "payload": json.dumps({"type": "allFills", "seq": i + 1, "cursor": cursor, "fills": fills})}))
 PY
+}
+gen_h 400 > "$T/h.jsonl"
+gen_h 1000 > "$T/hl.jsonl"
 $WSTAPE import "$T/h.jsonl" -o "$T/h" --feed hydromancer 2>/dev/null || fail "import"
+$WSTAPE import "$T/hl.jsonl" -o "$T/hl" --feed hydromancer 2>/dev/null || fail "import hl"
 [ "$($WSTAPE info "$T/h" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["channels"])')" = 1 ] || fail "channel not classified"
 
-check_events() { # result.json: events equal the recording's from the first one received, in order
-	$PY - "$1" "$T/h.jsonl" <<'PY'
+check_events() { # result.json [recording.jsonl]: events equal the recording's from the first one received, in order
+	$PY - "$1" "${2:-$T/h.jsonl}" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 allev = []
@@ -42,7 +47,8 @@ first = allev.index(got[0])
 want = allev[first:]
 dups = len(got) - len({json.dumps(e) for e in got})
 assert dups == 0, ("duplicates", dups)
-missing = [e for e in want if e not in got]
+have = {json.dumps(e) for e in got}
+missing = [e for e in want if json.dumps(e) not in have]
 assert not missing, ("lost", len(missing), missing[:2])
 assert got == want, "out of order"
 print("events", len(got), "connects", r["connects"])
@@ -51,17 +57,18 @@ PY
 
 # live mode's timeline starts with the server, and lasts 4 s: each live-mode client starts
 # first (client_first), so that a slow start on a loaded machine does not make it join late
-live_server() { # port log [options]
+live_server() { # port log [options] (HJ: the journal, default h)
 	local port=$1 log=$2; shift 2
-	exec $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --mode live --token t "$@" > /dev/null 2> "$log"
+	exec $WSTAPE replay "$T/${HJ:-h}" --listen 127.0.0.1:$port --mode live --token t "$@" > /dev/null 2> "$log"
 }
 
 # live mode: one timeline; the client drops twice for 1.5 s, resumes with sessionId + cursor,
 # buffers live messages until the replay completes and deduplicates: nothing lost, nothing twice
+# (10 s of recording: both drops and resumes well before its end, however slow the client)
 port=$(free_port)
-client_first $port $CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 -- live_server $port "$T/replay1.log" ||
+HJ=hl client_first $port $CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 -- live_server $port "$T/replay1.log" ||
 	fail "hydro client (live)"
-check_events "$T/live.json" || fail "live mode lost or duplicated events"
+check_events "$T/live.json" "$T/hl.jsonl" || fail "live mode lost or duplicated events"
 $PY - "$T/live.json" <<'PY' || fail "protocol in live mode"
 import json, sys
 log = json.load(open(sys.argv[1]))["log"]

@@ -10,11 +10,13 @@ FIX="$WSTAPE_TESTS_DIR/fixtures/damaged"
 has() { [[ $(< "$1") =~ $2 ]]; }
 lines() { local l; mapfile -t l < "$1"; echo ${#l[@]}; }
 
-# no command crashes (a signal is an exit status of 128 and above)
+# no command crashes (a signal is an exit status of 128 and above); its output goes to
+# $T/nc$W.out and .err ($W: a worker's suffix, see the page cases; none elsewhere)
+W=
 no_crash() {
 	local got
-	"$@" > "$T/nc.out" 2> "$T/nc.err"; got=$?
-	[ "$got" -lt 128 ] || fail "crashed (exit $got): $* $(cat "$T/nc.err")"
+	"$@" > "$T/nc$W.out" 2> "$T/nc$W.err"; got=$?
+	[ "$got" -lt 128 ] || fail "crashed (exit $got): $* $(cat "$T/nc$W.err")"
 	return $got
 }
 
@@ -57,24 +59,24 @@ check_damaged() {
 	local d=$1 got
 	no_crash $WSTAPE verify "$d"; got=$?
 	case $got in
-	0) has "$T/nc.out" "^ok: 1500 records in 93 blocks" || fail "verify of $2: $(cat "$T/nc.out")" ;;
-	1) has "$T/nc.err" "the index is damaged|the index does not match" || fail "verify of $2: $(cat "$T/nc.err")" ;;
-	*) fail "verify of $2 exited $got: $(cat "$T/nc.err")" ;;
+	0) has "$T/nc$W.out" "^ok: 1500 records in 93 blocks" || fail "verify of $2: $(cat "$T/nc$W.out")" ;;
+	1) has "$T/nc$W.err" "the index is damaged|the index does not match" || fail "verify of $2: $(cat "$T/nc$W.err")" ;;
+	*) fail "verify of $2 exited $got: $(cat "$T/nc$W.err")" ;;
 	esac
 	if [ "${3:-}" = all ]; then
-		no_crash $WSTAPE info "$d" > /dev/null || fail "info of $2: $(cat "$T/nc.err")"
-		no_crash $WSTAPE inspect "$d" > /dev/null || fail "inspect of $2: $(cat "$T/nc.err")"
+		no_crash $WSTAPE info "$d" > /dev/null || fail "info of $2: $(cat "$T/nc$W.err")"
+		no_crash $WSTAPE inspect "$d" > /dev/null || fail "inspect of $2: $(cat "$T/nc$W.err")"
 	fi
-	no_crash $WSTAPE cat "$d" --from-record 700 || fail "cat of $2: $(cat "$T/nc.err")"
-	[ "$(lines "$T/nc.out")" = 801 ] || fail "cat of $2 printed $(lines "$T/nc.out") records"
+	no_crash $WSTAPE cat "$d" --from-record 700 || fail "cat of $2: $(cat "$T/nc$W.err")"
+	[ "$(lines "$T/nc$W.out")" = 801 ] || fail "cat of $2 printed $(lines "$T/nc$W.out") records"
 	[ -d "$d.w" ] || cp -r "$d" "$d.w"
-	no_crash $WSTAPE import /dev/null -o "$d.w" --append || fail "a writer on $2: $(cat "$T/nc.err")"
-	$WSTAPE verify "$d.w" > "$T/out" 2>&1 || fail "verify after a writer opened $2: $(cat "$T/out")"
+	no_crash $WSTAPE import /dev/null -o "$d.w" --append || fail "a writer on $2: $(cat "$T/nc$W.err")"
+	$WSTAPE verify "$d.w" > "$T/out$W" 2>&1 || fail "verify after a writer opened $2: $(cat "$T/out$W")"
 	# (an index that verifies leaves --repair nothing to do: verify would say the same again)
 	if [ $got = 1 ]; then
-		no_crash $WSTAPE verify --repair "$d" || fail "repair of $2: $(cat "$T/nc.err")"
-		$WSTAPE verify "$d" > "$T/out" 2>&1 || fail "verify after repairing $2: $(cat "$T/out")"
-		has "$T/out" "^ok: 1500 records in 93 blocks" || fail "verify after repairing $2: $(cat "$T/out")"
+		no_crash $WSTAPE verify --repair "$d" || fail "repair of $2: $(cat "$T/nc$W.err")"
+		$WSTAPE verify "$d" > "$T/out$W" 2>&1 || fail "verify after repairing $2: $(cat "$T/out$W")"
+		has "$T/out$W" "^ok: 1500 records in 93 blocks" || fail "verify after repairing $2: $(cat "$T/out$W")"
 	fi
 	rm -rf "$d" "$d.w"
 }
@@ -119,11 +121,27 @@ for pg in range(2, pages):
             shutil.copytree(base, dst)
             open(os.path.join(dst, "index", "data.mdb"), "wb").write(d)
 PY
-for pg in $(seq 2 $((pages - 1))); do
-	for how in ptrs node bounds; do
-		check_damaged "$T/pg.$pg.$how" "page $pg of the index damaged ($how)"
+# (in two workers, each with its own output files: the cases are short processes, and a
+# loaded machine gives each worker its share of the CPU)
+page_cases() { # WORKER OF: the cases whose number modulo OF is WORKER
+	local i=0 pg how
+	W=.$1
+	for pg in $(seq 2 $((pages - 1))); do
+		for how in ptrs node bounds; do
+			if [ $((i % $2)) = "$1" ]; then
+				check_damaged "$T/pg.$pg.$how" "page $pg of the index damaged ($how)"
+			fi
+			i=$((i + 1))
+		done
 	done
+}
+workers=()
+for w in 0 1; do
+	page_cases $w 2 &
+	workers+=($!)
+	BG_PIDS+=($!)
 done
+for p in "${workers[@]}"; do wait $p || fail "a page case failed (above)"; done
 
 # --- point 6: segments missing, out of sequence, unreadable ------------------------------
 # a middle segment deleted: every reader names the missing records and exits 1

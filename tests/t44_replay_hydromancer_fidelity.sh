@@ -10,12 +10,16 @@ FID="$PY $PEERS/hm_fidelity.py"
 
 $FID gen "$T/g.jsonl" || fail "gen"
 $WSTAPE import "$T/g.jsonl" -o "$T/g" --feed hydromancer 2>/dev/null || fail "import"
+# (session mode: each client's timeline starts when it connects, and a subscription that
+# comes after an event's time does not get it: the events start 1 s after the subscriptions)
+$FID gen "$T/gs.jsonl" 1000 || fail "gen"
+$WSTAPE import "$T/gs.jsonl" -o "$T/gs" --feed hydromancer 2>/dev/null || fail "import"
 
 # (a, b, c, d) session mode: each client its own timeline, all at once
 port=$(free_port)
-bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
+bg $WSTAPE replay "$T/gs" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
 wait_port $port
-$FID session "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
+$FID session "ws://127.0.0.1:$port/" "$T/gs.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
 grep -q "cursor 'not-a-cursor' is in no documented format" "$T/replay1.log" || fail "the cursor not understood was not logged"
 
 # (b, d) live mode: one shared timeline, which starts with the server: the client first

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -919,8 +920,8 @@ idx_snap_has_channel(struct idx_snap *s, const char *name, size_t len)
  * database (the free list too, which a writer's commit reads), looks each key up again
  * (so every branch page that a seek goes through is read), touches every byte of every
  * key and value, checks their sizes and the indexed blocks against each other and
- * against the segment headers, and writes its verdict to a pipe. A crash, a hang (an
- * alarm ends it) or a verdict of damage all read as "index damaged" to the parent, which
+ * against the segment headers, and writes its verdict to a pipe. A crash, a hang (a limit
+ * on its CPU time ends it) or a verdict of damage all read as "index damaged" to the parent, which
  * never maps an index that failed the check. The walk costs about as much as reading the
  * index once: far less than reading the segments. */
 
@@ -1248,7 +1249,16 @@ idx_check(const char *dir, char *why, size_t n)
 		if (null >= 0)
 			dup2(null, 2);
 		chk_child_signals();
-		alarm(30 + (unsigned)(sb.st_size >> 24));
+		/* A cycle of pages spins: the bound is on CPU time, which a loaded machine does not
+		 * take from the child as it takes wall-clock time (a healthy check of a large index
+		 * must not read as a hang because other processes had the CPU); the alarm, ten
+		 * times as long, is for a child that waits instead of spinning. */
+		unsigned limit = 30 + (unsigned)(sb.st_size >> 24);
+		struct rlimit cpu = { limit, limit + 5 };
+		setrlimit(RLIMIT_CPU, &cpu);
+		signal(SIGXCPU, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		alarm(10 * limit);
 		close(p[0]);
 		msg[0] = (char)('0' + chk_run(idir, dir, msg + 1, sizeof(msg) - 1));
 		size_t len = 1 + strlen(msg + 1);
@@ -1275,7 +1285,8 @@ idx_check(const char *dir, char *why, size_t n)
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		snprintf(why, n, "index '%s': %s while LMDB read it", idir,
-			 sig == SIGALRM ? "the check did not finish (a cycle of pages?)" :
+			 sig == SIGALRM || sig == SIGXCPU ?
+				 "the check did not finish (a cycle of pages?)" :
 			 sig == SIGSEGV ? "a crash (SIGSEGV)" : sig == SIGBUS ? "a crash (SIGBUS)" : "a crash");
 		return IDX_CHECK_DAMAGED;
 	}

@@ -1,8 +1,14 @@
 # lib.sh - helpers for the command-line tests; source it first.
 # Gives: $WSTAPE, $PY (Debian's python3), a private $T directory removed at exit,
 # fail MSG, expect_exit CODE CMD..., free_port, wait_port PORT, wait_for SECONDS WHAT CMD...
-# (until CMD succeeds, else fail naming WHAT), and cleanup of background processes started
-# with bg CMD....
+# (until CMD succeeds, else fail naming WHAT), wait_log SECONDS FILE REGEX, journal_records
+# JOURNAL [CHANNEL], wait_records SECONDS JOURNAL N [CHANNEL], journal_jq JOURNAL
+# [JQ OPTIONS] FILTER (jq -e -s on `wstape cat`, for wait_for), record_until JOURNAL FILTER
+# URL [OPTIONS...], client_first PORT CLIENT...
+# -- SERVER..., and cleanup of background processes started with bg CMD....
+# Tests wait on events (a port, a log line, a journal record), never on a fixed sleep: the
+# deadlines are generous, for a loaded machine (tests/under_load.sh), and cost nothing when
+# the event comes early.
 set -u
 : "${WSTAPE:?run through make test}"
 PY=${PY:-/usr/bin/python3}
@@ -22,18 +28,65 @@ expect_exit() {
 }
 bg() { "$@" & BG_PIDS+=($!); }
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# (bash's /dev/tcp: no interpreter started per attempt)
 wait_port() {
-	for _ in $(seq 1 100); do
-		$PY -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); s.connect(('127.0.0.1',$1))" 2>/dev/null && return 0
+	local end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
-	fail "nothing listens on port $1"
+	fail "nothing listens on port $1 after 60s"
 }
+# (at least SECONDS of wall clock and at least SECONDS * 10 attempts, whichever is longer)
 wait_for() {
-	local secs=$1 what=$2 i; shift 2
-	for ((i = 0; i < secs * 10; i++)); do
+	local secs=$1 what=$2 i=0 end=$((SECONDS + $1 + 1)); shift 2
+	while [ $SECONDS -lt $end ] || [ $i -lt $((secs * 10)) ]; do
 		"$@" && return 0
 		sleep 0.1
+		i=$((i + 1))
 	done
 	fail "waited ${secs}s for $what"
+}
+wait_log() { wait_for "$1" "/$3/ in $(basename "$2")" grep -qE -- "$3" "$2"; }
+# records in a journal (on one channel), as `wstape info --json` counts them, also while a
+# writer appends; 0 while the journal cannot be read yet
+journal_records() {
+	local n
+	n=$("$WSTAPE" info "$1" --json 2>/dev/null | jq -r --arg ch "${2:-}" \
+		'if $ch == "" then .records else ([.channel_list[] | select(.name == $ch) | .records] | add // 0) end' 2>/dev/null)
+	echo "${n:-0}"
+}
+records_at_least() { [ "$(journal_records "$1" "${3:-}")" -ge "$2" ]; }
+wait_records() { wait_for "$1" "$3 records in $(basename "$2")${4:+ on $4}" records_at_least "$2" "$3" "${4:-}"; }
+journal_jq() { local j=$1; shift; "$WSTAPE" cat "$j" 2>/dev/null | jq -e -s "$@" >/dev/null 2>&1; }
+# record_until JOURNAL FILTER URL [OPTIONS...]: `wstape record URL -o JOURNAL OPTIONS...` until
+# journal_jq JOURNAL FILTER holds, then SIGINT; returns record's exit code
+record_until() {
+	local j=$1 f=$2 pid rc; shift 2
+	"$WSTAPE" record "$@" -o "$j" &
+	pid=$!
+	BG_PIDS+=($pid)
+	wait_for 60 "$f in $(basename "$j")" journal_jq "$j" "$f"
+	kill -INT $pid
+	wait $pid; rc=$?
+	return $rc
+}
+# client_first PORT CLIENT... -- SERVER...: a Python CLIENT that imports peers/ready.py
+# starts first and says when it is ready, then the SERVER (in the background, as bg does), so
+# that a timeline starting with the server does not run while the client is still starting;
+# returns the client's exit code. SERVER may be a shell function (for redirections); its
+# pid is $SERVER_PID.
+client_first() {
+	local port=$1 c=() cpid rc; shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do c+=("$1"); shift; done
+	shift
+	rm -f "$T/ready.$port"
+	READY="$T/ready.$port" READY_PORT=$port PYTHONPATH="$WSTAPE_TESTS_DIR/peers" "${c[@]}" <&0 &
+	cpid=$!
+	BG_PIDS+=($cpid)
+	wait_for 60 "the client of port $port to start" test -f "$T/ready.$port"
+	bg "$@"
+	SERVER_PID=$!
+	wait $cpid; rc=$?
+	return $rc
 }

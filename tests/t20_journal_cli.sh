@@ -205,7 +205,7 @@ mkfifo "$T/fifo"
 bg $WSTAPE import "$T/fifo" -o "$T/locked"
 exec 7> "$T/fifo"
 head -5 "$T/in.jsonl" >&7
-for _ in $(seq 50); do [ -f "$T/locked/META" ] && break; sleep 0.1; done
+wait_for 60 "the first writer's journal and lock" bash -c "[ -f '$T/locked/META' ] && [ -s '$T/locked/LOCK' ]"
 expect_exit 2 $WSTAPE import "$T/in.jsonl" -o "$T/locked" --append 2> "$T/err"
 grep -q "being written by another process (pid" "$T/err" || fail "second writer message: $(cat "$T/err")"
 exec 7>&-
@@ -217,7 +217,7 @@ for i in 1 2 3 4 5 6; do cat "$T/in.jsonl"; done > "$T/big.jsonl"
 # verify while a writer appends: blocks indexed during the check are no mismatch
 cat "$T/big.jsonl" "$T/big.jsonl" > "$T/big2.jsonl"
 $WSTAPE import "$T/big2.jsonl" -o "$T/live" --block-size 4k --fsync always 2> /dev/null & pid=$!
-for _ in $(seq 100); do [ -f "$T/live/seg-0000000001.wst" ] && break; sleep 0.02; done
+wait_for 60 "the import's first segment" test -f "$T/live/seg-0000000001.wst"
 n=0
 while kill -0 $pid 2> /dev/null; do
 	$WSTAPE verify "$T/live" > /dev/null 2> "$T/err"; rc=$?

@@ -40,7 +40,7 @@ grep -q -- "--append" err || fail "import into an existing journal: $(cat err)"
 mkfifo fifo
 bg $WSTAPE import fifo -o w
 exec 3>fifo     # the writer waits for lines while this script holds the fifo open
-for _ in $(seq 100); do [ -s w/LOCK ] && break; sleep 0.1; done
+wait_for 60 "the writer's lock" test -s w/LOCK
 pid=$(cat w/LOCK)
 [ -n "$pid" ] || fail "the writer wrote no pid"
 expect_exit 2 $WSTAPE import p.jsonl -o w --append 2>err

@@ -26,7 +26,7 @@ journaled_until() {
 	"$WSTAPE" cat "$T/j" >"$T/now.jsonl" 2>/dev/null &&
 		$PY "$PEERS/check_events.py" "$T/server.log" "$T/now.jsonl" --until "$1" >/dev/null
 }
-wait_for 30 "the first events" produced 400
+wait_for 60 "the first events" produced 400
 drop=0
 for sig in USR1 USR2 USR1; do   # hard drop, close 1001, hard drop; each followed by 1.2 s of 503
 	drop=$((drop + 1))
@@ -43,7 +43,7 @@ wait "$rec"; rc=$?
 t1=$(date +%s%N)
 [ "$rc" = 0 ] || { cat "$T/rec.err"; fail "record exited $rc after SIGINT"; }
 # (a bound for a stop that hangs, not a timing measurement: the close wait is 1 s at most)
-[ $(( (t1 - t0) / 1000000 )) -lt 10000 ] || fail "record took $(( (t1 - t0) / 1000000 )) ms to stop"
+[ $(( (t1 - t0) / 1000000 )) -lt 60000 ] || fail "record took $(( (t1 - t0) / 1000000 )) ms to stop"
 
 "$WSTAPE" verify "$T/j" >/dev/null || diag "the journal does not verify"
 "$WSTAPE" cat "$T/j" >"$T/j.jsonl" || diag "cat failed"

@@ -10,8 +10,8 @@ port=$(free_port)
 bg $PY "$PEERS/hydromancer_server.py" --port "$port" --tls "$T/cert.pem" "$T/key.pem" --rate 200
 wait_port "$port"
 
-"$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/ok" --feed hydromancer --subscribe allFills \
-	--ca "$T/cert.pem" --duration 1.5s -q || fail "record with --ca exited $?"
+record_until "$T/ok" 'map(select(.channel=="allFills" and .dir=="in")) | length >= 50' \
+	"wss://127.0.0.1:$port/ws" --feed hydromancer --subscribe allFills --ca "$T/cert.pem" -q || fail "record with --ca exited $?"
 "$WSTAPE" cat "$T/ok" >"$T/ok.jsonl" || fail "cat failed"
 jq -e -s '(map(select(.kind=="open")) | length == 1) and
 	(map(select(.channel=="allFills" and .dir=="in")) | length >= 50)' "$T/ok.jsonl" >/dev/null \
@@ -30,13 +30,13 @@ jq -e -s '[.[] | select(.kind=="open")] | length == 0' "$T/bad.jsonl" >/dev/null
 
 # without --ca, the system store decides: OpenSSL's default paths, which SSL_CERT_FILE moves
 # (here to the test certificate, so that this machine's own store stays untouched)
-SSL_CERT_FILE="$T/cert.pem" "$WSTAPE" record "wss://localhost:$port/ws" -o "$T/sys" --retries 1 --duration 1s -q \
-	|| fail "record trusting the system store exited $?"
+SSL_CERT_FILE="$T/cert.pem" record_until "$T/sys" 'any(.[]; .channel=="allFills")' "wss://localhost:$port/ws" \
+	--feed hydromancer --subscribe allFills --retries 1 -q || fail "record trusting the system store exited $?"
 "$WSTAPE" cat "$T/sys" | jq -e -s 'map(select(.kind=="open")) | length == 1' >/dev/null \
 	|| fail "the system store was not used"
 
-"$WSTAPE" record "wss://127.0.0.1:$port/ws" -o "$T/insecure" --insecure --duration 1s -q \
-	|| fail "record --insecure exited $?"
+record_until "$T/insecure" 'any(.[]; .channel=="allFills")' "wss://127.0.0.1:$port/ws" \
+	--feed hydromancer --subscribe allFills --insecure -q || fail "record --insecure exited $?"
 "$WSTAPE" cat "$T/insecure" | jq -e -s 'map(select(.kind=="open")) | length == 1' >/dev/null \
 	|| fail "--insecure did not connect"
 echo ok

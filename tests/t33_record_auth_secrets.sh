@@ -45,9 +45,10 @@ bg "$WSTAPE" record "ws://127.0.0.1:$port/ws?token=Tok3nS3cr3tValue" -o "$T/j" -
 	--subscribe allFills -H 'x-api-key: ApiK3ySecretValue' -H 'Authorization: Bearer B3arerSecretValue' \
 	-H 'X-Custom-Auth: Cust0mSecretValue' --secret-header X-Custom-Auth -vv >"$T/rec.out" 2>"$T/rec.err"
 rec=$!
-sleep 1
+wait_for 60 "the first connection's data" journal_jq "$T/j" 'map(select(.dir=="in" and .kind=="text")) | length >= 5'
 kill -USR1 "$srv"
-sleep 1
+wait_for 60 "the second connection's data" journal_jq "$T/j" \
+	'(map(select(.kind=="open")) | length == 2) and (map(select(.conn == 2 and .dir=="in" and .kind=="text")) | length >= 5)'
 kill -INT "$rec"
 wait "$rec" || fail "record exited $?"
 "$WSTAPE" cat "$T/j" >"$T/j.jsonl" || fail "cat failed"
@@ -59,9 +60,14 @@ grep -q 'token=REDACTED' "$T/j.jsonl" || fail "the open record does not show the
 # cursor and downtime, redrawn in place, cleared before a log line; no secret in it
 if command -v script >/dev/null; then
 	# (the URL comes from the environment: script(1) writes its command line to the file)
-	TTY_URL="ws://127.0.0.1:$port/ws?token=Tok3nS3cr3tValue" script -qfec "'$WSTAPE' record \"\$TTY_URL\" -o '$T/jtty' \
-		--feed hydromancer --subscribe allFills -v --duration 2.5s" "$T/tty.out" >/dev/null 2>&1 </dev/null ||
-		fail "record on a terminal exited $?"
+	# (it runs until its status line shows a cursor; the shell says its pid first)
+	TTY_URL="ws://127.0.0.1:$port/ws?token=Tok3nS3cr3tValue" script -qfec "echo \$\$ > '$T/tty.pid'; exec '$WSTAPE' record \"\$TTY_URL\" \
+		-o '$T/jtty' --feed hydromancer --subscribe allFills -v --duration 300s" "$T/tty.out" >/dev/null 2>&1 </dev/null &
+	tty_script=$!
+	BG_PIDS+=($tty_script)
+	wait_for 60 "a status line with a cursor" bash -c "grep -a -q 'cursor [0-9]*:[0-9]*' '$T/tty.out'"
+	kill -INT "$(cat "$T/tty.pid")"
+	wait $tty_script || fail "record on a terminal exited $?"
 	grep -a -q 'up  [0-9]* records .* msg/s  ratio [0-9.]*x  reconnects 0  cursor [0-9]*:[0-9]*' "$T/tty.out" ||
 		fail "no status line: $(tr '\r' '\n' <"$T/tty.out" | tail -5)"
 	grep -a -q $'\r\033\[Kwstape: info' "$T/tty.out" || fail "a log line does not clear the status line first"

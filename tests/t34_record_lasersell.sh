@@ -16,9 +16,19 @@ bg "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/j" --feed lasersell --ap
 	--configure @"$T/configure.json" --ping-s 0.3 --ws-ping-s 0.5 \
 	--send '{"type":"update_wallets","wallet_pubkeys":["WALLET1","WALLET2"]}' -v 2>"$T/rec.err"
 rec=$!
-sleep 1.5
+# each connection: hello_ok, data on both channels, --send, app pings answered, WebSocket pings
+# answered; then the server drops the first, and the second gets as far
+conn_done() { # conn
+	journal_jq "$T/j" --argjson c "$1" 'map(select(.conn == $c)) |
+		any(.[]; .channel == "position_opened") and any(.[]; .channel == "pnl_update") and
+		any(.[]; .dir == "out" and .kind == "text" and (.payload | fromjson | .type == "update_wallets")) and
+		([.[] | select(.kind=="text" and .dir=="in") | .payload | fromjson | select(.type=="pong")] | length >= 2) and
+		(map(select(.kind=="ping" and .dir=="out")) | length >= 1) and (map(select(.kind=="pong" and .dir=="in")) | length >= 1)'
+}
+wait_for 60 "connection 1 under way" conn_done 1
 kill -USR1 "$srv"
-sleep 1.5
+wait_for 60 "connection 2 under way" conn_done 2
+wait_log 60 "$T/server.log" '"ev":"pong_frame"'
 kill -INT "$rec"
 wait "$rec" || fail "record exited $?"
 "$WSTAPE" cat "$T/j" >"$T/j.jsonl" || fail "cat failed"
@@ -49,8 +59,12 @@ grep -q '"ev":"pong_frame"' "$T/server.log" || fail "the server's ping frames we
 grep -rqa LsK3yValue99 "$T/j" "$T/j.jsonl" "$T/rec.err" && fail "the API key leaked"
 
 # the key from the environment; a wrong key is refused with exit 4
-LASERSELL_API_KEY=LsK3yValue99 "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/env" --feed lasersell \
-	--configure @"$T/configure.json" --duration 0.7s -q || fail "record with LASERSELL_API_KEY exited $?"
+LASERSELL_API_KEY=LsK3yValue99 bg "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/env" --feed lasersell \
+	--configure @"$T/configure.json" -q
+rec=$!
+wait_for 60 "data with the key from the environment" journal_jq "$T/env" 'any(.[]; .channel == "pnl_update")'
+kill -INT "$rec"
+wait "$rec" || fail "record with LASERSELL_API_KEY exited $?"
 "$WSTAPE" cat "$T/env" | jq -e -s 'map(select(.dir=="in" and .kind=="text") | .payload | fromjson | .type) | index("hello_ok") == 0' \
 	>/dev/null || fail "no hello_ok with the key from the environment"
 LASERSELL_API_KEY=nope expect_exit 4 "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/bad" --feed lasersell -q 2>/dev/null
@@ -60,8 +74,12 @@ kill "$srv"
 port=$(free_port)
 bg node "$PEERS/lasersell_server.js" --port "$port" --hello never
 wait_port "$port"
-"$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/nohello" --feed lasersell --configure @"$T/configure.json" \
-	--hello-timeout 300ms --duration 1.5s -q || fail "record exited $?"
+bg "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/nohello" --feed lasersell --configure @"$T/configure.json" \
+	--hello-timeout 300ms -q
+rec=$!
+wait_for 60 "a second connection after a missing hello_ok" journal_jq "$T/nohello" 'map(select(.kind=="open")) | length >= 2'
+kill -INT "$rec"
+wait "$rec" || fail "record exited $?"
 "$WSTAPE" cat "$T/nohello" >"$T/nohello.jsonl"
 jq -e -s '(map(select(.kind=="open")) | length >= 2) and
 	([.[] | select(.kind=="error") | .payload | fromjson | select(.phase=="protocol")] | length >= 1)' \

@@ -21,19 +21,27 @@ bg "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/mix" --feed hydromancer --s
 	--subscribe leverageUpdates -v 2>"$T/mix.err"
 rec=$!
 has_data() { grep -q '"channel":"leverageUpdates","sessions":\["' "$T/mix.log" && [ "$(grep -c '"ev":"subscribe"' "$T/mix.log")" -ge 2 ]; }
-wait_for 20 "both subscriptions producing" has_data
-sleep 1      # (some history on both channels; not a wait for an event)
+wait_for 60 "both subscriptions producing" has_data
+# some history on both channels
+leverage() { [ "$(grep -c '"channel":"leverageUpdates","sessions":\["' "$T/mix.log")" -ge "$1" ]; }
+wait_for 60 "more leverage updates" leverage "$(( $(grep -c '"channel":"leverageUpdates","sessions":\["' "$T/mix.log") + 10 ))"
 kill -USR1 "$srv"
-wait_for 20 "the resumed connect" bash -c "[ \$(grep -c '\"resumed\":true.*\"ev\":\"connect\"' '$T/mix.log') -ge 1 ]"
+wait_for 60 "the resumed connect" bash -c "[ \$(grep -c '\"resumed\":true.*\"ev\":\"connect\"' '$T/mix.log') -ge 1 ]"
 # the replays for both channels went out, then live data again on the resumed session
-wait_for 20 "the replays after the resume" bash -c "[ \$(grep -c '\"ev\":\"replay\"' '$T/mix.log') -ge 2 ]"
+wait_for 60 "the replays after the resume" bash -c "[ \$(grep -c '\"ev\":\"replay\"' '$T/mix.log') -ge 2 ]"
 n=$(grep -c '"ev":"produced"' "$T/mix.log")
-wait_for 20 "more events after the replay" bash -c "[ \$(grep -c '\"ev\":\"produced\"' '$T/mix.log') -ge $((n + 300)) ]"
+wait_for 60 "more events after the replay" bash -c "[ \$(grep -c '\"ev\":\"produced\"' '$T/mix.log') -ge $((n + 300)) ]"
 t_stop=$(date +%s.%N)
+# every event produced for the session up to the stop mark is in the journal
+journaled_until() {
+	"$WSTAPE" cat "$T/mix" >"$T/now.jsonl" 2>/dev/null &&
+		$PY "$PEERS/check_events.py" "$T/mix.log" "$T/now.jsonl" --until "$1" >/dev/null
+}
+wait_for 60 "every event up to the stop mark in the journal" journaled_until "$t_stop"
 kill -INT "$rec"
 wait "$rec" || diag "$T/mix.log" "$T/mix.err" "record exited $?"
 "$WSTAPE" cat "$T/mix" >"$T/mix.jsonl" || fail "cat failed"
-$PY "$PEERS/check_events.py" "$T/mix.log" "$T/mix.jsonl" --until "$(echo "$t_stop - 0.5" | bc)" --min 400 ||
+$PY "$PEERS/check_events.py" "$T/mix.log" "$T/mix.jsonl" --until "$t_stop" --min 400 ||
 	diag "$T/mix.log" "$T/mix.err" "events lost across a resume with mixed cursor formats"
 grep '"resumed":true.*"ev":"connect"' "$T/mix.log" | grep -q '"cursor":"[0-9]*:[0-9]*:[0-9]*"' ||
 	diag "$T/mix.log" "$T/mix.err" "the resume did not send the older (allFills) cursor"
@@ -48,12 +56,12 @@ srv=$!
 wait_port "$port"
 bg "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/snf" --feed hydromancer --subscribe allFills -v 2>"$T/snf.err"
 rec=$!
-wait_for 20 "the first subscription" grep -q '"ev":"subscribe"' "$T/s1.log"
+wait_for 60 "the first subscription" grep -q '"ev":"subscribe"' "$T/s1.log"
 kill -9 "$srv"
 wait "$srv" 2>/dev/null
 bg $H --port "$port" --log "$T/s2.log" --rate 100 --session-not-found
 wait_port "$port"
-wait_for 30 "a new session subscribed" grep -q '"ev":"subscribe"' "$T/s2.log"
+wait_for 60 "a new session subscribed" grep -q '"ev":"subscribe"' "$T/s2.log"
 sleep 1      # (long enough for a recorder that retries the old session again to do so)
 kill -INT "$rec"
 wait "$rec" || diag "$T/s2.log" "$T/snf.err" "record exited $?"
@@ -90,10 +98,10 @@ srv=$!
 wait_port "$port"
 bg "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/rl" --feed hydromancer --subscribe allFills -v 2>"$T/rl.err"
 rec=$!
-wait_for 20 "the first subscription" grep -q '"ev":"subscribe"' "$T/rl.log"
+wait_for 60 "the first subscription" grep -q '"ev":"subscribe"' "$T/rl.log"
 sleep 2.2    # (the first connection holds long enough to count as a session)
 kill -USR1 "$srv"
-wait_for 30 "the resumed connect after the rate limits" grep -q '"resumed":true.*"ev":"connect"' "$T/rl.log"
+wait_for 60 "the resumed connect after the rate limits" grep -q '"resumed":true.*"ev":"connect"' "$T/rl.log"
 kill -INT "$rec"
 wait "$rec" || diag "$T/rl.log" "$T/rl.err" "record exited $?"
 [ "$(grep -c '"message":"Rate limit exceeded"' "$T/rl.log")" = 3 ] || diag "$T/rl.log" "$T/rl.err" "not 3 rate-limited attempts"

@@ -13,11 +13,11 @@ srv=$!
 wait_port "$port"
 bg "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/flood" -v 2>"$T/flood.err"
 rec=$!
-wait_for 20 "the flood to begin" grep -q '"ev":"connect"' "$T/flood.log"
-wait_for 20 "records in the journal" bash -c "'$WSTAPE' info '$T/flood' 2>/dev/null | grep -q 'records.*[0-9]\{4\}'"
+wait_for 60 "the flood to begin" grep -q '"ev":"connect"' "$T/flood.log"
+wait_for 60 "records in the journal" bash -c "'$WSTAPE' info '$T/flood' 2>/dev/null | grep -q 'records.*[0-9]\{4\}'"
 kill -INT "$rec"
 wait "$rec" || fail "record exited $? after SIGINT"
-wait_for 10 "the server's close log" closed_line "$T/flood.log"
+wait_for 60 "the server's close log" closed_line "$T/flood.log"
 jq -e -s 'map(select(.ev=="closed")) | .[0].close_code == 1000 and .[0].close_reason == "wstape record stopped"' \
 	"$T/flood.log" >/dev/null || fail "the server got no close frame 1000: $(grep closed "$T/flood.log")"
 "$WSTAPE" cat "$T/flood" | tail -n 1 | jq -e '.kind == "close" and (.payload | fromjson |
@@ -32,11 +32,11 @@ srv=$!
 wait_port "$port"
 bg "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/mute" -v 2>"$T/mute.err"
 rec=$!
-wait_for 20 "the flood to begin" grep -q '"ev":"connect"' "$T/mute.log"
-wait_for 20 "records in the journal" bash -c "'$WSTAPE' info '$T/mute' 2>/dev/null | grep -q 'records.*[0-9]\{4\}'"
+wait_for 60 "the flood to begin" grep -q '"ev":"connect"' "$T/mute.log"
+wait_for 60 "records in the journal" bash -c "'$WSTAPE' info '$T/mute' 2>/dev/null | grep -q 'records.*[0-9]\{4\}'"
 kill -INT "$rec"
 wait "$rec" || fail "record exited $? after SIGINT"
-wait_for 10 "the server's close log" grep -q '"code":1000,"ev":"close_not_answered"' "$T/mute.log"
+wait_for 60 "the server's close log" grep -q '"code":1000,"ev":"close_not_answered"' "$T/mute.log"
 "$WSTAPE" cat "$T/mute" | tail -n 1 | jq -e '.kind == "close" and (.payload | fromjson |
 	.code == 1000 and .by == "client" and .sent == true and .answered == false)' >/dev/null ||
 	fail "the journal's close record: $("$WSTAPE" cat "$T/mute" | tail -n 1)"
@@ -53,12 +53,12 @@ bg "$WSTAPE" record "ws://127.0.0.1:$port/v1/ws" -o "$T/ls" --feed lasersell --a
 	-v 2>"$T/ls.err"
 rec=$!
 opens() { "$WSTAPE" cat "$T/ls" 2>/dev/null | jq -e -s "map(select(.kind==\"open\")) | length >= $1" >/dev/null; }
-wait_for 20 "the first connection" opens 1
+wait_for 60 "the first connection" opens 1
 sleep 2.5    # (a session that holds more than 2 s)
 kill -USR1 "$srv"
-wait_for 30 "the second connection" opens 2
+wait_for 60 "the second connection" opens 2
 kill -USR1 "$srv"       # a short session this time: dropped at once
-wait_for 30 "the third connection" opens 3
+wait_for 60 "the third connection" opens 3
 kill -INT "$rec"
 wait "$rec" || fail "record exited $?"
 "$WSTAPE" cat "$T/ls" >"$T/ls.jsonl"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t40_replay_raw.sh - replay of any feed as raw frames: round trip through wstape record for
-# every fixture, determinism with faults, pacing (loose bounds), drops, bad input, 200 clients.
+# every fixture, determinism with faults, pacing (paced at all: no frame ahead of its time;
+# how close to it is `make bench`'s), drops, bad input, 200 clients.
 . "$(dirname "$0")/lib.sh"
 CL="$PY $WSTAPE_TESTS_DIR/peers/replay_client.py"
 
@@ -13,7 +14,7 @@ start_replay() { # journal port args...: its stderr goes to $T/replay.PORT.log
 }
 # the last --once replay exits 0 by itself once its client has left
 replay_done() {
-	for _ in $(seq 50); do kill -0 $REPLAY_PID 2>/dev/null || break; sleep 0.1; done
+	wait_for 60 "the replay to exit" bash -c "! kill -0 $REPLAY_PID 2>/dev/null"
 	wait $REPLAY_PID || fail "replay exited $?: $(tail -20 "$T"/replay.*.log)"
 }
 
@@ -23,7 +24,11 @@ for f in "$WSTAPE_TESTS_DIR"/../fixtures/*.jsonl; do
 	$WSTAPE import "$f" -o "$T/$name" --feed raw 2>/dev/null || fail "import $name"
 	port=$(free_port)
 	start_replay "$T/$name" $port --speed max --once 2>/dev/null
-	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/$name.again" --duration 3s --quiet || fail "record of the $name replay"
+	# (until the replay has sent it all, closed, and left with its one client)
+	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/$name.again" --quiet & rec=$!
+	BG_PIDS+=($rec)
+	replay_done
+	kill -INT $rec; wait $rec || fail "record of the $name replay"
 	diff <($WSTAPE cat "$T/$name" --direction in --kind text --payload) \
 	     <($WSTAPE cat "$T/$name.again" --direction in --kind text --payload) > "$T/diff" ||
 		fail "round trip of $name differs: $(head -5 "$T/diff")"
@@ -84,7 +89,10 @@ want = [(("payload_b64" in r), r.get("payload_b64") or r["payload"]) for r in sr
 assert [(f["binary"], f["data"]) for f in a["frames"]] == want
 PY
 
-# pacing, loose bounds: 1.18 s of recording at 0.5x, 1x and 10x
+# pacing, paced at all: 1.18 s of recording at 0.5x, 1x and 10x; frame i is due 20 ms * i /
+# speed after the connection (the client's clock starts before it connects), so no frame may
+# reach the client before then; a loaded machine only makes frames later, and how much later
+# is not asserted here (`make bench` measures the lateness)
 for sp in 0.5 1 10; do
 	port=$(free_port)
 	start_replay "$T/syn" $port --speed $sp --once 2>/dev/null
@@ -94,17 +102,8 @@ import json, sys
 a = json.load(open(sys.argv[1])); sp = float(sys.argv[2])
 ts = [f["t"] for f in a["frames"]]
 assert len(ts) == 60, len(ts)
-span = ts[-1] - ts[0]
-want = 1.18 / sp
-assert want * 0.8 <= span <= want + 0.5, (span, want)
-# frame i is due at 20 ms * i / speed after the start. The client does not know the start:
-# take the earliest (arrival - due) as it, so that one frame delayed on the client's side
-# (a loaded machine, a sanitizer) does not make the others look early. Most frames must
-# then be on schedule: a server that sent them all at once would spread over the span.
-off = [t - 0.020 * i / sp for i, t in enumerate(ts)]
-r = min(off)
-on_time = sum(1 for o in off if o - r <= 0.03)
-assert on_time >= 0.7 * len(ts), ("off schedule", on_time, [round(o - r, 4) for o in off])
+early = [(i, round(t, 4)) for i, t in enumerate(ts) if t < 0.9 * 0.020 * i / sp - 0.002]
+assert not early, ("frames ahead of their time (index, seconds after connecting)", early[:8])
 PY
 done
 
@@ -147,15 +146,16 @@ $PY - $port <<'PY' || fail "--gate"
 import asyncio, json, sys, websockets
 async def main():
     async with websockets.connect("ws://127.0.0.1:%s/" % sys.argv[1]) as ws:
-        got = []
+        # frames 0..3, then the recording's client message: nothing more until it is sent
+        got = [json.loads(await asyncio.wait_for(ws.recv(), 30))["i"] for _ in range(4)]
+        assert got == [0, 1, 2, 3], got
         try:
-            while True:
-                got.append(await asyncio.wait_for(ws.recv(), 0.5))
+            extra = await asyncio.wait_for(ws.recv(), 0.5)
+            raise AssertionError(("a frame before the client's message", extra[:80]))
         except asyncio.TimeoutError:
             pass
-        assert len(got) == 4, len(got)   # frames 0..3, then the recording's client message
         await ws.send('{"ping":1}')
-        more = await asyncio.wait_for(ws.recv(), 2)
+        more = await asyncio.wait_for(ws.recv(), 30)
         assert json.loads(more)["i"] == 4
 asyncio.run(main())
 PY
@@ -172,7 +172,7 @@ $CL collect ws://127.0.0.1:$port/ "$T/e.json"
 replay_done
 $PY -c "import json,sys; a=json.load(open('$T/e.json')); assert len(a['frames'])==7 and a['close']==4001, (len(a['frames']), a['close'])" || fail "--close-code"
 port=$(free_port)
-start_replay "$T/syn" $port --speed 10 --drop-every 0.05s --once
+start_replay "$T/syn" $port --speed 1 --drop-every 0.5s --once
 $CL collect ws://127.0.0.1:$port/ "$T/f.json"
 replay_done
 $PY -c "import json,sys; a=json.load(open('$T/f.json')); assert 0 < len(a['frames']) < 60 and a['close']==1006, (len(a['frames']), a['close'])" || fail "--drop-every"
@@ -188,14 +188,14 @@ async def main():
     async with websockets.connect("ws://127.0.0.1:%s/" % sys.argv[1]) as ws:
         try:
             while True:
-                await asyncio.wait_for(ws.recv(), 3)
+                await asyncio.wait_for(ws.recv(), 30)   # (a drop that never comes times out)
                 n += 1
         except websockets.ConnectionClosed:
             pass
         t = time.monotonic() - t0
     assert n == 4, n
     assert ws.close_code == int(sys.argv[2]), ws.close_code
-    assert 0.3 <= t <= 1.5, t
+    assert t >= 0.4, t   # not before its time
 asyncio.run(main())
 PY
 	replay_done
@@ -261,15 +261,48 @@ PY
 # session mode: every client from the start, again and again (a pass is 0.59 s at 2x)
 port=$(free_port)
 start_replay "$T/syn" $port --speed 2 --loop
-$CL take ws://127.0.0.1:$port/ "$T/loop.json" 1.5 || fail "--loop client"
+$CL take ws://127.0.0.1:$port/ "$T/loop.json" 4 || fail "--loop client"
 loop_check "$T/loop.json" 0 0 120 || fail "--loop in session mode"
 # live mode: a client that joins after the first pass (1.18 s) joins the current pass at
-# its edge (about 0.32 s into it), not at the end of the recording
+# its edge, not at the start or the end of the recording: a first client follows the shared
+# timeline, the second joins once the first is 20 frames into the second pass, and its first
+# frame is the one the first client is getting then (both read in one event loop: within a
+# few frames of each other, however loaded the machine)
 port=$(free_port)
 start_replay "$T/syn" $port --mode live --loop
-sleep 1.5
-$CL take ws://127.0.0.1:$port/ "$T/liveloop.json" 1.5 || fail "--mode live --loop client"
-loop_check "$T/liveloop.json" 12 55 40 || fail "--mode live --loop: a client after the first pass"
+$PY - ws://127.0.0.1:$port/ "$T/liveloop.json" <<'PY' || fail "--mode live --loop: a client after the first pass"
+import asyncio, json, sys, base64, websockets
+idx = lambda m: m[0] if isinstance(m, bytes) else json.loads(m)["i"]
+async def main():
+    url = sys.argv[1]
+    state = {"pass": 0, "i": None}
+    second = asyncio.Event()
+    async def follow(a):
+        async for m in a:
+            i = idx(m)
+            if state["i"] is None or i < state["i"]:
+                state["pass"] += 1
+            state["i"] = i
+            if state["pass"] == 2 and i >= 20:
+                second.set()
+    async with websockets.connect(url) as a:
+        task = asyncio.create_task(follow(a))
+        await asyncio.wait_for(second.wait(), 30)
+        async with websockets.connect(url) as b:
+            m = await asyncio.wait_for(b.recv(), 30)
+            first, at = idx(m), state["i"]
+            frames = [m]
+            while len(frames) < 70:
+                frames.append(await asyncio.wait_for(b.recv(), 30))
+        task.cancel()
+    print("joined at frame", first, "while the first client was at", at)
+    assert min((first - at) % 60, (at - first) % 60) <= 6, ("joined at", first, "the timeline at", at)
+    json.dump({"frames": [{"t": 0, "binary": isinstance(m, bytes),
+                           "data": base64.b64encode(m).decode() if isinstance(m, bytes) else m} for m in frames],
+               "close": None}, open(sys.argv[2], "w"))
+asyncio.run(main())
+PY
+loop_check "$T/liveloop.json" 0 59 70 || fail "--mode live --loop: a client after the first pass"
 
 # 200 clients at once, each gets the whole recording
 port=$(free_port)
@@ -282,7 +315,7 @@ $PY -c "import json; r=json.load(open('$T/many.json')); assert len(r)==200 and a
 $WSTAPE replay "$T/syn" --listen localhost:0 --speed max --once > "$T/url0" 2> "$T/replay.0.log" &
 REPLAY_PID=$!
 BG_PIDS+=($REPLAY_PID)
-for _ in $(seq 100); do [ -s "$T/url0" ] && break; sleep 0.05; done
+wait_for 60 "the URL printed" test -s "$T/url0"
 url=$(cat "$T/url0")
 [[ $url =~ ^ws://localhost:[1-9][0-9]*/$ ]] || fail "--listen localhost:0 printed '$url'"
 grep -q "on $url\$" "$T/replay.0.log" || fail "the banner does not show $url: $(cat "$T/replay.0.log")"

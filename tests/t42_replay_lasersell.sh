@@ -27,7 +27,7 @@ for mode in client session lanes; do
 	bg $WSTAPE replay "$T/ls" --listen 127.0.0.1:$port --speed 20 --token K3y > /dev/null 2>> "$T/replay.log"
 	wait_port $port
 	URL=ws://127.0.0.1:$port/v1/ws
-	timeout 30 $SDK $mode $URL K3y $n 15 > "$T/$mode.json" 2> "$T/$mode.err" || fail "SDK $mode: $(cat "$T/$mode.err")"
+	timeout 120 $SDK $mode $URL K3y $n 60 > "$T/$mode.json" 2> "$T/$mode.err" || fail "SDK $mode: $(cat "$T/$mode.err")"
 	$PY - "$T/$mode.json" "$mode" $n $types <<'PY' || fail "SDK $mode: $(cat "$T/$mode.json")"
 import json, sys
 r = json.load(open(sys.argv[1])); mode = sys.argv[2]; n = int(sys.argv[3]); want = set(sys.argv[4:])
@@ -46,14 +46,14 @@ done
 port2=$(free_port)
 bg $WSTAPE replay "$T/ls" --listen 127.0.0.1:$port2 --speed 20 --drop-after 6 > /dev/null 2> "$T/drop.log"
 wait_port $port2
-timeout 30 $SDK client ws://127.0.0.1:$port2/v1/ws any $((n + 4)) 15 > "$T/drop.json" 2> "$T/drop.err" || fail "SDK through a drop: $(cat "$T/drop.err")"
+timeout 120 $SDK client ws://127.0.0.1:$port2/v1/ws any $((n + 4)) 60 > "$T/drop.json" 2> "$T/drop.err" || fail "SDK through a drop: $(cat "$T/drop.err")"
 $PY -c "
 import json; r = json.load(open('$T/drop.json'))
 assert r['count'] >= $n + 4 and r['types'].get('hello_ok', 0) >= 2, r" || fail "no reconnect after the drop: $(cat "$T/drop.json")"
 grep -q "dropping the connection" "$T/drop.log" 2>/dev/null || grep -q "client 2" "$T/drop.log" || fail "the server did not drop: $(cat "$T/drop.log")"
 
 # a bad key: the SDK's first connect fails (the server answers with an error message)
-if timeout 15 $SDK client $URL wrong 1 5 > "$T/bad.json" 2> "$T/bad.err"; then
+if timeout 60 $SDK client $URL wrong 1 30 > "$T/bad.json" 2> "$T/bad.err"; then
 	fail "the SDK connected with a bad key: $(cat "$T/bad.json")"
 fi
 # live mode: a client that joins after positions opened gets, after configure, what the
@@ -74,13 +74,13 @@ for i in range(60):
     rec(100 + i * 100, {"type": "pnl_update", "position_id": 2, "profit_units": i, "proceeds_units": i, "server_time_ms": i})
 PY
 $WSTAPE import "$T/hold.jsonl" -o "$T/hold" --feed lasersell 2>/dev/null || fail "import holdings fixture"
+# (the client starts first, client_first: the live timeline, 6 s, starts with the server)
 port3=$(free_port)
-bg $WSTAPE replay "$T/hold" --listen 127.0.0.1:$port3 --mode live > /dev/null 2> "$T/hold.log"
-wait_port $port3
-sleep 1.5
-$PY - $port3 <<'PY' || fail "live mode did not re-emit the holdings: $(cat "$T/hold.log")"
-import asyncio, json, sys, websockets
+hold_server() { exec $WSTAPE replay "$T/hold" --listen 127.0.0.1:$port3 --mode live > /dev/null 2> "$T/hold.log"; }
+client_first $port3 $PY - $port3 -- hold_server <<'PY' || fail "live mode did not re-emit the holdings: $(cat "$T/hold.log")"
+import asyncio, json, sys, websockets, ready
 async def main():
+    await asyncio.sleep(1.5)   # join the timeline 1.5 s after it started
     async with websockets.connect("ws://127.0.0.1:%s/v1/ws" % sys.argv[1]) as ws:
         await ws.send(json.dumps({"type": "configure", "wallet_pubkeys": ["W"], "strategy": {}}))
         got = [json.loads(await ws.recv()) for _ in range(5)]

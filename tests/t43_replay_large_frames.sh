@@ -153,7 +153,7 @@ wait_port $port
 N=$(wc -l < "$T/sent")
 bytes=$(awk '{ s += $3 } END { print s }' "$T/sent")
 [ "$bytes" -gt $((16 << 20)) ] || fail "only $bytes bytes to send"
-$WSTAPE record ws://127.0.0.1:$port/ -o "$T/j" --max-records $((N + 1)) --duration 60s --retries 2 --quiet ||
+$WSTAPE record ws://127.0.0.1:$port/ -o "$T/j" --max-records $((N + 1)) --duration 300s --retries 2 --quiet ||
 	fail "recording the original server"
 journal_list "$T/j" > "$T/journal.list"
 cmp -s "$T/journal.list" "$T/sent" || fail "the recording differs from what was sent: $(diff "$T/journal.list" "$T/sent" | head -4)"
@@ -175,7 +175,7 @@ for sp in max 1 10; do
 
 	port=$(free_port)
 	start_replay $port --speed $sp
-	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/r.$sp" --max-records $((N + 1)) --duration 60s --retries 2 --quiet 2>/dev/null
+	$WSTAPE record ws://127.0.0.1:$port/ -o "$T/r.$sp" --max-records $((N + 1)) --duration 300s --retries 2 --quiet 2>/dev/null
 	replay_done
 	data_frames "$T/r.$sp" > "$T/r.$sp.frames"
 	cmp -s "$T/r.$sp.frames" "$T/j.frames" ||
@@ -192,7 +192,7 @@ replay_done
 same "$T/py.deflate" "python3-websockets client with permessage-deflate"
 port=$(free_port)
 start_replay $port --speed 10 --deflate
-$WSTAPE record ws://127.0.0.1:$port/ -o "$T/r.deflate" --max-records $((N + 1)) --duration 60s --retries 2 --quiet 2>/dev/null
+$WSTAPE record ws://127.0.0.1:$port/ -o "$T/r.deflate" --max-records $((N + 1)) --duration 300s --retries 2 --quiet 2>/dev/null
 replay_done
 data_frames "$T/r.deflate" > "$T/r.deflate.frames"
 cmp -s "$T/r.deflate.frames" "$T/j.frames" || fail "wstape record of the --deflate replay differs from the journal"

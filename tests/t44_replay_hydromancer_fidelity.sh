@@ -10,19 +10,22 @@ FID="$PY $PEERS/hm_fidelity.py"
 
 $FID gen "$T/g.jsonl" || fail "gen"
 $WSTAPE import "$T/g.jsonl" -o "$T/g" --feed hydromancer 2>/dev/null || fail "import"
+# (session mode: each client's timeline starts when it connects, and a subscription that
+# comes after an event's time does not get it: the events start 1 s after the subscriptions)
+$FID gen "$T/gs.jsonl" 1000 || fail "gen"
+$WSTAPE import "$T/gs.jsonl" -o "$T/gs" --feed hydromancer 2>/dev/null || fail "import"
 
 # (a, b, c, d) session mode: each client its own timeline, all at once
 port=$(free_port)
-bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
+bg $WSTAPE replay "$T/gs" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
 wait_port $port
-$FID session "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
+$FID session "ws://127.0.0.1:$port/" "$T/gs.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
 grep -q "cursor 'not-a-cursor' is in no documented format" "$T/replay1.log" || fail "the cursor not understood was not logged"
 
-# (b, d) live mode: one shared timeline
+# (b, d) live mode: one shared timeline, which starts with the server: the client first
 port=$(free_port)
-bg $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t --mode live > /dev/null 2> "$T/replay2.log"
-wait_port $port
-$FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" || { tail -5 "$T/replay2.log"; fail "live mode"; }
+live_server() { exec $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t --mode live > /dev/null 2> "$T/replay2.log"; }
+client_first $port $FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" -- live_server || { tail -5 "$T/replay2.log"; fail "live mode"; }
 
 # a replay chunk recorded 11 s after its reconnect, behind later live messages: its events
 # the live stream never carried still go out, at --speed max and paced
@@ -76,12 +79,11 @@ wait_port "$sport"
 bg $WSTAPE record "ws://127.0.0.1:$sport/ws?token=tok" -o "$T/j1" --feed hydromancer --subscribe allFills \
 	--subscribe leverageUpdates 2> "$T/rec1.log"
 rec1=$!
-for _ in $(seq 1 300); do # until the recorder resumed three times
-	[ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ] && break
-	sleep 0.1
-done
-[ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ] || fail "the recorder did not resume 3 times"
-sleep 0.5
+resumed() { [ "$(grep -c '"resumed":true.*"ev":"connect"' "$T/server.log")" -ge 3 ]; }
+wait_for 120 "the recorder to resume 3 times" resumed
+# and replay chunks journaled (what the checks below read)
+replays() { [ "$("$WSTAPE" cat "$T/j1" 2>/dev/null | grep -c '"type\\":\\"replay')" -ge 3 ]; }
+wait_for 60 "3 replays in the journal" replays
 kill -INT $rec1; wait $rec1 || fail "record 1 exited $?"
 $WSTAPE cat "$T/j1" > "$T/j1.jsonl" || fail "cat j1"
 grep -q '"type\\":\\"replay' "$T/j1.jsonl" || fail "the first journal holds no replay chunks"
@@ -95,10 +97,10 @@ wait_port $rport
 bg $WSTAPE record "ws://127.0.0.1:$rport/?token=t" -o "$T/j2" --feed hydromancer --subscribe allFills \
 	--subscribe leverageUpdates 2> "$T/rec2.log"
 rec2=$!
-for _ in $(seq 1 80); do # until the second journal holds every event of the first
-	$WSTAPE cat "$T/j2" > "$T/j2.jsonl" 2>/dev/null && $FID compare "$T/j1.jsonl" "$T/j2.jsonl" > /dev/null 2>&1 && break
-	sleep 0.5
-done
+holds_all() {
+	$WSTAPE cat "$T/j2" > "$T/j2.jsonl" 2>/dev/null && $FID compare "$T/j1.jsonl" "$T/j2.jsonl" > /dev/null 2>&1
+}
+wait_for 180 "the second journal to hold every event of the first" holds_all
 kill -INT $rec2; wait $rec2 || fail "record 2 exited $?"
 $WSTAPE cat "$T/j2" > "$T/j2.jsonl" || fail "cat j2"
 [ "$(grep -c '"type\\":\\"reconnected' "$T/j2.jsonl")" -ge 2 ] || fail "the replay's drops were not resumed"

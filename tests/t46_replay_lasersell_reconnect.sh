@@ -154,7 +154,7 @@ run() {
 	local port; port=$(free_port)
 	bg $WSTAPE replay "$journal" --listen 127.0.0.1:$port --token k-$name --log-level info "$@" > /dev/null 2> "$T/$name.log"
 	wait_port $port
-	timeout 50 $SDK ws://127.0.0.1:$port/v1/ws k-$name $act "$end" 1000 40 > "$T/$name.got" 2> "$T/$name.err" ||
+	timeout 150 $SDK ws://127.0.0.1:$port/v1/ws k-$name $act "$end" 1000 120 > "$T/$name.got" 2> "$T/$name.err" ||
 		fail "SDK $name: $(tail -5 "$T/$name.err")"
 }
 
@@ -204,9 +204,9 @@ PY
 port=$(free_port)
 bg $WSTAPE replay "$T/long" --listen 127.0.0.1:$port --speed max --drop-after 40 --grace 1s --log-level info > /dev/null 2> "$T/grace.log"
 wait_port $port
-timeout 30 $SDK ws://127.0.0.1:$port/v1/ws k-grace read "$END_LONG" 200 20 > "$T/grace1.got" 2> "$T/grace.err" || fail "SDK (grace): $(cat "$T/grace.err")"
-sleep 2
-timeout 30 $SDK ws://127.0.0.1:$port/v1/ws k-grace read "$END_LONG" 200 20 > "$T/grace2.got" 2>> "$T/grace.err" || fail "SDK (grace): $(cat "$T/grace.err")"
+timeout 90 $SDK ws://127.0.0.1:$port/v1/ws k-grace read "$END_LONG" 200 60 > "$T/grace1.got" 2> "$T/grace.err" || fail "SDK (grace): $(cat "$T/grace.err")"
+sleep 2   # (away for longer than --grace 1s: an absence, not a wait for an event)
+timeout 90 $SDK ws://127.0.0.1:$port/v1/ws k-grace read "$END_LONG" 200 60 > "$T/grace2.got" 2>> "$T/grace.err" || fail "SDK (grace): $(cat "$T/grace.err")"
 check "$T/long.rec" "$T/grace2.got" "$T/grace.log" 7001 read 2 || fail "a connection after --grace did not start from the start"
 
 ! grep -l "AddressSanitizer\|runtime error" "$T"/*.log || fail "replay failed: $(grep -h -A5 "AddressSanitizer\|runtime error" "$T"/*.log | head -20)"

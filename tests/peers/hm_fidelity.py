@@ -3,10 +3,13 @@
 
 Written from the Hydromancer docs (session management, replay chunks, cursors, dedup keys):
 
-  hm_fidelity.py gen OUT.jsonl           a recording (for `wstape import --feed hydromancer`)
+  hm_fidelity.py gen OUT.jsonl [LEAD_MS] a recording (for `wstape import --feed hydromancer`)
                                           with a drop: events only in replay chunks, overlap
                                           between replay and live, allFills (cursor
-                                          block:ts:tx) and leverageUpdates (numeric cursor)
+                                          block:ts:tx) and leverageUpdates (numeric cursor);
+                                          LEAD_MS between the subscriptions and the first
+                                          event (default 0): a session-mode client that is
+                                          slow to subscribe (a loaded machine) still gets it
   hm_fidelity.py gen-late OUT.jsonl      a recording whose replay chunk came 11 s after its
                                           reconnect, behind later live messages
   hm_fidelity.py late URL                a client of the whole late recording gets all of it
@@ -18,6 +21,7 @@ Exits 1 with a message when a check fails.
 """
 import asyncio
 import json
+import os
 import sys
 import urllib.parse
 
@@ -43,10 +47,12 @@ def lev(j):
     return {"user": "0x%040x" % (j % 3), "coin": "BTC", "leverage": j % 20 + 1, "time": T + j * 30 + 5}
 
 
-def gen(out):
+def gen(out, lead=0):
     recs = []
 
     def rec(ms, conn, kind="text", payload=None, dir="in"):
+        if ms >= 1:     # after the connection and its subscriptions
+            ms += lead
         r = {"wall_ns": BASE + int(ms * 1e6), "dir": dir, "conn": conn, "kind": kind}
         if payload is not None:
             r["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
@@ -406,9 +412,11 @@ def compare(a, b):
 
 def main():
     cmd = sys.argv[1]
+    if "READY" in os.environ:   # started before its server (tests/lib.sh client_first)
+        import ready
     try:
         if cmd == "gen":
-            gen(sys.argv[2])
+            gen(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0)
         elif cmd == "gen-late":
             gen_late(sys.argv[2])
         elif cmd == "late":

@@ -9,7 +9,7 @@
   replay_client.py hydro URL OUT.json [opts]     the docs' client: subscribe, resume with
                                                  sessionId + cursor, buffer live during replay, dedup
 """
-import asyncio, json, sys, time, base64
+import asyncio, json, os, sys, time, base64
 import websockets
 
 
@@ -130,6 +130,8 @@ async def hydro(url, out, drops, pause, token):
 
 
 if __name__ == "__main__":
+    if "READY" in os.environ:   # started before its server (tests/lib.sh client_first)
+        import ready
     cmd = sys.argv[1]
     if cmd == "collect":
         asyncio.run(collect(sys.argv[2], sys.argv[3]))

@@ -23,6 +23,11 @@ for cmd in ["record", "replay", "inspect", "cat", "info", "verify", "import"]:
         parsed.setdefault(m.group(1), None)
     for m in re.finditer(r'\{ "([\w-]+)", (required|no|optional)_argument', code):
         parsed["--" + m.group(1)] = m.group(2) == "required"
+    # and any other string that is an option by itself (strncmp, a table, another variable's
+    # name), outside the usage text (lines that continue a string literal)
+    body = "\n".join(l for l in code.splitlines() if not re.match(r'^\s*"', l))
+    for m in re.finditer(r'"(--[a-z][\w-]*|-[a-zA-Z])"', body):
+        parsed.setdefault(m.group(1), None)
     if not parsed:
         bad.append(f"{cmd}: no option found in cmd/{cmd}.c (has the parsing changed?)")
     # help entries: an indented line that starts with an option, then its continuation lines

@@ -79,6 +79,13 @@ check_damaged() {
 	fi
 	no_crash $WSTAPE cat "$d" --from-record 700 || fail "cat of $2: $(cat "$T/nc.err")"
 	[ "$(wc -l < "$T/nc.out")" = 801 ] || fail "cat of $2 printed $(wc -l < "$T/nc.out") records"
+	# (an index LMDB reads as the clean one, and verify finds whole, leaves a writer and
+	# --repair nothing to do: each command is a process with its own index check, which on a
+	# loaded machine is where this script's time goes)
+	if [ $seen:$got = same:0 ] && [ "${3:-}" != all ]; then
+		rm -rf "$d"
+		return
+	fi
 	cp -r "$d" "$d.w"
 	no_crash $WSTAPE import /dev/null -o "$d.w" --append || fail "a writer on $2: $(cat "$T/nc.err")"
 	$WSTAPE verify "$d.w" > "$T/out" 2>&1 || fail "verify after a writer opened $2: $(cat "$T/out")"

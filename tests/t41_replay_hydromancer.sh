@@ -380,8 +380,8 @@ wait_port $port2
 $PY - $port $port2 <<'PY' || fail "--pong-timeout"
 import asyncio, json, sys, time, websockets
 async def main():
+    t0 = time.monotonic()   # before connecting: the server's clock starts after this one
     async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[1]) as ws:
-        t0 = time.monotonic()
         assert json.loads(await ws.recv())["type"] == "connected"
         await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allFills"}}))
         err = None

@@ -15,13 +15,8 @@ mkdir -p fuzz/crashes/segment
 /usr/bin/python3 - fuzz/crashes/segment <<'PY'
 import struct, subprocess, sys
 
-def crc32c(b):
-    c = 0xFFFFFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-    return c ^ 0xFFFFFFFF
+sys.path.insert(0, "tests/peers")
+from wst_segment import crc32c
 
 WALL = 1795341600000000000
 

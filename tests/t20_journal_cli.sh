@@ -181,14 +181,9 @@ fi
 # a segment written by a newer format version
 cp -r "$T/j" "$T/newseg"
 $PY - "$T/newseg/seg-0000000001.wst" <<'PY'
-import struct, sys
-def crc32c(b):
-    c = 0xFFFFFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-    return c ^ 0xFFFFFFFF
+import os, struct, sys
+sys.path.insert(0, os.environ["WSTAPE_TESTS_DIR"] + "/peers")
+from wst_segment import crc32c
 p = sys.argv[1]
 h = bytearray(open(p, "rb").read(64))
 h[8:12] = struct.pack("<I", 2)

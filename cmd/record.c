@@ -34,7 +34,7 @@ const char cmd_record_usage[] =
 	"                           key, sig, signature, password, ... always are: see README, Security)\n"
 	"  --follow-redirects       follow an HTTP redirect of the upgrade (default: no, the attempt fails);\n"
 	"                           to another origin without Authorization, x-api-key, Cookie, the secret\n"
-	"                           headers (--secret-header) and the secret query parameters\n"
+	"                           headers (--secret-header), the secret query parameters and --send\n"
 	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
 	"                           longer than D (default 10s); it counts as a failed attempt\n"
 	"  --send JSON|@FILE        send this text after each connect (lasersell: after hello_ok; repeatable;\n"

@@ -112,6 +112,13 @@ const char *feed_client_cursor(const struct feed_client *fc);
  * known; the others return the URL as given. */
 void feed_client_url(const struct feed_client *fc, struct text_buf *out);
 
+/* The next connection goes to another origin than the URL's (a followed redirect): the
+ * --send messages, which may hold credentials, are not sent to it; feed_client_withheld()
+ * says how many were withheld on that connection (0 when none). The protocol's own
+ * messages (subscribe, pong, LaserSell's configure) still go. */
+void feed_client_set_foreign(struct feed_client *fc, int foreign);
+int feed_client_withheld(const struct feed_client *fc);
+
 /* A connection opened (the upgrade succeeded): send what the feed sends at once
  * (--send messages; lasersell: configure). Resets the per-connection state. */
 void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);

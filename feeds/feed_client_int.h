@@ -24,6 +24,8 @@ struct feed_client {
 	/* per connection */
 	int hello_ok;
 	uint64_t last_ping_ms;
+	int foreign;                   /* this connection's origin is not the URL's */
+	int withheld;                  /* --send messages withheld from it */
 };
 
 /* Per-feed hooks, in feeds/<feed>_client.c. */
@@ -35,7 +37,7 @@ int lasersell_client_on_message(struct feed_client *fc, const struct feed_msg *m
 				feed_send_fn send, void *ud);
 int lasersell_client_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send, void *ud);
 
-/* The --send messages, in order. */
+/* The --send messages, in order (none to another origin: feed_client_set_foreign). */
 void feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud);
 
 /* Decode the contents of a JSON string (escapes as in the payload) into dst, at most cap

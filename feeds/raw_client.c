@@ -259,8 +259,25 @@ feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud)
 }
 
 void
+feed_client_set_foreign(struct feed_client *fc, int foreign)
+{
+	fc->foreign = foreign;
+	fc->withheld = 0;
+}
+
+int
+feed_client_withheld(const struct feed_client *fc)
+{
+	return fc->withheld;
+}
+
+void
 feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud)
 {
+	if (fc->foreign) {
+		fc->withheld = fc->nsends;   /* they may hold credentials (an auth message) */
+		return;
+	}
 	for (int i = 0; i < fc->nsends; i++)
 		send(ud, fc->sends[i], fc->send_lens[i]);
 }

@@ -617,7 +617,38 @@ redirect_target(const char *base, const char *loc)
 	return str_printf("%.*s/%s", (int)(path - base), base, loc);
 }
 
-/* 1 when a and b have the same origin: scheme, host and port (default ports filled in). */
+/* The userinfo of url (scheme://USERINFO@host...): its start and length; 0 when none. */
+static size_t
+url_userinfo(const char *url, const char **start)
+{
+	const char *p = strstr(url, "://"), *host_end, *at;
+
+	if (!p)
+		return 0;
+	p += 3;
+	host_end = p + strcspn(p, "/?#");
+	if (!(at = memchr(p, '@', (size_t)(host_end - p))))
+		return 0;
+	*start = p;
+	return (size_t)(at - p);
+}
+
+/* Removes "USERINFO@" from url in place: lws would take it for the host. The credentials
+ * go in an Authorization header instead (parse_headers). */
+static void
+cut_userinfo(char *url)
+{
+	const char *s;
+	size_t n = url_userinfo(url, &s);
+
+	if (n) {
+		char *at = (char *)s + n + 1;
+		memmove((char *)s, at, strlen(at) + 1);
+	}
+}
+
+/* 1 when a and b have the same origin: scheme, host and port (default ports filled in);
+ * userinfo is not part of an origin. */
 static int
 same_origin(const char *a, const char *b)
 {
@@ -625,9 +656,12 @@ same_origin(const char *a, const char *b)
 	const char *pa, *ha, *xa, *pb, *hb, *xb;
 	int porta, portb, same = 0;
 
+	if (ca)
+		cut_userinfo(ca);
+	if (cb)
+		cut_userinfo(cb);
 	if (ca && cb && !lws_parse_uri(ca, &pa, &ha, &porta, &xa) && !lws_parse_uri(cb, &pb, &hb, &portb, &xb))
-		same = !strcasecmp(pa, pb) && !strcasecmp(ha, hb) && porta == portb &&
-		       !strchr(ha, '@') && !strchr(hb, '@');
+		same = !strcasecmp(pa, pb) && !strcasecmp(ha, hb) && porta == portb;
 	free(ca);
 	free(cb);
 	return same;
@@ -960,9 +994,9 @@ connect_attempt(struct rec *r)
 		r->next_url = NULL;
 		r->cross_origin = !same_origin(r->o->url, r->url.p);
 	} else {
+		r->cross_origin = 0;
 		feed_client_url(r->fc, &r->url);
 		r->redirects = 0;
-		r->cross_origin = 0;
 		free(r->redirected_from);
 		r->redirected_from = NULL;
 	}
@@ -973,6 +1007,7 @@ connect_attempt(struct rec *r)
 		r->url_redacted = red.p;
 	}
 	collect_url_secrets(r, r->url.p);
+	feed_client_set_foreign(r->fc, r->cross_origin);
 	r->conn = journal_next_conn(r->j);
 	r->attempt_done = 0;
 	r->established = 0;
@@ -993,6 +1028,8 @@ connect_attempt(struct rec *r)
 	r->st.attempts++;
 
 	parse = strdup(r->url.p);
+	if (parse)
+		cut_userinfo(parse);
 	if (!parse || lws_parse_uri(parse, &prot, &ads, &port, &path) ||
 	    (strcmp(prot, "ws") && strcmp(prot, "wss"))) {
 		free(parse);
@@ -1170,11 +1207,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			text_json_string(&b, r->redirected_from, strlen(r->redirected_from));
 			text_buf_addf(&b, ",\"redirects\":%u,\"credentials_withheld\":%s", r->redirects,
 				      r->cross_origin ? "true" : "false");
+			if (r->cross_origin && r->o->feed.nsends)
+				text_buf_addf(&b, ",\"sends_withheld\":%d", r->o->feed.nsends);
 		}
 		text_buf_adds(&b, "}");
 		jevent(r, JOURNAL_OPEN, &b);
 		text_buf_free(&b);
 		log_info("connected to %s (connection %u)", r->url_redacted, r->conn);
+		if (r->cross_origin && r->o->feed.nsends)
+			log_warn("connection %u: another origin than the URL's: its %d --send message%s "
+				 "withheld (they may hold credentials)", r->conn, r->o->feed.nsends,
+				 r->o->feed.nsends == 1 ? " is" : "s are");
 		r->st.last_error[0] = '\0';
 		r->last_ws_ping = r->open_mono;
 		feed_client_on_open(r->fc, feed_send, r);
@@ -1278,14 +1321,55 @@ static const struct lws_extension extensions[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* The URL's userinfo (user:password, percent-decoded) as the header "Authorization: Basic
+ * BASE64", as WebSocket clients do, unless the user gave an Authorization header: a secret,
+ * so never sent to another origin. Returns 0, ENOMEM or RECORDER_EURL (too long). */
+static int
+userinfo_header(struct rec *r)
+{
+	const char *ui;
+	size_t n = url_userinfo(r->o->url, &ui);
+	char dec[512], b64[700 + 8];
+	struct header *hd;
+	int dn;
+
+	if (!n)
+		return 0;
+	for (int i = 0; i < r->nheaders; i++)
+		if (!strcasecmp(r->headers[i].name, "Authorization:"))
+			return 0;
+	if (n >= sizeof(dec))
+		return RECORDER_EURL;
+	memcpy(dec, ui, n);
+	dec[n] = '\0';
+	add_secret(r, dec, n);
+	if (lws_urldecode(dec, dec, (int)sizeof(dec)))
+		return RECORDER_EURL;
+	dn = (int)strlen(dec);
+	if (lws_b64_encode_string(dec, dn, b64 + 6, (int)sizeof(b64) - 6) < 0)
+		return RECORDER_EURL;
+	memcpy(b64, "Basic ", 6);
+	{
+		const char *colon = strchr(dec, ':');
+		if (colon && colon[1])
+			add_secret(r, colon + 1, strlen(colon + 1));
+	}
+	hd = &r->headers[r->nheaders];
+	if (!(hd->name = strdup("Authorization:")) || !(hd->value = strdup(b64)))
+		return ENOMEM;
+	hd->secret = 1;
+	r->nheaders++;
+	add_secret(r, b64 + 6, strlen(b64 + 6));
+	return 0;
+}
+
 static int
 parse_headers(struct rec *r)
 {
 	const struct recorder_options *o = r->o;
 
-	if (!o->nheaders)
-		return 0;
-	if (!(r->headers = calloc((size_t)o->nheaders, sizeof(*r->headers))))
+	/* one more for the URL's userinfo (userinfo_header) */
+	if (!(r->headers = calloc((size_t)o->nheaders + 1, sizeof(*r->headers))))
 		return ENOMEM;
 	for (int i = 0; i < o->nheaders; i++) {
 		const char *h = o->headers[i], *colon = strchr(h, ':');
@@ -1438,7 +1522,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	fo = opt->feed;
 	if (!fo.url)
 		fo.url = opt->url;
-	if ((err = parse_headers(r)))
+	if ((err = parse_headers(r)) || (err = userinfo_header(r)))
 		goto out;
 	if ((err = feed_client_new(&fo, &r->fc)))
 		goto out;

@@ -20,13 +20,32 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# KEEP_FAILED=DIR: a failing test's $T is copied to DIR/<script>.<pid> for a post-mortem
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${KEEP_FAILED:-}" ]; then
+		mkdir -p "$KEEP_FAILED" && cp -a "$T" "$KEEP_FAILED/$(basename "$0" .sh).$$" 2>/dev/null
+		echo "kept: $KEEP_FAILED/$(basename "$0" .sh).$$" >&2
+	fi
+	exit 1
+}
 expect_exit() {
 	local want=$1; shift
 	"$@"; local got=$?
 	[ "$got" = "$want" ] || fail "expected exit $want, got $got: $*"
 }
 bg() { "$@" & BG_PIDS+=($!); }
+# as_unprivileged DIR: sets AS_USER to the prefix that runs a command as a user whom file
+# modes stop (root reads a file of mode 000: as root, uid 65534 through setpriv, with DIR
+# given to it); empty when not root
+as_unprivileged() {
+	AS_USER=()
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv > /dev/null || fail "setpriv (util-linux) is needed to check a mode-000 file as root"
+		chmod 755 "$T"; chown -R 65534:65534 "$1"
+		AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	fi
+}
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # (bash's /dev/tcp: no interpreter started per attempt)
 wait_port() {

@@ -172,12 +172,16 @@ grep -q "seg-0000000001.wst" "$T/err" || fail "unreadable segment message: $(cat
 expect_exit 2 $WSTAPE verify "$T/bad" > /dev/null 2> "$T/err"
 grep -q "cannot read segment '$T/bad/seg-0000000001.wst': Is a directory" "$T/err" || fail "verify of an unreadable segment: $(cat "$T/err")"
 grep -q "repair\|corrupt" "$T/err" && fail "verify calls an unreadable segment corrupt: $(cat "$T/err")"
-if [ "$(id -u)" != 0 ]; then
-	cp -r "$T/j" "$T/noperm"; chmod 000 "$T/noperm/seg-0000000001.wst"
-	expect_exit 2 $WSTAPE verify "$T/noperm" > /dev/null 2> "$T/err"
-	grep -q "cannot open segment '.*': Permission denied" "$T/err" || fail "verify of an unreadable segment: $(cat "$T/err")"
-	grep -q "repair" "$T/err" && fail "verify offers to repair an unreadable segment"
-fi
+# a segment of mode 000: every reader names it and exits 2; verify offers no repair
+cp -r "$T/j" "$T/noperm"; chmod 000 "$T/noperm/seg-0000000001.wst"
+as_unprivileged "$T/noperm"
+for c in cat info verify inspect; do
+	"${AS_USER[@]}" $WSTAPE $c "$T/noperm" > /dev/null 2> "$T/err"; got=$?
+	[ $got = 2 ] || fail "$c of a journal with a segment of mode 000 exited $got: $(cat "$T/err")"
+	grep -q "segment '$T/noperm/seg-0000000001.wst': Permission denied" "$T/err" ||
+		fail "$c of a segment of mode 000: $(cat "$T/err")"
+	grep -q "repair" "$T/err" && fail "$c offers to repair an unreadable segment: $(cat "$T/err")"
+done
 # a segment written by a newer format version
 cp -r "$T/j" "$T/newseg"
 $PY - "$T/newseg/seg-0000000001.wst" <<'PY'

@@ -240,13 +240,8 @@ grep -q "index cannot be read" "$T/nc.err" || fail "info note on an unreadable i
 # mode 000, for a user whom the mode stops (root reads it whatever its mode: as root, the
 # check runs as uid 65534 through setpriv)
 cp -r "$T/base" "$T/noperm"; chmod 000 "$T/noperm/index/data.mdb"
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-	command -v setpriv > /dev/null || fail "setpriv (util-linux) is needed to check a mode-000 index as root"
-	chmod 755 "$T"; chown -R 65534:65534 "$T/noperm"
-	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-fi
-"${as_user[@]}" $WSTAPE verify "$T/noperm" > "$T/out" 2> "$T/err"; got=$?
+as_unprivileged "$T/noperm"
+"${AS_USER[@]}" $WSTAPE verify "$T/noperm" > "$T/out" 2> "$T/err"; got=$?
 [ $got = 2 ] || fail "verify of an index of mode 000 exited $got: $(cat "$T/out" "$T/err")"
 grep -q "the index cannot be checked: cannot read the index '$T/noperm/index/data.mdb': Permission denied" "$T/err" ||
 	fail "verify of an index of mode 000: $(cat "$T/err")"

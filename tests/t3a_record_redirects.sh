@@ -1,10 +1,11 @@
 # t3a: an HTTP redirect of the upgrade. Without --follow-redirects it is a failed attempt,
 # journaled with its status and its target (redacted), and nothing goes to the target. With
 # it, a redirect to another origin (scheme, host, port) gets none of the credentials
-# (Authorization, x-api-key, Cookie, a --secret-header, the secret query parameters) while
-# the other headers and parameters go; the open event names the server that answered and
-# the URL it was redirected from. A redirect within the origin keeps the credentials; a
-# redirect loop ends after 5.
+# (Authorization, Proxy-Authorization, x-api-key, Cookie, a --secret-header, the secret
+# query parameters, the URL's userinfo, the --send messages) while the other headers and
+# parameters go; the open event names the server that answered and the URL it was
+# redirected from. A redirect within the origin keeps the credentials; a redirect loop ends
+# after 5; one from wss to ws is refused. The URL's userinfo goes as Authorization: Basic.
 source tests/lib.sh
 PEERS=$WSTAPE_TESTS_DIR/peers
 target=$(free_port)
@@ -17,9 +18,11 @@ bg $PY "$PEERS/hostile_server.py" --port "$loop" --mode redirect --status 307 --
 	--location "/again"
 wait_port "$target"; wait_port "$redir"; wait_port "$loop"
 touch "$T/target.log" "$T/redir.log" "$T/loop.log" "$T/same.log"
-secrets="T0kenSecretV S1gSecretV B3arerSecretV ApiK3ySecretV C00kieSecretV Cust0mSecretV"
+secrets="T0kenSecretV S1gSecretV B3arerSecretV ApiK3ySecretV C00kieSecretV Cust0mSecretV Pr0xySecretV
+S3ndSecretV Us3rSecretV"
 creds=(-H 'Authorization: Bearer B3arerSecretV' -H 'x-api-key: ApiK3ySecretV' -H 'Cookie: c=C00kieSecretV'
-	-H 'X-Custom-Auth: Cust0mSecretV' --secret-header X-Custom-Auth -H 'X-Trace: trace-1')
+	-H 'X-Custom-Auth: Cust0mSecretV' --secret-header X-Custom-Auth -H 'X-Trace: trace-1'
+	-H 'Proxy-Authorization: Basic Pr0xySecretV' --send '{"op":"auth","key":"S3ndSecretV"}')
 
 # not asked to follow: two failed attempts, each journaled with the redirect's target
 "$WSTAPE" import /dev/null -o "$T/nofollow" --feed raw 2>/dev/null || fail "import of nothing failed"
@@ -34,7 +37,7 @@ jq -e -s --arg loc "ws://localhost:$target/other?token=REDACTED&sig=REDACTED&x=k
 [ ! -s "$T/target.log" ] || fail "the target was connected to without --follow-redirects: $(cat "$T/target.log")"
 
 # followed, to another origin: without the credentials
-bg "$WSTAPE" record "ws://127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/follow" --follow-redirects \
+bg "$WSTAPE" record "ws://us3r:Us3rSecretV@127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/follow" --follow-redirects \
 	"${creds[@]}" -vv >"$T/follow.out" 2>"$T/follow.err"
 rec=$!
 wait_for 30 "the redirected connection" grep -q '"path"' "$T/target.log"
@@ -44,14 +47,19 @@ wait "$rec" || fail "record exited $?"
 jq -e -s '[.[] | select(.path)] | length == 1' "$T/target.log" >/dev/null ||
 	fail "one connection to the target expected: $(cat "$T/target.log")"
 jq -e -s '[.[] | select(.path)][0] | (.path == "/other?x=keep1") and (.headers["x-trace"] == "trace-1") and
-	(.headers | has("authorization") or has("x-api-key") or has("cookie") or has("x-custom-auth") | not)' \
+	(.headers | has("authorization") or has("proxy-authorization") or has("x-api-key") or has("cookie") or
+	 has("x-custom-auth") | not)' \
 	"$T/target.log" >/dev/null || fail "credentials went to another origin: $(cat "$T/target.log")"
+jq -e -s '[.[] | select(.text)] | length == 0' "$T/target.log" >/dev/null ||
+	fail "a --send message went to another origin: $(cat "$T/target.log")"
+grep -q "send message is withheld" "$T/follow.err" || fail "no word of the withheld --send: $(cat "$T/follow.err")"
 jq -e -s '[.[] | select(.path)][0].headers.authorization == "Bearer B3arerSecretV"' "$T/redir.log" >/dev/null \
 	|| fail "the first server did not get the credentials"
 "$WSTAPE" cat "$T/follow" >"$T/follow.jsonl" || fail "cat failed"
-jq -e -s --arg to "ws://localhost:$target/other?x=keep1" --arg from "ws://127.0.0.1:$redir/ws?token=REDACTED" \
+jq -e -s --arg to "ws://localhost:$target/other?x=keep1" --arg from "ws://REDACTED@127.0.0.1:$redir/ws?token=REDACTED" \
 	'[.[] | select(.kind=="open") | .payload | fromjson] |
-	 length == 1 and .[0].url == $to and .[0].redirected_from == $from and .[0].credentials_withheld == true' \
+	 length == 1 and .[0].url == $to and .[0].redirected_from == $from and .[0].credentials_withheld == true and
+	 .[0].sends_withheld == 1' \
 	"$T/follow.jsonl" >/dev/null || fail "the open event does not name the server that answered: $(grep open "$T/follow.jsonl")"
 jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.status==302)] |
 	 length == 1 and .[0].followed == true and .[0].cross_origin == true' "$T/follow.jsonl" >/dev/null \
@@ -67,11 +75,40 @@ bg "$WSTAPE" record "ws://127.0.0.1:$same/ws?token=T0kenSecretV" -o "$T/samej" -
 	"${creds[@]}" -q
 rec=$!
 wait_for 30 "the same-origin redirect" grep -q '"/moved' "$T/same.log"
-wait_for 30 "the journaled open" sh -c "'$WSTAPE' cat '$T/samej' 2>/dev/null | grep -q '\"kind\":\"open\"'"
+wait_for 30 "the --send message" grep -q '"text"' "$T/same.log"
 kill -INT "$rec"; wait "$rec" || fail "record exited $?"
 jq -e -s '[.[] | select((.path // "") | startswith("/moved"))] | length == 1 and
-	(.[0].headers.authorization == "Bearer B3arerSecretV") and (.[0].query.token == "T0kenSecretV")' \
+	(.[0].headers.authorization == "Bearer B3arerSecretV") and (.[0].query.token == "T0kenSecretV") and
+	(.[0].headers["proxy-authorization"] == "Basic Pr0xySecretV")' \
 	"$T/same.log" >/dev/null || fail "a same-origin redirect lost its credentials: $(cat "$T/same.log")"
+jq -e -s '[.[] | select(.text)] | length == 1 and (.[0].text | fromjson | .key == "S3ndSecretV")' "$T/same.log" \
+	>/dev/null || fail "the --send message did not go within the origin: $(cat "$T/same.log")"
+
+# the URL's userinfo (percent-decoded) goes as Authorization: Basic, and is redacted
+bg "$WSTAPE" record "ws://us3r:Us3r%40SecretV@127.0.0.1:$target/ws" -o "$T/ui" -v 2>"$T/ui.err"
+rec=$!
+wait_for 30 "the connection with userinfo" grep -q '"authorization": "Basic ' "$T/target.log"
+kill -INT "$rec"; wait "$rec" || fail "record exited $?"
+jq -e -s --arg b "Basic $(printf 'us3r:Us3r@SecretV' | base64)" '[.[] | select(.headers.authorization == $b)] |
+	length == 1' "$T/target.log" >/dev/null || fail "the userinfo did not go as Basic: $(cat "$T/target.log")"
+"$WSTAPE" info "$T/ui" | grep -q "ws://REDACTED@127.0.0.1:$target/ws" || fail "the userinfo is not redacted: $("$WSTAPE" info "$T/ui")"
+grep -q "REDACTED@" "$T/ui.err" || fail "the log does not show the redacted URL: $(cat "$T/ui.err")"
+
+# wss to ws: refused even with --follow-redirects, and nothing goes to the ws target
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+	-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null || fail "openssl req failed"
+down=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$down" --mode redirect --tls "$T/cert.pem" "$T/key.pem" \
+	--location "ws://127.0.0.1:$target/plain?from=wss" --log "$T/down.log"
+wait_port "$down"
+"$WSTAPE" import /dev/null -o "$T/downj" --feed raw 2>/dev/null || fail "import of nothing failed"
+expect_exit 5 timeout 60 "$WSTAPE" record "wss://127.0.0.1:$down/ws?token=T0kenSecretV" -o "$T/downj" --resume \
+	--ca "$T/cert.pem" --follow-redirects "${creds[@]}" --retries 1 -q 2>"$T/down.err"
+grep -q "from wss to unencrypted ws" "$T/down.err" || fail "no word of the refused downgrade: $(cat "$T/down.err")"
+grep -q '"path"' "$T/down.log" || fail "the wss server was not asked: $(cat "$T/down.log")"
+! grep -q 'from=wss' "$T/target.log" || fail "the ws target of a wss redirect was connected to"
+"$WSTAPE" cat "$T/downj" | jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.status==302)] |
+	length == 1 and .[0].followed == false' >/dev/null || fail "the refused redirect is not journaled"
 
 # a loop: 5 followed, the 6th is a failed attempt
 "$WSTAPE" import /dev/null -o "$T/loopj" --feed raw 2>/dev/null || fail "import of nothing failed"
@@ -82,7 +119,7 @@ grep -q "more than 5 redirects" "$T/loop.err" || fail "no word of the redirect l
 
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/nofollow" "$T/nofollow.jsonl" "$T/nofollow.err" "$T/follow" "$T/follow.jsonl" \
-		"$T/follow.out" "$T/follow.err" "$T/loop.err"; then
+		"$T/follow.out" "$T/follow.err" "$T/loop.err" "$T/ui" "$T/ui.err" "$T/downj" "$T/down.err"; then
 		fail "secret '$s' found in the files above"
 	fi
 done

@@ -1,6 +1,7 @@
 # t3c: hostile servers. One that accepts TCP and never answers, neither the upgrade (ws://)
-# nor the TLS handshake (wss://): each attempt ends at --connect-timeout, is journaled with
-# its phase (http, tls) and counts against --retries (exit 5). One that breaks RFC 6455 after
+# nor the TLS handshake (wss://), and one whose listen queue is full so that the TCP connect
+# itself never completes: each attempt ends at --connect-timeout, is journaled with its
+# phase (http, tls, connect) and counts against --retries (exit 5). One that breaks RFC 6455 after
 # a valid upgrade (a reserved opcode, a reserved control opcode, a fragmented ping, RSV1 and
 # RSV3 without an extension, a ping with a 126-byte payload): each connection's end is
 # journaled with what was wrong (an error in phase protocol, a close 1002 by the client), not
@@ -19,8 +20,15 @@ grep -q "upgrade timeout" "$T/to.err" || fail "the message does not name the tim
 expect_exit 5 timeout 120 "$WSTAPE" record "wss://127.0.0.1:$silent/ws" -o "$T/to" --resume --insecure \
 	--connect-timeout 1s --retries 2 -q 2>"$T/tls.err"
 grep -q "TLS handshake timeout" "$T/tls.err" || fail "the message does not name the TLS timeout: $(cat "$T/tls.err")"
+# (no wait_port here: a connect to it never completes; the server says when its queue is full)
+backlog=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$backlog" --mode backlog --log "$T/backlog.log"
+wait_log 60 "$T/backlog.log" '"listening"'
+expect_exit 5 timeout 120 "$WSTAPE" record "ws://127.0.0.1:$backlog/ws" -o "$T/to" --resume \
+	--connect-timeout 1s --retries 2 -q 2>"$T/tcp.err"
+grep -q "no TCP connection after 1 s" "$T/tcp.err" || fail "the message does not name the TCP connect timeout: $(cat "$T/tcp.err")"
 "$WSTAPE" cat "$T/to" >"$T/to.jsonl" || fail "cat failed"
-jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.error) | .phase] == ["http","http","tls","tls"]' \
+jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.error) | .phase] == ["http","http","tls","tls","connect","connect"]' \
 	"$T/to.jsonl" >/dev/null || fail "the timeouts are not journaled with their phase: $(cat "$T/to.jsonl")"
 jq -e -s '[.[] | select(.kind=="open")] | length == 0' "$T/to.jsonl" >/dev/null || fail "an open was journaled"
 # the default (10 s) is there without the option

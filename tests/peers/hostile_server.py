@@ -4,11 +4,14 @@
 Every connection's request line and headers (connections are counted from 1 from the first
 that sends a request, so that a probe of the port is not one) are written to --log as a JSON line
 {"conn": n, "path": ..., "headers": {lowercased name: value}}, and what the client sends
-afterwards as {"conn": n, "client_close": code} when it is a close frame.
+afterwards as {"conn": n, "client_close": code} when it is a close frame and
+{"conn": n, "text": "..."} when it is a text frame. --tls CERT KEY serves wss.
 
 --mode redirect   answer every upgrade with HTTP --status (302) and Location: --location,
                   but one whose path starts with /moved as --mode hold does
 --mode silent     accept TCP, read what comes, never answer (neither HTTP nor TLS)
+--mode backlog    listen with a backlog of 0 and never accept: once the queue is full (a
+                  connection of its own fills it), a client's TCP connect never completes
 --mode hold       a valid upgrade, then one text frame {"hello":N}; stay open
 --mode violate    a valid upgrade, one valid text frame, then on connection N the violation
                   number N of --violations (comma-separated; the last repeats):
@@ -37,7 +40,8 @@ import urllib.parse
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
-ap.add_argument("--mode", required=True, choices=["redirect", "silent", "hold", "violate", "sessions"])
+ap.add_argument("--mode", required=True, choices=["redirect", "silent", "hold", "violate", "sessions", "backlog"])
+ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 ap.add_argument("--log", default=None)
 ap.add_argument("--status", type=int, default=302)
 ap.add_argument("--location", default="")
@@ -127,6 +131,8 @@ def read_frames(s, conn, rest):
             if buf[0] & 0x0F == 8:
                 code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
                 log({"conn": conn, "client_close": code, "reason": payload[2:].decode("utf-8", "replace")})
+            elif buf[0] & 0x0F == 1:
+                log({"conn": conn, "text": payload.decode("utf-8", "replace")})
             buf = buf[total:]
         try:
             d = s.recv(65536)
@@ -212,7 +218,36 @@ def handle(s):
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", args.port))
+if args.mode == "backlog":
+    # Linux keeps backlog+1 connections queued (completed, never accepted); past that, a
+    # SYN is dropped and the client's connect waits. Fill the queue, then wait forever.
+    srv.listen(0)
+    fill = []
+    for _ in range(4):
+        f = socket.socket()
+        f.setblocking(False)
+        try:
+            f.connect(("127.0.0.1", args.port))
+        except BlockingIOError:
+            pass
+        fill.append(f)
+    time.sleep(0.5)
+    log({"listening": True, "backlog": 0})
+    while True:
+        time.sleep(3600)
 srv.listen(16)
+ctx = None
+if args.tls:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls[0], args.tls[1])
 while True:
     c, _ = srv.accept()
+    if ctx:
+        try:
+            c.settimeout(30)
+            c = ctx.wrap_socket(c, server_side=True)
+        except (OSError, ssl.SSLError):
+            c.close()
+            continue
     threading.Thread(target=handle, args=(c,), daemon=True).start()

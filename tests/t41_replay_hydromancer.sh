@@ -64,9 +64,13 @@ live_server() { # port log [options] (HJ: the journal, default h)
 
 # live mode: one timeline; the client drops twice for 1.5 s, resumes with sessionId + cursor,
 # buffers live messages until the replay completes and deduplicates: nothing lost, nothing twice
-# (10 s of recording: both drops and resumes well before its end, however slow the client)
+# (10 s of recording: a client that resumes after its end gets what it missed all the
+# same; --grace and --cache 10m: a starved client on a busy machine may take over 30 s,
+# the default grace, between two connections, and resume from further back than the
+# default cache: an expired session is a new one, and an old cursor gets hasGap, by design)
 port=$(free_port)
-HJ=hl client_first $port $CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 -- live_server $port "$T/replay1.log" ||
+HJ=hl client_first $port $CL hydro ws://127.0.0.1:$port/ "$T/live.json" 30,30 1.5 -- live_server $port "$T/replay1.log" \
+	--grace 10m --cache 10m ||
 	fail "hydro client (live)"
 check_events "$T/live.json" "$T/hl.jsonl" || fail "live mode lost or duplicated events"
 $PY - "$T/live.json" <<'PY' || fail "protocol in live mode"

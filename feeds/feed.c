@@ -5,24 +5,56 @@
 
 #include <string.h>
 
-static const char *const names[FEED_COUNT] = { "raw", "hydromancer", "lasersell" };
+/* Every feed wstape knows, in the order of enum feed_id. */
+static const struct feed *const feeds[FEED_COUNT] = {
+	[FEED_RAW] = &feed_raw,
+	[FEED_HYDROMANCER] = &feed_hydromancer,
+	[FEED_LASERSELL] = &feed_lasersell,
+};
+
+const struct feed *
+feed_get(enum feed_id id)
+{
+	return (unsigned)id < FEED_COUNT ? feeds[id] : NULL;
+}
+
+const struct feed *
+feed_find(const char *name)
+{
+	for (int i = 0; name && i < FEED_COUNT; i++)
+		if (strcmp(name, feeds[i]->name) == 0)
+			return feeds[i];
+	return NULL;
+}
 
 int
 feed_lookup(const char *name, enum feed_id *out)
 {
-	for (int i = 0; i < FEED_COUNT; i++) {
-		if (name && strcmp(name, names[i]) == 0) {
-			*out = (enum feed_id)i;
-			return 0;
-		}
-	}
-	return -1;
+	const struct feed *f = feed_find(name);
+
+	if (!f)
+		return -1;
+	*out = f->id;
+	return 0;
 }
 
 const char *
 feed_name(enum feed_id id)
 {
-	return (unsigned)id < FEED_COUNT ? names[id] : "unknown";
+	const struct feed *f = feed_get(id);
+
+	return f ? f->name : "unknown";
+}
+
+uint32_t
+feed_backoff_ms(enum feed_id id, unsigned attempt)
+{
+	const struct feed *f = feed_get(id);
+	uint32_t cap = f ? f->backoff_cap_ms : 5000, ms = f ? f->backoff_first_ms : 100;
+
+	for (unsigned i = 1; i < attempt && ms < cap; i++)
+		ms *= 2;
+	return ms < cap ? ms : cap;
 }
 
 struct feed_str
@@ -172,13 +204,15 @@ msg_init(struct feed_msg *m)
 int
 feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out)
 {
+	const struct feed *feed = feed_get(id);
 	struct feed_fields f;
 
 	msg_init(out);
 	memset(&f, 0, sizeof(f));
+	if (!feed)
+		feed = &feed_raw;
 	if (!payload || feed_fields_scan((const char *)payload, len, &f)) {
-		/* the raw feed accepts any JSON value as JSON */
-		if (id == FEED_RAW && payload && json_scan_document((const char *)payload, len) == 0)
+		if (feed->any_json && payload && json_scan_document((const char *)payload, len) == 0)
 			out->cls = FEED_MSG_OTHER;
 		else
 			out->cls = FEED_MSG_NOT_JSON;
@@ -187,17 +221,7 @@ feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_m
 	if (f.type.len && f.type.p[0] == '"')
 		out->type = feed_str_unquote(f.type);
 	out->message = feed_str_unquote(f.message);
-	switch (id) {
-	case FEED_HYDROMANCER:
-		hydromancer_classify(&f, out);
-		break;
-	case FEED_LASERSELL:
-		lasersell_classify(&f, out);
-		break;
-	default:
-		raw_classify(&f, out);
-		break;
-	}
+	feed->classify(&f, out);
 	return 0;
 }
 
@@ -293,7 +317,10 @@ feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
 	p = json_scan_ws(p + 1, end);
 	if (p < end && *p == ']')
 		return 0;
-	rule = id == FEED_HYDROMANCER ? hydromancer_key_rule(msg->channel) : FEED_KEY_TIME_TX;
+	{
+		const struct feed *feed = feed_get(id);
+		rule = feed && feed->key_rule ? (enum feed_key_rule)feed->key_rule(msg->channel) : FEED_KEY_TIME_TX;
+	}
 	for (;;) {
 		struct feed_event ev;
 

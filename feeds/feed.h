@@ -30,6 +30,40 @@ struct feed_str {
 int feed_lookup(const char *name, enum feed_id *out);
 const char *feed_name(enum feed_id id);
 
+/* ---- the feed table ----
+ * A feed is a value, struct feed, defined in its own file feeds/<name>.c: its name, its
+ * classification and dedup-key rules, its reconnect backoff, and its three halves, each in
+ * a file of its own beside it: the client (feeds/<name>_client.c: what the recorder sends
+ * and how it resumes), the server (feeds/<name>_server.c: what replay answers) and the
+ * inspect rules (feeds/<name>_inspect.c). The tools reach a feed only through the table;
+ * adding a feed is adding its files and one line to the list in feeds/feed.c. */
+struct feed_fields;
+struct feed_client_ops;
+struct feed_server_ops;
+struct feed_inspect_ops;
+struct feed_str;
+struct feed_msg;
+struct feed {
+	const char *name;
+	enum feed_id id;
+	/* a payload that is any JSON value is JSON (raw); else only an object is */
+	int any_json;
+	/* the message's class, channel, cursor, seq, ... from its top-level fields */
+	void (*classify)(const struct feed_fields *f, struct feed_msg *m);
+	/* the dedup key rule of a channel's events (enum feed_key_rule, feeds/feed_int.h);
+	 * NULL: (time, txIndex) */
+	int (*key_rule)(struct feed_str channel);
+	/* reconnect backoff: the first delay, doubled per failed attempt up to the cap */
+	uint32_t backoff_first_ms, backoff_cap_ms;
+	const struct feed_client_ops *client;
+	const struct feed_server_ops *server;
+	const struct feed_inspect_ops *inspect;
+};
+/* The table of a feed; NULL when id is not one. */
+const struct feed *feed_get(enum feed_id id);
+/* The table of the feed named name; NULL when none is. */
+const struct feed *feed_find(const char *name);
+
 enum feed_class {
 	FEED_MSG_OTHER = 0,     /* valid JSON that the feed does not know, or the raw feed */
 	FEED_MSG_NOT_JSON,      /* not a JSON object: counted by inspect, never fatal */

@@ -22,12 +22,10 @@ int feed_str_eq(struct feed_str s, const char *lit);
 /* Integer of a value, or -1 when absent or not an integer. */
 int64_t feed_str_int(struct feed_str v);
 
-void raw_classify(const struct feed_fields *f, struct feed_msg *m);
-void hydromancer_classify(const struct feed_fields *f, struct feed_msg *m);
-void lasersell_classify(const struct feed_fields *f, struct feed_msg *m);
-
-/* The dedup key rule of a hydromancer channel. */
+/* The dedup key rules of events (struct feed.key_rule). */
 enum feed_key_rule { FEED_KEY_TIME_TX = 0, FEED_KEY_CLOSETIME_TX, FEED_KEY_TIME_TX_ROLE };
-enum feed_key_rule hydromancer_key_rule(struct feed_str channel);
+
+/* The tables, each in feeds/<name>.c; feeds/feed.c lists them. */
+extern const struct feed feed_raw, feed_hydromancer, feed_lasersell;
 
 #endif

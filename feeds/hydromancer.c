@@ -26,7 +26,7 @@ has_suffix(struct feed_str s, const char *suffix)
 
 /* Dedup keys (docs, "Deduplication Keys"): completed trades use (closeTime, txIndex),
  * non-funding ledger events (time, txIndex, role), everything else (time, txIndex). */
-enum feed_key_rule
+static int
 hydromancer_key_rule(struct feed_str channel)
 {
 	if (has_suffix(channel, "CompletedTrades"))
@@ -51,7 +51,7 @@ subscription_type(struct feed_str sub)
 	return feed_str_unquote(f.type);
 }
 
-void
+static void
 hydromancer_classify(const struct feed_fields *f, struct feed_msg *m)
 {
 	struct feed_str type = m->type;
@@ -93,3 +93,13 @@ hydromancer_classify(const struct feed_fields *f, struct feed_msg *m)
 	}
 	m->cls = FEED_MSG_OTHER;
 }
+
+const struct feed feed_hydromancer = {
+	.name = "hydromancer",
+	.id = FEED_HYDROMANCER,
+	.classify = hydromancer_classify,
+	.key_rule = hydromancer_key_rule,
+	/* 100 ms doubling, up to 2 s, as for lasersell */
+	.backoff_first_ms = 100,
+	.backoff_cap_ms = 2000,
+};

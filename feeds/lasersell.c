@@ -39,7 +39,7 @@ limits_pnl_flush_ms(struct feed_str limits)
 	return -1;
 }
 
-void
+static void
 lasersell_classify(const struct feed_fields *f, struct feed_msg *m)
 {
 	struct feed_str type = m->type;
@@ -65,3 +65,12 @@ lasersell_classify(const struct feed_fields *f, struct feed_msg *m)
 		}
 	}
 }
+
+const struct feed feed_lasersell = {
+	.name = "lasersell",
+	.id = FEED_LASERSELL,
+	.classify = lasersell_classify,
+	/* the official SDK's rule: 100 ms doubling per attempt, no jitter, capped at 2 s */
+	.backoff_first_ms = 100,
+	.backoff_cap_ms = 2000,
+};

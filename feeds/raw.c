@@ -5,8 +5,19 @@
  */
 #include "feeds/feed_int.h"
 
-void
+static void
 raw_classify(const struct feed_fields *f, struct feed_msg *m)
 {
+	(void)f;
 	m->cls = FEED_MSG_OTHER;
 }
+
+const struct feed feed_raw = {
+	.name = "raw",
+	.id = FEED_RAW,
+	.any_json = 1,
+	.classify = raw_classify,
+	/* no documented rule: 100 ms doubling, up to 5 s */
+	.backoff_first_ms = 100,
+	.backoff_cap_ms = 5000,
+};

@@ -303,16 +303,6 @@ feed_client_on_close(struct feed_client *fc, int established)
 }
 
 uint32_t
-feed_backoff_ms(enum feed_id id, unsigned attempt)
-{
-	uint32_t cap = id == FEED_RAW ? 5000 : 2000, ms = 100;
-
-	for (unsigned i = 1; i < attempt && ms < cap; i++)
-		ms *= 2;
-	return ms < cap ? ms : cap;
-}
-
-uint32_t
 feed_client_backoff_ms(const struct feed_client *fc, unsigned attempt)
 {
 	return feed_backoff_ms(fc->feed, attempt);

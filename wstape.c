@@ -60,6 +60,7 @@ main(int argc, char **argv)
 {
 	const struct command *c;
 
+	cmd_log_to_stderr();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -48,8 +48,7 @@ add_bytes_field(struct text_buf *b, const char *name, const uint8_t *p, size_t n
 		text_json_string(b, p, n);
 	} else {
 		text_buf_addf(b, ",\"%s_b64\":\"", name);
-		text_buf_reserve(b, text_base64_len(n) + 2);
-		b->len += text_base64_encode(p, n, b->p + b->len);
+		text_buf_add_base64(b, p, n);
 		text_buf_add(b, "\"", 1);
 	}
 }
@@ -74,8 +73,7 @@ payload_line(struct text_buf *b, const struct journal_record *r)
 {
 	if (!text_utf8_valid(r->payload, r->payload_len)) {
 		text_buf_adds(b, "{\"payload_b64\":\"");
-		text_buf_reserve(b, text_base64_len(r->payload_len) + 2);
-		b->len += text_base64_encode(r->payload, r->payload_len, b->p + b->len);
+		text_buf_add_base64(b, r->payload, r->payload_len);
 		text_buf_add(b, "\"}", 2);
 	} else if (memchr(r->payload, '\n', r->payload_len) || memchr(r->payload, '\r', r->payload_len)) {
 		text_json_string(b, r->payload, r->payload_len);
@@ -169,6 +167,11 @@ cmd_cat(int argc, char **argv)
 		} else {
 			record_json(&out, &rec);
 		}
+		if (text_buf_err(&out)) {
+			werr = text_buf_err(&out);
+			rc = JOURNAL_EOF;
+			break;
+		}
 		if (fwrite(out.p, 1, out.len, stdout) != out.len) {
 			werr = errno;
 			rc = JOURNAL_EOF;
@@ -178,7 +181,10 @@ cmd_cat(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 && !werr)
 		werr = errno;
-	if (werr && werr != EPIPE) {
+	if (werr == ENOMEM) {
+		fprintf(stderr, "wstape: out of memory for record %llu of '%s'\n", (unsigned long long)rec.recno, path);
+		ex = EXIT_IO;
+	} else if (werr && werr != EPIPE) {
 		fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(werr));
 		ex = EXIT_IO;
 	} else if (rc && rc != JOURNAL_EOF && !werr) {

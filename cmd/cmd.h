@@ -30,6 +30,9 @@ extern const char cmd_record_usage[], cmd_replay_usage[], cmd_inspect_usage[], c
 /* 1 when argv holds -h or --help (before a "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* Log messages (util/log.h) go to stderr as "wstape: LEVEL: message" lines from now on. */
+void cmd_log_to_stderr(void);
+
 /* ---- helpers shared by the commands (cmd/common.c) ---- */
 #include "journal/journal.h"
 

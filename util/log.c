@@ -1,15 +1,30 @@
-/* log.c - leveled logging to stderr */
+/* log.c - leveled log messages, formatted here and handed to the program's sink */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 int log_threshold = LOG_WARN;
 int log_status_shown;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static log_sink_fn sink;
+static void *sink_ud;
+
+void
+log_set_sink(log_sink_fn fn, void *ud)
+{
+	sink = fn;
+	sink_ud = ud;
+}
+
+const char *
+log_level_name(int level)
+{
+	return level_names[level < 0 ? 0 : level > 3 ? 3 : level];
+}
 
 int
 log_set_level_name(const char *name)
@@ -19,28 +34,19 @@ log_set_level_name(const char *name)
 			log_threshold = i;
 			return 0;
 		}
-	return -1;
+	return EINVAL;
 }
 
 void
 log_msg(int level, const char *fmt, ...)
 {
 	char buf[2048];
-	int n;
 	va_list ap;
 
-	if (level > log_threshold)
+	if (level > log_threshold || !sink)
 		return;
-	/* the journal's writer threads log too */
-	int shown = __atomic_exchange_n(&log_status_shown, 0, __ATOMIC_RELAXED);
-	n = snprintf(buf, sizeof(buf), "%swstape: %s: ", shown ? "\r\033[K" : "",
-		     level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
 	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
-		return;
+	sink(level, buf, __atomic_exchange_n(&log_status_shown, 0, __ATOMIC_RELAXED), sink_ud);
 }

@@ -15,12 +15,12 @@ text_parse_u64(const char *s, uint64_t *out)
 	uint64_t v = 0;
 
 	if (!s || !*s)
-		return -1;
+		return EINVAL;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
-			return -1;
+			return EINVAL;
 		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
+			return EINVAL;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
 	*out = v;
@@ -122,18 +122,18 @@ text_parse_time(const char *s, int64_t *ns)
 	char num[32];
 
 	if (n == 0)
-		return -1;
+		return EINVAL;
 	while (nd < n && isdigit((unsigned char)s[nd]))
 		nd++;
 	if (nd == n || (nd > 0 && nd < n && !isdigit((unsigned char)s[nd]) && s[nd] != '-')) {
 		/* epoch digits, maybe with a unit */
 		const char *unit = s + nd;
 		if (nd == 0 || nd >= sizeof(num))
-			return -1;
+			return EINVAL;
 		memcpy(num, s, nd);
 		num[nd] = 0;
 		if (text_parse_u64(num, &v) || v > (uint64_t)INT64_MAX)
-			return -1;
+			return EINVAL;
 		if (*unit == 0) {
 			if (nd <= 10)
 				unit = "s";
@@ -154,13 +154,13 @@ text_parse_time(const char *s, int64_t *ns)
 		else if (!strcmp(unit, "ns"))
 			mul = 1;
 		else
-			return -1;
+			return EINVAL;
 		if (v > (uint64_t)INT64_MAX / mul)
-			return -1;
+			return EINVAL;
 		*ns = (int64_t)(v * mul);
 		return 0;
 	}
-	return parse_rfc3339(s, ns);
+	return parse_rfc3339(s, ns) ? EINVAL : 0;
 }
 
 char *
@@ -188,11 +188,11 @@ text_parse_duration(const char *s, int64_t *ns)
 	double v;
 
 	if (!s || !*s || *s == '-')
-		return -1;
+		return EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || v < 0)
-		return -1;
+		return EINVAL;
 	double mul;
 	if (!*end || !strcmp(end, "s"))
 		mul = 1e9;
@@ -207,9 +207,9 @@ text_parse_duration(const char *s, int64_t *ns)
 	else if (!strcmp(end, "h"))
 		mul = 3600e9;
 	else
-		return -1;
+		return EINVAL;
 	if (v * mul > 9.2e18)
-		return -1;
+		return EINVAL;
 	*ns = (int64_t)(v * mul + 0.5);
 	return 0;
 }
@@ -221,23 +221,23 @@ text_parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 
 	if (!s || !isdigit((unsigned char)*s))
-		return -1;
+		return EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno)
-		return -1;
+		return EINVAL;
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {
 	case 0: break;
 	case 'k': mul = 1ULL << 10; end++; break;
 	case 'm': mul = 1ULL << 20; end++; break;
 	case 'g': mul = 1ULL << 30; end++; break;
-	default: return -1;
+	default: return EINVAL;
 	}
 	if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
-		return -1;
+		return EINVAL;
 	if (v > UINT64_MAX / mul)
-		return -1;
+		return EINVAL;
 	*out = v * mul;
 	return 0;
 }
@@ -362,25 +362,46 @@ text_base64_decode(const char *in, size_t n, uint8_t *out)
 	return (long)o;
 }
 
-void
+int
 text_buf_reserve(struct text_buf *b, size_t extra)
 {
-	if (b->len + extra + 1 <= b->cap)
-		return;
+	if (b->err)
+		return b->err;
+	if (extra < SIZE_MAX / 4 && b->len + extra + 1 <= b->cap)
+		return 0;
+	if (extra >= SIZE_MAX / 4 - b->len)
+		return b->err = ENOMEM;
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
 	char *p = realloc(b->p, cap);
 	if (!p)
-		abort();
+		return b->err = ENOMEM;
 	b->p = p;
 	b->cap = cap;
+	return 0;
+}
+
+void
+text_buf_add_base64(struct text_buf *b, const void *p, size_t n)
+{
+	if (text_buf_reserve(b, text_base64_len(n)))
+		return;
+	b->len += text_base64_encode(p, n, b->p + b->len);
+	b->p[b->len] = 0;
+}
+
+int
+text_buf_err(const struct text_buf *b)
+{
+	return b->err;
 }
 
 void
 text_buf_add(struct text_buf *b, const void *p, size_t n)
 {
-	text_buf_reserve(b, n);
+	if (text_buf_reserve(b, n))
+		return;
 	if (n)
 		memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -402,9 +423,8 @@ text_buf_addf(struct text_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || text_buf_reserve(b, (size_t)n))
 		return;
-	text_buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -417,6 +437,7 @@ text_buf_free(struct text_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 void
@@ -426,7 +447,8 @@ text_json_string(struct text_buf *b, const void *sv, size_t n)
 	const uint8_t *s = sv;
 	size_t i = 0, run;
 
-	text_buf_reserve(b, n + 2);
+	if (text_buf_reserve(b, n + 2))
+		return;
 	b->p[b->len++] = '"';
 	while (i < n) {
 		run = i;

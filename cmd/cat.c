@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "util/text.h"
 
 const char cmd_cat_usage[] =
@@ -86,47 +87,31 @@ payload_line(struct text_buf *b, const struct journal_record *r)
 int
 cmd_cat(int argc, char **argv)
 {
-	const char *path = NULL, *v, *channel = NULL;
+	const char *path = NULL, *channel = NULL, *dirname = NULL, *kindname = NULL;
 	uint64_t from_rec = 0, limit = UINT64_MAX, conn = UINT64_MAX;
 	int64_t from = INT64_MIN, to = INT64_MAX;
-	int dir = -1, kind = -1, payload_only = 0, r, rc, ex = EXIT_OK;
+	int dir = -1, kind = -1, payload_only = 0, rc, ex = EXIT_OK;
+	const struct cmd_option opts[] = {
+		CMD_U64("--from-record", &from_rec, "a record number", 0, 0),
+		CMD_TIME("--from", &from, "a time (RFC 3339 or epoch s/ms/us/ns)"),
+		CMD_TIME("--to", &to, "a time (RFC 3339 or epoch s/ms/us/ns)"),
+		CMD_STR("--channel", NULL, &channel, "a channel"),
+		CMD_U64("--conn", &conn, "a connection number", 0, 0),
+		CMD_STR("--direction", NULL, &dirname, "'in' or 'out'"),
+		CMD_STR("--kind", NULL, &kindname, "a kind (text, binary, open, close, error, ...)"),
+		CMD_U64("--limit", &limit, "a number of records", 0, 0),
+		CMD_FLAG("--payload", NULL, &payload_only),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "cat", .usage = cmd_cat_usage, .what = "journal", .maxpos = 1 };
 
-	for (int i = 1; i < argc; i++) {
-		if ((r = cmd_opt(argc, argv, &i, "--from-record", &v))) {
-			if (r < 0 || text_parse_u64(v, &from_rec))
-				return cmd_usage_error(cmd_cat_usage, "cat: --from-record needs a record number");
-		} else if ((r = cmd_opt(argc, argv, &i, "--from", &v))) {
-			if (r < 0 || text_parse_time(v, &from))
-				return cmd_usage_error(cmd_cat_usage, "cat: '%s' is not a time (RFC 3339 or epoch s/ms/us/ns)", r < 0 ? "" : v);
-		} else if ((r = cmd_opt(argc, argv, &i, "--to", &v))) {
-			if (r < 0 || text_parse_time(v, &to))
-				return cmd_usage_error(cmd_cat_usage, "cat: '%s' is not a time (RFC 3339 or epoch s/ms/us/ns)", r < 0 ? "" : v);
-		} else if ((r = cmd_opt(argc, argv, &i, "--channel", &v))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			channel = v;
-		} else if ((r = cmd_opt(argc, argv, &i, "--conn", &v))) {
-			if (r < 0 || text_parse_u64(v, &conn))
-				return cmd_usage_error(cmd_cat_usage, "cat: --conn needs a connection number");
-		} else if ((r = cmd_opt(argc, argv, &i, "--direction", &v))) {
-			if (r < 0 || (dir = journal_dir_parse(v, strlen(v))) < 0)
-				return cmd_usage_error(cmd_cat_usage, "cat: --direction is 'in' or 'out'");
-		} else if ((r = cmd_opt(argc, argv, &i, "--kind", &v))) {
-			if (r < 0 || (kind = journal_kind_parse(v, strlen(v))) < 0)
-				return cmd_usage_error(cmd_cat_usage, "cat: unknown --kind '%s'", r < 0 ? "" : v);
-		} else if ((r = cmd_opt(argc, argv, &i, "--limit", &v))) {
-			if (r < 0 || text_parse_u64(v, &limit))
-				return cmd_usage_error(cmd_cat_usage, "cat: --limit needs a number");
-		} else if (!strcmp(argv[i], "--payload")) {
-			payload_only = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cmd_usage_error(cmd_cat_usage, "cat: unknown option '%s'", argv[i]);
-		} else if (!path) {
-			path = argv[i];
-		} else {
-			return cmd_usage_error(cmd_cat_usage, "cat: one journal at a time ('%s' is extra)", argv[i]);
-		}
-	}
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	path = args.npos ? args.pos[0] : NULL;
+	if (dirname && (dir = journal_dir_parse(dirname, strlen(dirname))) < 0)
+		return cmd_usage_error(cmd_cat_usage, "cat: --direction is 'in' or 'out'");
+	if (kindname && (kind = journal_kind_parse(kindname, strlen(kindname))) < 0)
+		return cmd_usage_error(cmd_cat_usage, "cat: unknown --kind '%s'", kindname);
 	if (!path)
 		return cmd_usage_error(cmd_cat_usage, "cat: which journal?");
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "feeds/feed.h"
 #include "util/text.h"
 
@@ -203,50 +204,29 @@ line_error(const char *file, unsigned long line, const char *what, int created)
 int
 cmd_import(int argc, char **argv)
 {
-	const char *in = NULL, *out = NULL, *v, *feedname = NULL;
+	const char *in = NULL, *out = NULL, *feedname = NULL;
 	struct journal_options opt = { 0 };
-	int append = 0, r, ex = EXIT_OK, rc;
+	int append = 0, ex = EXIT_OK, rc;
 	enum feed_id feed = FEED_RAW;
-	uint64_t u;
+	uint64_t block = 0, level = 0;
+	const struct cmd_option opts[] = {
+		CMD_STR("--output", "-o", &out, "a journal directory"),
+		CMD_STR("--feed", NULL, &feedname, "a feed (raw, hydromancer, lasersell)"),
+		CMD_FN("--fsync", NULL, &opt.fsync, "always, interval or never", cmd_opt_fsync, NULL),
+		CMD_SIZE("--block-size", &block, "a size from 4k to 1g", 4096, 1u << 30),
+		CMD_U64("--zstd-level", &level, "a level from 1 to 19", 1, 19),
+		CMD_FLAG("--append", NULL, &append),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage, .what = "input file", .maxpos = 1 };
 
-	for (int i = 1; i < argc; i++) {
-		if ((r = cmd_opt(argc, argv, &i, "-o", &v)) || (r = cmd_opt(argc, argv, &i, "--output", &v))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			out = v;
-		} else if ((r = cmd_opt(argc, argv, &i, "--feed", &v))) {
-			if (r < 0 || feed_lookup(v, &feed))
-				return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (raw, hydromancer, lasersell)", r < 0 ? "" : v);
-			feedname = v;
-		} else if ((r = cmd_opt(argc, argv, &i, "--fsync", &v))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			if (!strcmp(v, "always"))
-				opt.fsync = JOURNAL_FSYNC_ALWAYS;
-			else if (!strcmp(v, "interval"))
-				opt.fsync = JOURNAL_FSYNC_INTERVAL;
-			else if (!strcmp(v, "never"))
-				opt.fsync = JOURNAL_FSYNC_NEVER;
-			else
-				return cmd_usage_error(cmd_import_usage, "import: --fsync is always, interval or never");
-		} else if ((r = cmd_opt(argc, argv, &i, "--block-size", &v))) {
-			if (r < 0 || text_parse_size(v, &u) || u < 4096 || u > (1u << 30))
-				return cmd_usage_error(cmd_import_usage, "import: --block-size is a size from 4k to 1g");
-			opt.block_bytes = (uint32_t)u;
-		} else if ((r = cmd_opt(argc, argv, &i, "--zstd-level", &v))) {
-			if (r < 0 || text_parse_u64(v, &u) || u < 1 || u > 19)
-				return cmd_usage_error(cmd_import_usage, "import: --zstd-level is 1 to 19");
-			opt.zstd_level = (int)u;
-		} else if (!strcmp(argv[i], "--append")) {
-			append = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cmd_usage_error(cmd_import_usage, "import: unknown option '%s'", argv[i]);
-		} else if (!in) {
-			in = argv[i];
-		} else {
-			return cmd_usage_error(cmd_import_usage, "import: one input file at a time");
-		}
-	}
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	in = args.npos ? args.pos[0] : NULL;
+	opt.block_bytes = (uint32_t)block;
+	opt.zstd_level = (int)level;
+	if (feedname && feed_lookup(feedname, &feed))
+		return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (raw, hydromancer, lasersell)", feedname);
 	if (!in || !out)
 		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
 

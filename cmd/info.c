@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "util/text.h"
 
 const char cmd_info_usage[] =
@@ -66,16 +67,15 @@ cmd_info(int argc, char **argv)
 	const char *path = NULL;
 	int json = 0, ex, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (argv[i][0] == '-')
-			return cmd_usage_error(cmd_info_usage, "info: unknown option '%s'", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else
-			return cmd_usage_error(cmd_info_usage, "info: one journal at a time");
-	}
+	const struct cmd_option opts[] = {
+		CMD_FLAG("--json", NULL, &json),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "info", .usage = cmd_info_usage, .what = "journal", .maxpos = 1 };
+
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	path = args.npos ? args.pos[0] : NULL;
 	if (!path)
 		return cmd_usage_error(cmd_info_usage, "info: which journal?");
 

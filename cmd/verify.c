@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 
 const char cmd_verify_usage[] =
 	"usage: wstape verify JOURNAL [--reindex | --repair]\n"
@@ -28,18 +29,17 @@ cmd_verify(int argc, char **argv)
 	const char *path = NULL;
 	int reindex = 0, repair = 0, ex, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--reindex"))
-			reindex = 1;
-		else if (!strcmp(argv[i], "--repair"))
-			repair = 1;
-		else if (argv[i][0] == '-')
-			return cmd_usage_error(cmd_verify_usage, "verify: unknown option '%s'", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else
-			return cmd_usage_error(cmd_verify_usage, "verify: one journal at a time");
-	}
+	const struct cmd_option opts[] = {
+		CMD_FLAG("--reindex", NULL, &reindex),
+		CMD_FLAG("--repair", NULL, &repair),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "verify", .usage = cmd_verify_usage, .what = "journal", .maxpos = 1 };
+	int pe;
+
+	if ((pe = cmd_parse(argc, argv, opts, &args)))
+		return pe;
+	path = args.npos ? args.pos[0] : NULL;
 	if (!path)
 		return cmd_usage_error(cmd_verify_usage, "verify: which journal?");
 	if (reindex && repair)

@@ -60,7 +60,8 @@ FUZZ_OBJ   := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
-.PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps
+.PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps \
+	format format-check
 
 all: check-deps $(BIN)
 
@@ -157,6 +158,16 @@ demo: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/wstape
+
+# .clang-format over every C source and header in git (clang-format: Debian clang-format)
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	@command -v clang-format >/dev/null || { echo "clang-format is needed (apt-get install clang-format)"; exit 2; }
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	@command -v clang-format >/dev/null || { echo "clang-format is needed (apt-get install clang-format)"; exit 2; }
+	@bad=0; for f in $(FORMAT_SRC); do clang-format "$$f" | cmp -s - "$$f" || { echo "not formatted: $$f (make format)"; bad=1; }; done; exit $$bad
 
 clean:
 	rm -rf build build-asan build-*

@@ -72,15 +72,15 @@ check-deps:
 # after check-deps, never beside it (make -j): one apt-get at a time
 check-test-deps: check-deps
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null && command -v zstd >/dev/null && \
-		command -v jq >/dev/null && command -v bc >/dev/null && command -v node >/dev/null && \
-		command -v npm >/dev/null && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
+		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
+		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 deps:
 	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if command -v node >/dev/null && command -v npm >/dev/null; then \
+	if node --version >/dev/null 2>&1 && npm --version >/dev/null 2>&1; then \
 		missing=$$(echo "$$missing" | sed 's/ nodejs//; s/ npm//'); fi; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
@@ -138,7 +138,8 @@ fuzz-build: check-fuzz-deps $(FUZZ_BIN)
 fuzz: fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SKIP='$(FUZZ_SKIP)' bash fuzz/run.sh $(notdir $(FUZZ_BIN))
 
-node-deps:
+# after check-test-deps (which installs node and npm), never beside it (make -j)
+node-deps: check-test-deps
 	@if [ -f tests/package.json ] && [ ! -d tests/node_modules ]; then \
 		echo "installing test peers from npm (tests/package.json)"; \
 		cd tests && npm ci --no-audit --no-fund --loglevel=error; fi

@@ -31,7 +31,8 @@ usage(FILE *f)
 	fprintf(f, "usage: wstape COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`wstape help COMMAND` or `wstape COMMAND --help` shows a command's options.\n");
+	fprintf(f, "\n`wstape help COMMAND` or `wstape COMMAND --help` shows a command's options;\n"
+		   "`wstape --version` the version.\n");
 }
 
 static const struct command *

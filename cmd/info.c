@@ -30,32 +30,63 @@ struct chan_ctx {
 	struct text_buf *b;
 };
 
+/* ,"key":"text" when p is UTF-8, else ,"key":null,"key_b64":"base64" (docs/FORMAT.md,
+ * "Channels and cursors as text"). first: no comma. */
+static void
+json_bytes(struct text_buf *b, const char *key, const void *p, size_t n, int first)
+{
+	text_buf_addf(b, "%s\"%s\":", first ? "" : ",", key);
+	if (text_utf8_valid(p, n)) {
+		text_json_string(b, p, n);
+		return;
+	}
+	text_buf_addf(b, "null,\"%s_b64\":\"", key);
+	text_buf_add_base64(b, p, n);
+	text_buf_adds(b, "\"");
+}
+
+/* bytes for a line of text: as they are when printable UTF-8, else "base64:..." */
+static void
+text_bytes(struct text_buf *b, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	int plain = text_utf8_valid(p, n);
+
+	for (size_t i = 0; plain && i < n; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			plain = 0;
+	if (plain) {
+		text_buf_add(b, p, n);
+	} else {
+		text_buf_adds(b, "base64:");
+		text_buf_add_base64(b, p, n);
+	}
+}
+
 static int
 print_channel(const struct journal_channel_info *c, void *ud)
 {
 	struct chan_ctx *x = ud;
 	if (x->json) {
-		text_buf_adds(x->b, x->first ? "" : ",");
-		text_buf_adds(x->b, "{\"name\":");
-		text_json_string(x->b, c->name, c->name_len);
-		text_buf_addf(x->b, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"first_cursor\":",
+		text_buf_adds(x->b, x->first ? "{" : ",{");
+		json_bytes(x->b, "name", c->name, c->name_len, 1);
+		text_buf_addf(x->b, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu",
 			      (unsigned long long)c->records, (unsigned long long)c->first_recno,
 			      (unsigned long long)c->last_recno);
-		if (text_utf8_valid(c->first_cursor, c->first_cursor_len))
-			text_json_string(x->b, c->first_cursor, c->first_cursor_len);
-		else
-			text_buf_adds(x->b, "null");
-		text_buf_adds(x->b, ",\"last_cursor\":");
-		if (text_utf8_valid(c->last_cursor, c->last_cursor_len))
-			text_json_string(x->b, c->last_cursor, c->last_cursor_len);
-		else
-			text_buf_adds(x->b, "null");
+		json_bytes(x->b, "first_cursor", c->first_cursor, c->first_cursor_len, 0);
+		json_bytes(x->b, "last_cursor", c->last_cursor, c->last_cursor_len, 0);
 		text_buf_adds(x->b, "}");
 	} else {
-		printf("  %-28.*s %10llu records  recno %llu..%llu  cursor %.*s .. %.*s\n", (int)c->name_len, c->name,
+		struct text_buf n = { 0 }, f = { 0 }, l = { 0 };
+		text_bytes(&n, c->name, c->name_len);
+		text_bytes(&f, c->first_cursor, c->first_cursor_len);
+		text_bytes(&l, c->last_cursor, c->last_cursor_len);
+		printf("  %-28s %10llu records  recno %llu..%llu  cursor %s .. %s\n", n.p ? n.p : "",
 		       (unsigned long long)c->records, (unsigned long long)c->first_recno,
-		       (unsigned long long)c->last_recno, (int)c->first_cursor_len, (const char *)c->first_cursor,
-		       (int)c->last_cursor_len, (const char *)c->last_cursor);
+		       (unsigned long long)c->last_recno, f.p ? f.p : "", l.p ? l.p : "");
+		text_buf_free(&n);
+		text_buf_free(&f);
+		text_buf_free(&l);
 	}
 	x->first = 0;
 	return 0;

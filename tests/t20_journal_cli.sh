@@ -264,4 +264,14 @@ for i in range(3000):
 else
 	echo "note: cannot mount a tmpfs here; the full-disk path is covered by test_journal (RLIMIT_FSIZE)"
 fi
+# a channel and a cursor that are not UTF-8: info --json stays JSON (null and _b64 beside
+# it), plain info shows base64
+printf '%s\n' '{"wall_ns":1,"dir":"in","conn":1,"kind":"text","channel_b64":"/wA=","cursor_b64":"gAE=","payload":"{}"}' |
+	$WSTAPE import - -o "$T/nb" 2>/dev/null || fail "import of a binary channel"
+$WSTAPE info "$T/nb" --json | $PY -c '
+import json, sys
+c = json.load(sys.stdin)["channel_list"][0]
+assert c["name"] is None and c["name_b64"] == "/wA=" and c["first_cursor_b64"] == "gAE=", c' ||
+	fail "info --json of a binary channel: $($WSTAPE info "$T/nb" --json)"
+$WSTAPE info "$T/nb" | grep -q "base64:/wA= .*cursor base64:gAE=" || fail "info of a binary channel: $($WSTAPE info "$T/nb")"
 echo "t20 ok"

@@ -70,6 +70,12 @@ test_parse_duration(void **state)
 	assert_int_equal(text_parse_duration("1y", &ns), EINVAL);
 	assert_int_equal(text_parse_duration("1e300", &ns), EINVAL);
 	assert_int_equal(text_parse_duration("", &ns), EINVAL);
+	assert_int_equal(text_parse_duration("nan", &ns), EINVAL);
+	assert_int_equal(text_parse_duration("inf", &ns), EINVAL);
+	assert_int_equal(text_parse_duration("infs", &ns), EINVAL);
+	assert_int_equal(text_parse_duration("0x10", &ns), EINVAL);
+	assert_int_equal(text_parse_duration(".5s", &ns), 0);
+	assert_int_equal(ns, 500000000);
 }
 
 static void

@@ -189,9 +189,12 @@ text_parse_duration(const char *s, int64_t *ns)
 
 	if (!s || !*s || *s == '-')
 		return EINVAL;
+	/* digits first: strtod also takes "nan", "inf" and hex floats */
+	if ((!isdigit((unsigned char)*s) && *s != '.') || strpbrk(s, "xX"))
+		return EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !(v >= 0) || v > 9.2e18)
 		return EINVAL;
 	double mul;
 	if (!*end || !strcmp(end, "s"))
@@ -208,7 +211,7 @@ text_parse_duration(const char *s, int64_t *ns)
 		mul = 3600e9;
 	else
 		return EINVAL;
-	if (v * mul > 9.2e18)
+	if (!(v * mul <= 9.2e18))
 		return EINVAL;
 	*ns = (int64_t)(v * mul + 0.5);
 	return 0;

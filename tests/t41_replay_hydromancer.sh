@@ -274,9 +274,11 @@ PY
 grep -q "resumes session .*: closing client 1" "$T/replay14.log" || fail "takeover not logged: $(cat "$T/replay14.log")"
 
 # the replay chunks of a resume count against --max-buffer: a short absence replays, a long
-# one (about 400 kB of events, above 100 kB) lets the client go with the reason logged
+# one (6 s, about 1.6 MB of events, above 1 MiB) lets the client go with the reason logged
+# (the 10 s recording, and a limit of almost 4 s of its events: a starved client that reads
+# the live stream late resumes from further back than it was away)
 port=$(free_port)
-client_first $port $PY - $port -- live_server $port "$T/replay15.log" --max-buffer 100k <<'PY' || fail "replay chunks and --max-buffer"
+HJ=hl client_first $port $PY - $port -- live_server $port "$T/replay15.log" --max-buffer 1m <<'PY' || fail "replay chunks and --max-buffer"
 import asyncio, json, sys, websockets, ready
 url = "ws://127.0.0.1:%s/?token=t" % sys.argv[1]
 async def read_live(ws, n):
@@ -298,7 +300,7 @@ async def main():
     assert m["type"] == "replay" and m["count"] > 0, m
     cur = await read_live(ws, 10)
     ws.transport.abort()
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(6)
     got = []
     try:
         async with websockets.connect(url + "&sessionId=%s&cursor=%s" % (sid, cur)) as ws:
@@ -309,7 +311,7 @@ async def main():
     assert not any(m["type"] == "replay" for m in got), (len(got), [m["type"] for m in got][:5])
 asyncio.run(main())
 PY
-grep -q "its replay is above --max-buffer 102400: disconnecting" "$T/replay15.log" || fail "no reason logged: $(cat "$T/replay15.log")"
+grep -q "its replay is above --max-buffer 1048576: disconnecting" "$T/replay15.log" || fail "no reason logged: $(cat "$T/replay15.log")"
 
 # liveFormat is per connection: a recording made with liveFormat=chunked-v1 (the URL of its
 # "open" event says so) is served to connections that ask for chunked-v1, each time; a

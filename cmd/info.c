@@ -13,7 +13,7 @@ const char cmd_info_usage[] =
 	"payload bytes, bytes on disk and the compression ratio. Works while a writer appends, and\n"
 	"without an index (it reads the segments). Exits 1, after the summary, when the index lists\n"
 	"blocks the segments do not hold (the figures then come from the segments). It does not\n"
-	"check the blocks' data (wstape verify does): with an index it reads only their headers,\n"
+	"check the blocks' data (wstape verify does): with an index its figures come from the index,\n"
 	"without one it reads every block and exits 1 at the first that does not check.\n"
 	"  --json   the same as one JSON object (default: text)\n";
 

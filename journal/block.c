@@ -7,7 +7,7 @@
 #include <zstd.h>
 
 #include "crc32c.h"
-#include "internal.h"
+#include "block.h"
 
 void
 blk_header_encode(const struct blk_header *h, uint8_t o[BLK_HEADER_SIZE])

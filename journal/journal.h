@@ -147,10 +147,6 @@ int journal_append(struct journal *j, struct journal_record *rec);
  * Returns 0 or the sticky write error. */
 int journal_flush(struct journal *j);
 
-/* journal_flush(), then fsync the segment, the index and the directory, whatever the
- * policy. */
-int journal_sync(struct journal *j);
-
 /* Flush, sync (unless the policy is NEVER), stop the writer thread, release the lock
  * and free everything. journal_close(NULL) is a no-op. Returns the first error met. */
 int journal_close(struct journal *j);

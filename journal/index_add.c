@@ -141,18 +141,80 @@ flush_chan(struct idx *x, MDB_txn *txn, const struct agg *g, uint64_t block_recn
 	return mdb_put(txn, x->chanblk, &ck, &cv, 0);
 }
 
+/* One more record of channel g. */
+static void
+agg_add_chan(struct agg *g, const struct journal_record *r)
+{
+	g->last_recno = r->recno;
+	g->last_wall = r->wall_ns;
+	g->records++;
+	if (!r->cursor_len)
+		return;
+	if (!g->first_cur_len) {
+		g->first_cur = r->cursor;
+		g->first_cur_len = r->cursor_len;
+	}
+	g->last_cur = r->cursor;
+	g->last_cur_len = r->cursor_len;
+	if (!g->max_cur_len || journal_cursor_cmp(r->cursor, r->cursor_len, g->max_cur, g->max_cur_len) > 0) {
+		g->max_cur = r->cursor;
+		g->max_cur_len = r->cursor_len;
+	}
+}
+
 #define MAX_AGG 256
 
-int
-idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
-	      const struct idx_state *st)
+/* One pass over the block's records, from record done_upto on: aggregate them per
+ * connection and per channel until MAX_AGG of either are held (then *more is set and
+ * *done_upto says where the next pass starts), and store the sums. 0, JOURNAL_ECORRUPT
+ * (the record framing), or an MDB_* code. */
+static int
+add_pass(struct idx *x, MDB_txn *txn, const struct idx_block *b, const struct blk_header *h, const uint8_t *raw,
+	 uint64_t *done_upto, int *more)
 {
 	struct agg chans[MAX_AGG], conns[MAX_AGG];
 	size_t nch = 0, nco = 0;
 	struct blk_iter it;
 	struct journal_record r;
+	uint64_t i = 0;
+	int rc;
+
+	*more = 0;
+	blk_iter_init(&it, h, raw);
+	while ((rc = blk_iter_next(&it, &r)) == 0) {
+		if (i++ < *done_upto)
+			continue;
+		struct agg *c = agg_find_conn(conns, &nco, MAX_AGG, r.conn, &r);
+		struct agg *g = r.channel_len ? agg_find_chan(chans, &nch, MAX_AGG, &r) : NULL;
+		if (!c || (r.channel_len && !g)) {
+			*more = 1;
+			break;
+		}
+		c->last_recno = r.recno;
+		c->last_wall = r.wall_ns;
+		c->records++;
+		*done_upto = i;
+		if (g)
+			agg_add_chan(g, &r);
+	}
+	if (rc != 0 && rc != JOURNAL_EOF && !*more)
+		return rc;
+	for (size_t n = 0; n < nco; n++)
+		if (conns[n].records && (rc = flush_conn(x, txn, &conns[n])) != 0)
+			return rc;
+	for (size_t n = 0; n < nch; n++)
+		if (chans[n].records && (rc = flush_chan(x, txn, &chans[n], b->first_recno)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
+	      const struct idx_state *st)
+{
 	MDB_txn *txn;
 	uint8_t kb[16], vb[BLOCKV_SIZE], rb[8];
+	uint64_t done_upto = 0; /* records handled in earlier passes are skipped */
 	int rc, more = 0;
 
 	if ((rc = mdb_txn_begin(x->env, NULL, 0, &txn)) != 0)
@@ -168,57 +230,15 @@ idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, cons
 	MDB_val tk = { 16, kb }, tv = { 8, rb };
 	if ((rc = mdb_put(txn, x->time, &tk, &tv, 0)) != 0)
 		goto fail;
-
-	/* Aggregate the block's records per channel and per connection; a block with more
-	 * distinct channels or connections than MAX_AGG is aggregated in several passes. */
-	uint64_t done_upto = 0; /* records handled in earlier passes are skipped */
+	/* a block with more distinct channels or connections than MAX_AGG is aggregated in
+	 * several passes */
 	do {
-		more = 0;
-		nch = nco = 0;
-		uint64_t i = 0;
-		blk_iter_init(&it, h, raw);
-		while ((rc = blk_iter_next(&it, &r)) == 0) {
-			if (i++ < done_upto)
-				continue;
-			struct agg *c = agg_find_conn(conns, &nco, MAX_AGG, r.conn, &r);
-			struct agg *g = r.channel_len ? agg_find_chan(chans, &nch, MAX_AGG, &r) : NULL;
-			if (!c || (r.channel_len && !g)) {
-				more = 1;
-				break;
-			}
-			c->last_recno = r.recno;
-			c->last_wall = r.wall_ns;
-			c->records++;
-			done_upto = i;
-			if (!g)
-				continue;
-			g->last_recno = r.recno;
-			g->last_wall = r.wall_ns;
-			g->records++;
-			if (r.cursor_len) {
-				if (!g->first_cur_len) {
-					g->first_cur = r.cursor;
-					g->first_cur_len = r.cursor_len;
-				}
-				g->last_cur = r.cursor;
-				g->last_cur_len = r.cursor_len;
-				if (!g->max_cur_len ||
-				    journal_cursor_cmp(r.cursor, r.cursor_len, g->max_cur, g->max_cur_len) > 0) {
-					g->max_cur = r.cursor;
-					g->max_cur_len = r.cursor_len;
-				}
-			}
-		}
-		if (rc != 0 && rc != JOURNAL_EOF && !more) {
+		if ((rc = add_pass(x, txn, b, h, raw, &done_upto, &more)) == JOURNAL_ECORRUPT) {
 			mdb_txn_abort(txn);
-			return rc;
+			return rc; /* the block's framing, not LMDB */
 		}
-		for (size_t n = 0; n < nco; n++)
-			if (conns[n].records && (rc = flush_conn(x, txn, &conns[n])) != 0)
-				goto fail;
-		for (size_t n = 0; n < nch; n++)
-			if (chans[n].records && (rc = flush_chan(x, txn, &chans[n], b->first_recno)) != 0)
-				goto fail;
+		if (rc != 0)
+			goto fail;
 	} while (more);
 	if ((rc = state_put(x, txn, st)) != 0)
 		goto fail;

@@ -338,18 +338,15 @@ out:
 	return c.verdict;
 }
 
-int
-idx_check(const char *dir, char *why, size_t n)
+/* Is dir/index/data.mdb there, a regular file that can be opened? -1 when it is (go on
+ * with the check), else the verdict: IDX_CHECK_NONE, or IDX_CHECK_UNREADABLE with errno
+ * and why set. */
+static int
+chk_readable(const char *data, struct stat *sb, char *why, size_t n)
 {
-	char idir[4200], data[4300], msg[600];
-	struct stat sb;
-	int p[2], rc, status, fd;
-	pid_t pid;
+	int rc, fd;
 
-	why[0] = 0;
-	snprintf(idir, sizeof(idir), "%s/" INDEX_DIR, dir);
-	snprintf(data, sizeof(data), "%s/data.mdb", idir);
-	if (stat(data, &sb) != 0) {
+	if (stat(data, sb) != 0) {
 		if (errno == ENOENT)
 			return IDX_CHECK_NONE;
 		rc = errno;
@@ -357,8 +354,8 @@ idx_check(const char *dir, char *why, size_t n)
 		errno = rc;
 		return IDX_CHECK_UNREADABLE;
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+	if (!S_ISREG(sb->st_mode)) {
+		errno = S_ISDIR(sb->st_mode) ? EISDIR : EINVAL;
 		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(errno));
 		return IDX_CHECK_UNREADABLE;
 	}
@@ -369,46 +366,48 @@ idx_check(const char *dir, char *why, size_t n)
 		return IDX_CHECK_UNREADABLE;
 	}
 	close(fd);
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		snprintf(why, n, "cannot check the index '%s': pipe: %s", idir, strerror(errno));
-		return IDX_CHECK_UNREADABLE; /* errno from pipe2 */
-	}
-	if ((pid = fork()) < 0) {
-		rc = errno;
-		close(p[0]);
-		close(p[1]);
-		snprintf(why, n, "cannot check the index '%s': fork: %s", idir, strerror(rc));
-		errno = rc;
-		return IDX_CHECK_UNREADABLE;
-	}
-	if (pid == 0) {
-		/* the child: silent (a sanitizer's report of a crash in liblmdb is the verdict,
-		 * not a message for the user), bounded in time, and gone without atexit work */
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, 2);
-		chk_child_signals();
-		/* A cycle of pages spins: the bound is on CPU time, which a loaded machine does not
-		 * take from the child as it takes wall-clock time (a healthy check of a large index
-		 * must not read as a hang because other processes had the CPU); the alarm, ten
-		 * times as long, is for a child that waits instead of spinning. */
-		unsigned limit = 30 + (unsigned)(sb.st_size >> 24);
-		struct rlimit cpu = { limit, limit + 5 };
-		setrlimit(RLIMIT_CPU, &cpu);
-		signal(SIGXCPU, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		alarm(10 * limit);
-		close(p[0]);
-		msg[0] = (char)('0' + chk_run(idir, dir, msg + 1, sizeof(msg) - 1));
-		size_t len = 1 + strlen(msg + 1);
-		if (write(p[1], msg, len) != (ssize_t)len)
-			_exit(3);
-		_exit(0);
-	}
-	close(p[1]);
+	return -1;
+}
+
+/* The child: silent (a sanitizer's report of a crash in liblmdb is the verdict, not a
+ * message for the user), bounded in time, and gone without atexit work. Writes the
+ * verdict (a digit) and why to fd. */
+static void __attribute__((noreturn))
+chk_child(const char *idir, const char *dir, uint64_t size, int fd)
+{
+	char msg[600];
+	int null = open("/dev/null", O_WRONLY);
+	if (null >= 0)
+		dup2(null, 2);
+	chk_child_signals();
+	/* A cycle of pages spins: the bound is on CPU time, which a loaded machine does not
+	 * take from the child as it takes wall-clock time (a healthy check of a large index
+	 * must not read as a hang because other processes had the CPU); the alarm, ten
+	 * times as long, is for a child that waits instead of spinning. */
+	unsigned limit = 30 + (unsigned)(size >> 24);
+	struct rlimit cpu = { limit, limit + 5 };
+	setrlimit(RLIMIT_CPU, &cpu);
+	signal(SIGXCPU, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(10 * limit);
+	msg[0] = (char)('0' + chk_run(idir, dir, msg + 1, sizeof(msg) - 1));
+	size_t len = 1 + strlen(msg + 1);
+	if (write(fd, msg, len) != (ssize_t)len)
+		_exit(3);
+	_exit(0);
+}
+
+/* The parent: read the child's verdict from fd and reap it. A crash, a hang or no
+ * verdict at all is damage. */
+static int
+chk_verdict(pid_t pid, int fd, const char *idir, char *why, size_t n)
+{
+	char msg[600];
 	size_t got = 0;
+	int rc, status;
+
 	for (;;) {
-		ssize_t r = read(p[0], msg + got, sizeof(msg) - 1 - got);
+		ssize_t r = read(fd, msg + got, sizeof(msg) - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -417,7 +416,7 @@ idx_check(const char *dir, char *why, size_t n)
 		if (got == sizeof(msg) - 1)
 			break;
 	}
-	close(p[0]);
+	close(fd);
 	msg[got] = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -442,6 +441,39 @@ idx_check(const char *dir, char *why, size_t n)
 	else
 		snprintf(why, n, "%s", msg + 1);
 	return rc;
+}
+
+int
+idx_check(const char *dir, char *why, size_t n)
+{
+	char idir[4200], data[4300];
+	struct stat sb;
+	int p[2], rc;
+	pid_t pid;
+
+	why[0] = 0;
+	snprintf(idir, sizeof(idir), "%s/" INDEX_DIR, dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", idir);
+	if ((rc = chk_readable(data, &sb, why, n)) >= 0)
+		return rc;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(why, n, "cannot check the index '%s': pipe: %s", idir, strerror(errno));
+		return IDX_CHECK_UNREADABLE; /* errno from pipe2 */
+	}
+	if ((pid = fork()) < 0) {
+		rc = errno;
+		close(p[0]);
+		close(p[1]);
+		snprintf(why, n, "cannot check the index '%s': fork: %s", idir, strerror(rc));
+		errno = rc;
+		return IDX_CHECK_UNREADABLE;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		chk_child(idir, dir, (uint64_t)sb.st_size, p[1]);
+	}
+	close(p[1]);
+	return chk_verdict(pid, p[0], idir, why, n);
 }
 
 int

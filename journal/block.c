@@ -7,7 +7,7 @@
 #include <zstd.h>
 
 #include "crc32c.h"
-#include "internal.h"
+#include "block.h"
 
 void
 blk_header_encode(const struct blk_header *h, uint8_t o[BLK_HEADER_SIZE])
@@ -373,13 +373,40 @@ zero_header_tail(int fd, uint64_t off, uint64_t size, const uint8_t hb[BLK_HEADE
 	return 0;
 }
 
-int
-blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
+/* The lengths a header states: raw_len is bounded before anything is allocated for it
+ * (docs/FORMAT.md): by the largest block a writer makes, by what comp_len bytes can hold
+ * at all, and (blk_decode, once the data is read and checked) by the content size of the
+ * zstd frame. BLK_OK or BLK_BAD. */
+static int
+blk_lengths(struct blk_reader *br)
+{
+	if (br->h.raw_len == 0 || br->h.comp_len == 0) {
+		br->why = "empty block (raw or compressed length 0)";
+		return BLK_BAD;
+	}
+	if (br->h.raw_len > BLK_MAX_RAW) {
+		br->why = "block header states a raw length above the largest block (1 GiB + 64 KiB)";
+		return BLK_BAD;
+	}
+	if (!(br->h.flags & BLK_FLAG_ZSTD) && br->h.comp_len != br->h.raw_len) {
+		br->why = "stored block length mismatch";
+		return BLK_BAD;
+	}
+	if ((br->h.flags & BLK_FLAG_ZSTD) && (uint64_t)br->h.raw_len > (uint64_t)br->h.comp_len * BLK_MAX_RATIO) {
+		br->why = "block header states a raw length its compressed data cannot hold";
+		return BLK_BAD;
+	}
+	return BLK_OK;
+}
+
+/* Read and check the header at off: BLK_OK (br->h filled), BLK_END, BLK_TORN, BLK_BAD or
+ * an errno. */
+static int
+blk_read_header(struct blk_reader *br, int fd, uint64_t off, uint64_t size)
 {
 	uint8_t hb[BLK_HEADER_SIZE];
 	int rc;
 
-	br->why = NULL;
 	if (off >= size)
 		return BLK_END;
 	if (size - off < BLK_HEADER_SIZE) {
@@ -404,27 +431,16 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 		br->why = "file ends inside a block";
 		return BLK_TORN;
 	}
-	/* raw_len is bounded before anything is allocated for it (docs/FORMAT.md): by the
-	 * largest block a writer makes, by what comp_len bytes can hold at all, and (below,
-	 * once the data is read and checked) by the content size of the zstd frame */
-	if (br->h.raw_len == 0 || br->h.comp_len == 0) {
-		br->why = "empty block (raw or compressed length 0)";
-		return BLK_BAD;
-	}
-	if (br->h.raw_len > BLK_MAX_RAW) {
-		br->why = "block header states a raw length above the largest block (1 GiB + 64 KiB)";
-		return BLK_BAD;
-	}
-	if (!(br->h.flags & BLK_FLAG_ZSTD) && br->h.comp_len != br->h.raw_len) {
-		br->why = "stored block length mismatch";
-		return BLK_BAD;
-	}
-	if ((br->h.flags & BLK_FLAG_ZSTD) && (uint64_t)br->h.raw_len > (uint64_t)br->h.comp_len * BLK_MAX_RATIO) {
-		br->why = "block header states a raw length its compressed data cannot hold";
-		return BLK_BAD;
-	}
-	if (!decode)
-		return BLK_OK;
+	return blk_lengths(br);
+}
+
+/* Read the block's data into br->comp and check its checksum: BLK_OK, BLK_TORN, BLK_BAD
+ * or an errno. */
+static int
+blk_read_data(struct blk_reader *br, int fd, uint64_t off, uint64_t size)
+{
+	int rc;
+
 	if (grow(&br->comp, &br->comp_cap, br->h.comp_len))
 		return ENOMEM;
 	if ((rc = pread_full(fd, br->comp, br->h.comp_len, off + BLK_HEADER_SIZE)) != 0)
@@ -440,6 +456,13 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 		br->why = "block data checksum mismatch";
 		return BLK_BAD;
 	}
+	return BLK_OK;
+}
+
+/* Decompress br->comp into br->raw: BLK_OK, BLK_BAD or ENOMEM. */
+static int
+blk_decode(struct blk_reader *br)
+{
 	if (br->h.flags & BLK_FLAG_ZSTD) {
 		/* one frame, all of the data, whose header states raw_len (a writer's frame
 		 * always states its content size) */
@@ -465,4 +488,17 @@ blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
 		memcpy(br->raw, br->comp, br->h.raw_len); /* raw_len == comp_len > 0, checked above */
 	}
 	return BLK_OK;
+}
+
+int
+blk_read(struct blk_reader *br, int fd, uint64_t off, uint64_t size, int decode)
+{
+	int rc;
+
+	br->why = NULL;
+	if ((rc = blk_read_header(br, fd, off, size)) != BLK_OK || !decode)
+		return rc;
+	if ((rc = blk_read_data(br, fd, off, size)) != BLK_OK)
+		return rc;
+	return blk_decode(br);
 }

@@ -17,9 +17,16 @@
  *
  * The byte layout is in docs/FORMAT.md.
  *
- * Error convention: functions return 0 on success, a positive errno value for system
- * errors, or a negative JOURNAL_E* code. journal_strerror() names either.
- * The library never prints and never exits.
+ * Return values: every function that can fail returns an int, the error as a value:
+ *     0                success
+ *     > 0              an errno value (a system call failed: ENOENT, EACCES, ENOSPC, ...)
+ *     < 0              a JOURNAL_E* code below (the journal's own errors), or JOURNAL_EOF,
+ *                      the one negative value that is no error: journal_reader_next()
+ *                      reached the end
+ * journal_strerror() names any of them; journal_last_detail() says more about the last
+ * one (path, offset, foreign error text). Foreign codes (LMDB's MDB_*, zstd's) never
+ * leave the library: they become JOURNAL_EINDEX and JOURNAL_EZSTD. Each function below
+ * says which values it returns. The library never prints and never exits.
  */
 #ifndef WSTAPE_JOURNAL_H
 #define WSTAPE_JOURNAL_H
@@ -29,9 +36,10 @@
 
 #define JOURNAL_FORMAT_VERSION 1
 
-/* Negative error codes. Positive values are errno values. */
+/* The journal's own codes, all negative (positive values are errno values). */
 enum {
-	JOURNAL_EOF = 1000,            /* not an error: a reader reached the end (positive on purpose) */
+	JOURNAL_EOF = -100,            /* not an error: a reader reached the end (kept apart from
+					  the error codes, which count down from -1) */
 	JOURNAL_ENOTJOURNAL = -1,      /* the directory holds no journal */
 	JOURNAL_EVERSION = -2,         /* written by a newer format version than this reader knows */
 	JOURNAL_ECORRUPT = -3,         /* a checksum, magic or length does not match */
@@ -133,23 +141,25 @@ struct journal_recovery {
  * derived from them), and rec->index_damaged says so.
  * A reader takes no lock and may run while a writer appends; it works without an index
  * (it scans), so a missing or damaged one does not stop it (journal_verify reports it).
- * Returns 0 and *out, or an error; on error *out is NULL. */
+ * Returns 0 and *out, or an error, with journal_last_detail(NULL) saying more; on error
+ * *out is NULL: JOURNAL_EINVAL (bad flags or path), JOURNAL_ENOTJOURNAL, JOURNAL_EEXIST,
+ * JOURNAL_EVERSION, JOURNAL_ELOCKED, JOURNAL_EGAP or JOURNAL_ECORRUPT (segments missing or
+ * out of sequence; for a writer also a bad block, unless it is a torn tail, which is
+ * cut), JOURNAL_EINDEX, or
+ * an errno (ENOENT, EACCES, ENOMEM, ...). */
 int journal_open(const char *path, int flags, const struct journal_options *opt,
 		 struct journal **out, struct journal_recovery *rec);
 
-/* Append one record; assigns rec->recno. Copies everything. Returns 0 or the first
- * error the writer thread met (sticky: after a write error the journal accepts nothing
- * more, and what was sealed before it stays valid on disk). */
+/* Append one record; assigns rec->recno. Copies everything. Returns 0, JOURNAL_ERDONLY,
+ * JOURNAL_EINVAL (a field beyond its limit, a length without its pointer), ENOMEM, or the
+ * first error the writer thread met (sticky: after a write error the journal accepts
+ * nothing more, and what was sealed before it stays valid on disk). */
 int journal_append(struct journal *j, struct journal_record *rec);
 
 /* Seal the open block and wait until every sealed block is written and indexed, and
  * fsynced when the policy is ALWAYS (INTERVAL and NEVER: written, not synced).
- * Returns 0 or the sticky write error. */
+ * Returns 0 (always, for a reader) or the sticky write error. */
 int journal_flush(struct journal *j);
-
-/* journal_flush(), then fsync the segment, the index and the directory, whatever the
- * policy. */
-int journal_sync(struct journal *j);
 
 /* Flush, sync (unless the policy is NEVER), stop the writer thread, release the lock
  * and free everything. journal_close(NULL) is a no-op. Returns the first error met. */
@@ -168,13 +178,16 @@ int journal_created(const struct journal *j);
  * creating a journal removes it the same way. */
 int journal_discard(struct journal *j);
 
-/* A new connection id for this writer: one more than the largest in the journal. */
+/* A new connection id for this writer: one more than the largest in the journal (0 for a
+ * reader, which has none to give). */
 uint32_t journal_next_conn(struct journal *j);
 
 /* Journal metadata: small key/value strings kept in J/META (written at once, atomically).
  * journal_meta_get returns a pointer owned by the journal, valid until the next
  * journal_meta_set or journal_close, or NULL when the key is absent.
- * Keys and values: printable, no newline, no '='in keys; at most 4 KiB each. */
+ * Keys and values: printable, no newline, no '='in keys; at most 4 KiB each.
+ * journal_meta_set returns 0, JOURNAL_ERDONLY, JOURNAL_EINVAL (a key or value outside those
+ * rules), ENOMEM, or the errno of writing META. */
 const char *journal_meta_get(struct journal *j, const char *key);
 int journal_meta_set(struct journal *j, const char *key, const char *value);
 
@@ -207,6 +220,8 @@ struct journal_stats {
 	uint64_t append_wait_ns;            /* total time spent waiting */
 	uint64_t pending_records;           /* appended, not yet written */
 };
+/* Returns 0 (always, for a writer) or the error a reader met reading past the index
+ * (JOURNAL_ECORRUPT, JOURNAL_EGAP, an errno; st then holds what the index says). */
 int journal_stats(struct journal *j, struct journal_stats *st);
 
 /* Per connection: as indexed, and for a reader with what lies past the index merged in
@@ -217,11 +232,13 @@ struct journal_conn_info {
 	int64_t first_wall_ns, last_wall_ns;
 };
 /* Call fn for each connection in id order; stop when fn returns non-zero (that value is
- * returned). */
+ * returned). Otherwise 0, JOURNAL_EINDEX (a writer without an index, or one that cannot
+ * be read), or, for a reader, an error met reading past the index as journal_stats. */
 int journal_conn_foreach(struct journal *j,
 			 int (*fn)(const struct journal_conn_info *, void *), void *ud);
 
-/* Per channel, the same way. Pointers are valid during the callback only. */
+/* Per channel, the same way, with the same return values. Pointers are valid during the
+ * callback only. */
 struct journal_channel_info {
 	const char *name;
 	size_t name_len;
@@ -234,14 +251,17 @@ int journal_channel_foreach(struct journal *j,
 			    int (*fn)(const struct journal_channel_info *, void *), void *ud);
 
 /* Readers. Any number per journal, any open mode. A new reader is positioned at the
- * first record. */
+ * first record. journal_reader_open returns 0 or ENOMEM; journal_reader_close(NULL) is a
+ * no-op. */
 int journal_reader_open(struct journal *j, struct journal_reader **out);
 void journal_reader_close(struct journal_reader *r);
 
 /* Position at record 'recno' (the first record when recno is below it).
  * JOURNAL_ENOTFOUND when recno is past the last record. The seeks below go through the
  * index: JOURNAL_EINDEX when it points past the end of a segment (journal_last_detail(j)
- * names the segment and offset; 'wstape verify --reindex' rebuilds it). */
+ * names the segment and offset; 'wstape verify --reindex' rebuilds it). Any of them may
+ * also return what journal_reader_next returns for a bad segment (JOURNAL_ECORRUPT,
+ * JOURNAL_EGAP, JOURNAL_EVERSION, an errno); they never return JOURNAL_EOF. */
 int journal_reader_seek_recno(struct journal_reader *r, uint64_t recno);
 
 /* Position at the first record whose wall_ns >= wall_ns (records are in arrival order;
@@ -254,8 +274,9 @@ int journal_reader_seek_time(struct journal_reader *r, int64_t wall_ns);
 int journal_reader_seek_cursor(struct journal_reader *r, const char *channel, size_t channel_len,
 			       const void *cursor, size_t cursor_len);
 
-/* Read the next record into *rec. Returns 0, JOURNAL_EOF at the end, or an error
- * (JOURNAL_ECORRUPT: journal_reader_error_offset() tells where).
+/* Read the next record into *rec. Returns 0, JOURNAL_EOF at the end, or an error:
+ * JOURNAL_ECORRUPT (journal_reader_error_offset() tells where), JOURNAL_EGAP (the next
+ * segment does not start where this one ended), JOURNAL_EVERSION, or an errno.
  * At the end of a journal being written, JOURNAL_EOF means "nothing more yet": calling
  * again later returns records appended since. */
 int journal_reader_next(struct journal_reader *r, struct journal_record *rec);
@@ -286,16 +307,21 @@ struct journal_verify {
 };
 int journal_verify(struct journal *j, struct journal_verify *v);
 
-/* Throw the index away and rebuild it from the segments (writers only). */
+/* Throw the index away and rebuild it from the segments (writers only). Returns 0,
+ * JOURNAL_ERDONLY, the sticky write error, or what recovery met (as journal_open). */
 int journal_reindex(struct journal *j);
 
 /* Cut the last segment at its first bad block, so that the journal opens again; what
  * follows that offset is lost (writers only; the caller says so to the user first).
  * Refuses (JOURNAL_ECORRUPT) when the bad block is not in the last segment.
- * *cut_bytes receives the number of bytes removed. */
+ * *cut_bytes receives the number of bytes removed. Returns 0 (cut, or nothing to cut),
+ * JOURNAL_ELOCKED (a writer has it open), JOURNAL_ECORRUPT (refused), what journal_open
+ * returns, another problem the scan met (as journal_verify), or the errno of the cut;
+ * *segment and *offset name the bad block. */
 int journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *cut_bytes);
 
-/* Name of an error code (errno or JOURNAL_E*). Static string. */
+/* Name of any value the functions above return (0, an errno, JOURNAL_E*, JOURNAL_EOF).
+ * Static string. */
 const char *journal_strerror(int err);
 
 /* More detail on the last error of this journal (path, offset, foreign error text),

@@ -1,5 +1,5 @@
-/* reader.c - reading a journal: sequential iteration, seeks through the index, statistics,
- * verification and repair
+/* reader.c - reading a journal: sequential iteration across segments, and seeks through
+ * the index
  *
  * A reader walks the segment files block by block; the index only tells it where to
  * start. So a reader also sees the blocks a live writer sealed but has not indexed yet,
@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/file.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "block.h"
+#include "index.h"
+#include "reader.h"
 
 struct journal_reader {
 	struct journal *j;
@@ -167,6 +169,78 @@ segment_jump(struct journal_reader *r)
 	return JOURNAL_ECORRUPT;
 }
 
+
+/* Open the first segment, or the one a seek chose, when none is open. 0, JOURNAL_EOF
+ * (nothing to read yet) or an error. */
+static int
+reader_ensure_open(struct journal_reader *r)
+{
+	if (r->fd >= 0)
+		return 0;
+	uint32_t n = r->seg ? r->seg : first_segment(r->j);
+	if (n == 0)
+		return JOURNAL_EOF;
+	uint64_t keep = r->off;
+	int rc = open_segment(r, n);
+	if (rc == 1)
+		return JOURNAL_EOF;
+	if (rc)
+		return rc;
+	if (keep > SEG_HEADER_SIZE)
+		r->off = keep;
+	return 0;
+}
+
+/* At the end of the current segment (BLK_END, or a torn block: 'torn'): the next segment
+ * exists only once this one is complete. 0 to read on (in the next segment, or in this
+ * one measured again), JOURNAL_EOF, or an error. */
+static int
+reader_cross(struct journal_reader *r, int torn, int *recheck)
+{
+	char path[4200];
+	struct stat nsb;
+	int rc;
+
+	seg_path(path, sizeof(path), r->j->dir, r->seg + 1);
+	if (stat(path, &nsb) != 0)
+		return JOURNAL_EOF; /* the end, or a block being written right now */
+	if (!*recheck) {
+		/* The writer may have written more to this segment (finishing its last block)
+		 * and started the next since this one was measured. Now that the next exists,
+		 * this one is complete: measure again. */
+		*recheck = 1;
+		return 0;
+	}
+	if (torn)
+		return corrupt(r, r->br.why ? r->br.why : "torn block before the last segment");
+	uint32_t next = r->seg + 1;
+	close(r->fd);
+	r->fd = -1;
+	rc = open_segment(r, next);
+	if (rc == 1)
+		return JOURNAL_EOF;
+	if (rc)
+		return rc;
+	if (r->expect_recno && r->seg_first != r->expect_recno)
+		return segment_jump(r);
+	return 0;
+}
+
+/* The block just read is whole: check that it continues the record numbers and start
+ * iterating its records. */
+static int
+reader_enter_block(struct journal_reader *r)
+{
+	if (r->expect_recno && r->br.h.first_recno != r->expect_recno)
+		return corrupt(r, "block does not continue the record numbers");
+	r->expect_recno = r->br.h.first_recno + r->br.h.count;
+	r->blocks_read++;
+	r->raw_read += r->br.h.raw_len;
+	blk_iter_init(&r->it, &r->br.h, r->br.raw);
+	r->in_block = 1;
+	return 0;
+}
+
 int
 reader_read(struct journal_reader *r, struct journal_record *rec)
 {
@@ -182,72 +256,31 @@ reader_read(struct journal_reader *r, struct journal_record *rec)
 			r->in_block = 0;
 			r->off += BLK_HEADER_SIZE + r->br.h.comp_len;
 		}
-		if (r->fd < 0) {
-			uint32_t n = r->seg ? r->seg : first_segment(r->j);
-			if (n == 0)
-				return JOURNAL_EOF;
-			uint64_t keep = r->off;
-			rc = open_segment(r, n);
-			if (rc == 1)
-				return JOURNAL_EOF;
-			if (rc)
-				return rc;
-			if (keep > SEG_HEADER_SIZE)
-				r->off = keep;
-		}
+		if ((rc = reader_ensure_open(r)) != 0)
+			return rc;
 		struct stat sb;
 		if (fstat(r->fd, &sb) != 0)
 			return errno;
 		rc = blk_read(&r->br, r->fd, r->off, (uint64_t)sb.st_size, 1);
 		if (rc == BLK_OK) {
 			recheck = 0;
-			if (r->expect_recno && r->br.h.first_recno != r->expect_recno)
-				return corrupt(r, "block does not continue the record numbers");
-			r->expect_recno = r->br.h.first_recno + r->br.h.count;
-			r->blocks_read++;
-			r->raw_read += r->br.h.raw_len;
-			blk_iter_init(&r->it, &r->br.h, r->br.raw);
-			r->in_block = 1;
+			if ((rc = reader_enter_block(r)) != 0)
+				return rc;
 			continue;
 		}
 		if (rc == BLK_END || rc == BLK_TORN) {
-			/* the next segment exists only once this one is complete */
-			char path[4200];
-			struct stat nsb;
-			seg_path(path, sizeof(path), r->j->dir, r->seg + 1);
-			if (stat(path, &nsb) != 0)
-				return JOURNAL_EOF; /* the end, or a block being written right now */
-			if (!recheck) {
-				/* The writer may have written more to this segment (finishing its
-				 * last block) and started the next since this one was measured.
-				 * Now that the next exists, this one is complete: measure again. */
-				recheck = 1;
-				continue;
-			}
-			if (rc == BLK_TORN)
-				return corrupt(r, r->br.why ? r->br.why : "torn block before the last segment");
-			uint32_t next = r->seg + 1;
-			close(r->fd);
-			r->fd = -1;
-			rc = open_segment(r, next);
-			if (rc == 1)
-				return JOURNAL_EOF;
-			if (rc)
+			if ((rc = reader_cross(r, rc == BLK_TORN, &recheck)) != 0)
 				return rc;
-			if (r->expect_recno && r->seg_first != r->expect_recno)
-				return segment_jump(r);
 			continue;
 		}
 		if (rc == BLK_BAD)
 			return corrupt(r, r->br.why ? r->br.why : "bad block");
-		{
-			char path[4200];
-			seg_path(path, sizeof(path), r->j->dir, r->seg);
-			r->err_seg = r->seg;
-			r->err_off = r->off;
-			journal_set_detail(r->j, "cannot read segment '%s' at offset %llu: %s", path,
-					   (unsigned long long)r->off, strerror(rc));
-		}
+		char path[4200];
+		seg_path(path, sizeof(path), r->j->dir, r->seg);
+		r->err_seg = r->seg;
+		r->err_off = r->off;
+		journal_set_detail(r->j, "cannot read segment '%s' at offset %llu: %s", path, (unsigned long long)r->off,
+				   strerror(rc));
 		return rc; /* errno */
 	}
 }
@@ -419,447 +452,3 @@ journal_reader_seek_cursor(struct journal_reader *r, const char *channel, size_t
 	return scan_to(r, match_cursor, &t);
 }
 
-/* ---- statistics ---- */
-
-static uint64_t
-dir_segment_bytes(struct journal *j, uint32_t *count)
-{
-	uint32_t *segs = NULL;
-	size_t n = 0;
-	uint64_t total = 0;
-	char path[4200];
-	struct stat sb;
-
-	*count = 0;
-	if (seg_list(j->dir, &segs, &n) != 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		seg_path(path, sizeof(path), j->dir, segs[i]);
-		if (stat(path, &sb) == 0)
-			total += (uint64_t)sb.st_size;
-	}
-	*count = (uint32_t)n;
-	free(segs);
-	return total;
-}
-
-/* A reader's view of the index: a snapshot of it and its state, unless there is none, or
- * it lists blocks the segments do not hold (then it is set aside for good, and the
- * figures come from the segments alone). Returns the snapshot to use, or NULL. */
-static struct idx_snap *
-usable_index(struct journal *j, struct idx_snap *snap, struct idx_state *is)
-{
-	struct idx_block last;
-	char why[512];
-
-	memset(is, 0, sizeof(*is));
-	if (!j->idx || j->idx_stale || idx_snap_begin(j->idx, snap) != 0)
-		return NULL;
-	if (idx_snap_state(snap, is) != 0) {
-		memset(is, 0, sizeof(*is));
-		idx_snap_end(snap);
-		return NULL;
-	}
-	snprintf(why, sizeof(why), "the index's state lists blocks, but its last block cannot be read");
-	if (is->blocks && (idx_snap_last_block(snap, &last) != 0 ||
-			   index_end_check(j->dir, is, &last, why, sizeof(why)) == INDEX_END_MISMATCH)) {
-		j->idx_stale = 1;
-		snprintf(j->idx_detail, sizeof(j->idx_detail), "%s", why);
-		memset(is, 0, sizeof(*is));
-		idx_snap_end(snap);
-		return NULL;
-	}
-	return snap;
-}
-
-int
-journal_stats(struct journal *j, struct journal_stats *st)
-{
-	struct idx_state is;
-	struct idx_snap snap, *sp = NULL;
-	struct tail *t = NULL;
-	int rc = 0;
-
-	memset(st, 0, sizeof(*st));
-	if (!(j->flags & JOURNAL_RDONLY)) {
-		/* what is written, without forcing a flush (that would change the block sizes
-		 * of a recorder that shows its stats once a second) */
-		pthread_mutex_lock(&j->mu);
-		while (j->storing)
-			pthread_cond_wait(&j->cv_done, &j->mu);
-		is = j->st;
-		st->append_waits = j->append_waits;
-		st->append_wait_ns = j->append_wait_ns;
-		st->pending_records = (j->next_recno - 1) - (is.next_recno ? is.next_recno - 1 : 0);
-		pthread_mutex_unlock(&j->mu);
-	} else {
-		/* readers: the index, plus what lies past it, summed from the segments */
-		pthread_mutex_lock(&j->mu);
-		sp = usable_index(j, &snap, &is);
-		rc = tail_update(j, sp ? &is : NULL, &t);
-	}
-	st->records = is.records;
-	st->raw_bytes = is.payload_bytes;
-	st->block_raw_bytes = is.raw_bytes;
-	st->blocks = is.blocks;
-	st->first_wall_ns = is.first_wall;
-	st->last_wall_ns = is.max_wall;
-	if (is.records) {
-		st->first_recno = is.next_recno - is.records;
-		st->last_recno = is.next_recno - 1;
-	}
-	if (!(j->flags & JOURNAL_RDONLY)) {
-		if (j->idx && !j->idx_failed) {
-			st->connections = idx_conn_count(j->idx);
-			st->channels = idx_channel_count(j->idx);
-		}
-	} else {
-		if (rc == 0) {
-			st->connections = (sp ? idx_snap_conn_count(sp) : 0) + tail_new_conns(t, sp);
-			st->channels = (sp ? idx_snap_channel_count(sp) : 0) + tail_new_channels(t, sp);
-			tail_sums(t, st);
-		}
-		st->index_stale = j->idx_stale;
-		st->index_damaged = j->idx_open_err != 0;
-		st->index_unreadable = j->idx_unreadable != 0;
-		if (sp)
-			idx_snap_end(sp);
-		if (j->idx_stale && rc == 0) /* a gap's detail (rc) names the missing records */
-			journal_set_detail(j, "%s", j->idx_detail);
-		pthread_mutex_unlock(&j->mu);
-		if (rc)
-			return rc;
-	}
-	st->segment_bytes = dir_segment_bytes(j, &st->segments);
-	st->disk_bytes = st->segment_bytes + (j->idx ? idx_disk_bytes(j->idx) : 0);
-	return 0;
-}
-
-int
-journal_conn_foreach(struct journal *j, int (*fn)(const struct journal_conn_info *, void *), void *ud)
-{
-	struct idx_state is;
-	struct idx_snap snap, *sp;
-	struct tail *t;
-	int rc;
-
-	if (!(j->flags & JOURNAL_RDONLY))
-		return j->idx ? idx_conn_foreach(j->idx, fn, ud) : JOURNAL_EINDEX;
-	pthread_mutex_lock(&j->mu);
-	sp = usable_index(j, &snap, &is);
-	if ((rc = tail_update(j, sp ? &is : NULL, &t)) == 0)
-		rc = tail_conn_foreach(t, sp, fn, ud);
-	if (sp)
-		idx_snap_end(sp);
-	pthread_mutex_unlock(&j->mu);
-	return rc;
-}
-
-int
-journal_channel_foreach(struct journal *j, int (*fn)(const struct journal_channel_info *, void *), void *ud)
-{
-	struct idx_state is;
-	struct idx_snap snap, *sp;
-	struct tail *t;
-	int rc;
-
-	if (!(j->flags & JOURNAL_RDONLY))
-		return j->idx ? idx_channel_foreach(j->idx, fn, ud) : JOURNAL_EINDEX;
-	pthread_mutex_lock(&j->mu);
-	sp = usable_index(j, &snap, &is);
-	if ((rc = tail_update(j, sp ? &is : NULL, &t)) == 0)
-		rc = tail_channel_foreach(t, sp, fn, ud);
-	if (sp)
-		idx_snap_end(sp);
-	pthread_mutex_unlock(&j->mu);
-	return rc;
-}
-
-/* ---- verification ---- */
-
-struct seen_block {
-	uint32_t segment;
-	uint64_t offset, first_recno;
-	uint32_t count;
-};
-
-struct verify_ctx {
-	struct seen_block *v;
-	size_t n, i;
-	uint64_t indexed_before;  /* the index's next record number before the scan began */
-	int bad, newer;
-	struct idx_block badb;
-};
-
-static int
-check_indexed(const struct idx_block *b, void *ud)
-{
-	struct verify_ctx *c = ud;
-	if (b->first_recno >= c->indexed_before) {
-		/* indexed after the scan began: a writer appends; the scan may not have seen it */
-		c->newer = 1;
-		return 1;
-	}
-	if (c->i >= c->n) {
-		c->bad = 1;
-		c->badb = *b;
-		return 1;
-	}
-	const struct seen_block *s = &c->v[c->i++];
-	if (s->segment != b->segment || s->offset != b->offset || s->first_recno != b->first_recno ||
-	    s->count != b->count) {
-		c->bad = 1;
-		c->badb = *b;
-		return 1;
-	}
-	return 0;
-}
-
-/* Read every block; stops at the first problem and reports it in v. */
-static int
-scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
-{
-	uint32_t *segs = NULL;
-	size_t nseg = 0, cap = 0;
-	struct blk_reader br;
-	int rc;
-	uint64_t expect = 0;
-
-	if ((rc = seg_list(j->dir, &segs, &nseg)) != 0)
-		return rc;
-	blk_reader_init(&br);
-	for (size_t i = 0; i < nseg && rc == 0; i++) {
-		char path[4200];
-		uint8_t sh[SEG_HEADER_SIZE];
-		struct stat sb;
-		int last = i + 1 == nseg;
-		seg_path(path, sizeof(path), j->dir, segs[i]);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t got = 0;
-		v->bad_segment = segs[i];
-		v->bad_offset = 0;
-		/* a segment that cannot be read, or that a newer wstape wrote, is no corruption:
-		 * say why (an errno or JOURNAL_EVERSION) */
-		if (fd < 0 || fstat(fd, &sb) != 0) {
-			rc = errno;
-			if (fd >= 0)
-				close(fd);
-			journal_set_detail(j, "cannot open segment '%s': %s", path, strerror(rc));
-			v->detail = j->detail;
-			break;
-		}
-		if (sb.st_size >= SEG_HEADER_SIZE && (got = pread(fd, sh, sizeof(sh), 0)) < 0) {
-			rc = errno;
-			close(fd);
-			journal_set_detail(j, "cannot read segment '%s': %s", path, strerror(rc));
-			v->detail = j->detail;
-			break;
-		}
-		if (sb.st_size < SEG_HEADER_SIZE || got != (ssize_t)sizeof(sh) || (rc = seg_header_check(sh, segs[i])) != 0) {
-			close(fd);
-			if (last && sb.st_size <= SEG_HEADER_SIZE && rc != JOURNAL_EVERSION) {
-				v->torn_bytes = (uint64_t)sb.st_size;
-				rc = 0;
-				break;
-			}
-			if (rc == JOURNAL_EVERSION) {
-				journal_set_detail(j, "segment '%s' was written by a newer wstape (format %u); this one reads up to %d",
-						   path, get_u32(sh + 8), JOURNAL_FORMAT_VERSION);
-				v->detail = j->detail;
-			} else {
-				v->detail = "bad segment header";
-				rc = JOURNAL_ECORRUPT;
-			}
-			break;
-		}
-		uint64_t seg_first = get_u64(sh + 16) ? get_u64(sh + 16) : 1;
-		if (expect && seg_first != expect) {
-			close(fd);
-			char prev[4200];
-			seg_path(prev, sizeof(prev), j->dir, segs[i - 1]);
-			if (seg_first > expect) {
-				journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
-						   (unsigned long long)expect, (unsigned long long)(seg_first - 1), prev,
-						   (unsigned long long)expect, path, (unsigned long long)seg_first);
-				rc = JOURNAL_EGAP;
-			} else {
-				journal_set_detail(j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
-						   path, (unsigned long long)seg_first, prev);
-				rc = JOURNAL_ECORRUPT;
-			}
-			v->detail = j->detail;
-			break;
-		}
-		uint64_t off = SEG_HEADER_SIZE;
-		for (;;) {
-			v->bad_offset = off;
-			int b = blk_read(&br, fd, off, (uint64_t)sb.st_size, 1);
-			if (b == BLK_END)
-				break;
-			if (b == BLK_TORN && last) {
-				v->torn_bytes = (uint64_t)sb.st_size - off;
-				break;
-			}
-			if (b > BLK_BAD) {
-				journal_set_detail(j, "cannot read segment '%s' at offset %llu: %s", path,
-						   (unsigned long long)off, strerror(b));
-				v->detail = j->detail;
-				rc = b;
-				break;
-			}
-			if (b != BLK_OK) {
-				v->detail = br.why ? br.why : "bad block";
-				rc = JOURNAL_ECORRUPT;
-				break;
-			}
-			if (expect && br.h.first_recno != expect) {
-				v->detail = "block does not continue the record numbers";
-				rc = JOURNAL_ECORRUPT;
-				break;
-			}
-			struct blk_iter it;
-			struct journal_record rec;
-			blk_iter_init(&it, &br.h, br.raw);
-			while ((rc = blk_iter_next(&it, &rec)) == 0)
-				;
-			if (rc != JOURNAL_EOF) {
-				v->detail = "bad record framing in block";
-				rc = JOURNAL_ECORRUPT;
-				break;
-			}
-			rc = 0;
-			expect = br.h.first_recno + br.h.count;
-			if (c) {
-				if (c->n == cap) {
-					cap = cap ? cap * 2 : 1024;
-					struct seen_block *nv = realloc(c->v, cap * sizeof(*nv));
-					if (!nv) {
-						rc = ENOMEM;
-						break;
-					}
-					c->v = nv;
-				}
-				c->v[c->n++] = (struct seen_block){ segs[i], off, br.h.first_recno, br.h.count };
-			}
-			v->blocks++;
-			v->records += br.h.count;
-			off += BLK_HEADER_SIZE + br.h.comp_len;
-			v->good_bytes += BLK_HEADER_SIZE + br.h.comp_len;
-		}
-		v->good_bytes += SEG_HEADER_SIZE;
-		close(fd);
-	}
-	blk_reader_free(&br);
-	free(segs);
-	return rc;
-}
-
-/* The segments are read first and the index after, while a writer may go on appending
- * and indexing. A block is written before it is indexed, so every block the index held
- * before the scan began is one the scan must have seen; blocks indexed later are not
- * compared. */
-int
-journal_verify(struct journal *j, struct journal_verify *v)
-{
-	struct verify_ctx c = { 0 };
-	struct idx_state before;
-	int rc;
-
-	memset(v, 0, sizeof(*v));
-	c.indexed_before = UINT64_MAX;
-	if (j->idx && idx_state_get(j->idx, &before) == 0)
-		c.indexed_before = before.next_recno; /* 0 for an empty index */
-	if ((rc = scan_all(j, &c, v)) != 0) {
-		free(c.v);
-		return rc;
-	}
-	v->detail = NULL;
-	if (j->idx) {
-		rc = idx_block_foreach(j->idx, check_indexed, &c);
-		if (c.newer)
-			rc = 0;
-		if (c.bad) {
-			v->bad_segment = c.badb.segment;
-			v->bad_offset = c.badb.offset;
-			v->detail = "the index does not match the segments (run 'wstape verify --reindex')";
-			rc = JOURNAL_EINDEX;
-		} else if (rc) {
-			v->detail = "the index cannot be read (run 'wstape verify --reindex')";
-			rc = JOURNAL_EINDEX;
-		} else {
-			v->unindexed_blocks = c.n - c.i;
-		}
-	} else if (j->idx_open_err) {
-		journal_set_detail(j, "the index is damaged (%s); 'wstape verify --repair' or --reindex rebuilds it",
-				   j->idx_detail);
-		v->detail = j->detail;
-		v->bad_segment = 0;
-		v->bad_offset = 0;
-		rc = JOURNAL_EINDEX;
-	} else if (j->idx_stale) {
-		journal_set_detail(j, "the index does not match the segments (%s); 'wstape verify --repair' or --reindex rebuilds it",
-				   j->idx_detail);
-		v->detail = j->detail;
-		v->bad_segment = 0;
-		v->bad_offset = 0;
-		rc = JOURNAL_EINDEX;
-	} else if (j->idx_unreadable) {
-		/* not verified: say so, and fail */
-		journal_set_detail(j, "the index cannot be checked: %s", j->idx_detail);
-		v->detail = j->detail;
-		v->bad_segment = 0;
-		v->bad_offset = 0;
-		rc = j->idx_unreadable;
-	} else {
-		v->unindexed_blocks = c.n;
-	}
-	free(c.v);
-	return rc;
-}
-
-int
-journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *cut_bytes)
-{
-	struct journal *j;
-	struct journal_verify v;
-	char seg[4200], lock[4200];
-	uint32_t *segs = NULL;
-	size_t nseg = 0;
-	int rc, lfd;
-
-	*cut_bytes = 0;
-	if ((rc = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL)) != 0)
-		return rc;
-	snprintf(lock, sizeof(lock), "%s/" LOCK_FILE, path);
-	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0) {
-		rc = lfd < 0 ? errno : JOURNAL_ELOCKED;
-		if (lfd >= 0)
-			close(lfd);
-		journal_close(j);
-		return rc;
-	}
-	memset(&v, 0, sizeof(v));
-	rc = scan_all(j, NULL, &v);
-	*segment = v.bad_segment;
-	*offset = v.bad_offset;
-	if (rc == JOURNAL_ECORRUPT && seg_list(path, &segs, &nseg) == 0 && nseg && segs[nseg - 1] == v.bad_segment) {
-		struct stat sb;
-		seg_path(seg, sizeof(seg), path, v.bad_segment);
-		if (stat(seg, &sb) == 0 && truncate(seg, (off_t)v.bad_offset) == 0) {
-			*cut_bytes = (uint64_t)sb.st_size - v.bad_offset;
-			rc = 0;
-			/* the index may describe what was cut: drop it, the next writer rebuilds it */
-			char idx[4300];
-			snprintf(idx, sizeof(idx), "%s/" INDEX_DIR "/data.mdb", path);
-			unlink(idx);
-			snprintf(idx, sizeof(idx), "%s/" INDEX_DIR "/lock.mdb", path);
-			unlink(idx);
-		} else {
-			rc = errno;
-		}
-	}
-	free(segs);
-	close(lfd);
-	journal_close(j);
-	return rc;
-}

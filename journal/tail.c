@@ -8,7 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "reader.h"
+#include "tail.h"
 
 /* One connection (key: the id, 4 bytes big-endian, so that keys sort as numbers) or one
  * channel (key: its name). */
@@ -216,29 +217,27 @@ tail_read(struct tail *t)
 }
 
 int
-tail_update(struct journal *j, const struct idx_state *is, struct tail **out)
+tail_update(struct journal *j, struct tail **cache, const struct idx_state *is)
 {
-	struct tail *t = j->tail;
+	struct tail *t = *cache;
 	int rc;
 
-	*out = NULL;
 	if (t && (t->from_start != !is ||
 		  (is && (t->base_next != (is->blocks ? is->next_recno : 0) || t->base_blocks != is->blocks)))) {
 		tail_free(t);
-		t = j->tail = NULL;
+		t = *cache = NULL;
 	}
 	if (!t) {
 		if ((rc = tail_new(j, is, &t)) != 0)
 			return rc;
-		j->tail = t;
+		*cache = t;
 	}
 	if ((rc = tail_read(t)) != 0) {
 		/* start over next time rather than continue from a half-read block */
 		tail_free(t);
-		j->tail = NULL;
+		*cache = NULL;
 		return rc;
 	}
-	*out = t;
 	return 0;
 }
 

@@ -19,7 +19,8 @@
 
 #include "journal/journal.h"
 #include "journal/crc32c.h"
-#include "journal/internal.h"
+#include "journal/block.h"
+#include "journal/index.h"
 #include <zstd.h>
 
 static char tmproot[256];

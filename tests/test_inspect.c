@@ -12,6 +12,7 @@
 #include "inspect/inspect.h"
 #include "inspect/internal.h"
 #include "inspect/seen.h"
+#include "feeds/lasersell_inspect.h"
 
 #define T0 1795341600000000000LL
 #define MS 1000000LL
@@ -80,6 +81,13 @@ static void
 text(struct fx *f, int64_t after_ms, uint32_t conn, const char *channel, const char *payload)
 {
 	put(f, after_ms, conn, JOURNAL_IN, JOURNAL_TEXT, channel, payload);
+}
+
+/* the state of the lasersell rules (feeds/lasersell_inspect.c) */
+static struct lasersell_inspect *
+ls(struct fx *f)
+{
+	return f->in->feed_state;
 }
 
 static struct channel *
@@ -373,7 +381,7 @@ test_inspect__lasersell_rules(void **state)
 	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":9}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
 	inspect_finish(f->in);
-	assert_int_equal(f->in->pnl_flush_ms, 500);
+	assert_int_equal(ls(f)->pnl_flush_ms, 500);
 	assert_int_equal(f->in->rtt.count, 2);
 	assert_int_equal(f->in->rtt.max, 30 * MS);
 	assert_int_equal(f->in->rtt.min, 20 * MS);
@@ -382,8 +390,8 @@ test_inspect__lasersell_rules(void **state)
 	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 2);
 	assert_int_equal(f->in->count[F_POSITION_OPEN], 1);   /* position 2 */
 	assert_int_equal(f->in->count[F_DISCONNECT], 0);      /* closed by the client */
-	assert_int_equal(f->in->pos_opened, 2);
-	assert_int_equal(f->in->pos_closed, 1);
+	assert_int_equal(ls(f)->pos_opened, 2);
+	assert_int_equal(ls(f)->pos_closed, 1);
 	inspect_free(f->in);
 }
 
@@ -454,8 +462,8 @@ test_inspect__closed_positions_free_their_slots(void **state)
 	}
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
-	assert_int_equal(f->in->pos_closed, 3 * INSPECT_MAX_POSITIONS);
-	assert_int_equal(f->in->pos_dropped, INSPECT_MAX_POSITIONS - INSPECT_MAX_POSITIONS * 3 / 4);
+	assert_int_equal(ls(f)->pos_closed, 3 * INSPECT_MAX_POSITIONS);
+	assert_int_equal(ls(f)->pos_dropped, INSPECT_MAX_POSITIONS - INSPECT_MAX_POSITIONS * 3 / 4);
 	assert_int_equal(f->in->count[F_POSITION_OPEN], INSPECT_MAX_POSITIONS * 3 / 4);
 	inspect_free(f->in);
 }
@@ -683,7 +691,7 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 			/* position 2 was never closed; 1 was, on another channel */
 			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
 			assert_int_equal(f->in->count[F_POSITION_OPEN], 1);
-			assert_int_equal(f->in->pos_opened, 2);
+			assert_int_equal(ls(f)->pos_opened, 2);
 		}
 		inspect_free(f->in);
 	}

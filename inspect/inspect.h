@@ -10,8 +10,9 @@
  *     repeated event is found;
  *   - one window of the last 16k-32k frame hashes for exact duplicate frames;
  *   - at most INSPECT_MAX_CONNS connections, INSPECT_KEEP_FINDINGS findings of each type,
- *     INSPECT_MAX_POSITIONS lasersell positions and the INSPECT_TOP_STALLS largest stalls
- *     are kept in detail; everything beyond is counted.
+ *     the INSPECT_TOP_STALLS largest stalls and what the feed's rules follow (at most
+ *     INSPECT_MAX_POSITIONS positions, inspect/inspect_host.h) are kept in detail;
+ *     everything beyond is counted.
  * The library never prints: reports are rendered into a text_buf.
  */
 #ifndef WSTAPE_INSPECT_H
@@ -26,21 +27,20 @@
 #define INSPECT_MAX_CHANNELS 64
 #define INSPECT_MAX_CONNS 1024
 #define INSPECT_KEEP_FINDINGS 100
-#define INSPECT_MAX_POSITIONS 4096
 #define INSPECT_TOP_STALLS 10
 #define INSPECT_EVENT_WINDOW 65536
 #define INSPECT_FRAME_WINDOW 16384
 
 /* Classes of findings, for --fail-on (a bit mask). */
 enum {
-	INSPECT_GAPS = 1 << 0,        /* seq gaps and restarts, cursor regressions, hasGap,
+	INSPECT_GAPS = 1 << 0,        /* seq gaps and restarts, cursor regressions, replay gaps,
 					 incomplete replays, stalls, downtime not covered */
 	INSPECT_DUPS = 1 << 1,        /* the same event seen again; exact duplicate frames */
 	INSPECT_OVERLAP = 1 << 2,     /* an event seen in a replay and live */
 	INSPECT_DISCONNECTS = 1 << 3, /* closes by the server or the network, failed attempts */
-	INSPECT_POSITIONS = 1 << 4,   /* lasersell: never closed, unknown positions */
-	INSPECT_TIMING = 1 << 5,      /* lasersell: late pnl_update, backoff off the rule, pings unanswered */
-	INSPECT_MALFORMED = 1 << 6,   /* payloads that are not JSON (not for the raw feed) */
+	INSPECT_POSITIONS = 1 << 4,   /* positions never closed, or unknown (the feed's rules) */
+	INSPECT_TIMING = 1 << 5,      /* late updates, backoff off the feed's rule, pings unanswered */
+	INSPECT_MALFORMED = 1 << 6,   /* payloads that are not JSON (where the feed says so) */
 	INSPECT_ANY = (1 << 7) - 1,
 };
 

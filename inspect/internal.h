@@ -1,18 +1,17 @@
-/* internal.h - the state of one inspection, shared by inspect.c and report.c */
+/* internal.h - the state of one inspection, shared by the files of inspect/: the pass
+ * (inspect.c), its concerns (conns.c, gaps.c, dups.c, timing.c, findings.c), the reading of
+ * the journal (run.c) and the report (report_text.c, report_json.c). What depends on the
+ * feed is asked of its inspect half (feeds/feed_inspect.h, in->ops). */
 #ifndef WSTAPE_INSPECT_INTERNAL_H
 #define WSTAPE_INSPECT_INTERNAL_H
 
+#include "feeds/feed_inspect.h"
 #include "inspect/hist.h"
 #include "inspect/inspect.h"
+#include "inspect/inspect_host.h"
 #include "inspect/seen.h"
 
-/* Finding types; each belongs to one class. */
-enum finding_type {
-	F_SEQ_GAP, F_SEQ_START, F_SEQ_BACK, F_CURSOR_BACK, F_REPLAY_HASGAP, F_REPLAY_INCOMPLETE,
-	F_STALL, F_DOWNTIME, F_DUP_EVENT, F_DUP_FRAME, F_OVERLAP, F_DISCONNECT, F_CONNECT_FAILED,
-	F_POSITION_OPEN, F_POSITION_UNKNOWN, F_PNL_LATE, F_BACKOFF, F_PING_UNANSWERED, F_NOT_JSON,
-	F_COUNT
-};
+#include <stdarg.h>
 
 struct finding_info {
 	const char *name;
@@ -96,7 +95,8 @@ struct conn {
 	char error[80];                 /* the last error record of this attempt */
 	char phase[16];
 	int attempt;                    /* from open/error payloads; 0 unknown */
-	char session[16];               /* hydromancer connected|reconnected; lasersell hello_ok */
+	char session[16];               /* the feed's name of the session's kind */
+	int session_kind;               /* enum feed_session */
 	int replays, replays_complete, replays_gap;
 	int replays_cut;                /* still going at --to: their end is not in the selection */
 	int64_t downtime_after_ns;      /* -1: none (last connection) */
@@ -109,18 +109,7 @@ struct reconnect {
 	int64_t ns;
 	int attempt;
 	int64_t stated_ms, expected_ms, actual_ms;
-	int off;                        /* lasersell: not within the documented backoff */
-};
-
-struct position {
-	int64_t id;                     /* -1: empty slot */
-	uint64_t open_recno, close_recno;
-	int64_t open_ns;
-	int64_t last_pnl_ns;
-	uint64_t last_pnl_recno;
-	uint32_t last_pnl_conn;
-	int closed;
-	int unselected;                 /* opened on a channel outside --channel: followed only */
+	int off;                        /* not within the feed's documented backoff */
 };
 
 struct stall {
@@ -132,6 +121,10 @@ struct stall {
 struct inspect {
 	struct inspect_options opt;
 	char channel_filter[CH_NAME];
+	/* the feed's inspect rules, their state, and what inspect offers them */
+	const struct feed_inspect_ops *ops;
+	void *feed_state;
+	struct inspect_host host;
 
 	uint64_t records, first_recno, last_recno, bytes, in_frames, out_frames;
 	uint64_t by_kind[JOURNAL_KIND_MAX + 1];
@@ -181,17 +174,13 @@ struct inspect {
 	uint64_t kept[F_COUNT];
 	uint64_t seq_missing;           /* the channels' seq_missing, summed */
 
-	/* lasersell */
-	int64_t pnl_flush_ms;
-	struct inspect_hist rtt, pnl_gap;
+	/* pings (WebSocket, or JSON by the feed's rule) and their pongs */
+	struct inspect_hist rtt;
 	int ping_pending;
 	int64_t ping_ns;
 	uint64_t ping_recno;
 	uint32_t ping_conn;
 	uint64_t pings, pongs, server_pings;
-	struct position *pos, *pos_spare; /* open addressing; the spare for sweeps */
-	uint32_t pos_used;
-	uint64_t pos_opened, pos_closed, pos_unknown_events, pos_dropped;
 
 	/* timeline of received messages: INSPECT_TIMELINE buckets, width doubled as needed */
 	int64_t tl_start, tl_width;
@@ -218,13 +207,62 @@ struct inspect {
 	int cut_conns_before;           /* --conn: records of other connections come before */
 	uint64_t cut_positions_open;    /* positions still open at the end of the selection */
 	uint64_t cut_position_events;   /* events for positions opened before the selection */
+	/* (both counted by the feed's rules, through the host) */
 	uint64_t cut_replays;           /* replays begun before --from or going on at --to */
 	uint64_t cut_downtime;          /* downtime whose replay the selection cut */
 	uint64_t cut_pings;             /* pings whose pong would come after --to */
 	uint64_t cut_reconnects;        /* attempts counted from before --from: backoff not judged */
 };
 
-/* Text helpers shared with report.c */
+/* The current record, as the feed's rules see it. */
+struct inspect_rec inspect_rec_of(const struct journal_record *rec);
+
+/* findings.c: findings, classes, durations */
+struct finding *inspect_finding(struct inspect *in, int type, const struct inspect_at *at,
+				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct finding *inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at,
+				 const char *fmt, va_list ap);
+void inspect_findings_drop(struct inspect *in, int type);
+void inspect_findings_sort(struct inspect *in);
+/* Findings of class cls that count (not-JSON payloads only where the feed says so). */
+uint64_t inspect_class_count(const struct inspect *in, unsigned cls);
+extern const unsigned inspect_class_order[];
+extern const size_t inspect_nclasses;
 void inspect_fmt_dur(int64_t ns, char *buf, size_t n);
+
+/* conns.c: connections, reconnects, downtime */
+void inspect_conn_switch(struct inspect *in, const struct journal_record *rec);
+void inspect_conn_event(struct inspect *in, const struct journal_record *rec);
+void inspect_conn_end(struct inspect *in);
+/* The selection starts within the current connection (--from, its first connection). */
+int inspect_cut_start(const struct inspect *in);
+
+/* gaps.c: sequences, cursors, replays */
+void inspect_seq_check(struct inspect *in, struct channel *c, const struct journal_record *rec,
+		       const struct feed_msg *m);
+void inspect_cursor_check(struct inspect *in, struct channel *c, const struct journal_record *rec,
+			  const struct feed_msg *m);
+void inspect_replay_chunk(struct inspect *in, struct channel *c, const struct journal_record *rec,
+			  const struct feed_msg *m);
+void inspect_replay_end(struct inspect *in, struct channel *c, const char *why);
+void inspect_replay_cut(struct inspect *in, struct channel *c);
+
+/* dups.c: exact duplicate frames, repeated events */
+int inspect_frame_dup(struct inspect *in, struct channel *c, const struct journal_record *rec,
+		      const char *name, size_t name_len);
+void inspect_events_scan(struct inspect *in, struct channel *c, const struct journal_record *rec,
+			 const struct feed_msg *m, int replay);
+
+/* timing.c: the timeline, stalls, inter-arrival, pings */
+void inspect_timeline_add(struct inspect *in, struct channel *c, int64_t ns, uint64_t msgs,
+			  uint64_t events);
+void inspect_stall_check(struct inspect *in, const struct journal_record *rec);
+void inspect_channel_arrival(struct channel *c, const struct journal_record *rec);
+void inspect_ping_sent(struct inspect *in, const struct journal_record *rec);
+void inspect_pong_received(struct inspect *in, const struct journal_record *rec);
+void inspect_pings_end(struct inspect *in);
+
+/* report_json.c: a histogram in JSON, null when empty (also for the feed's figures) */
+struct json_t *inspect_json_hist(const struct inspect_hist *h);
 
 #endif

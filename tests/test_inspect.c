@@ -6,12 +6,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inspect/hist.h"
 #include "inspect/inspect.h"
 #include "inspect/internal.h"
 #include "inspect/seen.h"
+#include "feeds/lasersell_inspect.h"
 
 #define T0 1795341600000000000LL
 #define MS 1000000LL
@@ -80,6 +82,13 @@ static void
 text(struct fx *f, int64_t after_ms, uint32_t conn, const char *channel, const char *payload)
 {
 	put(f, after_ms, conn, JOURNAL_IN, JOURNAL_TEXT, channel, payload);
+}
+
+/* the state of the lasersell rules (feeds/lasersell_inspect.c) */
+static struct lasersell_inspect *
+ls(struct fx *f)
+{
+	return f->in->feed_state;
 }
 
 static struct channel *
@@ -246,6 +255,83 @@ test_inspect__seq_rules(void **state)
 	inspect_free(f->in);
 }
 
+/* The sequence rules a feed declared as data may have besides consecutive numbers: a
+ * first/last range (Binance diff-depth "U"/"u") and a link to the previous message (OKX
+ * "prevSeqId"). The rules read the numbers from the payload; the messages are hydromancer
+ * data messages, so that classification gives a channel. */
+static int64_t
+field_int(const struct inspect_rec *r, const char *key)
+{
+	char k[16], buf[256];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	snprintf(buf, sizeof(buf), "%.*s", (int)r->len, (const char *)r->payload);
+	p = strstr(buf, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+static int
+range_seq(void *st, const struct inspect_rec *r, const struct feed_msg *m, struct feed_seq *s)
+{
+	s->first = field_int(r, "U");
+	s->last = field_int(r, "u");
+	s->prev = -1;
+	return s->first >= 0;
+}
+
+static int
+link_seq(void *st, const struct inspect_rec *r, const struct feed_msg *m, struct feed_seq *s)
+{
+	s->first = s->last = field_int(r, "id");
+	s->prev = field_int(r, "prev");
+	return s->first >= 0;
+}
+
+static void
+test_inspect__seq_range_and_link_rules(void **state)
+{
+	static struct feed_inspect_ops ops;
+	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+
+	/* a range, going on across connections, starting anywhere */
+	ops = hydromancer_inspect_ops;
+	ops.seq = range_seq;
+	ops.seq_first = -1;
+	ops.seq_per_conn = 0;
+	f->in->ops = &ops;
+	text(f, 0, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":10,\"u\":15}");
+	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":16,\"u\":20}");
+	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":25,\"u\":30}");  /* 21..24 */
+	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":28,\"u\":31}");  /* back */
+	text(f, 1, 2, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":32,\"u\":35}");  /* goes on */
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_SEQ_START], 0);
+	assert_int_equal(f->in->count[F_SEQ_GAP], 1);
+	assert_int_equal(f->in->count[F_SEQ_BACK], 1);
+	assert_int_equal(f->in->seq_missing, 4);
+	for (int i = 0; i < f->in->nfindings; i++)
+		if (f->in->findings[i].type == F_SEQ_GAP)
+			assert_non_null(strstr(f->in->findings[i].msg, "4 missing (seq 21..24)"));
+	inspect_free(f->in);
+
+	/* a link: ids need not be consecutive; a broken link is at least one message lost */
+	f = fx_new(FEED_HYDROMANCER, 0);
+	ops.seq = link_seq;
+	f->in->ops = &ops;
+	text(f, 0, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":100,\"prev\":90}");
+	text(f, 1, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":105,\"prev\":100}");
+	text(f, 1, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":120,\"prev\":110}"); /* lost */
+	text(f, 1, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":125,\"prev\":118}"); /* back */
+	text(f, 1, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":130,\"prev\":125}");
+	inspect_finish(f->in);
+	assert_int_equal(f->in->count[F_SEQ_START], 0);
+	assert_int_equal(f->in->count[F_SEQ_GAP], 1);
+	assert_int_equal(f->in->count[F_SEQ_BACK], 1);
+	assert_int_equal(f->in->seq_missing, 1);
+	inspect_free(f->in);
+}
+
 /* An event of the newest transaction that follows one of an older transaction shares its
  * dedup key with the newest one's events: not "older than one already seen". */
 static void
@@ -373,7 +459,7 @@ test_inspect__lasersell_rules(void **state)
 	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":9}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
 	inspect_finish(f->in);
-	assert_int_equal(f->in->pnl_flush_ms, 500);
+	assert_int_equal(ls(f)->pnl_flush_ms, 500);
 	assert_int_equal(f->in->rtt.count, 2);
 	assert_int_equal(f->in->rtt.max, 30 * MS);
 	assert_int_equal(f->in->rtt.min, 20 * MS);
@@ -382,8 +468,8 @@ test_inspect__lasersell_rules(void **state)
 	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 2);
 	assert_int_equal(f->in->count[F_POSITION_OPEN], 1);   /* position 2 */
 	assert_int_equal(f->in->count[F_DISCONNECT], 0);      /* closed by the client */
-	assert_int_equal(f->in->pos_opened, 2);
-	assert_int_equal(f->in->pos_closed, 1);
+	assert_int_equal(ls(f)->pos_opened, 2);
+	assert_int_equal(ls(f)->pos_closed, 1);
 	inspect_free(f->in);
 }
 
@@ -454,8 +540,8 @@ test_inspect__closed_positions_free_their_slots(void **state)
 	}
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
-	assert_int_equal(f->in->pos_closed, 3 * INSPECT_MAX_POSITIONS);
-	assert_int_equal(f->in->pos_dropped, INSPECT_MAX_POSITIONS - INSPECT_MAX_POSITIONS * 3 / 4);
+	assert_int_equal(ls(f)->pos_closed, 3 * INSPECT_MAX_POSITIONS);
+	assert_int_equal(ls(f)->pos_dropped, INSPECT_MAX_POSITIONS - INSPECT_MAX_POSITIONS * 3 / 4);
 	assert_int_equal(f->in->count[F_POSITION_OPEN], INSPECT_MAX_POSITIONS * 3 / 4);
 	inspect_free(f->in);
 }
@@ -683,7 +769,7 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 			/* position 2 was never closed; 1 was, on another channel */
 			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
 			assert_int_equal(f->in->count[F_POSITION_OPEN], 1);
-			assert_int_equal(f->in->pos_opened, 2);
+			assert_int_equal(ls(f)->pos_opened, 2);
 		}
 		inspect_free(f->in);
 	}
@@ -843,6 +929,7 @@ main(void)
 		cmocka_unit_test(test_inspect__completed_trades_key_on_close_time),
 		cmocka_unit_test(test_inspect__replay_live_overlap_is_counted_apart),
 		cmocka_unit_test(test_inspect__seq_rules),
+		cmocka_unit_test(test_inspect__seq_range_and_link_rules),
 		cmocka_unit_test(test_inspect__newest_key_after_an_older_one_is_shared),
 		cmocka_unit_test(test_inspect__replay_has_gap_and_missing_chunks),
 		cmocka_unit_test(test_inspect__stall_and_exact_duplicate_frame),

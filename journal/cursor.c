@@ -1,4 +1,7 @@
-/* cursor.c - the order of cursors: numeric components compare as numbers */
+/* cursor.c - the order of cursors (docs/FORMAT.md, "Cursor order"): a total order, so that
+ * the running maximum that chanblk keeps and a scan of the records agree on where a seek
+ * lands: every numeric cursor comes before every other, numeric ones compare component by
+ * component as numbers, the others as bytes. */
 #include <stdint.h>
 #include <string.h>
 
@@ -38,8 +41,11 @@ int
 journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
 	const uint8_t *pa = a, *pb = b;
+	int na_num = numeric_cursor(pa, alen), nb_num = numeric_cursor(pb, blen);
 
-	if (numeric_cursor(pa, alen) && numeric_cursor(pb, blen)) {
+	if (na_num != nb_num)
+		return na_num ? -1 : 1;
+	if (na_num) {
 		const uint8_t *ea = pa + alen, *eb = pb + blen, *sa, *sb;
 		size_t na, nb;
 		while (pa < ea && pb < eb) {

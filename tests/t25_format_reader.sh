@@ -42,8 +42,11 @@ for i in range(3000):
     t += r.randrange(-2_000_000, 9_000_000)      # now and then a step back
     rec = {"wall_ns": t, "dir": "out" if i % 11 == 0 else "in", "conn": 1 + i // 1000,
            "kind": "binary" if i % 7 == 0 else "text"}
-    ch = i % 4
-    if ch == 3:
+    ch = i % 5
+    if ch == 4:
+        rec["channel"] = "mixed"      # numeric and other cursors in one channel
+        rec["cursor"] = ["1x", "10", "9", "0x%d" % i, str(i), "%d:%d" % (i, i % 3)][i % 6]
+    elif ch == 3:
         rec["channel_b64"] = base64.b64encode(b"\xffch").decode()
     else:
         rec["channel"] = "c%d" % ch
@@ -63,5 +66,6 @@ for i in range(3000):
 PY
 $WSTAPE import "$T/made.jsonl" -o "$T/made" --block-size 16k 2>/dev/null || fail "import of the made journal"
 [ "$($WSTAPE info "$T/made" --json | jq .blocks)" -gt 5 ] || fail "the made journal has too few blocks"
-same "$T/made"
+same "$T/made"   # (its channel "mixed": chanblk by the order FORMAT.md gives, a total one)
+
 echo "t25 ok: the reader written from FORMAT.md agrees with cat and the index"

@@ -225,6 +225,62 @@ test_journal__large_payload(void **state)
 	free(big);
 }
 
+/* A channel that mixes numeric and other cursors, over blocks: a seek by cursor lands on
+ * the same record through the index (the largest cursor per block) and by a scan. */
+static void
+test_journal__seek_mixed_cursors(void **state)
+{
+	static const char *const cursors[] = { "1x", "10", "95", "96", "3", "zz", "200:5", "7" };
+	static const char *const seeks[] = { "9", "10", "11", "1x", "2", "96", "97", "200:5", "zz", "zzz" };
+	char p[300], pad[4000];
+	struct journal *j;
+	struct journal_reader *r;
+	struct journal_record rec;
+	uint64_t with_index[10];
+	struct journal_options o = small;
+
+	o.block_bytes = 4096;   /* one block per record or two */
+	memset(pad, 'p', sizeof(pad));
+	mkpath(p, sizeof(p), "mixed");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	for (size_t i = 0; i < sizeof(cursors) / sizeof(*cursors); i++) {
+		struct journal_record w = { .wall_ns = 1795341600000000000LL + (int64_t)i, .conn = 1,
+					    .kind = JOURNAL_TEXT, .channel = "c", .channel_len = 1,
+					    .cursor = (const uint8_t *)cursors[i],
+					    .cursor_len = (uint16_t)strlen(cursors[i]),
+					    .payload = (const uint8_t *)pad, .payload_len = 3000 };
+		assert_int_equal(journal_append(j, &w), 0);
+	}
+	assert_int_equal(journal_close(j), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_reader_open(j, &r), 0);
+		for (size_t k = 0; k < sizeof(seeks) / sizeof(*seeks); k++) {
+			uint64_t at = 0;
+			if (journal_reader_seek_cursor(r, "c", 1, seeks[k], strlen(seeks[k])) == 0 &&
+			    journal_reader_next(r, &rec) == 0)
+				at = rec.recno;
+			if (pass == 0)
+				with_index[k] = at;
+			else
+				assert_int_equal(at, with_index[k]);  /* the scan agrees with the index */
+		}
+		journal_reader_close(r);
+		journal_close(j);
+		if (pass == 0) {
+			char idx[400];
+			snprintf(idx, sizeof(idx), "%s/index/data.mdb", p);
+			assert_int_equal(unlink(idx), 0);
+		}
+	}
+	/* the first record at or after "9" in the order: "1x" (a non-numeric cursor is after
+	 * every numeric one), record 1; after "96": "1x" again; past "zz": none */
+	assert_int_equal(with_index[0], 1);
+	assert_int_equal(with_index[6], 1);
+	assert_int_equal(with_index[8], 6);
+	assert_int_equal(with_index[9], 0);
+}
+
 static void
 test_journal__seeks(void **state)
 {
@@ -335,6 +391,17 @@ test_journal__cursor_order(void **state)
 	assert_true(journal_cursor_cmp("1706123456789", 13, "1706123456790", 13) < 0);
 	assert_true(journal_cursor_cmp("abc", 3, "abd", 3) < 0);
 	assert_true(journal_cursor_cmp("abc", 3, "ab", 2) > 0);
+	/* a total order: every numeric cursor before every other, so 9 < 10 < 1x and 9 < 1x */
+	assert_true(journal_cursor_cmp("9", 1, "10", 2) < 0);
+	assert_true(journal_cursor_cmp("10", 2, "1x", 2) < 0);
+	assert_true(journal_cursor_cmp("9", 1, "1x", 2) < 0);
+	assert_true(journal_cursor_cmp("99999", 5, "1x", 2) < 0);
+	assert_true(journal_cursor_cmp("", 0, "1", 1) > 0);
+	assert_true(journal_cursor_cmp("", 0, "a", 1) < 0);
+	/* an empty component is below any digits, 0 included */
+	assert_true(journal_cursor_cmp("1::5", 4, "1:0:2", 5) < 0);
+	assert_true(journal_cursor_cmp("1::2", 4, "1:0:2", 5) < 0);
+	assert_true(journal_cursor_cmp("1:", 2, "1:0", 3) > 0);   /* "1:" is not numeric */
 }
 
 /* Write a journal, then cut its segment at every offset inside the last block: each
@@ -1437,6 +1504,7 @@ main(void)
 		cmocka_unit_test(test_journal__roundtrip_random_binary),
 		cmocka_unit_test(test_journal__large_payload),
 		cmocka_unit_test(test_journal__seeks),
+		cmocka_unit_test(test_journal__seek_mixed_cursors),
 		cmocka_unit_test(test_journal__reopen_and_append),
 		cmocka_unit_test(test_journal__cursor_order),
 		cmocka_unit_test(test_journal__torn_tail_every_offset),

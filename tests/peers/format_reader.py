@@ -163,16 +163,18 @@ def numeric(c):
     return all(re.fullmatch(rb"\d*", comp) for comp in c.split(b":"))
 
 def cursor_cmp(a, b):
-    # as FORMAT.md says: component by component as numbers, leading zeros ignored,
-    # "an empty component counts as 0 but is shorter"
-    if numeric(a) and numeric(b):
+    # as FORMAT.md says: numeric cursors first; among them component by component as
+    # numbers (leading zeros ignored, an empty component below any digits); the rest as bytes
+    if numeric(a) != numeric(b):
+        return -1 if numeric(a) else 1
+    if numeric(a):
         ca, cb = a.split(b":"), b.split(b":")
         for x, y in zip(ca, cb):
-            xs, ys = x.lstrip(b"0") or (b"0" if x else b""), y.lstrip(b"0") or (b"0" if y else b"")
-            if len(xs) != len(ys):
-                return -1 if len(xs) < len(ys) else 1
-            if xs != ys:
-                return -1 if xs < ys else 1
+            if (x == b"") != (y == b""):
+                return -1 if x == b"" else 1
+            xi, yi = int(x or b"0"), int(y or b"0")
+            if xi != yi:
+                return -1 if xi < yi else 1
         return (len(ca) > len(cb)) - (len(ca) < len(cb))
     m = min(len(a), len(b))
     if a[:m] != b[:m]:

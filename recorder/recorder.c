@@ -358,7 +358,7 @@ journal_error(struct rec *r, const char *error, const char *phase, int status)
 static void
 classify(struct rec *r, const void *p, size_t n, struct feed_msg *m)
 {
-	if (r->feed == FEED_RAW) {
+	if (feed_client_opaque(r->fc)) {
 		memset(m, 0, sizeof(*m));
 		return;
 	}
@@ -468,7 +468,7 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		memcpy(r->st.last_cursor, m.cursor.p, cl);
 		r->st.last_cursor[cl] = '\0';
 	}
-	if (r->feed == FEED_RAW)
+	if (feed_client_opaque(r->fc))
 		return;
 	char lost[FEED_CLIENT_MAX_SESSION + 1];
 	snprintf(lost, sizeof(lost), "%s", feed_client_session(r->fc));
@@ -866,7 +866,7 @@ connection_closed(struct rec *r)
 {
 	struct text_buf b = { 0 };
 	const char *by;
-	int code, session;
+	int code, session, hs;
 
 	if (r->attempt_done)
 		return;
@@ -918,11 +918,13 @@ connection_closed(struct rec *r)
 	r->established = 0;
 	r->st.connected = 0;
 	r->down_since = now_ns(CLOCK_MONOTONIC);
-	/* What makes a session, after which the backoff starts again from its first step:
-	 * lasersell, hello_ok (the SDK: "reset after a session"); the others, a connection that
-	 * held STABLE_NS, so that a server that accepts and closes at once is not hammered
-	 * every 100 ms. Anything else was one more failed attempt. */
-	session = r->feed == FEED_LASERSELL ? feed_client_ready(r->fc) : r->down_since - r->open_mono >= STABLE_NS;
+	/* What makes a session, after which the backoff starts again from its first step: a
+	 * feed with a handshake, its completion (LaserSell's SDK: "reset after a session"); the
+	 * others, a connection that held STABLE_NS, so that a server that accepts and closes at
+	 * once is not hammered every 100 ms. Anything else was one more failed attempt. */
+	hs = feed_client_handshake(r->fc);
+	session = hs == FEED_CLIENT_NO_HANDSHAKE ? r->down_since - r->open_mono >= STABLE_NS
+						 : hs == FEED_CLIENT_HANDSHAKE_DONE;
 	feed_client_on_close(r->fc, 1);
 	r->rx.len = 0;
 	if (r->stopping == 1) {
@@ -1113,7 +1115,9 @@ tick_cb(lws_sorted_usec_list_t *sul)
 	if (r->wsi && r->established && !r->stopping) {
 		if (feed_client_tick(r->fc, (uint64_t)(now - r->open_mono) / 1000000, feed_send, r) < 0) {
 			log_warn("connection %u: the feed's handshake did not complete; reconnecting", r->conn);
-			journal_error(r, "handshake timeout (hello_ok not received)", "protocol", 0);
+			char what[128];
+			snprintf(what, sizeof(what), "handshake timeout (%s not received)", feed_client_awaited(r->fc));
+			journal_error(r, what, "protocol", 0);
 			r->stopping = 2;  /* close this connection, not the run */
 			lws_callback_on_writable(r->wsi);
 		}
@@ -1443,7 +1447,8 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 	struct journal_reader *rd;
 	struct journal_stats st;
 	struct journal_record rec;
-	struct feed_msg m;
+	const struct feed *fd = feed_get(feed);
+	const char *chans_meta = fd && fd->client ? fd->client->channels_meta : NULL;
 	const char *v = journal_meta_get(j, "session_id");
 	uint64_t from;
 	int err;
@@ -1453,9 +1458,9 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 	if ((err = journal_stats(j, &st)) || !st.records)
 		return err;
 	/* Scan back from the end in growing windows until a record with a cursor shows up.
-	 * Hydromancer's frames go through the client's own tracker, so that a resume that was
-	 * cut off in the middle of a replay resumes from the last replay chunk, not from a live
-	 * message that ran ahead of it. */
+	 * A feed with a tracker of its own has its frames go through it, so that a resume that
+	 * was cut off in the middle of a replay resumes from the last replay chunk, not from a
+	 * live message that ran ahead of it. */
 	for (uint64_t win = 4096;; win *= 8) {
 		from = st.last_recno > win ? st.last_recno - win : 1;
 		if ((err = journal_reader_open(j, &rd)))
@@ -1463,16 +1468,9 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 		feed_cursor_track_init(trk, feed);
 		err = journal_reader_seek_recno(rd, from);
 		while (!err && !(err = journal_reader_next(rd, &rec))) {
-			if (rec.dir != JOURNAL_IN)
-				continue;
-			if (feed == FEED_HYDROMANCER) {
-				if (rec.kind == JOURNAL_TEXT) {
-					feed_classify(feed, rec.payload, rec.payload_len, &m);
-					feed_cursor_track_msg(trk, &m, rec.wall_ns / 1000000);
-				}
-			} else if (rec.cursor_len) {
-				feed_cursor_track_set(trk, "", 0, (const char *)rec.cursor, rec.cursor_len);
-			}
+			if (rec.dir == JOURNAL_IN)
+				feed_cursor_track_record(trk, rec.kind == JOURNAL_TEXT, rec.payload, rec.payload_len,
+							 rec.cursor, rec.cursor_len, rec.wall_ns / 1000000);
 		}
 		journal_reader_close(rd);
 		if (err != JOURNAL_EOF)
@@ -1482,28 +1480,13 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 	}
 	/* A subscribed channel whose last message lies before the window resumes from its
 	 * last cursor in the index: the oldest of the channels' cursors is the one sent. */
-	if (feed == FEED_HYDROMANCER && from > 1) {
-		const char *subs = journal_meta_get(j, "subscribe");
+	if (chans_meta && from > 1) {
+		const char *subs = journal_meta_get(j, chans_meta);
 		struct chan_fill f = { trk, subs ? subs : "" };
 		if ((err = journal_channel_foreach(j, fill_channel, &f)))
 			return err;
 	}
 	return 0;
-}
-
-int
-recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size, char *cursor,
-		      size_t cursor_size)
-{
-	struct feed_cursor_track *trk = malloc(sizeof(*trk));
-	int err;
-
-	if (!trk)
-		return ENOMEM;
-	err = recorder_resume_track(j, feed, sid, sid_size, trk);
-	snprintf(cursor, cursor_size, "%s", err ? "" : trk->cursor);
-	free(trk);
-	return err;
 }
 
 int
@@ -1540,8 +1523,7 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 			err = RECORDER_EJOURNAL;
 			goto out;
 		}
-		if (r->feed == FEED_HYDROMANCER)
-			feed_client_set_session(r->fc, sid, strlen(sid));
+		feed_client_set_session(r->fc, sid, strlen(sid));
 		feed_client_set_track(r->fc, trk);
 		log_info("resuming session '%s' from cursor '%s'", sid, trk->cursor);
 		free(trk);

@@ -414,13 +414,13 @@ static void
 test_feeds__hydromancer_client_errors_and_escapes(void **state)
 {
 	struct feed_client_options o = { .feed = FEED_HYDROMANCER, .url = "ws://h/ws?token=t" };
-	const char *subs[] = { "allFills" };
+	const struct feed_client_arg subs[] = { { .name = "--subscribe", .value = "allFills", .len = 8 } };
 	struct feed_client *fc;
 	struct text_buf url = { 0 };
 
 	(void)state;
-	o.subscribe = subs;
-	o.nsubscribe = 1;
+	o.args = subs;
+	o.nargs = 1;
 	assert_int_equal(feed_client_new(&o, &fc), 0);
 	/* the session id is JSON-decoded, then URL-encoded in the URL */
 	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"a\\/b c\\u00e9\"}", FEED_CLIENT_SESSION);

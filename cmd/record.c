@@ -32,7 +32,7 @@ const char cmd_record_usage[] =
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
 	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
 	"  --feed NAME              raw (default), hydromancer or lasersell\n"
-	"  --resume                 continue the journal's last session (sessionId and cursor from it)\n"
+	"  --resume                 continue the journal's last session (the session id and cursor from it)\n"
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
 	"                           env:NAME: one header per line\n"
 	"  --secret-header NAME     redact this header's value too (repeatable; default: none; Authorization,\n"

@@ -1,4 +1,9 @@
-/* record.c - `wstape record URL -o JOURNAL`: capture a live WebSocket feed into a journal */
+/* record.c - `wstape record URL -o JOURNAL`: capture a live WebSocket feed into a journal
+ *
+ * This file reads the command line into struct record_args: the command's own options
+ * from record_opts[], a feed's own from its client half (feeds/feed_client.h). The steps
+ * that follow (cmd/record_steps.c): open the journal, settle the feed (--resume: the
+ * journal's feed and kept options), write the metadata, run the recorder, tell its result. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,7 +13,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/record_int.h"
 #include "feeds/feed.h"
+#include "feeds/feed_client.h"
 #include "journal/journal.h"
 #include "recorder/recorder.h"
 #include "util/log.h"
@@ -25,7 +32,7 @@ const char cmd_record_usage[] =
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
 	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
 	"  --feed NAME              raw (default), hydromancer or lasersell\n"
-	"  --resume                 continue the journal's last session (sessionId and cursor from it)\n"
+	"  --resume                 continue the journal's last session (the session id and cursor from it)\n"
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
 	"                           env:NAME: one header per line\n"
 	"  --secret-header NAME     redact this header's value too (repeatable; default: none; Authorization,\n"
@@ -37,8 +44,8 @@ const char cmd_record_usage[] =
 	"                           headers (--secret-header), the secret query parameters and --send\n"
 	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
 	"                           longer than D (default 10s); it counts as a failed attempt\n"
-	"  --send JSON|@FILE        send this text after each connect (lasersell: after hello_ok; repeatable;\n"
-	"                           default: nothing)\n"
+	"  --send JSON|@FILE        send this text after each connect (lasersell: once its handshake is done;\n"
+	"                           repeatable; default: nothing)\n"
 	"  --subscribe TYPE         hydromancer: subscribe to TYPE, again after each new session (repeatable;\n"
 	"                           default: none; --resume: the journal's)\n"
 	"  --live-format FMT        hydromancer: liveFormat on every connect (e.g. chunked-v1; default: none;\n"
@@ -46,7 +53,7 @@ const char cmd_record_usage[] =
 	"  --api-key KEY|@FILE|env:NAME  lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"
 	"  --configure JSON|@FILE   lasersell: configure message sent after each open (default: none)\n"
 	"  --ping-s N               lasersell: app-level ping every N seconds (round trips journaled; default: none)\n"
-	"  --hello-timeout D        lasersell: reconnect when hello_ok has not come after D (default 10s)\n"
+	"  --hello-timeout D        lasersell: reconnect when the server's hello has not come after D (default 10s)\n"
 	"  --ws-ping-s N            WebSocket ping frames every N seconds (default: none; turns off permessage-deflate:\n"
 	"                           libwebsockets 4.1 cannot close such a connection cleanly)\n"
 	"  --ca FILE                trust the CA certificates in FILE (default: the system store)\n"
@@ -72,13 +79,7 @@ const char cmd_record_usage[] =
 	"hydromancer \"Invalid API key\"),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
 
-struct strv {
-	const char **v;
-	size_t *lens;
-	int n;
-};
-
-static int
+int
 strv_add(struct strv *s, const char *p, size_t len)
 {
 	const char **v = realloc(s->v, sizeof(*v) * (size_t)(s->n + 1));
@@ -96,7 +97,7 @@ strv_add(struct strv *s, const char *p, size_t len)
 	return 0;
 }
 
-static void
+void
 strv_free(struct strv *s, int owned)
 {
 	if (owned)
@@ -104,6 +105,16 @@ strv_free(struct strv *s, int owned)
 			free((char *)s->v[i]);
 	free(s->v);
 	free(s->lens);
+}
+
+char *
+record_keep(struct record_args *a, char *s)
+{
+	if (s && strv_add(&a->owned, s, strlen(s))) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* "TEXT" or "@FILE": returns a malloc'd copy and its length, or NULL with errno. */
@@ -169,530 +180,436 @@ secret_arg(const char *arg, char *why, size_t why_size)
 	return v;
 }
 
-static void
-on_signal(int sig)
+/* ---- the options: one small function each, found by name in record_opts[] ----
+ * Each gets the option's name in 'a' and its value (or NULL), and returns 0, or -1 after
+ * saying what is wrong. */
+
+static int
+opt_url(struct record_args *ra, const char *a, const char *val)
 {
-	recorder_stop();
-}
+	char why[512], *u;
 
-struct status_ctx {
-	struct journal *j;
-	int64_t t0;
-	uint64_t last_records;
-	int64_t last_t;
-	double rate;
-	int printed;
-};
-
-static void
-human_bytes(uint64_t n, char *buf, size_t size)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
+	if (ra->url) {
+		fprintf(stderr, "wstape: unexpected URL argument (a URL is given already)\n");
+		return -1;
 	}
-	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
-static void
-print_status(const struct recorder_stats *st, void *ud)
-{
-	struct status_ctx *s = ud;
-	struct journal_stats js;
-	struct timespec ts;
-	char bytes[32], cur[48];
-	double ratio = 0;
-	int64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (s->last_t && now > s->last_t)
-		s->rate = (double)(st->records - s->last_records) * 1e9 / (double)(now - s->last_t);
-	s->last_t = now;
-	s->last_records = st->records;
-	if (!journal_stats(s->j, &js) && js.segment_bytes)
-		ratio = (double)js.block_raw_bytes / (double)js.segment_bytes;
-	human_bytes(st->bytes_in + st->bytes_out, bytes, sizeof(bytes));
-	snprintf(cur, sizeof(cur), "%.40s", st->last_cursor[0] ? st->last_cursor : "-");
-	fprintf(stderr, "\r\033[K%s  %llu records  %s  %.0f msg/s  ratio %.1fx  reconnects %llu  cursor %s  down %.1fs",
-		st->connected ? "up" : "DOWN", (unsigned long long)st->records, bytes, s->rate, ratio,
-		(unsigned long long)st->reconnects, cur, (double)st->downtime_ns / 1e9);
-	s->printed = 1;
-	__atomic_store_n(&log_status_shown, 1, __ATOMIC_RELAXED);
+	if (!(u = record_keep(ra, secret_arg(val, why, sizeof(why))))) {
+		fprintf(stderr, "wstape: URL: %s\n", why);
+		return -1;
+	}
+	/* a URL file ending in a line break holds the URL without it */
+	u[strcspn(u, "\r\n")] = '\0';
+	ra->url = u;
+	return 0;
 }
 
 static int
-journal_fail(const char *path, const char *what, struct journal *j, int err)
+opt_output(struct record_args *ra, const char *a, const char *val)
 {
-	const char *d = j ? journal_last_detail(j) : "";
+	ra->out = val;
+	return 0;
+}
 
-	fprintf(stderr, "wstape: cannot %s journal '%s': %s%s%s\n", what, path, journal_strerror(err),
-		d && *d ? ": " : "", d ? d : "");
-	return err == JOURNAL_ELOCKED || err == JOURNAL_EEXIST || err == JOURNAL_ENOTJOURNAL ||
-	       err == JOURNAL_EVERSION ? EXIT_USAGE : EXIT_IO;
+static int
+opt_feed(struct record_args *ra, const char *a, const char *val)
+{
+	ra->feed_name_arg = val;
+	if (feed_lookup(val, &ra->feed)) {
+		fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", val);
+		return -1;
+	}
+	return 0;
+}
+
+/* -H @FILE or env:NAME: one header a line; blank lines are skipped */
+static int
+header_source(struct record_args *ra, const char *src)
+{
+	char why[512], *text = record_keep(ra, secret_arg(src, why, sizeof(why))), *save = NULL;
+	int nh = 0;
+
+	if (!text) {
+		fprintf(stderr, "wstape: header %s\n", why);
+		return -1;
+	}
+	for (char *t = strtok_r(text, "\r\n", &save); t; t = strtok_r(NULL, "\r\n", &save)) {
+		if (!strchr(t, ':') || t[0] == ':') {
+			/* the line may be a secret: only its place is named */
+			fprintf(stderr, "wstape: line %d of header source '%s' is not 'Name: value'\n", nh + 1, src);
+			return -1;
+		}
+		strv_add(&ra->headers, t, strlen(t));
+		nh++;
+	}
+	if (!nh) {
+		fprintf(stderr, "wstape: header source '%s' holds no header\n", src);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_header(struct record_args *ra, const char *a, const char *val)
+{
+	if (val[0] == '@' || !strncmp(val, "env:", 4))
+		return header_source(ra, val);
+	if (!strchr(val, ':') || val[0] == ':') {
+		fprintf(stderr, "wstape: header '%s' is not 'Name: value'\n", val);
+		return -1;
+	}
+	strv_add(&ra->headers, val, strlen(val));
+	return 0;
+}
+
+static int
+opt_secret_header(struct record_args *ra, const char *a, const char *val)
+{
+	strv_add(&ra->secret_headers, val, strlen(val));
+	return 0;
+}
+
+static int
+opt_redact_param(struct record_args *ra, const char *a, const char *val)
+{
+	if (feed_secret_param_add(val)) {
+		fprintf(stderr, "wstape: bad --redact-param '%s'\n", val);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_send(struct record_args *ra, const char *a, const char *val)
+{
+	size_t n;
+	char *s = text_or_file(val, &n);
+
+	if (!s) {
+		fprintf(stderr, "wstape: cannot read '%s': %s\n", val + 1, strerror(errno));
+		return -1;
+	}
+	strv_add(&ra->sends, s, n);
+	return 0;
+}
+
+static int
+opt_flag(struct record_args *ra, const char *a, const char *val)
+{
+	if (!strcmp(a, "--resume"))
+		ra->resume = 1;
+	else if (!strcmp(a, "--follow-redirects"))
+		ra->ro.follow_redirects = 1;
+	else if (!strcmp(a, "--insecure"))
+		ra->ro.insecure = 1;
+	else if (!strcmp(a, "--no-deflate"))
+		ra->ro.no_deflate = 1;
+	else if (!strcmp(a, "--exit-on-close"))
+		ra->ro.exit_on_close = 1;
+	else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+		ra->quiet = 1;
+	else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		ra->verbose++;
+	else if (!strcmp(a, "-vv"))
+		ra->verbose += 2;
+	return 0;
+}
+
+static int
+opt_connect_timeout(struct record_args *ra, const char *a, const char *val)
+{
+	int64_t ns;
+
+	if (text_parse_duration(val, &ns) || ns < 1000000 || ns > 3600 * 1000000000LL) {
+		fprintf(stderr, "wstape: bad duration '%s' for --connect-timeout (1ms to 1h)\n", val);
+		return -1;
+	}
+	ra->ro.connect_timeout_ms = (uint32_t)(ns / 1000000);
+	return 0;
+}
+
+/* seconds or a duration, in ms (at least 1) */
+static int
+parse_interval(const char *a, const char *val, uint64_t *ms)
+{
+	int64_t ns;
+
+	if (text_parse_duration(val, &ns) || ns <= 0) {
+		fprintf(stderr, "wstape: bad interval '%s' for %s (seconds, e.g. 5 or 500ms)\n", val, a);
+		return -1;
+	}
+	*ms = ns / 1000000 ? (uint64_t)(ns / 1000000) : 1;
+	return 0;
+}
+
+static int
+opt_ws_ping(struct record_args *ra, const char *a, const char *val)
+{
+	uint64_t ms;
+
+	if (parse_interval(a, val, &ms))
+		return -1;
+	ra->ro.ws_ping_ms = (uint32_t)ms;
+	/* libwebsockets 4.1.6 spins at 100% CPU and never finishes the close of a connection
+	 * that sent ping frames under permessage-deflate (tests/t34): pings and deflate do not
+	 * go together */
+	ra->ro.no_deflate = 1;
+	return 0;
+}
+
+static int
+opt_ca(struct record_args *ra, const char *a, const char *val)
+{
+	ra->ro.ca_file = val;
+	if (access(val, R_OK)) {
+		fprintf(stderr, "wstape: cannot read CA file '%s': %s\n", val, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_duration(struct record_args *ra, const char *a, const char *val)
+{
+	int64_t ns;
+
+	if (text_parse_duration(val, &ns) || ns <= 0) {
+		fprintf(stderr, "wstape: bad duration '%s' (e.g. 90s, 15m, 2h)\n", val);
+		return -1;
+	}
+	ra->ro.duration_ns = ns;
+	return 0;
+}
+
+static int
+opt_number(struct record_args *ra, const char *a, const char *val)
+{
+	uint64_t u;
+
+	if (text_parse_u64(val, &u) || (strcmp(a, "--max-records") && u > 1000000)) {
+		fprintf(stderr, "wstape: bad number '%s' for %s\n", val, a);
+		return -1;
+	}
+	if (!strcmp(a, "--max-records"))
+		ra->ro.max_records = u;
+	else if (!strcmp(a, "--retries"))
+		ra->ro.retries = (unsigned)u;
+	else if (!strcmp(a, "--flush-ms"))
+		ra->jo.flush_ms = u ? (uint32_t)u : 1;
+	else
+		ra->jo.zstd_level = (int)u;
+	return 0;
+}
+
+static int
+opt_max_message(struct record_args *ra, const char *a, const char *val)
+{
+	uint64_t u;
+
+	if (text_parse_size(val, &u) || !u || u > JOURNAL_MAX_PAYLOAD) {
+		fprintf(stderr, "wstape: bad size '%s' for --max-message (at most 1g)\n", val);
+		return -1;
+	}
+	ra->ro.max_message = u;
+	return 0;
+}
+
+static int
+opt_fsync(struct record_args *ra, const char *a, const char *val)
+{
+	if (!strcmp(val, "always"))
+		ra->jo.fsync = JOURNAL_FSYNC_ALWAYS;
+	else if (!strcmp(val, "interval"))
+		ra->jo.fsync = JOURNAL_FSYNC_INTERVAL;
+	else if (!strcmp(val, "never"))
+		ra->jo.fsync = JOURNAL_FSYNC_NEVER;
+	else {
+		fprintf(stderr, "wstape: bad --fsync '%s' (always, interval or never)\n", val);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_log_level(struct record_args *ra, const char *a, const char *val)
+{
+	ra->log_level = val;
+	return 0;
+}
+
+static const struct record_opt {
+	const char *name, *alias;
+	int value;                      /* 1: takes a value */
+	int (*set)(struct record_args *ra, const char *a, const char *val);
+} record_opts[] = {
+	{ "--url", NULL, 1, opt_url },
+	{ "-o", "--output", 1, opt_output },
+	{ "--feed", NULL, 1, opt_feed },
+	{ "--resume", NULL, 0, opt_flag },
+	{ "-H", "--header", 1, opt_header },
+	{ "--secret-header", NULL, 1, opt_secret_header },
+	{ "--redact-param", NULL, 1, opt_redact_param },
+	{ "--follow-redirects", NULL, 0, opt_flag },
+	{ "--connect-timeout", NULL, 1, opt_connect_timeout },
+	{ "--send", NULL, 1, opt_send },
+	{ "--ws-ping-s", NULL, 1, opt_ws_ping },
+	{ "--ca", NULL, 1, opt_ca },
+	{ "--insecure", NULL, 0, opt_flag },
+	{ "--no-deflate", NULL, 0, opt_flag },
+	{ "--duration", NULL, 1, opt_duration },
+	{ "--max-records", NULL, 1, opt_number },
+	{ "--max-message", NULL, 1, opt_max_message },
+	{ "--retries", NULL, 1, opt_number },
+	{ "--exit-on-close", NULL, 0, opt_flag },
+	{ "--fsync", NULL, 1, opt_fsync },
+	{ "--flush-ms", NULL, 1, opt_number },
+	{ "--zstd-level", NULL, 1, opt_number },
+	{ "-q", "--quiet", 0, opt_flag },
+	{ "-v", "--verbose", 0, opt_flag },
+	{ "-vv", NULL, 0, opt_flag },
+	{ "--log-level", NULL, 1, opt_log_level },
+};
+
+static const struct record_opt *
+find_opt(const char *a)
+{
+	for (size_t k = 0; k < sizeof(record_opts) / sizeof(record_opts[0]); k++)
+		if (!strcmp(a, record_opts[k].name) || (record_opts[k].alias && !strcmp(a, record_opts[k].alias)))
+			return &record_opts[k];
+	return NULL;
+}
+
+/* ---- the feed's own options (struct feed_client_ops.options) ---- */
+
+/* Adds a value of option o (a later one replaces an earlier one, but for a list). */
+int
+record_feed_arg_add(struct record_args *ra, const struct feed_client_opt *o, const char *v, size_t len, uint64_t ms)
+{
+	struct feed_client_arg *fa = NULL, *grown;
+
+	for (int k = 0; o->type != FEED_OPT_LIST && k < ra->nfargs; k++)
+		if (!strcmp(ra->fargs[k].name, o->name))
+			fa = &ra->fargs[k];
+	if (!fa) {
+		if (!(grown = realloc(ra->fargs, sizeof(*grown) * (size_t)(ra->nfargs + 1)))) {
+			fprintf(stderr, "wstape: %s\n", strerror(ENOMEM));
+			return -1;
+		}
+		ra->fargs = grown;
+		fa = &ra->fargs[ra->nfargs++];
+	}
+	*fa = (struct feed_client_arg){ .name = o->name, .value = v, .len = len, .ms = ms };
+	return 0;
+}
+
+/* The value of a feed option, by its type. */
+static int
+feed_opt(struct record_args *ra, const struct feed_client_opt *o, const char *a, const char *val)
+{
+	char why[512], *v;
+	size_t n = strlen(val);
+	uint64_t ms = 0;
+	int64_t ns;
+
+	switch (o->type) {
+	case FEED_OPT_MESSAGE:
+		if (!(v = record_keep(ra, text_or_file(val, &n)))) {
+			fprintf(stderr, "wstape: cannot read '%s': %s\n", val + 1, strerror(errno));
+			return -1;
+		}
+		return record_feed_arg_add(ra, o, v, n, 0);
+	case FEED_OPT_SECRET:
+		if (!(v = record_keep(ra, secret_arg(val, why, sizeof(why))))) {
+			fprintf(stderr, "wstape: %s: %s\n", a, why);
+			return -1;
+		}
+		v[strcspn(v, "\r\n")] = '\0';
+		return record_feed_arg_add(ra, o, v, strlen(v), 0);
+	case FEED_OPT_DURATION:
+		if (text_parse_duration(val, &ns) || ns < 1000000) {
+			fprintf(stderr, "wstape: bad duration '%s' for %s\n", val, a);
+			return -1;
+		}
+		ms = (uint64_t)(ns / 1000000);
+		break;
+	case FEED_OPT_INTERVAL:
+		if (parse_interval(a, val, &ms))
+			return -1;
+		break;
+	default:
+		break;
+	}
+	return record_feed_arg_add(ra, o, val, n, ms);
+}
+
+int
+record_parse_args(struct record_args *ra, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		const struct record_opt *o;
+		const struct feed_client_opt *fo = NULL;
+		enum feed_id owner;
+
+		if (a[0] != '-' || !a[1]) {
+			if (opt_url(ra, "--url", a))
+				return -1;
+			continue;
+		}
+		if (!(o = find_opt(a)) && !(fo = feed_client_opt_any(a, &owner))) {
+			fprintf(stderr, "wstape: unknown option '%s'; see 'wstape record --help'\n", a);
+			return -1;
+		}
+		if (fo || o->value) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "wstape: option '%s' needs a value\n", a);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (o ? o->set(ra, a, val) : feed_opt(ra, fo, a, val))
+			return -1;
+	}
+	return 0;
+}
+
+
+void
+record_args_free(struct record_args *ra)
+{
+	text_buf_free(&ra->shown);
+	strv_free(&ra->headers, 0);
+	strv_free(&ra->secret_headers, 0);
+	strv_free(&ra->sends, 1);
+	strv_free(&ra->owned, 1);
+	free(ra->fargs);
+	feed_secret_params_clear();
 }
 
 int
 cmd_record(int argc, char **argv)
 {
-	struct recorder_options ro = { 0 };
-	struct journal_options jo = { 0 };
+	struct record_args ra = { .feed = feed_find("raw")->id };   /* --feed's default */
 	struct recorder_stats st;
-	struct status_ctx sctx = { 0 };
-	struct strv headers = { 0 }, secret_headers = { 0 }, sends = { 0 }, subscribe = { 0 };
-	struct text_buf shown = { 0 }; /* the URL as it may be printed: secrets redacted */
 	struct journal *j = NULL;
-	struct journal_recovery jr;
-	struct sigaction sa;
-	const char *url = NULL, *out = NULL, *feed_name_arg = NULL, *api_key = NULL;
-	char *configure = NULL, *api_header = NULL, *stored_subs = NULL, *stored_live = NULL;
-	char *url_owned = NULL, *api_key_owned = NULL, why[512];
-	struct strv header_text = { 0 };  /* headers read from @FILE or env:NAME (owned) */
-	size_t configure_len = 0;
-	enum feed_id feed = FEED_RAW;
-	int quiet = 0, verbose = 0, resume = 0, rc = EXIT_USAGE, err, flags;
-	const char *log_level = NULL;
+	int rc;
 
-#define NEED_ARG() do { if (i + 1 >= argc) { \
-		fprintf(stderr, "wstape: option '%s' needs a value\n", a); goto done; } } while (0)
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		uint64_t u;
-		int64_t ns;
-
-		if (a[0] != '-' || !a[1] || !strcmp(a, "--url")) {
-			if (a[0] == '-') {
-				NEED_ARG();
-				a = argv[++i];
-			}
-			if (url) {
-				fprintf(stderr, "wstape: unexpected URL argument (a URL is given already)\n");
-				goto done;
-			}
-			if (!(url = url_owned = secret_arg(a, why, sizeof(why)))) {
-				fprintf(stderr, "wstape: URL: %s\n", why);
-				goto done;
-			}
-			/* a URL file ending in a line break holds the URL without it */
-			url_owned[strcspn(url_owned, "\r\n")] = '\0';
-			continue;
-		}
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			NEED_ARG();
-			out = argv[++i];
-		} else if (!strcmp(a, "--feed")) {
-			NEED_ARG();
-			feed_name_arg = argv[++i];
-			if (feed_lookup(feed_name_arg, &feed)) {
-				fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", feed_name_arg);
-				goto done;
-			}
-		} else if (!strcmp(a, "--resume")) {
-			resume = 1;
-		} else if (!strcmp(a, "-H") || !strcmp(a, "--header")) {
-			NEED_ARG();
-			a = argv[++i];
-			if (a[0] == '@' || !strncmp(a, "env:", 4)) {
-				/* one header a line; blank lines are skipped */
-				char *text = secret_arg(a, why, sizeof(why)), *save = NULL;
-				int nh = 0;
-				if (!text) {
-					fprintf(stderr, "wstape: header %s\n", why);
-					goto done;
-				}
-				strv_add(&header_text, text, strlen(text));
-				for (char *t = strtok_r(text, "\r\n", &save); t; t = strtok_r(NULL, "\r\n", &save)) {
-					if (!strchr(t, ':') || t[0] == ':') {
-						/* the line may be a secret: only its place is named */
-						fprintf(stderr, "wstape: line %d of header source '%s' is not 'Name: value'\n",
-							nh + 1, a);
-						goto done;
-					}
-					strv_add(&headers, t, strlen(t));
-					nh++;
-				}
-				if (!nh) {
-					fprintf(stderr, "wstape: header source '%s' holds no header\n", a);
-					goto done;
-				}
-				continue;
-			}
-			if (!strchr(a, ':') || a[0] == ':') {
-				fprintf(stderr, "wstape: header '%s' is not 'Name: value'\n", a);
-				goto done;
-			}
-			strv_add(&headers, a, strlen(a));
-		} else if (!strcmp(a, "--redact-param")) {
-			NEED_ARG();
-			if (feed_secret_param_add(argv[++i])) {
-				fprintf(stderr, "wstape: bad --redact-param '%s'\n", argv[i]);
-				goto done;
-			}
-		} else if (!strcmp(a, "--follow-redirects")) {
-			ro.follow_redirects = 1;
-		} else if (!strcmp(a, "--connect-timeout")) {
-			NEED_ARG();
-			if (text_parse_duration(argv[++i], &ns) || ns < 1000000 || ns > 3600 * 1000000000LL) {
-				fprintf(stderr, "wstape: bad duration '%s' for --connect-timeout (1ms to 1h)\n", argv[i]);
-				goto done;
-			}
-			ro.connect_timeout_ms = (uint32_t)(ns / 1000000);
-		} else if (!strcmp(a, "--secret-header")) {
-			NEED_ARG();
-			strv_add(&secret_headers, argv[i + 1], strlen(argv[i + 1]));
-			i++;
-		} else if (!strcmp(a, "--send")) {
-			size_t n;
-			char *s;
-			NEED_ARG();
-			if (!(s = text_or_file(argv[++i], &n))) {
-				fprintf(stderr, "wstape: cannot read '%s': %s\n", argv[i] + 1, strerror(errno));
-				goto done;
-			}
-			strv_add(&sends, s, n);
-		} else if (!strcmp(a, "--subscribe")) {
-			NEED_ARG();
-			strv_add(&subscribe, argv[i + 1], strlen(argv[i + 1]));
-			i++;
-		} else if (!strcmp(a, "--live-format")) {
-			NEED_ARG();
-			ro.feed.live_format = argv[++i];
-		} else if (!strcmp(a, "--api-key")) {
-			NEED_ARG();
-			free(api_key_owned);
-			if (!(api_key = api_key_owned = secret_arg(argv[++i], why, sizeof(why)))) {
-				fprintf(stderr, "wstape: --api-key: %s\n", why);
-				goto done;
-			}
-			api_key_owned[strcspn(api_key_owned, "\r\n")] = '\0';
-		} else if (!strcmp(a, "--configure")) {
-			NEED_ARG();
-			free(configure);
-			if (!(configure = text_or_file(argv[++i], &configure_len))) {
-				fprintf(stderr, "wstape: cannot read '%s': %s\n", argv[i] + 1, strerror(errno));
-				goto done;
-			}
-		} else if (!strcmp(a, "--hello-timeout")) {
-			NEED_ARG();
-			if (text_parse_duration(argv[++i], &ns) || ns < 1000000) {
-				fprintf(stderr, "wstape: bad duration '%s' for --hello-timeout\n", argv[i]);
-				goto done;
-			}
-			ro.feed.hello_timeout_ms = (uint32_t)(ns / 1000000);
-		} else if (!strcmp(a, "--ping-s") || !strcmp(a, "--ws-ping-s")) {
-			NEED_ARG();
-			if (text_parse_duration(argv[++i], &ns) || ns <= 0) {
-				fprintf(stderr, "wstape: bad interval '%s' for %s (seconds, e.g. 5 or 500ms)\n", argv[i], a);
-				goto done;
-			}
-			if (!strcmp(a, "--ping-s"))
-				ro.feed.ping_ms = (uint32_t)(ns / 1000000 ? ns / 1000000 : 1);
-			else {
-				ro.ws_ping_ms = (uint32_t)(ns / 1000000 ? ns / 1000000 : 1);
-				/* libwebsockets 4.1.6 spins at 100% CPU and never finishes the close
-				 * of a connection that sent ping frames under permessage-deflate
-				 * (tests/t34): pings and deflate do not go together */
-				ro.no_deflate = 1;
-			}
-		} else if (!strcmp(a, "--ca")) {
-			NEED_ARG();
-			ro.ca_file = argv[++i];
-			if (access(ro.ca_file, R_OK)) {
-				fprintf(stderr, "wstape: cannot read CA file '%s': %s\n", ro.ca_file, strerror(errno));
-				goto done;
-			}
-		} else if (!strcmp(a, "--insecure")) {
-			ro.insecure = 1;
-		} else if (!strcmp(a, "--no-deflate")) {
-			ro.no_deflate = 1;
-		} else if (!strcmp(a, "--exit-on-close")) {
-			ro.exit_on_close = 1;
-		} else if (!strcmp(a, "--duration")) {
-			NEED_ARG();
-			if (text_parse_duration(argv[++i], &ns) || ns <= 0) {
-				fprintf(stderr, "wstape: bad duration '%s' (e.g. 90s, 15m, 2h)\n", argv[i]);
-				goto done;
-			}
-			ro.duration_ns = ns;
-		} else if (!strcmp(a, "--max-records") || !strcmp(a, "--retries") ||
-			   !strcmp(a, "--flush-ms") || !strcmp(a, "--zstd-level")) {
-			NEED_ARG();
-			if (text_parse_u64(argv[++i], &u) || (strcmp(a, "--max-records") && u > 1000000)) {
-				fprintf(stderr, "wstape: bad number '%s' for %s\n", argv[i], a);
-				goto done;
-			}
-			if (!strcmp(a, "--max-records"))
-				ro.max_records = u;
-			else if (!strcmp(a, "--retries"))
-				ro.retries = (unsigned)u;
-			else if (!strcmp(a, "--flush-ms"))
-				jo.flush_ms = u ? (uint32_t)u : 1;
-			else
-				jo.zstd_level = (int)u;
-		} else if (!strcmp(a, "--max-message")) {
-			NEED_ARG();
-			if (text_parse_size(argv[++i], &u) || !u || u > JOURNAL_MAX_PAYLOAD) {
-				fprintf(stderr, "wstape: bad size '%s' for --max-message (at most 1g)\n", argv[i]);
-				goto done;
-			}
-			ro.max_message = u;
-		} else if (!strcmp(a, "--fsync")) {
-			NEED_ARG();
-			a = argv[++i];
-			if (!strcmp(a, "always"))
-				jo.fsync = JOURNAL_FSYNC_ALWAYS;
-			else if (!strcmp(a, "interval"))
-				jo.fsync = JOURNAL_FSYNC_INTERVAL;
-			else if (!strcmp(a, "never"))
-				jo.fsync = JOURNAL_FSYNC_NEVER;
-			else {
-				fprintf(stderr, "wstape: bad --fsync '%s' (always, interval or never)\n", a);
-				goto done;
-			}
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = 1;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose++;
-		} else if (!strcmp(a, "-vv")) {
-			verbose += 2;
-		} else if (!strcmp(a, "--log-level")) {
-			NEED_ARG();
-			log_level = argv[++i];
-		} else {
-			fprintf(stderr, "wstape: unknown option '%s'; see 'wstape record --help'\n", a);
-			goto done;
-		}
-	}
-	if (!url || !out) {
-		fprintf(stderr, "wstape: record needs a URL and -o JOURNAL\n%s", cmd_record_usage);
-		goto done;
-	}
-	feed_redact_url(url, &shown);
-	if (strncmp(url, "ws://", 5) && strncmp(url, "wss://", 6)) {
-		fprintf(stderr, "wstape: cannot record from '%s': the URL must start with ws:// or wss://\n", shown.p);
-		goto done;
-	}
-	if (quiet)
-		log_threshold = LOG_ERROR;
-	if (verbose)
-		log_threshold = verbose > 1 ? LOG_DEBUG : LOG_INFO;
-	if (log_level && log_set_level_name(log_level)) {
-		fprintf(stderr, "wstape: unknown log level '%s' (error, warn, info, debug)\n", log_level);
-		goto done;
-	}
-
-	flags = resume ? JOURNAL_APPEND : JOURNAL_CREATE;
-	if ((err = journal_open(out, flags, &jo, &j, &jr))) {
-		if (err == JOURNAL_EEXIST)
-			fprintf(stderr, "wstape: journal '%s' already exists; continue it with --resume "
-				"or record into a new path\n", out);
-		else if (resume && (err == ENOENT || err == JOURNAL_ENOTJOURNAL))
-			fprintf(stderr, "wstape: cannot resume journal '%s': there is no journal there\n", out);
-		else
-			rc = journal_fail(out, "open", j, err);
-		if (err == JOURNAL_EEXIST || (resume && (err == ENOENT || err == JOURNAL_ENOTJOURNAL)))
-			rc = EXIT_USAGE;
-		goto done;
-	}
-	cmd_report_recovery(out, &jr);
-	if (resume && !feed_name_arg) {
-		const char *f = journal_meta_get(j, "feed");
-		if (f && feed_lookup(f, &feed)) {
-			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; give --feed\n", out, f);
-			goto done;
-		}
-	}
-	/* --resume goes on with the session's subscriptions and liveFormat unless they are
-	 * given again: a session that expired meanwhile is subscribed as before */
-	if (resume && feed == FEED_HYDROMANCER) {
-		const char *v;
-		if (!subscribe.n && (v = journal_meta_get(j, "subscribe")) && *v) {
-			char *save = NULL;
-			if (!(stored_subs = strdup(v)))
-				goto done;
-			for (char *t = strtok_r(stored_subs, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				strv_add(&subscribe, t, strlen(t));
-		}
-		if (!ro.feed.live_format && (v = journal_meta_get(j, "live_format")) && *v) {
-			if (!(stored_live = strdup(v)))
-				goto done;
-			ro.feed.live_format = stored_live;
-		}
-	}
-	if (resume) {
-		const char *was = journal_meta_get(j, "url");
-		if (was && strcmp(was, shown.p))
-			log_warn("journal '%s' was recorded from '%s'; going on from '%s'", out, was, shown.p);
-	}
-	{
-		struct text_buf subs = { 0 };
-		char tbuf[40];
-		for (int i = 0; i < subscribe.n; i++) {
-			if (i)
-				text_buf_add(&subs, ",", 1);
-			text_buf_add(&subs, subscribe.v[i], subscribe.lens[i]);
-		}
-		text_buf_add(&subs, "", 1);
-		err = journal_meta_set(j, "feed", feed_name(feed));
-		if (!err)
-			err = journal_meta_set(j, "url", shown.p);
-		if (!err && feed == FEED_HYDROMANCER)
-			err = journal_meta_set(j, "subscribe", subs.p);
-		if (!err && ro.feed.live_format)
-			err = journal_meta_set(j, "live_format", ro.feed.live_format);
-		if (!err && !journal_meta_get(j, "created")) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			text_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, tbuf, sizeof(tbuf));
-			err = journal_meta_set(j, "created", tbuf);
-		}
-		text_buf_free(&subs);
-		if (err) {
-			rc = journal_fail(out, "write metadata of", j, err);
-			goto done;
-		}
-	}
-
-	if (feed == FEED_LASERSELL) {
-		if (!api_key)
-			api_key = getenv("LASERSELL_API_KEY");
-		if (api_key && *api_key) {
-			if (asprintf(&api_header, "x-api-key: %s", api_key) < 0) {
-				api_header = NULL;
-				goto done;
-			}
-			strv_add(&headers, api_header, strlen(api_header));
-		}
-	} else if (api_key) {
-		fprintf(stderr, "wstape: --api-key is for --feed lasersell; use -H or the URL for this feed\n");
-		goto done;
-	}
-	if (subscribe.n && feed != FEED_HYDROMANCER) {
-		fprintf(stderr, "wstape: --subscribe is for --feed hydromancer (use --send for other feeds)\n");
-		goto done;
-	}
-	if (configure && feed != FEED_LASERSELL) {
-		fprintf(stderr, "wstape: --configure is for --feed lasersell (use --send for other feeds)\n");
-		goto done;
-	}
-
-	ro.url = url;
-	ro.headers = headers.v;
-	ro.nheaders = headers.n;
-	ro.secret_headers = secret_headers.v;
-	ro.nsecret_headers = secret_headers.n;
-	ro.resume = resume;
-	ro.feed.feed = feed;
-	ro.feed.url = url;
-	ro.feed.sends = sends.v;
-	ro.feed.send_lens = sends.lens;
-	ro.feed.nsends = sends.n;
-	ro.feed.subscribe = subscribe.v;
-	ro.feed.nsubscribe = subscribe.n;
-	ro.feed.configure = configure;
-	ro.feed.configure_len = configure_len;
-	if (!quiet && isatty(STDERR_FILENO)) {
-		sctx.j = j;
-		ro.status = print_status;
-		ro.status_ud = &sctx;
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/* a file size limit then shows up as EFBIG from write(2), handled as a disk error */
-	signal(SIGXFSZ, SIG_IGN);
-
-	err = recorder_run(j, &ro, &st);
-	if (sctx.printed)
-		fputc('\n', stderr);
-	switch (err) {
-	case 0:
-		rc = EXIT_OK;
-		break;
-	case RECORDER_EAUTH:
-		fprintf(stderr, "wstape: the server refused the credentials (HTTP %d); check the token or "
-			"API key (nothing more will be retried)\n", st.last_status);
-		rc = EXIT_AUTH;
-		break;
-	case RECORDER_EREFUSED:
-		fprintf(stderr, "wstape: the server refused the credentials: \"%s\"; check the token or API "
-			"key (nothing more will be retried)\n", st.refusal);
-		rc = EXIT_AUTH;
-		break;
-	case RECORDER_EJOURNAL:
-		fprintf(stderr, "wstape: cannot write journal '%s': %s%s%s; what was written before stays "
-			"valid: free space and continue with --resume\n", out, journal_strerror(st.journal_err),
-			*journal_last_detail(j) ? ": " : "", journal_last_detail(j));
-		rc = EXIT_IO;
-		break;
-	case RECORDER_ERETRIES:
-		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", shown.p, recorder_strerror(err),
-			st.last_error[0] ? st.last_error : "no detail");
-		rc = EXIT_NET;
-		break;
-	case RECORDER_EURL:
-	case RECORDER_EINVAL:
-		fprintf(stderr, "wstape: cannot record from '%s': %s\n", shown.p, recorder_strerror(err));
+	if (record_parse_args(&ra, argc, argv)) {
 		rc = EXIT_USAGE;
-		break;
-	default:
-		fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err));
-		rc = EXIT_NET;
-		break;
+	} else if (!(rc = record_check_args(&ra)) && !(rc = record_open_journal(&ra, &j)) &&
+		   !(rc = record_settle_feed(&ra, j)) && !(rc = record_store_meta(&ra, j))) {
+		rc = record_report(&ra, j, record_run(&ra, j, &st), &st);
+		record_settle_empty(&ra, &j, rc, &st);
+		if (!ra.quiet)
+			log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",
+				 (unsigned long long)st.records, (unsigned long long)st.frames_in,
+				 (unsigned long long)st.frames_out, (unsigned long long)st.connects,
+				 (unsigned long long)st.not_json);
 	}
-	/* A run that created the journal and failed before any frame leaves nothing worth
-	 * keeping but its failed attempts (said above), and would make the same command fail
-	 * with "already exists": such a journal is removed. One with a frame, one this run did
-	 * not create (--resume) and one whose write failed (kept for what it shows) stay. A run
-	 * stopped on purpose (Ctrl-C, --duration) keeps its attempts, and says what it left. */
-	int empty = !resume && journal_created(j) && !st.frames_in && !st.frames_out;
-	if (empty && rc != EXIT_OK && rc != EXIT_IO) {
-		int derr = journal_discard(j);
-		j = NULL;
-		if (derr)
-			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n", out,
-				strerror(derr));
-		else
-			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the %llu "
-				"connection attempt%s; the same command can run again\n", out,
-				(unsigned long long)st.attempts, st.attempts == 1 ? "" : "s");
-	} else if (empty && rc == EXIT_OK) {
-		fprintf(stderr, "wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
-			"continue it with --resume, or remove it (rm -r '%s') to start again\n", out,
-			(unsigned long long)st.attempts, st.attempts == 1 ? "" : "s", out);
-	}
-	if (!quiet)
-		log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",
-			 (unsigned long long)st.records, (unsigned long long)st.frames_in,
-			 (unsigned long long)st.frames_out, (unsigned long long)st.connects,
-			 (unsigned long long)st.not_json);
-done:
 	if (j) {
-		err = journal_close(j);
-		if (err && rc == EXIT_OK) {
-			rc = journal_fail(out, "close", NULL, err);
-		}
+		int err = journal_close(j);
+		if (err && rc == EXIT_OK)
+			rc = record_journal_fail(ra.out, "close", NULL, err);
 	}
-	text_buf_free(&shown);
-	free(stored_subs);
-	free(stored_live);
-	strv_free(&headers, 0);
-	strv_free(&header_text, 1);
-	free(url_owned);
-	free(api_key_owned);
-	feed_secret_params_clear();
-	strv_free(&secret_headers, 0);
-	strv_free(&sends, 1);
-	strv_free(&subscribe, 0);
-	free(configure);
-	free(api_header);
+	record_args_free(&ra);
 	return rc;
 }

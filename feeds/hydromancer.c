@@ -9,6 +9,7 @@
  */
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
+#include "feeds/feed_client.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -104,4 +105,5 @@ const struct feed feed_hydromancer = {
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 2000,
 	.inspect = &hydromancer_inspect_ops,
+	.client = &hydromancer_client_ops,
 };

@@ -1,12 +1,67 @@
-/* hydromancer_client.c - the client side of the Hydromancer WebSocket API: subscribe after
- * `connected`, pong to JSON pings, reconnect URL with sessionId + cursor (+ liveFormat) */
+/* hydromancer_client.c - the client half of the Hydromancer WebSocket API: subscribe after
+ * `connected`, pong to JSON pings, reconnect URL with sessionId + cursor (+ liveFormat), the
+ * errors that end a session or the recording, and the resume cursor's rules (replays) */
 #include "feeds/feed_client_int.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+struct hm_client {
+	char **subscribe;              /* --subscribe: subscription types, e.g. "allFills" */
+	int nsubscribe;
+	char *live_format;             /* --live-format ("chunked-v1"), or NULL */
+};
+
+static const struct feed_client_opt options[] = {
+	{ .name = "--subscribe", .type = FEED_OPT_LIST, .meta = "subscribe",
+	  .elsewhere = "use --send for other feeds" },
+	{ .name = "--live-format", .type = FEED_OPT_TEXT, .meta = "live_format" },
+	{ .name = NULL },
+};
+
+static int
+hm_init(struct feed_client *fc, const struct feed_client_arg *args, int nargs)
+{
+	struct hm_client *hm = calloc(1, sizeof(*hm));
+
+	if (!hm)
+		return ENOMEM;
+	fc->state = hm;
+	if (!(hm->subscribe = calloc((size_t)nargs + 1, sizeof(char *))))
+		return ENOMEM;
+	for (int i = 0; i < nargs; i++) {
+		const struct feed_client_arg *a = &args[i];
+		char *v = strndup(a->value, a->len);
+		if (!v)
+			return ENOMEM;
+		if (!strcmp(a->name, "--subscribe")) {
+			hm->subscribe[hm->nsubscribe++] = v;
+		} else {
+			free(hm->live_format);
+			hm->live_format = v;
+		}
+	}
+	return 0;
+}
+
+static void
+hm_fini(struct feed_client *fc)
+{
+	struct hm_client *hm = fc->state;
+
+	if (!hm)
+		return;
+	for (int i = 0; i < hm->nsubscribe; i++)
+		free(hm->subscribe[i]);
+	free(hm->subscribe);
+	free(hm->live_format);
+	free(hm);
+}
 
 static void
 add_encoded(struct text_buf *out, const char *s)
@@ -30,18 +85,21 @@ add_encoded(struct text_buf *out, const char *s)
 static int
 param_is_ours(const char *p, size_t n, const struct feed_client *fc)
 {
+	const struct hm_client *hm = fc->state;
+
 	if (n == 9 && strncmp(p, "sessionId", 9) == 0)
 		return fc->session[0] != '\0';
 	if (n == 6 && strncmp(p, "cursor", 6) == 0)
 		return fc->session[0] != '\0' && fc->trk.cursor[0] != '\0';
 	if (n == 10 && strncmp(p, "liveFormat", 10) == 0)
-		return fc->live_format != NULL;
+		return hm->live_format != NULL;
 	return 0;
 }
 
-void
-hydromancer_client_url(const struct feed_client *fc, struct text_buf *out)
+static void
+hm_url(const struct feed_client *fc, struct text_buf *out)
 {
+	const struct hm_client *hm = fc->state;
 	const char *u = fc->url, *q = u + strcspn(u, "?#"), *frag;
 	int first = 1;
 
@@ -70,9 +128,9 @@ hydromancer_client_url(const struct feed_client *fc, struct text_buf *out)
 			add_encoded(out, fc->trk.cursor);
 		}
 	}
-	if (fc->live_format) {
+	if (hm->live_format) {
 		text_buf_adds(out, first ? "?liveFormat=" : "&liveFormat=");
-		add_encoded(out, fc->live_format);
+		add_encoded(out, hm->live_format);
 	}
 	text_buf_adds(out, frag);
 	text_buf_reserve(out, 1);
@@ -82,21 +140,21 @@ hydromancer_client_url(const struct feed_client *fc, struct text_buf *out)
 static void
 subscribe(struct feed_client *fc, feed_send_fn send, void *ud)
 {
+	const struct hm_client *hm = fc->state;
 	struct text_buf b = { 0 };
 
-	for (int i = 0; i < fc->nsubscribe; i++) {
+	for (int i = 0; i < hm->nsubscribe; i++) {
 		b.len = 0;
 		text_buf_adds(&b, "{\"method\":\"subscribe\",\"subscription\":{\"type\":");
-		text_json_string(&b, fc->subscribe[i], strlen(fc->subscribe[i]));
+		text_json_string(&b, hm->subscribe[i], strlen(hm->subscribe[i]));
 		text_buf_adds(&b, "}}");
 		send(ud, b.p, b.len);
 	}
 	text_buf_free(&b);
 }
 
-int
-hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
-			      feed_send_fn send, void *ud)
+static int
+hm_on_message(struct feed_client *fc, const struct feed_msg *m, feed_send_fn send, void *ud)
 {
 	int flags = 0;
 	struct timespec ts;
@@ -149,6 +207,24 @@ hydromancer_client_on_message(struct feed_client *fc, const struct feed_msg *m,
 
 /* ---- the cursor to resume from ---- */
 
+/* The tracker's rules: `reconnected` (a resumed session) holds live cursors back while
+ * its replays run, `connected` (a new session) replays nothing. */
+static void
+hm_track(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms)
+{
+	if (m->cls == FEED_MSG_CONTROL) {
+		if (feed_client_str_is(m->type, "reconnected"))
+			feed_cursor_track_hold(t, now_ms);
+		else if (feed_client_str_is(m->type, "connected"))
+			feed_cursor_track_new_session(t);
+	} else if (m->cls == FEED_MSG_REPLAY) {
+		feed_cursor_track_chunk(t, m->channel, m->cursor, m->chunk, m->total_chunks, now_ms);
+	} else if (m->cls == FEED_MSG_DATA) {
+		feed_cursor_track_live(t, m->channel, m->cursor);
+	}
+	feed_cursor_track_expire(t, now_ms);
+}
+
 int
 feed_cursor_time_cmp(const char *a, const char *b)
 {
@@ -168,159 +244,14 @@ feed_cursor_time_cmp(const char *a, const char *b)
 	return 0;
 }
 
-static void
-track_oldest(struct feed_cursor_track *t)
-{
-	const char *best = NULL;
 
-	for (int i = 0; i < t->nchan; i++)
-		if (t->chan[i].cursor[0] && (!best || feed_cursor_time_cmp(t->chan[i].cursor, best) < 0))
-			best = t->chan[i].cursor;
-	if (best)
-		memmove(t->cursor, best, strlen(best) + 1);
-}
-
-/* The slot of a channel; the last slot is shared by the channels beyond the others. */
-static struct feed_cursor_chan *
-track_chan(struct feed_cursor_track *t, const char *name, size_t n, int *shared)
-{
-	*shared = 0;
-	if (n > FEED_CURSOR_CHANNEL_MAX)
-		n = FEED_CURSOR_CHANNEL_MAX;
-	for (int i = 0; i < t->nchan && i < FEED_CURSOR_CHANNELS - 1; i++)
-		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, name, n))
-			return &t->chan[i];
-	if (t->nchan >= FEED_CURSOR_CHANNELS - 1) {
-		*shared = 1;
-		if (t->nchan == FEED_CURSOR_CHANNELS - 1) {
-			memset(&t->chan[t->nchan], 0, sizeof(t->chan[0]));
-			t->nchan++;
-		}
-		return &t->chan[FEED_CURSOR_CHANNELS - 1];
-	}
-	memset(&t->chan[t->nchan], 0, sizeof(t->chan[0]));
-	memcpy(t->chan[t->nchan].name, name, n);
-	return &t->chan[t->nchan++];
-}
-
-/* Store decoded cursor c into dst; a slot shared by several channels only moves back. */
-static void
-store(char *dst, const char *c, int shared)
-{
-	if (shared && dst[0] && feed_cursor_time_cmp(c, dst) >= 0)
-		return;
-	memmove(dst, c, strlen(c) + 1);
-}
-
-static int
-decode_cursor(struct feed_str v, char *out)
-{
-	return feed_client_json_decode(v, out, FEED_CURSOR_MAX) > 0 ? 0 : -1;
-}
-
-static void
-track_release(struct feed_cursor_track *t)
-{
-	t->holding = 0;
-	for (int i = 0; i < t->nchan; i++) {
-		if (t->chan[i].live[0])
-			store(t->chan[i].cursor, t->chan[i].live, i == FEED_CURSOR_CHANNELS - 1);
-		t->chan[i].live[0] = '\0';
-	}
-	track_oldest(t);
-}
-
-void
-feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed)
-{
-	t->feed = feed;
-	t->holding = t->replays = 0;
-	t->hold_since_ms = 0;
-	t->nchan = 0;
-	t->cursor[0] = '\0';
-}
-
-void
-feed_cursor_track_set(struct feed_cursor_track *t, const char *channel, size_t channel_len,
-		      const char *cursor, size_t cursor_len)
-{
-	char c[FEED_CURSOR_MAX + 1];
-	int shared;
-	struct feed_cursor_chan *ch;
-	struct feed_str v = { cursor, cursor_len };
-
-	if (decode_cursor(v, c))
-		return;
-	if (t->feed != FEED_HYDROMANCER) {
-		memcpy(t->cursor, c, strlen(c) + 1);
-		return;
-	}
-	ch = track_chan(t, channel, channel_len, &shared);
-	store(ch->cursor, c, shared);
-	track_oldest(t);
-}
-
-int
-feed_cursor_track_has(const struct feed_cursor_track *t, const char *channel, size_t n)
-{
-	for (int i = 0; i < t->nchan && i < FEED_CURSOR_CHANNELS - 1; i++)
-		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, channel, n) && t->chan[i].cursor[0])
-			return 1;
-	return 0;
-}
-
-void
-feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms)
-{
-	char c[FEED_CURSOR_MAX + 1];
-	struct feed_cursor_chan *ch;
-	int shared;
-
-	if (t->feed != FEED_HYDROMANCER) {
-		if (m->cursor.len && (m->cls == FEED_MSG_DATA || m->cls == FEED_MSG_REPLAY) &&
-		    !decode_cursor(m->cursor, c))
-			memcpy(t->cursor, c, strlen(c) + 1);
-		return;
-	}
-	if (m->cls == FEED_MSG_CONTROL) {
-		if (feed_client_str_is(m->type, "reconnected")) {
-			t->holding = 1;
-			t->replays = 0;
-			t->hold_since_ms = now_ms;
-			for (int i = 0; i < t->nchan; i++)
-				t->chan[i].live[0] = '\0';
-		} else if (feed_client_str_is(m->type, "connected")) {
-			t->holding = 0;   /* a new session: nothing will be replayed */
-			for (int i = 0; i < t->nchan; i++)
-				t->chan[i].live[0] = '\0';
-		}
-	} else if (m->cls == FEED_MSG_REPLAY) {
-		if (m->cursor.len && !decode_cursor(m->cursor, c)) {
-			ch = track_chan(t, m->channel.p, m->channel.len, &shared);
-			store(ch->cursor, c, shared);
-			track_oldest(t);
-		}
-		int last = m->total_chunks <= 0 || m->chunk >= m->total_chunks;
-		if (m->chunk <= 1 && !last) {
-			t->replays++;
-			if (!t->holding) {   /* a replay that began after the others ended */
-				t->holding = 1;
-				t->hold_since_ms = now_ms;
-			}
-		}
-		else if (m->chunk > 1 && last && t->replays > 0)
-			t->replays--;
-		if (t->holding && last && t->replays == 0)
-			track_release(t);
-	} else if (m->cls == FEED_MSG_DATA && m->cursor.len && !decode_cursor(m->cursor, c)) {
-		ch = track_chan(t, m->channel.p, m->channel.len, &shared);
-		if (t->holding) {
-			store(ch->live, c, shared);
-		} else {
-			store(ch->cursor, c, shared);
-			track_oldest(t);
-		}
-	}
-	if (t->holding && t->replays == 0 && now_ms - t->hold_since_ms >= FEED_CURSOR_HOLD_MS)
-		track_release(t);
-}
+const struct feed_client_ops hydromancer_client_ops = {
+	.options = options,
+	.channels_meta = "subscribe",
+	.init = hm_init,
+	.fini = hm_fini,
+	.url = hm_url,
+	.on_message = hm_on_message,
+	.track = hm_track,
+	.cursor_cmp = feed_cursor_time_cmp,
+};

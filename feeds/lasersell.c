@@ -8,6 +8,7 @@
  */
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
+#include "feeds/feed_client.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -75,4 +76,5 @@ const struct feed feed_lasersell = {
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 2000,
 	.inspect = &lasersell_inspect_ops,
+	.client = &lasersell_client_ops,
 };

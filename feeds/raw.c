@@ -5,6 +5,7 @@
  */
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
+#include "feeds/feed_client.h"
 
 static void
 raw_classify(const struct feed_fields *f, struct feed_msg *m)
@@ -22,4 +23,5 @@ const struct feed feed_raw = {
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 5000,
 	.inspect = &raw_inspect_ops,
+	.client = &raw_client_ops,
 };

@@ -34,8 +34,8 @@ enum {
 	RECORDER_ELWS = -103,       /* libwebsockets could not start (context creation) */
 	RECORDER_ERETRIES = -104,   /* --retries consecutive attempts failed */
 	RECORDER_EINVAL = -105,     /* bad options (a header without ':', ...) */
-	RECORDER_EREFUSED = -106,   /* the server refused the credentials in a message (hydromancer
-				       "Invalid API key"): stats.refusal has its words */
+	RECORDER_EREFUSED = -106,   /* the server refused the credentials in a message (the feed's
+				       "invalid API key"): stats.refusal has its words */
 };
 
 struct recorder_stats {
@@ -93,15 +93,13 @@ void recorder_stop(void);
 /* Name of a RECORDER_E* code or errno value. Static string. */
 const char *recorder_strerror(int err);
 
-/* The session id and cursor to resume from, found in journal j recorded with 'feed': the
- * "session_id" metadata and the cursor of the last journaled frame that has one, by the
- * rules of struct feed_cursor_track (hydromancer: not a live cursor that ran ahead of an
- * unfinished replay). Fills sid/cursor with "" when absent. Returns 0 or a journal error. */
-int recorder_resume_point(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
-			  char *cursor, size_t cursor_size);
-/* The same, with every channel's cursor in *trk (hydromancer): the channels seen in the
- * journal's tail and, for the channels of its "subscribe" metadata whose last cursor lies
- * before it, their last cursor from the index; trk->cursor is the oldest of them. */
+/* The session id and the cursor to resume from, found in journal j recorded with 'feed':
+ * the "session_id" metadata, and every channel's cursor in *trk by the rules of the feed's
+ * cursor tracker (feeds/feed_client.h: not a live cursor that ran ahead of an unfinished
+ * replay): the channels seen in the journal's tail and, for the channels named by the
+ * feed's channel metadata whose last cursor lies before it, their last cursor from the
+ * index; trk->cursor is the one to resume from. Fills sid with "" when absent. Returns 0
+ * or a journal error. */
 int recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
 			  struct feed_cursor_track *trk);
 

@@ -1,7 +1,8 @@
 # t22_help_options - every option a command parses is in its --help, with its default when
 # it takes a value; and --help lists no option that the command does not parse.
 # The options are read from the code (cmd/NAME.c: cmd_opt, OPT, strcmp on argv, getopt_long
-# tables), so an option added without its help line fails here.
+# tables; for record also the feeds' own options, feeds/*_client.c), so an option added
+# without its help line fails here.
 source tests/lib.sh
 SRC=$PWD/cmd
 for c in record replay inspect cat info verify import; do
@@ -23,6 +24,12 @@ for cmd in ["record", "replay", "inspect", "cat", "info", "verify", "import"]:
         parsed.setdefault(m.group(1), None)
     for m in re.finditer(r'\{ "([\w-]+)", (required|no|optional)_argument', code):
         parsed["--" + m.group(1)] = m.group(2) == "required"
+    if cmd == "record":
+        # a feed's own options are declared by its client half (struct feed_client_opt)
+        import glob
+        for f in glob.glob(f"{src}/../feeds/*_client.c"):
+            for m in re.finditer(r'\.name = "(--[\w-]+)"', open(f).read()):
+                parsed[m.group(1)] = True
     # and any other string that is an option by itself (strncmp, a table, another variable's
     # name), outside the usage text (lines that continue a string literal)
     body = "\n".join(l for l in code.splitlines() if not re.match(r'^\s*"', l))

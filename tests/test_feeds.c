@@ -1,4 +1,5 @@
 /* test_feeds.c - classification of frames and events for the raw, hydromancer and lasersell feeds */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -414,13 +415,13 @@ static void
 test_feeds__hydromancer_client_errors_and_escapes(void **state)
 {
 	struct feed_client_options o = { .feed = FEED_HYDROMANCER, .url = "ws://h/ws?token=t" };
-	const char *subs[] = { "allFills" };
+	const struct feed_client_arg subs[] = { { .name = "--subscribe", .value = "allFills", .len = 8 } };
 	struct feed_client *fc;
 	struct text_buf url = { 0 };
 
 	(void)state;
-	o.subscribe = subs;
-	o.nsubscribe = 1;
+	o.args = subs;
+	o.nargs = 1;
 	assert_int_equal(feed_client_new(&o, &fc), 0);
 	/* the session id is JSON-decoded, then URL-encoded in the URL */
 	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"a\\/b c\\u00e9\"}", FEED_CLIENT_SESSION);
@@ -455,6 +456,74 @@ test_feeds__hydromancer_client_errors_and_escapes(void **state)
 	text_buf_free(&url);
 	text_buf_free(&sent);
 	feed_client_free(fc);
+}
+
+static void
+test_feeds__client_handshake_and_options(void **state)
+{
+	const struct feed_client_arg args[] = {
+		{ .name = "--configure", .value = "{\"type\":\"configure\"}", .len = 20 },
+		{ .name = "--hello-timeout", .ms = 300 },
+		{ .name = "--ping-s", .ms = 100 },
+	};
+	const char *sends[] = { "S1" };
+	struct feed_client_options o = { .feed = FEED_LASERSELL, .url = "ws://h/", .sends = sends, .nsends = 1,
+					 .args = args, .nargs = 3 };
+	const struct feed_client_arg sub = { .name = "--subscribe", .value = "allFills", .len = 8 };
+	struct feed_client *fc;
+	struct feed_msg m;
+
+	(void)state;
+	assert_int_equal(feed_client_new(&o, &fc), 0);
+	/* configure at once; --send waits for the handshake, which may take 300 ms */
+	sent.len = 0;
+	feed_client_on_open(fc, collect_sent, NULL);
+	text_buf_add(&sent, "", 1);
+	assert_string_equal(sent.p, "{\"type\":\"configure\"}\n");
+	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_HANDSHAKE_PENDING);
+	assert_string_equal(feed_client_awaited(fc), "hello_ok");
+	assert_int_equal(feed_client_tick(fc, 299, collect_sent, NULL), 0);
+	assert_int_equal(feed_client_tick(fc, 300, collect_sent, NULL), -1);
+	sent.len = 0;
+	m = classify(FEED_LASERSELL, "{\"type\":\"hello_ok\",\"session_id\":5}");
+	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
+	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
+	text_buf_add(&sent, "", 1);
+	assert_string_equal(sent.p, "S1\n");   /* once a connection */
+	assert_string_equal(feed_client_session(fc), "5");
+	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_HANDSHAKE_DONE);
+	sent.len = 0;
+	assert_int_equal(feed_client_tick(fc, 1000, collect_sent, NULL), 0);
+	assert_int_equal(feed_client_tick(fc, 1050, collect_sent, NULL), 0);
+	text_buf_add(&sent, "", 1);
+	assert_non_null(strstr(sent.p, "\"type\":\"ping\""));
+	assert_null(strstr(strstr(sent.p, "\n") + 1, "ping"));   /* one ping per 100 ms */
+	feed_client_on_close(fc, 1);
+	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_HANDSHAKE_PENDING);
+	assert_false(feed_client_opaque(fc));
+	feed_client_free(fc);
+
+	/* an option the feed does not take */
+	o.args = &sub;
+	o.nargs = 1;
+	assert_int_equal(feed_client_new(&o, &fc), EINVAL);
+	assert_null(feed_client_opt_find(FEED_LASERSELL, "--subscribe"));
+	assert_non_null(feed_client_opt_find(FEED_HYDROMANCER, "--subscribe"));
+
+	/* raw: --send at open, none to another origin; frames unclassified */
+	o = (struct feed_client_options){ .feed = FEED_RAW, .url = "ws://h/", .sends = sends, .nsends = 1 };
+	assert_int_equal(feed_client_new(&o, &fc), 0);
+	assert_true(feed_client_opaque(fc));
+	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_NO_HANDSHAKE);
+	sent.len = 0;
+	feed_client_on_open(fc, collect_sent, NULL);
+	assert_int_equal(sent.len, 3);
+	feed_client_set_foreign(fc, 1);
+	feed_client_on_open(fc, collect_sent, NULL);
+	assert_int_equal(sent.len, 3);
+	assert_int_equal(feed_client_withheld(fc), 1);
+	feed_client_free(fc);
+	text_buf_free(&sent);
 }
 
 static void
@@ -842,6 +911,7 @@ main(void)
 		cmocka_unit_test(test_feeds__resume_cursor_waits_for_the_replay),
 		cmocka_unit_test(test_feeds__resume_cursor_is_the_oldest_channel),
 		cmocka_unit_test(test_feeds__hydromancer_client_errors_and_escapes),
+		cmocka_unit_test(test_feeds__client_handshake_and_options),
 		cmocka_unit_test(test_feeds__backoff_rule),
 		cmocka_unit_test(test_feeds__lasersell_messages),
 		cmocka_unit_test(test_feeds__not_json_and_truncated),

@@ -1,0 +1,376 @@
+/* record_steps.c - the steps of `wstape record` after its command line: the journal, the
+ * feed and its options, the metadata, the run and what its result means for the user */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/record_int.h"
+#include "feeds/feed.h"
+#include "feeds/feed_client.h"
+#include "journal/journal.h"
+#include "recorder/recorder.h"
+#include "util/log.h"
+#include "util/text.h"
+
+static void
+on_signal(int sig)
+{
+	recorder_stop();
+}
+
+struct status_ctx {
+	struct journal *j;
+	int64_t t0;
+	uint64_t last_records;
+	int64_t last_t;
+	double rate;
+	int printed;
+};
+
+static void
+human_bytes(uint64_t n, char *buf, size_t size)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void
+print_status(const struct recorder_stats *st, void *ud)
+{
+	struct status_ctx *s = ud;
+	struct journal_stats js;
+	struct timespec ts;
+	char bytes[32], cur[48];
+	double ratio = 0;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (s->last_t && now > s->last_t)
+		s->rate = (double)(st->records - s->last_records) * 1e9 / (double)(now - s->last_t);
+	s->last_t = now;
+	s->last_records = st->records;
+	if (!journal_stats(s->j, &js) && js.segment_bytes)
+		ratio = (double)js.block_raw_bytes / (double)js.segment_bytes;
+	human_bytes(st->bytes_in + st->bytes_out, bytes, sizeof(bytes));
+	snprintf(cur, sizeof(cur), "%.40s", st->last_cursor[0] ? st->last_cursor : "-");
+	fprintf(stderr, "\r\033[K%s  %llu records  %s  %.0f msg/s  ratio %.1fx  reconnects %llu  cursor %s  down %.1fs",
+		st->connected ? "up" : "DOWN", (unsigned long long)st->records, bytes, s->rate, ratio,
+		(unsigned long long)st->reconnects, cur, (double)st->downtime_ns / 1e9);
+	s->printed = 1;
+	__atomic_store_n(&log_status_shown, 1, __ATOMIC_RELAXED);
+}
+
+int
+record_journal_fail(const char *path, const char *what, struct journal *j, int err)
+{
+	const char *d = j ? journal_last_detail(j) : "";
+
+	fprintf(stderr, "wstape: cannot %s journal '%s': %s%s%s\n", what, path, journal_strerror(err),
+		d && *d ? ": " : "", d ? d : "");
+	return err == JOURNAL_ELOCKED || err == JOURNAL_EEXIST || err == JOURNAL_ENOTJOURNAL ||
+	       err == JOURNAL_EVERSION ? EXIT_USAGE : EXIT_IO;
+}
+
+/* ---- the steps of cmd_record ---- */
+
+/* A URL and a journal are given, the URL is ws:// or wss://, the log level is known. */
+int
+record_check_args(struct record_args *ra)
+{
+	if (!ra->url || !ra->out) {
+		fprintf(stderr, "wstape: record needs a URL and -o JOURNAL\n%s", cmd_record_usage);
+		return EXIT_USAGE;
+	}
+	feed_redact_url(ra->url, &ra->shown);
+	if (strncmp(ra->url, "ws://", 5) && strncmp(ra->url, "wss://", 6)) {
+		fprintf(stderr, "wstape: cannot record from '%s': the URL must start with ws:// or wss://\n",
+			ra->shown.p);
+		return EXIT_USAGE;
+	}
+	if (ra->quiet)
+		log_threshold = LOG_ERROR;
+	if (ra->verbose)
+		log_threshold = ra->verbose > 1 ? LOG_DEBUG : LOG_INFO;
+	if (ra->log_level && log_set_level_name(ra->log_level)) {
+		fprintf(stderr, "wstape: unknown log level '%s' (error, warn, info, debug)\n", ra->log_level);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+record_open_journal(struct record_args *ra, struct journal **j)
+{
+	struct journal_recovery jr;
+	int err = journal_open(ra->out, ra->resume ? JOURNAL_APPEND : JOURNAL_CREATE, &ra->jo, j, &jr);
+
+	if (!err) {
+		cmd_report_recovery(ra->out, &jr);
+		return 0;
+	}
+	if (err == JOURNAL_EEXIST) {
+		fprintf(stderr, "wstape: journal '%s' already exists; continue it with --resume "
+			"or record into a new path\n", ra->out);
+		return EXIT_USAGE;
+	}
+	if (ra->resume && (err == ENOENT || err == JOURNAL_ENOTJOURNAL)) {
+		fprintf(stderr, "wstape: cannot resume journal '%s': there is no journal there\n", ra->out);
+		return EXIT_USAGE;
+	}
+	return record_journal_fail(ra->out, "open", *j, err);
+}
+
+/* Every feed option given is one of the feed's. */
+static int
+check_feed_args(const struct record_args *ra)
+{
+	for (int k = 0; k < ra->nfargs; k++) {
+		const char *name = ra->fargs[k].name;
+		const struct feed_client_opt *o;
+		enum feed_id owner;
+
+		if (feed_client_opt_find(ra->feed, name) || !(o = feed_client_opt_any(name, &owner)))
+			continue;
+		fprintf(stderr, "wstape: %s is for --feed %s%s%s%s\n", name, feed_name(owner),
+			o->elsewhere ? " (" : "", o->elsewhere ? o->elsewhere : "", o->elsewhere ? ")" : "");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+feed_arg_given(const struct record_args *ra, const char *name)
+{
+	for (int k = 0; k < ra->nfargs; k++)
+		if (!strcmp(ra->fargs[k].name, name))
+			return 1;
+	return 0;
+}
+
+/* --resume goes on with the options the journal keeps (a session that expired meanwhile
+ * is subscribed as before) unless they are given again. */
+static int
+resume_feed_args(struct record_args *ra, struct journal *j)
+{
+	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
+	const char *v;
+	char *copy, *save = NULL;
+
+	for (; o && o->name; o++) {
+		if (!o->meta || feed_arg_given(ra, o->name) || !(v = journal_meta_get(j, o->meta)) || !*v)
+			continue;
+		if (!(copy = record_keep(ra, strdup(v))))
+			return EXIT_USAGE;
+		if (o->type != FEED_OPT_LIST) {
+			if (record_feed_arg_add(ra, o, copy, strlen(copy), 0))
+				return EXIT_USAGE;
+			continue;
+		}
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (record_feed_arg_add(ra, o, t, strlen(t), 0))
+				return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The options that go in a header (an API key), given or from their environment variable. */
+static int
+feed_headers(struct record_args *ra)
+{
+	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
+
+	for (; o && o->name; o++) {
+		const char *v = NULL;
+		char *h;
+		if (!o->header)
+			continue;
+		for (int k = 0; k < ra->nfargs; k++)
+			if (!strcmp(ra->fargs[k].name, o->name))
+				v = ra->fargs[k].value;
+		if (!v && o->env)
+			v = getenv(o->env);
+		if (!v || !*v)
+			continue;
+		if (asprintf(&h, "%s: %s", o->header, v) < 0 || !record_keep(ra, h))
+			return EXIT_USAGE;
+		strv_add(&ra->headers, h, strlen(h));
+	}
+	return 0;
+}
+
+/* The feed: given, or the journal's (--resume); then its options. */
+int
+record_settle_feed(struct record_args *ra, struct journal *j)
+{
+	int rc;
+
+	if (ra->resume && !ra->feed_name_arg) {
+		const char *f = journal_meta_get(j, "feed");
+		if (f && feed_lookup(f, &ra->feed)) {
+			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; give --feed\n", ra->out, f);
+			return EXIT_USAGE;
+		}
+	}
+	if ((rc = check_feed_args(ra)) || (ra->resume && (rc = resume_feed_args(ra, j))))
+		return rc;
+	if (ra->resume) {
+		const char *was = journal_meta_get(j, "url");
+		if (was && strcmp(was, ra->shown.p))
+			log_warn("journal '%s' was recorded from '%s'; going on from '%s'", ra->out, was, ra->shown.p);
+	}
+	return feed_headers(ra);
+}
+
+/* A feed option kept in the journal's metadata: a list joined with ',' (also when empty),
+ * one value when given. */
+static int
+store_feed_arg(const struct record_args *ra, struct journal *j, const struct feed_client_opt *o)
+{
+	struct text_buf b = { 0 };
+	int err, n = 0;
+
+	for (int k = 0; k < ra->nfargs; k++) {
+		if (strcmp(ra->fargs[k].name, o->name))
+			continue;
+		if (n++ && o->type == FEED_OPT_LIST)
+			text_buf_add(&b, ",", 1);
+		else
+			b.len = 0;
+		text_buf_add(&b, ra->fargs[k].value, ra->fargs[k].len);
+	}
+	text_buf_add(&b, "", 1);
+	err = n || o->type == FEED_OPT_LIST ? journal_meta_set(j, o->meta, b.p) : 0;
+	text_buf_free(&b);
+	return err;
+}
+
+int
+record_store_meta(const struct record_args *ra, struct journal *j)
+{
+	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
+	int err = journal_meta_set(j, "feed", feed_name(ra->feed));
+
+	if (!err)
+		err = journal_meta_set(j, "url", ra->shown.p);
+	for (; !err && o && o->name; o++)
+		if (o->meta)
+			err = store_feed_arg(ra, j, o);
+	if (!err && !journal_meta_get(j, "created")) {
+		struct timespec ts;
+		char tbuf[40];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		text_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, tbuf, sizeof(tbuf));
+		err = journal_meta_set(j, "created", tbuf);
+	}
+	return err ? record_journal_fail(ra->out, "write metadata of", j, err) : 0;
+}
+
+int
+record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
+{
+	struct recorder_options *ro = &ra->ro;
+	struct status_ctx sctx = { 0 };
+	struct sigaction sa;
+	int err;
+
+	ro->url = ra->url;
+	ro->headers = ra->headers.v;
+	ro->nheaders = ra->headers.n;
+	ro->secret_headers = ra->secret_headers.v;
+	ro->nsecret_headers = ra->secret_headers.n;
+	ro->resume = ra->resume;
+	ro->feed = (struct feed_client_options){ .feed = ra->feed, .url = ra->url, .sends = ra->sends.v,
+		.send_lens = ra->sends.lens, .nsends = ra->sends.n, .args = ra->fargs, .nargs = ra->nfargs };
+	if (!ra->quiet && isatty(STDERR_FILENO)) {
+		sctx.j = j;
+		ro->status = print_status;
+		ro->status_ud = &sctx;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit then shows up as EFBIG from write(2), handled as a disk error */
+	signal(SIGXFSZ, SIG_IGN);
+	err = recorder_run(j, ro, st);
+	if (sctx.printed)
+		fputc('\n', stderr);
+	return err;
+}
+
+/* What the recorder's result means for the user, and the exit code. */
+int
+record_report(const struct record_args *ra, struct journal *j, int err, const struct recorder_stats *st)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case RECORDER_EAUTH:
+		fprintf(stderr, "wstape: the server refused the credentials (HTTP %d); check the token or "
+			"API key (nothing more will be retried)\n", st->last_status);
+		return EXIT_AUTH;
+	case RECORDER_EREFUSED:
+		fprintf(stderr, "wstape: the server refused the credentials: \"%s\"; check the token or API "
+			"key (nothing more will be retried)\n", st->refusal);
+		return EXIT_AUTH;
+	case RECORDER_EJOURNAL:
+		fprintf(stderr, "wstape: cannot write journal '%s': %s%s%s; what was written before stays "
+			"valid: free space and continue with --resume\n", ra->out, journal_strerror(st->journal_err),
+			*journal_last_detail(j) ? ": " : "", journal_last_detail(j));
+		return EXIT_IO;
+	case RECORDER_ERETRIES:
+		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", ra->shown.p, recorder_strerror(err),
+			st->last_error[0] ? st->last_error : "no detail");
+		return EXIT_NET;
+	case RECORDER_EURL:
+	case RECORDER_EINVAL:
+		fprintf(stderr, "wstape: cannot record from '%s': %s\n", ra->shown.p, recorder_strerror(err));
+		return EXIT_USAGE;
+	default:
+		fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err));
+		return EXIT_NET;
+	}
+}
+
+/* A run that created the journal and failed before any frame leaves nothing worth keeping
+ * but its failed attempts (said above), and would make the same command fail with "already
+ * exists": such a journal is removed (*j becomes NULL). One with a frame, one this run did
+ * not create (--resume) and one whose write failed (kept for what it shows) stay. A run
+ * stopped on purpose (Ctrl-C, --duration) keeps its attempts, and says what it left. */
+void
+record_settle_empty(const struct record_args *ra, struct journal **j, int rc, const struct recorder_stats *st)
+{
+	int empty = !ra->resume && journal_created(*j) && !st->frames_in && !st->frames_out;
+	unsigned long long n = (unsigned long long)st->attempts;
+
+	if (empty && rc != EXIT_OK && rc != EXIT_IO) {
+		int derr = journal_discard(*j);
+		*j = NULL;
+		if (derr)
+			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n", ra->out,
+				strerror(derr));
+		else
+			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the %llu "
+				"connection attempt%s; the same command can run again\n", ra->out, n, n == 1 ? "" : "s");
+	} else if (empty && rc == EXIT_OK) {
+		fprintf(stderr, "wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
+			"continue it with --resume, or remove it (rm -r '%s') to start again\n", ra->out, n,
+			n == 1 ? "" : "s", ra->out);
+	}
+}
+

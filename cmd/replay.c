@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "feeds/feed_server.h"
 #include "replay/replay.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -69,18 +70,20 @@ const char cmd_replay_usage[] =
 	"\n"
 	"feeds (server side):\n"
 	"  raw          the recorded frames, byte-exact, text and binary\n"
-	"  hydromancer  connected (fresh clientId and sessionId), subscribe -> subscriptionUpdate\n"
-	"               (subscribed or failed), only subscribed channels, seq from 1 per\n"
-	"               connection and subscription, cursor as recorded, pings and a pong timeout\n"
-	"               (\"Connection timeout\", then a close); ?sessionId=&cursor= within --grace\n"
-	"               -> reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
+	"  hydromancer  the Hydromancer API: a connect answer with a fresh client and session id,\n"
+	"               subscribe -> subscriptionUpdate (subscribed or failed), only subscribed\n"
+	"               channels, seq from 1 per connection and subscription, cursor as\n"
+	"               recorded, pings and a pong timeout (\"Connection timeout\", then a\n"
+	"               close); the session's id and a cursor in the query within --grace -> the\n"
+	"               resume answer + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
 	"               hasGap when the cursor is older than --cache); bad token -> error;\n"
 	"               liveFormat read from every connection's query (never from the session):\n"
 	"               the recording's format (liveFormat of its recorded URL) or an error\n"
-	"  lasersell    hello_ok with the recorded limits and session_id on connect, the stream\n"
-	"               after configure, pong with server_time_ms to ping; in session mode an\n"
-	"               x-api-key keeps its timeline for --grace: a reconnect goes on where the\n"
-	"               last connection stopped, after the holdings (balances, open positions)\n"
+	"  lasersell    the LaserSell stream: its hello with the recorded limits and session_id\n"
+	"               on connect, the stream after configure, pong with server_time_ms to\n"
+	"               ping; in session mode an x-api-key keeps its timeline for --grace: a\n"
+	"               reconnect goes on where the last connection stopped, after the holdings\n"
+	"               (balances, open positions)\n"
 	"\n"
 	"faults (reproducible with --seed):\n"
 	"  --drop-every D     drop each connection every D (default: never)\n"
@@ -89,8 +92,9 @@ const char cmd_replay_usage[] =
 	"  --stall D          once per connection, stop sending for D (default: no stall)\n"
 	"  --dup-rate P       send a frame twice with probability P (default 0)\n"
 	"  --skip-rate P      leave a frame out with probability P (default 0)\n"
-	"  --seed N           the seed of the faults' random choices and of the Hydromancer\n"
-	"                     clientId and sessionId UUIDs (default: faults 1, ids random)\n";
+	"  --seed N           the seed of the faults' random choices and of the ids a feed makes\n"
+	"                     (Hydromancer's client and session UUIDs) (default: faults 1, ids\n"
+	"                     random)\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -98,6 +102,65 @@ static void
 on_signal(int sig)
 {
 	stop_flag = 1;
+}
+
+/* What the server reports: the URL it serves (to stdout, for scripts) and, on stderr, what
+ * it serves and each client that left. */
+static void
+on_report(const struct replay_event *ev, void *ud)
+{
+	char speed[32];
+
+	if (ev->kind == REPLAY_EV_LISTENING) {
+		if (ev->speed > 0)
+			snprintf(speed, sizeof(speed), "%gx", ev->speed);
+		else
+			snprintf(speed, sizeof(speed), "max");
+		fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", ev->journal,
+			ev->feed, ev->detail[0] ? ", " : "", ev->detail, speed, ev->mode, ev->scheme, ev->host, ev->port);
+		printf("%s://%s:%d/\n", ev->scheme, ev->host, ev->port);
+		fflush(stdout);
+		return;
+	}
+	char drift[64] = "";
+	if (ev->has_drift)
+		snprintf(drift, sizeof(drift), ", end drift %.4f%%", ev->drift_pct);
+	fprintf(stderr,
+		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
+		ev->client, ev->peer, ev->secs, (unsigned long long)ev->frames, (unsigned long long)ev->bytes, ev->p50_us,
+		ev->p99_us, ev->max_us, drift);
+}
+
+/* The feed the journal was recorded with: the default, and what --feed is checked against;
+ * --gate only where the feed serves frames without a protocol. Returns 0 or an exit code. */
+static int
+check_feed(struct replay_options *o, const char *feedname)
+{
+	struct journal *j;
+	/* a journal that names no feed (or one unknown here) is served as the table's first */
+	const struct feed *recorded = feed_get(0), *served;
+	int ex = cmd_open_journal(o->journal, JOURNAL_RDONLY, NULL, &j);
+	if (ex)
+		return ex;
+	const char *f = journal_meta_get(j, "feed");
+	if (f && feed_find(f))
+		recorded = feed_find(f);
+	journal_close(j);
+	if (!feedname)
+		o->feed = recorded->id;
+	else if (o->feed != recorded->id)
+		fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
+			o->journal, recorded->name, feedname, feedname, feedname);
+	served = feed_get(o->feed);
+	if (o->gate && !(served->server && served->server->gate)) {
+		const struct feed *g = NULL;
+		for (int i = 0; !g && feed_get(i); i++)
+			if (feed_get(i)->server && feed_get(i)->server->gate)
+				g = feed_get(i);
+		return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
+				       g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
+	}
+	return 0;
 }
 
 static int
@@ -260,27 +323,11 @@ cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	{
-		/* the feed the journal was recorded with: the default, and what --feed is checked against */
-		struct journal *j;
-		enum feed_id recorded = FEED_RAW;
-		int ex = cmd_open_journal(o.journal, JOURNAL_RDONLY, NULL, &j);
-		if (ex)
-			return ex;
-		const char *f = journal_meta_get(j, "feed");
-		if (f && feed_lookup(f, &recorded) != 0)
-			recorded = FEED_RAW;
-		journal_close(j);
-		if (!feedname)
-			o.feed = recorded;
-		else if (o.feed != recorded)
-			fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
-				o.journal, feed_name(recorded), feedname, feedname, feedname);
-		if (o.gate && o.feed != FEED_RAW)
-			return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the raw feed; journal '%s' is served as %s (use --feed raw to gate it)",
-					       o.journal, feed_name(o.feed));
-	}
+	int ex = check_feed(&o, feedname);
+	if (ex)
+		return ex;
 	o.stop = &stop_flag;
+	o.report = on_report;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

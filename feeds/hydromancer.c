@@ -8,6 +8,7 @@
  * and pong.
  */
 #include "feeds/feed_int.h"
+#include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -102,4 +103,5 @@ const struct feed feed_hydromancer = {
 	/* 100 ms doubling, up to 2 s, as for lasersell */
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 2000,
+	.server = &hydromancer_server_ops,
 };

@@ -7,6 +7,7 @@
  * request_exit_signal, mirror_buy_result are control.
  */
 #include "feeds/feed_int.h"
+#include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -73,4 +74,5 @@ const struct feed feed_lasersell = {
 	/* the official SDK's rule: 100 ms doubling per attempt, no jitter, capped at 2 s */
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 2000,
+	.server = &lasersell_server_ops,
 };

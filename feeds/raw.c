@@ -4,6 +4,7 @@
  * is an object that has one) or not (NOT_JSON); no channel, cursor, seq or events.
  */
 #include "feeds/feed_int.h"
+#include "feeds/feed_server.h"
 
 static void
 raw_classify(const struct feed_fields *f, struct feed_msg *m)
@@ -20,4 +21,5 @@ const struct feed feed_raw = {
 	/* no documented rule: 100 ms doubling, up to 5 s */
 	.backoff_first_ms = 100,
 	.backoff_cap_ms = 5000,
+	.server = &raw_server_ops,
 };

@@ -16,13 +16,12 @@
 #include "feeds/feed_server.h"
 #include "journal/journal.h"
 #include "replay/fault.h"
-#include "replay/hm_stream.h"
+#include "replay/feed_host.h"
 #include "replay/pace.h"
 #include "replay/replay.h"
 #include "util/log.h"
 #include "util/text.h"
 
-#define MAX_SUBS 32
 #define BURST 256 /* frames taken into one WRITEABLE callback's write at most, for fairness */
 #define SPIN_NS 2000000
 #define WATCH_NS 20000000 /* how often the paced clients are checked for frames they do not take */
@@ -35,21 +34,19 @@ struct out_frame {
 	struct out_frame *next;
 	size_t len;
 	int binary, data, skip, close_after;
-	int sub;                  /* hydromancer: the subscription whose seq it took, else -1 */
-	size_t cur_len;           /* hydromancer: its cursor, kept after the payload */
+	int tag;                  /* the feed's mark (struct feed_frame), else -1 */
+	size_t cur_len;           /* the cursor the feed keeps with it, after the payload */
 	uint64_t recno;           /* a timeline frame's record (0: the server's own message) */
 	int64_t due;
 	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
 };
 
-/* A session outlives its connections for the grace period: Hydromancer's by its sessionId,
- * LaserSell's by the client's API key (ls_open). */
+/* A session outlives its connections for the grace period; the feed names it (by an id
+ * the client gives again, by its API key) and keeps its own data in it. */
 struct session {
 	struct session *next;
 	char id[48];
-	int nsubs;
-	char subs[MAX_SUBS][64];
-	char cursor[MAX_SUBS][128];   /* server-tracked cursor: last sent per subscription */
+	void *feed;                   /* the feed's data (feed_server_ops.session_free) */
 	struct pace tl;               /* the session's timeline */
 	uint64_t next_recno;          /* the record after the last one released to it (0: none) */
 	int64_t last_wall;            /* receive time of that last record */
@@ -66,7 +63,7 @@ struct client {
 	unsigned id;
 	char peer[64];
 	struct journal_reader *rd;
-	struct hm_stream *hs;         /* hydromancer: live messages and replay chunks as one stream */
+	void *fc;                     /* the feed's state of the connection */
 	struct pace tl;
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
@@ -82,11 +79,8 @@ struct client {
 	uint64_t next_recno;
 	/* feed state */
 	struct session *sess;
-	int64_t seq[MAX_SUBS];
-	char live_format[64];         /* hydromancer: this connection's liveFormat ("" = none) */
-	int configured;               /* lasersell: configure received */
-	struct ls_holdings *holdings;    /* lasersell: the holdings to re-emit after configure */
-	int64_t resume_wall;          /* lasersell: where a resumed session's timeline stood */
+	int hold;                     /* the feed holds the timeline's frames back */
+	int64_t resume_wall;          /* where a resumed session's timeline stood (FEED_TL_RESUME) */
 	uint64_t client_msgs, gate_need;
 	int64_t last_pong_mono;
 	int64_t last_sent_wall;
@@ -123,12 +117,11 @@ struct srv {
 	int64_t span_wall;             /* first to last server frame of the range (--loop) */
 	struct pace live;
 	struct session *sessions;
-	char channels[MAX_SUBS * 4][64];
-	int nchannels;
-	struct text_buf limits;        /* lasersell hello_ok limits, as recorded */
-	char live_format[64];          /* hydromancer: liveFormat of the recording ("" = default) */
+	const struct feed_server_ops *ops;  /* the server side of the feed */
+	void *fs;                      /* the feed's state of the run */
+	struct feed_host host;         /* what the feed may ask of the server */
 	unsigned next_client_id;
-	uint64_t id_counter, id_seed;  /* hydromancer ids: from --seed, else random */
+	uint64_t id_counter, id_seed;  /* ids the feed asks for: from --seed, else random */
 	int clients, served, done;
 	struct client *list;           /* every connected client */
 	struct client *cur;            /* the client whose queue is being worked on, if any */
@@ -137,7 +130,6 @@ struct srv {
 	int trim_pending;
 	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
 	uint8_t *wbuf;                 /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
-	struct text_buf scratch;       /* hydromancer: a frame rewritten with its seq */
 };
 
 const char *
@@ -162,7 +154,7 @@ frame_new_cur(const void *p, size_t n, int binary, const void *cur, size_t cur_l
 	if (!f)
 		return NULL;
 	memset(f, 0, sizeof(*f));
-	f->sub = -1;
+	f->tag = -1;
 	f->len = n;
 	f->binary = binary;
 	if (n)
@@ -310,7 +302,7 @@ enqueue_text(struct client *c, const struct text_buf *b)
 static void
 queue_drop(struct client *c)
 {
-	if (c->sess && c->s->o->feed == FEED_LASERSELL) {
+	if (c->sess && c->s->ops->resume_unsent) {
 		/* timeline frames of a write that had not all gone out when the connection
 		 * dropped (lws held part of it), or queued and never written, did not reach the
 		 * client: its session goes on from the first of them */
@@ -351,46 +343,33 @@ queue_free(struct client *c)
 
 /* ---- the timeline ---- */
 
-static int
-sub_index(const struct session *s, const char *ch, size_t n)
+/* A journal record as the feed reads it. */
+static void
+record_of(const struct journal_record *r, struct feed_record *fr)
 {
-	if (!s)
-		return -1;
-	for (int i = 0; i < s->nsubs; i++)
-		if (strlen(s->subs[i]) == n && memcmp(s->subs[i], ch, n) == 0)
-			return i;
-	return -1;
+	static const int kinds[] = { [JOURNAL_TEXT] = FEED_REC_TEXT, [JOURNAL_BINARY] = FEED_REC_BINARY,
+				     [JOURNAL_OPEN] = FEED_REC_OPEN, [JOURNAL_CLOSE] = FEED_REC_CLOSE };
+	fr->recno = r->recno;
+	fr->wall_ns = r->wall_ns;
+	fr->conn = r->conn;
+	fr->dir = r->dir == JOURNAL_IN ? FEED_REC_IN : FEED_REC_OUT;
+	fr->kind = r->kind < sizeof(kinds) / sizeof(kinds[0]) && (r->kind == JOURNAL_TEXT || kinds[r->kind])
+		? kinds[r->kind] : FEED_REC_OTHER;
+	fr->channel = r->channel;
+	fr->channel_len = r->channel_len;
+	fr->payload = r->payload;
+	fr->payload_len = r->payload_len;
 }
 
+/* Is this record a server-to-client frame of the range, that the feed may serve (1), or
+ * not (0). */
 static int
-str_is(struct feed_str v, const char *lit)
-{
-	return v.len == strlen(lit) && memcmp(v.p, lit, v.len) == 0;
-}
-
-/* Is this record one the server of the feed would emit (1), or not (0). Hydromancer
- * records are the input of the client's hm_stream, which makes the live messages (and
- * those of channels the client did not subscribe to still take their time). */
-static int
-eligible(struct client *c, const struct journal_record *r, struct feed_msg *m)
+eligible(struct client *c, const struct journal_record *r)
 {
 	struct replay_options *o = c->s->o;
 	if (r->dir != JOURNAL_IN || (r->kind != JOURNAL_TEXT && r->kind != JOURNAL_BINARY))
 		return 0;
-	if (o->conn >= 0 && r->conn != (uint32_t)o->conn)
-		return 0;
-	switch (o->feed) {
-	case FEED_HYDROMANCER:
-		/* read_next passes the records through the client's hm_stream */
-		return r->kind == JOURNAL_TEXT;
-	case FEED_LASERSELL:
-		if (r->kind != JOURNAL_TEXT)
-			return 0;
-		feed_classify(FEED_LASERSELL, r->payload, r->payload_len, m);
-		return !str_is(m->type, "hello_ok") && !str_is(m->type, "pong");
-	default:
-		return 1;
-	}
+	return o->conn < 0 || r->conn == (uint32_t)o->conn;
 }
 
 static void
@@ -402,63 +381,64 @@ client_rewind(struct client *c)
 	else
 		journal_reader_seek_recno(c->rd, 1);
 	c->eof = 0;
-	if (c->hs)
-		hm_stream_reset(c->hs);
+	if (c->s->ops->rewind)
+		c->s->ops->rewind(c->fc);
 }
 
-/* A live message of the client's hm_stream as its next frame: numbered in its channel when
- * the client subscribed to it, else a frame that only takes its time. */
+/* A frame the feed made as the client's next frame. */
 static int
-hm_next(struct client *c, const struct hm_stream_out *out)
+next_of(struct client *c, const struct feed_frame *ff)
 {
-	struct out_frame *f;
-	int k = sub_index(c->sess, out->channel.p, out->channel.len);
-	if (k < 0) {
-		if ((f = frame_new(NULL, 0, 0)))
-			f->skip = 1;
-	} else {
-		struct text_buf *scratch = &c->s->scratch;
-		scratch->len = 0;
-		if (hm_msg_with_seq(scratch, out->p, out->n, ++c->seq[k]) != 0) {
-			c->seq[k]--;
-			return 0;
-		}
-		/* the cursor goes with the frame: release() tracks it without a second parse */
-		f = frame_new_cur(scratch->p, scratch->len, 0, out->cursor.p,
-				  out->cursor.len < sizeof(c->sess->cursor[0]) ? out->cursor.len : 0);
-		if (f)
-			f->sub = k;
-	}
+	struct out_frame *f = frame_new_cur(ff->p, ff->skip ? 0 : ff->n, ff->binary, ff->cursor.p,
+					     ff->skip ? 0 : ff->cursor.len);
 	if (!f)
 		return ENOMEM;
+	f->skip = ff->skip;
+	f->tag = ff->skip ? -1 : ff->tag;
 	f->data = 1;
-	f->due = pace_due(&c->tl, out->wall_ns);
+	f->recno = ff->recno;
+	f->due = pace_due(&c->tl, ff->wall_ns);
+	/* remember where this frame's gate stands */
 	f->close_after = (int)(c->gate_need > 0x7fffffff ? 0x7fffffff : c->gate_need);
 	c->next = f;
-	c->next_wall = out->wall_ns;
-	c->next_recno = out->recno;
+	c->next_wall = ff->wall_ns;
+	c->next_recno = ff->recno;
 	return 0;
+}
+
+/* The record as the feed serves it: 1 and *ff, 0 when it is not served, or a negative errno. */
+static int
+frame_of(struct client *c, const struct journal_record *r, struct feed_frame *ff)
+{
+	if (c->s->ops->frame) {
+		struct feed_record fr;
+		record_of(r, &fr);
+		return c->s->ops->frame(c->fc, &fr, ff);
+	}
+	memset(ff, 0, sizeof(*ff));
+	ff->p = r->payload;
+	ff->n = r->payload_len;
+	ff->binary = r->kind == JOURNAL_BINARY;
+	ff->tag = -1;
+	ff->wall_ns = r->wall_ns;
+	ff->recno = r->recno;
+	return 1;
 }
 
 /* Read ahead the next frame of the timeline into c->next (unless it is there). */
 static int
 read_next(struct client *c)
 {
+	const struct feed_server_ops *ops = c->s->ops;
 	struct journal_record r;
-	struct feed_msg m;
-	struct hm_stream_out out;
+	struct feed_frame ff;
 	int rc;
 
 	if (c->next || c->eof)
 		return 0;
 	for (int wraps = 0;;) {
-		if (c->hs && (rc = hm_stream_pending(c->hs, &out)) != 0) {
-			if (rc < 0)
-				return -rc;
-			if ((rc = hm_next(c, &out)) != 0 || c->next)
-				return rc;
-			continue;
-		}
+		if (ops->pending && (rc = ops->pending(c->fc, &ff)) != 0)
+			return rc < 0 ? -rc : next_of(c, &ff);
 		rc = journal_reader_next(c->rd, &r);
 		if (rc == JOURNAL_EOF || (rc == 0 && r.wall_ns >= c->s->o->to_wall)) {
 			/* play the recording again, right after its end; a whole pass with nothing
@@ -481,213 +461,26 @@ read_next(struct client *c)
 			c->gate_need++;
 			continue;
 		}
-		int el = eligible(c, &r, &m);
-		if (!el)
+		if (!eligible(c, &r) || (rc = frame_of(c, &r, &ff)) == 0)
 			continue;
-		if (c->hs) {
-			if ((rc = hm_stream_feed(c->hs, &r, &out)) < 0)
-				return -rc;
-			if (rc && ((rc = hm_next(c, &out)) != 0 || c->next))
-				return rc;
-			continue;
-		}
-		struct out_frame *f = frame_new(r.payload, r.payload_len, r.kind == JOURNAL_BINARY);
-		if (!f)
-			return ENOMEM;
-		f->data = 1;
-		f->due = pace_due(&c->tl, r.wall_ns);
-		c->next = f;
-		c->next_wall = r.wall_ns;
-		c->next_recno = r.recno;
-		f->recno = r.recno;
-		/* remember where this frame's gate stands */
-		f->close_after = (int)(c->gate_need > 0x7fffffff ? 0x7fffffff : c->gate_need);
-		return 0;
+		return rc < 0 ? -rc : next_of(c, &ff);
 	}
-}
-
-/* ---- hydromancer replay chunks ---- */
-
-static int
-add_event(const struct feed_event *ev, void *ud)
-{
-	hm_chunker_add(ud, (const char *)ev->raw.p, ev->raw.len);
-	return 0;
-}
-
-struct chunk_emit {
-	struct client *c;
-	int k;
-};
-
-/* Each chunk goes to the client, within --max-buffer; the session's server-side cursor
- * follows the chunks. */
-static int
-emit_chunk(const struct text_buf *msg, const char *cur, size_t curlen, void *ud)
-{
-	struct chunk_emit *e = ud;
-	char *dst = e->c->sess->cursor[e->k];
-	if (e->c->qbytes + msg->len > e->c->s->o->max_buffer)
-		return 1;
-	enqueue_text(e->c, msg);
-	if (curlen && curlen < sizeof(e->c->sess->cursor[e->k])) {
-		memcpy(dst, cur, curlen);
-		dst[curlen] = 0;
-	}
-	return 0;
-}
-
-/* Queue the replay of one channel for a resumed session: the events after 'cursor' (or
- * the session's server-side cursor) up to the live edge, in chunks. The chunks are due at
- * once, so they count against --max-buffer like frames the client has not taken: returns
- * 1 when they do not fit (then the session's cursor is left where it was, as none of them
- * will go out), else 0.
- *
- * The events are those of the recording's stream (hm_stream: live messages and recorded
- * replay chunks, each event once), so events the recorder only got in a replay are
- * replayed too. Which of them the client lacks is read against the channel's own cursor
- * format (a client resumes with one cursor, that of the channel it heard last): same
- * format, exactly; another, by timestamp, inclusive (hm_cursor_newer). A cursor in none of
- * the formats gets the whole cache with hasGap, never "nothing to replay". Only what lies
- * before the client's live edge (edge_wall, edge_recno: what its timeline has not reached
- * is sent live later) and within --cache is replayed.
- *
- * A client resumes with one cursor, that of the last message it processed, whatever its
- * channel; everything the stream sent before that message reached it. So for a channel of
- * another format, the replay holds what the stream sent after the first message with the
- * client's cursor (found by a first pass over the same stream); only when no message has
- * it, the events whose timestamp is at or after the cursor's. */
-static int
-hm_replay_open(struct srv *s, int64_t from, struct journal_reader **rd, struct hm_stream **hs)
-{
-	struct journal_record r;
-	if (journal_reader_open(s->j, rd) != 0)
-		return -1;
-	if (!(*hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn))) {
-		journal_reader_close(*rd);
-		return -1;
-	}
-	/* never before the selected range */
-	int rc = journal_reader_seek_time(*rd, from);
-	if (rc == 0 && journal_reader_next(*rd, &r) == 0)
-		rc = journal_reader_seek_recno(*rd, r.recno > s->start_recno ? r.recno : s->start_recno);
-	return rc ? 1 : 0;
-}
-
-/* The index in the stream (from 'from', before the edge) of the first message whose cursor
- * is 'cursor', or -1. */
-static int64_t
-hm_cursor_index(struct srv *s, int64_t from, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
-{
-	struct journal_reader *rd;
-	struct hm_stream *hs;
-	struct hm_stream_out out;
-	size_t n = strlen(cursor);
-	int64_t i = 0, at = -1;
-	int rc = hm_replay_open(s, from, &rd, &hs);
-	if (rc < 0)
-		return -1;
-	while (rc == 0 && hm_stream_read(hs, rd, edge_recno, edge_wall, &out) == 1) {
-		if (out.cursor.len == n && !memcmp(out.cursor.p, cursor, n)) {
-			at = i;
-			break;
-		}
-		i++;
-	}
-	hm_stream_free(hs);
-	journal_reader_close(rd);
-	return at;
-}
-
-static int
-hm_queue_replay(struct client *c, int sub, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
-{
-	struct srv *s = c->s;
-	struct session *sess = c->sess;
-	const char *ch = sess->subs[sub];
-	size_t chlen = strlen(ch);
-	struct journal_reader *rd;
-	struct hm_stream *hs;
-	struct hm_stream_out out;
-	struct feed_msg m;
-	struct hm_chunker k;
-	struct hm_cursor cl;
-	int has_gap = 0, over = 0, rc;
-	int64_t now = pace_now();
-	char saved[sizeof(sess->cursor[0])];
-	/* the cache holds the last --cache of the timeline: of replay time when paced, of
-	 * recorded time before the point the session reached at --speed max */
-	int64_t cache_start = c->tl.speed > 0 ? pace_edge(&c->tl, now - s->o->cache_ns)
-		: (sess->last_wall ? sess->last_wall : s->t0_wall) - s->o->cache_ns;
-
-	if (!cursor || !*cursor)
-		cursor = sess->cursor[sub];
-	int filter = *cursor != 0;
-	if (filter && hm_cursor_parse(cursor, strlen(cursor), &cl) != 0) {
-		log_warn("replay: client %u: cursor '%.64s' is in no documented format: replaying the cache of %s "
-			 "with hasGap", c->id, cursor, ch);
-		filter = 0;
-		has_gap = 1;
-	}
-	/* from one more cache length back: an event there that the client lacks says its
-	 * cursor is older than the cache (hasGap) */
-	int64_t from = cache_start - s->o->cache_ns, at = -1, index = -1;
-	if (filter)
-		at = hm_cursor_index(s, from, cursor, edge_wall, edge_recno);
-	if ((rc = hm_replay_open(s, from, &rd, &hs)) < 0)
-		return 0;
-	memcpy(saved, sess->cursor[sub], sizeof(saved));
-	hm_chunker_init(&k, cursor, strlen(cursor));
-	while (rc == 0 && (rc = hm_stream_read(hs, rd, edge_recno, edge_wall, &out)) == 1) {
-		rc = 0;
-		index++;
-		if (out.channel.len != chlen || memcmp(out.channel.p, ch, chlen) != 0)
-			continue;
-		if (filter) {
-			struct hm_cursor ev;
-			if (out.cursor.len && hm_cursor_parse(out.cursor.p, out.cursor.len, &ev) == 0 &&
-			    (ev.fmt == cl.fmt || at < 0 ? !hm_cursor_newer(&ev, &cl) : index <= at))
-				continue; /* the client has it */
-		}
-		if (out.wall_ns < cache_start) {
-			/* aged out of the cache: the client's cursor is older than what is kept */
-			if (filter)
-				has_gap = 1;
-			continue;
-		}
-		feed_classify(FEED_HYDROMANCER, out.p, out.n, &m);
-		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, &k);
-		hm_chunker_cursor(&k, out.cursor.p, out.cursor.len);
-		/* the chunks are built whole before they go out: bound them while building */
-		if (c->qbytes + k.done.len + k.events.len > s->o->max_buffer) {
-			over = 1;
-			break;
-		}
-	}
-	hm_stream_free(hs);
-	journal_reader_close(rd);
-	struct chunk_emit e = { c, sub };
-	if (!over && hm_chunker_finish(&k, ch, chlen, has_gap, emit_chunk, &e) != 0)
-		over = 1;
-	hm_chunker_free(&k);
-	if (over)
-		memcpy(sess->cursor[sub], saved, sizeof(saved));
-	return over;
 }
 
 /* Where the client's timeline stands: the first record it has not been sent (its
- * read-ahead frame, the stream's pending message, or its reader's next record); a replay
- * holds only what lies before it. INT64_MAX / UINT64_MAX when its timeline is over. */
+ * read-ahead frame, the feed's pending frame, or its reader's next record); a resume's
+ * replay holds only what lies before it. INT64_MAX / UINT64_MAX when its timeline is over. */
 static void
-hm_edge(struct client *c, int64_t *wall, uint64_t *recno)
+timeline_edge(struct client *c, int64_t *wall, uint64_t *recno)
 {
+	const struct feed_server_ops *ops = c->s->ops;
 	struct journal_record r;
 	*wall = INT64_MAX;
 	*recno = UINT64_MAX;
 	if (c->next) {
 		*recno = c->next_recno;
-	} else if (c->hs && hm_stream_pending_recno(c->hs, recno)) {
-		/* the pending message's point is the record before what the reader reads */
+	} else if (ops->pending_recno && ops->pending_recno(c->fc, recno)) {
+		/* the pending frame's point is the record before what the reader reads */
 	} else if (!c->eof && journal_reader_next(c->rd, &r) == 0) {
 		*recno = r.recno;
 		journal_reader_seek_recno(c->rd, r.recno);
@@ -730,6 +523,14 @@ session_take_over(struct session *sess, struct client *c)
 	c->sess = sess;
 }
 
+static void
+session_free(struct srv *s, struct session *x)
+{
+	if (x->feed && s->ops->session_free)
+		s->ops->session_free(x->feed);
+	free(x);
+}
+
 static struct session *
 session_find(struct srv *s, const char *id)
 {
@@ -740,7 +541,7 @@ session_find(struct srv *s, const char *id)
 		struct session *x = *pp;
 		if (!x->connected && now - x->left_mono > s->o->grace_ns) {
 			*pp = x->next; /* expired */
-			free(x);
+			session_free(s, x);
 			continue;
 		}
 		if (id && strcmp(x->id, id) == 0)
@@ -753,7 +554,7 @@ session_find(struct srv *s, const char *id)
 /* A seed for the ids of a run without --seed: the kernel's random bits, else the clock and
  * the process id. */
 static uint64_t
-hm_id_entropy(void)
+id_entropy(void)
 {
 	uint64_t v = 0;
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v) || !v) {
@@ -764,16 +565,14 @@ hm_id_entropy(void)
 	return v;
 }
 
-/* clientId and sessionId: version 4 UUIDs, as the server's look; the n-th id of a run
- * under --seed is the same in every run, without --seed each process has its own. */
+/* The n-th pair of 64 random bits of the run, for the ids the feed makes: the same under
+ * --seed in every run, without --seed each process has its own. */
 static void
-new_id(struct srv *s, char *buf, size_t n)
+id_bits(struct srv *s, uint64_t *a, uint64_t *b)
 {
 	uint64_t st = s->id_seed ^ (++s->id_counter * 0x9E3779B97F4A7C15ULL);
-	uint64_t a = fault_rng_next(&st), b = fault_rng_next(&st);
-	char id[37];
-	hm_uuid(id, a, b);
-	snprintf(buf, n, "%s", id);
+	*a = fault_rng_next(&st);
+	*b = fault_rng_next(&st);
 }
 
 /* ---- scheduling ---- */
@@ -793,7 +592,7 @@ static int release(struct client *c, struct out_frame *f);
 static int after_data(struct client *c, int64_t now);
 
 /* Whether frame f may go to the client at 'now': due, not stalled, not held back by the
- * gate or by a lasersell client that has not configured yet. */
+ * gate or by the feed (a client that has not said what it wants yet). */
 static int
 ready(const struct client *c, const struct out_frame *f, int64_t now)
 {
@@ -801,7 +600,7 @@ ready(const struct client *c, const struct out_frame *f, int64_t now)
 		return 0;
 	if (c->s->o->gate && (uint64_t)f->close_after > c->client_msgs)
 		return 0;
-	return !(c->s->o->feed == FEED_LASERSELL && !c->configured);
+	return !c->hold;
 }
 
 /* The client does not take what is due: queue it (the pacing goes on), up to --max-buffer
@@ -895,7 +694,7 @@ kick(struct client *c)
 	if (c->pause_until > at)
 		at = c->pause_until;
 	if (!ready(c, c->next, INT64_MAX))
-		return; /* waits for the client to speak (gate, lasersell configure) */
+		return; /* waits for the client to speak (gate, the feed's hold) */
 	/* The event loop wakes timers with about a millisecond of slack: a frame due sooner
 	 * than SPIN_NS is waited for by asking for WRITEABLE again (a busy wait on this
 	 * client only, while frames are that dense). */
@@ -934,7 +733,7 @@ ping_cb(lws_sorted_usec_list_t *sul)
 	struct client *c = lws_container_of(sul, struct client, sul_ping);
 	struct srv *s = c->s;
 	struct text_buf b = { 0 };
-	hm_msg_ping(&b);
+	s->ops->ping(c->fc, &b);
 	enqueue_text(c, &b);
 	text_buf_free(&b);
 	lws_callback_on_writable(c->wsi);
@@ -955,7 +754,8 @@ pong_cb(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	struct text_buf b = { 0 };
-	hm_msg_error(&b, "Connection timeout");
+	if (s->ops->pong_timeout)
+		s->ops->pong_timeout(c->fc, &b);
 	enqueue_text(c, &b);
 	text_buf_free(&b);
 	c->close_now = 1;
@@ -963,7 +763,7 @@ pong_cb(lws_sorted_usec_list_t *sul)
 	lws_callback_on_writable(c->wsi);
 }
 
-/* ---- connection setup per feed ---- */
+/* ---- connection setup ---- */
 
 static int
 urlarg(struct lws *wsi, const char *name, char *buf, int len)
@@ -984,8 +784,8 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 {
 	struct srv *s = c->s;
 	c->tl = *tl;
-	if (c->hs)
-		hm_stream_reset(c->hs);
+	if (s->ops->rewind)
+		s->ops->rewind(c->fc);
 	if (at_edge && tl->speed > 0) {
 		int64_t now = pace_now(), period = s->o->loop ? pace_loop_period(&c->tl, s->span_wall) : 0;
 		/* with --loop the live edge is in the timeline's current pass, not past the end */
@@ -1013,375 +813,73 @@ start_timeline(struct client *c, struct pace *tl, int at_edge)
 	c->started = 1;
 }
 
-static int
-hm_open(struct client *c, const char *session_id, const char *cursor)
-{
-	struct srv *s = c->s;
-	char client_id[64];
-	struct text_buf b = { 0 };
-	struct session *sess = session_find(s, session_id[0] ? session_id : NULL);
-
-	new_id(s, client_id, sizeof(client_id));
-	if (sess) {
-		/* resume: restored subscriptions, replay of what was missed, then live at the edge */
-		const char *subs[MAX_SUBS];
-		session_take_over(sess, c);
-		for (int i = 0; i < sess->nsubs; i++)
-			subs[i] = sess->subs[i];
-		hm_msg_reconnected(&b, client_id, sess->id, subs, sess->nsubs);
-		enqueue_text(c, &b);
-		text_buf_free(&b);
-		start_timeline(c, &sess->tl, 1);
-		/* the live edge is where the new connection's timeline starts */
-		int64_t edge_wall;
-		uint64_t edge_recno;
-		hm_edge(c, &edge_wall, &edge_recno);
-		if (c->tl.speed > 0)
-			edge_wall = pace_edge(&c->tl, pace_now());
-		for (int k = 0; k < sess->nsubs; k++) {
-			if (hm_queue_replay(c, k, cursor, edge_wall, edge_recno)) {
-				over_buffer(c, ": its replay is");
-				break;
-			}
-		}
-		log_info("replay: client %u resumed session %s (%d subscriptions)", c->id, sess->id, sess->nsubs);
-		return 0;
-	}
-	sess = calloc(1, sizeof(*sess));
-	if (!sess)
-		return -1;
-	new_id(s, sess->id, sizeof(sess->id));
-	sess->connected = 1;
-	sess->owner = c;
-	if (s->o->mode == REPLAY_LIVE)
-		sess->tl = s->live;
-	else
-		pace_init(&sess->tl, s->o->speed, s->t0_wall, 0);
-	sess->next = s->sessions;
-	s->sessions = sess;
-	c->sess = sess;
-	hm_msg_connected(&b, client_id, sess->id);
-	enqueue_text(c, &b);
-	text_buf_free(&b);
-	if (s->o->mode == REPLAY_LIVE)
-		start_timeline(c, &sess->tl, 1);
-	/* else the session's timeline starts with its first subscription */
-	return 0;
-}
-
-/* The frame read ahead was filtered (and numbered) by the subscriptions as they were:
- * when they change, it is read again. */
+/* A resumed session goes on with the first record it was not sent, paced as if no time had
+ * passed; with --loop from the next pass when none is left, else at the end. */
 static void
-drop_read_ahead(struct client *c)
-{
-	if (!c->next || !c->next->data)
-		return;
-	if (c->next->sub >= 0)
-		c->seq[c->next->sub]--;   /* it gets its number again when read again */
-	free(c->next);
-	c->next = NULL;
-	if (c->hs)
-		hm_stream_unread(c->hs);  /* read again, it would be a duplicate to the stream */
-	else
-		journal_reader_seek_recno(c->rd, c->next_recno);
-}
-
-static void
-hm_receive(struct client *c, const uint8_t *p, size_t n)
+resume_timeline(struct client *c)
 {
 	struct srv *s = c->s;
-	struct hm_client_msg m;
-	struct text_buf b = { 0 };
-
-	if (!c->sess)
-		return; /* taken over: this connection is on its way out */
-	hm_client_parse(p, n, &m);
-	switch (m.kind) {
-	case HM_C_PONG:
-		c->last_pong_mono = pace_now();
-		break;
-	case HM_C_PING:
-		text_buf_adds(&b, "{\"type\":\"pong\"}");
-		enqueue_text(c, &b);
-		break;
-	case HM_C_SUBSCRIBE: {
-		int known = 0;
-		for (int i = 0; i < s->nchannels; i++)
-			if (strlen(s->channels[i]) == m.sub_type.len && !memcmp(s->channels[i], m.sub_type.p, m.sub_type.len))
-				known = 1;
-		if (!known || m.sub_type.len >= 64 || (sub_index(c->sess, m.sub_type.p, m.sub_type.len) < 0 &&
-						      c->sess->nsubs >= MAX_SUBS)) {
-			hm_msg_subscription_update(&b, NULL, 0, &m.sub_type, 1);
-			enqueue_text(c, &b);
-			break;
-		}
-		int k = sub_index(c->sess, m.sub_type.p, m.sub_type.len);
-		if (k < 0) {
-			k = c->sess->nsubs++;
-			memcpy(c->sess->subs[k], m.sub_type.p, m.sub_type.len);
-			c->sess->subs[k][m.sub_type.len] = 0;
-			c->sess->cursor[k][0] = 0;
-			c->seq[k] = 0;
-		}
-		hm_msg_subscription_update(&b, &m.sub_type, 1, NULL, 0);
-		enqueue_text(c, &b);
-		if (!c->started) {
-			pace_init(&c->sess->tl, s->o->speed, s->t0_wall, 0);
-			start_timeline(c, &c->sess->tl, 0);
-		}
-		if (m.cursor.len && m.cursor.len < 128) {
-			/* a cursor in the subscription asks for the cached events after it */
-			char cur[128];
-			memcpy(cur, m.cursor.p, m.cursor.len);
-			cur[m.cursor.len] = 0;
-			/* only what the client's timeline has passed: the rest comes live */
-			int64_t edge_wall;
-			uint64_t edge_recno;
-			hm_edge(c, &edge_wall, &edge_recno);
-			if (hm_queue_replay(c, k, cur, edge_wall, edge_recno))
-				over_buffer(c, ": its replay is");
-		}
-		drop_read_ahead(c);
-		break;
-	}
-	case HM_C_UNSUBSCRIBE: {
-		int k = sub_index(c->sess, m.sub_type.p, m.sub_type.len);
-		if (k >= 0) {
-			drop_read_ahead(c);
-			c->sess->nsubs--;
-			memmove(c->sess->subs[k], c->sess->subs[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->subs[0]));
-			memmove(c->sess->cursor[k], c->sess->cursor[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->sess->cursor[0]));
-			memmove(&c->seq[k], &c->seq[k + 1], (size_t)(c->sess->nsubs - k) * sizeof(c->seq[0]));
-		}
-		hm_msg_unsubscribed(&b, &m.sub_type);
-		enqueue_text(c, &b);
-		break;
-	}
-	case HM_C_BAD:
-		hm_msg_error(&b, "Invalid message");
-		enqueue_text(c, &b);
-		break;
-	default:
-		break;
-	}
-	text_buf_free(&b);
-}
-
-static int
-emit_holding(const uint8_t *p, size_t n, void *ud)
-{
-	struct out_frame *f = frame_new(p, n, 0);
-	if (!f)
-		return ENOMEM;
-	enqueue(ud, f);
-	return 0;
-}
-
-/* What the recording says at the point where the client's stream begins (the frame read
- * ahead; the end when none is left). The holdings that a LaserSell server re-emits after
- * configure (balance_update, position_opened) to a client that joins after the start
- * (--mode live, --from, a resumed session), kept in c->holdings until configure. And the
- * session_id in effect there, for hello_ok: that of the last recorded message before the
- * point that carries one (else of the first after it), which is what the recorded
- * messages that follow carry. One pass over the journal up to that point: a LaserSell
- * recording is small, and this happens once per connection. Returns the session_id, or
- * -1 when the recording holds none. */
-static int64_t
-ls_recorded_state(struct client *c)
-{
-	struct journal_reader *rd;
-	struct journal_record r;
-	uint64_t until = c->next ? c->next_recno : UINT64_MAX;
-	int64_t sid = -1, v;
-
-	if (until > 1)
-		c->holdings = ls_holdings_new();
-	if (journal_reader_open(c->s->j, &rd) != 0)
-		return -1;
-	while (journal_reader_next(rd, &r) == 0 && r.wall_ns < c->s->o->to_wall) {
-		if (r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT)
-			continue;
-		int has = ls_session_id(r.payload, r.payload_len, &v) == 0;
-		if (r.recno >= until) {
-			if (has && sid < 0)
-				sid = v;
-			if (sid >= 0)
-				break;
-			continue;
-		}
-		if (has)
-			sid = v;
-		if (c->holdings)
-			ls_holdings_add(c->holdings, r.payload, r.payload_len);
-	}
-	journal_reader_close(rd);
-	if (c->holdings && ls_holdings_count(c->holdings))
-		log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu", c->id,
-			 ls_holdings_count(c->holdings), (unsigned long long)until);
-	return sid;
-}
-
-/* LaserSell: hello_ok on connect, the stream after configure. In session mode the
- * timeline of a client that sends an API key (x-api-key) is a session kept by that key
- * for --grace after its connection ends: the official SDK reconnects on any close or drop
- * and sends configure again, and such a reconnect goes on with the first record it was
- * not sent, after the holdings as they stood there, paced as if no time had passed; so
- * no closed position opens again and no exit signal comes twice. When its timeline has
- * ended, a reconnect gets hello_ok and the holdings and then nothing (the connection stays
- * open: closing it would only bring the client back). Without a key, or in live mode
- * (one timeline for all), every connection starts anew. */
-static int
-ls_open(struct client *c, const char *key)
-{
-	struct srv *s = c->s;
-	struct session *sess = NULL;
-	struct text_buf b = { 0 };
 	struct pace tl;
-	char id[48];
 
 	pace_init(&tl, s->o->speed, s->t0_wall, 0);
-	if (s->o->mode == REPLAY_LIVE) {
-		start_timeline(c, &s->live, 1);
-	} else {
-		if (*key) {
-			/* the id names the key without showing it: it is a secret */
-			snprintf(id, sizeof(id), "key-%016llx", (unsigned long long)feed_hash(key, strlen(key)));
-			if ((sess = session_find(s, id))) {
-				session_take_over(sess, c);
-			} else {
-				if (!(sess = calloc(1, sizeof(*sess))))
-					return -1;
-				memcpy(sess->id, id, sizeof(id));
-				sess->tl = tl;
-				sess->connected = 1;
-				sess->owner = c;
-				sess->next = s->sessions;
-				s->sessions = sess;
-				c->sess = sess;
-			}
-		}
-		if (sess && sess->next_recno) {
-			c->tl = tl;
-			c->started = 1;
-			if (journal_reader_seek_recno(c->rd, sess->next_recno) == 0)
-				c->resume_wall = c->last_sent_wall = sess->last_wall;
-			else if (s->o->loop)
-				start_timeline(c, &tl, 0); /* the next pass, from its start */
-			else
-				c->eof = 1;
-		} else {
-			start_timeline(c, &tl, 0);
-		}
-	}
-	if (read_next(c) != 0)
-		return -1;
-	int resumed = sess && sess->next_recno;
-	if (resumed && !c->next)
-		c->ended = 1; /* its timeline has ended: nothing more, and no close */
-	int64_t sid = ls_recorded_state(c);
-	ls_msg_hello_ok(&b, sid >= 0 ? sid : (int64_t)c->id, (c->resume_wall ? c->resume_wall : s->t0_wall) / 1000000,
-			s->limits.p, s->limits.len);
-	enqueue_text(c, &b);
-	text_buf_free(&b);
-	if (resumed)
-		log_info("replay: client %u resumes session %s %s%llu", c->id, sess->id,
-			 c->next ? "at record " : "after its end, record ",
-			 (unsigned long long)(c->next ? c->next_recno : sess->next_recno));
-	return 0;
+	c->tl = tl;
+	c->started = 1;
+	if (journal_reader_seek_recno(c->rd, c->sess->next_recno) == 0)
+		c->resume_wall = c->last_sent_wall = c->sess->last_wall;
+	else if (s->o->loop)
+		start_timeline(c, &tl, 0); /* the next pass, from its start */
+	else
+		c->eof = 1;
 }
 
 static void
-ls_receive(struct client *c, const uint8_t *p, size_t n)
+timeline_start(struct client *c, enum feed_timeline how)
 {
-	struct ls_client_msg m;
-	struct text_buf b = { 0 };
-	if (c->taken_over)
-		return; /* its session went on another connection: this one is closing */
-	ls_client_parse(p, n, &m);
-	switch (m.kind) {
-	case LS_C_CONFIGURE:
-		if (!c->configured) {
-			c->configured = 1;
-			if (c->holdings) {
-				ls_holdings_foreach(c->holdings, emit_holding, c);
-				ls_holdings_free(c->holdings);
-				c->holdings = NULL;
-			}
-			/* the stream starts with the session: its timeline plays from configure on,
-			 * a resumed one from where it stood */
-			if (c->s->o->mode != REPLAY_LIVE) {
-				c->tl.start_mono = pace_now();
-				if (c->resume_wall && c->tl.speed > 0)
-					c->tl.start_mono -= (int64_t)((double)(c->resume_wall - c->tl.t0_wall) / c->tl.speed);
-				if (c->next)
-					c->next->due = pace_due(&c->tl, c->next_wall);
-			}
-		}
+	struct srv *s = c->s;
+	struct pace tl;
+
+	switch (how) {
+	case FEED_TL_LIVE:
+		start_timeline(c, &s->live, 1);
 		break;
-	case LS_C_PING: {
-		int64_t ms = c->last_sent_wall ? c->last_sent_wall / 1000000 : c->tl.t0_wall / 1000000;
-		ls_msg_pong(&b, ms);
-		enqueue_text(c, &b);
+	case FEED_TL_SESSION:
+		start_timeline(c, &c->sess->tl, 1);
 		break;
-	}
-	case LS_C_BAD:
-		ls_msg_error(&b, "bad_request", "message is not a JSON object with a type");
-		enqueue_text(c, &b);
+	case FEED_TL_RESUME:
+		resume_timeline(c);
 		break;
 	default:
-		/* requests (close_position, update_strategy, ...) change nothing in a recording;
-		 * the log says what the client asked for */
-		log_info("replay: client %u sent %.*s", c->id, (int)(n > 512 ? 512 : n), (const char *)p);
+		pace_init(&tl, s->o->speed, s->t0_wall, 0);
+		if (c->sess)
+			c->sess->tl = tl;
+		start_timeline(c, &tl, 0);
 		break;
 	}
-	text_buf_free(&b);
+}
+
+/* The client gave the token of --token, in the query or as x-api-key. */
+static int
+authorized(struct client *c, struct lws *wsi)
+{
+	const char *want = c->s->o->token;
+	char token[256], key[256];
+
+	if (!want)
+		return 1;
+	if (urlarg(wsi, "token", token, sizeof(token)) == 0 && strcmp(token, want) == 0)
+		return 1;
+	return wsi && lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) > 0 && strcmp(key, want) == 0;
 }
 
 static int
 client_open(struct client *c, struct lws *wsi)
 {
 	struct srv *s = c->s;
-	char token[256] = "", sid[128] = "", cursor[256] = "", key[256] = "";
-	const char *refuse = NULL;
-	char why[256];
-	int authed = 1;
+	const struct feed_server_ops *ops = s->ops;
 
-	if (!wsi || lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) <= 0)
-		key[0] = 0;
-	if (s->o->token) {
-		authed = 0;
-		if (urlarg(wsi, "token", token, sizeof(token)) == 0 && strcmp(token, s->o->token) == 0)
-			authed = 1;
-		if (key[0] && strcmp(key, s->o->token) == 0)
-			authed = 1;
-	}
-	urlarg(wsi, "sessionId", sid, sizeof(sid));
-	urlarg(wsi, "cursor", cursor, sizeof(cursor));
-	/* liveFormat belongs to the connection: read from each one's query, never restored
-	 * from the session. The replay sends the live messages as recorded, so it serves the
-	 * recording's format only; any other (or none, when the recording has one) gets an
-	 * error, as a client that forgot liveFormat on a reconnect would otherwise read
-	 * messages in a format it does not expect. */
-	if (s->o->feed == FEED_HYDROMANCER) {
-		urlarg(wsi, "liveFormat", c->live_format, sizeof(c->live_format));
-		if (!wsi)   /* replay_client_pieces: the client asks for what there is */
-			snprintf(c->live_format, sizeof(c->live_format), "%s", s->live_format);
-		if (strcmp(c->live_format, s->live_format) != 0) {
-			if (!s->live_format[0])
-				snprintf(why, sizeof(why), "liveFormat '%.64s' is not available: the recording holds the default live format",
-					 c->live_format);
-			else if (!c->live_format[0])
-				snprintf(why, sizeof(why), "liveFormat=%s is required: the recording holds %s live messages",
-					 s->live_format, s->live_format);
-			else
-				snprintf(why, sizeof(why), "liveFormat '%.64s' is not available: the recording holds %s live messages",
-					 c->live_format, s->live_format);
-			refuse = why;
-		}
-	}
 	if (journal_reader_open(s->j, &c->rd) != 0)
 		return -1;
-	if (s->o->feed == FEED_HYDROMANCER && !(c->hs = hm_stream_new(s->j, s->o->to_wall, s->o->conn)))
+	if (ops->conn_new && ops->conn_new(s->fs, (struct feed_conn *)c, &c->fc) != 0)
 		return -1;
 	c->last_pong_mono = pace_now();
 	c->rng = fault_rng_seed(s->o->seed, c->id);
@@ -1389,42 +887,25 @@ client_open(struct client *c, struct lws *wsi)
 		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
 	if (s->o->drop_every_ns && wsi)
 		lws_sul_schedule(s->ctx, 0, &c->sul_drop, drop_cb, (lws_usec_t)(s->o->drop_every_ns / 1000));
-	if (!authed || refuse) {
+	if (!authorized(c, wsi)) {
 		struct text_buf b = { 0 };
-		if (s->o->feed == FEED_LASERSELL)
-			ls_msg_error(&b, "unauthorized", "Invalid API key");
-		else
-			hm_msg_error(&b, authed ? refuse : "Invalid API key");
-		enqueue_text(c, &b);
+		if (ops->unauthorized)
+			ops->unauthorized(c->fc, &b);
+		if (b.len)
+			enqueue_text(c, &b);
 		text_buf_free(&b);
 		c->close_now = 1;
-		log_info("replay: client %u: %s", c->id, authed ? refuse : "bad token");
+		log_info("replay: client %u: bad token", c->id);
 		return 0;
 	}
-	if (c->live_format[0])
-		log_info("replay: client %u: liveFormat %s", c->id, c->live_format);
-	switch (s->o->feed) {
-	case FEED_HYDROMANCER:
-		if (hm_open(c, sid, cursor) != 0)
-			return -1;
-		if (!wsi)
-			break;
+	if (!ops->on_connect) {
+		timeline_start(c, s->o->mode == REPLAY_LIVE ? FEED_TL_LIVE : FEED_TL_FRESH);
+	} else if (ops->on_connect(c->fc) != 0) {
+		return -1;
+	}
+	if (ops->ping && wsi && !c->close_now) {
 		lws_sul_schedule(s->ctx, 0, &c->sul_ping, ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
 		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pong_cb, (lws_usec_t)(s->o->pong_timeout_ns / 1000));
-		break;
-	case FEED_LASERSELL:
-		if (ls_open(c, key) != 0)
-			return -1;
-		break;
-	default: {
-		struct pace tl;
-		if (s->o->mode == REPLAY_LIVE)
-			tl = s->live;
-		else
-			pace_init(&tl, s->o->speed, s->t0_wall, 0);
-		start_timeline(c, &tl, s->o->mode == REPLAY_LIVE);
-		break;
-	}
 	}
 	return 0;
 }
@@ -1610,7 +1091,7 @@ drop(struct client *c, const char *why)
 }
 
 /* What happens to a frame as it leaves the timeline: the faults (--skip-rate, --dup-rate,
- * frames skipped by the feed) and the server-side cursor. Returns how many copies of it
+ * frames skipped by the feed) and the feed's word on it (its server-side cursor). Returns how many copies of it
  * go out: 0, 1 or 2. */
 static int
 release(struct client *c, struct out_frame *f)
@@ -1623,11 +1104,9 @@ release(struct client *c, struct out_frame *f)
 	}
 	if (f->skip || fault_rng_hit(&c->rng, s->o->skip_rate))
 		return 0;
-	if (c->sess && f->sub >= 0 && f->cur_len) {
-		/* server-side cursor tracking: the cursor of what was sent (read-ahead frames are
-		 * dropped when the subscriptions change, so f->sub still names its channel) */
-		memcpy(c->sess->cursor[f->sub], f->buf + LWS_PRE + f->len, f->cur_len);
-		c->sess->cursor[f->sub][f->cur_len] = 0;
+	if (s->ops->sent) {
+		struct feed_str cur = { (const char *)f->buf + LWS_PRE + f->len, f->cur_len };
+		s->ops->sent(c->fc, f->tag, cur);
 	}
 	return 1 + fault_rng_hit(&c->rng, s->o->dup_rate);
 }
@@ -1860,15 +1339,14 @@ client_receive(struct client *c, const void *in, size_t len, int final, uint64_t
 		return 0;
 	}
 	c->rx_msg += len;
-	if (s->o->feed != FEED_RAW)
-		text_buf_add(&c->rx, in, len);   /* raw counts the messages, their bytes go nowhere */
+	if (s->ops->on_message)
+		text_buf_add(&c->rx, in, len);   /* else the messages are counted, their bytes go nowhere */
 	if (!final || rest)
 		return 0;
 	c->client_msgs++;
-	if (s->o->feed == FEED_HYDROMANCER)
-		hm_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
-	else if (s->o->feed == FEED_LASERSELL)
-		ls_receive(c, (const uint8_t *)c->rx.p, c->rx.len);
+	/* a connection whose session went on another one is closing: it is not heard */
+	if (s->ops->on_message && !c->taken_over)
+		s->ops->on_message(c->fc, (const uint8_t *)c->rx.p, c->rx.len);
 	c->rx.len = 0;
 	c->rx_msg = 0;
 	if (c->rx.cap > RX_KEEP)
@@ -1897,20 +1375,35 @@ trim_cb(lws_sorted_usec_list_t *sul)
 #endif
 }
 
+/* A client left: what it was sent and how late, through the caller's report. */
+static void
+report_left(struct client *c)
+{
+	struct replay_options *o = c->s->o;
+	struct replay_event ev = { .kind = REPLAY_EV_CLIENT_LEFT };
+
+	if (!o->report)
+		return;
+	ev.client = c->id;
+	ev.peer = c->peer;
+	ev.secs = (double)(pace_now() - c->joined_mono) / 1e9;
+	ev.frames = c->frames;
+	ev.bytes = c->bytes;
+	ev.p50_us = (double)pace_hist_quantile(c->lat, 0.5) / 1e3;
+	ev.p99_us = (double)pace_hist_quantile(c->lat, 0.99) / 1e3;
+	ev.max_us = (double)c->lat->max / 1e3;
+	if (c->last_due > c->first_due) {
+		ev.has_drift = 1;
+		ev.drift_pct = 100.0 * (double)c->last_late / (double)(c->last_due - c->first_due);
+	}
+	o->report(&ev, o->report_ud);
+}
+
 static void
 client_left(struct client *c)
 {
 	struct srv *s = c->s;
-	double secs = (double)(pace_now() - c->joined_mono) / 1e9;
-	char drift[64] = "";
-	if (c->last_due > c->first_due)
-		snprintf(drift, sizeof(drift), ", end drift %.4f%%",
-			 100.0 * (double)c->last_late / (double)(c->last_due - c->first_due));
-	fprintf(stderr,
-		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
-		c->id, c->peer, secs, (unsigned long long)c->frames, (unsigned long long)c->bytes,
-		(double)pace_hist_quantile(c->lat, 0.5) / 1e3, (double)pace_hist_quantile(c->lat, 0.99) / 1e3,
-		(double)c->lat->max / 1e3, drift);
+	report_left(c);
 	client_timers_cancel(c);
 	if (c->lprev)
 		c->lprev->lnext = c->lnext;
@@ -1918,8 +1411,9 @@ client_left(struct client *c)
 		s->list = c->lnext;
 	if (c->lnext)
 		c->lnext->lprev = c->lprev;
-	ls_holdings_free(c->holdings);
-	c->holdings = NULL;
+	if (s->ops->conn_free)
+		s->ops->conn_free(c->fc);
+	c->fc = NULL;
 	if (c->sess) {
 		c->sess->connected = 0;
 		c->sess->owner = NULL;
@@ -1928,8 +1422,6 @@ client_left(struct client *c)
 	queue_free(c);
 	journal_reader_close(c->rd);
 	c->rd = NULL;
-	hm_stream_free(c->hs);
-	c->hs = NULL;
 	text_buf_free(&c->rx);
 	free(c->lat);
 	c->lat = NULL;
@@ -2021,24 +1513,6 @@ first_recno_of(const struct journal_conn_info *ci, void *ud)
 	return 1;
 }
 
-/* The live format the replayed messages were recorded in: the liveFormat of the URL that
- * opened the recorded connection of the first frame (the recorder asks for the same one on
- * every connection). */
-static int
-scan_live_format(struct srv *s, struct journal_reader *rd, uint32_t conn)
-{
-	struct journal_record r;
-	uint64_t at = conn;
-	if (journal_conn_foreach(s->j, first_recno_of, &at) != 1)
-		return 0;
-	if (journal_reader_seek_recno(rd, at) != 0 || journal_reader_next(rd, &r) != 0)
-		return 0;
-	if (r.kind == JOURNAL_OPEN && r.conn == conn &&
-	    hm_open_live_format(r.payload, r.payload_len, s->live_format, sizeof(s->live_format)) != 0)
-		s->live_format[0] = 0;
-	return 0;
-}
-
 static int
 add_channel(const struct journal_channel_info *ci, void *ud)
 {
@@ -2086,7 +1560,8 @@ seek_from_cursor(struct srv *s, struct journal_reader *rd, const char *arg)
 	return best ? journal_reader_seek_recno(rd, best) : JOURNAL_ENOTFOUND;
 }
 
-/* What the journal holds: channels (subscription types), the recorded limits, the start. */
+/* What the journal holds: where the range starts, its span, and what the feed learns from
+ * its frames. */
 static int
 scan_journal(struct srv *s)
 {
@@ -2125,25 +1600,16 @@ scan_journal(struct srv *s)
 		}
 		s->span_wall = r.wall_ns - s->t0_wall;
 		seen++;
-		if (s->o->feed == FEED_LASERSELL && !s->limits.len) {
-			struct feed_str lim;
-			if (ls_hello_limits(r.payload, r.payload_len, &lim) == 0)
-				text_buf_add(&s->limits, lim.p, lim.len);
-		}
-		if (s->o->feed == FEED_HYDROMANCER && r.channel_len && r.channel_len < 64 &&
-		    s->nchannels < (int)(sizeof(s->channels) / sizeof(s->channels[0]))) {
-			int known = 0;
-			for (int i = 0; i < s->nchannels && !known; i++)
-				known = strlen(s->channels[i]) == r.channel_len && !memcmp(s->channels[i], r.channel, r.channel_len);
-			if (!known) {
-				memcpy(s->channels[s->nchannels], r.channel, r.channel_len);
-				s->channels[s->nchannels++][r.channel_len] = 0;
-			}
+		if (s->ops->scan) {
+			struct feed_record fr;
+			record_of(&r, &fr);
+			s->ops->scan(s->fs, &fr);
 		}
 	}
-	if (s->o->feed == FEED_HYDROMANCER && seen && (rc == 0 || rc == JOURNAL_EOF))
-		rc = scan_live_format(s, rd, first_conn);
 	journal_reader_close(rd);
+	if (s->ops->scan_end && seen && (rc == 0 || rc == JOURNAL_EOF))
+		s->ops->scan_end(s->fs, first_conn);
+	s->host.t0_wall = s->t0_wall;
 	if (rc && rc != JOURNAL_EOF)
 		return rc;
 	return seen ? 0 : REPLAY_EEMPTY;
@@ -2203,37 +1669,407 @@ options_defaults(struct replay_options *o)
 		o->max_client_message = 1ULL << 20;
 }
 
-int
-replay_run(struct replay_options *o)
+/* ---- what the feed may ask of the server (struct feed_host) ---- */
+
+#define CL(fc) ((struct client *)(fc))
+
+static int
+h_reader_open(void *ud, struct feed_reader **rd)
 {
-	struct srv s;
-	struct lws_context_creation_info info;
+	struct srv *s = ud;
+	return journal_reader_open(s->j, (struct journal_reader **)rd);
+}
+
+static int
+h_reader_next(struct feed_reader *rd, struct feed_record *fr)
+{
+	struct journal_record r;
+	int rc = journal_reader_next((struct journal_reader *)rd, &r);
+	if (rc == JOURNAL_EOF)
+		return FEED_READ_END;
+	if (rc == 0)
+		record_of(&r, fr);
+	return rc;
+}
+
+static int
+h_reader_seek_recno(struct feed_reader *rd, uint64_t recno)
+{
+	return journal_reader_seek_recno((struct journal_reader *)rd, recno);
+}
+
+/* never before the selected range */
+static int
+h_reader_seek_from(void *ud, struct feed_reader *frd, int64_t wall)
+{
+	struct srv *s = ud;
+	struct journal_reader *rd = (struct journal_reader *)frd;
+	struct journal_record r;
+	int rc = journal_reader_seek_time(rd, wall);
+	if (rc == 0 && journal_reader_next(rd, &r) == 0)
+		rc = journal_reader_seek_recno(rd, r.recno > s->start_recno ? r.recno : s->start_recno);
+	return rc;
+}
+
+static void
+h_reader_close(struct feed_reader *rd)
+{
+	journal_reader_close((struct journal_reader *)rd);
+}
+
+struct first_of {
+	const char *ch;
+	size_t n;
+	uint64_t recno;
+};
+
+static int
+channel_first_of(const struct journal_channel_info *ci, void *ud)
+{
+	struct first_of *f = ud;
+	if (ci->name_len != f->n || memcmp(ci->name, f->ch, f->n))
+		return 0;
+	f->recno = ci->first_recno;
+	return 1;
+}
+
+static int
+h_channel_first(void *ud, const char *ch, size_t n, uint64_t *recno)
+{
+	struct srv *s = ud;
+	struct first_of f = { ch, n, 0 };
+	if (journal_channel_foreach(s->j, channel_first_of, &f) != 1)
+		return 0;
+	*recno = f.recno;
+	return 1;
+}
+
+static int
+h_conn_first(void *ud, uint32_t conn, uint64_t *recno)
+{
+	struct srv *s = ud;
+	uint64_t at = conn;
+	if (journal_conn_foreach(s->j, first_recno_of, &at) != 1)
+		return 0;
+	*recno = at;
+	return 1;
+}
+
+static void
+h_id_bits(void *ud, uint64_t *a, uint64_t *b)
+{
+	id_bits(ud, a, b);
+}
+
+static struct feed_session *
+h_session_find(void *ud, const char *id)
+{
+	return (struct feed_session *)session_find(ud, id);
+}
+
+static unsigned
+h_client_id(struct feed_conn *c)
+{
+	return CL(c)->id;
+}
+
+static int
+h_query(struct feed_conn *c, const char *name, char *buf, size_t len)
+{
+	return urlarg(CL(c)->wsi, name, buf, (int)len);
+}
+
+static int
+h_header(struct feed_conn *fc, const char *name, char *buf, size_t len)
+{
+	struct client *c = CL(fc);
+	if (!c->wsi || lws_hdr_custom_copy(c->wsi, buf, (int)len, name, (int)strlen(name)) <= 0) {
+		buf[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+h_offline(struct feed_conn *c)
+{
+	return !CL(c)->wsi;
+}
+
+static void
+h_send(struct feed_conn *c, const void *p, size_t n)
+{
+	enqueue(CL(c), frame_new(p, n, 0));
+}
+
+static void
+h_close(struct feed_conn *c)
+{
+	CL(c)->close_now = 1;
+}
+
+static uint64_t
+h_room(struct feed_conn *fc)
+{
+	struct client *c = CL(fc);
+	uint64_t max = c->s->o->max_buffer;
+	return c->qbytes >= max ? 0 : max - c->qbytes;
+}
+
+static void
+h_over_buffer(struct feed_conn *c, const char *what)
+{
+	over_buffer(CL(c), what);
+}
+
+static void
+h_pong(struct feed_conn *c)
+{
+	CL(c)->last_pong_mono = pace_now();
+}
+
+static void
+h_timeline_start(struct feed_conn *c, enum feed_timeline how)
+{
+	timeline_start(CL(c), how);
+}
+
+static void
+h_hold(struct feed_conn *c, int on)
+{
+	CL(c)->hold = on;
+}
+
+static void
+h_restart_clock(struct feed_conn *fc)
+{
+	struct client *c = CL(fc);
+	c->tl.start_mono = pace_now();
+	if (c->resume_wall && c->tl.speed > 0)
+		c->tl.start_mono -= (int64_t)((double)(c->resume_wall - c->tl.t0_wall) / c->tl.speed);
+	if (c->next)
+		c->next->due = pace_due(&c->tl, c->next_wall);
+}
+
+static void
+h_quiet_end(struct feed_conn *c)
+{
+	CL(c)->ended = 1;
+}
+
+static int
+h_peek(struct feed_conn *fc, uint64_t *recno)
+{
+	struct client *c = CL(fc);
+	if (read_next(c) != 0)
+		return -1;
+	if (!c->next)
+		return 0;
+	*recno = c->next_recno;
+	return 1;
+}
+
+/* The frame read ahead was made under what the feed has changed since: it is read again
+ * (the feed takes it back, or the reader goes back to its record). */
+static void
+h_reread(struct feed_conn *fc)
+{
+	struct client *c = CL(fc);
+	if (!c->next || !c->next->data)
+		return;
+	int tag = c->next->tag;
+	free(c->next);
+	c->next = NULL;
+	if (c->s->ops->unread)
+		c->s->ops->unread(c->fc, tag);
+	else
+		journal_reader_seek_recno(c->rd, c->next_recno);
+}
+
+static void
+h_edge(struct feed_conn *fc, int paced, int64_t *wall, uint64_t *recno)
+{
+	struct client *c = CL(fc);
+	timeline_edge(c, wall, recno);
+	if (paced && c->tl.speed > 0)
+		*wall = pace_edge(&c->tl, pace_now());
+}
+
+/* The cache holds the last --cache of the timeline: of replay time when paced, of
+ * recorded time before the point the session reached at --speed max. */
+static int64_t
+h_cache_start(struct feed_conn *fc)
+{
+	struct client *c = CL(fc);
+	struct srv *s = c->s;
+	if (c->tl.speed > 0)
+		return pace_edge(&c->tl, pace_now() - s->o->cache_ns);
+	return (c->sess && c->sess->last_wall ? c->sess->last_wall : s->t0_wall) - s->o->cache_ns;
+}
+
+static int64_t
+h_resume_wall(struct feed_conn *c)
+{
+	return CL(c)->resume_wall;
+}
+
+static int64_t
+h_clock_wall(struct feed_conn *fc)
+{
+	struct client *c = CL(fc);
+	return c->last_sent_wall ? c->last_sent_wall : c->tl.t0_wall;
+}
+
+static struct feed_session *
+h_session(struct feed_conn *c)
+{
+	return (struct feed_session *)CL(c)->sess;
+}
+
+static struct feed_session *
+h_session_new(struct feed_conn *fc, const char *id)
+{
+	struct client *c = CL(fc);
+	struct srv *s = c->s;
+	struct session *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	if (s->o->mode == REPLAY_LIVE)
+		x->tl = s->live;
+	else
+		pace_init(&x->tl, s->o->speed, s->t0_wall, 0);
+	x->connected = 1;
+	x->owner = c;
+	x->next = s->sessions;
+	s->sessions = x;
+	c->sess = x;
+	return (struct feed_session *)x;
+}
+
+static void
+h_session_take_over(struct feed_session *x, struct feed_conn *c)
+{
+	session_take_over((struct session *)x, CL(c));
+}
+
+static const char *
+h_session_id(const struct feed_session *x)
+{
+	return ((const struct session *)x)->id;
+}
+
+static void **
+h_session_data(struct feed_session *x)
+{
+	return &((struct session *)x)->feed;
+}
+
+static uint64_t
+h_session_next_recno(const struct feed_session *x)
+{
+	return ((const struct session *)x)->next_recno;
+}
+
+static void
+host_init(struct srv *s)
+{
+	struct feed_host *h = &s->host;
+	h->ud = s;
+	h->live = s->o->mode == REPLAY_LIVE;
+	h->to_wall = s->o->to_wall;
+	h->conn = s->o->conn;
+	h->cache_ns = s->o->cache_ns;
+	h->reader_open = h_reader_open;
+	h->reader_next = h_reader_next;
+	h->reader_seek_recno = h_reader_seek_recno;
+	h->reader_seek_from = h_reader_seek_from;
+	h->reader_close = h_reader_close;
+	h->channel_first = h_channel_first;
+	h->conn_first = h_conn_first;
+	h->id_bits = h_id_bits;
+	h->session_find = h_session_find;
+	h->client_id = h_client_id;
+	h->query = h_query;
+	h->header = h_header;
+	h->offline = h_offline;
+	h->send = h_send;
+	h->close = h_close;
+	h->room = h_room;
+	h->over_buffer = h_over_buffer;
+	h->pong = h_pong;
+	h->timeline_start = h_timeline_start;
+	h->hold = h_hold;
+	h->restart_clock = h_restart_clock;
+	h->quiet_end = h_quiet_end;
+	h->peek = h_peek;
+	h->reread = h_reread;
+	h->edge = h_edge;
+	h->cache_start = h_cache_start;
+	h->resume_wall = h_resume_wall;
+	h->clock_wall = h_clock_wall;
+	h->session = h_session;
+	h->session_new = h_session_new;
+	h->session_take_over = h_session_take_over;
+	h->session_id = h_session_id;
+	h->session_data = h_session_data;
+	h->session_next_recno = h_session_next_recno;
+}
+
+/* The feed's state of the run, before the scan. Returns 0 or ENOMEM. */
+static int
+feed_start(struct srv *s)
+{
+	static const struct feed_server_ops none = { 0 };
+	const struct feed *f = feed_get(s->o->feed);
+
+	s->ops = f && f->server ? f->server : &none;
+	host_init(s);
+	return s->ops->server_new ? s->ops->server_new(&s->host, &s->fs) : 0;
+}
+
+static void
+feed_stop(struct srv *s)
+{
+	while (s->sessions) {
+		struct session *x = s->sessions;
+		s->sessions = x->next;
+		session_free(s, x);
+	}
+	if (s->ops && s->ops->server_free)
+		s->ops->server_free(s->fs);
+	s->fs = NULL;
+}
+
+/* Open the journal, let the feed learn it, and find where the range starts. */
+static int
+prepare(struct srv *s)
+{
+	struct replay_options *o = s->o;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.o = o;
-	s.id_seed = o->seed_given ? o->seed : hm_id_entropy();
-	options_defaults(o);
-
-	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s.j, NULL)) != 0) {
+	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s->j, NULL)) != 0) {
 		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc), journal_last_detail(NULL));
 		return REPLAY_EJOURNAL;
 	}
-	if ((rc = scan_journal(&s)) != 0) {
+	if ((rc = feed_start(s)) != 0)
+		return rc;
+	if ((rc = scan_journal(s)) != 0) {
 		if (rc != REPLAY_EEMPTY)
 			log_error("cannot read journal '%s': %s: %s", o->journal, journal_strerror(rc),
-				  journal_last_detail(s.j));
-		journal_close(s.j);
-		text_buf_free(&s.limits);
+				  journal_last_detail(s->j));
 		return rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
 	}
-	char addr[INET_ADDRSTRLEN], why[128];
-	if (listen_addr(o->host, o->port, addr, sizeof(addr), why, sizeof(why)) != 0) {
-		log_error("cannot listen on %s:%d: %s", o->host, o->port, why);
-		journal_close(s.j);
-		text_buf_free(&s.limits);
-		return REPLAY_ELISTEN;
-	}
+	return 0;
+}
+
+static int
+context_create(struct srv *s, const char *addr)
+{
+	struct replay_options *o = s->o;
+	struct lws_context_creation_info info;
+
 	lws_set_log_level(LLL_ERR | (log_threshold >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0), lws_log);
 	memset(&info, 0, sizeof(info));
 	info.port = o->port;
@@ -2241,7 +2077,7 @@ replay_run(struct replay_options *o)
 	info.protocols = protocols;
 	if (o->deflate)
 		info.extensions = extensions;
-	info.user = &s;
+	info.user = s;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	info.pt_serv_buf_size = 256 * 1024;
@@ -2251,17 +2087,59 @@ replay_run(struct replay_options *o)
 		info.ssl_cert_filepath = o->tls_cert;
 		info.ssl_private_key_filepath = o->tls_key;
 	}
-	if (!(s.ctx = lws_create_context(&info))) {
+	if (!(s->ctx = lws_create_context(&info))) {
 		log_error("cannot start the server on %s:%d", o->host, o->port);
-		journal_close(s.j);
-		text_buf_free(&s.limits);
 		return REPLAY_ELWS;
 	}
+	return 0;
+}
+
+/* The server listens: say where, through the caller's report. */
+static void
+report_listening(struct srv *s)
+{
+	struct replay_options *o = s->o;
+	struct replay_event ev = { .kind = REPLAY_EV_LISTENING };
+	char detail[128] = "";
+
+	if (!o->report)
+		return;
+	if (s->ops->describe)
+		s->ops->describe(s->fs, detail, sizeof(detail));
+	ev.journal = o->journal;
+	ev.feed = feed_name(o->feed);
+	ev.detail = detail;
+	ev.speed = o->speed;
+	ev.mode = o->mode == REPLAY_LIVE ? "live" : "session";
+	ev.scheme = o->tls_cert ? "wss" : "ws";
+	ev.host = o->host;
+	ev.port = o->bound_port;
+	o->report(&ev, o->report_ud);
+}
+
+int
+replay_run(struct replay_options *o)
+{
+	struct srv s;
+	char addr[INET_ADDRSTRLEN], why[128];
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.id_seed = o->seed_given ? o->seed : id_entropy();
+	options_defaults(o);
+	if ((rc = prepare(&s)) != 0)
+		goto out;
+	if (listen_addr(o->host, o->port, addr, sizeof(addr), why, sizeof(why)) != 0) {
+		log_error("cannot listen on %s:%d: %s", o->host, o->port, why);
+		rc = REPLAY_ELISTEN;
+		goto out;
+	}
+	if ((rc = context_create(&s, addr)) != 0)
+		goto out;
 	if (!(s.wbuf = malloc(LWS_PRE + COALESCE_MAX))) {
-		lws_context_destroy(s.ctx);
-		journal_close(s.j);
-		text_buf_free(&s.limits);
-		return ENOMEM;
+		rc = ENOMEM;
+		goto out;
 	}
 	if (o->speed > 0)
 		lws_sul_schedule(s.ctx, 0, &s.sul_watch, watch_cb, WATCH_NS / 1000);
@@ -2269,37 +2147,50 @@ replay_run(struct replay_options *o)
 	struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
 	o->bound_port = vh ? lws_get_vhost_listen_port(vh) : o->port;
 	pace_init(&s.live, o->speed, s.t0_wall, 0);
-	char speed[32];
-	if (o->speed > 0)
-		snprintf(speed, sizeof(speed), "%gx", o->speed);
-	else
-		snprintf(speed, sizeof(speed), "max");
-	fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", o->journal,
-		feed_name(o->feed), s.live_format[0] ? ", liveFormat " : "", s.live_format, speed,
-		o->mode == REPLAY_LIVE ? "live" : "session", o->tls_cert ? "wss" : "ws", o->host, o->bound_port);
-	printf("%s://%s:%d/\n", o->tls_cert ? "wss" : "ws", o->host, o->bound_port);
-	fflush(stdout);
-
+	report_listening(&s);
 	while (!s.done && !(o->stop && *o->stop)) {
 		if (lws_service(s.ctx, 0) < 0)
 			break;
 	}
 	lws_sul_cancel(&s.sul_watch);
 	lws_sul_cancel(&s.sul_trim);
-	lws_context_destroy(s.ctx);
+out:
+	if (s.ctx)
+		lws_context_destroy(s.ctx);
 	free(s.wbuf);
-	text_buf_free(&s.scratch);
-	while (s.sessions) {
-		struct session *x = s.sessions;
-		s.sessions = x->next;
-		free(x);
-	}
-	text_buf_free(&s.limits);
+	feed_stop(&s);
 	journal_close(s.j);
-	return 0;
+	return rc;
 }
 
 /* ---- a client without a socket, for fuzzing ---- */
+
+static void
+pieces_client(struct client *c, const struct replay_piece *pieces, size_t n,
+	      void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud, int *refused)
+{
+	struct srv *s = c->s;
+
+	c->id = ++s->next_client_id;
+	c->joined_mono = pace_now();
+	snprintf(c->peer, sizeof(c->peer), "no socket");
+	if (client_open(c, NULL) == 0)
+		for (size_t i = 0; i < n && !c->refused && !c->let_go; i++)
+			if (client_receive(c, pieces[i].p, pieces[i].len, pieces[i].final, pieces[i].rest) != 0)
+				break;
+	*refused = c->refused;
+	for (struct out_frame *f = c->qh; f; f = f->next)
+		on_frame(f->buf + LWS_PRE, f->len, f->binary, ud);
+	if (c->sess) {
+		c->sess->connected = 0;
+		c->sess->owner = NULL;
+	}
+	if (s->ops->conn_free)
+		s->ops->conn_free(c->fc);
+	queue_free(c);
+	journal_reader_close(c->rd);
+	text_buf_free(&c->rx);
+}
 
 int
 replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces, size_t n,
@@ -2314,9 +2205,11 @@ replay_client_pieces(struct replay_options *o, struct journal *j, const struct r
 	s.id_seed = o->seed_given ? o->seed : 1;
 	options_defaults(o);
 	s.j = j;
+	if ((rc = feed_start(&s)) != 0)
+		goto out;
 	if ((rc = scan_journal(&s)) != 0) {
-		text_buf_free(&s.limits);
-		return rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
+		rc = rc == REPLAY_EEMPTY ? rc : REPLAY_EJOURNAL;
+		goto out;
 	}
 	pace_init(&s.live, o->speed, s.t0_wall, 0);
 	if (!(c = calloc(1, sizeof(*c))) || !(c->lat = calloc(1, sizeof(*c->lat)))) {
@@ -2327,35 +2220,10 @@ replay_client_pieces(struct replay_options *o, struct journal *j, const struct r
 	c->s = &s;
 	s.list = c;
 	s.clients = 1;
-	c->id = ++s.next_client_id;
-	c->joined_mono = pace_now();
-	snprintf(c->peer, sizeof(c->peer), "no socket");
-	if (client_open(c, NULL) == 0)
-		for (size_t i = 0; i < n && !c->refused && !c->let_go; i++)
-			if (client_receive(c, pieces[i].p, pieces[i].len, pieces[i].final, pieces[i].rest) != 0)
-				break;
-	*refused = c->refused;
-	for (struct out_frame *f = c->qh; f; f = f->next)
-		on_frame(f->buf + LWS_PRE, f->len, f->binary, ud);
-	if (c->sess) {
-		c->sess->connected = 0;
-		c->sess->owner = NULL;
-	}
-	ls_holdings_free(c->holdings);
-	queue_free(c);
-	journal_reader_close(c->rd);
-	hm_stream_free(c->hs);
-	text_buf_free(&c->rx);
+	pieces_client(c, pieces, n, on_frame, ud, refused);
 	free(c->lat);
 	free(c);
-	rc = 0;
 out:
-	while (s.sessions) {
-		struct session *x = s.sessions;
-		s.sessions = x->next;
-		free(x);
-	}
-	text_buf_free(&s.scratch);
-	text_buf_free(&s.limits);
+	feed_stop(&s);
 	return rc;
 }

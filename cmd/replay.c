@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "feeds/feed_server.h"
 #include "replay/replay.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -69,18 +70,20 @@ const char cmd_replay_usage[] =
 	"\n"
 	"feeds (server side):\n"
 	"  raw          the recorded frames, byte-exact, text and binary\n"
-	"  hydromancer  connected (fresh clientId and sessionId), subscribe -> subscriptionUpdate\n"
-	"               (subscribed or failed), only subscribed channels, seq from 1 per\n"
-	"               connection and subscription, cursor as recorded, pings and a pong timeout\n"
-	"               (\"Connection timeout\", then a close); ?sessionId=&cursor= within --grace\n"
-	"               -> reconnected + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
+	"  hydromancer  the Hydromancer API: a connect answer with a fresh client and session id,\n"
+	"               subscribe -> subscriptionUpdate (subscribed or failed), only subscribed\n"
+	"               channels, seq from 1 per connection and subscription, cursor as\n"
+	"               recorded, pings and a pong timeout (\"Connection timeout\", then a\n"
+	"               close); the session's id and a cursor in the query within --grace -> the\n"
+	"               resume answer + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
 	"               hasGap when the cursor is older than --cache); bad token -> error;\n"
 	"               liveFormat read from every connection's query (never from the session):\n"
 	"               the recording's format (liveFormat of its recorded URL) or an error\n"
-	"  lasersell    hello_ok with the recorded limits and session_id on connect, the stream\n"
-	"               after configure, pong with server_time_ms to ping; in session mode an\n"
-	"               x-api-key keeps its timeline for --grace: a reconnect goes on where the\n"
-	"               last connection stopped, after the holdings (balances, open positions)\n"
+	"  lasersell    the LaserSell stream: its hello with the recorded limits and session_id\n"
+	"               on connect, the stream after configure, pong with server_time_ms to\n"
+	"               ping; in session mode an x-api-key keeps its timeline for --grace: a\n"
+	"               reconnect goes on where the last connection stopped, after the holdings\n"
+	"               (balances, open positions)\n"
 	"\n"
 	"faults (reproducible with --seed):\n"
 	"  --drop-every D     drop each connection every D (default: never)\n"
@@ -89,8 +92,9 @@ const char cmd_replay_usage[] =
 	"  --stall D          once per connection, stop sending for D (default: no stall)\n"
 	"  --dup-rate P       send a frame twice with probability P (default 0)\n"
 	"  --skip-rate P      leave a frame out with probability P (default 0)\n"
-	"  --seed N           the seed of the faults' random choices and of the Hydromancer\n"
-	"                     clientId and sessionId UUIDs (default: faults 1, ids random)\n";
+	"  --seed N           the seed of the faults' random choices and of the ids a feed makes\n"
+	"                     (Hydromancer's client and session UUIDs) (default: faults 1, ids\n"
+	"                     random)\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -98,6 +102,65 @@ static void
 on_signal(int sig)
 {
 	stop_flag = 1;
+}
+
+/* What the server reports: the URL it serves (to stdout, for scripts) and, on stderr, what
+ * it serves and each client that left. */
+static void
+on_report(const struct replay_event *ev, void *ud)
+{
+	char speed[32];
+
+	if (ev->kind == REPLAY_EV_LISTENING) {
+		if (ev->speed > 0)
+			snprintf(speed, sizeof(speed), "%gx", ev->speed);
+		else
+			snprintf(speed, sizeof(speed), "max");
+		fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", ev->journal,
+			ev->feed, ev->detail[0] ? ", " : "", ev->detail, speed, ev->mode, ev->scheme, ev->host, ev->port);
+		printf("%s://%s:%d/\n", ev->scheme, ev->host, ev->port);
+		fflush(stdout);
+		return;
+	}
+	char drift[64] = "";
+	if (ev->has_drift)
+		snprintf(drift, sizeof(drift), ", end drift %.4f%%", ev->drift_pct);
+	fprintf(stderr,
+		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
+		ev->client, ev->peer, ev->secs, (unsigned long long)ev->frames, (unsigned long long)ev->bytes, ev->p50_us,
+		ev->p99_us, ev->max_us, drift);
+}
+
+/* The feed the journal was recorded with: the default, and what --feed is checked against;
+ * --gate only where the feed serves frames without a protocol. Returns 0 or an exit code. */
+static int
+check_feed(struct replay_options *o, const char *feedname)
+{
+	struct journal *j;
+	/* a journal that names no feed (or one unknown here) is served as the table's first */
+	const struct feed *recorded = feed_get(0), *served;
+	int ex = cmd_open_journal(o->journal, JOURNAL_RDONLY, NULL, &j);
+	if (ex)
+		return ex;
+	const char *f = journal_meta_get(j, "feed");
+	if (f && feed_find(f))
+		recorded = feed_find(f);
+	journal_close(j);
+	if (!feedname)
+		o->feed = recorded->id;
+	else if (o->feed != recorded->id)
+		fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
+			o->journal, recorded->name, feedname, feedname, feedname);
+	served = feed_get(o->feed);
+	if (o->gate && !(served->server && served->server->gate)) {
+		const struct feed *g = NULL;
+		for (int i = 0; !g && feed_get(i); i++)
+			if (feed_get(i)->server && feed_get(i)->server->gate)
+				g = feed_get(i);
+		return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
+				       g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
+	}
+	return 0;
 }
 
 static int
@@ -111,14 +174,169 @@ parse_rate(const char *v, double *out)
 	return 0;
 }
 
+#define OPT(name) ((r = cmd_opt(argc, argv, i, name, &v)) != 0 && (r > 0 || (exit(EXIT_USAGE), 0)))
+
+struct serve_args {
+	char host[256];           /* --listen's host */
+	const char *feedname;     /* --feed as given, NULL when not */
+};
+
+/* What is served, and where (one option with a value at argv[*i]): 0 when taken, -1 when
+ * it is none of these, else the exit code of a usage error. */
+static int
+opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_args *sa)
+{
+	const char *v;
+	int r;
+	uint64_t u;
+
+	if (OPT("--listen")) {
+		const char *colon = strrchr(v, ':');
+		if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
+			return cmd_usage_error(cmd_replay_usage, "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(sa->host) ||
+		    text_parse_u64(colon + 1, &u) || u > 65535)
+			return cmd_usage_error(cmd_replay_usage, "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
+		memcpy(sa->host, v, (size_t)(colon - v));
+		sa->host[colon - v] = 0;
+		o->host = sa->host;
+		o->port = (int)u;
+	} else if (OPT("--feed")) {
+		if (feed_lookup(v, &o->feed)) {
+			char names[128] = "";
+			for (int k = 0; feed_get(k); k++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "",
+					 feed_get(k)->name);
+			return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (%s)", v, names);
+		}
+		sa->feedname = v;
+	} else if (OPT("--speed")) {
+		char *end;
+		if (!strcmp(v, "max"))
+			o->speed = 0;
+		else if ((o->speed = strtod(v, &end)) <= 0 || *end)
+			return cmd_usage_error(cmd_replay_usage, "replay: --speed is a positive number or 'max'");
+	} else if (OPT("--from")) {
+		if (text_parse_time(v, &o->from_wall))
+			return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
+	} else if (OPT("--to")) {
+		if (text_parse_time(v, &o->to_wall))
+			return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
+	} else if (OPT("--from-record")) {
+		if (text_parse_u64(v, &o->from_recno))
+			return cmd_usage_error(cmd_replay_usage, "replay: --from-record needs a record number");
+	} else if (OPT("--from-cursor")) {
+		if (!*v)
+			return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is [CHANNEL=]CURSOR");
+		o->from_cursor = v;
+	} else if (OPT("--conn")) {
+		if (text_parse_u64(v, &u) || u > UINT32_MAX)
+			return cmd_usage_error(cmd_replay_usage, "replay: --conn needs a connection number");
+		o->conn = (int64_t)u;
+	} else if (OPT("--mode")) {
+		if (!strcmp(v, "session"))
+			o->mode = REPLAY_SESSION;
+		else if (!strcmp(v, "live"))
+			o->mode = REPLAY_LIVE;
+		else
+			return cmd_usage_error(cmd_replay_usage, "replay: --mode is session or live");
+	} else if (OPT("--token")) {
+		o->token = v;
+	} else if (OPT("--tls-cert")) {
+		o->tls_cert = v;
+	} else if (OPT("--tls-key")) {
+		o->tls_key = v;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* The faults, as opt_serve does. */
+static int
+opt_faults(int argc, char **argv, int *i, struct replay_options *o)
+{
+	const char *v;
+	int r;
+	uint64_t u;
+
+	if (OPT("--drop-every")) {
+		if (text_parse_duration(v, &o->drop_every_ns) || !o->drop_every_ns)
+			return cmd_usage_error(cmd_replay_usage, "replay: --drop-every needs a duration (e.g. 5s)");
+	} else if (OPT("--drop-after")) {
+		if (text_parse_u64(v, &o->drop_after) || !o->drop_after)
+			return cmd_usage_error(cmd_replay_usage, "replay: --drop-after needs a number of frames");
+	} else if (OPT("--close-code")) {
+		if (text_parse_u64(v, &u) || u < 1000 || u > 4999)
+			return cmd_usage_error(cmd_replay_usage, "replay: --close-code is 1000..4999");
+		o->close_code = (int)u;
+	} else if (OPT("--stall")) {
+		if (text_parse_duration(v, &o->stall_ns))
+			return cmd_usage_error(cmd_replay_usage, "replay: --stall needs a duration");
+	} else if (OPT("--dup-rate")) {
+		if (parse_rate(v, &o->dup_rate))
+			return cmd_usage_error(cmd_replay_usage, "replay: --dup-rate is a probability 0..1");
+	} else if (OPT("--skip-rate")) {
+		if (parse_rate(v, &o->skip_rate))
+			return cmd_usage_error(cmd_replay_usage, "replay: --skip-rate is a probability 0..1");
+	} else if (OPT("--seed")) {
+		if (text_parse_u64(v, &o->seed))
+			return cmd_usage_error(cmd_replay_usage, "replay: --seed needs a number");
+		o->seed_given = 1;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* Sessions, pings, limits and the log, as opt_serve does. */
+static int
+opt_limits(int argc, char **argv, int *i, struct replay_options *o)
+{
+	const char *v;
+	int r;
+	uint64_t u;
+
+	if (OPT("--grace")) {
+		if (text_parse_duration(v, &o->grace_ns) || !o->grace_ns)
+			return cmd_usage_error(cmd_replay_usage, "replay: --grace needs a duration");
+	} else if (OPT("--cache")) {
+		if (text_parse_duration(v, &o->cache_ns) || !o->cache_ns)
+			return cmd_usage_error(cmd_replay_usage, "replay: --cache needs a duration");
+	} else if (OPT("--ping-s")) {
+		if (text_parse_duration(v, &o->ping_ns) || !o->ping_ns)
+			return cmd_usage_error(cmd_replay_usage, "replay: --ping-s needs seconds");
+	} else if (OPT("--pong-timeout")) {
+		if (text_parse_duration(v, &o->pong_timeout_ns) || !o->pong_timeout_ns)
+			return cmd_usage_error(cmd_replay_usage, "replay: --pong-timeout needs a duration");
+	} else if (OPT("--max-buffer")) {
+		if (text_parse_size(v, &o->max_buffer) || !o->max_buffer)
+			return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");
+	} else if (OPT("--max-buffer-total")) {
+		if (text_parse_size(v, &o->max_buffer_total) || !o->max_buffer_total)
+			return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer-total needs a size");
+	} else if (OPT("--max-client-message")) {
+		if (text_parse_size(v, &o->max_client_message) || !o->max_client_message)
+			return cmd_usage_error(cmd_replay_usage, "replay: --max-client-message needs a size");
+	} else if (OPT("--max-clients")) {
+		if (text_parse_u64(v, &u) || !u || u > 100000)
+			return cmd_usage_error(cmd_replay_usage, "replay: --max-clients needs a number");
+		o->max_clients = (int)u;
+	} else if (OPT("--log-level")) {
+		if (log_set_level_name(v))
+			return cmd_usage_error(cmd_replay_usage, "replay: --log-level is error, warn, info or debug");
+	} else {
+		return -1;
+	}
+	return 0;
+}
+#undef OPT
+
 int
 cmd_replay(int argc, char **argv)
 {
 	struct replay_options o;
-	const char *v, *feedname = NULL;
-	char hostbuf[256];
-	int r;
-	uint64_t u;
+	struct serve_args sa = { "", NULL };
 
 	memset(&o, 0, sizeof(o));
 	o.port = 8765;
@@ -128,109 +346,11 @@ cmd_replay(int argc, char **argv)
 	o.conn = -1;
 	o.seed = 1;
 	for (int i = 1; i < argc; i++) {
-#define OPT(name) ((r = cmd_opt(argc, argv, &i, name, &v)) != 0 && (r > 0 || (exit(EXIT_USAGE), 0)))
-		if (OPT("--listen")) {
-			const char *colon = strrchr(v, ':');
-			if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
-				return cmd_usage_error(cmd_replay_usage, "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
-			if (!colon || colon == v || (size_t)(colon - v) >= sizeof(hostbuf) ||
-			    text_parse_u64(colon + 1, &u) || u > 65535)
-				return cmd_usage_error(cmd_replay_usage, "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
-			memcpy(hostbuf, v, (size_t)(colon - v));
-			hostbuf[colon - v] = 0;
-			o.host = hostbuf;
-			o.port = (int)u;
-		} else if (OPT("--feed")) {
-			if (feed_lookup(v, &o.feed))
-				return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (raw, hydromancer, lasersell)", v);
-			feedname = v;
-		} else if (OPT("--speed")) {
-			char *end;
-			if (!strcmp(v, "max"))
-				o.speed = 0;
-			else if ((o.speed = strtod(v, &end)) <= 0 || *end)
-				return cmd_usage_error(cmd_replay_usage, "replay: --speed is a positive number or 'max'");
-		} else if (OPT("--from")) {
-			if (text_parse_time(v, &o.from_wall))
-				return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
-		} else if (OPT("--to")) {
-			if (text_parse_time(v, &o.to_wall))
-				return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
-		} else if (OPT("--from-record")) {
-			if (text_parse_u64(v, &o.from_recno))
-				return cmd_usage_error(cmd_replay_usage, "replay: --from-record needs a record number");
-		} else if (OPT("--from-cursor")) {
-			if (!*v)
-				return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is [CHANNEL=]CURSOR");
-			o.from_cursor = v;
-		} else if (OPT("--conn")) {
-			if (text_parse_u64(v, &u) || u > UINT32_MAX)
-				return cmd_usage_error(cmd_replay_usage, "replay: --conn needs a connection number");
-			o.conn = (int64_t)u;
-		} else if (OPT("--mode")) {
-			if (!strcmp(v, "session"))
-				o.mode = REPLAY_SESSION;
-			else if (!strcmp(v, "live"))
-				o.mode = REPLAY_LIVE;
-			else
-				return cmd_usage_error(cmd_replay_usage, "replay: --mode is session or live");
-		} else if (OPT("--token")) {
-			o.token = v;
-		} else if (OPT("--tls-cert")) {
-			o.tls_cert = v;
-		} else if (OPT("--tls-key")) {
-			o.tls_key = v;
-		} else if (OPT("--drop-every")) {
-			if (text_parse_duration(v, &o.drop_every_ns) || !o.drop_every_ns)
-				return cmd_usage_error(cmd_replay_usage, "replay: --drop-every needs a duration (e.g. 5s)");
-		} else if (OPT("--drop-after")) {
-			if (text_parse_u64(v, &o.drop_after) || !o.drop_after)
-				return cmd_usage_error(cmd_replay_usage, "replay: --drop-after needs a number of frames");
-		} else if (OPT("--close-code")) {
-			if (text_parse_u64(v, &u) || u < 1000 || u > 4999)
-				return cmd_usage_error(cmd_replay_usage, "replay: --close-code is 1000..4999");
-			o.close_code = (int)u;
-		} else if (OPT("--stall")) {
-			if (text_parse_duration(v, &o.stall_ns))
-				return cmd_usage_error(cmd_replay_usage, "replay: --stall needs a duration");
-		} else if (OPT("--dup-rate")) {
-			if (parse_rate(v, &o.dup_rate))
-				return cmd_usage_error(cmd_replay_usage, "replay: --dup-rate is a probability 0..1");
-		} else if (OPT("--skip-rate")) {
-			if (parse_rate(v, &o.skip_rate))
-				return cmd_usage_error(cmd_replay_usage, "replay: --skip-rate is a probability 0..1");
-		} else if (OPT("--seed")) {
-			if (text_parse_u64(v, &o.seed))
-				return cmd_usage_error(cmd_replay_usage, "replay: --seed needs a number");
-			o.seed_given = 1;
-		} else if (OPT("--grace")) {
-			if (text_parse_duration(v, &o.grace_ns) || !o.grace_ns)
-				return cmd_usage_error(cmd_replay_usage, "replay: --grace needs a duration");
-		} else if (OPT("--cache")) {
-			if (text_parse_duration(v, &o.cache_ns) || !o.cache_ns)
-				return cmd_usage_error(cmd_replay_usage, "replay: --cache needs a duration");
-		} else if (OPT("--ping-s")) {
-			if (text_parse_duration(v, &o.ping_ns) || !o.ping_ns)
-				return cmd_usage_error(cmd_replay_usage, "replay: --ping-s needs seconds");
-		} else if (OPT("--pong-timeout")) {
-			if (text_parse_duration(v, &o.pong_timeout_ns) || !o.pong_timeout_ns)
-				return cmd_usage_error(cmd_replay_usage, "replay: --pong-timeout needs a duration");
-		} else if (OPT("--max-buffer")) {
-			if (text_parse_size(v, &o.max_buffer) || !o.max_buffer)
-				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");
-		} else if (OPT("--max-buffer-total")) {
-			if (text_parse_size(v, &o.max_buffer_total) || !o.max_buffer_total)
-				return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer-total needs a size");
-		} else if (OPT("--max-client-message")) {
-			if (text_parse_size(v, &o.max_client_message) || !o.max_client_message)
-				return cmd_usage_error(cmd_replay_usage, "replay: --max-client-message needs a size");
-		} else if (OPT("--max-clients")) {
-			if (text_parse_u64(v, &u) || !u || u > 100000)
-				return cmd_usage_error(cmd_replay_usage, "replay: --max-clients needs a number");
-			o.max_clients = (int)u;
-		} else if (OPT("--log-level")) {
-			if (log_set_level_name(v))
-				return cmd_usage_error(cmd_replay_usage, "replay: --log-level is error, warn, info or debug");
+		int r;
+		if ((r = opt_serve(argc, argv, &i, &o, &sa)) >= 0 || (r = opt_faults(argc, argv, &i, &o)) >= 0 ||
+		    (r = opt_limits(argc, argv, &i, &o)) >= 0) {
+			if (r)
+				return r;
 		} else if (!strcmp(argv[i], "--loop")) {
 			o.loop = 1;
 		} else if (!strcmp(argv[i], "--once")) {
@@ -246,7 +366,6 @@ cmd_replay(int argc, char **argv)
 		} else {
 			return cmd_usage_error(cmd_replay_usage, "replay: one journal at a time");
 		}
-#undef OPT
 	}
 	if (!o.journal)
 		return cmd_usage_error(cmd_replay_usage, "replay: which journal?");
@@ -260,27 +379,11 @@ cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	{
-		/* the feed the journal was recorded with: the default, and what --feed is checked against */
-		struct journal *j;
-		enum feed_id recorded = FEED_RAW;
-		int ex = cmd_open_journal(o.journal, JOURNAL_RDONLY, NULL, &j);
-		if (ex)
-			return ex;
-		const char *f = journal_meta_get(j, "feed");
-		if (f && feed_lookup(f, &recorded) != 0)
-			recorded = FEED_RAW;
-		journal_close(j);
-		if (!feedname)
-			o.feed = recorded;
-		else if (o.feed != recorded)
-			fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
-				o.journal, feed_name(recorded), feedname, feedname, feedname);
-		if (o.gate && o.feed != FEED_RAW)
-			return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the raw feed; journal '%s' is served as %s (use --feed raw to gate it)",
-					       o.journal, feed_name(o.feed));
-	}
+	int ex = check_feed(&o, sa.feedname);
+	if (ex)
+		return ex;
 	o.stop = &stop_flag;
+	o.report = on_report;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -21,7 +21,7 @@
 #include "util/text.h"
 
 /* What a control message says of the session (feed_inspect_ops.session). */
-enum feed_session {
+enum feed_session_kind {
 	FEED_SESSION_NONE = 0,  /* nothing */
 	FEED_SESSION_OPEN,      /* a session began; nothing said of the time before it */
 	FEED_SESSION_NEW,       /* a new session: the server holds nothing of the last one */
@@ -56,7 +56,7 @@ struct feed_inspect_ops {
 	void *(*state_new)(void);       /* NULL: out of memory */
 	void (*state_free)(void *st);
 
-	/* A received control message: the session it opens (enum feed_session) and its kind
+	/* A received control message: the session it opens (enum feed_session_kind) and its kind
 	   as the report names it (*kind, static text); the feed may note what the message
 	   says (limits). */
 	int (*session)(void *st, const struct inspect_rec *r, const struct feed_msg *m,

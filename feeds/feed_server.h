@@ -1,8 +1,13 @@
 /* feed_server.h - the server side of each feed, for `wstape replay`
  *
- * Builders of the messages a server of the feed sends, and parsers of what its clients
- * send. Messages are appended to a text_buf as JSON text. The pacing, sessions and
- * sockets live in replay/; what the messages look like lives here. */
+ * struct feed_server_ops is what a server of the feed does: its answers, its sessions, its
+ * resume replays, which recorded frames it serves and how it rewrites them. The replay
+ * server (replay/) owns the sockets, the pacing, the queues and the session store, and
+ * offers them to the feed through struct feed_host (replay/feed_host.h). One instance per
+ * feed, in feeds/<name>_server.c, reached as feed_get(id)->server.
+ *
+ * Below it: builders of the messages a server of the feed sends and parsers of what its
+ * clients send (messages are appended to a text_buf as JSON text). */
 #ifndef WSTAPE_FEED_SERVER_H
 #define WSTAPE_FEED_SERVER_H
 
@@ -10,7 +15,80 @@
 #include <stdint.h>
 
 #include "feeds/feed.h"
+#include "replay/feed_host.h"
 #include "util/text.h"
+
+/* A frame of a connection's timeline, as the feed makes it from the journal's records.
+ * The payload lives until the feed's next call for the connection. */
+struct feed_frame {
+	const uint8_t *p;
+	size_t n;
+	int binary;
+	int skip;                 /* takes its time in the timeline, is not sent */
+	int tag;                  /* the feed's mark, given back to sent and unread (-1: none) */
+	struct feed_str cursor;   /* kept with the frame and given back to sent (may be empty) */
+	int64_t wall_ns;          /* the timeline point where it goes out */
+	uint64_t recno;           /* the record at that point */
+};
+
+/* Every member may be NULL; then the host does what the comment says. 'srv' is the feed's
+ * state of the run (server_new), 'conn' its state of one connection (conn_new). */
+struct feed_server_ops {
+	/* the feed serves the recorded frames without a protocol: --gate may hold them */
+	int gate;
+	/* a connection's session resumes with the first timeline frame that did not reach the
+	 * client (queued or half written when it dropped), not after the last one released */
+	int resume_unsent;
+
+	/* ---- the run ---- */
+	/* the feed's state of the run; 0, or ENOMEM. NULL: none. */
+	int (*server_new)(const struct feed_host *h, void **srv);
+	void (*server_free)(void *srv);
+	/* before serving: every server-to-client frame of the selected range, in order; then
+	 * scan_end with the recorded connection of the first one */
+	void (*scan)(void *srv, const struct feed_record *r);
+	void (*scan_end)(void *srv, uint32_t first_conn);
+	/* what the banner says of the recording beyond the feed's name ("" : nothing) */
+	void (*describe)(void *srv, char *buf, size_t len);
+
+	/* ---- one connection ---- */
+	/* 0 and *conn, or ENOMEM; NULL: no state */
+	int (*conn_new)(void *srv, struct feed_conn *c, void **conn);
+	void (*conn_free)(void *conn);
+	/* the answer to a client refused by --token (the host closes after it); NULL: none */
+	void (*unauthorized)(void *conn, struct text_buf *b);
+	/* the connection was let in: its first messages, its session, its timeline's start.
+	 * 0, or -1 to drop it. NULL: the timeline starts, fresh or (--mode live) live. */
+	int (*on_connect)(void *conn);
+	/* a whole message of the client. NULL: counted (for --gate), its bytes not kept. */
+	void (*on_message)(void *conn, const uint8_t *p, size_t n);
+	/* the host's --ping-s timer: the ping to send; NULL: no pings and no pong timeout */
+	void (*ping)(void *conn, struct text_buf *b);
+	/* no pong for --pong-timeout: the last message before the host closes */
+	void (*pong_timeout)(void *conn, struct text_buf *b);
+
+	/* ---- its timeline ---- */
+	/* a server-to-client text or binary record of the range as a timeline frame: 1 and
+	 * *out, 0 when it makes none (it takes no time), or a negative errno. NULL: every such
+	 * record goes out as recorded. */
+	int (*frame)(void *conn, const struct feed_record *r, struct feed_frame *out);
+	/* before the next record: 1 and *out when the feed has a frame of its own, 0, or a
+	 * negative errno */
+	int (*pending)(void *conn, struct feed_frame *out);
+	/* whether a frame is pending (1), and the record of its timeline point */
+	int (*pending_recno)(void *conn, uint64_t *recno);
+	/* the timeline jumped (a start, a loop): what the feed kept of it is void */
+	void (*rewind)(void *conn);
+	/* the frame read ahead (tag as it had) is given back, to be made again; NULL: the
+	 * host reads its record again */
+	void (*unread)(void *conn, int tag);
+	/* a frame leaves the timeline to go out (after the faults chose to send it) */
+	void (*sent)(void *conn, int tag, struct feed_str cursor);
+	/* the feed's data of a session, when the session goes */
+	void (*session_free)(void *data);
+};
+
+extern const struct feed_server_ops raw_server_ops, hydromancer_server_ops, lasersell_server_ops;
 
 /* ---- hydromancer ---- */
 

@@ -10,6 +10,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
 #include "feeds/feed_client.h"
+#include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -106,4 +107,5 @@ const struct feed feed_hydromancer = {
 	.backoff_cap_ms = 2000,
 	.inspect = &hydromancer_inspect_ops,
 	.client = &hydromancer_client_ops,
+	.server = &hydromancer_server_ops,
 };

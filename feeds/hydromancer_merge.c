@@ -5,7 +5,7 @@
  * disconnected and, by design, some that the live stream carries too. A server that
  * replays the recording sends them again as one stream: this file has the protocol side
  * of that (the dedup by the docs' keys, the cursors of the three formats, the messages
- * built from the kept events); replay/hm_stream.c reads the journal.
+ * built from the kept events); hydromancer_stream.c reads the journal.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,319 +1,501 @@
-/* hydromancer_server.c - what a Hydromancer server sends, and what its clients send it */
-#include <jansson.h>
+/* hydromancer_server.c - what a Hydromancer server does: connections, sessions by their
+ * id, subscriptions, seq per connection, pings (struct feed_server_ops)
+ *
+ * The docs' server: `connected` with a fresh clientId and sessionId; subscribe answered with
+ * subscriptionUpdate (subscribed, or failed for a channel the recording does not hold);
+ * only the subscribed channels' live messages, numbered from 1 per connection and
+ * subscription; ?sessionId= within --grace gives `reconnected` with the subscriptions
+ * restored and the replay chunks of what was missed (hydromancer_resume.c); liveFormat is
+ * read from every connection's query. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feeds/feed_int.h"
-#include "feeds/feed_server.h"
-#include "feeds/json_scan.h"
+#include "feeds/hydromancer_server_int.h"
+#include "util/log.h"
 
-/* The subscription type and cursor a client sends are echoed between quotes, escapes as
- * they came (subscriptionUpdate, replay chunks): only a valid JSON string (or, for a
- * cursor, a number) may be, else the answer would not be JSON. */
+/* ---- the run ---- */
+
 static int
-echo_ok(struct feed_str v, int number_ok)
+hm_server_new(const struct feed_host *h, void **out)
 {
-	json_error_t e;
-	json_t *j = json_loadb(v.p, v.len, JSON_DECODE_ANY, &e);
-	int ok = j && (json_is_string(j) || (number_ok && json_is_number(j)));
-	json_decref(j);
-	return ok;
-}
-
-void
-hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m)
-{
-	struct feed_fields f = { 0 };
-
-	memset(m, 0, sizeof(*m));
-	if (feed_fields_scan((const char *)p, n, &f) != 0) {
-		m->kind = HM_C_BAD;
-		return;
-	}
-	struct feed_str method = feed_str_unquote(f.method), type = feed_str_unquote(f.type);
-	if (feed_str_eq(method, "pong") || feed_str_eq(type, "pong")) {
-		m->kind = HM_C_PONG;
-		return;
-	}
-	if (feed_str_eq(method, "ping") || feed_str_eq(type, "ping")) {
-		m->kind = HM_C_PING;
-		return;
-	}
-	int sub = feed_str_eq(method, "subscribe"), unsub = feed_str_eq(method, "unsubscribe");
-	if (!sub && !unsub) {
-		m->kind = method.len ? HM_C_OTHER : HM_C_BAD;
-		return;
-	}
-	struct feed_fields s = { 0 };
-	if (!f.subscription.len || feed_fields_scan(f.subscription.p, f.subscription.len, &s) != 0) {
-		m->kind = HM_C_BAD;
-		return;
-	}
-	if (!echo_ok(s.type, 0) || (s.cursor.len && !echo_ok(s.cursor, 1))) {
-		m->kind = HM_C_BAD;
-		return;
-	}
-	m->sub_type = feed_str_unquote(s.type);
-	m->cursor = feed_str_unquote(s.cursor);
-	m->kind = m->sub_type.len ? (sub ? HM_C_SUBSCRIBE : HM_C_UNSUBSCRIBE) : HM_C_BAD;
-}
-
-void
-hm_msg_connected(struct text_buf *b, const char *client_id, const char *session_id)
-{
-	text_buf_adds(b, "{\"type\":\"connected\",\"clientId\":");
-	text_json_string(b, client_id, strlen(client_id));
-	text_buf_adds(b, ",\"sessionId\":");
-	text_json_string(b, session_id, strlen(session_id));
-	text_buf_adds(b, "}");
-}
-
-void
-hm_msg_reconnected(struct text_buf *b, const char *client_id, const char *session_id, const char *const *subs,
-		   int nsubs)
-{
-	text_buf_adds(b, "{\"type\":\"reconnected\",\"clientId\":");
-	text_json_string(b, client_id, strlen(client_id));
-	text_buf_adds(b, ",\"sessionId\":");
-	text_json_string(b, session_id, strlen(session_id));
-	text_buf_adds(b, ",\"subscriptions\":[");
-	for (int i = 0; i < nsubs; i++) {
-		if (i)
-			text_buf_adds(b, ",");
-		text_json_string(b, subs[i], strlen(subs[i]));
-	}
-	text_buf_adds(b, "],\"lastSeq\":0}");
-}
-
-static void
-str_list(struct text_buf *b, const struct feed_str *v, int n)
-{
-	text_buf_adds(b, "[");
-	for (int i = 0; i < n; i++) {
-		if (i)
-			text_buf_adds(b, ",");
-		text_buf_adds(b, "\"");
-		text_buf_add(b, v[i].p, v[i].len); /* contents as received: escapes kept */
-		text_buf_adds(b, "\"");
-	}
-	text_buf_adds(b, "]");
-}
-
-void
-hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok, const struct feed_str *failed,
-			   int nfailed)
-{
-	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":");
-	str_list(b, ok, nok);
-	text_buf_adds(b, ",\"failed\":");
-	str_list(b, failed, nfailed);
-	text_buf_adds(b, "}");
-}
-
-void
-hm_msg_unsubscribed(struct text_buf *b, const struct feed_str *type)
-{
-	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":");
-	str_list(b, type, 1);
-	text_buf_adds(b, "}");
-}
-
-void
-hm_msg_error(struct text_buf *b, const char *message)
-{
-	text_buf_adds(b, "{\"type\":\"error\",\"message\":");
-	text_json_string(b, message, strlen(message));
-	text_buf_adds(b, "}");
-}
-
-void
-hm_msg_ping(struct text_buf *b)
-{
-	text_buf_adds(b, "{\"type\":\"ping\"}");
-}
-
-int
-hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
-{
-	struct feed_fields f = { 0 };
-	char num[32];
-	int k;
-
-	if (feed_fields_scan((const char *)p, n, &f) != 0)
-		return -1;
-	if (f.seq.len) {
-		size_t at = (size_t)(f.seq.p - (const char *)p);
-		k = snprintf(num, sizeof(num), "%lld", (long long)seq);
-		text_buf_add(b, p, at);
-		text_buf_add(b, num, (size_t)k);
-		text_buf_add(b, p + at + f.seq.len, n - at - f.seq.len);
-		return 0;
-	}
-	/* no seq: add it right after the type member, or at the start of the object */
-	size_t at;
-	const char *fmt = ",\"seq\":%lld";
-	if (f.type.len) {
-		at = (size_t)(f.type.p + f.type.len - (const char *)p);
-	} else {
-		const char *o = memchr(p, '{', n), *end = (const char *)p + n;
-		at = (size_t)(o - (const char *)p) + 1;
-		/* an empty object gets no comma after its one member */
-		fmt = *json_scan_ws(o + 1, end) == '}' ? "\"seq\":%lld" : "\"seq\":%lld,";
-	}
-	k = snprintf(num, sizeof(num), fmt, (long long)seq);
-	text_buf_add(b, p, at);
-	text_buf_add(b, num, (size_t)k);
-	text_buf_add(b, p + at, n - at);
+	struct hm_srv *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->h = h;
+	*out = s;
 	return 0;
 }
 
-static int
-hexval(char c)
+static void
+hm_server_free(void *srv)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
+	struct hm_srv *s = srv;
+	if (!s)
+		return;
+	text_buf_free(&s->scratch);
+	free(s);
+}
+
+static int
+channel_known(const struct hm_srv *s, const char *ch, size_t n)
+{
+	for (int i = 0; i < s->nchannels; i++)
+		if (strlen(s->channels[i]) == n && !memcmp(s->channels[i], ch, n))
+			return 1;
+	return 0;
+}
+
+/* The channels (subscription types) the recording holds. */
+static void
+hm_scan(void *srv, const struct feed_record *r)
+{
+	struct hm_srv *s = srv;
+	if (!r->channel_len || r->channel_len >= HM_SUB_LEN ||
+	    s->nchannels >= (int)(sizeof(s->channels) / sizeof(s->channels[0])) ||
+	    channel_known(s, r->channel, r->channel_len))
+		return;
+	memcpy(s->channels[s->nchannels], r->channel, r->channel_len);
+	s->channels[s->nchannels++][r->channel_len] = 0;
+}
+
+/* The live format the replayed messages were recorded in: the liveFormat of the URL that
+ * opened the recorded connection of the first frame (the recorder asks for the same one on
+ * every connection). */
+static void
+hm_scan_end(void *srv, uint32_t first_conn)
+{
+	struct hm_srv *s = srv;
+	const struct feed_host *h = s->h;
+	struct feed_reader *rd;
+	struct feed_record r;
+	uint64_t at;
+
+	if (h->conn_first(h->ud, first_conn, &at) != 1 || h->reader_open(h->ud, &rd) != 0)
+		return;
+	if (h->reader_seek_recno(rd, at) == 0 && h->reader_next(rd, &r) == 0 && r.kind == FEED_REC_OPEN &&
+	    r.conn == first_conn && hm_open_live_format(r.payload, r.payload_len, s->live_format, sizeof(s->live_format)) != 0)
+		s->live_format[0] = 0;
+	h->reader_close(rd);
+}
+
+static void
+hm_describe(void *srv, char *buf, size_t len)
+{
+	struct hm_srv *s = srv;
+	if (s->live_format[0])
+		snprintf(buf, len, "liveFormat %s", s->live_format);
+	else if (len)
+		buf[0] = 0;
+}
+
+/* ---- one connection ---- */
+
+struct hm_sess *
+hm_conn_sess(const struct hm_conn *k)
+{
+	struct feed_session *fs = k->h->session(k->c);
+	return fs ? *k->h->session_data(fs) : NULL;
+}
+
+static int
+sub_index(const struct hm_sess *s, const char *ch, size_t n)
+{
+	if (!s)
+		return -1;
+	for (int i = 0; i < s->nsubs; i++)
+		if (strlen(s->subs[i]) == n && memcmp(s->subs[i], ch, n) == 0)
+			return i;
 	return -1;
 }
 
-int
-hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
+static int
+hm_conn_new(void *srv, struct feed_conn *c, void **out)
 {
-	struct json_scan_it it;
-	const char *k, *v, *end = (const char *)p + n;
-	size_t kl, vl;
-	int rc;
-
-	if (!outlen || json_scan_object_begin(&it, (const char *)p, end) != 0)
-		return -1;
-	while ((rc = json_scan_object_next(&it, &k, &kl, &v, &vl)) == 1)
-		if (kl == 3 && !memcmp(k, "url", 3) && vl >= 2 && v[0] == '"')
-			break;
-	if (rc != 1)
-		return -1;
-	/* the URL as journaled: redacted, percent-encoded, no JSON escapes in a query */
-	const char *u = v + 1, *ue = v + vl - 1, *q = memchr(u, '?', (size_t)(ue - u));
-	out[0] = 0;
-	while (q && q < ue) {
-		const char *a = q + 1, *e = memchr(a, '&', (size_t)(ue - a));
-		if (!e)
-			e = ue;
-		if (e - a >= 11 && !memcmp(a, "liveFormat=", 11)) {
-			size_t o = 0;
-			for (const char *c = a + 11; c < e; c++) {
-				int ch = (unsigned char)*c, h1, h2;
-				if (ch == '%' && e - c >= 3 && (h1 = hexval(c[1])) >= 0 && (h2 = hexval(c[2])) >= 0) {
-					ch = h1 * 16 + h2;
-					c += 2;
-				}
-				if (o + 1 >= outlen)
-					return -1;
-				out[o++] = (char)ch;
-			}
-			out[o] = 0;
-			return 0;
-		}
-		q = e;
+	struct hm_srv *s = srv;
+	struct hm_conn *k = calloc(1, sizeof(*k));
+	if (!k)
+		return ENOMEM;
+	k->s = s;
+	k->h = s->h;
+	k->c = c;
+	if (!(k->hs = hm_stream_new(s->h))) {
+		free(k);
+		return ENOMEM;
 	}
+	*out = k;
 	return 0;
 }
 
-void
-hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char *cursor, size_t curlen,
-	      int64_t count, int64_t chunk, int64_t total, int has_gap, const char *events, size_t elen)
-{
-	text_buf_adds(b, "{\"type\":\"replay\",\"channel\":\"");
-	text_buf_add(b, channel, chlen);
-	text_buf_adds(b, "\",\"replayTimeMs\":\"");
-	text_buf_add(b, cursor, curlen);
-	text_buf_adds(b, "\",\"cursor\":\"");
-	text_buf_add(b, cursor, curlen);
-	text_buf_addf(b, "\",\"count\":%lld,\"chunk\":%lld,\"totalChunks\":%lld", (long long)count, (long long)chunk,
-		      (long long)total);
-	if (has_gap)
-		text_buf_adds(b, ",\"hasGap\":true");
-	text_buf_adds(b, ",\"data\":[");
-	text_buf_add(b, events, elen);
-	text_buf_adds(b, "]}");
-}
-
-/* ---- replay chunks ---- */
-
-void
-hm_chunker_init(struct hm_chunker *k, const char *cursor, size_t curlen)
-{
-	memset(k, 0, sizeof(*k));
-	if (curlen)
-		text_buf_add(&k->cursor, cursor, curlen);
-}
-
-/* A closed chunk in 'done': count, cursor length, events length, cursor, events. */
 static void
-chunk_close(struct hm_chunker *k)
+hm_conn_free(void *conn)
 {
-	size_t hdr[3] = { (size_t)k->count, k->cursor.len, k->events.len };
-	text_buf_add(&k->done, hdr, sizeof(hdr));
-	if (k->cursor.len)
-		text_buf_add(&k->done, k->cursor.p, k->cursor.len);
-	if (k->events.len)
-		text_buf_add(&k->done, k->events.p, k->events.len);
-	k->nchunks++;
-	k->events.len = 0;
-	k->count = 0;
-}
-
-void
-hm_chunker_add(struct hm_chunker *k, const char *event, size_t n)
-{
-	if (k->count > 0 && (k->count >= HM_CHUNK_MAX_ITEMS || k->events.len + 1 + n > HM_CHUNK_MAX_BYTES))
-		chunk_close(k);
-	if (k->count)
-		text_buf_add(&k->events, ",", 1);
-	text_buf_add(&k->events, event, n);
-	k->count++;
-}
-
-void
-hm_chunker_cursor(struct hm_chunker *k, const char *cursor, size_t n)
-{
-	if (!n)
+	struct hm_conn *k = conn;
+	if (!k)
 		return;
-	k->cursor.len = 0;
-	text_buf_add(&k->cursor, cursor, n);
+	hm_stream_free(k->hs);
+	free(k);
 }
 
-int
-hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int has_gap,
-		  int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud)
+static void
+send_buf(struct hm_conn *k, struct text_buf *b)
 {
-	if (k->count || !k->nchunks)
-		chunk_close(k);
-	const char *p = k->done.p;
-	for (int i = 0; i < k->nchunks; i++) {
-		size_t hdr[3];
-		memcpy(hdr, p, sizeof(hdr));
-		p += sizeof(hdr);
-		const char *cur = p, *ev = p + hdr[1];
-		p = ev + hdr[2];
-		struct text_buf msg = { 0 };
-		hm_msg_replay(&msg, channel, chlen, cur, hdr[1], (int64_t)hdr[0], i + 1, k->nchunks, has_gap && i == 0,
-			      ev, hdr[2]);
-		int rc = emit(&msg, cur, hdr[1], ud);
-		text_buf_free(&msg);
-		if (rc)
-			return rc;
+	k->h->send(k->c, b->p, b->len);
+	b->len = 0;
+}
+
+static void
+hm_unauthorized(void *conn, struct text_buf *b)
+{
+	hm_msg_error(b, "Invalid API key");
+}
+
+/* clientId and sessionId: version 4 UUIDs, as the server's look; the n-th id of a run
+ * under --seed is the same in every run, without --seed each process has its own. */
+static void
+new_id(const struct feed_host *h, char *buf, size_t n)
+{
+	uint64_t a, b;
+	char id[37];
+	h->id_bits(h->ud, &a, &b);
+	hm_uuid(id, a, b);
+	snprintf(buf, n, "%s", id);
+}
+
+static void
+timeline_start(struct hm_conn *k, enum feed_timeline how)
+{
+	k->h->timeline_start(k->c, how);
+	k->started = 1;
+}
+
+/* A resume: restored subscriptions, replay of what was missed, then live at the edge. */
+static void
+hm_resume(struct hm_conn *k, struct feed_session *fs, const char *client_id, const char *cursor)
+{
+	const struct feed_host *h = k->h;
+	struct hm_sess *sess = *h->session_data(fs);
+	const char *subs[HM_MAX_SUBS];
+	struct text_buf b = { 0 };
+	int64_t edge_wall;
+	uint64_t edge_recno;
+
+	h->session_take_over(fs, k->c);
+	for (int i = 0; i < sess->nsubs; i++)
+		subs[i] = sess->subs[i];
+	hm_msg_reconnected(&b, client_id, h->session_id(fs), subs, sess->nsubs);
+	send_buf(k, &b);
+	text_buf_free(&b);
+	timeline_start(k, FEED_TL_SESSION);
+	/* the live edge is where the new connection's timeline starts */
+	h->edge(k->c, 1, &edge_wall, &edge_recno);
+	for (int i = 0; i < sess->nsubs; i++) {
+		if (hm_queue_replay(k, i, cursor, edge_wall, edge_recno)) {
+			h->over_buffer(k->c, ": its replay is");
+			break;
+		}
 	}
+	log_info("replay: client %u resumed session %s (%d subscriptions)", h->client_id(k->c), h->session_id(fs),
+		 sess->nsubs);
+}
+
+static int
+hm_open(struct hm_conn *k, const char *session_id, const char *cursor)
+{
+	const struct feed_host *h = k->h;
+	char client_id[64], id[48];
+	struct text_buf b = { 0 };
+	struct feed_session *fs = h->session_find(h->ud, session_id[0] ? session_id : NULL);
+
+	new_id(h, client_id, sizeof(client_id));
+	if (fs) {
+		hm_resume(k, fs, client_id, cursor);
+		return 0;
+	}
+	struct hm_sess *sess = calloc(1, sizeof(*sess));
+	if (!sess)
+		return -1;
+	new_id(h, id, sizeof(id));
+	if (!(fs = h->session_new(k->c, id))) {
+		free(sess);
+		return -1;
+	}
+	*h->session_data(fs) = sess;
+	hm_msg_connected(&b, client_id, id);
+	send_buf(k, &b);
+	text_buf_free(&b);
+	if (h->live)
+		timeline_start(k, FEED_TL_LIVE);
+	/* else the session's timeline starts with its first subscription */
 	return 0;
 }
 
-void
-hm_chunker_free(struct hm_chunker *k)
+/* liveFormat belongs to the connection: read from each one's query, never restored from
+ * the session. The replay sends the live messages as recorded, so it serves the
+ * recording's format only; any other (or none, when the recording has one) is refused, as
+ * a client that forgot liveFormat on a reconnect would otherwise read messages in a format
+ * it does not expect. Returns 1 with the reason in why. */
+static int
+live_format_refused(const struct hm_conn *k, char *why, size_t n)
 {
-	text_buf_free(&k->events);
-	text_buf_free(&k->cursor);
-	text_buf_free(&k->done);
-	memset(k, 0, sizeof(*k));
+	const char *want = k->live_format, *have = k->s->live_format;
+	if (!strcmp(want, have))
+		return 0;
+	if (!have[0])
+		snprintf(why, n, "liveFormat '%.64s' is not available: the recording holds the default live format", want);
+	else if (!want[0])
+		snprintf(why, n, "liveFormat=%s is required: the recording holds %s live messages", have, have);
+	else
+		snprintf(why, n, "liveFormat '%.64s' is not available: the recording holds %s live messages", want, have);
+	return 1;
 }
+
+static int
+hm_on_connect(void *conn)
+{
+	struct hm_conn *k = conn;
+	const struct feed_host *h = k->h;
+	char sid[128], cursor[256], why[256];
+
+	h->query(k->c, "sessionId", sid, sizeof(sid));
+	h->query(k->c, "cursor", cursor, sizeof(cursor));
+	h->query(k->c, "liveFormat", k->live_format, sizeof(k->live_format));
+	if (h->offline(k->c))   /* a client without a socket asks for what there is */
+		snprintf(k->live_format, sizeof(k->live_format), "%s", k->s->live_format);
+	if (live_format_refused(k, why, sizeof(why))) {
+		struct text_buf b = { 0 };
+		hm_msg_error(&b, why);
+		send_buf(k, &b);
+		text_buf_free(&b);
+		h->close(k->c);
+		log_info("replay: client %u: %s", h->client_id(k->c), why);
+		return 0;
+	}
+	if (k->live_format[0])
+		log_info("replay: client %u: liveFormat %s", h->client_id(k->c), k->live_format);
+	return hm_open(k, sid, cursor);
+}
+
+/* ---- what the client sends ---- */
+
+static void
+hm_subscribe(struct hm_conn *k, const struct hm_client_msg *m, struct text_buf *b)
+{
+	const struct feed_host *h = k->h;
+	struct hm_sess *sess = hm_conn_sess(k);
+	int i = sub_index(sess, m->sub_type.p, m->sub_type.len);
+
+	if (!channel_known(k->s, m->sub_type.p, m->sub_type.len) || m->sub_type.len >= HM_SUB_LEN ||
+	    (i < 0 && sess->nsubs >= HM_MAX_SUBS)) {
+		hm_msg_subscription_update(b, NULL, 0, &m->sub_type, 1);
+		send_buf(k, b);
+		return;
+	}
+	if (i < 0) {
+		i = sess->nsubs++;
+		memcpy(sess->subs[i], m->sub_type.p, m->sub_type.len);
+		sess->subs[i][m->sub_type.len] = 0;
+		sess->cursor[i][0] = 0;
+		k->seq[i] = 0;
+	}
+	hm_msg_subscription_update(b, &m->sub_type, 1, NULL, 0);
+	send_buf(k, b);
+	if (!k->started)
+		timeline_start(k, FEED_TL_FRESH);
+	if (m->cursor.len && m->cursor.len < HM_CURSOR_LEN) {
+		/* a cursor in the subscription asks for the cached events after it, of what the
+		 * client's timeline has passed: the rest comes live */
+		char cur[HM_CURSOR_LEN];
+		int64_t edge_wall;
+		uint64_t edge_recno;
+		memcpy(cur, m->cursor.p, m->cursor.len);
+		cur[m->cursor.len] = 0;
+		h->edge(k->c, 0, &edge_wall, &edge_recno);
+		if (hm_queue_replay(k, i, cur, edge_wall, edge_recno))
+			h->over_buffer(k->c, ": its replay is");
+	}
+	/* the frame read ahead was numbered by the subscriptions as they were */
+	h->reread(k->c);
+}
+
+static void
+hm_unsubscribe(struct hm_conn *k, const struct hm_client_msg *m, struct text_buf *b)
+{
+	struct hm_sess *sess = hm_conn_sess(k);
+	int i = sub_index(sess, m->sub_type.p, m->sub_type.len);
+
+	if (i >= 0) {
+		k->h->reread(k->c);
+		int after = --sess->nsubs - i;
+		memmove(sess->subs[i], sess->subs[i + 1], (size_t)after * sizeof(sess->subs[0]));
+		memmove(sess->cursor[i], sess->cursor[i + 1], (size_t)after * sizeof(sess->cursor[0]));
+		memmove(&k->seq[i], &k->seq[i + 1], (size_t)after * sizeof(k->seq[0]));
+	}
+	hm_msg_unsubscribed(b, &m->sub_type);
+	send_buf(k, b);
+}
+
+static void
+hm_on_message(void *conn, const uint8_t *p, size_t n)
+{
+	struct hm_conn *k = conn;
+	struct hm_client_msg m;
+	struct text_buf b = { 0 };
+
+	if (!hm_conn_sess(k))
+		return; /* refused, or taken over: this connection is on its way out */
+	hm_client_parse(p, n, &m);
+	switch (m.kind) {
+	case HM_C_PONG:
+		k->h->pong(k->c);
+		break;
+	case HM_C_PING:
+		text_buf_adds(&b, "{\"type\":\"pong\"}");
+		send_buf(k, &b);
+		break;
+	case HM_C_SUBSCRIBE:
+		hm_subscribe(k, &m, &b);
+		break;
+	case HM_C_UNSUBSCRIBE:
+		hm_unsubscribe(k, &m, &b);
+		break;
+	case HM_C_BAD:
+		hm_msg_error(&b, "Invalid message");
+		send_buf(k, &b);
+		break;
+	default:
+		break;
+	}
+	text_buf_free(&b);
+}
+
+static void
+hm_ping(void *conn, struct text_buf *b)
+{
+	hm_msg_ping(b);
+}
+
+static void
+hm_pong_timeout(void *conn, struct text_buf *b)
+{
+	hm_msg_error(b, "Connection timeout");
+}
+
+/* ---- the timeline: the connection's stream, numbered by its subscriptions ---- */
+
+/* A live message of the stream as a frame: numbered in its channel when the client
+ * subscribed to it, else a frame that only takes its time. 1 with *out, 0 when the message
+ * cannot be numbered (not sent). */
+static int
+frame_of(struct hm_conn *k, const struct hm_stream_out *o, struct feed_frame *out)
+{
+	struct text_buf *scratch = &k->s->scratch;
+	int i = sub_index(hm_conn_sess(k), o->channel.p, o->channel.len);
+
+	memset(out, 0, sizeof(*out));
+	out->tag = -1;
+	out->wall_ns = o->wall_ns;
+	out->recno = o->recno;
+	if (i < 0) {
+		out->skip = 1;
+		return 1;
+	}
+	scratch->len = 0;
+	if (hm_msg_with_seq(scratch, o->p, o->n, ++k->seq[i]) != 0) {
+		k->seq[i]--;
+		return 0;
+	}
+	out->p = (const uint8_t *)scratch->p;
+	out->n = scratch->len;
+	out->tag = i;
+	/* the cursor goes with the frame: sent() tracks it without a second parse */
+	if (o->cursor.len < HM_CURSOR_LEN)
+		out->cursor = o->cursor;
+	return 1;
+}
+
+static int
+hm_frame(void *conn, const struct feed_record *r, struct feed_frame *out)
+{
+	struct hm_conn *k = conn;
+	struct hm_stream_out o;
+	int rc = hm_stream_feed(k->hs, r, &o);
+	return rc <= 0 ? rc : frame_of(k, &o, out);
+}
+
+static int
+hm_pending(void *conn, struct feed_frame *out)
+{
+	struct hm_conn *k = conn;
+	struct hm_stream_out o;
+	int rc;
+	while ((rc = hm_stream_pending(k->hs, &o)) > 0)
+		if (frame_of(k, &o, out))
+			return 1;
+	return rc;
+}
+
+static int
+hm_pending_recno(void *conn, uint64_t *recno)
+{
+	struct hm_conn *k = conn;
+	return hm_stream_pending_recno(k->hs, recno);
+}
+
+static void
+hm_rewind(void *conn)
+{
+	struct hm_conn *k = conn;
+	hm_stream_reset(k->hs);
+}
+
+static void
+hm_unread(void *conn, int tag)
+{
+	struct hm_conn *k = conn;
+	if (tag >= 0)
+		k->seq[tag]--;           /* it gets its number again when read again */
+	hm_stream_unread(k->hs);     /* read again, it would be a duplicate to the stream */
+}
+
+/* Server-side cursor tracking: the cursor of what was sent (read-ahead frames are made
+ * again when the subscriptions change, so the tag still names its channel). */
+static void
+hm_sent(void *conn, int tag, struct feed_str cursor)
+{
+	struct hm_sess *sess = hm_conn_sess(conn);
+	if (!sess || tag < 0 || !cursor.len)
+		return;
+	memcpy(sess->cursor[tag], cursor.p, cursor.len);
+	sess->cursor[tag][cursor.len] = 0;
+}
+
+static void
+hm_session_free(void *data)
+{
+	free(data);
+}
+
+const struct feed_server_ops hydromancer_server_ops = {
+	.server_new = hm_server_new,
+	.server_free = hm_server_free,
+	.scan = hm_scan,
+	.scan_end = hm_scan_end,
+	.describe = hm_describe,
+	.conn_new = hm_conn_new,
+	.conn_free = hm_conn_free,
+	.unauthorized = hm_unauthorized,
+	.on_connect = hm_on_connect,
+	.on_message = hm_on_message,
+	.ping = hm_ping,
+	.pong_timeout = hm_pong_timeout,
+	.frame = hm_frame,
+	.pending = hm_pending,
+	.pending_recno = hm_pending_recno,
+	.rewind = hm_rewind,
+	.unread = hm_unread,
+	.sent = hm_sent,
+	.session_free = hm_session_free,
+};

@@ -9,6 +9,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
 #include "feeds/feed_client.h"
+#include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
 
 #include <string.h>
@@ -77,4 +78,5 @@ const struct feed feed_lasersell = {
 	.backoff_cap_ms = 2000,
 	.inspect = &lasersell_inspect_ops,
 	.client = &lasersell_client_ops,
+	.server = &lasersell_server_ops,
 };

@@ -1,11 +1,13 @@
 /* lasersell_server.c - what a LaserSell stream server sends, and what its clients send it */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "feeds/feed_int.h"
 #include "feeds/feed_server.h"
+#include "util/log.h"
 
 void
 ls_client_parse(const uint8_t *p, size_t n, struct ls_client_msg *m)
@@ -256,3 +258,275 @@ ls_holdings_free(struct ls_holdings *h)
 	held_free(&h->positions);
 	free(h);
 }
+
+/* ---- the server (struct feed_server_ops) ----
+ *
+ * hello_ok on connect, with the recorded limits and session_id; the stream after
+ * configure, the holdings first for a client that joins after the start. In session mode
+ * the timeline of a client that sends an API key (x-api-key) is a session kept by that key
+ * for --grace after its connection ends: the official SDK reconnects on any close or drop
+ * and sends configure again, and such a reconnect goes on with the first record it was
+ * not sent, after the holdings as they stood there, paced as if no time had passed; so no
+ * closed position opens again and no exit signal comes twice. When its timeline has ended,
+ * a reconnect gets hello_ok and the holdings and then nothing (the connection stays open:
+ * closing it would only bring the client back). Without a key, or in live mode (one
+ * timeline for all), every connection starts anew. */
+
+struct ls_srv {
+	const struct feed_host *h;
+	struct text_buf limits;        /* the hello_ok limits, as recorded */
+};
+
+struct ls_conn {
+	struct ls_srv *s;
+	const struct feed_host *h;
+	struct feed_conn *c;
+	int configured;                /* configure received */
+	struct ls_holdings *holdings;  /* the holdings to re-emit after configure */
+};
+
+static int
+ls_server_new(const struct feed_host *h, void **out)
+{
+	struct ls_srv *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->h = h;
+	*out = s;
+	return 0;
+}
+
+static void
+ls_server_free(void *srv)
+{
+	struct ls_srv *s = srv;
+	if (!s)
+		return;
+	text_buf_free(&s->limits);
+	free(s);
+}
+
+static void
+ls_scan(void *srv, const struct feed_record *r)
+{
+	struct ls_srv *s = srv;
+	struct feed_str lim;
+	if (!s->limits.len && ls_hello_limits(r->payload, r->payload_len, &lim) == 0)
+		text_buf_add(&s->limits, lim.p, lim.len);
+}
+
+static int
+ls_conn_new(void *srv, struct feed_conn *c, void **out)
+{
+	struct ls_srv *s = srv;
+	struct ls_conn *k = calloc(1, sizeof(*k));
+	if (!k)
+		return ENOMEM;
+	k->s = s;
+	k->h = s->h;
+	k->c = c;
+	/* the stream waits for configure */
+	s->h->hold(c, 1);
+	*out = k;
+	return 0;
+}
+
+static void
+ls_conn_free(void *conn)
+{
+	struct ls_conn *k = conn;
+	if (!k)
+		return;
+	ls_holdings_free(k->holdings);
+	free(k);
+}
+
+static void
+ls_unauthorized(void *conn, struct text_buf *b)
+{
+	ls_msg_error(b, "unauthorized", "Invalid API key");
+}
+
+/* The server's own messages are not replayed: hello_ok and pong answer the client. */
+static int
+ls_frame(void *conn, const struct feed_record *r, struct feed_frame *out)
+{
+	struct feed_msg m;
+	if (r->kind != FEED_REC_TEXT)
+		return 0;
+	feed_classify(FEED_LASERSELL, r->payload, r->payload_len, &m);
+	if (feed_str_eq(m.type, "hello_ok") || feed_str_eq(m.type, "pong"))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->p = r->payload;
+	out->n = r->payload_len;
+	out->tag = -1;
+	out->wall_ns = r->wall_ns;
+	out->recno = r->recno;
+	return 1;
+}
+
+/* What the recording says at the point where the client's stream begins (record 'until';
+ * UINT64_MAX: the end). The holdings that a LaserSell server re-emits after configure
+ * (balance_update, position_opened) to a client that joins after the start (--mode live,
+ * --from, a resumed session), kept until configure. And the session_id in effect there,
+ * for hello_ok: that of the last recorded message before the point that carries one (else
+ * of the first after it), which is what the recorded messages that follow carry. One pass
+ * over the journal up to that point: a LaserSell recording is small, and this happens once
+ * per connection. Returns the session_id, or -1 when the recording holds none. */
+static int64_t
+recorded_state(struct ls_conn *k, uint64_t until)
+{
+	const struct feed_host *h = k->h;
+	struct feed_reader *rd;
+	struct feed_record r;
+	int64_t sid = -1, v;
+
+	if (until > 1)
+		k->holdings = ls_holdings_new();
+	if (h->reader_open(h->ud, &rd) != 0)
+		return -1;
+	while (h->reader_next(rd, &r) == 0 && r.wall_ns < h->to_wall) {
+		if (r.dir != FEED_REC_IN || r.kind != FEED_REC_TEXT)
+			continue;
+		int has = ls_session_id(r.payload, r.payload_len, &v) == 0;
+		if (r.recno >= until) {
+			if (has && sid < 0)
+				sid = v;
+			if (sid >= 0)
+				break;
+			continue;
+		}
+		if (has)
+			sid = v;
+		if (k->holdings)
+			ls_holdings_add(k->holdings, r.payload, r.payload_len);
+	}
+	h->reader_close(rd);
+	if (k->holdings && ls_holdings_count(k->holdings))
+		log_info("replay: client %u: re-emitting %zu holdings as recorded before record %llu",
+			 h->client_id(k->c), ls_holdings_count(k->holdings), (unsigned long long)until);
+	return sid;
+}
+
+/* The session of the client's API key, found again or new; NULL without a key. */
+static int
+key_session(struct ls_conn *k, struct feed_session **out)
+{
+	const struct feed_host *h = k->h;
+	char key[256], id[48];
+
+	*out = NULL;
+	if (h->header(k->c, "x-api-key:", key, sizeof(key)) != 0 || !key[0])
+		return 0;
+	/* the id names the key without showing it: it is a secret */
+	snprintf(id, sizeof(id), "key-%016llx", (unsigned long long)feed_hash(key, strlen(key)));
+	if ((*out = h->session_find(h->ud, id))) {
+		h->session_take_over(*out, k->c);
+		return 0;
+	}
+	return (*out = h->session_new(k->c, id)) ? 0 : -1;
+}
+
+static int
+ls_on_connect(void *conn)
+{
+	struct ls_conn *k = conn;
+	const struct feed_host *h = k->h;
+	struct feed_session *fs = NULL;
+	struct text_buf b = { 0 };
+	uint64_t next = UINT64_MAX;
+
+	if (h->live) {
+		h->timeline_start(k->c, FEED_TL_LIVE);
+	} else {
+		if (key_session(k, &fs) != 0)
+			return -1;
+		h->timeline_start(k->c, fs && h->session_next_recno(fs) ? FEED_TL_RESUME : FEED_TL_FRESH);
+	}
+	int more = h->peek(k->c, &next);
+	if (more < 0)
+		return -1;
+	int resumed = fs && h->session_next_recno(fs);
+	if (resumed && !more)
+		h->quiet_end(k->c); /* its timeline has ended: nothing more, and no close */
+	int64_t sid = recorded_state(k, more ? next : UINT64_MAX), at = h->resume_wall(k->c);
+	ls_msg_hello_ok(&b, sid >= 0 ? sid : (int64_t)h->client_id(k->c), (at ? at : h->t0_wall) / 1000000,
+			k->s->limits.p, k->s->limits.len);
+	h->send(k->c, b.p, b.len);
+	text_buf_free(&b);
+	if (resumed)
+		log_info("replay: client %u resumes session %s %s%llu", h->client_id(k->c), h->session_id(fs),
+			 more ? "at record " : "after its end, record ",
+			 (unsigned long long)(more ? next : h->session_next_recno(fs)));
+	return 0;
+}
+
+static int
+emit_holding(const uint8_t *p, size_t n, void *ud)
+{
+	struct ls_conn *k = ud;
+	k->h->send(k->c, p, n);
+	return 0;
+}
+
+static void
+configure(struct ls_conn *k)
+{
+	if (k->configured)
+		return;
+	k->configured = 1;
+	if (k->holdings) {
+		ls_holdings_foreach(k->holdings, emit_holding, k);
+		ls_holdings_free(k->holdings);
+		k->holdings = NULL;
+	}
+	k->h->hold(k->c, 0);
+	/* the stream starts with the session: its timeline plays from configure on, a
+	 * resumed one from where it stood */
+	if (!k->h->live)
+		k->h->restart_clock(k->c);
+}
+
+static void
+ls_on_message(void *conn, const uint8_t *p, size_t n)
+{
+	struct ls_conn *k = conn;
+	struct ls_client_msg m;
+	struct text_buf b = { 0 };
+
+	ls_client_parse(p, n, &m);
+	switch (m.kind) {
+	case LS_C_CONFIGURE:
+		configure(k);
+		break;
+	case LS_C_PING:
+		ls_msg_pong(&b, k->h->clock_wall(k->c) / 1000000);
+		k->h->send(k->c, b.p, b.len);
+		break;
+	case LS_C_BAD:
+		ls_msg_error(&b, "bad_request", "message is not a JSON object with a type");
+		k->h->send(k->c, b.p, b.len);
+		break;
+	default:
+		/* requests (close_position, update_strategy, ...) change nothing in a recording;
+		 * the log says what the client asked for */
+		log_info("replay: client %u sent %.*s", k->h->client_id(k->c), (int)(n > 512 ? 512 : n), (const char *)p);
+		break;
+	}
+	text_buf_free(&b);
+}
+
+const struct feed_server_ops lasersell_server_ops = {
+	/* a reconnect gets again what did not reach the client */
+	.resume_unsent = 1,
+	.server_new = ls_server_new,
+	.server_free = ls_server_free,
+	.scan = ls_scan,
+	.conn_new = ls_conn_new,
+	.conn_free = ls_conn_free,
+	.unauthorized = ls_unauthorized,
+	.on_connect = ls_on_connect,
+	.on_message = ls_on_message,
+	.frame = ls_frame,
+};

@@ -6,6 +6,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/feed_inspect.h"
 #include "feeds/feed_client.h"
+#include "feeds/feed_server.h"
 
 static void
 raw_classify(const struct feed_fields *f, struct feed_msg *m)
@@ -24,4 +25,5 @@ const struct feed feed_raw = {
 	.backoff_cap_ms = 5000,
 	.inspect = &raw_inspect_ops,
 	.client = &raw_client_ops,
+	.server = &raw_server_ops,
 };

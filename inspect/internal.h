@@ -96,7 +96,7 @@ struct conn {
 	char phase[16];
 	int attempt;                    /* from open/error payloads; 0 unknown */
 	char session[16];               /* the feed's name of the session's kind */
-	int session_kind;               /* enum feed_session */
+	int session_kind;               /* enum feed_session_kind */
 	int replays, replays_complete, replays_gap;
 	int replays_cut;                /* still going at --to: their end is not in the selection */
 	int64_t downtime_after_ns;      /* -1: none (last connection) */

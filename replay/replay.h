@@ -7,7 +7,8 @@
  * so that the same journal, options and client behaviour give the same bytes.
  *
  * Errors: replay_run returns 0, a positive errno value, or a negative REPLAY_E* code;
- * the library never prints to stdout (logs through util/log.h) and never exits.
+ * the library never prints (logs through util/log.h; what the user is told goes to the
+ * caller's report callback) and never exits.
  */
 #ifndef WSTAPE_REPLAY_H
 #define WSTAPE_REPLAY_H
@@ -26,6 +27,31 @@ enum {
 
 enum replay_mode { REPLAY_SESSION = 0, REPLAY_LIVE = 1 };
 
+/* What replay_run reports (replay_options.report); the strings live during the call. */
+enum replay_event_kind {
+	REPLAY_EV_LISTENING = 0,     /* the server listens: where, and what it serves */
+	REPLAY_EV_CLIENT_LEFT,       /* a client left: what it was sent, how late */
+};
+struct replay_event {
+	int kind;
+	/* LISTENING */
+	const char *journal, *feed;
+	const char *detail;          /* the feed's word on the recording ("" : none) */
+	double speed;                /* 0: max */
+	const char *mode;            /* "session" or "live" */
+	const char *scheme, *host;   /* "ws" or "wss"; as given to --listen */
+	int port;                    /* the one bound (also for port 0) */
+	/* CLIENT_LEFT */
+	unsigned client;
+	const char *peer;
+	double secs;                 /* connected for */
+	uint64_t frames, bytes;
+	double p50_us, p99_us, max_us;  /* lateness of its timeline frames */
+	int has_drift;               /* drift_pct is known: the frames spanned some time */
+	double drift_pct;            /* lateness of the last frame, in % of the span */
+};
+
+struct replay_event;
 struct replay_options {
 	const char *journal;
 	const char *host;            /* an IPv4 address or a name; default 127.0.0.1 */
@@ -65,6 +91,9 @@ struct replay_options {
 	                              * larger one closes the connection with 1009 */
 	int max_clients;             /* default 1024 */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
+	/* what the server has to say to the user (it never prints): NULL, nothing */
+	void (*report)(const struct replay_event *ev, void *ud);
+	void *report_ud;
 	/* filled by replay_run when listening: the port, also the one chosen for port 0 */
 	int bound_port;
 };
@@ -84,7 +113,7 @@ struct replay_piece {
 };
 
 /* What the server does with a client's message pieces, without a socket (for fuzzing): a
- * client of o->feed connects to the journal j, open (no sessionId, no cursor, the recording's
+ * client of o->feed connects to the journal j, open (no session id, no cursor, the recording's
  * liveFormat) and sends the pieces, through the same joining, size limits and feed
  * handling as a connected one; each frame then queued for it (its connect answer, the
  * answers, the timeline frames queued) goes to on_frame, in order. Nothing is written and

@@ -1,4 +1,4 @@
-/* hm_stream.h - a Hydromancer recording as the one live stream a server would have sent
+/* hydromancer_stream.h - a Hydromancer recording as the one live stream a server would have sent
  *
  * A recording of a Hydromancer feed holds, per channel, the live messages of each
  * connection and, after each reconnect, the replay chunks: the events the recorder missed
@@ -26,13 +26,13 @@
  * The stream does not read the caller's timeline itself (the caller keeps its reader, its
  * range and its loop): it is fed the records in order (hm_stream_feed), and between two
  * records it may have messages of its own (hm_stream_pending). */
-#ifndef WSTAPE_HM_STREAM_H
-#define WSTAPE_HM_STREAM_H
+#ifndef WSTAPE_HYDROMANCER_STREAM_H
+#define WSTAPE_HYDROMANCER_STREAM_H
 
 #include <stdint.h>
 
 #include "feeds/feed.h"
-#include "journal/journal.h"
+#include "replay/feed_host.h"
 
 #define HM_STREAM_LOOKAHEAD_NS 10000000000LL
 
@@ -50,9 +50,9 @@ struct hm_stream_out {
 
 struct hm_stream;
 
-/* A stream over journal j (which must outlive it) for records before to_wall (INT64_MAX:
- * all) of connection conn (-1: all). NULL on ENOMEM. hm_stream_free(NULL) is a no-op. */
-struct hm_stream *hm_stream_new(struct journal *j, int64_t to_wall, int64_t conn);
+/* A stream over the journal of host h (which must outlive it) for the records before the
+ * host's to_wall of its conn. NULL on ENOMEM. hm_stream_free(NULL) is a no-op. */
+struct hm_stream *hm_stream_new(const struct feed_host *h);
 void hm_stream_free(struct hm_stream *st);
 
 /* The caller's timeline jumped (a seek, a loop): forget what was sent and what is pending. */
@@ -61,7 +61,7 @@ void hm_stream_reset(struct hm_stream *st);
 /* Feed the next record of the timeline. Returns 1 with *out when it makes a live message,
  * 0 when it makes none (not a data message, nothing new in it, or a chunk sent already),
  * or a negative errno. */
-int hm_stream_feed(struct hm_stream *st, const struct journal_record *r, struct hm_stream_out *out);
+int hm_stream_feed(struct hm_stream *st, const struct feed_record *r, struct hm_stream_out *out);
 
 /* Before feeding the next record: 1 with *out when the stream has a message of its own
  * (the look-ahead's, or one given back by hm_stream_unread), 0 when not, negative errno. */
@@ -75,8 +75,8 @@ int hm_stream_pending_recno(const struct hm_stream *st, uint64_t *recno);
 
 /* The stream's next message from reader rd (pending first, then records), stopping at a
  * record at or past stop_recno or after stop_wall. 1 with *out, 0 at the stop or the end,
- * negative errno or JOURNAL_* error. */
-int hm_stream_read(struct hm_stream *st, struct journal_reader *rd, uint64_t stop_recno, int64_t stop_wall,
+ * negative errno or a negated error of the reader. */
+int hm_stream_read(struct hm_stream *st, struct feed_reader *rd, uint64_t stop_recno, int64_t stop_wall,
 		   struct hm_stream_out *out);
 
 #endif

@@ -1,10 +1,10 @@
-/* hm_stream.c - the live messages and replay chunks of a Hydromancer recording as one stream */
+/* hydromancer_stream.c - the live messages and replay chunks of a Hydromancer recording as one stream */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "feeds/feed_server.h"
-#include "replay/hm_stream.h"
+#include "feeds/hydromancer_stream.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -17,14 +17,14 @@ struct field {
 };
 
 struct hm_stream {
-	struct journal *j;
+	const struct feed_host *h;
 	int64_t to_wall, conn;
 	struct hm_dedup *dd;
 	struct text_buf msg, kept, ch, cur;
 	struct hm_stream_out last;
 	int have_last, unread;
 	/* the look-ahead from a connection's first message */
-	struct journal_reader *la;
+	struct feed_reader *la;
 	int la_active, la_finish;
 	uint32_t la_conn;
 	int64_t la_wall;
@@ -41,14 +41,14 @@ struct hm_stream {
 };
 
 struct hm_stream *
-hm_stream_new(struct journal *j, int64_t to_wall, int64_t conn)
+hm_stream_new(const struct feed_host *h)
 {
 	struct hm_stream *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	st->j = j;
-	st->to_wall = to_wall;
-	st->conn = conn;
+	st->h = h;
+	st->to_wall = h->to_wall;
+	st->conn = h->conn;
 	if (!(st->dd = hm_dedup_new())) {
 		free(st);
 		return NULL;
@@ -61,7 +61,8 @@ hm_stream_free(struct hm_stream *st)
 {
 	if (!st)
 		return;
-	journal_reader_close(st->la);
+	if (st->la)
+		st->h->reader_close(st->la);
 	hm_dedup_free(st->dd);
 	text_buf_free(&st->msg);
 	text_buf_free(&st->kept);
@@ -110,26 +111,11 @@ field_set(struct hm_stream *st, struct feed_str ch, const char *name, size_t n)
 }
 
 static void
-field_learn(struct hm_stream *st, const struct journal_record *r, const struct feed_msg *m)
+field_learn(struct hm_stream *st, const struct feed_record *r, const struct feed_msg *m)
 {
 	struct feed_str name;
 	if (!field_find(st, m->channel) && hm_msg_events_field(r->payload, r->payload_len, m, &name) == 0)
 		field_set(st, m->channel, name.p, name.len);
-}
-
-struct first_of {
-	struct feed_str ch;
-	uint64_t recno;
-};
-
-static int
-channel_first(const struct journal_channel_info *ci, void *ud)
-{
-	struct first_of *f = ud;
-	if (ci->name_len != f->ch.len || memcmp(ci->name, f->ch.p, f->ch.len))
-		return 0;
-	f->recno = ci->first_recno;
-	return 1;
 }
 
 /* The field a chunk's events go under: as the channel's live messages have it (learned,
@@ -140,14 +126,15 @@ field_of(struct hm_stream *st, struct feed_str ch)
 	struct field *f = field_find(st, ch);
 	if (f)
 		return f->name;
-	struct first_of first = { ch, 0 };
-	struct journal_reader *rd = NULL;
-	struct journal_record r;
+	const struct feed_host *h = st->h;
+	struct feed_reader *rd = NULL;
+	uint64_t first;
+	struct feed_record r;
 	struct feed_msg m;
-	if (journal_channel_foreach(st->j, channel_first, &first) == 1 && journal_reader_open(st->j, &rd) == 0 &&
-	    journal_reader_seek_recno(rd, first.recno) == 0) {
-		for (int i = 0; i < FIELD_SEARCH && journal_reader_next(rd, &r) == 0; i++) {
-			if (r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT || r.channel_len != ch.len ||
+	if (h->channel_first(h->ud, ch.p, ch.len, &first) == 1 && h->reader_open(h->ud, &rd) == 0 &&
+	    h->reader_seek_recno(rd, first) == 0) {
+		for (int i = 0; i < FIELD_SEARCH && h->reader_next(rd, &r) == 0; i++) {
+			if (r.dir != FEED_REC_IN || r.kind != FEED_REC_TEXT || r.channel_len != ch.len ||
 			    memcmp(r.channel, ch.p, ch.len))
 				continue;
 			feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
@@ -157,7 +144,8 @@ field_of(struct hm_stream *st, struct feed_str ch)
 			}
 		}
 	}
-	journal_reader_close(rd);
+	if (rd)
+		h->reader_close(rd);
 	if ((f = field_find(st, ch)))
 		return f->name;
 	const char *guess = hm_default_events_field(ch.p, ch.len);
@@ -193,7 +181,7 @@ put(struct hm_stream *st, struct feed_str ch, struct feed_str cur, int64_t wall,
 
 /* A replay chunk's new events as a live message of its channel, at (wall, recno). */
 static int
-from_chunk(struct hm_stream *st, const struct journal_record *r, const struct feed_msg *m, int64_t wall,
+from_chunk(struct hm_stream *st, const struct feed_record *r, const struct feed_msg *m, int64_t wall,
 	   uint64_t recno, struct hm_stream_out *out)
 {
 	int all;
@@ -234,7 +222,7 @@ la_end(struct hm_stream *st, uint64_t stop)
 }
 
 static void
-la_start(struct hm_stream *st, const struct journal_record *r, const struct feed_msg *m)
+la_start(struct hm_stream *st, const struct feed_record *r, const struct feed_msg *m)
 {
 	struct feed_str subs[MAX_EXPECT];
 	int n = -1;
@@ -245,11 +233,11 @@ la_start(struct hm_stream *st, const struct journal_record *r, const struct feed
 		if (n == 0)
 			return; /* nothing restored, nothing replayed */
 	}
-	if (!st->la && journal_reader_open(st->j, &st->la) != 0) {
+	if (!st->la && st->h->reader_open(st->h->ud, &st->la) != 0) {
 		st->la = NULL;
 		return;
 	}
-	if (journal_reader_seek_recno(st->la, r->recno + 1) != 0)
+	if (st->h->reader_seek_recno(st->la, r->recno + 1) != 0)
 		return;
 	st->la_active = 1;
 	st->la_conn = r->conn;
@@ -272,7 +260,7 @@ la_start(struct hm_stream *st, const struct journal_record *r, const struct feed
 /* A chunk seen by the look-ahead: is it its channel's last, and was that the last replay
  * expected? */
 static void
-la_chunk(struct hm_stream *st, const struct journal_record *r, const struct feed_msg *m)
+la_chunk(struct hm_stream *st, const struct feed_record *r, const struct feed_msg *m)
 {
 	if (st->nexpect < 0 || m->chunk < 1 || m->chunk < m->total_chunks)
 		return;
@@ -291,7 +279,7 @@ la_chunk(struct hm_stream *st, const struct journal_record *r, const struct feed
 int
 hm_stream_pending(struct hm_stream *st, struct hm_stream_out *out)
 {
-	struct journal_record r;
+	struct feed_record r;
 	struct feed_msg m;
 
 	if (st->unread && st->have_last) {
@@ -304,8 +292,8 @@ hm_stream_pending(struct hm_stream *st, struct hm_stream_out *out)
 			la_end(st, st->la_finish_recno);
 			break;
 		}
-		int rc = journal_reader_next(st->la, &r);
-		if (rc == JOURNAL_EOF) {
+		int rc = st->h->reader_next(st->la, &r);
+		if (rc == FEED_READ_END) {
 			la_end(st, UINT64_MAX);
 			break;
 		}
@@ -315,11 +303,11 @@ hm_stream_pending(struct hm_stream *st, struct hm_stream_out *out)
 			break;
 		}
 		if (r.wall_ns >= st->to_wall || r.wall_ns > st->la_wall + HM_STREAM_LOOKAHEAD_NS ||
-		    r.kind == JOURNAL_OPEN || (r.conn == st->la_conn && r.kind == JOURNAL_CLOSE)) {
+		    r.kind == FEED_REC_OPEN || (r.conn == st->la_conn && r.kind == FEED_REC_CLOSE)) {
 			la_end(st, r.recno);
 			break;
 		}
-		if (r.conn != st->la_conn || r.dir != JOURNAL_IN || r.kind != JOURNAL_TEXT)
+		if (r.conn != st->la_conn || r.dir != FEED_REC_IN || r.kind != FEED_REC_TEXT)
 			continue;
 		feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
 		if (is_connect(&m)) {
@@ -362,12 +350,12 @@ hm_stream_pending_recno(const struct hm_stream *st, uint64_t *recno)
 }
 
 int
-hm_stream_feed(struct hm_stream *st, const struct journal_record *r, struct hm_stream_out *out)
+hm_stream_feed(struct hm_stream *st, const struct feed_record *r, struct hm_stream_out *out)
 {
 	struct feed_msg m;
 	int all;
 
-	if (r->dir != JOURNAL_IN || r->kind != JOURNAL_TEXT || r->wall_ns >= st->to_wall ||
+	if (r->dir != FEED_REC_IN || r->kind != FEED_REC_TEXT || r->wall_ns >= st->to_wall ||
 	    (st->conn >= 0 && r->conn != (uint32_t)st->conn))
 		return 0;
 	feed_classify(FEED_HYDROMANCER, r->payload, r->payload_len, &m);
@@ -401,16 +389,16 @@ hm_stream_feed(struct hm_stream *st, const struct journal_record *r, struct hm_s
 }
 
 int
-hm_stream_read(struct hm_stream *st, struct journal_reader *rd, uint64_t stop_recno, int64_t stop_wall,
+hm_stream_read(struct hm_stream *st, struct feed_reader *rd, uint64_t stop_recno, int64_t stop_wall,
 	       struct hm_stream_out *out)
 {
-	struct journal_record r;
+	struct feed_record r;
 	int rc;
 
 	for (;;) {
 		if ((rc = hm_stream_pending(st, out)) != 0)
 			return rc < 0 ? rc : (out->recno >= stop_recno || out->wall_ns > stop_wall ? 0 : 1);
-		if ((rc = journal_reader_next(rd, &r)) == JOURNAL_EOF)
+		if ((rc = st->h->reader_next(rd, &r)) == FEED_READ_END)
 			return 0;
 		if (rc)
 			return rc < 0 ? rc : -rc;

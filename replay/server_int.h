@@ -1,0 +1,190 @@
+/* server_int.h - the replay server's state and the functions its files share
+ *
+ * One concern per file: server.c (the lws context and callback, the run), client.c (a
+ * connection let in, heard, gone), queue.c (what is queued and due), timeline.c (the records
+ * as the feed serves them), pump.c (when frames fall due: timers, backlog), write.c
+ * (framing and writes), inject.c (faults), session.c (sessions and ids), scan.c (the journal
+ * before serving), host.c (struct feed_host for the feed's server side). */
+#ifndef WSTAPE_REPLAY_SERVER_INT_H
+#define WSTAPE_REPLAY_SERVER_INT_H
+
+#include <libwebsockets.h>
+#include <stdint.h>
+
+#include "feeds/feed_server.h"
+#include "journal/journal.h"
+#include "replay/feed_host.h"
+#include "replay/pace.h"
+#include "replay/replay.h"
+#include "util/log.h"
+#include "util/text.h"
+
+
+#define BURST 256 /* frames taken into one WRITEABLE callback's write at most, for fairness */
+#define SPIN_NS 2000000
+#define WATCH_NS 20000000 /* how often the paced clients are checked for frames they do not take */
+#define RX_KEEP (64 * 1024) /* a client's receive buffer larger than this is freed after its message */
+/* data frames of one write, whose lateness is taken when all of it has gone out: at most
+ * 2 * BURST (BURST frames, each with a duplicate) */
+#define PEND_MAX (2 * BURST + 16)
+
+struct out_frame {
+	struct out_frame *next;
+	size_t len;
+	int binary, data, skip, close_after;
+	int tag;                  /* the feed's mark (struct feed_frame), else -1 */
+	size_t cur_len;           /* the cursor the feed keeps with it, after the payload */
+	uint64_t recno;           /* a timeline frame's record (0: the server's own message) */
+	int64_t due;
+	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
+};
+
+/* A session outlives its connections for the grace period; the feed names it (by an id
+ * the client gives again, by its API key) and keeps its own data in it. */
+struct session {
+	struct session *next;
+	char id[48];
+	void *feed;                   /* the feed's data (feed_server_ops.session_free) */
+	struct pace tl;               /* the session's timeline */
+	uint64_t next_recno;          /* the record after the last one released to it (0: none) */
+	int64_t last_wall;            /* receive time of that last record */
+	int connected;
+	struct client *owner;         /* the connection it is connected to */
+	int64_t left_mono;
+};
+
+struct client {
+	struct srv *s;
+	struct lws *wsi;
+	unsigned id;
+	char peer[64];
+	struct journal_reader *rd;
+	void *fc;                     /* the feed's state of the connection */
+	struct pace tl;
+	int started, ended, eof;
+	struct out_frame *qh, *qt;
+	uint64_t qbytes;              /* due and unsent: queued, carried, held by lws */
+	uint64_t counted;             /* the part of qbytes counted in the server's due_total */
+	int let_go;                   /* being disconnected: its qbytes no longer count in the total */
+	int refused;                  /* sent a message above --max-client-message: closing */
+	uint64_t rx_msg;              /* bytes of the client message being received */
+	struct client *lnext, *lprev; /* the server's clients */
+	/* the next timeline frame, read ahead */
+	struct out_frame *next;
+	int64_t next_wall;
+	uint64_t next_recno;
+	/* feed state */
+	struct session *sess;
+	int hold;                     /* the feed holds the timeline's frames back */
+	int64_t resume_wall;          /* where a resumed session's timeline stood (FEED_TL_RESUME) */
+	uint64_t client_msgs, gate_need;
+	int64_t last_pong_mono;
+	int64_t last_sent_wall;
+	struct text_buf rx;
+	/* faults */
+	uint64_t rng, data_sent, stall_at;
+	int64_t pause_until;
+	int drop_now;                 /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
+	int close_now;
+	int taken_over;               /* its session was resumed on another connection */
+	/* the write being built in the server's wbuf (frames framed by hand, no extension) */
+	size_t wlen;
+	int64_t pend_due[PEND_MAX];   /* due times of the data frames of the last write */
+	int npend;
+	uint64_t pend_recno;          /* record of its first timeline frame, until it has all gone */
+	struct out_frame *carry;      /* a duplicate's second copy, for the next write */
+	size_t inflight;              /* bytes of the last write that lws still holds */
+	struct out_frame *held;       /* --deflate: the frame lws is still compressing from */
+	/* stats */
+	uint64_t frames, bytes;
+	struct pace_hist *lat;
+	int anchor;                   /* restart the timeline at the first frame actually sent */
+	int64_t first_due, last_due, last_late;
+	int64_t joined_mono;
+	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_drop;
+};
+
+struct srv {
+	struct replay_options *o;
+	struct lws_context *ctx;
+	struct journal *j;
+	uint64_t start_recno;
+	int64_t t0_wall;
+	int64_t span_wall;             /* first to last server frame of the range (--loop) */
+	struct pace live;
+	struct session *sessions;
+	const struct feed_server_ops *ops;  /* the server side of the feed */
+	void *fs;                      /* the feed's state of the run */
+	struct feed_host host;         /* what the feed may ask of the server */
+	unsigned next_client_id;
+	uint64_t id_counter, id_seed;  /* ids the feed asks for: from --seed, else random */
+	int clients, served, done;
+	struct client *list;           /* every connected client */
+	struct client *cur;            /* the client whose queue is being worked on, if any */
+	uint64_t due_total;            /* the sum of qbytes over the clients not let go */
+	lws_sorted_usec_list_t sul_watch, sul_trim;
+	int trim_pending;
+	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
+	uint8_t *wbuf;                 /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
+};
+
+/* the largest coalesced write, and the frame size that goes in a write of its own (write.c) */
+#define COALESCE_MAX (256 * 1024)
+#define WRITE_ALONE (64 * 1024)
+
+/* queue.c */
+struct out_frame *queue_frame_new_cur(const void *p, size_t n, int binary, const void *cur, size_t cur_len);
+struct out_frame *queue_frame_new(const void *p, size_t n, int binary);
+void queue_due_add(struct client *c, uint64_t n);
+void queue_due_sub(struct client *c, uint64_t n);
+void queue_due_release(struct client *c);
+void queue_let_go(struct client *c);
+void queue_add(struct client *c, struct out_frame *f);
+void queue_add_text(struct client *c, const struct text_buf *b);
+void queue_drop(struct client *c);
+void queue_free(struct client *c);
+void queue_over_buffer(struct client *c, const char *what);
+
+/* timeline.c */
+void timeline_record_of(const struct journal_record *r, struct feed_record *fr);
+int timeline_read_next(struct client *c);
+void timeline_edge(struct client *c, int64_t *wall, uint64_t *recno);
+void timeline_start(struct client *c, enum feed_timeline how);
+
+/* pump.c */
+int pump_ready(const struct client *c, const struct out_frame *f, int64_t now);
+void pump_kick(struct client *c);
+void pump_watch_cb(lws_sorted_usec_list_t *sul);
+void pump_ping_cb(lws_sorted_usec_list_t *sul);
+void pump_pong_cb(lws_sorted_usec_list_t *sul);
+
+/* write.c */
+int write_on_writeable(struct client *c);
+
+/* inject.c */
+int inject_drop(struct client *c, const char *why);
+int inject_release(struct client *c, struct out_frame *f);
+int inject_after_data(struct client *c, int64_t now);
+void inject_drop_cb(lws_sorted_usec_list_t *sul);
+
+/* client.c */
+int client_urlarg(struct lws *wsi, const char *name, char *buf, int len);
+int client_open(struct client *c, struct lws *wsi);
+int client_receive(struct client *c, const void *in, size_t len, int final, uint64_t rest);
+void client_left(struct client *c);
+
+/* session.c */
+void session_take_over(struct session *sess, struct client *c);
+void session_free(struct srv *s, struct session *x);
+struct session *session_find(struct srv *s, const char *id);
+uint64_t session_id_entropy(void);
+void session_id_bits(struct srv *s, uint64_t *a, uint64_t *b);
+
+/* scan.c */
+int scan_first_recno_of(const struct journal_conn_info *ci, void *ud);
+int scan_journal(struct srv *s);
+
+/* host.c */
+void host_init(struct srv *s);
+
+#endif

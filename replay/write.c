@@ -1,0 +1,296 @@
+/* write.c - writing: frames framed and coalesced into one lws_write() per WRITEABLE
+ *
+ * One lws_write() per WRITEABLE callback. libwebsockets sends what the socket takes and
+ * keeps the rest itself; until that rest has gone out it holds WRITEABLE back, and a second
+ * write in the same callback would be queued behind it, which lws 4.1 reports as a short
+ * write (and, for a frame it framed, leaves its framing inside that frame). So each
+ * callback makes one write:
+ *
+ * - without --deflate, frames are framed here: small ones coalesced, whole, into one write
+ *   of at most COALESCE_MAX bytes (one syscall for many small frames is where the speed for
+ *   small frames is); a frame of WRITE_ALONE bytes or more goes in a write of its own,
+ *   straight from its buffer, its header in the headroom before it (no copy);
+ * - with --deflate, lws frames and compresses: one frame per write; but an empty message
+ *   is framed here and goes uncompressed (RFC 7692 lets each message choose), as lws 4.1's
+ *   deflate asserts on a message that compresses to nothing.
+ *
+ * A write never ends inside a frame on this side: lws answers a client's ping between two
+ * writes (before the next WRITEABLE), so a frame split over two writes could get a pong in
+ * its middle. The rest of a large frame is lws's to carry, and its next WRITEABLE comes
+ * when all of it is on the socket: that is when the frames of a write that lws did not send
+ * at once take their lateness, and the earliest a close frame may follow them. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "replay/server_int.h"
+
+static int on_writeable_frames(struct client *c);
+
+/* Lateness is taken when the frame's last byte went to the socket, not when it was copied
+ * into the coalescing buffer: the frames of one write share its time. */
+static void
+note_lateness(struct client *c, int64_t due, int64_t now)
+{
+	int64_t late = now > due ? now - due : 0;
+	pace_hist_add(c->lat, (uint64_t)late);
+	if (!c->first_due)
+		c->first_due = due;
+	c->last_due = due;
+	c->last_late = late;
+}
+
+static void
+take_lateness(struct client *c)
+{
+	int64_t now = pace_now();
+	for (int i = 0; i < c->npend; i++)
+		note_lateness(c, c->pend_due[i], now);
+	c->npend = 0;
+	c->pend_recno = 0;
+}
+
+/* The WebSocket header of a final frame of n payload bytes (server to client: no mask)
+ * into h (10 bytes at most); returns its length. */
+static size_t
+frame_header(uint8_t *h, size_t n, int binary)
+{
+	h[0] = 0x80 | (binary ? 2 : 1);
+	if (n < 126) {
+		h[1] = (uint8_t)n;
+		return 2;
+	}
+	if (n < 65536) {
+		h[1] = 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+	return 10;
+}
+
+/* Whether frame f goes into the write being built: with --deflate one frame per write;
+ * else a large frame alone, small ones while they fit. */
+static int
+fits(const struct client *c, const struct out_frame *f, const struct out_frame *alone)
+{
+	if (alone)
+		return 0;
+	if (c->s->o->deflate || f->len >= WRITE_ALONE)
+		return c->wlen == 0;
+	return c->wlen + 10 + f->len <= COALESCE_MAX;
+}
+
+/* One copy of f into the write being built. Returns f when it is to go alone, else NULL
+ * (it was coalesced). */
+static struct out_frame *
+add_copy(struct client *c, struct out_frame *f)
+{
+	c->frames++;
+	c->bytes += f->len;
+	if (f->data && f->due != INT64_MIN)
+		c->pend_due[c->npend++] = f->due;
+	if (f->data && f->recno && !c->pend_recno)
+		c->pend_recno = f->recno;
+	if (c->s->o->deflate || f->len >= WRITE_ALONE)
+		return f;
+	uint8_t *h = c->s->wbuf + LWS_PRE + c->wlen;
+	size_t hl = frame_header(h, f->len, f->binary);
+	memcpy(h + hl, f->buf + LWS_PRE, f->len);
+	c->wlen += hl + f->len;
+	return NULL;
+}
+
+/* The one write of this callback: the coalesced frames, or the frame that goes alone.
+ * Returns 0, or -1 when the connection failed. */
+static int
+write_out(struct client *c, struct out_frame *alone)
+{
+	uint8_t *p;
+	size_t n;
+	enum lws_write_protocol wp = LWS_WRITE_HTTP;
+
+	if (alone && c->s->o->deflate && alone->len) {
+		p = alone->buf + LWS_PRE;
+		n = alone->len;
+		wp = alone->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+	} else if (alone) {
+		uint8_t h[10];
+		size_t hl = frame_header(h, alone->len, alone->binary);
+		p = alone->buf + LWS_PRE - hl;   /* LWS_PRE is at least 10 */
+		memcpy(p, h, hl);
+		n = hl + alone->len;
+	} else {
+		p = c->s->wbuf + LWS_PRE;
+		n = c->wlen;
+	}
+	c->wlen = 0;
+	if (!n && wp == LWS_WRITE_HTTP)
+		return 0;
+	int m = lws_write(c->wsi, p, n, wp);
+	if (m < (int)n)
+		return -1;
+	if (lws_partial_buffered(c->wsi) || (c->s->o->deflate && lws_send_pipe_choked(c->wsi))) {
+		/* lws holds what the socket did not take (or, with --deflate, what it has still
+		 * to compress): it counts as due and unsent until the next WRITEABLE, which lws
+		 * gives once all of it has gone out */
+		c->inflight = n;
+		queue_due_add(c, n);
+		lws_callback_on_writable(c->wsi);
+	} else {
+		take_lateness(c);
+	}
+	return 0;
+}
+
+/* The previous write has all gone to the socket (lws gives WRITEABLE only then). */
+static void
+settle(struct client *c)
+{
+	free(c->held);
+	c->held = NULL;
+	if (!c->inflight)
+		return;
+	queue_due_sub(c, c->inflight);
+	c->inflight = 0;
+	take_lateness(c);
+}
+
+int
+write_on_writeable(struct client *c)
+{
+	if (c->refused) {
+		char why[64];
+		int n = snprintf(why, sizeof(why), "message above %llu bytes", (unsigned long long)c->s->o->max_client_message);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, (size_t)n);
+		return -1;
+	}
+	if (c->drop_now == 3 || c->let_go)
+		return -1;
+	if (lws_send_pipe_choked(c->wsi)) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	settle(c);
+	if (c->taken_over) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"session resumed elsewhere", 25);
+		return -1;
+	}
+	if (c->drop_now)
+		return inject_drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
+	struct client *outer = c->s->cur;
+	c->s->cur = c;
+	int rc = on_writeable_frames(c);
+	c->s->cur = outer;
+	return rc;
+}
+
+/* The next frame for the client, not taken yet: the frame carried over from the last
+ * write (a duplicate's second copy), the queue, then the timeline when a frame is due
+ * (NULL: none now). *from says which: 0, 1, 2. */
+static struct out_frame *
+next_out(struct client *c, int64_t now, int *from)
+{
+	if (c->carry) {
+		*from = 0;
+		return c->carry;
+	}
+	if (c->qh) {
+		*from = 1;
+		return c->qh;
+	}
+	*from = 2;
+	if (c->close_now || !c->started)
+		return NULL;
+	if (timeline_read_next(c) != 0) {
+		c->close_now = 1;
+		return NULL;
+	}
+	struct out_frame *f = c->next;
+	if (!f)
+		return NULL;
+	if (c->anchor) {
+		c->anchor = 0;
+		int64_t shift = now - pace_due(&c->tl, c->tl.t0_wall);
+		if (shift > 0) {
+			c->tl.start_mono += shift;
+			if (c->sess && c->sess->tl.start_mono == c->tl.start_mono - shift)
+				c->sess->tl.start_mono = c->tl.start_mono;
+			f->due = pace_due(&c->tl, c->next_wall);
+		}
+	}
+	return pump_ready(c, f, now) ? f : NULL;
+}
+
+/* Build this callback's one write from what is ready, at most BURST frames (for fairness
+ * between clients), and write it. A close comes in a callback of its own, after the frames
+ * before it have all gone out. */
+static int
+on_writeable_frames(struct client *c)
+{
+	struct out_frame *f, *alone = NULL, *done = NULL;
+	int64_t now = pace_now();
+	int from, taken = 0;
+
+	while (taken < BURST && (f = next_out(c, now, &from)) && fits(c, f, alone)) {
+		int copies = 1;
+		if (from == 0) {
+			c->carry = NULL;
+			queue_due_sub(c, f->len);
+		} else if (from == 1) {
+			c->qh = f->next;
+			if (!c->qh)
+				c->qt = NULL;
+			queue_due_sub(c, f->len);
+		} else {
+			c->next = NULL;
+			c->last_sent_wall = c->next_wall;
+			copies = inject_release(c, f);
+		}
+		taken++;
+		if (!copies) {
+			free(f);
+			continue;
+		}
+		alone = add_copy(c, f);
+		if (copies == 2) {
+			if (fits(c, f, alone)) {
+				add_copy(c, f);
+			} else {
+				/* the second copy goes in the next write */
+				c->carry = f;
+				queue_due_add(c, f->len);
+			}
+		}
+		/* a carried frame is freed when its last copy is written; one that goes alone,
+		 * once lws_write() has returned */
+		if (alone == f && c->carry != f)
+			done = f;
+		else if (alone != f && c->carry != f)
+			free(f);
+		if (from == 2 && inject_after_data(c, now))
+			break;   /* the drop follows this write */
+	}
+	if (write_out(c, alone))
+		return -1;
+	if (done && c->s->o->deflate && done->len)
+		c->held = done;   /* lws reads the rest of it while it drains its deflater */
+	else
+		free(done);
+	if (taken) {
+		pump_kick(c);
+		return 0;
+	}
+	if (c->close_now && !c->carry && !c->qh) {
+		if (c->ended)
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording", 16);
+		else
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"closing", 7);
+		return -1;
+	}
+	pump_kick(c);
+	return 0;
+}

@@ -72,8 +72,12 @@ backlog(struct client *c)
 			break;
 	}
 	c->s->cur = outer;
-	if (c->let_go)
+	if (c->let_go) {
+		/* let go inside its own backlog (the total was exceeded, it held the most): its
+		 * queue, which left the total at once, goes now too, not when lws closes it */
+		queue_drop(c);
 		return 1;
+	}
 	if (c->qbytes > c->s->o->max_buffer) {
 		char what[96];
 		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,", (unsigned long long)c->qbytes);

@@ -185,6 +185,8 @@ write_on_writeable(struct client *c)
 	c->s->cur = c;
 	int rc = on_writeable_frames(c);
 	c->s->cur = outer;
+	if (c->let_go)
+		queue_drop(c);   /* let go inside its own write: what it held goes now */
 	return rc;
 }
 

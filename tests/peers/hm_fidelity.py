@@ -348,12 +348,20 @@ async def session_cases(url):
 
 async def live_cases(url):
     async def b_live():
+        # The shared timeline runs whatever the client does: when a slow start (a busy machine)
+        # keeps the first connection open past the recorded reconnect, the events the
+        # recording holds only in replay chunks came to it live (at their place in the
+        # stream); any other comes in the resume's replay.
         c, _ = await resume(url, "resume-live", ["allFills", "leverageUpdates"], 2.0, stop_when(10))
+        in_replay = 0
         for ch in ALL:
             replay = {canon(e) for e in c.events(ch, c.conns[1], replay=True)}
-            lost = [e for e in REPLAY_ONLY[ch] if canon(e) not in replay]
-            check(not lost, "resume-live: %d %s replay-only events not in the replay" % (len(lost), ch))
-        return "resume-live ok"
+            live = {canon(e) for e in c.events(ch, c.conns[0], replay=False)}
+            lost = [e for e in REPLAY_ONLY[ch] if canon(e) not in replay and canon(e) not in live]
+            check(not lost, "resume-live: %d %s replay-only events neither live before the drop nor in the replay"
+                  % (len(lost), ch))
+            in_replay += sum(1 for e in REPLAY_ONLY[ch] if canon(e) in replay)
+        return "resume-live ok (%d replay-only events in the replay)" % in_replay
 
     async def d_live():
         # joins the shared timeline a while after its start and asks for the events after

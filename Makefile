@@ -13,7 +13,7 @@ TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev
-DEB_TEST  := python3-websockets zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
+DEB_TEST  := python3-websockets python3-lmdb zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang
 FUZZ_BUILD   ?= build-fuzz
@@ -71,7 +71,7 @@ check-deps:
 
 # after check-deps, never beside it (make -j): one apt-get at a time
 check-test-deps: check-deps
-	@/usr/bin/python3 -c 'import websockets' 2>/dev/null && command -v zstd >/dev/null && \
+	@/usr/bin/python3 -c 'import websockets, lmdb' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
 		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }

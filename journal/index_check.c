@@ -78,6 +78,7 @@ struct chk {
 	uint64_t seg_size; /* the size of the file of the segment of the last block */
 	struct idx_block past; /* the first block of that segment past the end of its file */
 	uint64_t past_size;
+	MDB_dbi dbi_blocks, dbi_chans; /* for the entries that name a block or a channel */
 	volatile uint8_t touch;
 };
 
@@ -190,6 +191,60 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* The block the index lists at first record recno; 0 and *b, or -1 when there is none. */
+static int
+chk_find_block(struct chk *c, uint64_t recno, struct idx_block *b)
+{
+	uint8_t key[8];
+	MDB_val k = { sizeof(key), key }, v;
+
+	be64(key, recno);
+	if (mdb_get(c->txn, c->dbi_blocks, &k, &v) != 0 || idx_blockv_decode(&v, b) != 0)
+		return -1;
+	return 0;
+}
+
+/* A range of records [first, last] with n of them, inside what the blocks hold. */
+static int
+chk_range(const struct chk *c, uint64_t first, uint64_t last, uint64_t n)
+{
+	uint64_t next = c->blocks ? c->last.first_recno + c->last.count : 1;
+	return first >= 1 && first <= last && last < next && n >= 1 && n <= last - first + 1;
+}
+
+/* The entries that repeat what the blocks say (time, conns, chans, chanblk) agree with
+ * them (the blocks are walked first): a damaged one would send a seek to the wrong place
+ * or show figures no record has. */
+static int
+chk_agrees(struct chk *c, const char *db, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *kp = k->mv_data, *vp = v->mv_data;
+	struct idx_block b;
+
+	if (!strcmp(db, "time")) {
+		int64_t wall = (int64_t)(rd_be64(kp) ^ (1ULL << 63));
+		if (chk_find_block(c, rd_be64(kp + 8), &b) != 0 || b.max_wall != wall)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'time' entry names no block of its time (record %llu)",
+					(unsigned long long)rd_be64(kp + 8));
+	} else if (!strcmp(db, "conns")) {
+		if (!chk_range(c, get_u64(vp), get_u64(vp + 8), get_u64(vp + 16)))
+			return chk_fail(c, IDX_CHECK_DAMAGED, "the 'conns' entry of connection %u names records the blocks do not hold",
+					(unsigned)((uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3]));
+	} else if (!strcmp(db, "chans")) {
+		if (!chk_range(c, get_u64(vp), get_u64(vp + 8), get_u64(vp + 16)))
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chans' entry names records the blocks do not hold");
+	} else if (!strcmp(db, "chanblk")) {
+		MDB_val ck = { kp[0], (void *)(kp + 1) }, cv;
+		uint64_t at = rd_be64(kp + 1 + kp[0]);
+		if (chk_find_block(c, at, &b) != 0)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry names no block (record %llu)",
+					(unsigned long long)at);
+		if (mdb_get(c->txn, c->dbi_chans, &ck, &cv) != 0)
+			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry names a channel that 'chans' does not have");
+	}
+	return 0;
+}
+
 static int
 chk_row(struct chk *c, const char *db, MDB_dbi dbi, const MDB_val *k, const MDB_val *v)
 {
@@ -210,18 +265,22 @@ chk_row(struct chk *c, const char *db, MDB_dbi dbi, const MDB_val *k, const MDB_
 		if (k->mv_size != 16 || v->mv_size != 8 || memcmp(kp + 8, vp, 8) != 0)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'time' entry has a key of %zu bytes and a value of %zu bytes",
 					k->mv_size, v->mv_size);
+		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "conns")) {
 		if (k->mv_size != 4 || v->mv_size != CONNV_SIZE || get_u64(vp) > get_u64(vp + 8) || get_u64(vp + 16) == 0)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'conns' entry is not a connection");
+		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "chans")) {
 		if (k->mv_size == 0 || k->mv_size > JOURNAL_MAX_CHANNEL || v->mv_size < CHANV_FIXED ||
 		    get_u16(vp + 40) > JOURNAL_MAX_CURSOR || get_u16(vp + 42) > JOURNAL_MAX_CURSOR ||
 		    CHANV_FIXED + (size_t)get_u16(vp + 40) + get_u16(vp + 42) != v->mv_size)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chans' entry is not a channel");
+		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "chanblk")) {
 		if (k->mv_size < 10 || kp[0] == 0 || k->mv_size != 1 + (size_t)kp[0] + 8 || v->mv_size == 0 ||
 		    v->mv_size > JOURNAL_MAX_CURSOR)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry is not a channel's block");
+		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "state")) {
 		if (k->mv_size != 5 || memcmp(kp, "state", 5) != 0 || v->mv_size != STATEV_SIZE)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "the 'state' entry has a key of %zu bytes and a value of %zu bytes",
@@ -308,6 +367,8 @@ chk_run(const char *idir, const char *jdir, char *why, size_t n)
 			chk_fail(&c, IDX_CHECK_DAMAGED, "index '%s': database '%s': %s", idir, names[i], mdb_strerror(rc));
 			goto out;
 		}
+	c.dbi_blocks = dbi[0];
+	c.dbi_chans = dbi[3];
 	uint64_t nfree;
 	if (chk_walk(&c, "free list", 0, &nfree) != 0)
 		goto out;

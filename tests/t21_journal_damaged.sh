@@ -144,6 +144,54 @@ done
 echo "every page: $changed of $(( (pages - 2) * 3 )) damages changed what LMDB reads; verify reported each"
 [ $changed -ge $(( pages / 2 )) ] || fail "only $changed damaged pages were in use: the loop tests little"
 
+# --- point 5: entries that LMDB reads well but that disagree with the blocks -------------
+# (python3-lmdb writes them: a 'time' key moved to another time, a channel's first record
+# number far past the journal's end, a 'chanblk' entry of a block that does not exist):
+# each is "index damaged", set aside by the readers (cat --from finds every record, info
+# shows the segments' figures) and rebuilt by --repair
+edit_index() { # DIR PYTHON: runs PYTHON with env (the index's lmdb.Environment) and db(NAME)
+	$PY - "$1/index" <<PY || fail "python3-lmdb could not edit $1"
+import lmdb, struct, sys
+env = lmdb.open(sys.argv[1], max_dbs=8, subdir=True, lock=False)
+DB = {n: env.open_db(n.encode()) for n in ("blocks", "time", "conns", "chans", "chanblk", "state")}
+def db(name): return DB[name]
+$2
+PY
+}
+cp -r "$T/base" "$T/tkey"
+edit_index "$T/tkey" '
+d = db("time")
+with env.begin(write=True) as t:
+    c = t.cursor(d); c.first(); c.next(); c.next()
+    k, v = bytes(c.key()), bytes(c.value()); c.delete()
+    t.put(k[:7] + bytes([k[7] ^ 0x40]) + k[8:], v, db=d)'
+cp -r "$T/base" "$T/chfirst"
+edit_index "$T/chfirst" '
+d = db("chans")
+with env.begin(write=True) as t:
+    c = t.cursor(d); c.first()
+    k, v = bytes(c.key()), bytearray(c.value()); v[7] ^= 0x40
+    t.put(k, bytes(v), db=d)'
+cp -r "$T/base" "$T/cbk"
+edit_index "$T/cbk" '
+d = db("chanblk")
+with env.begin(write=True) as t:
+    c = t.cursor(d); c.first()
+    k, v = bytearray(c.key()), bytes(c.value()); c.delete(); k[-1] ^= 0x01; k[-2] ^= 0x10
+    t.put(bytes(k), v, db=d)'
+from=$($WSTAPE cat "$T/base" --from-record 680 --limit 1 | jq -r .time)
+want=$($WSTAPE cat "$T/base" --from "$from" | wc -l)
+for d in tkey chfirst cbk; do
+	no_crash $WSTAPE verify "$T/$d"; [ $? = 1 ] || fail "verify of index $d: $(cat "$T/nc.out" "$T/nc.err")"
+	grep -q "the index is damaged (" "$T/nc.err" || fail "verify of index $d: $(cat "$T/nc.err")"
+	no_crash $WSTAPE cat "$T/$d" --from "$from" || fail "cat --from with index $d: $(cat "$T/nc.err")"
+	[ "$(wc -l < "$T/nc.out")" = "$want" ] || fail "cat --from with index $d printed $(wc -l < "$T/nc.out") records, not $want"
+	no_crash $WSTAPE info "$T/$d" --json || fail "info with index $d: $(cat "$T/nc.err")"
+	jq -e '[.channel_list[] | .first_recno <= 1500] | all' "$T/nc.out" > /dev/null || fail "info with index $d: $(cat "$T/nc.out")"
+	no_crash $WSTAPE verify --repair "$T/$d" || fail "repair of index $d: $(cat "$T/nc.err")"
+	$WSTAPE verify "$T/$d" | grep -q "^ok: 1500 records" || fail "verify after the repair of index $d"
+done
+
 # --- point 6: segments missing, out of sequence, unreadable ------------------------------
 # a middle segment deleted: every reader names the missing records and exits 1
 cp -r "$T/base" "$T/gap"; rm "$T/gap/seg-0000000002.wst"

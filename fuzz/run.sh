@@ -26,7 +26,11 @@ for name in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	units=$(( $(find "$new" "fuzz/corpus/$name" -type f | wc -l) ))
-	if [ $rc -eq 0 ]; then
+	slow=$(grep -o "Test unit written to .*slow-unit-[0-9a-f]*" "$log" | tail -1 | sed 's/Test unit written to //')
+	if [ $rc -eq 0 ] && [ -n "$slow" ]; then
+		found=1   # libFuzzer exits 0 on a slow unit: a hang to fix all the same
+		result="FOUND a slow input (libFuzzer -report_slow_units, 10 s) -> $slow"
+	elif [ $rc -eq 0 ]; then
 		result="no finding"
 	else
 		found=1

@@ -444,8 +444,10 @@ chk_child(const char *idir, const char *dir, uint64_t size, int fd)
 	/* A cycle of pages spins: the bound is on CPU time, which a loaded machine does not
 	 * take from the child as it takes wall-clock time (a healthy check of a large index
 	 * must not read as a hang because other processes had the CPU); the alarm, ten
-	 * times as long, is for a child that waits instead of spinning. */
-	unsigned limit = 30 + (unsigned)(size >> 24);
+	 * times as long, is for a child that waits instead of spinning. A healthy walk reads
+	 * far more than 16 MiB a second: 2 s, and 1 s more per 16 MiB of index, is what a
+	 * damaged index that spins costs each reader until a writer or --repair rebuilds it. */
+	unsigned limit = 2 + (unsigned)(size >> 24);
 	struct rlimit cpu = { limit, limit + 5 };
 	setrlimit(RLIMIT_CPU, &cpu);
 	signal(SIGXCPU, SIG_DFL);

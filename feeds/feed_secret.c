@@ -56,8 +56,37 @@ ends_with(const char *name, size_t n, const char *suffix)
 	return n >= l && strncasecmp(name + n - l, suffix, l) == 0;
 }
 
+static int secret_name(const char *name, size_t n);
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A server reads a parameter's name percent-decoded (and '+' as a space): "%73ig" is
+ * "sig". The name is matched as the server reads it. */
 int
 feed_secret_query_param(const char *name, size_t n)
+{
+	char dec[256];
+	size_t o = 0;
+
+	if (!memchr(name, '%', n) && !memchr(name, '+', n))
+		return secret_name(name, n);
+	for (size_t i = 0; i < n && o < sizeof(dec); i++) {
+		if (name[i] == '%' && i + 2 < n && hexval(name[i + 1]) >= 0 && hexval(name[i + 2]) >= 0) {
+			dec[o++] = (char)(hexval(name[i + 1]) << 4 | hexval(name[i + 2]));
+			i += 2;
+		} else {
+			dec[o++] = name[i] == '+' ? ' ' : name[i];
+		}
+	}
+	return o >= sizeof(dec) ? 1 : secret_name(dec, o);   /* a name that long: redacted */
+}
+
+static int
+secret_name(const char *name, size_t n)
 {
 	/* the exact names: tokens, keys, passwords, signatures of signed URLs (S3's, GCS's) */
 	static const char *const names[] = { "token", "access_token", "refresh_token", "id_token",

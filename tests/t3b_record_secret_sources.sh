@@ -11,9 +11,10 @@ port=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$port" --mode hold --log "$T/srv.log"
 wait_port "$port"
 touch "$T/srv.log"
-secrets="T0kSecretV S1gSecretV Sign4tureV AmzSig4V AccT0kV ApiK3yV MyPar4mV B3arerV Cust0mV EnvUrlT0kV EnvHdrV"
+secrets="T0kSecretV S1gSecretV Sign4tureV AmzSig4V AccT0kV ApiK3yV MyPar4mV B3arerV Cust0mV EnvUrlT0kV EnvHdrV
+PctS1gV"
 q="token=T0kSecretV&sig=S1gSecretV&signature=Sign4tureV&X-Amz-Signature=AmzSig4V&accessToken=AccT0kV"
-q="$q&api_key=ApiK3yV&myparam=MyPar4mV&x=visible1&cursor=1:2:3"
+q="$q&api_key=ApiK3yV&myparam=MyPar4mV&x=visible1&cursor=1:2:3&%73ig=PctS1gV"
 printf 'ws://127.0.0.1:%s/feed?%s\n' "$port" "$q" >"$T/url.txt"
 printf 'Authorization: Bearer B3arerV\nX-Custom-Auth: Cust0mV\n\nX-Trace: trace-2\n' >"$T/headers.txt"
 chmod 600 "$T/url.txt" "$T/headers.txt"
@@ -38,7 +39,7 @@ jq -e -s '[.[] | select(.path)][0] | (.query.token == "T0kSecretV") and (.query.
 "$WSTAPE" info "$T/j" >"$T/info.out" 2>&1 || fail "info failed"
 "$WSTAPE" info "$T/j" --json >"$T/info.json" 2>&1 || fail "info --json failed"
 want="ws://127.0.0.1:$port/feed?token=REDACTED&sig=REDACTED&signature=REDACTED&X-Amz-Signature=REDACTED"
-want="$want&accessToken=REDACTED&api_key=REDACTED&myparam=REDACTED&x=visible1&cursor=1:2:3"
+want="$want&accessToken=REDACTED&api_key=REDACTED&myparam=REDACTED&x=visible1&cursor=1:2:3&%73ig=REDACTED"
 grep -q -F "$want" "$T/j/META" || fail "META does not hold the redacted URL: $(cat "$T/j/META")"
 grep -q -F "$want" "$T/info.out" || fail "info does not show the redacted URL: $(cat "$T/info.out")"
 jq -e -s --arg u "$want" '[.[] | select(.kind=="open") | .payload | fromjson | .url] == [$u]' "$T/j.jsonl" >/dev/null \

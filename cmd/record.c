@@ -221,6 +221,26 @@ opt_feed(struct record_args *ra, const char *a, const char *val)
 	return 0;
 }
 
+/* NULL when h is "Name: value" with a name of token characters (RFC 9110) and a value
+ * without control characters but tab (a CR or LF would add headers of its own to the
+ * request); else what is wrong, naming neither (it may be a secret). */
+static const char *
+header_bad(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (!colon || colon == h)
+		return "is not 'Name: value'";
+	for (const char *p = h; p < colon; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),/;<=>?@[\\]{}", *p))
+			return "has a name that is not a token (letters, digits, !#$%&'*+-.^_`|~)";
+	for (const unsigned char *p = (const unsigned char *)colon + 1; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return *p == '\r' || *p == '\n' ? "holds a line break (one header per -H)"
+							  : "holds a control character";
+	return NULL;
+}
+
 /* -H @FILE or env:NAME: one header a line; blank lines are skipped */
 static int
 header_source(struct record_args *ra, const char *src)
@@ -233,9 +253,10 @@ header_source(struct record_args *ra, const char *src)
 		return -1;
 	}
 	for (char *t = strtok_r(text, "\r\n", &save); t; t = strtok_r(NULL, "\r\n", &save)) {
-		if (!strchr(t, ':') || t[0] == ':') {
+		const char *bad = header_bad(t);
+		if (bad) {
 			/* the line may be a secret: only its place is named */
-			fprintf(stderr, "wstape: line %d of header source '%s' is not 'Name: value'\n", nh + 1, src);
+			fprintf(stderr, "wstape: line %d of header source '%s' %s\n", nh + 1, src, bad);
 			return -1;
 		}
 		strv_add(&ra->headers, t, strlen(t));
@@ -253,8 +274,9 @@ opt_header(struct record_args *ra, const char *a, const char *val)
 {
 	if (val[0] == '@' || !strncmp(val, "env:", 4))
 		return header_source(ra, val);
-	if (!strchr(val, ':') || val[0] == ':') {
-		fprintf(stderr, "wstape: header '%s' is not 'Name: value'\n", val);
+	const char *bad = header_bad(val);
+	if (bad) {
+		fprintf(stderr, "wstape: header %d of the command line %s\n", ra->headers.n + 1, bad);
 		return -1;
 	}
 	strv_add(&ra->headers, val, strlen(val));

@@ -66,11 +66,34 @@ grep -q "environment variable 'WS_NOPE' is not set" "$T/e2" || fail "no word of 
 printf 'Authorization: Bearer B3arerV\nnot a header B3arerV\n' >"$T/badhdr.txt"
 expect_exit 2 "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/x3" -H @"$T/badhdr.txt" 2>"$T/e3"
 grep -q "line 2 of header source" "$T/e3" || fail "no word of the bad header line: $(cat "$T/e3")"
-[ ! -e "$T/x1" ] && [ ! -e "$T/x2" ] && [ ! -e "$T/x3" ] || fail "a journal was created by a refused command"
+# a header that would add headers of its own (CR, LF), or a name that is not a token
+expect_exit 2 "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/x4" -H $'X-A: 1\r\nAuthorization: B3arerV' 2>"$T/e4"
+grep -q "header 1 of the command line holds a line break" "$T/e4" || fail "a header with CR LF: $(cat "$T/e4")"
+expect_exit 2 "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/x4" -H 'Bad Name: B3arerV' 2>"$T/e5"
+grep -q "has a name that is not a token" "$T/e5" || fail "a header name with a space: $(cat "$T/e5")"
+# --api-key from a file and from the environment (lasersell), not on the command line
+printf 'ApiK3yV\n' >"$T/key.txt"
+: >"$T/srv.log"
+bg "$WSTAPE" record "ws://127.0.0.1:$port/ls" -o "$T/jkey" --feed lasersell --api-key @"$T/key.txt" -q 2>"$T/key.err"
+rec=$!
+wait_for 30 "the lasersell connection" grep -q '"path"' "$T/srv.log"
+tr '\0' ' ' </proc/$rec/cmdline >"$T/cmdline.key"
+kill -INT "$rec"; wait "$rec"
+jq -e -s '[.[] | select(.path)][0].headers["x-api-key"] == "ApiK3yV"' "$T/srv.log" >/dev/null ||
+	fail "--api-key @FILE did not reach the server: $(cat "$T/srv.log")"
+: >"$T/srv.log"
+bg env LS_KEY=ApiK3yV "$WSTAPE" record "ws://127.0.0.1:$port/ls" -o "$T/jkey2" --feed lasersell --api-key env:LS_KEY -q 2>>"$T/key.err"
+rec=$!
+wait_for 30 "the lasersell connection" grep -q '"path"' "$T/srv.log"
+kill -INT "$rec"; wait "$rec"
+jq -e -s '[.[] | select(.path)][0].headers["x-api-key"] == "ApiK3yV"' "$T/srv.log" >/dev/null ||
+	fail "--api-key env:NAME did not reach the server: $(cat "$T/srv.log")"
+[ ! -e "$T/x1" ] && [ ! -e "$T/x2" ] && [ ! -e "$T/x3" ] && [ ! -e "$T/x4" ] || fail "a journal was created by a refused command"
 
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/cmdline" "$T/cmdline.env" "$T/j" "$T/j.jsonl" "$T/info.out" "$T/info.json" \
-		"$T/rec.out" "$T/rec.err" "$T/jenv" "$T/env.err" "$T/e1" "$T/e2" "$T/e3"; then
+		"$T/rec.out" "$T/rec.err" "$T/jenv" "$T/env.err" "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5" \
+		"$T/cmdline.key" "$T/jkey" "$T/jkey2" "$T/key.err"; then
 		fail "secret '$s' found in the files above"
 	fi
 done

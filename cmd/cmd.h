@@ -30,6 +30,14 @@ extern const char cmd_record_usage[], cmd_replay_usage[], cmd_inspect_usage[], c
 /* 1 when argv holds -h or --help (before a "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* "TEXT" or "@FILE" (the file's bytes, without the line breaks at its end): a malloc'd
+ * copy and its length, or NULL with errno. */
+char *cmd_text_or_file(const char *arg, size_t *len);
+/* A value that may hold a secret, so that it need not be on the command line (where
+ * /proc/PID/cmdline shows it): "@FILE", "env:NAME", else the text itself. A malloc'd
+ * copy, or NULL with what is wrong in why. */
+char *cmd_secret_arg(const char *arg, char *why, size_t why_size);
+
 /* Log messages (util/log.h) go to stderr as "wstape: LEVEL: message" lines from now on. */
 void cmd_log_to_stderr(void);
 

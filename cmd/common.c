@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cmd/cmd.h"
+#include "util/text.h"
 
 int
 cmd_exit_for(int err)
@@ -113,4 +116,71 @@ cmd_usage_error(const char *usage, const char *fmt, ...)
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return EXIT_USAGE;
+}
+
+/* "TEXT" or "@FILE": returns a malloc'd copy and its length, or NULL with errno. */
+char *
+cmd_text_or_file(const char *arg, size_t *len)
+{
+	struct text_buf b = { 0 };
+	char chunk[65536];
+	FILE *f;
+	size_t n;
+
+	if (arg[0] != '@') {
+		*len = strlen(arg);
+		return strdup(arg);
+	}
+	if (!(f = fopen(arg + 1, "rb")))
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		text_buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		int e = errno;
+		fclose(f);
+		text_buf_free(&b);
+		errno = e;
+		return NULL;
+	}
+	fclose(f);
+	/* a file ending in a newline holds the message without it */
+	while (b.len && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
+		b.len--;
+	if (text_buf_reserve(&b, 1)) {
+		text_buf_free(&b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	b.p[b.len] = '\0';
+	*len = b.len;
+	return b.p;
+}
+
+/* A value that may hold a secret: "@FILE" (the file's content, without the line break at
+ * its end), "env:NAME" (the environment variable), else the text itself. Returns a malloc'd
+ * copy, or NULL with a message in why. */
+char *
+cmd_secret_arg(const char *arg, char *why, size_t why_size)
+{
+	size_t n;
+	char *v;
+
+	if (!strncmp(arg, "env:", 4)) {
+		const char *e = getenv(arg + 4);
+		if (!arg[4] || !e) {
+			snprintf(why, why_size, "environment variable '%s' is not set", arg + 4);
+			return NULL;
+		}
+		v = strdup(e);
+	} else if (arg[0] == '@') {
+		if (!(v = cmd_text_or_file(arg, &n))) {
+			snprintf(why, why_size, "cannot read '%s': %s", arg + 1, strerror(errno));
+			return NULL;
+		}
+	} else {
+		v = strdup(arg);
+	}
+	if (!v)
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
+	return v;
 }

@@ -117,69 +117,6 @@ record_keep(struct record_args *a, char *s)
 	return s;
 }
 
-/* "TEXT" or "@FILE": returns a malloc'd copy and its length, or NULL with errno. */
-static char *
-text_or_file(const char *arg, size_t *len)
-{
-	struct text_buf b = { 0 };
-	char chunk[65536];
-	FILE *f;
-	size_t n;
-
-	if (arg[0] != '@') {
-		*len = strlen(arg);
-		return strdup(arg);
-	}
-	if (!(f = fopen(arg + 1, "rb")))
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		text_buf_add(&b, chunk, n);
-	if (ferror(f)) {
-		int e = errno;
-		fclose(f);
-		text_buf_free(&b);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	/* a file ending in a newline holds the message without it */
-	while (b.len && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
-		b.len--;
-	text_buf_reserve(&b, 1);
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
-}
-
-/* A value that may hold a secret: "@FILE" (the file's content, without the line break at
- * its end), "env:NAME" (the environment variable), else the text itself. Returns a malloc'd
- * copy, or NULL with a message in why. */
-static char *
-secret_arg(const char *arg, char *why, size_t why_size)
-{
-	size_t n;
-	char *v;
-
-	if (!strncmp(arg, "env:", 4)) {
-		const char *e = getenv(arg + 4);
-		if (!arg[4] || !e) {
-			snprintf(why, why_size, "environment variable '%s' is not set", arg + 4);
-			return NULL;
-		}
-		v = strdup(e);
-	} else if (arg[0] == '@') {
-		if (!(v = text_or_file(arg, &n))) {
-			snprintf(why, why_size, "cannot read '%s': %s", arg + 1, strerror(errno));
-			return NULL;
-		}
-	} else {
-		v = strdup(arg);
-	}
-	if (!v)
-		snprintf(why, why_size, "%s", strerror(ENOMEM));
-	return v;
-}
-
 /* ---- the options: one small function each, found by name in record_opts[] ----
  * Each gets the option's name in 'a' and its value (or NULL), and returns 0, or -1 after
  * saying what is wrong. */
@@ -193,7 +130,7 @@ opt_url(struct record_args *ra, const char *a, const char *val)
 		fprintf(stderr, "wstape: unexpected URL argument (a URL is given already)\n");
 		return -1;
 	}
-	if (!(u = record_keep(ra, secret_arg(val, why, sizeof(why))))) {
+	if (!(u = record_keep(ra, cmd_secret_arg(val, why, sizeof(why))))) {
 		fprintf(stderr, "wstape: URL: %s\n", why);
 		return -1;
 	}
@@ -245,7 +182,7 @@ header_bad(const char *h)
 static int
 header_source(struct record_args *ra, const char *src)
 {
-	char why[512], *text = record_keep(ra, secret_arg(src, why, sizeof(why))), *save = NULL;
+	char why[512], *text = record_keep(ra, cmd_secret_arg(src, why, sizeof(why))), *save = NULL;
 	int nh = 0;
 
 	if (!text) {
@@ -304,7 +241,7 @@ static int
 opt_send(struct record_args *ra, const char *a, const char *val)
 {
 	size_t n;
-	char *s = text_or_file(val, &n);
+	char *s = cmd_text_or_file(val, &n);
 
 	if (!s) {
 		fprintf(stderr, "wstape: cannot read '%s': %s\n", val + 1, strerror(errno));
@@ -534,13 +471,13 @@ feed_opt(struct record_args *ra, const struct feed_client_opt *o, const char *a,
 
 	switch (o->type) {
 	case FEED_OPT_MESSAGE:
-		if (!(v = record_keep(ra, text_or_file(val, &n)))) {
+		if (!(v = record_keep(ra, cmd_text_or_file(val, &n)))) {
 			fprintf(stderr, "wstape: cannot read '%s': %s\n", val + 1, strerror(errno));
 			return -1;
 		}
 		return record_feed_arg_add(ra, o, v, n, 0);
 	case FEED_OPT_SECRET:
-		if (!(v = record_keep(ra, secret_arg(val, why, sizeof(why))))) {
+		if (!(v = record_keep(ra, cmd_secret_arg(val, why, sizeof(why))))) {
 			fprintf(stderr, "wstape: %s: %s\n", a, why);
 			return -1;
 		}

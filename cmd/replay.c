@@ -12,6 +12,9 @@
 #include "util/log.h"
 #include "util/text.h"
 
+/* --token @FILE or env:NAME: the token read, for the whole run */
+static char *token_owned;
+
 const char cmd_replay_usage[] =
 	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell]\n"
 	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor [CH=]C]\n"
@@ -42,7 +45,7 @@ const char cmd_replay_usage[] =
 	"  --loop             start over at the end (default: close with 1000 at the end)\n"
 	"  --once             exit when the first client leaves (default: serve until stopped)\n"
 	"  --token T          clients must send token=T in the query or x-api-key: T (default: any\n"
-	"                     client is let in)\n"
+	"                     client is let in); @FILE or env:NAME reads T from there\n"
 	"  --tls-cert F       serve wss:// with the PEM certificate in F, with --tls-key (default:\n"
 	"                     plain ws://)\n"
 	"  --tls-key F        the PEM private key of --tls-cert (default: none)\n"
@@ -241,7 +244,11 @@ opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_
 		else
 			return cmd_usage_error(cmd_replay_usage, "replay: --mode is session or live");
 	} else if (OPT("--token")) {
-		o->token = v;
+		char why[512];
+		free(token_owned);
+		if (!(token_owned = cmd_secret_arg(v, why, sizeof(why))))
+			return cmd_usage_error(cmd_replay_usage, "replay: --token: %s", why);
+		o->token = token_owned;
 	} else if (OPT("--tls-cert")) {
 		o->tls_cert = v;
 	} else if (OPT("--tls-key")) {
@@ -388,6 +395,8 @@ cmd_replay(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = replay_run(&o);
+	free(token_owned);
+	token_owned = NULL;
 	switch (rc) {
 	case 0:
 		return EXIT_OK;

@@ -411,10 +411,14 @@ async def main():
 asyncio.run(main())
 PY
 
-# bad input: bad token, unknown subscription, malformed JSON (the connection stays)
+# bad input: bad token, unknown subscription, malformed JSON (the connection stays); the
+# token from a file (--token @FILE), so that it is not on the command line
 port=$(free_port)
-bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token t --speed 10 > /dev/null 2> "$T/replay5.log"
+printf 't\n' > "$T/token.txt"
+bg $WSTAPE replay "$T/h" --listen 127.0.0.1:$port --token @"$T/token.txt" --speed 10 > /dev/null 2> "$T/replay5.log"
 wait_port $port
+expect_exit 2 $WSTAPE replay "$T/h" --token env:NO_SUCH_TOKEN_VAR 2> "$T/tokerr"
+grep -q "environment variable 'NO_SUCH_TOKEN_VAR' is not set" "$T/tokerr" || fail "--token env: unset: $(cat "$T/tokerr")"
 $PY - $port <<'PY' || fail "bad input handling"
 import asyncio, json, sys, websockets
 async def main():

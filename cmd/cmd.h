@@ -6,6 +6,8 @@
 #ifndef WSTAPE_CMD_H
 #define WSTAPE_CMD_H
 
+#include <stddef.h>
+
 enum {
 	EXIT_OK = 0,
 	EXIT_FOUND = 1,      /* verify: corruption; inspect: a --fail-on class was found */

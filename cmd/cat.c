@@ -177,11 +177,13 @@ cmd_cat(int argc, char **argv)
 		ex = rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
 	} else if (!werr) {
 		/* the segments ended: is that where the index says the journal ends? */
-		struct journal_stats st;
+		struct journal_stats st = { 0 };
 		if (journal_stats(j, &st) == 0 && st.index_stale) {
 			fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
 				path, journal_last_detail(j));
 			ex = EXIT_FOUND;
+		} else if (st.index_damaged || st.index_unreadable) {
+			cmd_note_index(path, &st, "the records above come");
 		}
 	}
 	text_buf_free(&out);

@@ -46,6 +46,10 @@ void cmd_log_to_stderr(void);
 /* ---- helpers shared by the commands (cmd/common.c) ---- */
 #include "journal/journal.h"
 
+/* A note on stderr when the readers set the journal's index aside (damaged or unreadable):
+ * what ("the records above come") came from the segments instead. */
+void cmd_note_index(const char *path, const struct journal_stats *st, const char *what);
+
 /* Exit code for a journal error: EXIT_FOUND for corruption, EXIT_IO for write errors
  * (ENOSPC, EIO, ...), EXIT_USAGE for anything that makes the input unreadable. */
 int cmd_exit_for(int err);

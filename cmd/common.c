@@ -83,6 +83,17 @@ cmd_report_recovery(const char *path, const struct journal_recovery *rec)
 			(unsigned long long)rec->blocks_indexed);
 }
 
+void
+cmd_note_index(const char *path, const struct journal_stats *st, const char *what)
+{
+	if (st->index_damaged)
+		fprintf(stderr, "wstape: note: journal '%s': the index is damaged and was not used; %s from the segments; 'wstape verify --repair' rebuilds it\n",
+			path, what);
+	else if (st->index_unreadable)
+		fprintf(stderr, "wstape: note: journal '%s': the index cannot be read and was not used; %s from the segments\n",
+			path, what);
+}
+
 int
 cmd_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {

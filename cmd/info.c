@@ -191,14 +191,9 @@ cmd_info(int argc, char **argv)
 		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the figures above come from the segments; run 'wstape verify --reindex'\n",
 			path, journal_last_detail(j));
 		ex = EXIT_FOUND;
-	} else if (st.index_damaged) {
+	} else {
 		fflush(stdout);
-		fprintf(stderr, "wstape: note: journal '%s': the index is damaged and was not used; the figures above come from the segments; 'wstape verify --repair' rebuilds it\n",
-			path);
-	} else if (st.index_unreadable) {
-		fflush(stdout);
-		fprintf(stderr, "wstape: note: journal '%s': the index cannot be read and was not used; the figures above come from the segments\n",
-			path);
+		cmd_note_index(path, &st, "the figures above come");
 	}
 	text_buf_free(&out);
 	journal_close(j);

@@ -63,7 +63,7 @@ const char cmd_record_usage[] =
 	"  --max-records N          stop after journaling N records (the close that follows is journaled too;\n"
 	"                           default: no limit)\n"
 	"  --max-message SIZE       largest message kept (default 256m; larger ones are journaled as errors)\n"
-	"  --retries N              give up after N failed attempts in a row (default: never)\n"
+	"  --retries N              give up after N failed attempts in a row (default, or 0: never)\n"
 	"  --exit-on-close          stop (exit 0) when the server closes with 1000, as wstape replay\n"
 	"                           does at the end of a recording, instead of reconnecting\n"
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"

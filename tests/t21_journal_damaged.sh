@@ -23,6 +23,8 @@ grep -q "records      1500 (recno 1..1500)" "$T/nc.out" || fail "info of a damag
 grep -q "index is damaged and was not used" "$T/nc.err" || fail "info note: $(cat "$T/nc.err")"
 no_crash $WSTAPE cat "$T/j342" || fail "cat of a damaged index: $(cat "$T/nc.err")"
 [ "$(wc -l < "$T/nc.out")" = 1500 ] || fail "cat of a damaged index printed $(wc -l < "$T/nc.out") records"
+grep -q "the index is damaged and was not used; the records above come from the segments" "$T/nc.err" ||
+	fail "cat does not say it set the damaged index aside: $(cat "$T/nc.err")"
 no_crash $WSTAPE cat "$T/j342" --from-record 1200 || fail "seek with a damaged index: $(cat "$T/nc.err")"
 [ "$(wc -l < "$T/nc.out")" = 301 ] || fail "seek with a damaged index printed $(wc -l < "$T/nc.out") records"
 no_crash $WSTAPE inspect "$T/j342" || fail "inspect of a damaged index: $(cat "$T/nc.err")"

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,35 @@
 #include "replay/replay.h"
 #include "util/log.h"
 #include "util/text.h"
+
+/* NULL when file is a readable PEM file holding a certificate (key = 0) or a private key
+ * (key = 1); else what is wrong with it (libwebsockets would only log warnings). */
+static const char *
+pem_problem(const char *file, int key)
+{
+	static char why[300];
+	char buf[65536];
+	struct stat sb;
+	FILE *f;
+	size_t n;
+
+	if (stat(file, &sb) != 0 || !(f = fopen(file, "r"))) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		return why;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		return "it is a directory";
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (key ? !(strstr(buf, "-----BEGIN ") && strstr(buf, "PRIVATE KEY-----"))
+		: !strstr(buf, "-----BEGIN CERTIFICATE-----"))
+		return key ? "no PEM private key in it (-----BEGIN ... PRIVATE KEY-----)"
+			   : "no PEM certificate in it (-----BEGIN CERTIFICATE-----)";
+	return NULL;
+}
 
 /* --token @FILE or env:NAME: the token read, for the whole run */
 static char *token_owned;
@@ -217,8 +247,8 @@ opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_
 		char *end;
 		if (!strcmp(v, "max"))
 			o->speed = 0;
-		else if ((o->speed = strtod(v, &end)) <= 0 || *end)
-			return cmd_usage_error(cmd_replay_usage, "replay: --speed is a positive number or 'max'");
+		else if (!((o->speed = strtod(v, &end)) >= 0.001 && o->speed <= 1e6) || *end || end == v)
+			return cmd_usage_error(cmd_replay_usage, "replay: --speed is a number from 0.001 to 1000000, or 'max'");
 	} else if (OPT("--from")) {
 		if (text_parse_time(v, &o->from_wall))
 			return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
@@ -379,10 +409,9 @@ cmd_replay(int argc, char **argv)
 	if (!o.tls_cert != !o.tls_key)
 		return cmd_usage_error(cmd_replay_usage, "replay: --tls-cert and --tls-key go together");
 	for (int k = 0; k < 2; k++) {
-		const char *file = k ? o.tls_key : o.tls_cert;
-		if (file && access(file, R_OK) != 0) {
-			fprintf(stderr, "wstape: replay: cannot read %s '%s': %s\n", k ? "--tls-key" : "--tls-cert", file,
-				strerror(errno));
+		const char *file = k ? o.tls_key : o.tls_cert, *why;
+		if (file && (why = pem_problem(file, k))) {
+			fprintf(stderr, "wstape: replay: cannot use %s '%s': %s\n", k ? "--tls-key" : "--tls-cert", file, why);
 			return EXIT_USAGE;
 		}
 	}

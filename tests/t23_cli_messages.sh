@@ -52,7 +52,22 @@ grep -q "IPv6 is not supported" err || fail "IPv6 listen: $(cat err)"
 expect_exit 2 $WSTAPE replay p --listen ::1:9999 2>err
 grep -q "IPv6 is not supported" err || fail "IPv6 listen without brackets: $(cat err)"
 expect_exit 2 $WSTAPE replay p --tls-cert nope.pem --tls-key nope.key 2>err
-grep -q "cannot read --tls-cert 'nope.pem'" err || fail "missing --tls-cert: $(cat err)"
+grep -q "cannot use --tls-cert 'nope.pem': No such file or directory" err || fail "missing --tls-cert: $(cat err)"
+# one that is not PEM, a directory, a certificate given as the key
+echo "not a certificate" > bad.pem; mkdir -p certdir
+openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost 2>/dev/null ||
+	fail "openssl req"
+expect_exit 2 $WSTAPE replay p --tls-cert bad.pem --tls-key key.pem 2>err
+grep -q "cannot use --tls-cert 'bad.pem': no PEM certificate in it" err || fail "a --tls-cert that is not PEM: $(cat err)"
+expect_exit 2 $WSTAPE replay p --tls-cert certdir --tls-key key.pem 2>err
+grep -q "cannot use --tls-cert 'certdir': it is a directory" err || fail "a --tls-cert directory: $(cat err)"
+expect_exit 2 $WSTAPE replay p --tls-cert cert.pem --tls-key cert.pem 2>err
+grep -q "cannot use --tls-key 'cert.pem': no PEM private key in it" err || fail "a certificate as --tls-key: $(cat err)"
+# --speed: not nan, inf or a speed that would send everything at once
+for s in nan inf -1 0 1e-300 1e9 2x; do
+	expect_exit 2 $WSTAPE replay p --speed $s 2>err
+	grep -q -- "--speed is a number from 0.001 to 1000000, or 'max'" err || fail "--speed $s: $(cat err)"
+done
 # --gate on a journal served as hydromancer: refused; --feed that differs from the journal's: warned
 expect_exit 2 $WSTAPE replay h --gate 2>err
 grep -q -- "--gate is for the raw feed" err || fail "--gate on hydromancer: $(cat err)"

@@ -61,7 +61,7 @@ const char cmd_replay_usage[] =
 	"  --feed F           the server side to speak: raw, hydromancer or lasersell (default: the\n"
 	"                     journal's feed; one that differs from it is warned about)\n"
 	"  --speed X          X times the recorded pace, e.g. 10; max: as fast as each client\n"
-	"                     reads (default 1)\n"
+	"                     reads; X from 0.001 to 1000000 (default 1)\n"
 	"  --from T           start at the first record received at or after T (RFC 3339 or epoch;\n"
 	"                     default: the first record)\n"
 	"  --from-record N    start at record N (default 1)\n"

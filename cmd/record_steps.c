@@ -16,6 +16,7 @@
 #include "recorder/recorder.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "util/clock.h"
 
 static void
 on_signal(int sig)
@@ -51,13 +52,11 @@ print_status(const struct recorder_stats *st, void *ud)
 {
 	struct status_ctx *s = ud;
 	struct journal_stats js;
-	struct timespec ts;
 	char bytes[32], cur[48];
 	double ratio = 0;
 	int64_t now;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	now = clock_mono_ns();
 	if (s->last_t && now > s->last_t)
 		s->rate = (double)(st->records - s->last_records) * 1e9 / (double)(now - s->last_t);
 	s->last_t = now;
@@ -269,10 +268,8 @@ record_store_meta(const struct record_args *ra, struct journal *j)
 		if (o->meta)
 			err = store_feed_arg(ra, j, o);
 	if (!err && !journal_meta_get(j, "created")) {
-		struct timespec ts;
 		char tbuf[40];
-		clock_gettime(CLOCK_REALTIME, &ts);
-		text_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, tbuf, sizeof(tbuf));
+		text_format_time(clock_wall_ns(), tbuf, sizeof(tbuf));
 		err = journal_meta_set(j, "created", tbuf);
 	}
 	return err ? record_journal_fail(ra->out, "write metadata of", j, err) : 0;

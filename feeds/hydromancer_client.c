@@ -2,6 +2,7 @@
  * `connected`, pong to JSON pings, reconnect URL with sessionId + cursor (+ liveFormat), the
  * errors that end a session or the recording, and the resume cursor's rules (replays) */
 #include "feeds/feed_client_int.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -157,10 +158,8 @@ static int
 hm_on_message(struct feed_client *fc, const struct feed_msg *m, feed_send_fn send, void *ud)
 {
 	int flags = 0;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	feed_cursor_track_msg(&fc->trk, m, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	feed_cursor_track_msg(&fc->trk, m, clock_mono_ns() / 1000000);
 	if (m->cls != FEED_MSG_CONTROL)
 		return 0;
 	if (feed_client_str_is(m->type, "connected") || feed_client_str_is(m->type, "reconnected")) {

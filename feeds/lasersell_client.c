@@ -1,6 +1,7 @@
 /* lasersell_client.c - the client half of the LaserSell Exit Intelligence Stream: configure
  * on open, wait for hello_ok (then --send), app-level pings for round-trip times */
 #include "feeds/feed_client_int.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -92,7 +93,6 @@ static void
 ls_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send, void *ud)
 {
 	struct ls_client *ls = fc->state;
-	struct timespec ts;
 	char buf[96];
 	int n;
 
@@ -101,9 +101,8 @@ ls_tick(struct feed_client *fc, uint64_t ms, feed_send_fn send, void *ud)
 	if (ls->last_ping_ms && ms < ls->last_ping_ms + ls->ping_ms)
 		return;
 	ls->last_ping_ms = ms ? ms : 1;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	n = snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"client_time_ms\":%lld}",
-		     (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		     (long long)(clock_wall_ns() / 1000000));
 	send(ud, buf, (size_t)n);
 }
 

@@ -180,7 +180,7 @@ pnl_update(struct lasersell_inspect *s, const struct inspect_host *h, const stru
 	if (p->last_pnl_ns && p->last_pnl_conn == r->conn && r->ns >= p->last_pnl_ns) {
 		int64_t d = r->ns - p->last_pnl_ns;
 
-		inspect_hist_add(&s->pnl_gap, (uint64_t)d);
+		hist_add(&s->pnl_gap, (uint64_t)d);
 		if (s->pnl_flush_ms > 0 && d > 2 * s->pnl_flush_ms * 1000000) {
 			char dur[32];
 			struct inspect_at at = { r->recno, p->last_pnl_recno, r->ns, d, r->conn,
@@ -269,15 +269,15 @@ ls_finish(void *st, const struct inspect_host *h)
 /* --- the report's lasersell section --- */
 
 static void
-hist_text(const struct inspect_host *h, const struct inspect_hist *x, const char *lead,
+hist_text(const struct inspect_host *h, const struct hist *x, const char *lead,
 	  struct text_buf *b)
 {
 	char a[32], c[32], d[32];
 
 	if (!x->count)
 		return;
-	h->fmt_dur((int64_t)inspect_hist_quantile(x, 0.5), a, sizeof(a));
-	h->fmt_dur((int64_t)inspect_hist_quantile(x, 0.99), c, sizeof(c));
+	h->fmt_dur((int64_t)hist_quantile(x, 0.5), a, sizeof(a));
+	h->fmt_dur((int64_t)hist_quantile(x, 0.99), c, sizeof(c));
 	h->fmt_dur((int64_t)x->max, d, sizeof(d));
 	text_buf_addf(b, "%sp50 %s, p99 %s, max %s", lead, a, c, d);
 }

@@ -18,7 +18,7 @@ struct ls_position {
 
 struct lasersell_inspect {
 	int64_t pnl_flush_ms;           /* hello_ok limits.pnl_flush_ms; -1 unknown */
-	struct inspect_hist pnl_gap;    /* pnl_update intervals of a position, one connection */
+	struct hist pnl_gap;    /* pnl_update intervals of a position, one connection */
 	struct ls_position *pos, *pos_spare; /* open addressing; the spare for sweeps */
 	uint32_t pos_used;
 	uint64_t pos_opened, pos_closed, pos_unknown_events, pos_dropped;

@@ -5,7 +5,7 @@
  * whatever the journal's length:
  *   - per channel (at most INSPECT_MAX_CHANNELS; later ones are counted under "(other)"):
  *     counters, seq and replay state, the last live cursor, an inter-arrival histogram
- *     (inspect/hist.h), its part of the timeline and, for channels with events, a
+ *     (util/hist.h), its part of the timeline and, for channels with events, a
  *     window of the last 64k-128k event hashes (inspect/seen.h, 4 MiB) in which a
  *     repeated event is found;
  *   - one window of the last 16k-32k frame hashes for exact duplicate frames;

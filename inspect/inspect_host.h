@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inspect/hist.h"
+#include "util/hist.h"
 
 /* Finding types; each belongs to one class (inspect_finding_info, inspect/findings.c). */
 enum finding_type {
@@ -49,7 +49,7 @@ enum inspect_cut { INSPECT_CUT_POSITIONS_OPEN, INSPECT_CUT_POSITION_EVENTS };
 /* Round trips of pings, WebSocket or JSON (the feed's ping rule), for a feed's figures. */
 struct inspect_pings {
 	uint64_t pings, pongs;
-	const struct inspect_hist *rtt;
+	const struct hist *rtt;
 };
 
 struct json_t;
@@ -69,7 +69,7 @@ struct inspect_host {
 	/* report helpers: a duration as the report writes it ("1.500s"), a histogram in JSON
 	   (null when empty) */
 	void (*fmt_dur)(int64_t ns, char *buf, size_t n);
-	struct json_t *(*json_hist)(const struct inspect_hist *h);
+	struct json_t *(*json_hist)(const struct hist *h);
 };
 
 #endif

@@ -6,7 +6,7 @@
 #define WSTAPE_INSPECT_INTERNAL_H
 
 #include "feeds/feed_inspect.h"
-#include "inspect/hist.h"
+#include "util/hist.h"
 #include "inspect/inspect.h"
 #include "inspect/inspect_host.h"
 #include "inspect/seen.h"
@@ -46,7 +46,7 @@ struct channel {
 	/* rate: messages in the current whole second, the peak */
 	int64_t sec;
 	uint64_t sec_count, peak_per_sec;
-	struct inspect_hist gaps;       /* inter-arrival within one connection */
+	struct hist gaps;       /* inter-arrival within one connection */
 	/* this channel's part of the timeline (same buckets as the inspection's) */
 	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
 	uint32_t last_conn;             /* conn of last_ns; for inter-arrival */
@@ -175,7 +175,7 @@ struct inspect {
 	uint64_t seq_missing;           /* the channels' seq_missing, summed */
 
 	/* pings (WebSocket, or JSON by the feed's rule) and their pongs */
-	struct inspect_hist rtt;
+	struct hist rtt;
 	int ping_pending;
 	int64_t ping_ns;
 	uint64_t ping_recno;
@@ -263,6 +263,6 @@ void inspect_pong_received(struct inspect *in, const struct journal_record *rec)
 void inspect_pings_end(struct inspect *in);
 
 /* report_json.c: a histogram in JSON, null when empty (also for the feed's figures) */
-struct json_t *inspect_json_hist(const struct inspect_hist *h);
+struct json_t *inspect_json_hist(const struct hist *h);
 
 #endif

@@ -28,13 +28,13 @@ jint(uint64_t v)
 }
 
 struct json_t *
-inspect_json_hist(const struct inspect_hist *h)
+inspect_json_hist(const struct hist *h)
 {
 	if (!h->count)
 		return json_null();
 	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "count", (json_int_t)h->count,
-			 "p50_ms", jms((int64_t)inspect_hist_quantile(h, 0.5)),
-			 "p99_ms", jms((int64_t)inspect_hist_quantile(h, 0.99)),
+			 "p50_ms", jms((int64_t)hist_quantile(h, 0.5)),
+			 "p99_ms", jms((int64_t)hist_quantile(h, 0.99)),
 			 "max_ms", jms((int64_t)h->max), "min_ms", jms((int64_t)h->min));
 }
 

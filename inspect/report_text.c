@@ -240,8 +240,8 @@ text_channels(const struct inspect *in, struct text_buf *b)
 		text_buf_addf(b, "  %-22s %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %11" PRIu64 " %9.1f %7" PRIu64
 			      " %10s %10s %10s %5" PRIu64 " %5" PRIu64 "\n", name, c->messages, c->events,
 			      c->replay_chunks, c->bytes, avg, c->peak_per_sec,
-			      c->gaps.count ? dur((int64_t)inspect_hist_quantile(&c->gaps, 0.5), p50) : "-",
-			      c->gaps.count ? dur((int64_t)inspect_hist_quantile(&c->gaps, 0.99), p99) : "-",
+			      c->gaps.count ? dur((int64_t)hist_quantile(&c->gaps, 0.5), p50) : "-",
+			      c->gaps.count ? dur((int64_t)hist_quantile(&c->gaps, 0.99), p99) : "-",
 			      c->gaps.count ? dur((int64_t)c->gaps.max, mx) : "-",
 			      c->dup_events + c->dup_frames, c->overlap_events);
 	}

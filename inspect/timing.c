@@ -96,7 +96,7 @@ inspect_channel_arrival(struct channel *c, const struct journal_record *rec)
 		c->first_ns = rec->wall_ns;
 	}
 	if (c->has_last && c->last_conn == rec->conn && rec->wall_ns >= c->last_ns)
-		inspect_hist_add(&c->gaps, (uint64_t)(rec->wall_ns - c->last_ns));
+		hist_add(&c->gaps, (uint64_t)(rec->wall_ns - c->last_ns));
 	c->has_last = 1;
 	c->last_conn = rec->conn;
 	c->last_ns = rec->wall_ns;
@@ -132,7 +132,7 @@ inspect_pong_received(struct inspect *in, const struct journal_record *rec)
 {
 	in->pongs++;
 	if (in->ping_pending && in->ping_conn == rec->conn && rec->wall_ns >= in->ping_ns)
-		inspect_hist_add(&in->rtt, (uint64_t)(rec->wall_ns - in->ping_ns));
+		hist_add(&in->rtt, (uint64_t)(rec->wall_ns - in->ping_ns));
 	in->ping_pending = 0;
 }
 

@@ -9,21 +9,18 @@
 #include <unistd.h>
 
 #include "handle.h"
+#include "util/clock.h"
 
 int64_t
 journal_now_mono(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 int64_t
 journal_now_wall(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_wall_ns();
 }
 
 int

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "util/log.h"
+#include "util/clock.h"
 
 volatile sig_atomic_t rec_stop_requested;
 static struct lws_context *volatile running_ctx;
@@ -16,10 +17,7 @@ static struct lws_context *volatile running_ctx;
 int64_t
 rec_now_ns(clockid_t c)
 {
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_ns(c);
 }
 
 void

@@ -176,8 +176,8 @@ report_left(struct client *c)
 	ev.secs = (double)(pace_now() - c->joined_mono) / 1e9;
 	ev.frames = c->frames;
 	ev.bytes = c->bytes;
-	ev.p50_us = (double)pace_hist_quantile(c->lat, 0.5) / 1e3;
-	ev.p99_us = (double)pace_hist_quantile(c->lat, 0.99) / 1e3;
+	ev.p50_us = (double)hist_quantile(c->lat, 0.5) / 1e3;
+	ev.p99_us = (double)hist_quantile(c->lat, 0.99) / 1e3;
 	ev.max_us = (double)c->lat->max / 1e3;
 	if (c->last_due > c->first_due) {
 		ev.has_drift = 1;

@@ -1,14 +1,12 @@
-/* pace.c - due times of recorded frames and a lateness histogram */
+/* pace.c - due times of recorded frames */
 #include "replay/pace.h"
 
-#include <time.h>
+#include "util/clock.h"
 
 int64_t
 pace_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 void
@@ -52,51 +50,4 @@ pace_loop_align(struct pace *p, int64_t period, int64_t mono)
 	if (period <= 0 || mono <= p->start_mono)
 		return;
 	p->start_mono += (mono - p->start_mono) / period * period;
-}
-
-static unsigned
-bucket(uint64_t v)
-{
-	if (v < 16)
-		return (unsigned)v;
-	unsigned e = 63 - (unsigned)__builtin_clzll(v); /* >= 4 */
-	unsigned sub = (unsigned)(v >> (e - 4)) & 15;
-	unsigned b = (e - 3) * 16 + sub;
-	return b < PACE_HIST_BUCKETS ? b : PACE_HIST_BUCKETS - 1;
-}
-
-static uint64_t
-bucket_upper(unsigned b)
-{
-	if (b < 16)
-		return b;
-	unsigned e = b / 16 + 3, sub = b % 16;
-	return ((uint64_t)(16 + sub + 1) << (e - 4)) - 1;
-}
-
-void
-pace_hist_add(struct pace_hist *h, uint64_t ns)
-{
-	h->b[bucket(ns)]++;
-	h->n++;
-	if (ns > h->max)
-		h->max = ns;
-}
-
-uint64_t
-pace_hist_quantile(const struct pace_hist *h, double q)
-{
-	if (!h->n)
-		return 0;
-	uint64_t want = (uint64_t)(q * (double)h->n + 0.5), acc = 0;
-	if (want == 0)
-		want = 1;
-	for (unsigned b = 0; b < PACE_HIST_BUCKETS; b++) {
-		acc += h->b[b];
-		if (acc >= want) {
-			uint64_t u = bucket_upper(b);
-			return u < h->max ? u : h->max;
-		}
-	}
-	return h->max;
 }

@@ -43,14 +43,6 @@ int64_t pace_loop_period(const struct pace *p, int64_t span_wall);
  * before the start. */
 void pace_loop_align(struct pace *p, int64_t period, int64_t mono);
 
-/* A histogram of lateness in ns: log-linear buckets (16 per power of two), fixed size. */
-#define PACE_HIST_BUCKETS (64 * 16)
-struct pace_hist {
-	uint64_t n, max;
-	uint64_t b[PACE_HIST_BUCKETS];
-};
-void pace_hist_add(struct pace_hist *h, uint64_t ns);
-/* The value below which a fraction q (0..1) of the samples fall (upper bucket bound). */
-uint64_t pace_hist_quantile(const struct pace_hist *h, double q);
+#include "util/hist.h"   /* lateness: struct hist */
 
 #endif

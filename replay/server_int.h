@@ -97,7 +97,7 @@ struct client {
 	struct out_frame *held;       /* --deflate: the frame lws is still compressing from */
 	/* stats */
 	uint64_t frames, bytes;
-	struct pace_hist *lat;
+	struct hist *lat;
 	int anchor;                   /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;

@@ -7,6 +7,7 @@
 
 #include "replay/fault.h"
 #include "replay/server_int.h"
+#include "util/clock.h"
 
 /* A resume of a session whose connection is still open takes the session over: a client
  * reconnects when its old connection looks dead to it, and that one may be half-open
@@ -65,9 +66,7 @@ session_id_entropy(void)
 {
 	uint64_t v = 0;
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v) || !v) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		v = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+		v = (uint64_t)clock_wall_ns() ^ ((uint64_t)getpid() << 32);
 	}
 	return v;
 }

@@ -33,7 +33,7 @@ static void
 note_lateness(struct client *c, int64_t due, int64_t now)
 {
 	int64_t late = now > due ? now - due : 0;
-	pace_hist_add(c->lat, (uint64_t)late);
+	hist_add(c->lat, (uint64_t)late);
 	if (!c->first_due)
 		c->first_due = due;
 	c->last_due = due;

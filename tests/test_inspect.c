@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect/hist.h"
+#include "util/hist.h"
 #include "inspect/inspect.h"
 #include "inspect/internal.h"
 #include "inspect/seen.h"
@@ -865,19 +865,19 @@ test_inspect__seen_window_is_bounded(void **state)
 static void
 test_inspect__histogram_quantiles(void **state)
 {
-	static struct inspect_hist h;
+	static struct hist h;
 
 	memset(&h, 0, sizeof(h));
-	assert_int_equal(inspect_hist_quantile(&h, 0.5), 0);
+	assert_int_equal(hist_quantile(&h, 0.5), 0);
 	for (uint64_t i = 1; i <= 1000; i++)
-		inspect_hist_add(&h, i * 1000000);   /* 1..1000 ms */
-	uint64_t p50 = inspect_hist_quantile(&h, 0.5), p99 = inspect_hist_quantile(&h, 0.99);
+		hist_add(&h, i * 1000000);   /* 1..1000 ms */
+	uint64_t p50 = hist_quantile(&h, 0.5), p99 = hist_quantile(&h, 0.99);
 	assert_true(p50 > 470000000 && p50 < 530000000);
 	assert_true(p99 > 930000000 && p99 <= 1000000000);
-	assert_int_equal(inspect_hist_quantile(&h, 1), 1000000000);
+	assert_int_equal(hist_quantile(&h, 1), 1000000000);
 	assert_int_equal(h.min, 1000000);
-	inspect_hist_add(&h, 0);
-	inspect_hist_add(&h, UINT64_MAX);
+	hist_add(&h, 0);
+	hist_add(&h, UINT64_MAX);
 	assert_int_equal(h.max, UINT64_MAX);
 }
 

@@ -1,5 +1,5 @@
 /* hist.c - log-linear histogram (see hist.h) */
-#include "inspect/hist.h"
+#include "util/hist.h"
 
 static unsigned
 bucket_of(uint64_t v)
@@ -27,7 +27,7 @@ bucket_low(unsigned i, uint64_t *width)
 }
 
 void
-inspect_hist_add(struct inspect_hist *h, uint64_t v)
+hist_add(struct hist *h, uint64_t v)
 {
 	if (h->count == 0 || v < h->min)
 		h->min = v;
@@ -39,7 +39,7 @@ inspect_hist_add(struct inspect_hist *h, uint64_t v)
 }
 
 uint64_t
-inspect_hist_quantile(const struct inspect_hist *h, double q)
+hist_quantile(const struct hist *h, double q)
 {
 	uint64_t rank, seen = 0, w, v;
 
@@ -52,7 +52,7 @@ inspect_hist_quantile(const struct inspect_hist *h, double q)
 	rank = (uint64_t)(q * (double)h->count);
 	if (rank >= h->count)
 		rank = h->count - 1;
-	for (unsigned i = 0; i < INSPECT_HIST_BUCKETS; i++) {
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen > rank) {
 			v = bucket_low(i, &w) + w / 2;

@@ -1,12 +1,12 @@
 /* inspect.c - `wstape inspect`: gaps, duplicates, disconnects and timing of a journal */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "feeds/feed.h"
 #include "inspect/inspect.h"
 #include "journal/journal.h"
@@ -62,108 +62,83 @@ struct args {
 	int json;
 };
 
-/* One option (getopt_long's c, optarg). Returns 0, or EXIT_USAGE (said on stderr). */
+/* CMD_OPT_FN converters of inspect's options (cmd/opts.h): 0, or non-zero when bad. */
 static int
-parse_option(int c, struct args *a)
+opt_channel(const char *v, void *dst, void *ud)
+{
+	(void)ud;
+	if (!*v || strlen(v) > JOURNAL_MAX_CHANNEL)
+		return -1;
+	*(const char **)dst = v;
+	return 0;
+}
+
+static int
+opt_conn(const char *v, void *dst, void *ud)
+{
+	struct inspect_options *o = dst;
+	uint64_t u;
+
+	(void)ud;
+	if (text_parse_u64(v, &u) || u > UINT32_MAX)
+		return -1;
+	o->conn = (uint32_t)u;
+	o->conn_set = 1;
+	return 0;
+}
+
+static int
+opt_stall(const char *v, void *dst, void *ud)
 {
 	uint64_t u;
 
-	switch (c) {
-	case 'c':
-		if (!*optarg || strlen(optarg) > JOURNAL_MAX_CHANNEL) {
-			fprintf(stderr, "wstape: inspect: bad --channel '%s'\n", optarg);
-			return EXIT_USAGE;
-		}
-		a->opt.channel = optarg;
-		return 0;
-	case 'n':
-		if (text_parse_u64(optarg, &u) || u > UINT32_MAX) {
-			fprintf(stderr, "wstape: inspect: --conn wants a connection number, not '%s'\n", optarg);
-			return EXIT_USAGE;
-		}
-		a->opt.conn = (uint32_t)u;
-		a->opt.conn_set = 1;
-		return 0;
-	case 'f':
-	case 't':
-		if (text_parse_time(optarg, c == 'f' ? &a->opt.from_ns : &a->opt.to_ns)) {
-			fprintf(stderr, "wstape: inspect: --%s wants a time (RFC 3339 or epoch digits), not '%s'\n",
-				c == 'f' ? "from" : "to", optarg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case 's':
-		if (text_parse_u64(optarg, &u) || u == 0 || u > 86400000ULL * 365) {
-			fprintf(stderr, "wstape: inspect: --stall-ms wants a number of milliseconds > 0, not '%s'\n",
-				optarg);
-			return EXIT_USAGE;
-		}
-		a->opt.stall_ns = (int64_t)u * 1000000;
-		return 0;
-	case 'F':
-		a->feed = optarg;
-		if (feed_lookup(a->feed, &a->opt.feed)) {
-			char names[128];
-
-			feed_names(names, sizeof(names));
-			fprintf(stderr, "wstape: inspect: unknown feed '%s' (%s)\n", a->feed, names);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case 'j':
-		a->json = 1;
-		return 0;
-	case 'x':
-		if (inspect_class_parse(optarg, &a->fail_on)) {
-			fprintf(stderr, "wstape: inspect: bad --fail-on '%s' (gaps, dups, disconnects, overlap,"
-				" positions, timing, malformed, any)\n", optarg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	default:
+	(void)ud;
+	if (text_parse_u64(v, &u) || u == 0 || u > 86400000ULL * 365)
 		return -1;
-	}
+	*(int64_t *)dst = (int64_t)u * 1000000;
+	return 0;
+}
+
+static int
+opt_fail_on(const char *v, void *dst, void *ud)
+{
+	(void)ud;
+	return inspect_class_parse(v, dst);
 }
 
 /* Returns 0, or EXIT_USAGE (said on stderr). */
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "conn", required_argument, NULL, 'n' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "stall-ms", required_argument, NULL, 's' },
-		{ "feed", required_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "fail-on", required_argument, NULL, 'x' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc;
+	char feeds[128], want[160];
+	int ex;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if ((rc = parse_option(c, a)) > 0)
-			return rc;
-		if (rc < 0) {
-			fprintf(stderr, "wstape: inspect: unknown or incomplete option '%s'\n%s",
-				argv[optind - 1], cmd_inspect_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "wstape: inspect: %s\n%s",
-			optind >= argc ? "a journal is needed" : "only one journal, please", cmd_inspect_usage);
-		return EXIT_USAGE;
-	}
-	a->path = argv[optind];
-	if (a->opt.from_ns && a->opt.to_ns && a->opt.to_ns < a->opt.from_ns) {
-		fprintf(stderr, "wstape: inspect: --to is before --from\n");
-		return EXIT_USAGE;
-	}
+	feed_names(feeds, sizeof(feeds));
+	snprintf(want, sizeof(want), "a feed (%s)", feeds);
+	const struct cmd_option opts[] = {
+		CMD_FN("--channel", NULL, &a->opt.channel, "a channel name", opt_channel, NULL),
+		CMD_FN("--conn", NULL, &a->opt, "a connection number", opt_conn, NULL),
+		CMD_TIME("--from", &a->opt.from_ns, "a time (RFC 3339 or epoch digits)"),
+		CMD_TIME("--to", &a->opt.to_ns, "a time (RFC 3339 or epoch digits)"),
+		CMD_FN("--stall-ms", NULL, &a->opt.stall_ns, "a number of milliseconds > 0", opt_stall, NULL),
+		CMD_STR("--feed", NULL, &a->feed, want),
+		CMD_FLAG("--json", NULL, &a->json),
+		CMD_FN("--fail-on", NULL, &a->fail_on,
+		       "classes (gaps, dups, disconnects, overlap, positions, timing, malformed, any)", opt_fail_on, NULL),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "inspect", .usage = cmd_inspect_usage, .what = "journal", .maxpos = 1 };
+
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	if (!args.npos)
+		return cmd_usage_error(cmd_inspect_usage, "inspect: a journal is needed");
+	a->path = args.pos[0];
+	if (a->feed && feed_lookup(a->feed, &a->opt.feed))
+		return cmd_usage_error(cmd_inspect_usage, "inspect: unknown feed '%s' (%s)", a->feed, feeds);
+	if (a->opt.from_ns && a->opt.to_ns && a->opt.to_ns < a->opt.from_ns)
+		return cmd_usage_error(cmd_inspect_usage, "inspect: --to is before --from");
 	return 0;
 }
 

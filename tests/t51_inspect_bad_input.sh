@@ -13,8 +13,13 @@ mkdir empty-dir
 expect_exit 2 $WSTAPE inspect empty-dir 2>/dev/null
 $WSTAPE import "$FIX/hydromancer.jsonl" -o h --feed hydromancer >/dev/null 2>&1 || fail "import"
 expect_exit 2 $WSTAPE inspect h --fail-on gapz 2>err.txt
-grep -q "bad --fail-on 'gapz'" err.txt || fail "no message for a bad class"
+grep -q -- "--fail-on needs classes (gaps, dups, disconnects, overlap, positions, timing, malformed, any), not 'gapz'" err.txt || fail "no message for a bad class"
 expect_exit 2 $WSTAPE inspect h --stall-ms abc 2>/dev/null
+# an option is named whole, as in every other command (no abbreviation)
+expect_exit 2 $WSTAPE inspect h --js 2>err.txt
+grep -q "inspect: unknown option '--js'" err.txt || fail "an abbreviated option: $(cat err.txt)"
+expect_exit 2 $WSTAPE inspect h --json=1 2>err.txt
+grep -q -- "--json takes no value" err.txt || fail "--json=1: $(cat err.txt)"
 expect_exit 2 $WSTAPE inspect h --stall-ms 0 2>/dev/null
 expect_exit 2 $WSTAPE inspect h --conn -1 2>/dev/null
 expect_exit 2 $WSTAPE inspect h --from yesterday 2>/dev/null

@@ -1,5 +1,6 @@
 /* verify.c - `wstape verify`: check every block and the index; rebuild the index; repair */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -22,6 +23,17 @@ const char cmd_verify_usage[] =
 	"  --repair   cut the last segment at its first bad block so the journal opens again;\n"
 	"             what follows that offset is lost (it says how many bytes); rebuild a damaged\n"
 	"             index (default: nothing is changed)\n";
+
+/* 1 when segment n is the journal's last (no segment n + 1 beside it). */
+static int
+last_segment(const char *path, uint32_t n)
+{
+	char next[4200];
+	struct stat sb;
+
+	snprintf(next, sizeof(next), "%s/seg-%010u.wst", path, n + 1);
+	return stat(next, &sb) != 0;
+}
 
 int
 cmd_verify(int argc, char **argv)
@@ -103,9 +115,13 @@ cmd_verify(int argc, char **argv)
 			fprintf(stderr, "wstape: journal '%s': %s; %llu blocks (%llu records) before it are good\n", path,
 				v.detail, (unsigned long long)v.blocks, (unsigned long long)v.records);
 		else if (rc == JOURNAL_ECORRUPT)
-			fprintf(stderr, "wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; 'wstape verify --repair' cuts the journal there\n",
+			fprintf(stderr, "wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; %s\n",
 				path, (unsigned long long)v.bad_offset, v.bad_segment, v.detail ? v.detail : journal_strerror(rc),
-				(unsigned long long)v.blocks, (unsigned long long)v.records);
+				(unsigned long long)v.blocks, (unsigned long long)v.records,
+				last_segment(path, v.bad_segment)
+					? "'wstape verify --repair' cuts the journal there"
+					: "it is not the last segment, so --repair cannot cut there without dropping the segments after it "
+					  "(restore that segment from a copy)");
 		else /* unreadable (a segment, the index), or a newer format: nothing to repair */
 			fprintf(stderr, "wstape: cannot verify journal '%s': %s\n", path,
 				v.detail ? v.detail : journal_strerror(rc));

@@ -270,6 +270,14 @@ for c in cat info verify inspect; do
 	grep -q "segment '$T/copy/seg-0000000004.wst' starts at record 499, which segment '$T/copy/seg-0000000003.wst' already holds (out of sequence)" "$T/nc.err" ||
 		fail "$c of a journal with a copied segment 4: $(cat "$T/nc.err")"
 done
+# a middle segment emptied: verify names it, and does not offer --repair, which cannot cut
+# there without dropping the segments after it
+cp -r "$T/base" "$T/emptied"; : > "$T/emptied/seg-0000000002.wst"
+no_crash $WSTAPE verify "$T/emptied"; [ $? = 1 ] || fail "verify of an emptied middle segment: $(cat "$T/nc.err")"
+grep -q "corrupt at offset 0 of segment 2: .* it is not the last segment, so --repair cannot cut there" "$T/nc.err" ||
+	fail "verify of an emptied middle segment: $(cat "$T/nc.err")"
+grep -q "'wstape verify --repair' cuts" "$T/nc.err" && fail "verify offers --repair for a middle segment"
+
 # a segment that is a directory: every reader names it and exits 2 (unreadable input)
 cp -r "$T/base" "$T/dirseg"; rm "$T/dirseg/seg-0000000002.wst"; mkdir "$T/dirseg/seg-0000000002.wst"
 for c in cat info verify inspect; do

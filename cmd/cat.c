@@ -84,109 +84,151 @@ payload_line(struct text_buf *b, const struct journal_record *r)
 	text_buf_add(b, "\n", 1);
 }
 
-int
-cmd_cat(int argc, char **argv)
+/* What to print: the selection of `wstape cat`. */
+struct cat_args {
+	const char *path, *channel;
+	size_t chlen;
+	uint64_t from_rec, limit, conn;
+	int64_t from, to;
+	int dir, kind, payload_only;
+};
+
+/* Returns 0, or the exit code after saying what is wrong. */
+static int
+cat_parse(int argc, char **argv, struct cat_args *a)
 {
-	const char *path = NULL, *channel = NULL, *dirname = NULL, *kindname = NULL;
-	uint64_t from_rec = 0, limit = UINT64_MAX, conn = UINT64_MAX;
-	int64_t from = INT64_MIN, to = INT64_MAX;
-	int dir = -1, kind = -1, payload_only = 0, rc, ex = EXIT_OK;
+	const char *dirname = NULL, *kindname = NULL;
 	const struct cmd_option opts[] = {
-		CMD_U64("--from-record", &from_rec, "a record number", 0, 0),
-		CMD_TIME("--from", &from, "a time (RFC 3339 or epoch s/ms/us/ns)"),
-		CMD_TIME("--to", &to, "a time (RFC 3339 or epoch s/ms/us/ns)"),
-		CMD_STR("--channel", NULL, &channel, "a channel"),
-		CMD_U64("--conn", &conn, "a connection number", 0, 0),
+		CMD_U64("--from-record", &a->from_rec, "a record number", 0, 0),
+		CMD_TIME("--from", &a->from, "a time (RFC 3339 or epoch s/ms/us/ns)"),
+		CMD_TIME("--to", &a->to, "a time (RFC 3339 or epoch s/ms/us/ns)"),
+		CMD_STR("--channel", NULL, &a->channel, "a channel"),
+		CMD_U64("--conn", &a->conn, "a connection number", 0, 0),
 		CMD_STR("--direction", NULL, &dirname, "'in' or 'out'"),
 		CMD_STR("--kind", NULL, &kindname, "a kind (text, binary, open, close, error, ...)"),
-		CMD_U64("--limit", &limit, "a number of records", 0, 0),
-		CMD_FLAG("--payload", NULL, &payload_only),
+		CMD_U64("--limit", &a->limit, "a number of records", 0, 0),
+		CMD_FLAG("--payload", NULL, &a->payload_only),
 		CMD_END,
 	};
 	struct cmd_args args = { .cmd = "cat", .usage = cmd_cat_usage, .what = "journal", .maxpos = 1 };
+	int ex;
 
+	*a = (struct cat_args){ .limit = UINT64_MAX, .conn = UINT64_MAX, .from = INT64_MIN, .to = INT64_MAX,
+				.dir = -1, .kind = -1 };
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
-	path = args.npos ? args.pos[0] : NULL;
-	if (dirname && (dir = journal_dir_parse(dirname, strlen(dirname))) < 0)
+	a->path = args.npos ? args.pos[0] : NULL;
+	a->chlen = a->channel ? strlen(a->channel) : 0;
+	if (dirname && (a->dir = journal_dir_parse(dirname, strlen(dirname))) < 0)
 		return cmd_usage_error(cmd_cat_usage, "cat: --direction is 'in' or 'out'");
-	if (kindname && (kind = journal_kind_parse(kindname, strlen(kindname))) < 0)
+	if (kindname && (a->kind = journal_kind_parse(kindname, strlen(kindname))) < 0)
 		return cmd_usage_error(cmd_cat_usage, "cat: unknown --kind '%s'", kindname);
-	if (!path)
+	if (!a->path)
 		return cmd_usage_error(cmd_cat_usage, "cat: which journal?");
+	return 0;
+}
 
-	struct journal *j;
-	struct journal_reader *rd;
-	struct journal_record rec;
+/* Both --from and --to filter on the receive time (no --to: every time, INT64_MAX too). */
+static int
+cat_selected(const struct cat_args *a, const struct journal_record *r)
+{
+	if (r->wall_ns < a->from || (a->to != INT64_MAX && r->wall_ns >= a->to))
+		return 0;
+	return !((a->channel && (r->channel_len != a->chlen || memcmp(r->channel, a->channel, a->chlen))) ||
+		 (a->conn != UINT64_MAX && r->conn != a->conn) || (a->dir >= 0 && r->dir != a->dir) ||
+		 (a->kind >= 0 && r->kind != a->kind));
+}
+
+/* Prints the selected records from where rd stands. Returns the reader's code (JOURNAL_EOF
+ * at the end, or when the output stopped); *werr the output's errno, or ENOMEM. */
+static int
+cat_copy(const struct cat_args *a, struct journal_reader *rd, struct journal_record *rec, int rc, int *werr)
+{
 	struct text_buf out = { 0 };
-	size_t chlen = channel ? strlen(channel) : 0;
+	uint64_t limit = a->limit;
 
-	if ((ex = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)) != 0)
-		return ex;
-	if ((rc = journal_reader_open(j, &rd)) != 0) {
-		journal_close(j);
-		return EXIT_USAGE;
-	}
-	rc = 0;
-	if (from_rec > 1)
-		rc = journal_reader_seek_recno(rd, from_rec);
-	else if (from != INT64_MIN)
-		rc = journal_reader_seek_time(rd, from);
-	if (rc == JOURNAL_ENOTFOUND)
-		rc = JOURNAL_EOF;
-	static char obuf[1 << 16];
-	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	/* a reader that stops reading (cat | head) ends the output: EPIPE, not a signal */
-	signal(SIGPIPE, SIG_IGN);
-	int werr = 0;
-	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, &rec)) == 0) {
-		if (rec.wall_ns < from || (to != INT64_MAX && rec.wall_ns >= to)) /* no --to: every time, INT64_MAX too */
-			continue;
-		if ((channel && (rec.channel_len != chlen || memcmp(rec.channel, channel, chlen))) ||
-		    (conn != UINT64_MAX && rec.conn != conn) || (dir >= 0 && rec.dir != dir) ||
-		    (kind >= 0 && rec.kind != kind))
+	*werr = 0;
+	while (rc == 0 && limit > 0 && (rc = journal_reader_next(rd, rec)) == 0) {
+		if (!cat_selected(a, rec))
 			continue;
 		out.len = 0;
-		if (payload_only) {
-			payload_line(&out, &rec);
-		} else {
-			record_json(&out, &rec);
-		}
-		if (text_buf_err(&out)) {
-			werr = text_buf_err(&out);
-			rc = JOURNAL_EOF;
-			break;
-		}
-		if (fwrite(out.p, 1, out.len, stdout) != out.len) {
-			werr = errno;
+		if (a->payload_only)
+			payload_line(&out, rec);
+		else
+			record_json(&out, rec);
+		if (text_buf_err(&out) || fwrite(out.p, 1, out.len, stdout) != out.len) {
+			*werr = text_buf_err(&out) ? text_buf_err(&out) : errno;
 			rc = JOURNAL_EOF;
 			break;
 		}
 		limit--;
 	}
-	if (fflush(stdout) != 0 && !werr)
-		werr = errno;
-	if (werr == ENOMEM) {
-		fprintf(stderr, "wstape: out of memory for record %llu of '%s'\n", (unsigned long long)rec.recno, path);
-		ex = EXIT_IO;
-	} else if (werr && werr != EPIPE) {
-		fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(werr));
-		ex = EXIT_IO;
-	} else if (rc && rc != JOURNAL_EOF && !werr) {
-		cmd_journal_error(j, "cannot read journal", path, rc);
-		ex = rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
-	} else if (!werr) {
-		/* the segments ended: is that where the index says the journal ends? */
-		struct journal_stats st = { 0 };
-		if (journal_stats(j, &st) == 0 && st.index_stale) {
-			fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
-				path, journal_last_detail(j));
-			ex = EXIT_FOUND;
-		} else if (st.index_damaged || st.index_unreadable) {
-			cmd_note_index(path, &st, "the records above come");
-		}
-	}
+	if (fflush(stdout) != 0 && !*werr)
+		*werr = errno;
 	text_buf_free(&out);
+	return rc;
+}
+
+/* The exit code once the records are out, and what to say of them. */
+static int
+cat_verdict(const char *path, struct journal *j, const struct journal_record *rec, int rc, int werr)
+{
+	struct journal_stats st = { 0 };
+
+	if (werr == ENOMEM) {
+		fprintf(stderr, "wstape: out of memory for record %llu of '%s'\n", (unsigned long long)rec->recno, path);
+		return EXIT_IO;
+	}
+	if (werr && werr != EPIPE) {
+		fprintf(stderr, "wstape: cannot write to standard output: %s\n", strerror(werr));
+		return EXIT_IO;
+	}
+	if (werr)
+		return EXIT_OK;   /* a reader that stopped reading (cat | head) */
+	if (rc && rc != JOURNAL_EOF) {
+		cmd_journal_error(j, "cannot read journal", path, rc);
+		return rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
+	}
+	/* the segments ended: is that where the index says the journal ends? */
+	if (journal_stats(j, &st) == 0 && st.index_stale) {
+		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
+			path, journal_last_detail(j));
+		return EXIT_FOUND;
+	}
+	if (st.index_damaged || st.index_unreadable)
+		cmd_note_index(path, &st, "the records above come");
+	return EXIT_OK;
+}
+
+int
+cmd_cat(int argc, char **argv)
+{
+	static char obuf[1 << 16];
+	struct cat_args a;
+	struct journal *j;
+	struct journal_reader *rd;
+	struct journal_record rec = { 0 };
+	int rc = 0, werr, ex;
+
+	if ((ex = cat_parse(argc, argv, &a)))
+		return ex;
+	if ((ex = cmd_open_journal(a.path, JOURNAL_RDONLY, NULL, &j)) != 0)
+		return ex;
+	if (journal_reader_open(j, &rd) != 0) {
+		journal_close(j);
+		return EXIT_USAGE;
+	}
+	if (a.from_rec > 1)
+		rc = journal_reader_seek_recno(rd, a.from_rec);
+	else if (a.from != INT64_MIN)
+		rc = journal_reader_seek_time(rd, a.from);
+	if (rc == JOURNAL_ENOTFOUND)
+		rc = JOURNAL_EOF;
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	/* a reader that stops reading (cat | head) ends the output: EPIPE, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+	rc = cat_copy(&a, rd, &rec, rc, &werr);
+	ex = cat_verdict(a.path, j, &rec, rc, werr);
 	journal_reader_close(rd);
 	journal_close(j);
 	return ex;

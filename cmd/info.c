@@ -94,26 +94,99 @@ print_channel(const struct journal_channel_info *c, void *ud)
 	return 0;
 }
 
+/* The summary as one JSON object. Returns the channels' walk's code. */
+static int
+info_json(const char *path, struct journal *j, const struct journal_stats *st, struct text_buf *out)
+{
+	const char *feed = journal_meta_get(j, "feed");
+	char t0[40], t1[40];
+	double span = st->records ? (double)(st->last_wall_ns - st->first_wall_ns) / 1e9 : 0;
+	double ratio = st->segment_bytes ? (double)st->raw_bytes / (double)st->segment_bytes : 0;
+	struct chan_ctx cx = { 1, 1, out };
+	int rc;
+
+	text_buf_adds(out, "{\"journal\":");
+	text_json_string(out, path, strlen(path));
+	text_buf_addf(out, ",\"feed\":");
+	if (feed)
+		text_json_string(out, feed, strlen(feed));
+	else
+		text_buf_adds(out, "null");
+	text_buf_addf(out, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
+		      "\"channels\":%u,\"first_time\":\"%s\",\"last_time\":\"%s\",\"span_s\":%.3f,"
+		      "\"payload_bytes\":%llu,\"disk_bytes\":%llu,\"segment_bytes\":%llu,\"segments\":%u,"
+		      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,\"channel_list\":[",
+		      (unsigned long long)st->records, (unsigned long long)st->first_recno,
+		      (unsigned long long)st->last_recno, st->connections, st->channels,
+		      st->records ? text_format_time(st->first_wall_ns, t0, sizeof(t0)) : "",
+		      st->records ? text_format_time(st->last_wall_ns, t1, sizeof(t1)) : "", span,
+		      (unsigned long long)st->raw_bytes, (unsigned long long)st->disk_bytes,
+		      (unsigned long long)st->segment_bytes, st->segments, (unsigned long long)st->blocks, ratio,
+		      (unsigned long long)st->torn_bytes);
+	rc = journal_channel_foreach(j, print_channel, &cx);
+	text_buf_adds(out, "]}\n");
+	if (rc == 0)
+		fputs(out->p, stdout);
+	return rc;
+}
+
+/* The summary as text. Returns the channels' walk's code. */
+static int
+info_text(const char *path, struct journal *j, const struct journal_stats *st, struct text_buf *out)
+{
+	const char *feed = journal_meta_get(j, "feed"), *url = journal_meta_get(j, "url"),
+		   *created = journal_meta_get(j, "created");
+	char t0[40], t1[40], a[32], b[32];
+	double span = st->records ? (double)(st->last_wall_ns - st->first_wall_ns) / 1e9 : 0;
+	double ratio = st->segment_bytes ? (double)st->raw_bytes / (double)st->segment_bytes : 0;
+	struct chan_ctx cx = { 0, 1, out };
+
+	printf("journal      %s\n", path);
+	printf("feed         %s\n", feed ? feed : "(not set)");
+	if (url)
+		printf("url          %s\n", url);
+	if (created)
+		printf("created      %s\n", created);
+	printf("records      %llu (recno %llu..%llu)\n", (unsigned long long)st->records,
+	       (unsigned long long)st->first_recno, (unsigned long long)st->last_recno);
+	printf("connections  %u\n", st->connections);
+	printf("channels     %u\n", st->channels);
+	if (st->records)
+		printf("time         %s .. %s (%.3f s)\n", text_format_time(st->first_wall_ns, t0, sizeof(t0)),
+		       text_format_time(st->last_wall_ns, t1, sizeof(t1)), span);
+	human((double)st->raw_bytes, a, sizeof(a));
+	human((double)st->disk_bytes, b, sizeof(b));
+	printf("payload      %s (%llu bytes)\n", a, (unsigned long long)st->raw_bytes);
+	printf("on disk      %s in %u segment%s, %llu blocks (index included)\n", b, st->segments,
+	       st->segments == 1 ? "" : "s", (unsigned long long)st->blocks);
+	printf("ratio        %.2fx (payload / segment bytes)\n", ratio);
+	if (st->torn_bytes)
+		printf("torn tail    %llu bytes past the last whole block (cut when next opened for writing)\n",
+		       (unsigned long long)st->torn_bytes);
+	if (!st->channels)
+		return 0;
+	printf("\nchannels:\n");
+	return journal_channel_foreach(j, print_channel, &cx);
+}
+
 int
 cmd_info(int argc, char **argv)
 {
 	const char *path = NULL;
 	int json = 0, ex, rc;
-
 	const struct cmd_option opts[] = {
 		CMD_FLAG("--json", NULL, &json),
 		CMD_END,
 	};
 	struct cmd_args args = { .cmd = "info", .usage = cmd_info_usage, .what = "journal", .maxpos = 1 };
+	struct journal *j;
+	struct journal_stats st;
+	struct text_buf out = { 0 };
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
-	path = args.npos ? args.pos[0] : NULL;
-	if (!path)
+	if (!(path = args.npos ? args.pos[0] : NULL))
 		return cmd_usage_error(cmd_info_usage, "info: which journal?");
-
-	struct journal *j;
-	struct journal_stats st;
 	if ((ex = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)) != 0)
 		return ex;
 	if ((rc = journal_stats(j, &st)) != 0) {
@@ -122,77 +195,17 @@ cmd_info(int argc, char **argv)
 		journal_close(j);
 		return ex;
 	}
-	const char *feed = journal_meta_get(j, "feed"), *url = journal_meta_get(j, "url"),
-		   *created = journal_meta_get(j, "created");
-	char t0[40], t1[40], a[32], b[32];
-	double span = st.records ? (double)(st.last_wall_ns - st.first_wall_ns) / 1e9 : 0;
-	double ratio = st.segment_bytes ? (double)st.raw_bytes / (double)st.segment_bytes : 0;
-	struct text_buf out = { 0 };
-	struct chan_ctx cx = { json, 1, &out };
-
-	if (json) {
-		text_buf_adds(&out, "{\"journal\":");
-		text_json_string(&out, path, strlen(path));
-		text_buf_addf(&out, ",\"feed\":");
-		if (feed)
-			text_json_string(&out, feed, strlen(feed));
-		else
-			text_buf_adds(&out, "null");
-		text_buf_addf(&out, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
-			      "\"channels\":%u,\"first_time\":\"%s\",\"last_time\":\"%s\",\"span_s\":%.3f,"
-			      "\"payload_bytes\":%llu,\"disk_bytes\":%llu,\"segment_bytes\":%llu,\"segments\":%u,"
-			      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,\"channel_list\":[",
-			      (unsigned long long)st.records, (unsigned long long)st.first_recno,
-			      (unsigned long long)st.last_recno, st.connections, st.channels,
-			      st.records ? text_format_time(st.first_wall_ns, t0, sizeof(t0)) : "",
-			      st.records ? text_format_time(st.last_wall_ns, t1, sizeof(t1)) : "", span,
-			      (unsigned long long)st.raw_bytes, (unsigned long long)st.disk_bytes,
-			      (unsigned long long)st.segment_bytes, st.segments, (unsigned long long)st.blocks, ratio,
-			      (unsigned long long)st.torn_bytes);
-		rc = journal_channel_foreach(j, print_channel, &cx);
-		text_buf_adds(&out, "]}\n");
-		if (rc == 0)
-			fputs(out.p, stdout);
-	} else {
-		printf("journal      %s\n", path);
-		printf("feed         %s\n", feed ? feed : "(not set)");
-		if (url)
-			printf("url          %s\n", url);
-		if (created)
-			printf("created      %s\n", created);
-		printf("records      %llu (recno %llu..%llu)\n", (unsigned long long)st.records,
-		       (unsigned long long)st.first_recno, (unsigned long long)st.last_recno);
-		printf("connections  %u\n", st.connections);
-		printf("channels     %u\n", st.channels);
-		if (st.records)
-			printf("time         %s .. %s (%.3f s)\n", text_format_time(st.first_wall_ns, t0, sizeof(t0)),
-			       text_format_time(st.last_wall_ns, t1, sizeof(t1)), span);
-		human((double)st.raw_bytes, a, sizeof(a));
-		human((double)st.disk_bytes, b, sizeof(b));
-		printf("payload      %s (%llu bytes)\n", a, (unsigned long long)st.raw_bytes);
-		printf("on disk      %s in %u segment%s, %llu blocks (index included)\n", b, st.segments,
-		       st.segments == 1 ? "" : "s", (unsigned long long)st.blocks);
-		printf("ratio        %.2fx (payload / segment bytes)\n", ratio);
-		if (st.torn_bytes)
-			printf("torn tail    %llu bytes past the last whole block (cut when next opened for writing)\n",
-			       (unsigned long long)st.torn_bytes);
-		if (st.channels) {
-			printf("\nchannels:\n");
-			rc = journal_channel_foreach(j, print_channel, &cx);
-		}
-	}
+	rc = json ? info_json(path, j, &st, &out) : info_text(path, j, &st, &out);
+	fflush(stdout);
 	ex = EXIT_OK;
 	if (rc) {
-		fflush(stdout);
 		cmd_journal_error(j, "cannot read the channels of journal", path, rc);
 		ex = cmd_exit_for(rc);
 	} else if (st.index_stale) {
-		fflush(stdout);
 		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the figures above come from the segments; run 'wstape verify --reindex'\n",
 			path, journal_last_detail(j));
 		ex = EXIT_FOUND;
 	} else {
-		fflush(stdout);
 		cmd_note_index(path, &st, "the figures above come");
 	}
 	text_buf_free(&out);

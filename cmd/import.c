@@ -201,13 +201,55 @@ line_error(const char *file, unsigned long line, const char *what, int created)
 	return EXIT_USAGE;
 }
 
+/* Every line of f (named in) into journal j (named out). Returns the exit code, after
+ * saying what went wrong or how many records were imported. */
+static int
+import_lines(FILE *f, const char *in, const char *out, struct journal *j, int classify, enum feed_id feed,
+	     int created)
+{
+	char *line = NULL, msg[256];
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0, n = 0;
+	struct import_line st = { 0 };
+	int ex = EXIT_OK, rc;
+
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		struct journal_record rec;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (len == 0)
+			continue;
+		if (import_line_parse(&st, line, (size_t)len, classify, feed, &rec, msg, sizeof(msg))) {
+			ex = line_error(in, lineno, msg, created);
+			break;
+		}
+		if ((rc = journal_append(j, &rec)) != 0) {
+			cmd_journal_error(j, "cannot write journal", out, rc);
+			ex = cmd_exit_for(rc);
+			break;
+		}
+		n++;
+	}
+	if (ferror(f) && ex == EXIT_OK) {
+		fprintf(stderr, "wstape: cannot read '%s': %s\n", in, strerror(errno));
+		ex = EXIT_USAGE;
+	}
+	free(line);
+	import_line_free(&st);
+	if (ex == EXIT_OK)
+		fprintf(stderr, "wstape: imported %lu records into '%s'\n", n, out);
+	return ex;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *feedname = NULL;
 	struct journal_options opt = { 0 };
 	int append = 0, ex = EXIT_OK, rc;
-	enum feed_id feed = FEED_RAW;
+	enum feed_id feed = 0;   /* the table's first: raw, any feed kept byte-exact */
 	uint64_t block = 0, level = 0;
 	const struct cmd_option opts[] = {
 		CMD_STR("--output", "-o", &out, "a journal directory"),
@@ -225,8 +267,11 @@ cmd_import(int argc, char **argv)
 	in = args.npos ? args.pos[0] : NULL;
 	opt.block_bytes = (uint32_t)block;
 	opt.zstd_level = (int)level;
-	if (feedname && feed_lookup(feedname, &feed))
-		return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (raw, hydromancer, lasersell)", feedname);
+	if (feedname && feed_lookup(feedname, &feed)) {
+		char names[128];
+		feed_list_names(names, sizeof(names));
+		return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (%s)", feedname, names);
+	}
 	if (!in || !out)
 		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
 
@@ -262,40 +307,7 @@ cmd_import(int argc, char **argv)
 		goto done;
 	}
 
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long lineno = 0, n = 0;
-	struct import_line st = { 0 };
-	char msg[256];
-
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		if (len == 0)
-			continue;
-		struct journal_record rec;
-		if (import_line_parse(&st, line, (size_t)len, feedname != NULL, feed, &rec, msg, sizeof(msg))) {
-			ex = line_error(in, lineno, msg, created);
-			break;
-		}
-		rc = journal_append(j, &rec);
-		if (rc) {
-			cmd_journal_error(j, "cannot write journal", out, rc);
-			ex = cmd_exit_for(rc);
-			break;
-		}
-		n++;
-	}
-	if (ferror(f) && ex == EXIT_OK) {
-		fprintf(stderr, "wstape: cannot read '%s': %s\n", in, strerror(errno));
-		ex = EXIT_USAGE;
-	}
-	free(line);
-	import_line_free(&st);
-	if (ex == EXIT_OK)
-		fprintf(stderr, "wstape: imported %lu records into '%s'\n", n, out);
+	ex = import_lines(f, in, out, j, feedname != NULL, feed, created);
 done:
 	if (f != stdin)
 		fclose(f);

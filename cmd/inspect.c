@@ -40,21 +40,6 @@ const char cmd_inspect_usage[] =
 	"covers what the segments hold and names the missing records); 2 bad usage, an unreadable\n"
 	"journal or a block that cannot be read (the readable part is reported).\n";
 
-/* The names of the feeds in the table, "raw, hydromancer, ..." */
-static void
-feed_names(char *buf, size_t n)
-{
-	size_t len = 0;
-
-	buf[0] = 0;
-	for (int id = 0; id < FEED_COUNT; id++) {
-		const struct feed *f = feed_get((enum feed_id)id);
-
-		if (f && len < n)
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", f->name);
-	}
-}
-
 struct args {
 	struct inspect_options opt;
 	const char *path, *feed;
@@ -114,7 +99,7 @@ parse_args(int argc, char **argv, struct args *a)
 	int ex;
 
 	memset(a, 0, sizeof(*a));
-	feed_names(feeds, sizeof(feeds));
+	feed_list_names(feeds, sizeof(feeds));
 	snprintf(want, sizeof(want), "a feed (%s)", feeds);
 	const struct cmd_option opts[] = {
 		CMD_FN("--channel", NULL, &a->opt.channel, "a channel name", opt_channel, NULL),

@@ -236,10 +236,8 @@ opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_
 		o->port = (int)u;
 	} else if (OPT("--feed")) {
 		if (feed_lookup(v, &o->feed)) {
-			char names[128] = "";
-			for (int k = 0; feed_get(k); k++)
-				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "",
-					 feed_get(k)->name);
+			char names[128];
+			feed_list_names(names, sizeof(names));
 			return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (%s)", v, names);
 		}
 		sa->feedname = v;

@@ -3,6 +3,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/json_scan.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Every feed wstape knows, in the order of enum feed_id. */
@@ -25,6 +26,18 @@ feed_find(const char *name)
 		if (strcmp(name, feeds[i]->name) == 0)
 			return feeds[i];
 	return NULL;
+}
+
+void
+feed_list_names(char *buf, size_t n)
+{
+	size_t len = 0;
+
+	if (!n)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; i < FEED_COUNT && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", feeds[i]->name);
 }
 
 int

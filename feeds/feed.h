@@ -63,6 +63,8 @@ struct feed {
 const struct feed *feed_get(enum feed_id id);
 /* The table of the feed named name; NULL when none is. */
 const struct feed *feed_find(const char *name);
+/* The names of every feed, "raw, hydromancer, ...", into buf (NUL-terminated, cut to n). */
+void feed_list_names(char *buf, size_t n);
 
 enum feed_class {
 	FEED_MSG_OTHER = 0,     /* valid JSON that the feed does not know, or the raw feed */

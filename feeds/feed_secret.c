@@ -1,6 +1,7 @@
 /* feed_secret.c - which query parameters and headers hold secrets, and URL redaction, for
  * the recorder's journal and logs and for what `record` prints */
 #include "feeds/feed_client.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,11 +59,6 @@ ends_with(const char *name, size_t n, const char *suffix)
 
 static int secret_name(const char *name, size_t n);
 
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 /* A server reads a parameter's name percent-decoded (and '+' as a space): "%73ig" is
  * "sig". The name is matched as the server reads it. */
@@ -75,8 +71,8 @@ feed_secret_query_param(const char *name, size_t n)
 	if (!memchr(name, '%', n) && !memchr(name, '+', n))
 		return secret_name(name, n);
 	for (size_t i = 0; i < n && o < sizeof(dec); i++) {
-		if (name[i] == '%' && i + 2 < n && hexval(name[i + 1]) >= 0 && hexval(name[i + 2]) >= 0) {
-			dec[o++] = (char)(hexval(name[i + 1]) << 4 | hexval(name[i + 2]));
+		if (name[i] == '%' && i + 2 < n && text_hex_value(name[i + 1]) >= 0 && text_hex_value(name[i + 2]) >= 0) {
+			dec[o++] = (char)(text_hex_value(name[i + 1]) << 4 | text_hex_value(name[i + 2]));
 			i += 2;
 		} else {
 			dec[o++] = name[i] == '+' ? ' ' : name[i];

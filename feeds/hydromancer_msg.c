@@ -6,6 +6,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/feed_server.h"
 #include "feeds/json_scan.h"
+#include "util/text.h"
 
 /* The subscription type and cursor a client sends are echoed between quotes, escapes as
  * they came (subscriptionUpdate, replay chunks): only a valid JSON string (or, for a
@@ -167,17 +168,6 @@ hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
@@ -205,7 +195,7 @@ hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
 			size_t o = 0;
 			for (const char *c = a + 11; c < e; c++) {
 				int ch = (unsigned char)*c, h1, h2;
-				if (ch == '%' && e - c >= 3 && (h1 = hexval(c[1])) >= 0 && (h2 = hexval(c[2])) >= 0) {
+				if (ch == '%' && e - c >= 3 && (h1 = text_hex_value(c[1])) >= 0 && (h2 = text_hex_value(c[2])) >= 0) {
 					ch = h1 * 16 + h2;
 					c += 2;
 				}

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "util/log.h"
+#include "util/text.h"
 
 /* META holds no byte below 0x20: the session id, any string the server chose, is stored with
  * those bytes, DEL and '%' percent-encoded (%XX), and decoded when it is read back. A '%' not
@@ -30,12 +31,6 @@ rec_meta_escape(char *dst, const char *src)
 	*dst = 0;
 }
 
-static int
-hexval(char ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-		: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
 
 void
 rec_meta_unescape(char *dst, size_t size, const char *src)
@@ -43,7 +38,7 @@ rec_meta_unescape(char *dst, size_t size, const char *src)
 	size_t n = 0;
 	while (*src && n + 1 < size) {
 		int hi, lo;
-		if (src[0] == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0 && (hi || lo)) {
+		if (src[0] == '%' && (hi = text_hex_value(src[1])) >= 0 && (lo = text_hex_value(src[2])) >= 0 && (hi || lo)) {
 			dst[n++] = (char)(hi << 4 | lo);
 			src += 3;
 		} else

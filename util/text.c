@@ -246,6 +246,18 @@ text_parse_size(const char *s, uint64_t *out)
 }
 
 int
+text_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 text_utf8_valid(const uint8_t *s, size_t n)
 {
 	size_t i = 0;

@@ -37,6 +37,9 @@ size_t text_base64_len(size_t n);
 size_t text_base64_encode(const uint8_t *in, size_t n, char *out);
 long text_base64_decode(const char *in, size_t n, uint8_t *out);
 
+/* The value of a hex digit (either case), or -1 when c is not one. */
+int text_hex_value(int c);
+
 /* A growable byte buffer. Zero-initialise; text_buf_free() releases (and clears the error).
  * The error is sticky: when memory runs out, the append that needed it does nothing,
  * err becomes ENOMEM, and every later append does nothing either, so that a builder of a

@@ -9,20 +9,7 @@ Usage: format_reader.py JOURNAL [--index]   prints the records as `wstape cat` p
 (JSON lines); notes on what it saw go to stderr."""
 import base64, json, os, re, struct, subprocess, sys, datetime
 
-def crc32c(data, crc=0):
-    if not hasattr(crc32c, "t"):
-        t = []
-        for i in range(256):
-            c = i
-            for _ in range(8):
-                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-            t.append(c)
-        crc32c.t = t
-    t = crc32c.t
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+from wst_segment import crc32c   # the tests' one CRC-32C (Castagnoli, as FORMAT.md names it)
 
 def varint(buf, p, end):
     v, shift = 0, 0

@@ -88,7 +88,7 @@ struct import_line {
  * classify, a text record without "channel" or "cursor" gets them from the payload by
  * feed's rules. rec's pointers stay valid until the next call on st or import_line_free.
  * Returns 0, or -1 with a message (for "line N: MESSAGE") in err. Never prints. */
-int import_line_parse(struct import_line *st, const char *line, size_t len, int classify, enum feed_id feed,
+int import_line_parse(struct import_line *st, const char *line, size_t len, int classify, const struct feed *feed,
 		      struct journal_record *rec, char *err, size_t errlen);
 void import_line_free(struct import_line *st);
 

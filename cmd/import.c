@@ -105,7 +105,7 @@ import_line_free(struct import_line *st)
 /* Why the per-line parse is apart from cmd_import: it never prints, so that a fuzzer
  * feeds it lines directly. Every check runs; the message of the last that failed wins. */
 int
-import_line_parse(struct import_line *st, const char *line, size_t len, int classify, enum feed_id feed,
+import_line_parse(struct import_line *st, const char *line, size_t len, int classify, const struct feed *feed,
 		  struct journal_record *out, char *err, size_t errlen)
 {
 	json_error_t jerr;
@@ -204,7 +204,7 @@ line_error(const char *file, unsigned long line, const char *what, int created)
 /* Every line of f (named in) into journal j (named out). Returns the exit code, after
  * saying what went wrong or how many records were imported. */
 static int
-import_lines(FILE *f, const char *in, const char *out, struct journal *j, int classify, enum feed_id feed,
+import_lines(FILE *f, const char *in, const char *out, struct journal *j, int classify, const struct feed *feed,
 	     int created)
 {
 	char *line = NULL, msg[256];
@@ -249,7 +249,7 @@ cmd_import(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *feedname = NULL;
 	struct journal_options opt = { 0 };
 	int append = 0, ex = EXIT_OK, rc;
-	enum feed_id feed = 0;   /* the table's first: raw, any feed kept byte-exact */
+	const struct feed *feed = &feed_raw; /* any feed, kept byte-exact */
 	uint64_t block = 0, level = 0;
 	const struct cmd_option opts[] = {
 		CMD_STR("--output", "-o", &out, "a journal directory"),
@@ -267,7 +267,7 @@ cmd_import(int argc, char **argv)
 	in = args.npos ? args.pos[0] : NULL;
 	opt.block_bytes = (uint32_t)block;
 	opt.zstd_level = (int)level;
-	if (feedname && feed_lookup(feedname, &feed)) {
+	if (feedname && !(feed = feed_find(feedname))) {
 		char names[128];
 		feed_list_names(names, sizeof(names));
 		return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (%s)", feedname, names);

@@ -120,7 +120,7 @@ parse_args(int argc, char **argv, struct args *a)
 	if (!args.npos)
 		return cmd_usage_error(cmd_inspect_usage, "inspect: a journal is needed");
 	a->path = args.pos[0];
-	if (a->feed && feed_lookup(a->feed, &a->opt.feed))
+	if (a->feed && !(a->opt.feed = feed_find(a->feed)))
 		return cmd_usage_error(cmd_inspect_usage, "inspect: unknown feed '%s' (%s)", a->feed, feeds);
 	if (a->opt.from_ns && a->opt.to_ns && a->opt.to_ns < a->opt.from_ns)
 		return cmd_usage_error(cmd_inspect_usage, "inspect: --to is before --from");
@@ -176,7 +176,7 @@ cmd_inspect(int argc, char **argv)
 	if (!a.feed) {
 		const char *m = journal_meta_get(j, "feed");
 
-		if (m && feed_lookup(m, &a.opt.feed)) {
+		if (m && !(a.opt.feed = feed_find(m))) {
 			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; use --feed\n", a.path, m);
 			journal_close(j);
 			return EXIT_USAGE;

@@ -151,7 +151,7 @@ static int
 opt_feed(struct record_args *ra, const char *a, const char *val)
 {
 	ra->feed_name_arg = val;
-	if (feed_lookup(val, &ra->feed)) {
+	if (!(ra->feed = feed_find(val))) {
 		fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", val);
 		return -1;
 	}
@@ -507,7 +507,7 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		const char *a = argv[i], *val = NULL;
 		const struct record_opt *o;
 		const struct feed_client_opt *fo = NULL;
-		enum feed_id owner;
+		const struct feed *owner;
 
 		if (a[0] != '-' || !a[1]) {
 			if (opt_url(ra, "--url", a))
@@ -547,7 +547,7 @@ record_args_free(struct record_args *ra)
 int
 cmd_record(int argc, char **argv)
 {
-	struct record_args ra = { .feed = feed_find("raw")->id };   /* --feed's default */
+	struct record_args ra = { .feed = &feed_raw };   /* --feed's default */
 	struct recorder_stats st;
 	struct journal *j = NULL;
 	int rc;

@@ -30,7 +30,7 @@ struct record_args {
 	struct feed_client_arg *fargs;  /* the feed's own options (feeds/feed_client.h), as given */
 	int nfargs;
 	const char *url, *out, *feed_name_arg, *log_level;
-	enum feed_id feed;
+	const struct feed *feed;
 	int quiet, verbose, resume;
 	struct text_buf shown;          /* the URL as it may be printed: secrets redacted */
 };

@@ -139,11 +139,11 @@ check_feed_args(const struct record_args *ra)
 	for (int k = 0; k < ra->nfargs; k++) {
 		const char *name = ra->fargs[k].name;
 		const struct feed_client_opt *o;
-		enum feed_id owner;
+		const struct feed *owner;
 
 		if (feed_client_opt_find(ra->feed, name) || !(o = feed_client_opt_any(name, &owner)))
 			continue;
-		fprintf(stderr, "wstape: %s is for --feed %s%s%s%s\n", name, feed_name(owner),
+		fprintf(stderr, "wstape: %s is for --feed %s%s%s%s\n", name, owner->name,
 			o->elsewhere ? " (" : "", o->elsewhere ? o->elsewhere : "", o->elsewhere ? ")" : "");
 		return EXIT_USAGE;
 	}
@@ -164,7 +164,7 @@ feed_arg_given(const struct record_args *ra, const char *name)
 static int
 resume_feed_args(struct record_args *ra, struct journal *j)
 {
-	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
+	const struct feed_client_opt *o = ra->feed->client->options;
 	const char *v;
 	char *copy, *save = NULL;
 
@@ -189,7 +189,7 @@ resume_feed_args(struct record_args *ra, struct journal *j)
 static int
 feed_headers(struct record_args *ra)
 {
-	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
+	const struct feed_client_opt *o = ra->feed->client->options;
 
 	for (; o && o->name; o++) {
 		const char *v = NULL;
@@ -218,7 +218,7 @@ record_settle_feed(struct record_args *ra, struct journal *j)
 
 	if (ra->resume && !ra->feed_name_arg) {
 		const char *f = journal_meta_get(j, "feed");
-		if (f && feed_lookup(f, &ra->feed)) {
+		if (f && !(ra->feed = feed_find(f))) {
 			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; give --feed\n", ra->out, f);
 			return EXIT_USAGE;
 		}
@@ -259,8 +259,8 @@ store_feed_arg(const struct record_args *ra, struct journal *j, const struct fee
 int
 record_store_meta(const struct record_args *ra, struct journal *j)
 {
-	const struct feed_client_opt *o = feed_get(ra->feed)->client->options;
-	int err = journal_meta_set(j, "feed", feed_name(ra->feed));
+	const struct feed_client_opt *o = ra->feed->client->options;
+	int err = journal_meta_set(j, "feed", ra->feed->name);
 
 	if (!err)
 		err = journal_meta_set(j, "url", ra->shown.p);

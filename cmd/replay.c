@@ -171,7 +171,7 @@ check_feed(struct replay_options *o, const char *feedname)
 {
 	struct journal *j;
 	/* a journal that names no feed (or one unknown here) is served as the table's first */
-	const struct feed *recorded = feed_get(0), *served;
+	const struct feed *recorded = &feed_raw, *served;
 	int ex = cmd_open_journal(o->journal, JOURNAL_RDONLY, NULL, &j);
 	if (ex)
 		return ex;
@@ -180,16 +180,16 @@ check_feed(struct replay_options *o, const char *feedname)
 		recorded = feed_find(f);
 	journal_close(j);
 	if (!feedname)
-		o->feed = recorded->id;
-	else if (o->feed != recorded->id)
+		o->feed = recorded;
+	else if (o->feed != recorded)
 		fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
 			o->journal, recorded->name, feedname, feedname, feedname);
-	served = feed_get(o->feed);
+	served = o->feed;
 	if (o->gate && !(served->server && served->server->gate)) {
 		const struct feed *g = NULL;
-		for (int i = 0; !g && feed_get(i); i++)
-			if (feed_get(i)->server && feed_get(i)->server->gate)
-				g = feed_get(i);
+		for (int i = 0; !g && feed_builtin(i); i++)
+			if (feed_builtin(i)->server && feed_builtin(i)->server->gate)
+				g = feed_builtin(i);
 		return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
 				       g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
 	}
@@ -235,7 +235,7 @@ opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_
 		o->host = sa->host;
 		o->port = (int)u;
 	} else if (OPT("--feed")) {
-		if (feed_lookup(v, &o->feed)) {
+		if (!(o->feed = feed_find(v))) {
 			char names[128];
 			feed_list_names(names, sizeof(names));
 			return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (%s)", v, names);

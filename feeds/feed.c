@@ -6,23 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Every feed wstape knows, in the order of enum feed_id. */
-static const struct feed *const feeds[FEED_COUNT] = {
-	[FEED_RAW] = &feed_raw,
-	[FEED_HYDROMANCER] = &feed_hydromancer,
-	[FEED_LASERSELL] = &feed_lasersell,
+/* Every built-in feed; the first is the default. */
+static const struct feed *const feeds[] = {
+	&feed_raw,
+	&feed_hydromancer,
+	&feed_lasersell,
 };
+#define NFEEDS ((int)(sizeof(feeds) / sizeof(feeds[0])))
 
 const struct feed *
-feed_get(enum feed_id id)
+feed_builtin(int i)
 {
-	return (unsigned)id < FEED_COUNT ? feeds[id] : NULL;
+	return i >= 0 && i < NFEEDS ? feeds[i] : NULL;
 }
 
 const struct feed *
 feed_find(const char *name)
 {
-	for (int i = 0; name && i < FEED_COUNT; i++)
+	for (int i = 0; name && i < NFEEDS; i++)
 		if (strcmp(name, feeds[i]->name) == 0)
 			return feeds[i];
 	return NULL;
@@ -36,33 +37,13 @@ feed_list_names(char *buf, size_t n)
 	if (!n)
 		return;
 	buf[0] = '\0';
-	for (int i = 0; i < FEED_COUNT && len < n; i++)
+	for (int i = 0; i < NFEEDS && len < n; i++)
 		len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", feeds[i]->name);
 }
 
-int
-feed_lookup(const char *name, enum feed_id *out)
-{
-	const struct feed *f = feed_find(name);
-
-	if (!f)
-		return -1;
-	*out = f->id;
-	return 0;
-}
-
-const char *
-feed_name(enum feed_id id)
-{
-	const struct feed *f = feed_get(id);
-
-	return f ? f->name : "unknown";
-}
-
 uint32_t
-feed_backoff_ms(enum feed_id id, unsigned attempt)
+feed_backoff_ms(const struct feed *f, unsigned attempt)
 {
-	const struct feed *f = feed_get(id);
 	uint32_t cap = f ? f->backoff_cap_ms : 5000, ms = f ? f->backoff_first_ms : 100;
 
 	for (unsigned i = 1; i < attempt && ms < cap; i++)
@@ -215,9 +196,8 @@ msg_init(struct feed_msg *m)
 }
 
 int
-feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out)
+feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, struct feed_msg *out)
 {
-	const struct feed *feed = feed_get(id);
 	struct feed_fields f;
 
 	msg_init(out);
@@ -314,7 +294,7 @@ event_parse(const char *v, const char *end, enum feed_key_rule rule, struct feed
 }
 
 int
-feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
+feed_events_foreach(const struct feed *feed, const struct feed_msg *msg,
 		    int (*fn)(const struct feed_event *ev, void *ud), void *ud)
 {
 	const char *p, *e, *end;
@@ -330,10 +310,7 @@ feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
 	p = json_scan_ws(p + 1, end);
 	if (p < end && *p == ']')
 		return 0;
-	{
-		const struct feed *feed = feed_get(id);
-		rule = feed && feed->key_rule ? (enum feed_key_rule)feed->key_rule(msg->channel) : FEED_KEY_TIME_TX;
-	}
+	rule = feed && feed->key_rule ? (enum feed_key_rule)feed->key_rule(msg->channel) : FEED_KEY_TIME_TX;
 	for (;;) {
 		struct feed_event ev;
 

@@ -17,18 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum feed_id { FEED_RAW = 0, FEED_HYDROMANCER = 1, FEED_LASERSELL = 2, FEED_COUNT };
-
 /* A slice of a payload (not NUL-terminated). len == 0 means absent. For JSON strings,
  * the slice is the string's contents between the quotes, escapes left as they are. */
 struct feed_str {
 	const char *p;
 	size_t len;
 };
-
-/* "raw", "hydromancer", "lasersell" -> id; returns 0, or -1 when unknown. */
-int feed_lookup(const char *name, enum feed_id *out);
-const char *feed_name(enum feed_id id);
 
 /* ---- the feed table ----
  * A feed is a value, struct feed, defined in its own file feeds/<name>.c: its name, its
@@ -45,7 +39,6 @@ struct feed_str;
 struct feed_msg;
 struct feed {
 	const char *name;
-	enum feed_id id;
 	/* a payload that is any JSON value is JSON (raw); else only an object is */
 	int any_json;
 	/* the message's class, channel, cursor, seq, ... from its top-level fields */
@@ -59,9 +52,12 @@ struct feed {
 	const struct feed_server_ops *server;
 	const struct feed_inspect_ops *inspect;
 };
-/* The table of a feed; NULL when id is not one. */
-const struct feed *feed_get(enum feed_id id);
-/* The table of the feed named name; NULL when none is. */
+/* A feed is named by its table: a `const struct feed *` is the handle every part passes.
+ * The built-in feeds, i = 0, 1, ... in the order of the list in feeds/feed.c; NULL past
+ * the last. The first, feed_raw, is the default: any WebSocket feed, byte-exact. */
+const struct feed *feed_builtin(int i);
+extern const struct feed feed_raw;
+/* The table of the built-in feed named name; NULL when none is. */
 const struct feed *feed_find(const char *name);
 /* The names of every feed, "raw, hydromancer, ...", into buf (NUL-terminated, cut to n). */
 void feed_list_names(char *buf, size_t n);
@@ -106,8 +102,8 @@ struct feed_msg {
  * Returns 0 (out filled; out->cls says what it is). Never fails on bad input:
  * a payload that is not a JSON object gives cls == FEED_MSG_NOT_JSON.
  * The raw feed checks that the payload is JSON (OTHER) or not (NOT_JSON) and fills
- * only "type" when the payload is an object that has one. */
-int feed_classify(enum feed_id id, const uint8_t *payload, size_t len, struct feed_msg *out);
+ * only "type" when the payload is an object that has one. A NULL feed is feed_raw. */
+int feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, struct feed_msg *out);
 
 /* One event inside a data or replay message, with its dedup key (hydromancer docs):
  * (time, txIndex) for fills, order updates, twap and builder liquidations;
@@ -124,7 +120,7 @@ struct feed_event {
 /* Call fn for each event of msg (whose events slice came from feed_classify), in order.
  * 'channel' selects the dedup key rule. Stops when fn returns non-zero and returns it.
  * Returns 0 when all were visited, -1 when the events array is malformed. */
-int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
+int feed_events_foreach(const struct feed *feed, const struct feed_msg *msg,
 			int (*fn)(const struct feed_event *ev, void *ud), void *ud);
 
 /* The documented reconnect delay in ms before reconnect attempt 'attempt' (1 = the first
@@ -132,7 +128,7 @@ int feed_events_foreach(enum feed_id id, const struct feed_msg *msg,
  * failed too, ...): 100 ms doubling per attempt, no jitter, capped at 2 s (lasersell: the
  * official SDK's rule; hydromancer), 5 s for raw. attempt 0 counts as 1. The recorder
  * waits this long and inspect judges recorded reconnects by it, so they cannot disagree. */
-uint32_t feed_backoff_ms(enum feed_id id, unsigned attempt);
+uint32_t feed_backoff_ms(const struct feed *feed, unsigned attempt);
 
 /* ---- hydromancer cursors (hydromancer_cursor.c) ---- */
 

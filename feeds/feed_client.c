@@ -7,17 +7,15 @@
 #include <string.h>
 
 static const struct feed_client_ops *
-ops_of(enum feed_id id)
+ops_of(const struct feed *f)
 {
-	const struct feed *f = feed_get(id);
-
 	return f ? f->client : NULL;
 }
 
 const struct feed_client_opt *
-feed_client_opt_find(enum feed_id id, const char *name)
+feed_client_opt_find(const struct feed *feed, const char *name)
 {
-	const struct feed_client_ops *ops = ops_of(id);
+	const struct feed_client_ops *ops = ops_of(feed);
 
 	for (const struct feed_client_opt *o = ops ? ops->options : NULL; o && o->name; o++)
 		if (!strcmp(o->name, name))
@@ -26,13 +24,14 @@ feed_client_opt_find(enum feed_id id, const char *name)
 }
 
 const struct feed_client_opt *
-feed_client_opt_any(const char *name, enum feed_id *id)
+feed_client_opt_any(const char *name, const struct feed **feed)
 {
 	const struct feed_client_opt *o;
+	const struct feed *f;
 
-	for (int i = 0; i < FEED_COUNT; i++)
-		if ((o = feed_client_opt_find((enum feed_id)i, name))) {
-			*id = (enum feed_id)i;
+	for (int i = 0; (f = feed_builtin(i)) != NULL; i++)
+		if ((o = feed_client_opt_find(f, name))) {
+			*feed = f;
 			return o;
 		}
 	return NULL;

@@ -6,7 +6,7 @@
  * attempt uses and how long to wait before it (backoff), and where a session resumes from.
  *
  * Each feed has one `struct feed_client_ops` (feeds/<name>_client.c), reached as
- * feed_get(id)->client. The recorder and `wstape record` never look at the feed itself:
+ * feed->client. The recorder and `wstape record` never look at the feed itself:
  * they call the functions below (feeds/feed_client.c dispatches to the ops) and read the
  * ops' data (its options, its channels' metadata).
  *
@@ -58,10 +58,10 @@ struct feed_client_arg {
 	uint64_t ms;            /* DURATION, INTERVAL: the value in milliseconds */
 };
 /* The option 'name' of feed id; NULL when the feed takes no such option. */
-const struct feed_client_opt *feed_client_opt_find(enum feed_id id, const char *name);
-/* The option 'name' of the first feed that takes it, and that feed in *id; NULL when none
+const struct feed_client_opt *feed_client_opt_find(const struct feed *feed, const char *name);
+/* The option 'name' of the first built-in feed that takes it, and that feed in *feed; NULL when none
  * does. Feeds that take an option of the same name give it the same type. */
-const struct feed_client_opt *feed_client_opt_any(const char *name, enum feed_id *id);
+const struct feed_client_opt *feed_client_opt_any(const char *name, const struct feed **feed);
 
 /* ---- the cursor tracker (feeds/feed_cursor.c) ----
  * Where a client may resume from. Normally the cursor of the last data frame journaled.
@@ -89,14 +89,14 @@ struct feed_cursor_chan {
 	char live[FEED_CURSOR_MAX + 1];    /* newest live cursor held back ("" when none) */
 };
 struct feed_cursor_track {
-	enum feed_id feed;
+	const struct feed *feed;
 	int holding, replays;          /* replays begun and not finished */
 	int64_t hold_since_ms;
 	int nchan;                     /* the last slot collects the channels beyond the others */
 	struct feed_cursor_chan chan[FEED_CURSOR_CHANNELS];
 	char cursor[FEED_CURSOR_MAX + 1]; /* where to resume from: the oldest channel's */
 };
-void feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed);
+void feed_cursor_track_init(struct feed_cursor_track *t, const struct feed *feed);
 /* One received message (m from feed_classify) at time now_ms (any monotonic scale), by
  * the feed's rules (its ops' track; without one: the cursor of a data or replay message). */
 void feed_cursor_track_msg(struct feed_cursor_track *t, const struct feed_msg *m, int64_t now_ms);
@@ -159,7 +159,7 @@ extern const struct feed_client_ops raw_client_ops, hydromancer_client_ops, lase
 
 /* ---- one recording's client ---- */
 struct feed_client_options {
-	enum feed_id feed;
+	const struct feed *feed;
 	const char *url;                /* the URL as given by the user (may hold a token) */
 	/* every feed: messages sent after each connect (--send), in order */
 	const char *const *sends;

@@ -15,7 +15,7 @@ int feed_send_list_copy(struct feed_send_list *l, const char *const *msgs, const
 void feed_send_list_free(struct feed_send_list *l);
 
 struct feed_client {
-	enum feed_id feed;
+	const struct feed *feed;
 	const struct feed_client_ops *ops;
 	char *url;
 	struct feed_send_list sends;

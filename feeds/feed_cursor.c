@@ -7,9 +7,7 @@
 static const struct feed_client_ops *
 ops_of(const struct feed_cursor_track *t)
 {
-	const struct feed *f = feed_get(t->feed);
-
-	return f ? f->client : NULL;
+	return t->feed ? t->feed->client : NULL;
 }
 
 /* The feed's order of cursors; NULL when it keeps one cursor, the last. */
@@ -104,7 +102,7 @@ track_advance(struct feed_cursor_track *t, struct feed_str channel, const char *
 }
 
 void
-feed_cursor_track_init(struct feed_cursor_track *t, enum feed_id feed)
+feed_cursor_track_init(struct feed_cursor_track *t, const struct feed *feed)
 {
 	t->feed = feed;
 	t->holding = t->replays = 0;

@@ -1,7 +1,7 @@
 /* feed_inspect.h - the inspect half of a feed: the rules `wstape inspect` applies to it
  *
  * One const struct feed_inspect_ops per feed, in feeds/<feed>_inspect.c, reached as
- * feed_get(id)->inspect. inspect/ keeps what is the same for every feed (connections,
+ * feed->inspect. inspect/ keeps what is the same for every feed (connections,
  * stalls, duplicate frames and events, replay chunks, the timeline) and asks these
  * members for what differs. Facts are data; rules are functions, NULL where a feed has no
  * such rule. Every function gets the state that state_new() made (NULL without one), so

@@ -26,6 +26,6 @@ int64_t feed_str_int(struct feed_str v);
 enum feed_key_rule { FEED_KEY_TIME_TX = 0, FEED_KEY_CLOSETIME_TX, FEED_KEY_TIME_TX_ROLE };
 
 /* The tables, each in feeds/<name>.c; feeds/feed.c lists them. */
-extern const struct feed feed_raw, feed_hydromancer, feed_lasersell;
+extern const struct feed feed_hydromancer, feed_lasersell;
 
 #endif

@@ -4,7 +4,7 @@
  * resume replays, which recorded frames it serves and how it rewrites them. The replay
  * server (replay/) owns the sockets, the pacing, the queues and the session store, and
  * offers them to the feed through struct feed_host (replay/feed_host.h). One instance per
- * feed, in feeds/<name>_server.c, reached as feed_get(id)->server.
+ * feed, in feeds/<name>_server.c, reached as feed->server.
  *
  * Below it: builders of the messages a server of the feed sends and parsers of what its
  * clients send (messages are appended to a text_buf as JSON text). */

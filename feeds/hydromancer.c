@@ -99,7 +99,6 @@ hydromancer_classify(const struct feed_fields *f, struct feed_msg *m)
 
 const struct feed feed_hydromancer = {
 	.name = "hydromancer",
-	.id = FEED_HYDROMANCER,
 	.classify = hydromancer_classify,
 	.key_rule = hydromancer_key_rule,
 	/* 100 ms doubling, up to 2 s, as for lasersell */

@@ -204,7 +204,7 @@ hm_dedup_filter(struct hm_dedup *d, const struct feed_msg *m, struct text_buf *k
 	*all = 1;
 	if (!c)
 		return -ENOMEM;
-	int rc = feed_events_foreach(FEED_HYDROMANCER, m, filter_one, &f);
+	int rc = feed_events_foreach(&feed_hydromancer, m, filter_one, &f);
 	if (f.err)
 		return -f.err;
 	if (rc < 0)

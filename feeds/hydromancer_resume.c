@@ -125,8 +125,8 @@ collect(struct hm_conn *k, const struct want *w, int64_t from, int64_t edge_wall
 				*has_gap = 1;
 			continue;
 		}
-		feed_classify(FEED_HYDROMANCER, out.p, out.n, &m);
-		feed_events_foreach(FEED_HYDROMANCER, &m, add_event, ck);
+		feed_classify(&feed_hydromancer, out.p, out.n, &m);
+		feed_events_foreach(&feed_hydromancer, &m, add_event, ck);
 		hm_chunker_cursor(ck, out.cursor.p, out.cursor.len);
 		/* the chunks are built whole before they go out: bound them while building */
 		if (ck->done.len + ck->events.len > h->room(k->c)) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feeds/feed_int.h"
 #include "feeds/feed_server.h"
 #include "feeds/hydromancer_stream.h"
 #include "util/log.h"
@@ -137,7 +138,7 @@ field_of(struct hm_stream *st, struct feed_str ch)
 			if (r.dir != FEED_REC_IN || r.kind != FEED_REC_TEXT || r.channel_len != ch.len ||
 			    memcmp(r.channel, ch.p, ch.len))
 				continue;
-			feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
+			feed_classify(&feed_hydromancer, r.payload, r.payload_len, &m);
 			if (m.cls == FEED_MSG_DATA) {
 				field_learn(st, &r, &m);
 				break;
@@ -309,7 +310,7 @@ hm_stream_pending(struct hm_stream *st, struct hm_stream_out *out)
 		}
 		if (r.conn != st->la_conn || r.dir != FEED_REC_IN || r.kind != FEED_REC_TEXT)
 			continue;
-		feed_classify(FEED_HYDROMANCER, r.payload, r.payload_len, &m);
+		feed_classify(&feed_hydromancer, r.payload, r.payload_len, &m);
 		if (is_connect(&m)) {
 			la_end(st, r.recno);
 			break;
@@ -358,7 +359,7 @@ hm_stream_feed(struct hm_stream *st, const struct feed_record *r, struct hm_stre
 	if (r->dir != FEED_REC_IN || r->kind != FEED_REC_TEXT || r->wall_ns >= st->to_wall ||
 	    (st->conn >= 0 && r->conn != (uint32_t)st->conn))
 		return 0;
-	feed_classify(FEED_HYDROMANCER, r->payload, r->payload_len, &m);
+	feed_classify(&feed_hydromancer, r->payload, r->payload_len, &m);
 	if (is_connect(&m)) {
 		la_start(st, r, &m);
 		return 0;

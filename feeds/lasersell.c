@@ -71,7 +71,6 @@ lasersell_classify(const struct feed_fields *f, struct feed_msg *m)
 
 const struct feed feed_lasersell = {
 	.name = "lasersell",
-	.id = FEED_LASERSELL,
 	.classify = lasersell_classify,
 	/* the official SDK's rule: 100 ms doubling per attempt, no jitter, capped at 2 s */
 	.backoff_first_ms = 100,

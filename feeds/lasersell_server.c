@@ -354,7 +354,7 @@ ls_frame(void *conn, const struct feed_record *r, struct feed_frame *out)
 	struct feed_msg m;
 	if (r->kind != FEED_REC_TEXT)
 		return 0;
-	feed_classify(FEED_LASERSELL, r->payload, r->payload_len, &m);
+	feed_classify(&feed_lasersell, r->payload, r->payload_len, &m);
 	if (feed_str_eq(m.type, "hello_ok") || feed_str_eq(m.type, "pong"))
 		return 0;
 	memset(out, 0, sizeof(*out));

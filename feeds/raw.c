@@ -17,7 +17,6 @@ raw_classify(const struct feed_fields *f, struct feed_msg *m)
 
 const struct feed feed_raw = {
 	.name = "raw",
-	.id = FEED_RAW,
 	.any_json = 1,
 	.classify = raw_classify,
 	/* no documented rule: 100 ms doubling, up to 5 s */

@@ -58,8 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_n = size;
 	int json = valid_json(p, size);
 
-	for (int id = 0; id < FEED_COUNT; id++) {
-		FUZZ_CHECK(feed_classify(id, p, size, &m) == 0);
+	for (int id = 0; feed_builtin(id); id++) {
+		FUZZ_CHECK(feed_classify(feed_builtin(id), p, size, &m) == 0);
 		IN_PAYLOAD(m.type);
 		IN_PAYLOAD(m.channel);
 		IN_PAYLOAD(m.cursor);
@@ -69,8 +69,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m.cls >= FEED_MSG_OTHER && m.cls <= FEED_MSG_REPLAY);
 		int nev = 0;
 		if (m.events.len)
-			feed_events_foreach(id, &m, on_event, &nev);
-		if (id != FEED_HYDROMANCER)
+			feed_events_foreach(feed_builtin(id), &m, on_event, &nev);
+		if (feed_builtin(id) != feed_find("hydromancer"))
 			continue;
 
 		struct hm_cursor c, c0 = { 3, 1000, 1700000000000LL, 1 };

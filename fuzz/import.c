@@ -43,7 +43,7 @@ same(const struct kept *k, const struct journal_record *r)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum feed_id feeds[] = { FEED_RAW, FEED_RAW, FEED_HYDROMANCER, FEED_LASERSELL };
+	const struct feed *feeds[] = { &feed_raw, &feed_raw, feed_find("hydromancer"), feed_find("lasersell") };
 	struct import_line st = { 0 };
 	struct kept kept[MAX_LINES];
 	struct journal_record rec;

@@ -68,7 +68,7 @@ host_pings(void *ud, struct inspect_pings *out)
 int
 inspect_new(const struct inspect_options *opt, struct inspect **out)
 {
-	const struct feed *feed = feed_get(opt->feed);
+	const struct feed *feed = opt->feed ? opt->feed : &feed_raw;
 	struct inspect *in;
 
 	*out = NULL;

@@ -49,7 +49,7 @@ int inspect_class_parse(const char *list, unsigned *mask);
 const char *inspect_class_name(unsigned bit);
 
 struct inspect_options {
-	enum feed_id feed;
+	const struct feed *feed;
 	const char *channel;          /* only frames of this channel; NULL = all */
 	uint32_t conn;                /* only this connection, when conn_set */
 	int conn_set;

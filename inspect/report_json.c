@@ -330,7 +330,7 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 	char *s;
 
 	json_object_set_new(root, "journal", json_string(in->opt.journal_name ? in->opt.journal_name : ""));
-	json_object_set_new(root, "feed", json_string(feed_name(in->opt.feed)));
+	json_object_set_new(root, "feed", json_string((in->opt.feed ? in->opt.feed : &feed_raw)->name));
 	json_object_set_new(root, "selection", json_selection(in));
 	json_object_set_new(root, "records", json_records(in));
 	json_object_set_new(root, "summary", json_summary(in));

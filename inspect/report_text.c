@@ -351,7 +351,7 @@ inspect_report_text(const struct inspect *in, struct text_buf *b)
 	char t1[40], t2[40], d1[32];
 
 	text_buf_addf(b, "journal      %s (feed %s)\n", in->opt.journal_name ? in->opt.journal_name : "-",
-		      feed_name(in->opt.feed));
+		      (in->opt.feed ? in->opt.feed : &feed_raw)->name);
 	if (in->records) {
 		text_buf_addf(b, "records      #%" PRIu64 "..#%" PRIu64 ": %" PRIu64 " (%" PRIu64 " received frames, %"
 			      PRIu64 " sent, %" PRIu64 " connection events), %" PRIu64 " payload bytes\n",

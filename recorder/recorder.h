@@ -100,7 +100,7 @@ const char *recorder_strerror(int err);
  * feed's channel metadata whose last cursor lies before it, their last cursor from the
  * index; trk->cursor is the one to resume from. Fills sid with "" when absent. Returns 0
  * or a journal error. */
-int recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
+int recorder_resume_track(struct journal *j, const struct feed *feed, char *sid, size_t sid_size,
 			  struct feed_cursor_track *trk);
 
 #endif

@@ -47,7 +47,7 @@ struct rec {
 	struct journal *j;
 	const struct recorder_options *o;
 	struct feed_client *fc;
-	enum feed_id feed;
+	const struct feed *feed;
 	struct lws_context *ctx;
 	struct lws *wsi;
 	lws_sorted_usec_list_t sul_retry, sul_tick, sul_connect;

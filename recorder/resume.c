@@ -42,20 +42,19 @@ fill_channel(const struct journal_channel_info *ci, void *ud)
 }
 
 int
-recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t sid_size,
+recorder_resume_track(struct journal *j, const struct feed *fd, char *sid, size_t sid_size,
 		      struct feed_cursor_track *trk)
 {
 	struct journal_reader *rd;
 	struct journal_stats st;
 	struct journal_record rec;
-	const struct feed *fd = feed_get(feed);
 	const char *chans_meta = fd && fd->client ? fd->client->channels_meta : NULL;
 	const char *v = journal_meta_get(j, "session_id");
 	uint64_t from;
 	int err;
 
 	rec_meta_unescape(sid, sid_size, v ? v : "");
-	feed_cursor_track_init(trk, feed);
+	feed_cursor_track_init(trk, fd);
 	if ((err = journal_stats(j, &st)) || !st.records)
 		return err;
 	/* Scan back from the end in growing windows until a record with a cursor shows up.
@@ -66,7 +65,7 @@ recorder_resume_track(struct journal *j, enum feed_id feed, char *sid, size_t si
 		from = st.last_recno > win ? st.last_recno - win : 1;
 		if ((err = journal_reader_open(j, &rd)))
 			return err;
-		feed_cursor_track_init(trk, feed);
+		feed_cursor_track_init(trk, fd);
 		err = journal_reader_seek_recno(rd, from);
 		while (!err && !(err = journal_reader_next(rd, &rec))) {
 			if (rec.dir == JOURNAL_IN)

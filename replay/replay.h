@@ -56,7 +56,7 @@ struct replay_options {
 	const char *journal;
 	const char *host;            /* an IPv4 address or a name; default 127.0.0.1 */
 	int port;                    /* default 8765; 0 = any free port */
-	enum feed_id feed;
+	const struct feed *feed;
 	double speed;                /* > 0; 0 = as fast as the client reads */
 	int64_t from_wall;           /* INT64_MIN = from the start */
 	int64_t to_wall;             /* INT64_MAX = to the end */

@@ -147,7 +147,7 @@ static int
 feed_start(struct srv *s)
 {
 	static const struct feed_server_ops none = { 0 };
-	const struct feed *f = feed_get(s->o->feed);
+	const struct feed *f = s->o->feed;
 
 	s->ops = f && f->server ? f->server : &none;
 	host_init(s);
@@ -232,7 +232,7 @@ report_listening(struct srv *s)
 	if (s->ops->describe)
 		s->ops->describe(s->fs, detail, sizeof(detail));
 	ev.journal = o->journal;
-	ev.feed = feed_name(o->feed);
+	ev.feed = (o->feed ? o->feed : &feed_raw)->name;
 	ev.detail = detail;
 	ev.speed = o->speed;
 	ev.mode = o->mode == REPLAY_LIVE ? "live" : "session";

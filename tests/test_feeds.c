@@ -15,7 +15,7 @@
 #include "feeds/json_scan.h"
 
 static struct feed_msg
-classify(enum feed_id id, const char *s)
+classify(const struct feed *id, const char *s)
 {
 	struct feed_msg m;
 
@@ -66,24 +66,29 @@ collect(const struct feed_event *ev, void *ud)
 static void
 test_feeds__lookup_and_names(void **state)
 {
-	enum feed_id id;
+	char names[128];
 
-	assert_int_equal(feed_lookup("hydromancer", &id), 0);
-	assert_int_equal(id, FEED_HYDROMANCER);
-	assert_int_equal(feed_lookup("lasersell", &id), 0);
-	assert_int_equal(id, FEED_LASERSELL);
-	assert_int_equal(feed_lookup("raw", &id), 0);
-	assert_int_equal(id, FEED_RAW);
-	assert_int_equal(feed_lookup("nope", &id), -1);
-	assert_int_equal(feed_lookup(NULL, &id), -1);
-	assert_string_equal(feed_name(FEED_LASERSELL), "lasersell");
-	assert_string_equal(feed_name((enum feed_id)99), "unknown");
+	assert_non_null(feed_find("hydromancer"));
+	assert_string_equal(feed_find("hydromancer")->name, "hydromancer");
+	assert_string_equal(feed_find("lasersell")->name, "lasersell");
+	assert_ptr_equal(feed_find("raw"), &feed_raw);
+	assert_ptr_equal(feed_builtin(0), &feed_raw);
+	assert_null(feed_find("nope"));
+	assert_null(feed_find(NULL));
+	assert_null(feed_builtin(-1));
+	int n = 0;
+	while (feed_builtin(n))
+		n++;
+	assert_int_equal(n, 3);
+	assert_null(feed_builtin(n));
+	feed_list_names(names, sizeof(names));
+	assert_string_equal(names, "raw, hydromancer, lasersell");
 }
 
 static void
 test_feeds__hydromancer_live_message(void **state)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"allFills\",\"seq\":42,\"cursor\":\"500:1706123456789:3\",\"fills\":["
 		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}],"
 		"[\"0x99\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3,\"tid\":7}]]}");
@@ -96,7 +101,7 @@ test_feeds__hydromancer_live_message(void **state)
 	assert_int_equal(m.seq, 42);
 	assert_int_equal(m.chunk, -1);
 	assert_true(m.events.len > 0 && m.events.p[0] == '[');
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 2);
 	/* one transaction, two fills: equal keys, different events */
 	assert_int_equal(c.time[0], 1706123456789LL);
@@ -111,7 +116,7 @@ test_feeds__hydromancer_live_message(void **state)
 static void
 test_feeds__hydromancer_replay_chunk(void **state)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{ \"type\" : \"replay\", \"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
 		"\"cursor\":\"501:2:0\",\"count\":1,\"chunk\":1,\"totalChunks\":2,\"hasGap\":true,"
 		"\"data\":[[\"0xa\",{\"time\":2,\"txIndex\":0}]] }\n");
@@ -125,22 +130,22 @@ test_feeds__hydromancer_replay_chunk(void **state)
 	assert_int_equal(m.total_chunks, 2);
 	assert_int_equal(m.count, 1);
 	assert_int_equal(m.has_gap, 1);
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.time[0], 2);
 
 	/* no hasGap, cursor only in the deprecated replayTimeMs, empty data */
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"replay\",\"channel\":\"userFills\",\"replayTimeMs\":\"500:1:3\","
 		"\"count\":0,\"chunk\":1,\"totalChunks\":1,\"data\":[]}");
 	assert_int_equal(m.cls, FEED_MSG_REPLAY);
 	assert_int_equal(m.has_gap, 0);
 	assert_str(m.cursor, "500:1:3");
 	c.n = 0;
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 0);
 
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"hasGap\":false,\"data\":[]}");
 	assert_int_equal(m.has_gap, 0);
 }
@@ -148,7 +153,7 @@ test_feeds__hydromancer_replay_chunk(void **state)
 static void
 test_feeds__hydromancer_connected_and_reconnected(void **state)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"connected\",\"clientId\":\"abc123-def456\",\"sessionId\":\"789xyz\"}");
 
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
@@ -157,7 +162,7 @@ test_feeds__hydromancer_connected_and_reconnected(void **state)
 	assert_str(m.client_id, "abc123-def456");
 	assert_str(m.channel, NULL);
 
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"reconnected\",\"clientId\":\"new\",\"sessionId\":\"789xyz\","
 		"\"subscriptions\":[\"allFills\"],\"lastSeq\":0}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
@@ -169,24 +174,24 @@ test_feeds__hydromancer_connected_and_reconnected(void **state)
 static void
 test_feeds__hydromancer_subscription_update_and_out_frames(void **state)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"subscriptionUpdate\",\"subscribed\":[\"allFills\"],\"failed\":[]}");
 
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "subscriptionUpdate");
 
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":\"500:1:0\"}}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "subscribe");
 	assert_str(m.channel, "allFills");
 	assert_str(m.cursor, NULL);
 
-	m = classify(FEED_HYDROMANCER, "{\"type\":\"ping\"}");
+	m = classify(feed_find("hydromancer"), "{\"type\":\"ping\"}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
-	m = classify(FEED_HYDROMANCER, "{\"type\":\"pong\"}");
+	m = classify(feed_find("hydromancer"), "{\"type\":\"pong\"}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
-	m = classify(FEED_HYDROMANCER, "{\"type\":\"somethingNew\",\"x\":1}");
+	m = classify(feed_find("hydromancer"), "{\"type\":\"somethingNew\",\"x\":1}");
 	assert_int_equal(m.cls, FEED_MSG_OTHER);
 	assert_str(m.type, "somethingNew");
 }
@@ -194,7 +199,7 @@ test_feeds__hydromancer_subscription_update_and_out_frames(void **state)
 static void
 test_feeds__hydromancer_numeric_cursor(void **state)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"userLeverageUpdates\",\"seq\":1,\"cursor\":1706123456789,"
 		"\"updates\":[{\"time\":1706123456789,\"txIndex\":0}]}");
 
@@ -202,7 +207,7 @@ test_feeds__hydromancer_numeric_cursor(void **state)
 	assert_str(m.cursor, "1706123456789");
 	assert_int_equal(m.seq, 1);
 
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"l4BookUpdates\",\"seq\":9,\"cursor\":\"500:1706123456789\",\"data\":[]}");
 	assert_str(m.cursor, "500:1706123456789");
 	assert_str(m.channel, "l4BookUpdates");
@@ -212,33 +217,33 @@ static void
 test_feeds__hydromancer_dedup_key_rules(void **state)
 {
 	struct collected c = { 0 };
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"allCompletedTrades\",\"seq\":3,\"cursor\":\"1:2:3\",\"trades\":["
 		"{\"openTime\":5,\"closeTime\":1000,\"time\":7,\"txIndex\":4},"
 		"{\"closeTime\":1001,\"txIndex\":0}]}");
 
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.time[0], 1000);
 	assert_int_equal(c.tx[0], 4);
 	assert_int_equal(c.time[1], 1001);
 
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"cursor\":\"1:2:3\",\"events\":["
 		"{\"time\":10,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
 		"{\"time\":10,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.role[0], "sender");
 	assert_string_equal(c.role[1], "receiver");
 	assert_int_equal(c.time[1], 10);
 
 	/* the role is not part of a fill's key */
-	m = classify(FEED_HYDROMANCER,
+	m = classify(feed_find("hydromancer"),
 		"{\"type\":\"userFills\",\"seq\":1,\"fills\":[{\"time\":10,\"txIndex\":1,\"role\":\"x\"},{\"px\":1}]}");
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_string_equal(c.role[0], "");
 	assert_int_equal(c.time[1], -1);
 	assert_int_equal(c.tx[1], -1);
@@ -253,7 +258,7 @@ test_feeds__events_malformed_array(void **state)
 	memset(&m, 0, sizeof(m));
 	m.events.p = "[{\"time\":1},{\"time\" 2}]";
 	m.events.len = strlen(m.events.p);
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, collect, &c), -1);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), -1);
 	assert_int_equal(c.n, 1);
 }
 
@@ -268,17 +273,17 @@ static void
 test_feeds__events_callback_stops(void **state)
 {
 	int n = 0;
-	struct feed_msg m = classify(FEED_HYDROMANCER,
+	struct feed_msg m = classify(feed_find("hydromancer"),
 		"{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1},{\"time\":2}]}");
 
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, stop_at_first, &n), 7);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, stop_at_first, &n), 7);
 	assert_int_equal(n, 1);
 }
 
 static void
 track(struct feed_cursor_track *t, int64_t ms, const char *s)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER, s);
+	struct feed_msg m = classify(feed_find("hydromancer"), s);
 
 	feed_cursor_track_msg(t, &m, ms);
 }
@@ -293,7 +298,7 @@ test_feeds__resume_cursor_waits_for_the_replay(void **state)
 	struct feed_cursor_track t;
 
 	(void)state;
-	feed_cursor_track_init(&t, FEED_HYDROMANCER);
+	feed_cursor_track_init(&t, feed_find("hydromancer"));
 	track(&t, 0, "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	track(&t, 1, LIVE("10:0:0"));
 	assert_string_equal(t.cursor, "10:0:0");
@@ -334,7 +339,7 @@ test_feeds__resume_cursor_waits_for_the_replay(void **state)
 	assert_string_equal(t.cursor, "72:0:0");   /* a replay under way holds however long */
 
 	/* other feeds: the last cursor seen */
-	feed_cursor_track_init(&t, FEED_RAW);
+	feed_cursor_track_init(&t, (&feed_raw));
 	assert_string_equal(t.cursor, "");
 }
 
@@ -356,7 +361,7 @@ test_feeds__resume_cursor_is_the_oldest_channel(void **state)
 	assert_true(feed_cursor_time_cmp("opaque", "1") < 0);
 	assert_int_equal(feed_cursor_time_cmp("7:8:9", "7:8:9"), 0);
 
-	feed_cursor_track_init(&t, FEED_HYDROMANCER);
+	feed_cursor_track_init(&t, feed_find("hydromancer"));
 	track(&t, 0, "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	track(&t, 1, LIVE("500:1706123456789:3"));
 	track(&t, 2, LEV("1706123456000"));
@@ -406,7 +411,7 @@ collect_sent(void *ud, const void *p, size_t n)
 static void
 client_msg(struct feed_client *fc, const char *s, int want_flags)
 {
-	struct feed_msg m = classify(FEED_HYDROMANCER, s);
+	struct feed_msg m = classify(feed_find("hydromancer"), s);
 
 	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), want_flags);
 }
@@ -414,7 +419,7 @@ client_msg(struct feed_client *fc, const char *s, int want_flags)
 static void
 test_feeds__hydromancer_client_errors_and_escapes(void **state)
 {
-	struct feed_client_options o = { .feed = FEED_HYDROMANCER, .url = "ws://h/ws?token=t" };
+	struct feed_client_options o = { .feed = feed_find("hydromancer"), .url = "ws://h/ws?token=t" };
 	const struct feed_client_arg subs[] = { { .name = "--subscribe", .value = "allFills", .len = 8 } };
 	struct feed_client *fc;
 	struct text_buf url = { 0 };
@@ -467,7 +472,7 @@ test_feeds__client_handshake_and_options(void **state)
 		{ .name = "--ping-s", .ms = 100 },
 	};
 	const char *sends[] = { "S1" };
-	struct feed_client_options o = { .feed = FEED_LASERSELL, .url = "ws://h/", .sends = sends, .nsends = 1,
+	struct feed_client_options o = { .feed = feed_find("lasersell"), .url = "ws://h/", .sends = sends, .nsends = 1,
 					 .args = args, .nargs = 3 };
 	const struct feed_client_arg sub = { .name = "--subscribe", .value = "allFills", .len = 8 };
 	struct feed_client *fc;
@@ -485,7 +490,7 @@ test_feeds__client_handshake_and_options(void **state)
 	assert_int_equal(feed_client_tick(fc, 299, collect_sent, NULL), 0);
 	assert_int_equal(feed_client_tick(fc, 300, collect_sent, NULL), -1);
 	sent.len = 0;
-	m = classify(FEED_LASERSELL, "{\"type\":\"hello_ok\",\"session_id\":5}");
+	m = classify(feed_find("lasersell"), "{\"type\":\"hello_ok\",\"session_id\":5}");
 	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
 	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
 	text_buf_add(&sent, "", 1);
@@ -507,11 +512,11 @@ test_feeds__client_handshake_and_options(void **state)
 	o.args = &sub;
 	o.nargs = 1;
 	assert_int_equal(feed_client_new(&o, &fc), EINVAL);
-	assert_null(feed_client_opt_find(FEED_LASERSELL, "--subscribe"));
-	assert_non_null(feed_client_opt_find(FEED_HYDROMANCER, "--subscribe"));
+	assert_null(feed_client_opt_find(feed_find("lasersell"), "--subscribe"));
+	assert_non_null(feed_client_opt_find(feed_find("hydromancer"), "--subscribe"));
 
 	/* raw: --send at open, none to another origin; frames unclassified */
-	o = (struct feed_client_options){ .feed = FEED_RAW, .url = "ws://h/", .sends = sends, .nsends = 1 };
+	o = (struct feed_client_options){ .feed = (&feed_raw), .url = "ws://h/", .sends = sends, .nsends = 1 };
 	assert_int_equal(feed_client_new(&o, &fc), 0);
 	assert_true(feed_client_opaque(fc));
 	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_NO_HANDSHAKE);
@@ -533,17 +538,17 @@ test_feeds__backoff_rule(void **state)
 
 	(void)state;
 	for (unsigned a = 0; a < sizeof(want) / sizeof(want[0]); a++) {
-		assert_int_equal(feed_backoff_ms(FEED_LASERSELL, a), want[a]);
-		assert_int_equal(feed_backoff_ms(FEED_HYDROMANCER, a), want[a]);
+		assert_int_equal(feed_backoff_ms(feed_find("lasersell"), a), want[a]);
+		assert_int_equal(feed_backoff_ms(feed_find("hydromancer"), a), want[a]);
 	}
-	assert_int_equal(feed_backoff_ms(FEED_RAW, 7), 5000);
-	assert_int_equal(feed_backoff_ms(FEED_LASERSELL, 1000), 2000);
+	assert_int_equal(feed_backoff_ms((&feed_raw), 7), 5000);
+	assert_int_equal(feed_backoff_ms(feed_find("lasersell"), 1000), 2000);
 }
 
 static void
 test_feeds__lasersell_messages(void **state)
 {
-	struct feed_msg m = classify(FEED_LASERSELL,
+	struct feed_msg m = classify(feed_find("lasersell"),
 		"{\"type\":\"hello_ok\",\"session_id\":42,\"server_time_ms\":1706000000000,"
 		"\"limits\":{\"hi_capacity\":1024,\"pnl_flush_ms\":1000,\"max_positions_per_session\":100}}");
 
@@ -554,7 +559,7 @@ test_feeds__lasersell_messages(void **state)
 	assert_int_equal(m.pnl_flush_ms, 1000);
 	assert_str(m.channel, NULL);
 
-	m = classify(FEED_LASERSELL,
+	m = classify(feed_find("lasersell"),
 		"{\"type\":\"pnl_update\",\"position_id\":7,\"profit_units\":-5,\"proceeds_units\":10,"
 		"\"server_time_ms\":1706000000500}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
@@ -563,25 +568,25 @@ test_feeds__lasersell_messages(void **state)
 	assert_int_equal(m.server_time_ms, 1706000000500LL);
 	assert_int_equal(m.pnl_flush_ms, -1);
 
-	m = classify(FEED_LASERSELL, "{\"type\":\"pong\",\"server_time_ms\":1706000000001}");
+	m = classify(feed_find("lasersell"), "{\"type\":\"pong\",\"server_time_ms\":1706000000001}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_int_equal(m.server_time_ms, 1706000000001LL);
 
-	m = classify(FEED_LASERSELL, "{\"type\":\"ping\",\"client_time_ms\":1706000000000}");
+	m = classify(feed_find("lasersell"), "{\"type\":\"ping\",\"client_time_ms\":1706000000000}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_int_equal(m.client_time_ms, 1706000000000LL);
 
-	m = classify(FEED_LASERSELL, "{\"type\":\"configure\",\"wallet_pubkeys\":[\"W\"],\"strategy\":{}}");
+	m = classify(feed_find("lasersell"), "{\"type\":\"configure\",\"wallet_pubkeys\":[\"W\"],\"strategy\":{}}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 
-	m = classify(FEED_LASERSELL,
+	m = classify(feed_find("lasersell"),
 		"{\"type\":\"position_opened\",\"position_id\":9,\"wallet_pubkey\":\"W\",\"mint\":\"M\","
 		"\"token_account\":\"T\",\"tokens\":1,\"entry_quote_units\":2,\"slot\":3}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_int_equal(m.position_id, 9);
 	assert_str(m.channel, "position_opened");
 
-	m = classify(FEED_LASERSELL, "{\"type\":\"brand_new\"}");
+	m = classify(feed_find("lasersell"), "{\"type\":\"brand_new\"}");
 	assert_int_equal(m.cls, FEED_MSG_OTHER);
 	assert_str(m.channel, NULL);
 }
@@ -596,10 +601,10 @@ test_feeds__not_json_and_truncated(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct feed_msg m = classify(FEED_HYDROMANCER, bad[i]);
+		struct feed_msg m = classify(feed_find("hydromancer"), bad[i]);
 
 		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
-		m = classify(FEED_LASERSELL, bad[i]);
+		m = classify(feed_find("lasersell"), bad[i]);
 		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
 	}
 	/* binary garbage with a NUL inside */
@@ -607,12 +612,12 @@ test_feeds__not_json_and_truncated(void **state)
 		const uint8_t bin[] = { '{', 0, 0xff, '}' };
 		struct feed_msg m;
 
-		assert_int_equal(feed_classify(FEED_HYDROMANCER, bin, sizeof(bin), &m), 0);
+		assert_int_equal(feed_classify(feed_find("hydromancer"), bin, sizeof(bin), &m), 0);
 		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
 	}
 	/* escaped quotes inside strings are not the end of the string */
 	{
-		struct feed_msg m = classify(FEED_HYDROMANCER,
+		struct feed_msg m = classify(feed_find("hydromancer"),
 			"{\"type\":\"allFills\",\"seq\":2,\"note\":\"a \\\"q\\\" \\\\\",\"fills\":[]}");
 
 		assert_int_equal(m.cls, FEED_MSG_DATA);
@@ -623,17 +628,17 @@ test_feeds__not_json_and_truncated(void **state)
 static void
 test_feeds__raw_feed(void **state)
 {
-	struct feed_msg m = classify(FEED_RAW, "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");
+	struct feed_msg m = classify((&feed_raw), "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");
 
 	assert_int_equal(m.cls, FEED_MSG_OTHER);
 	assert_str(m.type, "allFills");
 	assert_str(m.channel, NULL);
 	assert_int_equal(m.seq, -1);
-	m = classify(FEED_RAW, "[1, 2, 3]");
+	m = classify((&feed_raw), "[1, 2, 3]");
 	assert_int_equal(m.cls, FEED_MSG_OTHER);
-	m = classify(FEED_RAW, " 12 ");
+	m = classify((&feed_raw), " 12 ");
 	assert_int_equal(m.cls, FEED_MSG_OTHER);
-	m = classify(FEED_RAW, "ticker BTC 1");
+	m = classify((&feed_raw), "ticker BTC 1");
 	assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
 }
 
@@ -690,7 +695,7 @@ dedup_msg(struct hm_dedup *d, const char *p, struct text_buf *kept, int *all)
 {
 	struct feed_msg m;
 	kept->len = 0;
-	feed_classify(FEED_HYDROMANCER, (const uint8_t *)p, strlen(p), &m);
+	feed_classify(feed_find("hydromancer"), (const uint8_t *)p, strlen(p), &m);
 	return hm_dedup_filter(d, &m, kept, all);
 }
 
@@ -774,7 +779,7 @@ test_feeds__hydromancer_stream_messages(void **state)
 	char id[37];
 	const char *live = "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[1,2,3],\"x\":true}";
 	(void)state;
-	feed_classify(FEED_HYDROMANCER, (const uint8_t *)live, strlen(live), &m);
+	feed_classify(feed_find("hydromancer"), (const uint8_t *)live, strlen(live), &m);
 	assert_int_equal(hm_msg_events_field((const uint8_t *)live, strlen(live), &m, &name), 0);
 	assert_int_equal(name.len, 5);
 	assert_memory_equal(name.p, "fills", 5);
@@ -841,10 +846,10 @@ test_feeds__mutations_never_crash(void **state)
 				memcpy(copy, samples[s], cut);
 				if (f < sizeof(flips) && cut)
 					copy[(cut * 7 + f) % cut] = (uint8_t)flips[f];
-				for (int id = 0; id < FEED_COUNT; id++) {
-					assert_int_equal(feed_classify((enum feed_id)id, copy, cut, &m), 0);
+				for (int id = 0; feed_builtin(id); id++) {
+					assert_int_equal(feed_classify(feed_builtin(id), copy, cut, &m), 0);
 					if (m.cls != FEED_MSG_NOT_JSON)
-						feed_events_foreach((enum feed_id)id, &m, count_events, &events);
+						feed_events_foreach(feed_builtin(id), &m, count_events, &events);
 				}
 				free(copy);
 			}

@@ -25,7 +25,7 @@ struct fx {
 };
 
 static struct fx *
-fx_new(enum feed_id feed, int64_t stall_ms)
+fx_new(const struct feed *feed, int64_t stall_ms)
 {
 	static struct fx f;
 	struct inspect_options o;
@@ -42,7 +42,7 @@ fx_new(enum feed_id feed, int64_t stall_ms)
 /* A fixture whose records are a selection: --from / --to given, so that the journal goes on
  * before / after them (inspect_run() would find out; here the options say it). */
 static struct fx *
-fx_new_cut(enum feed_id feed, int from, int to)
+fx_new_cut(const struct feed *feed, int from, int to)
 {
 	static struct fx f;
 	struct inspect_options o;
@@ -104,7 +104,7 @@ chan(struct fx *f, const char *name)
 static void
 test_inspect__same_key_is_not_a_duplicate(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	/* four fills of one transaction: one key, four events */
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:100:3\",\"fills\":["
@@ -125,7 +125,7 @@ test_inspect__same_key_is_not_a_duplicate(void **state)
 static void
 test_inspect__same_event_again_is_a_duplicate(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
 	     "[\"0xa\",{\"time\":100,\"txIndex\":3,\"tid\":1}],[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}]]}");
@@ -144,7 +144,7 @@ test_inspect__same_event_again_is_a_duplicate(void **state)
 static void
 test_inspect__ledger_key_includes_the_role(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	const char *ch = "userNonFundingLedgerEvents";
 
 	/* one transfer seen from both sides: two keys (time, txIndex, role), two events */
@@ -173,7 +173,7 @@ test_inspect__ledger_key_includes_the_role(void **state)
 static void
 test_inspect__completed_trades_key_on_close_time(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	const char *ch = "allCompletedTrades";
 
 	/* ordered by closeTime; their open times are not */
@@ -196,7 +196,7 @@ test_inspect__completed_trades_key_on_close_time(void **state)
 static void
 test_inspect__replay_live_overlap_is_counted_apart(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":100,\"txIndex\":0,\"tid\":1}]}");
@@ -223,7 +223,7 @@ test_inspect__replay_live_overlap_is_counted_apart(void **state)
 static void
 test_inspect__seq_rules(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
 	text(f, 1, 1, "userFills", "{\"type\":\"userFills\",\"seq\":1,\"fills\":[]}");  /* own seq */
@@ -292,7 +292,7 @@ static void
 test_inspect__seq_range_and_link_rules(void **state)
 {
 	static struct feed_inspect_ops ops;
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	/* a range, going on across connections, starting anywhere */
 	ops = hydromancer_inspect_ops;
@@ -316,7 +316,7 @@ test_inspect__seq_range_and_link_rules(void **state)
 	inspect_free(f->in);
 
 	/* a link: ids need not be consecutive; a broken link is at least one message lost */
-	f = fx_new(FEED_HYDROMANCER, 0);
+	f = fx_new(feed_find("hydromancer"), 0);
 	ops.seq = link_seq;
 	f->in->ops = &ops;
 	text(f, 0, 1, "books", "{\"type\":\"books\",\"seq\":0,\"id\":100,\"prev\":90}");
@@ -337,7 +337,7 @@ test_inspect__seq_range_and_link_rules(void **state)
 static void
 test_inspect__newest_key_after_an_older_one_is_shared(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
 	     "[\"0xa\",{\"time\":200,\"txIndex\":3,\"tid\":1}],"
@@ -354,7 +354,7 @@ test_inspect__newest_key_after_an_older_one_is_shared(void **state)
 static void
 test_inspect__replay_has_gap_and_missing_chunks(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
 	text(f, 1, 1, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
@@ -376,7 +376,7 @@ test_inspect__replay_has_gap_and_missing_chunks(void **state)
 static void
 test_inspect__stall_and_exact_duplicate_frame(void **state)
 {
-	struct fx *f = fx_new(FEED_RAW, 1000);
+	struct fx *f = fx_new((&feed_raw), 1000);
 
 	text(f, 0, 1, NULL, "{\"a\":1}");
 	text(f, 100, 1, NULL, "{\"a\":2}");
@@ -398,7 +398,7 @@ test_inspect__stall_and_exact_duplicate_frame(void **state)
 static void
 test_inspect__not_json_is_counted_for_known_feeds(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, NULL, "<html>");
 	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}");  /* truncated */
@@ -413,7 +413,7 @@ test_inspect__not_json_is_counted_for_known_feeds(void **state)
 static void
 test_inspect__malformed_events_array_is_a_not_json_finding(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	struct text_buf b = { 0 };
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1,\"txIndex\":0}]}");
@@ -439,7 +439,7 @@ test_inspect__malformed_events_array_is_a_not_json_finding(void **state)
 static void
 test_inspect__lasersell_rules(void **state)
 {
-	struct fx *f = fx_new(FEED_LASERSELL, 0);
+	struct fx *f = fx_new(feed_find("lasersell"), 0);
 
 	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	text(f, 10, 1, NULL, "{\"type\":\"hello_ok\",\"session_id\":1,\"server_time_ms\":1,"
@@ -476,7 +476,7 @@ test_inspect__lasersell_rules(void **state)
 static void
 test_inspect__heartbeats_do_not_hide_a_stall(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 5000);
+	struct fx *f = fx_new(feed_find("hydromancer"), 5000);
 
 	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
@@ -495,13 +495,13 @@ test_inspect__channel_selection_keeps_the_sessions(void **state)
 {
 	struct inspect_options o;
 	struct inspect *in;
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	/* the same connections seen through --channel allFills: the second connection is a new
 	 * session, so its downtime is not covered, whatever channel is selected */
 	inspect_free(f->in);
 	memset(&o, 0, sizeof(o));
-	o.feed = FEED_HYDROMANCER;
+	o.feed = feed_find("hydromancer");
 	o.channel = "allFills";
 	assert_int_equal(inspect_new(&o, &in), 0);
 	f->in = in;
@@ -521,7 +521,7 @@ test_inspect__channel_selection_keeps_the_sessions(void **state)
 static void
 test_inspect__closed_positions_free_their_slots(void **state)
 {
-	struct fx *f = fx_new(FEED_LASERSELL, 0);
+	struct fx *f = fx_new(feed_find("lasersell"), 0);
 	char buf[128];
 
 	/* far more positions over a day than the table holds, never many open at once */
@@ -549,7 +549,7 @@ test_inspect__closed_positions_free_their_slots(void **state)
 static void
 test_inspect__lasersell_backoff(void **state)
 {
-	struct fx *f = fx_new(FEED_LASERSELL, 0);
+	struct fx *f = fx_new(feed_find("lasersell"), 0);
 
 	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
@@ -577,7 +577,7 @@ test_inspect__lasersell_backoff(void **state)
 static void
 test_inspect__downtime_after_many_attempts(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	char buf[128];
 	uint32_t conn = 1;
 	const int attempts = INSPECT_MAX_CONNS + 100;   /* an outage of ~37 min at 2 s backoff */
@@ -630,7 +630,7 @@ static void
 test_inspect__from_mid_session_cuts_open_positions(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 1, 0) : fx_new(FEED_LASERSELL, 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
 
 		text(f, 0, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
 		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
@@ -655,7 +655,7 @@ static void
 test_inspect__to_cuts_open_positions_and_pings(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 0, 1) : fx_new(FEED_LASERSELL, 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 0, 1) : fx_new(feed_find("lasersell"), 0);
 		struct text_buf b = { 0 };
 
 		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
@@ -686,7 +686,7 @@ static void
 test_inspect__selection_cuts_a_replay(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(FEED_HYDROMANCER, 0, 1) : fx_new(FEED_HYDROMANCER, 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 0, 1) : fx_new(feed_find("hydromancer"), 0);
 
 		text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 		text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
@@ -704,7 +704,7 @@ test_inspect__selection_cuts_a_replay(void **state)
 		inspect_free(f->in);
 	}
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(FEED_HYDROMANCER, 1, 0) : fx_new(FEED_HYDROMANCER, 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 1, 0) : fx_new(feed_find("hydromancer"), 0);
 
 		text(f, 0, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,"
 		     "\"totalChunks\":3,\"data\":[{\"time\":100,\"txIndex\":0}]}");
@@ -725,7 +725,7 @@ static void
 test_inspect__from_among_attempts_does_not_judge_the_backoff(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(FEED_LASERSELL, 1, 0) : fx_new(FEED_LASERSELL, 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
 
 		put(f, 0, 7, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
 		put(f, 2000, 8, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
@@ -746,11 +746,11 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 
 	for (int i = 0; i < 2; i++) {
 		struct inspect_options o;
-		struct fx *f = fx_new(FEED_LASERSELL, 0);
+		struct fx *f = fx_new(feed_find("lasersell"), 0);
 
 		inspect_free(f->in);
 		memset(&o, 0, sizeof(o));
-		o.feed = FEED_LASERSELL;
+		o.feed = feed_find("lasersell");
 		o.channel = chans[i];
 		assert_int_equal(inspect_new(&o, &f->in), 0);
 		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
@@ -778,7 +778,7 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 static void
 test_inspect__timeline_per_channel(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	struct text_buf b = { 0 };
 	struct channel *a, *u;
 	uint64_t sa = 0, su = 0, sum[INSPECT_TIMELINE] = { 0 };
@@ -826,7 +826,7 @@ test_inspect__timeline_per_channel(void **state)
 static void
 test_inspect__findings_are_bounded(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	char buf[128];
 
 	for (int i = 0; i < 3 * INSPECT_KEEP_FINDINGS; i++) {
@@ -900,7 +900,7 @@ test_inspect__class_names(void **state)
 static void
 test_inspect__reports_render(void **state)
 {
-	struct fx *f = fx_new(FEED_HYDROMANCER, 0);
+	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	struct text_buf b = { 0 };
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");

@@ -186,11 +186,11 @@ check_chunk(const char *msg, int chunk, int total, int count, const char *cursor
 	char want[128];
 	int n = 0;
 
-	assert_int_equal(feed_classify(FEED_HYDROMANCER, (const uint8_t *)msg, strlen(msg), &m), 0);
+	assert_int_equal(feed_classify(feed_find("hydromancer"), (const uint8_t *)msg, strlen(msg), &m), 0);
 	assert_int_equal(m.cls, FEED_MSG_REPLAY);
 	assert_int_equal(m.cursor.len, strlen(cursor));
 	assert_memory_equal(m.cursor.p, cursor, m.cursor.len);
-	assert_int_equal(feed_events_foreach(FEED_HYDROMANCER, &m, count_ev, &n), 0);
+	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, count_ev, &n), 0);
 	assert_int_equal(n, count);
 	snprintf(want, sizeof(want), "\"count\":%d,\"chunk\":%d,\"totalChunks\":%d", count, chunk, total);
 	assert_non_null(strstr(msg, want));

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -328,6 +329,22 @@ chk_walk(struct chk *c, const char *db, MDB_dbi dbi, uint64_t *count)
 }
 
 /* Runs in the child: the verdict, and why in c->why. */
+/* An index whose environment was made but whose databases never were (a writer killed while
+ * it created the journal) holds nothing at all: it is no index (IDX_CHECK_NONE), which the
+ * next writer makes, not a damaged one. 1 when so. */
+static int
+chk_never_written(struct chk *c, const char *idir)
+{
+	MDB_dbi main_db;
+	MDB_stat ms;
+
+	if (mdb_dbi_open(c->txn, NULL, 0, &main_db) != 0 || mdb_stat(c->txn, main_db, &ms) != 0 || ms.ms_entries != 0)
+		return 0;
+	c->verdict = IDX_CHECK_NONE;
+	snprintf(c->why, c->n, "index '%s' was created but never written", idir);
+	return 1;
+}
+
 static int
 chk_run(const char *idir, const char *jdir, char *why, size_t n)
 {
@@ -362,6 +379,8 @@ chk_run(const char *idir, const char *jdir, char *why, size_t n)
 			 mdb_strerror(rc));
 		goto out;
 	}
+	if (chk_never_written(&c, idir))
+		goto out;
 	for (int i = 0; i < 6; i++)
 		if ((rc = mdb_dbi_open(c.txn, names[i], 0, &dbi[i])) != 0) {
 			chk_fail(&c, IDX_CHECK_DAMAGED, "index '%s': database '%s': %s", idir, names[i], mdb_strerror(rc));
@@ -420,6 +439,8 @@ chk_readable(const char *data, struct stat *sb, char *why, size_t n)
 		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(errno));
 		return IDX_CHECK_UNREADABLE;
 	}
+	if (sb->st_size == 0)
+		return IDX_CHECK_NONE; /* a writer killed before LMDB wrote its first page */
 	if ((fd = open(data, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = errno;
 		snprintf(why, n, "cannot read the index '%s': %s", data, strerror(rc));
@@ -434,12 +455,28 @@ chk_readable(const char *data, struct stat *sb, char *why, size_t n)
  * message for the user), bounded in time, and gone without atexit work. Writes the
  * verdict (a digit) and why to fd. */
 static void __attribute__((noreturn))
-chk_child(const char *idir, const char *dir, uint64_t size, int fd)
+chk_child(const char *idir, const char *dir, uint64_t size, int fd, pid_t parent)
 {
 	char msg[600];
+	/* The child dies with its parent, and holds none of the parent's descriptors: a
+	 * writer's lock (an flock, shared by a forked copy of its descriptor) held by a
+	 * child that outlived a writer killed -9 would refuse the next writer. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(4);
+	if (fd != 3) {
+		if (dup2(fd, 3) != 3)
+			_exit(4);
+		fd = 3;
+	}
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0)
+		for (int i = 4; i < 1024; i++)
+			close(i);
 	int null = open("/dev/null", O_WRONLY);
-	if (null >= 0)
+	if (null >= 0) {
 		dup2(null, 2);
+		close(null);
+	}
 	chk_child_signals();
 	/* A cycle of pages spins: the bound is on CPU time, which a loaded machine does not
 	 * take from the child as it takes wall-clock time (a healthy check of a large index
@@ -523,6 +560,7 @@ idx_check(const char *dir, char *why, size_t n)
 		snprintf(why, n, "cannot check the index '%s': pipe: %s", idir, strerror(errno));
 		return IDX_CHECK_UNREADABLE; /* errno from pipe2 */
 	}
+	pid_t parent = getpid();
 	if ((pid = fork()) < 0) {
 		rc = errno;
 		close(p[0]);
@@ -533,7 +571,7 @@ idx_check(const char *dir, char *why, size_t n)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		chk_child(idir, dir, (uint64_t)sb.st_size, p[1]);
+		chk_child(idir, dir, (uint64_t)sb.st_size, p[1], parent);
 	}
 	close(p[1]);
 	return chk_verdict(pid, p[0], idir, why, n);

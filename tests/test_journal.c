@@ -22,6 +22,7 @@
 #include "journal/block.h"
 #include "journal/index.h"
 #include <zstd.h>
+#include <lmdb.h>
 
 static char tmproot[256];
 
@@ -128,6 +129,17 @@ read_all(struct journal *j, uint64_t seed, size_t maxlen)
 	assert_int_equal(rc, JOURNAL_EOF);
 	journal_reader_close(r);
 	return n;
+}
+
+/* Create (or open, empty) the journal at path and append records 1..n of seed to it. */
+static void
+write_path(const char *path, uint64_t seed, uint64_t n, size_t maxlen)
+{
+	struct journal *j;
+	struct journal_options o = { .block_bytes = 16384 };
+	assert_int_equal(journal_open(path, JOURNAL_CREATE | JOURNAL_APPEND, &o, &j, NULL), 0);
+	write_records(j, seed, 1, n, maxlen);
+	assert_int_equal(journal_close(j), 0);
 }
 
 static uint64_t
@@ -1161,9 +1173,16 @@ test_journal__kill9_writer(void **state)
 			assert_true(orc == ENOENT || orc == JOURNAL_ENOTJOURNAL);
 			continue;
 		}
+		if (orc != 0)
+			print_message("round %d: open: %s: %s\n", round, journal_strerror(orc), journal_last_detail(NULL));
 		assert_int_equal(orc, 0);
 		struct journal_verify vf;
-		assert_int_equal(journal_verify(j, &vf), 0);
+		int vrc = journal_verify(j, &vf);
+		if (vrc != 0 || vf.records < flushed_total)
+			print_message("round %d: verify: %s (%s); %llu records, %llu flushed\n", round,
+				      vrc ? journal_strerror(vrc) : "ok", vf.detail ? vf.detail : "-",
+				      (unsigned long long)vf.records, (unsigned long long)flushed_total);
+		assert_int_equal(vrc, 0);
 		assert_true(vf.records >= flushed_total);
 		uint64_t n = read_all(j, 8, 400);
 		assert_true(n >= flushed_total);
@@ -1179,6 +1198,88 @@ test_journal__kill9_writer(void **state)
 	assert_int_equal(vf.torn_bytes, 0);
 	assert_int_equal(vf.unindexed_blocks, 0);
 	journal_close(j);
+}
+
+/* kill -9 a writer while it creates the journal: whatever it left (no journal, a META
+ * without an index, an index whose file is empty or whose databases were never made)
+ * opens as no journal or as an empty one that verifies, and the next writer goes on. */
+static void
+test_journal__kill9_while_creating(void **state)
+{
+	for (int round = 0; round < 40; round++) {
+		char p[300], name[32];
+		snprintf(name, sizeof(name), "kill9c-%d", round);
+		mkpath(p, sizeof(p), name);
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct journal *w;
+			if (journal_open(p, JOURNAL_CREATE, NULL, &w, NULL))
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		usleep((useconds_t)((round * 631) % 6000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		struct journal *j;
+		struct journal_verify vf;
+		int orc = journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL);
+		if (orc == 0) {
+			int vrc = journal_verify(j, &vf);
+			if (vrc)
+				print_message("round %d: verify: %s (%s)\n", round, journal_strerror(vrc), vf.detail ? vf.detail : "-");
+			assert_int_equal(vrc, 0);
+			assert_int_equal(vf.records, 0);
+			journal_close(j);
+		} else {
+			assert_true(orc == ENOENT || orc == JOURNAL_ENOTJOURNAL);
+		}
+		write_path(p, 1, 5, 100);
+		assert_int_equal(count_path(p), 5);
+	}
+}
+
+/* An index the writer made but never wrote (an empty data.mdb; an environment without its
+ * databases) is no index, not a damaged one: readers read the segments, verify passes,
+ * and the next writer indexes every block. */
+static void
+test_journal__index_never_written(void **state)
+{
+	for (int how = 0; how < 2; how++) {
+		char p[300], idir[400], data[450];
+		mkpath(p, sizeof(p), how ? "never-written-env" : "never-written-empty");
+		write_path(p, 1, 300, 200);
+		snprintf(idir, sizeof(idir), "%s/index", p);
+		snprintf(data, sizeof(data), "%s/data.mdb", idir);
+		assert_int_equal(unlink(data), 0);
+		char lock[450];
+		snprintf(lock, sizeof(lock), "%s/lock.mdb", idir);
+		unlink(lock);
+		if (how == 0) {
+			int fd = open(data, O_CREAT | O_WRONLY, 0644);
+			assert_true(fd >= 0);
+			close(fd);
+		} else {
+			MDB_env *env;
+			assert_int_equal(mdb_env_create(&env), 0);
+			assert_int_equal(mdb_env_open(env, idir, 0, 0644), 0);
+			mdb_env_close(env);
+		}
+		struct journal *j;
+		struct journal_verify vf;
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &vf), 0);
+		assert_int_equal(vf.records, 300);
+		assert_true(vf.unindexed_blocks > 0);
+		assert_int_equal(read_all(j, 1, 200), 300);
+		journal_close(j);
+		assert_int_equal(journal_open(p, JOURNAL_APPEND, NULL, &j, NULL), 0);
+		journal_close(j);
+		assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+		assert_int_equal(journal_verify(j, &vf), 0);
+		assert_int_equal(vf.unindexed_blocks, 0);
+		journal_close(j);
+	}
 }
 
 /* A write that fails (here: the file size limit, as a full disk would) is reported, the
@@ -1517,6 +1618,8 @@ main(void)
 		cmocka_unit_test(test_journal__reader_while_writing),
 		cmocka_unit_test(test_journal__reader_across_segments),
 		cmocka_unit_test(test_journal__kill9_writer),
+		cmocka_unit_test(test_journal__kill9_while_creating),
+		cmocka_unit_test(test_journal__index_never_written),
 		cmocka_unit_test(test_journal__write_failure_keeps_journal_valid),
 		cmocka_unit_test(test_journal__discard_created),
 		cmocka_unit_test(test_journal__bad_paths_and_versions),

@@ -35,8 +35,8 @@ recorder_strerror(int err)
 {
 	switch (err) {
 	case RECORDER_EURL: return "bad URL (expected ws://HOST[:PORT]/PATH or wss://...)";
-	case RECORDER_EAUTH: return "the server refused the credentials";
-	case RECORDER_EREFUSED: return "the server refused the credentials";
+	case RECORDER_EAUTH: return "the server refused the credentials (HTTP 401 or 403)";
+	case RECORDER_EREFUSED: return "the server refused the credentials in a message";
 	case RECORDER_EJOURNAL: return "the journal failed";
 	case RECORDER_ELWS: return "libwebsockets could not start";
 	case RECORDER_ERETRIES: return "gave up after the allowed number of failed attempts";

@@ -32,6 +32,32 @@ static const struct {
 	{ "utf8 error", "a text frame that is not UTF-8" },
 };
 
+/* Every occurrence of secret s in the line buf (of size n) becomes "REDACTED"; a line that
+ * would grow past n is cut there, so the secret never shows in part. */
+static void
+redact_all(char *buf, size_t n, const char *s)
+{
+	static const char red[] = "REDACTED";
+	const size_t rl = sizeof(red) - 1, sl = strlen(s);
+	char *p = buf;
+
+	if (!sl)
+		return;
+	while ((p = strstr(p, s))) {
+		size_t tail = strlen(p + sl), at = (size_t)(p - buf);
+		if (at + rl >= n) {
+			*p = '\0';
+			return;
+		}
+		if (at + rl + tail >= n)
+			tail = n - 1 - at - rl;
+		memmove(p + rl, p + sl, tail);
+		memcpy(p, red, rl);
+		p[rl + tail] = '\0';
+		p += rl;
+	}
+}
+
 void
 rec_lws_log_emit(int level, const char *line)
 {
@@ -55,20 +81,8 @@ rec_lws_log_emit(int level, const char *line)
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	for (int i = 0; rec_log && i < rec_log->nsecrets; i++) {
-		const char *s = rec_log->secrets[i];
-		size_t sl = strlen(s);
-		char *p;
-		if (!sl)
-			continue;
-		while ((p = strstr(buf, s))) {
-			/* overwrite in place; the line only gets shorter or stays as long */
-			static const char red[] = "REDACTED";
-			size_t rl = sl < sizeof(red) - 1 ? sl : sizeof(red) - 1;
-			memcpy(p, red, rl);
-			memmove(p + rl, p + sl, strlen(p + sl) + 1);
-		}
-	}
+	for (int i = 0; rec_log && i < rec_log->nsecrets; i++)
+		redact_all(buf, sizeof(buf), rec_log->secrets[i]);
 	if (rec_log && level == LLL_ERR) {
 		const char *e = strstr(buf, "SSL error: ");
 		if (e)

@@ -93,14 +93,7 @@ rec_free(struct rec *r)
 {
 	rec_drop_queue(r);
 	feed_client_free(r->fc);
-	for (int i = 0; i < r->nheaders; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
-	free(r->headers);
-	for (int i = 0; i < r->nsecrets; i++)
-		free(r->secrets[i]);
-	free(r->secrets);
+	rec_free_secrets(r);
 	free(r->url_redacted);
 	free(r->redir_location);
 	free(r->next_url);

@@ -126,6 +126,8 @@ void rec_add_secret(struct rec *r, const char *v, size_t n);
 void rec_collect_url_secrets(struct rec *r, const char *url);
 int rec_parse_headers(struct rec *r);
 int rec_userinfo_header(struct rec *r);
+/* Free the headers and the secret values (the struct stays). */
+void rec_free_secrets(struct rec *r);
 
 /* ---- journaling.c ---- */
 /* Journal one record; returns 0 or the run's error (the run then ends). m may be NULL. */

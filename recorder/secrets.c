@@ -212,3 +212,20 @@ rec_parse_headers(struct rec *r)
 	}
 	return 0;
 }
+
+void
+rec_free_secrets(struct rec *r)
+{
+	for (int i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	r->headers = NULL;
+	r->nheaders = 0;
+	for (int i = 0; i < r->nsecrets; i++)
+		free(r->secrets[i]);
+	free(r->secrets);
+	r->secrets = NULL;
+	r->nsecrets = 0;
+}

@@ -23,14 +23,7 @@ static char tmproot[256];
 static void
 rec_free_parts(struct rec *r)
 {
-	for (int i = 0; i < r->nheaders; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
-	free(r->headers);
-	for (int i = 0; i < r->nsecrets; i++)
-		free(r->secrets[i]);
-	free(r->secrets);
+	rec_free_secrets(r);
 	rec_drop_queue(r);
 }
 

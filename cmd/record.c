@@ -21,7 +21,8 @@
 #include "util/log.h"
 #include "util/text.h"
 
-const char cmd_record_usage[] =
+/* The help, around the feeds' own options (cmd_record_usage). */
+static const char usage_head[] =
 	"usage: wstape record URL -o JOURNAL [options]\n"
 	"\n"
 	"Capture every frame of a WebSocket feed (both directions, with receive time, channel and\n"
@@ -45,15 +46,9 @@ const char cmd_record_usage[] =
 	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
 	"                           longer than D (default 10s); it counts as a failed attempt\n"
 	"  --send JSON|@FILE        send this text after each connect (lasersell: once its handshake is done;\n"
-	"                           repeatable; default: nothing)\n"
-	"  --subscribe TYPE         hydromancer: subscribe to TYPE, again after each new session (repeatable;\n"
-	"                           default: none; --resume: the journal's)\n"
-	"  --live-format FMT        hydromancer: liveFormat on every connect (e.g. chunked-v1; default: none;\n"
-	"                           --resume: the journal's)\n"
-	"  --api-key KEY|@FILE|env:NAME  lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"
-	"  --configure JSON|@FILE   lasersell: configure message sent after each open (default: none)\n"
-	"  --ping-s N               lasersell: app-level ping every N seconds (round trips journaled; default: none)\n"
-	"  --hello-timeout D        lasersell: reconnect when the server's hello has not come after D (default 10s)\n"
+	"                           repeatable; default: nothing)\n";
+/* (here each feed's options: struct feed_client_opt.arg and .help) */
+static const char usage_tail[] =
 	"  --ws-ping-s N            WebSocket ping frames every N seconds (default: none; turns off permessage-deflate:\n"
 	"                           libwebsockets 4.1 cannot close such a connection cleanly)\n"
 	"  --ca FILE                trust the CA certificates in FILE (default: the system store)\n"
@@ -78,6 +73,33 @@ const char cmd_record_usage[] =
 	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
 	"hydromancer \"Invalid API key\"),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
+
+const char *
+cmd_record_usage(void)
+{
+	static struct text_buf b;
+	const struct feed *f;
+	char head[128];
+
+	if (b.len)
+		return b.p;
+	text_buf_adds(&b, usage_head);
+	for (int i = 0; (f = feed_get(i)); i++)
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
+			enum feed_id first;
+			/* an option that several feeds take is listed with the first */
+			if (feed_client_opt_any(o->name, &first) != o || !o->help)
+				continue;
+			snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			cmd_help_entry(&b, 24, head, f->name, o->help);
+		}
+	text_buf_adds(&b, usage_tail);
+	if (text_buf_err(&b)) {
+		text_buf_free(&b);
+		return usage_head;
+	}
+	return b.p;
+}
 
 int
 strv_add(struct strv *s, const char *p, size_t len)
@@ -151,11 +173,13 @@ static int
 opt_feed(struct record_args *ra, const char *a, const char *val)
 {
 	ra->feed_name_arg = val;
-	if (feed_lookup(val, &ra->feed)) {
-		fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", val);
-		return -1;
-	}
-	return 0;
+	char names[128];
+
+	if (!feed_lookup(val, &ra->feed))
+		return 0;
+	feed_list_names(names, sizeof(names));
+	fprintf(stderr, "wstape: unknown feed '%s' (%s)\n", val, names);
+	return -1;
 }
 
 /* NULL when h is "Name: value" with a name of token characters (RFC 9110) and a value

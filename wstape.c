@@ -12,16 +12,17 @@
 static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
-	const char *usage;
+	const char *usage;              /* the help, or NULL: */
+	const char *(*usage_fn)(void);  /* the help, made from the feed table */
 	const char *summary;
 } commands[] = {
-	{ "record", cmd_record, cmd_record_usage, "capture a live WebSocket feed into a journal" },
-	{ "replay", cmd_replay, cmd_replay_usage, "serve a journal as a paced mock WebSocket server" },
-	{ "inspect", cmd_inspect, cmd_inspect_usage, "report gaps, duplicates, disconnects and timing" },
-	{ "cat", cmd_cat, cmd_cat_usage, "print records as JSON lines" },
-	{ "info", cmd_info, cmd_info_usage, "summarise a journal" },
-	{ "verify", cmd_verify, cmd_verify_usage, "check every block and the index; rebuild the index" },
-	{ "import", cmd_import, cmd_import_usage, "write JSON lines (the output of cat) into a journal" },
+	{ "record", cmd_record, NULL, cmd_record_usage, "capture a live WebSocket feed into a journal" },
+	{ "replay", cmd_replay, NULL, cmd_replay_usage, "serve a journal as a paced mock WebSocket server" },
+	{ "inspect", cmd_inspect, cmd_inspect_usage, NULL, "report gaps, duplicates, disconnects and timing" },
+	{ "cat", cmd_cat, cmd_cat_usage, NULL, "print records as JSON lines" },
+	{ "info", cmd_info, cmd_info_usage, NULL, "summarise a journal" },
+	{ "verify", cmd_verify, cmd_verify_usage, NULL, "check every block and the index; rebuild the index" },
+	{ "import", cmd_import, cmd_import_usage, NULL, "write JSON lines (the output of cat) into a journal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -83,7 +84,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "wstape: unknown command '%s'\n", argv[2]);
 			return EXIT_USAGE;
 		}
-		fputs(c->usage, stdout);
+		fputs(c->usage ? c->usage : c->usage_fn(), stdout);
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1]))) {
@@ -91,7 +92,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cmd_wants_help(argc - 1, argv + 1)) {
-		fputs(c->usage, stdout);
+		fputs(c->usage ? c->usage : c->usage_fn(), stdout);
 		return EXIT_OK;
 	}
 	return c->fn(argc - 1, argv + 1);

@@ -37,19 +37,91 @@ tok_int(const char *js, const jsmntok_t *t)
 	return v;
 }
 
+/* What the scan counts and what it compares the next message with. */
+struct scan {
+	uint64_t gaps, events, skipped;
+	int64_t last_seq, last_t, last_tx, later;
+	uint32_t last_conn;
+};
+
+static void
+scan_seq(struct scan *sc, const struct journal_record *rec, int64_t seq)
+{
+	if (rec->conn == sc->last_conn && sc->last_seq >= 0 && seq != sc->last_seq + 1)
+		sc->gaps++;
+	sc->last_seq = seq;
+	sc->last_conn = rec->conn;
+}
+
+/* One message tokenized with jsmn into a fixed token array. */
+static void
+scan_jsmn(struct scan *sc, const struct journal_record *rec)
+{
+	static jsmntok_t tok[NTOK];
+	jsmn_parser p;
+	const char *js = (const char *)rec->payload;
+	int nt;
+
+	jsmn_init(&p);
+	if ((nt = jsmn_parse(&p, js, rec->payload_len, tok, NTOK)) < 1 || tok[0].type != JSMN_OBJECT) {
+		sc->skipped++;
+		return;
+	}
+	for (int k = 1; k + 1 < nt; k++) {
+		if (tok[k].type != JSMN_STRING || tok[k + 1].type != JSMN_PRIMITIVE)
+			continue;
+		if (tok_is(js, &tok[k], "seq")) {
+			scan_seq(sc, rec, tok_int(js, &tok[k + 1]));
+		} else if (tok_is(js, &tok[k], "time")) {
+			sc->events++;
+			sc->last_t = tok_int(js, &tok[k + 1]);
+		} else if (tok_is(js, &tok[k], "txIndex")) {
+			sc->last_tx = tok_int(js, &tok[k + 1]);
+			sc->later++;
+		}
+	}
+}
+
+/* One message parsed with jansson. */
+static void
+scan_jansson(struct scan *sc, const struct journal_record *rec)
+{
+	json_t *m, *arr, *ev;
+	size_t i;
+
+	if (rec->kind != JOURNAL_TEXT || !(m = json_loadb((const char *)rec->payload, rec->payload_len, 0, NULL)))
+		return;
+	json_t *seq = json_object_get(m, "seq");
+	if (json_is_integer(seq))
+		scan_seq(sc, rec, json_integer_value(seq));
+	arr = json_object_get(m, "fills");
+	if (!arr)
+		arr = json_object_get(m, "data");
+	json_array_foreach(arr, i, ev) {
+		json_t *o = json_is_array(ev) ? json_array_get(ev, 1) : ev;
+		int64_t t = json_integer_value(json_object_get(o, "time"));
+		int64_t tx = json_integer_value(json_object_get(o, "txIndex"));
+
+		sc->events++;
+		if (t > sc->last_t || (t == sc->last_t && tx > sc->last_tx)) {
+			sc->last_t = t;
+			sc->last_tx = tx;
+			sc->later++;
+		}
+	}
+	json_decref(m);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct journal *j;
 	struct journal_reader *r;
 	struct journal_record rec;
-	uint64_t n = 0, raw = 0, gaps = 0, events = 0, max = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
-	int64_t last_seq = -1, last_t = -1, last_tx = -1, later = 0;
-	uint32_t last_conn = 0;
+	uint64_t n = 0, raw = 0, max = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
+	struct scan sc = { .last_seq = -1, .last_t = -1, .last_tx = -1 };
 	struct timespec a, b;
 	int err, use_jsmn = argc > 3 && !strcmp(argv[3], "jsmn");
-	uint64_t skipped = 0;
-	static jsmntok_t tok[NTOK];
 
 	if (argc < 2 || (err = journal_open(argv[1], JOURNAL_RDONLY, NULL, &j, NULL))) {
 		fprintf(stderr, "usage: inspect_jansson JOURNAL [MAX_RECORDS]\n");
@@ -59,74 +131,18 @@ main(int argc, char **argv)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	while ((err = journal_reader_next(r, &rec)) == 0 && (!max || n < max)) {
-		json_t *m, *arr, *ev;
-		size_t i;
-
 		n++;
 		raw += rec.payload_len;
-		if (use_jsmn) {
-			jsmn_parser p;
-			const char *js = (const char *)rec.payload;
-			int nt;
-
-			jsmn_init(&p);
-			if ((nt = jsmn_parse(&p, js, rec.payload_len, tok, NTOK)) < 1 || tok[0].type != JSMN_OBJECT) {
-				skipped++;
-				continue;
-			}
-			for (int k = 1; k + 1 < nt; k++) {
-				if (tok[k].type != JSMN_STRING || tok[k + 1].type != JSMN_PRIMITIVE)
-					continue;
-				if (tok_is(js, &tok[k], "seq")) {
-					int64_t sq = tok_int(js, &tok[k + 1]);
-
-					if (rec.conn == last_conn && last_seq >= 0 && sq != last_seq + 1)
-						gaps++;
-					last_seq = sq;
-					last_conn = rec.conn;
-				} else if (tok_is(js, &tok[k], "time")) {
-					events++;
-					last_t = tok_int(js, &tok[k + 1]);
-				} else if (tok_is(js, &tok[k], "txIndex")) {
-					last_tx = tok_int(js, &tok[k + 1]);
-					later++;
-				}
-			}
-			continue;
-		}
-		if (rec.kind != JOURNAL_TEXT || !(m = json_loadb((const char *)rec.payload, rec.payload_len, 0, NULL)))
-			continue;
-		json_t *seq = json_object_get(m, "seq");
-		if (json_is_integer(seq)) {
-			int64_t s = json_integer_value(seq);
-
-			if (rec.conn == last_conn && last_seq >= 0 && s != last_seq + 1)
-				gaps++;
-			last_seq = s;
-			last_conn = rec.conn;
-		}
-		arr = json_object_get(m, "fills");
-		if (!arr)
-			arr = json_object_get(m, "data");
-		json_array_foreach(arr, i, ev) {
-			json_t *o = json_is_array(ev) ? json_array_get(ev, 1) : ev;
-			int64_t t = json_integer_value(json_object_get(o, "time"));
-			int64_t tx = json_integer_value(json_object_get(o, "txIndex"));
-
-			events++;
-			if (t > last_t || (t == last_t && tx > last_tx)) {
-				last_t = t;
-				last_tx = tx;
-				later++;
-			}
-		}
-		json_decref(m);
+		if (use_jsmn)
+			scan_jsmn(&sc, &rec);
+		else
+			scan_jansson(&sc, &rec);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("records=%" PRIu64 " raw_bytes=%" PRIu64 " seconds=%.3f gaps=%" PRIu64 " events=%" PRIu64
 	       " keys_advanced=%" PRId64 " skipped=%" PRIu64 "\n", n, raw,
-	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, gaps, events, later,
-	       skipped);
+	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sc.gaps, sc.events, sc.later,
+	       sc.skipped);
 	journal_reader_close(r);
 	journal_close(j);
 	return 0;

@@ -93,6 +93,156 @@ cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A pool of distinct messages, made before the clock starts so that making them is not
+ * timed, with each one's cursor. */
+enum { POOL = 65536 };
+struct pool {
+	char **msg;
+	size_t *len;
+	char (*curs)[48];
+};
+
+static void
+pool_make(struct pool *pl)
+{
+	char buf[4096];
+	int64_t t_ms = 1795341600000LL;
+	uint64_t block = 500000;
+	int tx = 0;
+
+	pl->msg = malloc(POOL * sizeof(*pl->msg));
+	pl->len = malloc(POOL * sizeof(*pl->len));
+	pl->curs = malloc(POOL * sizeof(*pl->curs));
+	for (int i = 0; i < POOL; i++) {
+		if (rnd() % 4 == 0) {
+			block++;
+			t_ms += 70;
+			tx = 0;
+		} else {
+			tx += 2;
+		}
+		pl->len[i] = (size_t)make_msg(buf, sizeof(buf), (uint64_t)i + 1, t_ms, block, tx, pl->curs[i],
+					      sizeof(pl->curs[i]));
+		pl->msg[i] = malloc(pl->len[i]);
+		memcpy(pl->msg[i], buf, pl->len[i]);
+	}
+}
+
+/* The same payloads as JSON lines, what a user's client would write. */
+static int
+write_lines(const char *lpath, const struct pool *pl, uint64_t n)
+{
+	FILE *lf = fopen(lpath, "w");
+
+	if (!lf) {
+		perror(lpath);
+		return 1;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		fwrite(pl->msg[i % POOL], 1, pl->len[i % POOL], lf);
+		fputc('\n', lf);
+	}
+	fclose(lf);
+	return 0;
+}
+
+static const int64_t wall0 = 1795341600000000000LL;
+
+/* n records into a new journal at jpath: the append and close rates. */
+static int
+bench_append(const char *jpath, int level, const struct pool *pl, uint64_t n)
+{
+	struct journal *j;
+	struct journal_options o = { .fsync = JOURNAL_FSYNC_INTERVAL, .zstd_level = level };
+	int rc = journal_open(jpath, JOURNAL_CREATE, &o, &j, NULL);
+	if (rc) {
+		fprintf(stderr, "open: %s: %s\n", journal_strerror(rc), journal_last_detail(NULL));
+		return 1;
+	}
+	uint64_t raw = 0;
+	double t0 = now(), c0 = cpu(), tc0 = thread_cpu();
+	for (uint64_t i = 0; i < n; i++) {
+		size_t k = i % POOL;
+		struct journal_record r = {
+			.wall_ns = wall0 + (int64_t)i * 2000,
+			.mono_ns = (int64_t)i * 2000,
+			.conn = 1,
+			.kind = JOURNAL_TEXT,
+			.channel = "allFills",
+			.channel_len = 8,
+			.cursor = (const uint8_t *)pl->curs[k],
+			.cursor_len = (uint16_t)strlen(pl->curs[k]),
+			.payload = (const uint8_t *)pl->msg[k],
+			.payload_len = pl->len[k],
+		};
+		if ((rc = journal_append(j, &r)) != 0) {
+			fprintf(stderr, "append: %s\n", journal_strerror(rc));
+			return 1;
+		}
+		raw += pl->len[k];
+	}
+	double t_app = now() - t0, tc_app = thread_cpu() - tc0;
+	rc = journal_close(j);
+	double t1 = now() - t0, c1 = cpu() - c0;
+	if (rc) {
+		fprintf(stderr, "close: %s\n", journal_strerror(rc));
+		return 1;
+	}
+	printf("records=%llu\nraw_bytes=%llu\n", (unsigned long long)n, (unsigned long long)raw);
+	printf("append_caller_rate=%.0f\n", n / t_app);
+	printf("append_caller_cpu_us=%.3f\n", tc_app * 1e6 / n);
+	printf("append_durable_rate=%.0f\n", n / t1);
+	printf("append_durable_mbps=%.1f\n", raw / t1 / 1e6);
+	printf("append_total_cpu_us=%.3f\n", c1 * 1e6 / n);
+	return 0;
+}
+
+/* Every record read in order: the scan rate. */
+static void
+bench_scan(struct journal_reader *rd)
+{
+	struct journal_record rec;
+	uint64_t sum = 0, cnt = 0, x = 0;
+	double t0 = now(), tc0 = thread_cpu();
+
+	while (journal_reader_next(rd, &rec) == 0) {
+		sum += rec.payload_len;
+		x += rec.payload_len ? rec.payload[rec.payload_len / 2] : 0;
+		cnt++;
+	}
+	double t_scan = now() - t0, tc_scan = thread_cpu() - tc0;
+	printf("scan_records=%llu\nscan_mbps=%.1f\nscan_cpu_mbps=%.1f\n", (unsigned long long)cnt, sum / t_scan / 1e6,
+	       sum / tc_scan / 1e6);
+	if (x == 42)
+		printf("#\n");
+}
+
+/* Seeks by time to random targets across the span of n records: their latency. */
+static int
+bench_seek(struct journal_reader *rd, uint64_t n)
+{
+	enum { SEEKS = 400 };
+	double lat[SEEKS];
+	struct journal_record rec;
+
+	for (int i = 0; i < SEEKS; i++) {
+		int64_t target = wall0 + (int64_t)(rnd() % n) * 2000 + 1;
+		double t0 = now();
+		int rc = journal_reader_seek_time(rd, target);
+		if (rc == 0)
+			rc = journal_reader_next(rd, &rec);
+		lat[i] = (now() - t0) * 1e3;
+		if (rc || rec.wall_ns < target || rec.wall_ns - target > 2000) {
+			fprintf(stderr, "seek to %lld landed wrong (rc %d)\n", (long long)target, rc);
+			return 1;
+		}
+	}
+	qsort(lat, SEEKS, sizeof(*lat), cmp_d);
+	printf("seek_time_ms_p50=%.3f\nseek_time_ms_p99=%.3f\nseek_time_ms_max=%.3f\n", lat[SEEKS / 2],
+	       lat[SEEKS * 99 / 100], lat[SEEKS - 1]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,128 +259,23 @@ main(int argc, char **argv)
 		users[i][0] = 0;
 		hex(users[i], 40);
 	}
-
-	/* pre-generate a pool of distinct messages so that generation is not timed */
-	enum { POOL = 65536 };
-	char **pool = malloc(POOL * sizeof(*pool));
-	size_t *plen = malloc(POOL * sizeof(*plen));
-	char (*curs)[48] = malloc(POOL * sizeof(*curs));
-	char buf[4096];
-	int64_t t_ms = 1795341600000LL;
-	uint64_t block = 500000;
-	int tx = 0;
-	for (int i = 0; i < POOL; i++) {
-		if (rnd() % 4 == 0) {
-			block++;
-			t_ms += 70;
-			tx = 0;
-		} else {
-			tx += 2;
-		}
-		plen[i] = (size_t)make_msg(buf, sizeof(buf), (uint64_t)i + 1, t_ms, block, tx, curs[i], sizeof(curs[i]));
-		pool[i] = malloc(plen[i]);
-		memcpy(pool[i], buf, plen[i]);
-	}
-
-	/* the same payloads as JSON lines, what a user's client would write */
-	FILE *lf = fopen(lpath, "w");
-	if (!lf) {
-		perror(lpath);
+	struct pool pl;
+	pool_make(&pl);
+	if (write_lines(lpath, &pl, n) || bench_append(jpath, level, &pl, n))
 		return 1;
-	}
-	for (uint64_t i = 0; i < n; i++) {
-		fwrite(pool[i % POOL], 1, plen[i % POOL], lf);
-		fputc('\n', lf);
-	}
-	fclose(lf);
 
 	struct journal *j;
-	struct journal_options o = { .fsync = JOURNAL_FSYNC_INTERVAL, .zstd_level = level };
-	int rc = journal_open(jpath, JOURNAL_CREATE, &o, &j, NULL);
-	if (rc) {
-		fprintf(stderr, "open: %s: %s\n", journal_strerror(rc), journal_last_detail(NULL));
-		return 1;
-	}
-	uint64_t raw = 0;
-	int64_t wall0 = 1795341600000000000LL;
-	double t0 = now(), c0 = cpu(), tc0 = thread_cpu();
-	for (uint64_t i = 0; i < n; i++) {
-		size_t k = i % POOL;
-		struct journal_record r = {
-			.wall_ns = wall0 + (int64_t)i * 2000,
-			.mono_ns = (int64_t)i * 2000,
-			.conn = 1,
-			.kind = JOURNAL_TEXT,
-			.channel = "allFills",
-			.channel_len = 8,
-			.cursor = (const uint8_t *)curs[k],
-			.cursor_len = (uint16_t)strlen(curs[k]),
-			.payload = (const uint8_t *)pool[k],
-			.payload_len = plen[k],
-		};
-		if ((rc = journal_append(j, &r)) != 0) {
-			fprintf(stderr, "append: %s\n", journal_strerror(rc));
-			return 1;
-		}
-		raw += plen[k];
-	}
-	double t_app = now() - t0, tc_app = thread_cpu() - tc0;
-	rc = journal_close(j);
-	double t1 = now() - t0, c1 = cpu() - c0;
-	if (rc) {
-		fprintf(stderr, "close: %s\n", journal_strerror(rc));
-		return 1;
-	}
-	printf("records=%llu\nraw_bytes=%llu\n", (unsigned long long)n, (unsigned long long)raw);
-	printf("append_caller_rate=%.0f\n", n / t_app);
-	printf("append_caller_cpu_us=%.3f\n", tc_app * 1e6 / n);
-	printf("append_durable_rate=%.0f\n", n / t1);
-	printf("append_durable_mbps=%.1f\n", raw / t1 / 1e6);
-	printf("append_total_cpu_us=%.3f\n", c1 * 1e6 / n);
-
-	/* scan */
-	if ((rc = journal_open(jpath, JOURNAL_RDONLY, NULL, &j, NULL)) != 0)
+	if (journal_open(jpath, JOURNAL_RDONLY, NULL, &j, NULL) != 0)
 		return 1;
 	struct journal_stats st;
 	journal_stats(j, &st);
 	printf("segment_bytes=%llu\ndisk_bytes=%llu\n", (unsigned long long)st.segment_bytes,
 	       (unsigned long long)st.disk_bytes);
 	struct journal_reader *rd;
-	struct journal_record rec;
 	journal_reader_open(j, &rd);
-	uint64_t sum = 0, cnt = 0, x = 0;
-	t0 = now();
-	tc0 = thread_cpu();
-	while (journal_reader_next(rd, &rec) == 0) {
-		sum += rec.payload_len;
-		x += rec.payload_len ? rec.payload[rec.payload_len / 2] : 0;
-		cnt++;
-	}
-	double t_scan = now() - t0, tc_scan = thread_cpu() - tc0;
-	printf("scan_records=%llu\nscan_mbps=%.1f\nscan_cpu_mbps=%.1f\n", (unsigned long long)cnt, sum / t_scan / 1e6,
-	       sum / tc_scan / 1e6);
-	if (x == 42)
-		printf("#\n");
-
-	/* seek by time: random targets across the span */
-	enum { SEEKS = 400 };
-	double lat[SEEKS];
-	for (int i = 0; i < SEEKS; i++) {
-		int64_t target = wall0 + (int64_t)(rnd() % n) * 2000 + 1;
-		t0 = now();
-		rc = journal_reader_seek_time(rd, target);
-		if (rc == 0)
-			rc = journal_reader_next(rd, &rec);
-		lat[i] = (now() - t0) * 1e3;
-		if (rc || rec.wall_ns < target || rec.wall_ns - target > 2000) {
-			fprintf(stderr, "seek to %lld landed wrong (rc %d)\n", (long long)target, rc);
-			return 1;
-		}
-	}
-	qsort(lat, SEEKS, sizeof(*lat), cmp_d);
-	printf("seek_time_ms_p50=%.3f\nseek_time_ms_p99=%.3f\nseek_time_ms_max=%.3f\n", lat[SEEKS / 2],
-	       lat[SEEKS * 99 / 100], lat[SEEKS - 1]);
+	bench_scan(rd);
+	int rc = bench_seek(rd, n);
 	journal_reader_close(rd);
 	journal_close(j);
-	return 0;
+	return rc;
 }

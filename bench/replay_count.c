@@ -58,21 +58,74 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+/* A socket with the upgrade request sent on it; -1 when it cannot be had. */
 static int
-raw_client(const char *host, int port)
+raw_connect(const char *host, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return 1;
+		return -1;
 	char req[512];
 	int n = snprintf(req, sizeof(req),
 			 "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
 			 host, port);
 	if (write(fd, req, (size_t)n) != n)
+		return -1;
+	return fd;
+}
+
+/* The whole frames in buf[*off, len), counted, *off moved past them; *need: the size that
+ * a frame that is not whole yet needs (0: none). Returns 1 at a close frame, else 0. */
+static int
+frames_count(const uint8_t *buf, size_t len, size_t *off, size_t *need)
+{
+	*need = 0;
+	while (len - *off >= 2) {
+		const uint8_t *h = buf + *off;
+		uint64_t pl = h[1] & 127;
+		size_t hl = 2;
+		if (pl == 126) {
+			if (len - *off < 4)
+				break;
+			pl = (uint64_t)h[2] << 8 | h[3];
+			hl = 4;
+		} else if (pl == 127) {
+			if (len - *off < 10)
+				break;
+			pl = 0;
+			for (int i = 0; i < 8; i++)
+				pl = pl << 8 | h[2 + i];
+			hl = 10;
+		}
+		if (len - *off < hl + pl) {
+			*need = hl + pl;
+			break;
+		}
+		int op = h[0] & 15, fin = h[0] & 0x80;
+		if (op == 8)
+			return 1;
+		bytes += pl;
+		if (fin && op != 9 && op != 10) {
+			double t = now();
+			if (!msgs)
+				t_first = t;
+			t_last = t;
+			msgs++;
+		}
+		*off += hl + pl;
+	}
+	return 0;
+}
+
+static int
+raw_client(const char *host, int port)
+{
+	int fd = raw_connect(host, port);
+	if (fd < 0)
 		return 1;
-	size_t cap = 1 << 20, len = 0, off = 0;
+	size_t cap = 1 << 20, len = 0, off = 0, need;
 	uint8_t *buf = malloc(cap);
 	int hdr_done = 0;
 	t_open = now();
@@ -94,47 +147,11 @@ raw_client(const char *host, int port)
 			off = (size_t)(e + 4 - buf);
 			hdr_done = 1;
 		}
-		for (;;) {
-			if (len - off < 2)
-				break;
-			uint8_t *h = buf + off;
-			uint64_t pl = h[1] & 127;
-			size_t hl = 2;
-			if (pl == 126) {
-				if (len - off < 4)
-					break;
-				pl = (uint64_t)h[2] << 8 | h[3];
-				hl = 4;
-			} else if (pl == 127) {
-				if (len - off < 10)
-					break;
-				pl = 0;
-				for (int i = 0; i < 8; i++)
-					pl = pl << 8 | h[2 + i];
-				hl = 10;
-			}
-			if (len - off < hl + pl) {
-				if (hl + pl > cap) {
-					cap = (hl + pl) * 2;
-					buf = realloc(buf, cap);
-				}
-				break;
-			}
-			int op = h[0] & 15, fin = h[0] & 0x80;
-			if (op == 8) {
-				printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
-				       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0);
-				return 0;
-			}
-			bytes += pl;
-			if (fin && op != 9 && op != 10) {
-				double t = now();
-				if (!msgs)
-					t_first = t;
-				t_last = t;
-				msgs++;
-			}
-			off += hl + pl;
+		if (frames_count(buf, len, &off, &need))
+			break;
+		if (need > cap) {
+			cap = need * 2;
+			buf = realloc(buf, cap);
 		}
 	}
 	printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,

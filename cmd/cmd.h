@@ -25,9 +25,13 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 
-/* Usage text of each command, printed by `wstape help CMD` and `wstape CMD --help`. */
-extern const char cmd_record_usage[], cmd_replay_usage[], cmd_inspect_usage[], cmd_cat_usage[],
-	cmd_info_usage[], cmd_verify_usage[], cmd_import_usage[];
+/* Usage text of each command, printed by `wstape help CMD` and `wstape CMD --help`. Those
+ * of record and replay say what each feed does, from the feed table (feeds/feed.h): they
+ * are made on the first call and live until the process ends. */
+extern const char cmd_inspect_usage[], cmd_cat_usage[], cmd_info_usage[], cmd_verify_usage[],
+	cmd_import_usage[];
+const char *cmd_record_usage(void);
+const char *cmd_replay_usage(void);
 
 /* 1 when argv holds -h or --help (before a "--"). */
 int cmd_wants_help(int argc, char **argv);
@@ -69,6 +73,12 @@ void cmd_report_recovery(const char *path, const struct journal_recovery *rec);
  * sets *val, advances *i past what it used, and returns 1; returns -1 (after printing an
  * error) when the value is missing, 0 when argv[*i] is another option. */
 int cmd_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* One entry of a help text into b: "  HEAD", padded to width (two spaces when it is
+ * longer), then "WHO: " when who is not NULL, then text, whose lines ('\n' between them)
+ * go on indented under the first. */
+struct text_buf;
+void cmd_help_entry(struct text_buf *b, int width, const char *head, const char *who, const char *text);
 
 /* Print "wstape: CMD: MESSAGE" and the usage line, and return EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -116,6 +116,25 @@ cmd_opt(int argc, char **argv, int *i, const char *name, const char **val)
 	return 1;
 }
 
+void
+cmd_help_entry(struct text_buf *b, int width, const char *head, const char *who, const char *text)
+{
+	int n = (int)strlen(head);
+
+	text_buf_addf(b, "  %s%*s", head, n < width ? width - n + 1 : 2, "");
+	if (who)
+		text_buf_addf(b, "%s: ", who);
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		text_buf_add(b, p, len);
+		text_buf_adds(b, "\n");
+		p += len;
+		if (*p == '\n' && *++p)
+			text_buf_addf(b, "%*s", width + 3, "");
+	}
+}
+
 int
 cmd_usage_error(const char *usage, const char *fmt, ...)
 {

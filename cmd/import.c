@@ -102,90 +102,133 @@ import_line_free(struct import_line *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* The line's JSON object into st->doc: 0, or -1 with why in err. */
+static int
+line_load(struct import_line *st, const char *line, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+
+	if (o && json_is_object(o)) {
+		st->doc = o;
+		return 0;
+	}
+	if (o)
+		snprintf(err, errlen, "not a JSON object (a JSON %s)", json_type_name(o));
+	else if (jerr.column > 0)
+		snprintf(err, errlen, "not a JSON object (%s at column %d)", jerr.text, jerr.column);
+	else
+		snprintf(err, errlen, "not a JSON object (%s)", jerr.text);
+	json_decref(o);
+	return -1;
+}
+
+/* The record's kind, dir, times and conn from o: NULL, or what is wrong (the last check
+ * that failed). */
+static const char *
+line_header(json_t *o, struct journal_record *rec)
+{
+	const char *bad = NULL;
+	json_t *x;
+
+	if ((x = json_object_get(o, "kind"))) {
+		int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
+		if (k < 0)
+			bad = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
+		rec->kind = (uint8_t)(k < 0 ? 0 : k);
+	}
+	if ((x = json_object_get(o, "dir"))) {
+		int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
+		if (d < 0)
+			bad = "\"dir\" is not 'in' or 'out'";
+		rec->dir = (uint8_t)(d < 0 ? 0 : d);
+	}
+	if ((x = json_object_get(o, "wall_ns")) && json_is_integer(x)) {
+		rec->wall_ns = json_integer_value(x);
+	} else if ((x = json_object_get(o, "time")) && json_is_string(x)) {
+		if (text_parse_time(json_string_value(x), &rec->wall_ns))
+			bad = "\"time\" is not RFC 3339 or epoch time";
+	} else {
+		bad = "no \"wall_ns\" or \"time\"";
+	}
+	rec->mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec->wall_ns;
+	if ((x = json_object_get(o, "conn"))) {
+		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
+			bad = "\"conn\" is not a connection number";
+		else
+			rec->conn = (uint32_t)json_integer_value(x);
+	}
+	return bad;
+}
+
+/* The record's payload, channel and cursor from o, decoded into st's buffers; *have says
+ * which of channel (1) and cursor (2) the line gives. NULL, or what is wrong (the last). */
+static const char *
+line_bytes(struct import_line *st, json_t *o, struct journal_record *rec, int *have)
+{
+	const char *bad = NULL;
+	const uint8_t *chp;
+	size_t chlen = 0, curlen = 0;
+	int present, have_ch, have_cur;
+
+	if (bytes_field(o, "payload", &st->pbuf, &st->pcap, &rec->payload, &rec->payload_len, &present))
+		bad = "bad \"payload\" or \"payload_b64\"";
+	if (bytes_field(o, "channel", &st->cbuf, &st->ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
+		bad = "bad \"channel\" (a string of at most 255 bytes)";
+	if (bytes_field(o, "cursor", &st->curbuf, &st->curcap, &rec->cursor, &curlen, &have_cur) ||
+	    curlen > JOURNAL_MAX_CURSOR)
+		bad = "bad \"cursor\" (at most 1024 bytes)";
+	rec->channel = (const char *)chp;
+	rec->channel_len = (uint16_t)chlen;
+	rec->cursor_len = (uint16_t)curlen;
+	*have = (have_ch ? 1 : 0) | (have_cur ? 2 : 0);
+	return bad;
+}
+
+/* A text record's channel and cursor that the line does not give (have: line_bytes), from
+ * its payload by the feed's rules. */
+static void
+line_classify(const struct feed *feed, int have, struct journal_record *rec)
+{
+	struct feed_msg m;
+
+	if (have == 3 || rec->kind != JOURNAL_TEXT)
+		return;
+	feed_classify(feed, rec->payload, rec->payload_len, &m);
+	if (!(have & 1) && m.channel.len <= JOURNAL_MAX_CHANNEL) {
+		rec->channel = m.channel.p;
+		rec->channel_len = (uint16_t)m.channel.len;
+	}
+	if (!(have & 2) && m.cursor.len <= JOURNAL_MAX_CURSOR) {
+		rec->cursor = (const uint8_t *)m.cursor.p;
+		rec->cursor_len = (uint16_t)m.cursor.len;
+	}
+}
+
 /* Why the per-line parse is apart from cmd_import: it never prints, so that a fuzzer
  * feeds it lines directly. Every check runs; the message of the last that failed wins. */
 int
 import_line_parse(struct import_line *st, const char *line, size_t len, int classify, const struct feed *feed,
 		  struct journal_record *out, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *o, *x;
-	const char *bad = NULL;
-	int present;
-	size_t chlen = 0, curlen = 0;
+	struct journal_record rec = { 0 };
+	const char *bad, *bad_bytes;
+	int have;
 
 	json_decref(st->doc);
 	st->doc = NULL;
 	memset(out, 0, sizeof(*out));
-	o = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
-	if (!o || !json_is_object(o)) {
-		if (o)
-			snprintf(err, errlen, "not a JSON object (a JSON %s)", json_type_name(o));
-		else if (jerr.column > 0)
-			snprintf(err, errlen, "not a JSON object (%s at column %d)", jerr.text, jerr.column);
-		else
-			snprintf(err, errlen, "not a JSON object (%s)", jerr.text);
-		json_decref(o);
+	if (line_load(st, line, len, err, errlen))
 		return -1;
-	}
-	st->doc = o;
-	struct journal_record rec = { 0 };
-
-	if ((x = json_object_get(o, "kind"))) {
-		int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
-		if (k < 0)
-			bad = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
-		rec.kind = (uint8_t)(k < 0 ? 0 : k);
-	}
-	if ((x = json_object_get(o, "dir"))) {
-		int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
-		if (d < 0)
-			bad = "\"dir\" is not 'in' or 'out'";
-		rec.dir = (uint8_t)(d < 0 ? 0 : d);
-	}
-	if ((x = json_object_get(o, "wall_ns")) && json_is_integer(x)) {
-		rec.wall_ns = json_integer_value(x);
-	} else if ((x = json_object_get(o, "time")) && json_is_string(x)) {
-		if (text_parse_time(json_string_value(x), &rec.wall_ns))
-			bad = "\"time\" is not RFC 3339 or epoch time";
-	} else {
-		bad = "no \"wall_ns\" or \"time\"";
-	}
-	rec.mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec.wall_ns;
-	if ((x = json_object_get(o, "conn"))) {
-		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
-			bad = "\"conn\" is not a connection number";
-		else
-			rec.conn = (uint32_t)json_integer_value(x);
-	}
-	if (bytes_field(o, "payload", &st->pbuf, &st->pcap, &rec.payload, &rec.payload_len, &present))
-		bad = "bad \"payload\" or \"payload_b64\"";
-	const uint8_t *chp, *cup;
-	int have_ch, have_cur;
-	if (bytes_field(o, "channel", &st->cbuf, &st->ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
-		bad = "bad \"channel\" (a string of at most 255 bytes)";
-	if (bytes_field(o, "cursor", &st->curbuf, &st->curcap, &cup, &curlen, &have_cur) || curlen > JOURNAL_MAX_CURSOR)
-		bad = "bad \"cursor\" (at most 1024 bytes)";
+	bad = line_header(st->doc, &rec);
+	if ((bad_bytes = line_bytes(st, st->doc, &rec, &have)))
+		bad = bad_bytes;
 	if (bad) {
 		snprintf(err, errlen, "%s", bad);
 		return -1;
 	}
-	if (classify && (!have_ch || !have_cur) && rec.kind == JOURNAL_TEXT) {
-		struct feed_msg m;
-		feed_classify(feed, rec.payload, rec.payload_len, &m);
-		if (!have_ch && m.channel.len <= JOURNAL_MAX_CHANNEL) {
-			chp = (const uint8_t *)m.channel.p;
-			chlen = m.channel.len;
-		}
-		if (!have_cur && m.cursor.len <= JOURNAL_MAX_CURSOR) {
-			cup = (const uint8_t *)m.cursor.p;
-			curlen = m.cursor.len;
-		}
-	}
-	rec.channel = (const char *)chp;
-	rec.channel_len = (uint16_t)chlen;
-	rec.cursor = cup;
-	rec.cursor_len = (uint16_t)curlen;
+	if (classify)
+		line_classify(feed, have, &rec);
 	*out = rec;
 	return 0;
 }
@@ -243,6 +286,27 @@ import_lines(FILE *f, const char *in, const char *out, struct journal *j, int cl
 	return ex;
 }
 
+/* The journal to import into (created, or with append an existing one): 0 and *j, or the
+ * exit code after saying what is wrong. */
+static int
+import_open(const char *out, int append, const struct journal_options *opt, struct journal **j)
+{
+	struct journal_recovery recovery;
+	int rc = journal_open(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), opt, j, &recovery);
+
+	if (rc == JOURNAL_EEXIST) {
+		fprintf(stderr, "wstape: import: '%s' already holds a journal; add --append to import into it, or choose another -o\n",
+			out);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		cmd_journal_error(NULL, "cannot open journal", out, rc);
+		return cmd_exit_for(rc);
+	}
+	cmd_report_recovery(out, &recovery);
+	return 0;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
@@ -287,19 +351,12 @@ cmd_import(int argc, char **argv)
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
 		opt.flush_ms = 24u * 3600 * 1000;
 	struct journal *j;
-	struct journal_recovery recovery;
 	int created;
-	if ((rc = journal_open(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), &opt, &j, &recovery)) != 0) {
-		if (rc == JOURNAL_EEXIST)
-			fprintf(stderr, "wstape: import: '%s' already holds a journal; add --append to import into it, or choose another -o\n",
-				out);
-		else
-			cmd_journal_error(NULL, "cannot open journal", out, rc);
+	if ((ex = import_open(out, append, &opt, &j))) {
 		if (f != stdin)
 			fclose(f);
-		return rc == JOURNAL_EEXIST ? EXIT_USAGE : cmd_exit_for(rc);
+		return ex;
 	}
-	cmd_report_recovery(out, &recovery);
 	created = journal_created(j);
 	if (feedname && (rc = journal_meta_set(j, "feed", feedname)) != 0) {
 		cmd_journal_error(j, "cannot write metadata of journal", out, rc);

@@ -49,7 +49,8 @@ in_bounds(const struct cmd_option *o, uint64_t v)
 	return !o->max || (v >= o->min && v <= o->max);
 }
 
-/* Store value v of option o. Returns 0, or -1 when it is not what o wants. */
+/* Store value v of option o. Returns 0, -1 when it is not what o wants, or the exit code
+ * of a CMD_OPT_FN that said what is wrong itself. */
 static int
 store(const struct cmd_option *o, const char *v)
 {
@@ -76,8 +77,10 @@ store(const struct cmd_option *o, const char *v)
 			return -1;
 		*(int64_t *)o->dst = ns;
 		return 0;
-	case CMD_OPT_FN:
-		return o->fn(v, o->dst, o->ud) ? -1 : 0;
+	case CMD_OPT_FN: {
+		int r = o->fn(v, o->dst, o->ud);
+		return r > 0 ? r : r ? -1 : 0;
+	}
 	default:
 		return -1;
 	}
@@ -121,7 +124,10 @@ cmd_parse(int argc, char **argv, const struct cmd_option *opts, struct cmd_args 
 				return cmd_usage_error(usage, "%s: %s needs %s", cmd, o->name, o->want ? o->want : "a value");
 			v = argv[++i];
 		}
-		if (store(o, v))
+		int r = store(o, v);
+		if (r > 0)
+			return r;
+		if (r)
 			return cmd_usage_error(usage, "%s: %s needs %s, not '%s'", cmd, o->name,
 					       o->want ? o->want : "a value", v);
 	}

@@ -20,7 +20,9 @@ enum cmd_opt_kind {
 	CMD_OPT_SIZE,      /* *(uint64_t *)dst, "64m", "1KiB", within [min, max] when max != 0 */
 	CMD_OPT_TIME,      /* *(int64_t *)dst, RFC 3339 or epoch digits (util/text.h) */
 	CMD_OPT_DURATION,  /* *(int64_t *)dst in ns, "1.5s", "250ms", within [min, max] when max != 0 */
-	CMD_OPT_FN,        /* fn(value, dst, ud) parses and stores: 0, or non-zero when bad */
+	CMD_OPT_FN,        /* fn(value, dst, ud) parses and stores: 0; -1 when bad (cmd_parse
+			      says what the option needs); or an exit code (> 0) after saying
+			      what is wrong itself (cmd_usage_error) */
 };
 
 struct cmd_option {

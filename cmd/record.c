@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "cmd/record_int.h"
 #include "feeds/feed.h"
 #include "feeds/feed_client.h"
@@ -21,7 +22,8 @@
 #include "util/log.h"
 #include "util/text.h"
 
-const char cmd_record_usage[] =
+/* The help, around the feeds' own options (cmd_record_usage). */
+static const char usage_head[] =
 	"usage: wstape record URL -o JOURNAL [options]\n"
 	"\n"
 	"Capture every frame of a WebSocket feed (both directions, with receive time, channel and\n"
@@ -45,15 +47,9 @@ const char cmd_record_usage[] =
 	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
 	"                           longer than D (default 10s); it counts as a failed attempt\n"
 	"  --send JSON|@FILE        send this text after each connect (lasersell: once its handshake is done;\n"
-	"                           repeatable; default: nothing)\n"
-	"  --subscribe TYPE         hydromancer: subscribe to TYPE, again after each new session (repeatable;\n"
-	"                           default: none; --resume: the journal's)\n"
-	"  --live-format FMT        hydromancer: liveFormat on every connect (e.g. chunked-v1; default: none;\n"
-	"                           --resume: the journal's)\n"
-	"  --api-key KEY|@FILE|env:NAME  lasersell: sent as x-api-key (default $LASERSELL_API_KEY)\n"
-	"  --configure JSON|@FILE   lasersell: configure message sent after each open (default: none)\n"
-	"  --ping-s N               lasersell: app-level ping every N seconds (round trips journaled; default: none)\n"
-	"  --hello-timeout D        lasersell: reconnect when the server's hello has not come after D (default 10s)\n"
+	"                           repeatable; default: nothing)\n";
+/* (here each feed's options: struct feed_client_opt.arg and .help) */
+static const char usage_tail[] =
 	"  --ws-ping-s N            WebSocket ping frames every N seconds (default: none; turns off permessage-deflate:\n"
 	"                           libwebsockets 4.1 cannot close such a connection cleanly)\n"
 	"  --ca FILE                trust the CA certificates in FILE (default: the system store)\n"
@@ -78,6 +74,33 @@ const char cmd_record_usage[] =
 	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
 	"hydromancer \"Invalid API key\"),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
+
+const char *
+cmd_record_usage(void)
+{
+	static struct text_buf b;
+	const struct feed *f;
+	char head[128];
+
+	if (b.len)
+		return b.p;
+	text_buf_adds(&b, usage_head);
+	for (int i = 0; (f = feed_builtin(i)); i++)
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
+			const struct feed *first;
+			/* an option that several feeds take is listed with the first */
+			if (feed_client_opt_any(o->name, &first) != o || !o->help)
+				continue;
+			snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			cmd_help_entry(&b, 24, head, f->name, o->help);
+		}
+	text_buf_adds(&b, usage_tail);
+	if (text_buf_err(&b)) {
+		text_buf_free(&b);
+		return usage_head;
+	}
+	return b.p;
+}
 
 int
 strv_add(struct strv *s, const char *p, size_t len)
@@ -117,22 +140,23 @@ record_keep(struct record_args *a, char *s)
 	return s;
 }
 
-/* ---- the options: one small function each, found by name in record_opts[] ----
- * Each gets the option's name in 'a' and its value (or NULL), and returns 0, or -1 after
- * saying what is wrong. */
+/* ---- the options: a table (cmd/opts.h) over struct record_args ----
+ * What a kind cannot say is a converter each (CMD_OPT_FN): it gets the value, the record_args
+ * and the option's name, and returns 0, or EXIT_USAGE after saying what is wrong. */
 
 static int
-opt_url(struct record_args *ra, const char *a, const char *val)
+opt_url(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	char why[512], *u;
 
 	if (ra->url) {
 		fprintf(stderr, "wstape: unexpected URL argument (a URL is given already)\n");
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (!(u = record_keep(ra, cmd_secret_arg(val, why, sizeof(why))))) {
 		fprintf(stderr, "wstape: URL: %s\n", why);
-		return -1;
+		return EXIT_USAGE;
 	}
 	/* a URL file ending in a line break holds the URL without it */
 	u[strcspn(u, "\r\n")] = '\0';
@@ -140,22 +164,20 @@ opt_url(struct record_args *ra, const char *a, const char *val)
 	return 0;
 }
 
+/* --feed: a feed of the table, by name */
 static int
-opt_output(struct record_args *ra, const char *a, const char *val)
+opt_feed(const char *val, void *dst, void *ud)
 {
-	ra->out = val;
-	return 0;
-}
+	struct record_args *ra = dst;
+	char names[128];
 
-static int
-opt_feed(struct record_args *ra, const char *a, const char *val)
-{
 	ra->feed_name_arg = val;
-	if (!(ra->feed = feed_find(val))) {
-		fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", val);
-		return -1;
-	}
-	return 0;
+
+	if ((ra->feed = feed_find(val)))
+		return 0;
+	feed_list_names(names, sizeof(names));
+	fprintf(stderr, "wstape: unknown feed '%s' (%s)\n", val, names);
+	return EXIT_USAGE;
 }
 
 /* NULL when h is "Name: value" with a name of token characters (RFC 9110) and a value
@@ -207,80 +229,62 @@ header_source(struct record_args *ra, const char *src)
 }
 
 static int
-opt_header(struct record_args *ra, const char *a, const char *val)
+opt_header(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	if (val[0] == '@' || !strncmp(val, "env:", 4))
-		return header_source(ra, val);
+		return header_source(ra, val) ? EXIT_USAGE : 0;
 	const char *bad = header_bad(val);
 	if (bad) {
 		fprintf(stderr, "wstape: header %d of the command line %s\n", ra->headers.n + 1, bad);
-		return -1;
+		return EXIT_USAGE;
 	}
 	strv_add(&ra->headers, val, strlen(val));
 	return 0;
 }
 
 static int
-opt_secret_header(struct record_args *ra, const char *a, const char *val)
+opt_secret_header(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	strv_add(&ra->secret_headers, val, strlen(val));
 	return 0;
 }
 
 static int
-opt_redact_param(struct record_args *ra, const char *a, const char *val)
+opt_redact_param(const char *val, void *dst, void *ud)
 {
 	if (feed_secret_param_add(val)) {
 		fprintf(stderr, "wstape: bad --redact-param '%s'\n", val);
-		return -1;
+		return EXIT_USAGE;
 	}
 	return 0;
 }
 
 static int
-opt_send(struct record_args *ra, const char *a, const char *val)
+opt_send(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	size_t n;
 	char *s = cmd_text_or_file(val, &n);
 
 	if (!s) {
 		fprintf(stderr, "wstape: cannot read '%s': %s\n", val + 1, strerror(errno));
-		return -1;
+		return EXIT_USAGE;
 	}
 	strv_add(&ra->sends, s, n);
 	return 0;
 }
 
 static int
-opt_flag(struct record_args *ra, const char *a, const char *val)
+opt_connect_timeout(const char *val, void *dst, void *ud)
 {
-	if (!strcmp(a, "--resume"))
-		ra->resume = 1;
-	else if (!strcmp(a, "--follow-redirects"))
-		ra->ro.follow_redirects = 1;
-	else if (!strcmp(a, "--insecure"))
-		ra->ro.insecure = 1;
-	else if (!strcmp(a, "--no-deflate"))
-		ra->ro.no_deflate = 1;
-	else if (!strcmp(a, "--exit-on-close"))
-		ra->ro.exit_on_close = 1;
-	else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-		ra->quiet = 1;
-	else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-		ra->verbose++;
-	else if (!strcmp(a, "-vv"))
-		ra->verbose += 2;
-	return 0;
-}
-
-static int
-opt_connect_timeout(struct record_args *ra, const char *a, const char *val)
-{
+	struct record_args *ra = dst;
 	int64_t ns;
 
 	if (text_parse_duration(val, &ns) || ns < 1000000 || ns > 3600 * 1000000000LL) {
 		fprintf(stderr, "wstape: bad duration '%s' for --connect-timeout (1ms to 1h)\n", val);
-		return -1;
+		return EXIT_USAGE;
 	}
 	ra->ro.connect_timeout_ms = (uint32_t)(ns / 1000000);
 	return 0;
@@ -301,12 +305,15 @@ parse_interval(const char *a, const char *val, uint64_t *ms)
 }
 
 static int
-opt_ws_ping(struct record_args *ra, const char *a, const char *val)
+opt_ws_ping(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
+	const char *a = ud;
+
 	uint64_t ms;
 
 	if (parse_interval(a, val, &ms))
-		return -1;
+		return EXIT_USAGE;
 	ra->ro.ws_ping_ms = (uint32_t)ms;
 	/* libwebsockets 4.1.6 spins at 100% CPU and never finishes the close of a connection
 	 * that sent ping frames under permessage-deflate (tests/t34): pings and deflate do not
@@ -316,37 +323,42 @@ opt_ws_ping(struct record_args *ra, const char *a, const char *val)
 }
 
 static int
-opt_ca(struct record_args *ra, const char *a, const char *val)
+opt_ca(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	ra->ro.ca_file = val;
 	if (access(val, R_OK)) {
 		fprintf(stderr, "wstape: cannot read CA file '%s': %s\n", val, strerror(errno));
-		return -1;
+		return EXIT_USAGE;
 	}
 	return 0;
 }
 
 static int
-opt_duration(struct record_args *ra, const char *a, const char *val)
+opt_duration(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	int64_t ns;
 
 	if (text_parse_duration(val, &ns) || ns <= 0) {
 		fprintf(stderr, "wstape: bad duration '%s' (e.g. 90s, 15m, 2h)\n", val);
-		return -1;
+		return EXIT_USAGE;
 	}
 	ra->ro.duration_ns = ns;
 	return 0;
 }
 
 static int
-opt_number(struct record_args *ra, const char *a, const char *val)
+opt_number(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
+	const char *a = ud;
+
 	uint64_t u;
 
 	if (text_parse_u64(val, &u) || (strcmp(a, "--max-records") && u > 1000000)) {
 		fprintf(stderr, "wstape: bad number '%s' for %s\n", val, a);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (!strcmp(a, "--max-records"))
 		ra->ro.max_records = u;
@@ -360,21 +372,23 @@ opt_number(struct record_args *ra, const char *a, const char *val)
 }
 
 static int
-opt_max_message(struct record_args *ra, const char *a, const char *val)
+opt_max_message(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	uint64_t u;
 
 	if (text_parse_size(val, &u) || !u || u > JOURNAL_MAX_PAYLOAD) {
 		fprintf(stderr, "wstape: bad size '%s' for --max-message (at most 1g)\n", val);
-		return -1;
+		return EXIT_USAGE;
 	}
 	ra->ro.max_message = u;
 	return 0;
 }
 
 static int
-opt_fsync(struct record_args *ra, const char *a, const char *val)
+opt_fsync(const char *val, void *dst, void *ud)
 {
+	struct record_args *ra = dst;
 	if (!strcmp(val, "always"))
 		ra->jo.fsync = JOURNAL_FSYNC_ALWAYS;
 	else if (!strcmp(val, "interval"))
@@ -383,58 +397,9 @@ opt_fsync(struct record_args *ra, const char *a, const char *val)
 		ra->jo.fsync = JOURNAL_FSYNC_NEVER;
 	else {
 		fprintf(stderr, "wstape: bad --fsync '%s' (always, interval or never)\n", val);
-		return -1;
+		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-static int
-opt_log_level(struct record_args *ra, const char *a, const char *val)
-{
-	ra->log_level = val;
-	return 0;
-}
-
-static const struct record_opt {
-	const char *name, *alias;
-	int value;                      /* 1: takes a value */
-	int (*set)(struct record_args *ra, const char *a, const char *val);
-} record_opts[] = {
-	{ "--url", NULL, 1, opt_url },
-	{ "-o", "--output", 1, opt_output },
-	{ "--feed", NULL, 1, opt_feed },
-	{ "--resume", NULL, 0, opt_flag },
-	{ "-H", "--header", 1, opt_header },
-	{ "--secret-header", NULL, 1, opt_secret_header },
-	{ "--redact-param", NULL, 1, opt_redact_param },
-	{ "--follow-redirects", NULL, 0, opt_flag },
-	{ "--connect-timeout", NULL, 1, opt_connect_timeout },
-	{ "--send", NULL, 1, opt_send },
-	{ "--ws-ping-s", NULL, 1, opt_ws_ping },
-	{ "--ca", NULL, 1, opt_ca },
-	{ "--insecure", NULL, 0, opt_flag },
-	{ "--no-deflate", NULL, 0, opt_flag },
-	{ "--duration", NULL, 1, opt_duration },
-	{ "--max-records", NULL, 1, opt_number },
-	{ "--max-message", NULL, 1, opt_max_message },
-	{ "--retries", NULL, 1, opt_number },
-	{ "--exit-on-close", NULL, 0, opt_flag },
-	{ "--fsync", NULL, 1, opt_fsync },
-	{ "--flush-ms", NULL, 1, opt_number },
-	{ "--zstd-level", NULL, 1, opt_number },
-	{ "-q", "--quiet", 0, opt_flag },
-	{ "-v", "--verbose", 0, opt_flag },
-	{ "-vv", NULL, 0, opt_flag },
-	{ "--log-level", NULL, 1, opt_log_level },
-};
-
-static const struct record_opt *
-find_opt(const char *a)
-{
-	for (size_t k = 0; k < sizeof(record_opts) / sizeof(record_opts[0]); k++)
-		if (!strcmp(a, record_opts[k].name) || (record_opts[k].alias && !strcmp(a, record_opts[k].alias)))
-			return &record_opts[k];
-	return NULL;
 }
 
 /* ---- the feed's own options (struct feed_client_ops.options) ---- */
@@ -500,37 +465,72 @@ feed_opt(struct record_args *ra, const struct feed_client_opt *o, const char *a,
 	return record_feed_arg_add(ra, o, val, n, ms);
 }
 
+/* A feed's own option (ud: its struct feed_client_opt), as a converter. */
+static int
+opt_feed_own(const char *val, void *dst, void *ud)
+{
+	const struct feed_client_opt *o = ud;
+
+	return feed_opt(dst, o, o->name, val) ? EXIT_USAGE : 0;
+}
+
 int
 record_parse_args(struct record_args *ra, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		const struct record_opt *o;
-		const struct feed_client_opt *fo = NULL;
-		const struct feed *owner;
+	int vv = 0, nfeed = 0, k = 0, ex;
+	const struct feed *f;
+	struct cmd_args args = { .cmd = "record", .usage = cmd_record_usage(), .what = "URL", .maxpos = 1 };
 
-		if (a[0] != '-' || !a[1]) {
-			if (opt_url(ra, "--url", a))
-				return -1;
-			continue;
+	for (int i = 0; (f = feed_builtin(i)); i++)
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++)
+			nfeed++;
+	const struct cmd_option own[] = {
+		CMD_FN("--url", NULL, ra, "a URL", opt_url, "--url"),
+		CMD_STR("--output", "-o", &ra->out, "a journal directory"),
+		CMD_FN("--feed", NULL, ra, "a feed", opt_feed, NULL),
+		CMD_FLAG("--resume", NULL, &ra->resume),
+		CMD_FN("--header", "-H", ra, "'Name: value'", opt_header, NULL),
+		CMD_FN("--secret-header", NULL, ra, "a header name", opt_secret_header, NULL),
+		CMD_FN("--redact-param", NULL, ra, "a parameter name", opt_redact_param, NULL),
+		CMD_FLAG("--follow-redirects", NULL, &ra->ro.follow_redirects),
+		CMD_FN("--connect-timeout", NULL, ra, "a duration", opt_connect_timeout, NULL),
+		CMD_FN("--send", NULL, ra, "JSON or @FILE", opt_send, NULL),
+		CMD_FN("--ws-ping-s", NULL, ra, "seconds", opt_ws_ping, "--ws-ping-s"),
+		CMD_FN("--ca", NULL, ra, "a file", opt_ca, NULL),
+		CMD_FLAG("--insecure", NULL, &ra->ro.insecure),
+		CMD_FLAG("--no-deflate", NULL, &ra->ro.no_deflate),
+		CMD_FN("--duration", NULL, ra, "a duration", opt_duration, NULL),
+		CMD_FN("--max-records", NULL, ra, "a number", opt_number, "--max-records"),
+		CMD_FN("--max-message", NULL, ra, "a size", opt_max_message, NULL),
+		CMD_FN("--retries", NULL, ra, "a number", opt_number, "--retries"),
+		CMD_FLAG("--exit-on-close", NULL, &ra->ro.exit_on_close),
+		CMD_FN("--fsync", NULL, ra, "always, interval or never", opt_fsync, NULL),
+		CMD_FN("--flush-ms", NULL, ra, "a number", opt_number, "--flush-ms"),
+		CMD_FN("--zstd-level", NULL, ra, "a number", opt_number, "--zstd-level"),
+		CMD_FLAG("--quiet", "-q", &ra->quiet),
+		CMD_COUNT("--verbose", "-v", &ra->verbose),
+		CMD_COUNT("-vv", NULL, &vv),
+		CMD_STR("--log-level", NULL, &ra->log_level, "a log level"),
+	};
+	struct cmd_option opts[sizeof(own) / sizeof(own[0]) + (size_t)nfeed + 1];
+	memcpy(opts, own, sizeof(own));
+	k = (int)(sizeof(own) / sizeof(own[0]));
+	/* a feed's own options; one that several feeds take, once (feeds give it one type) */
+	for (int i = 0; (f = feed_builtin(i)); i++)
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
+			const struct feed *first;
+			if (feed_client_opt_any(o->name, &first) == o)
+				opts[k++] = (struct cmd_option)CMD_FN(o->name, NULL, ra, o->arg ? o->arg : "a value",
+								      opt_feed_own, (void *)o);
 		}
-		if (!(o = find_opt(a)) && !(fo = feed_client_opt_any(a, &owner))) {
-			fprintf(stderr, "wstape: unknown option '%s'; see 'wstape record --help'\n", a);
-			return -1;
-		}
-		if (fo || o->value) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "wstape: option '%s' needs a value\n", a);
-				return -1;
-			}
-			val = argv[++i];
-		}
-		if (o ? o->set(ra, a, val) : feed_opt(ra, fo, a, val))
-			return -1;
-	}
+	opts[k] = (struct cmd_option)CMD_END;
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	ra->verbose += 2 * vv;
+	if (args.npos && opt_url(args.pos[0], ra, "--url"))
+		return EXIT_USAGE;
 	return 0;
 }
-
 
 void
 record_args_free(struct record_args *ra)

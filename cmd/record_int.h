@@ -42,7 +42,7 @@ char *record_keep(struct record_args *ra, char *s);
  * list). Returns 0, or -1 after saying why. */
 int record_feed_arg_add(struct record_args *ra, const struct feed_client_opt *o, const char *v, size_t len,
 			uint64_t ms);
-/* Parses argv into *ra. Returns 0, or -1 after saying what is wrong. */
+/* Parses argv into *ra. Returns 0, or EXIT_USAGE after saying what is wrong. */
 int record_parse_args(struct record_args *ra, int argc, char **argv);
 void record_args_free(struct record_args *ra);
 

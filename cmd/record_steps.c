@@ -90,7 +90,7 @@ int
 record_check_args(struct record_args *ra)
 {
 	if (!ra->url || !ra->out) {
-		fprintf(stderr, "wstape: record needs a URL and -o JOURNAL\n%s", cmd_record_usage);
+		fprintf(stderr, "wstape: record needs a URL and -o JOURNAL\n%s", cmd_record_usage());
 		return EXIT_USAGE;
 	}
 	feed_redact_url(ra->url, &ra->shown);

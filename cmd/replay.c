@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "feeds/feed_server.h"
 #include "replay/replay.h"
 #include "util/log.h"
@@ -42,10 +43,8 @@ pem_problem(const char *file, int key)
 	return NULL;
 }
 
-/* --token @FILE or env:NAME: the token read, for the whole run */
-static char *token_owned;
-
-const char cmd_replay_usage[] =
+/* The help, around what the feeds say (cmd_replay_usage). */
+static const char usage_head[] =
 	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell]\n"
 	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor [CH=]C]\n"
 	"                     [--to T] [--conn N] [--loop] [--mode session|live] [--once] [--token T]\n"
@@ -82,13 +81,9 @@ const char cmd_replay_usage[] =
 	"  --gate             raw only: hold the frames that followed a client message in the\n"
 	"                     recording until the client sends a message (default off)\n"
 	"  --deflate          accept permessage-deflate (default off: uncompressed frames are\n"
-	"                     framed by wstape and several go out in one write)\n"
-	"  --ping-s N         hydromancer: a ping every N seconds (default 30)\n"
-	"  --pong-timeout D   hydromancer: close a client that sent no pong for D (default 150s)\n"
-	"  --grace D          hydromancer: a session can be resumed for D after its connection\n"
-	"                     ends (default 30s)\n"
-	"  --cache D          hydromancer: a resume's replay reaches back D; an older cursor gets\n"
-	"                     hasGap (default 30s)\n"
+	"                     framed by wstape and several go out in one write)\n";
+/* (here the options of one feed's server: struct feed_server_ops.options_help) */
+static const char usage_limits[] =
 	"  --max-buffer SIZE  let go a client with more than SIZE due and unsent (frames it does\n"
 	"                     not take, the replay chunks of a resume, answers it does not read)\n"
 	"                     (default 64m)\n"
@@ -101,22 +96,9 @@ const char cmd_replay_usage[] =
 	"  --max-clients N    clients at once; more are refused (default 1024)\n"
 	"  --log-level L      error, warn, info or debug (default warn)\n"
 	"\n"
-	"feeds (server side):\n"
-	"  raw          the recorded frames, byte-exact, text and binary\n"
-	"  hydromancer  the Hydromancer API: a connect answer with a fresh client and session id,\n"
-	"               subscribe -> subscriptionUpdate (subscribed or failed), only subscribed\n"
-	"               channels, seq from 1 per connection and subscription, cursor as\n"
-	"               recorded, pings and a pong timeout (\"Connection timeout\", then a\n"
-	"               close); the session's id and a cursor in the query within --grace -> the\n"
-	"               resume answer + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
-	"               hasGap when the cursor is older than --cache); bad token -> error;\n"
-	"               liveFormat read from every connection's query (never from the session):\n"
-	"               the recording's format (liveFormat of its recorded URL) or an error\n"
-	"  lasersell    the LaserSell stream: its hello with the recorded limits and session_id\n"
-	"               on connect, the stream after configure, pong with server_time_ms to\n"
-	"               ping; in session mode an x-api-key keeps its timeline for --grace: a\n"
-	"               reconnect goes on where the last connection stopped, after the holdings\n"
-	"               (balances, open positions)\n"
+	"feeds (server side):\n";
+/* (here what each feed's server does: struct feed_server_ops.help) */
+static const char usage_faults[] =
 	"\n"
 	"faults (reproducible with --seed):\n"
 	"  --drop-every D     drop each connection every D (default: never)\n"
@@ -126,8 +108,31 @@ const char cmd_replay_usage[] =
 	"  --dup-rate P       send a frame twice with probability P (default 0)\n"
 	"  --skip-rate P      leave a frame out with probability P (default 0)\n"
 	"  --seed N           the seed of the faults' random choices and of the ids a feed makes\n"
-	"                     (Hydromancer's client and session UUIDs) (default: faults 1, ids\n"
-	"                     random)\n";
+	"                     (default: faults 1, ids random)\n";
+
+const char *
+cmd_replay_usage(void)
+{
+	static struct text_buf b;
+	const struct feed *f;
+
+	if (b.len)
+		return b.p;
+	text_buf_adds(&b, usage_head);
+	for (int i = 0; (f = feed_builtin(i)); i++)
+		for (const struct feed_server_opt_help *h = f->server ? f->server->options_help : NULL; h && h->head; h++)
+			cmd_help_entry(&b, 18, h->head, f->name, h->text);
+	text_buf_adds(&b, usage_limits);
+	for (int i = 0; (f = feed_builtin(i)); i++)
+		if (f->server && f->server->help)
+			cmd_help_entry(&b, 12, f->name, NULL, f->server->help);
+	text_buf_adds(&b, usage_faults);
+	if (text_buf_err(&b)) {
+		text_buf_free(&b);
+		return usage_head;
+	}
+	return b.p;
+}
 
 static volatile sig_atomic_t stop_flag;
 
@@ -190,245 +195,263 @@ check_feed(struct replay_options *o, const char *feedname)
 		for (int i = 0; !g && feed_builtin(i); i++)
 			if (feed_builtin(i)->server && feed_builtin(i)->server->gate)
 				g = feed_builtin(i);
-		return cmd_usage_error(cmd_replay_usage, "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
+		return cmd_usage_error(cmd_replay_usage(), "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
 				       g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
 	}
 	return 0;
 }
 
+/* ---- the options (cmd/opts.h) ----
+ * What the table cannot say by kind alone is a converter each; those that say what is
+ * wrong themselves return EXIT_USAGE (cmd_usage_error), the others -1 for cmd_parse's
+ * "--NAME needs WANT, not 'VALUE'". */
+
+/* What the command line gives beside struct replay_options, before it is settled there. */
+struct replay_cli {
+	struct replay_options o;
+	char host[256];           /* --listen's host */
+	const char *feedname;     /* --feed as given, NULL when not */
+	uint64_t conn;            /* --conn; UINT64_MAX when not given */
+	uint64_t max_clients;     /* 0 when not given */
+	char *token;              /* --token as read (@FILE, env:NAME), owned */
+};
+
 static int
-parse_rate(const char *v, double *out)
+opt_listen(const char *v, void *dst, void *ud)
+{
+	struct replay_cli *c = dst;
+	const char *colon = strrchr(v, ':');
+	uint64_t u;
+
+	if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
+		return cmd_usage_error(cmd_replay_usage(), "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->host) || text_parse_u64(colon + 1, &u) || u > 65535)
+		return cmd_usage_error(cmd_replay_usage(), "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
+	memcpy(c->host, v, (size_t)(colon - v));
+	c->host[colon - v] = 0;
+	c->o.host = c->host;
+	c->o.port = (int)u;
+	return 0;
+}
+
+/* --feed: a feed of the table, by name */
+static int
+opt_feed(const char *v, void *dst, void *ud)
+{
+	struct replay_cli *c = dst;
+	char names[128];
+
+	if ((c->o.feed = feed_find(v))) {
+		c->feedname = v;
+		return 0;
+	}
+	feed_list_names(names, sizeof(names));
+	return cmd_usage_error(cmd_replay_usage(), "replay: unknown feed '%s' (%s)", v, names);
+}
+
+static int
+opt_speed(const char *v, void *dst, void *ud)
+{
+	double *speed = dst;
+	char *end;
+
+	if (!strcmp(v, "max")) {
+		*speed = 0;
+		return 0;
+	}
+	*speed = strtod(v, &end);
+	if (!(*speed >= 0.001 && *speed <= 1e6) || *end || end == v)
+		return cmd_usage_error(cmd_replay_usage(), "replay: --speed is a number from 0.001 to 1000000, or 'max'");
+	return 0;
+}
+
+static int
+opt_time(const char *v, void *dst, void *ud)
+{
+	if (text_parse_time(v, dst))
+		return cmd_usage_error(cmd_replay_usage(), "replay: '%s' is not a time", v);
+	return 0;
+}
+
+static int
+opt_from_cursor(const char *v, void *dst, void *ud)
+{
+	if (!*v)
+		return cmd_usage_error(cmd_replay_usage(), "replay: --from-cursor is [CHANNEL=]CURSOR");
+	*(const char **)dst = v;
+	return 0;
+}
+
+static int
+opt_mode(const char *v, void *dst, void *ud)
+{
+	enum replay_mode *mode = dst;
+
+	if (!strcmp(v, "session"))
+		*mode = REPLAY_SESSION;
+	else if (!strcmp(v, "live"))
+		*mode = REPLAY_LIVE;
+	else
+		return cmd_usage_error(cmd_replay_usage(), "replay: --mode is session or live");
+	return 0;
+}
+
+static int
+opt_token(const char *v, void *dst, void *ud)
+{
+	struct replay_cli *c = dst;
+	char why[512];
+
+	free(c->token);
+	if (!(c->token = cmd_secret_arg(v, why, sizeof(why))))
+		return cmd_usage_error(cmd_replay_usage(), "replay: --token: %s", why);
+	c->o.token = c->token;
+	return 0;
+}
+
+static int
+opt_close_code(const char *v, void *dst, void *ud)
+{
+	uint64_t u;
+
+	if (text_parse_u64(v, &u) || u < 1000 || u > 4999)
+		return cmd_usage_error(cmd_replay_usage(), "replay: --close-code is 1000..4999");
+	*(int *)dst = (int)u;
+	return 0;
+}
+
+/* --dup-rate, --skip-rate (ud: the option's name) */
+static int
+opt_rate(const char *v, void *dst, void *ud)
 {
 	char *end;
 	double d = strtod(v, &end);
-	if (end == v || *end || d < 0 || d > 1)
-		return -1;
-	*out = d;
+
+	if (end == v || *end || !(d >= 0 && d <= 1))
+		return cmd_usage_error(cmd_replay_usage(), "replay: %s is a probability 0..1", (const char *)ud);
+	*(double *)dst = d;
 	return 0;
 }
 
-#define OPT(name) ((r = cmd_opt(argc, argv, i, name, &v)) != 0 && (r > 0 || (exit(EXIT_USAGE), 0)))
-
-struct serve_args {
-	char host[256];           /* --listen's host */
-	const char *feedname;     /* --feed as given, NULL when not */
-};
-
-/* What is served, and where (one option with a value at argv[*i]): 0 when taken, -1 when
- * it is none of these, else the exit code of a usage error. */
 static int
-opt_serve(int argc, char **argv, int *i, struct replay_options *o, struct serve_args *sa)
+opt_seed(const char *v, void *dst, void *ud)
 {
-	const char *v;
-	int r;
-	uint64_t u;
+	struct replay_options *o = dst;
 
-	if (OPT("--listen")) {
-		const char *colon = strrchr(v, ':');
-		if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
-			return cmd_usage_error(cmd_replay_usage, "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
-		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(sa->host) ||
-		    text_parse_u64(colon + 1, &u) || u > 65535)
-			return cmd_usage_error(cmd_replay_usage, "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
-		memcpy(sa->host, v, (size_t)(colon - v));
-		sa->host[colon - v] = 0;
-		o->host = sa->host;
-		o->port = (int)u;
-	} else if (OPT("--feed")) {
-		if (!(o->feed = feed_find(v))) {
-			char names[128];
-			feed_list_names(names, sizeof(names));
-			return cmd_usage_error(cmd_replay_usage, "replay: unknown feed '%s' (%s)", v, names);
-		}
-		sa->feedname = v;
-	} else if (OPT("--speed")) {
-		char *end;
-		if (!strcmp(v, "max"))
-			o->speed = 0;
-		else if (!((o->speed = strtod(v, &end)) >= 0.001 && o->speed <= 1e6) || *end || end == v)
-			return cmd_usage_error(cmd_replay_usage, "replay: --speed is a number from 0.001 to 1000000, or 'max'");
-	} else if (OPT("--from")) {
-		if (text_parse_time(v, &o->from_wall))
-			return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
-	} else if (OPT("--to")) {
-		if (text_parse_time(v, &o->to_wall))
-			return cmd_usage_error(cmd_replay_usage, "replay: '%s' is not a time", v);
-	} else if (OPT("--from-record")) {
-		if (text_parse_u64(v, &o->from_recno))
-			return cmd_usage_error(cmd_replay_usage, "replay: --from-record needs a record number");
-	} else if (OPT("--from-cursor")) {
-		if (!*v)
-			return cmd_usage_error(cmd_replay_usage, "replay: --from-cursor is [CHANNEL=]CURSOR");
-		o->from_cursor = v;
-	} else if (OPT("--conn")) {
-		if (text_parse_u64(v, &u) || u > UINT32_MAX)
-			return cmd_usage_error(cmd_replay_usage, "replay: --conn needs a connection number");
-		o->conn = (int64_t)u;
-	} else if (OPT("--mode")) {
-		if (!strcmp(v, "session"))
-			o->mode = REPLAY_SESSION;
-		else if (!strcmp(v, "live"))
-			o->mode = REPLAY_LIVE;
-		else
-			return cmd_usage_error(cmd_replay_usage, "replay: --mode is session or live");
-	} else if (OPT("--token")) {
-		char why[512];
-		free(token_owned);
-		if (!(token_owned = cmd_secret_arg(v, why, sizeof(why))))
-			return cmd_usage_error(cmd_replay_usage, "replay: --token: %s", why);
-		o->token = token_owned;
-	} else if (OPT("--tls-cert")) {
-		o->tls_cert = v;
-	} else if (OPT("--tls-key")) {
-		o->tls_key = v;
-	} else {
+	if (text_parse_u64(v, &o->seed))
 		return -1;
-	}
+	o->seed_given = 1;
 	return 0;
 }
 
-/* The faults, as opt_serve does. */
 static int
-opt_faults(int argc, char **argv, int *i, struct replay_options *o)
+opt_log_level(const char *v, void *dst, void *ud)
 {
-	const char *v;
-	int r;
-	uint64_t u;
-
-	if (OPT("--drop-every")) {
-		if (text_parse_duration(v, &o->drop_every_ns) || !o->drop_every_ns)
-			return cmd_usage_error(cmd_replay_usage, "replay: --drop-every needs a duration (e.g. 5s)");
-	} else if (OPT("--drop-after")) {
-		if (text_parse_u64(v, &o->drop_after) || !o->drop_after)
-			return cmd_usage_error(cmd_replay_usage, "replay: --drop-after needs a number of frames");
-	} else if (OPT("--close-code")) {
-		if (text_parse_u64(v, &u) || u < 1000 || u > 4999)
-			return cmd_usage_error(cmd_replay_usage, "replay: --close-code is 1000..4999");
-		o->close_code = (int)u;
-	} else if (OPT("--stall")) {
-		if (text_parse_duration(v, &o->stall_ns))
-			return cmd_usage_error(cmd_replay_usage, "replay: --stall needs a duration");
-	} else if (OPT("--dup-rate")) {
-		if (parse_rate(v, &o->dup_rate))
-			return cmd_usage_error(cmd_replay_usage, "replay: --dup-rate is a probability 0..1");
-	} else if (OPT("--skip-rate")) {
-		if (parse_rate(v, &o->skip_rate))
-			return cmd_usage_error(cmd_replay_usage, "replay: --skip-rate is a probability 0..1");
-	} else if (OPT("--seed")) {
-		if (text_parse_u64(v, &o->seed))
-			return cmd_usage_error(cmd_replay_usage, "replay: --seed needs a number");
-		o->seed_given = 1;
-	} else {
-		return -1;
-	}
+	if (log_set_level_name(v))
+		return cmd_usage_error(cmd_replay_usage(), "replay: --log-level is error, warn, info or debug");
 	return 0;
 }
 
-/* Sessions, pings, limits and the log, as opt_serve does. */
+
+/* argv into c; 0, or the exit code of a usage error. */
 static int
-opt_limits(int argc, char **argv, int *i, struct replay_options *o)
+replay_parse(int argc, char **argv, struct replay_cli *c)
 {
-	const char *v;
-	int r;
-	uint64_t u;
+	struct replay_options *o = &c->o;
+	const struct cmd_option opts[] = {
+		CMD_FN("--listen", NULL, c, "HOST:PORT", opt_listen, NULL),
+		CMD_FN("--feed", NULL, c, "a feed", opt_feed, NULL),
+		CMD_FN("--speed", NULL, &o->speed, "a speed (X or max)", opt_speed, NULL),
+		CMD_FN("--from", NULL, &o->from_wall, "a time", opt_time, NULL),
+		CMD_FN("--to", NULL, &o->to_wall, "a time", opt_time, NULL),
+		CMD_U64("--from-record", &o->from_recno, "a record number", 0, 0),
+		CMD_FN("--from-cursor", NULL, &o->from_cursor, "[CHANNEL=]CURSOR", opt_from_cursor, NULL),
+		CMD_U64("--conn", &c->conn, "a connection number", 0, UINT32_MAX),
+		CMD_FN("--mode", NULL, &o->mode, "session or live", opt_mode, NULL),
+		CMD_FN("--token", NULL, c, "a token", opt_token, NULL),
+		CMD_STR("--tls-cert", NULL, &o->tls_cert, "a PEM file"),
+		CMD_STR("--tls-key", NULL, &o->tls_key, "a PEM file"),
+		CMD_FLAG("--loop", NULL, &o->loop),
+		CMD_FLAG("--once", NULL, &o->once),
+		CMD_FLAG("--gate", NULL, &o->gate),
+		CMD_FLAG("--deflate", NULL, &o->deflate),
+		/* faults */
+		CMD_DURATION("--drop-every", &o->drop_every_ns, "a duration (e.g. 5s)", 1, INT64_MAX),
+		CMD_U64("--drop-after", &o->drop_after, "a number of frames", 1, UINT64_MAX),
+		CMD_FN("--close-code", NULL, &o->close_code, "a close code", opt_close_code, NULL),
+		CMD_DURATION("--stall", &o->stall_ns, "a duration", 0, 0),
+		CMD_FN("--dup-rate", NULL, &o->dup_rate, "a probability", opt_rate, "--dup-rate"),
+		CMD_FN("--skip-rate", NULL, &o->skip_rate, "a probability", opt_rate, "--skip-rate"),
+		CMD_FN("--seed", NULL, o, "a number", opt_seed, NULL),
+		/* sessions, pings, limits, the log */
+		CMD_DURATION("--grace", &o->grace_ns, "a duration", 1, INT64_MAX),
+		CMD_DURATION("--cache", &o->cache_ns, "a duration", 1, INT64_MAX),
+		CMD_DURATION("--ping-s", &o->ping_ns, "seconds", 1, INT64_MAX),
+		CMD_DURATION("--pong-timeout", &o->pong_timeout_ns, "a duration", 1, INT64_MAX),
+		CMD_SIZE("--max-buffer", &o->max_buffer, "a size", 1, INT64_MAX),
+		CMD_SIZE("--max-buffer-total", &o->max_buffer_total, "a size", 1, INT64_MAX),
+		CMD_SIZE("--max-client-message", &o->max_client_message, "a size", 1, INT64_MAX),
+		CMD_U64("--max-clients", &c->max_clients, "a number", 1, 100000),
+		CMD_FN("--log-level", NULL, NULL, "a log level", opt_log_level, NULL),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "replay", .usage = cmd_replay_usage(), .what = "journal", .maxpos = 1 };
+	int ex = cmd_parse(argc, argv, opts, &args);
 
-	if (OPT("--grace")) {
-		if (text_parse_duration(v, &o->grace_ns) || !o->grace_ns)
-			return cmd_usage_error(cmd_replay_usage, "replay: --grace needs a duration");
-	} else if (OPT("--cache")) {
-		if (text_parse_duration(v, &o->cache_ns) || !o->cache_ns)
-			return cmd_usage_error(cmd_replay_usage, "replay: --cache needs a duration");
-	} else if (OPT("--ping-s")) {
-		if (text_parse_duration(v, &o->ping_ns) || !o->ping_ns)
-			return cmd_usage_error(cmd_replay_usage, "replay: --ping-s needs seconds");
-	} else if (OPT("--pong-timeout")) {
-		if (text_parse_duration(v, &o->pong_timeout_ns) || !o->pong_timeout_ns)
-			return cmd_usage_error(cmd_replay_usage, "replay: --pong-timeout needs a duration");
-	} else if (OPT("--max-buffer")) {
-		if (text_parse_size(v, &o->max_buffer) || !o->max_buffer)
-			return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer needs a size");
-	} else if (OPT("--max-buffer-total")) {
-		if (text_parse_size(v, &o->max_buffer_total) || !o->max_buffer_total)
-			return cmd_usage_error(cmd_replay_usage, "replay: --max-buffer-total needs a size");
-	} else if (OPT("--max-client-message")) {
-		if (text_parse_size(v, &o->max_client_message) || !o->max_client_message)
-			return cmd_usage_error(cmd_replay_usage, "replay: --max-client-message needs a size");
-	} else if (OPT("--max-clients")) {
-		if (text_parse_u64(v, &u) || !u || u > 100000)
-			return cmd_usage_error(cmd_replay_usage, "replay: --max-clients needs a number");
-		o->max_clients = (int)u;
-	} else if (OPT("--log-level")) {
-		if (log_set_level_name(v))
-			return cmd_usage_error(cmd_replay_usage, "replay: --log-level is error, warn, info or debug");
-	} else {
-		return -1;
-	}
+	if (ex)
+		return ex;
+	if (!args.npos)
+		return cmd_usage_error(cmd_replay_usage(), "replay: which journal?");
+	o->journal = args.pos[0];
+	o->conn = c->conn == UINT64_MAX ? -1 : (int64_t)c->conn;
+	o->max_clients = (int)c->max_clients;
 	return 0;
 }
-#undef OPT
 
-int
-cmd_replay(int argc, char **argv)
+/* The PEM files of --tls-cert and --tls-key: 0, or the exit code of a usage error. */
+static int
+check_tls(const struct replay_options *o)
 {
-	struct replay_options o;
-	struct serve_args sa = { "", NULL };
-
-	memset(&o, 0, sizeof(o));
-	o.port = 8765;
-	o.speed = 1;
-	o.from_wall = INT64_MIN;
-	o.to_wall = INT64_MAX;
-	o.conn = -1;
-	o.seed = 1;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = opt_serve(argc, argv, &i, &o, &sa)) >= 0 || (r = opt_faults(argc, argv, &i, &o)) >= 0 ||
-		    (r = opt_limits(argc, argv, &i, &o)) >= 0) {
-			if (r)
-				return r;
-		} else if (!strcmp(argv[i], "--loop")) {
-			o.loop = 1;
-		} else if (!strcmp(argv[i], "--once")) {
-			o.once = 1;
-		} else if (!strcmp(argv[i], "--gate")) {
-			o.gate = 1;
-		} else if (!strcmp(argv[i], "--deflate")) {
-			o.deflate = 1;
-		} else if (argv[i][0] == '-') {
-			return cmd_usage_error(cmd_replay_usage, "replay: unknown option '%s'", argv[i]);
-		} else if (!o.journal) {
-			o.journal = argv[i];
-		} else {
-			return cmd_usage_error(cmd_replay_usage, "replay: one journal at a time");
-		}
-	}
-	if (!o.journal)
-		return cmd_usage_error(cmd_replay_usage, "replay: which journal?");
-	if (!o.tls_cert != !o.tls_key)
-		return cmd_usage_error(cmd_replay_usage, "replay: --tls-cert and --tls-key go together");
+	if (!o->tls_cert != !o->tls_key)
+		return cmd_usage_error(cmd_replay_usage(), "replay: --tls-cert and --tls-key go together");
 	for (int k = 0; k < 2; k++) {
-		const char *file = k ? o.tls_key : o.tls_cert, *why;
+		const char *file = k ? o->tls_key : o->tls_cert, *why;
 		if (file && (why = pem_problem(file, k))) {
 			fprintf(stderr, "wstape: replay: cannot use %s '%s': %s\n", k ? "--tls-key" : "--tls-cert", file, why);
 			return EXIT_USAGE;
 		}
 	}
-	int ex = check_feed(&o, sa.feedname);
-	if (ex)
+	return 0;
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	struct replay_cli c = { .conn = UINT64_MAX };
+	struct replay_options *o = &c.o;
+	int ex, rc;
+
+	o->port = 8765;
+	o->speed = 1;
+	o->from_wall = INT64_MIN;
+	o->to_wall = INT64_MAX;
+	o->seed = 1;
+	if ((ex = replay_parse(argc, argv, &c)) || (ex = check_tls(o)) || (ex = check_feed(o, c.feedname))) {
+		free(c.token);
 		return ex;
-	o.stop = &stop_flag;
-	o.report = on_report;
+	}
+	o->stop = &stop_flag;
+	o->report = on_report;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	int rc = replay_run(&o);
-	free(token_owned);
-	token_owned = NULL;
+	rc = replay_run(o);
+	free(c.token);
 	switch (rc) {
 	case 0:
 		return EXIT_OK;
 	case REPLAY_EEMPTY:
-		fprintf(stderr, "wstape: replay '%s': no server frames in the selected range\n", o.journal);
+		fprintf(stderr, "wstape: replay '%s': no server frames in the selected range\n", o->journal);
 		return EXIT_USAGE;
 	case REPLAY_EJOURNAL:
 		return EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include "feeds/feed_int.h"
 #include "feeds/json_scan.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,7 +80,56 @@ feed_str_int(struct feed_str v)
 	return x;
 }
 
-#define KEY(lit) (klen == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+/* The top-level members the feeds read, and the field of struct feed_fields each fills.
+ * The events array is the first member present of those marked events. */
+static const struct field_key {
+	const char *name;
+	unsigned char len;
+	unsigned char events;
+	unsigned short off;
+} field_keys[] = {
+#define K(lit, member, ev) { lit, sizeof(lit) - 1, ev, offsetof(struct feed_fields, member) }
+	K("type", type, 0),
+	K("channel", channel, 0),
+	K("cursor", cursor, 0),
+	K("seq", seq, 0),
+	K("chunk", chunk, 0),
+	K("totalChunks", total_chunks, 0),
+	K("count", count, 0),
+	K("hasGap", has_gap, 0),
+	K("replayTimeMs", replay_time, 0),
+	K("clientId", client_id, 0),
+	K("sessionId", session_id, 0),
+	K("session_id", session_id, 0),
+	K("server_time_ms", server_time_ms, 0),
+	K("client_time_ms", client_time_ms, 0),
+	K("position_id", position_id, 0),
+	K("subscription", subscription, 0),
+	K("method", method, 0),
+	K("message", message, 0),
+	K("limits", limits, 0),
+	K("fills", events, 1),
+	K("updates", events, 1),
+	K("events", events, 1),
+	K("trades", events, 1),
+	K("liquidations", events, 1),
+	K("data", events, 1),
+#undef K
+};
+
+/* Where member k goes in f; NULL when nowhere (a member the feeds do not read, or an
+ * events array after the first). */
+static struct feed_str *
+field_slot(struct feed_fields *f, const char *k, size_t klen)
+{
+	for (size_t i = 0; i < sizeof(field_keys) / sizeof(field_keys[0]); i++) {
+		const struct field_key *e = &field_keys[i];
+
+		if (e->len == klen && e->name[0] == k[0] && memcmp(e->name, k, klen) == 0)
+			return e->events && f->events.len ? NULL : (struct feed_str *)((char *)f + e->off);
+	}
+	return NULL;
+}
 
 /* One pass over the members of the top-level object. Returns 0, or -1 when the payload
  * is not exactly one JSON object. */
@@ -94,84 +144,8 @@ feed_fields_scan(const char *p, size_t len, struct feed_fields *f)
 	if (json_scan_object_begin(&it, p, end))
 		return -1;
 	while ((r = json_scan_object_next(&it, &k, &klen, &v, &vlen)) == 1) {
-		struct feed_str *dst = NULL;
+		struct feed_str *dst = field_slot(f, k, klen);
 
-		switch (klen ? k[0] : 0) {
-		case 't':
-			if (KEY("type"))
-				dst = &f->type;
-			else if (KEY("totalChunks"))
-				dst = &f->total_chunks;
-			else if (KEY("trades") && !f->events.len)
-				dst = &f->events;
-			break;
-		case 'c':
-			if (KEY("channel"))
-				dst = &f->channel;
-			else if (KEY("cursor"))
-				dst = &f->cursor;
-			else if (KEY("chunk"))
-				dst = &f->chunk;
-			else if (KEY("count"))
-				dst = &f->count;
-			else if (KEY("clientId"))
-				dst = &f->client_id;
-			else if (KEY("client_time_ms"))
-				dst = &f->client_time_ms;
-			break;
-		case 's':
-			if (KEY("seq"))
-				dst = &f->seq;
-			else if (KEY("sessionId") || KEY("session_id"))
-				dst = &f->session_id;
-			else if (KEY("server_time_ms"))
-				dst = &f->server_time_ms;
-			else if (KEY("subscription"))
-				dst = &f->subscription;
-			break;
-		case 'h':
-			if (KEY("hasGap"))
-				dst = &f->has_gap;
-			break;
-		case 'r':
-			if (KEY("replayTimeMs"))
-				dst = &f->replay_time;
-			break;
-		case 'p':
-			if (KEY("position_id"))
-				dst = &f->position_id;
-			break;
-		case 'm':
-			if (KEY("method"))
-				dst = &f->method;
-			else if (KEY("message"))
-				dst = &f->message;
-			break;
-		case 'l':
-			if (KEY("limits"))
-				dst = &f->limits;
-			else if (KEY("liquidations") && !f->events.len)
-				dst = &f->events;
-			break;
-		case 'f':
-			if (KEY("fills") && !f->events.len)
-				dst = &f->events;
-			break;
-		case 'u':
-			if (KEY("updates") && !f->events.len)
-				dst = &f->events;
-			break;
-		case 'e':
-			if (KEY("events") && !f->events.len)
-				dst = &f->events;
-			break;
-		case 'd':
-			if (KEY("data") && !f->events.len)
-				dst = &f->events;
-			break;
-		default:
-			break;
-		}
 		if (dst) {
 			dst->p = v;
 			dst->len = vlen;
@@ -217,6 +191,8 @@ feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, struc
 	feed->classify(&f, out);
 	return 0;
 }
+
+#define KEY(lit) (klen == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
 
 /* Read the key fields of the event object at p; returns the byte past the object, or
  * NULL when it is malformed. One pass: the members are walked, their values skipped. */

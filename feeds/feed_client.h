@@ -49,6 +49,9 @@ struct feed_client_opt {
 	const char *header, *env;
 	/* what to use instead with another feed, for the error message; NULL: nothing */
 	const char *elsewhere;
+	/* for `wstape record --help`: what the value is ("TYPE") and what the option does,
+	 * lines separated by '\n' (the help puts the feed's name before it) */
+	const char *arg, *help;
 };
 /* One option as given (record hands them over in the order given). */
 struct feed_client_arg {

@@ -31,9 +31,23 @@ struct feed_frame {
 	uint64_t recno;           /* the record at that point */
 };
 
+/* A replay option as one feed's server uses it, for `wstape replay --help`: its name with
+ * its value ("--ping-s N") and what it does for this feed. */
+struct feed_server_opt_help {
+	const char *head;
+	const char *text;         /* lines separated by '\n' (the help indents them) */
+};
+
 /* Every member may be NULL; then the host does what the comment says. 'srv' is the feed's
  * state of the run (server_new), 'conn' its state of one connection (conn_new). */
 struct feed_server_ops {
+	/* ---- what `wstape replay --help` says of the feed ---- */
+	/* what its server does, lines separated by '\n'; NULL: nothing */
+	const char *help;
+	/* the replay options only this feed's server uses, ended by one with a NULL head;
+	 * NULL: none */
+	const struct feed_server_opt_help *options_help;
+
 	/* the feed serves the recorded frames without a protocol: --gate may hold them */
 	int gate;
 	/* a connection's session resumes with the first timeline frame that did not reach the

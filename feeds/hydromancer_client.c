@@ -20,8 +20,12 @@ struct hm_client {
 
 static const struct feed_client_opt options[] = {
 	{ .name = "--subscribe", .type = FEED_OPT_LIST, .meta = "subscribe",
-	  .elsewhere = "use --send for other feeds" },
-	{ .name = "--live-format", .type = FEED_OPT_TEXT, .meta = "live_format" },
+	  .elsewhere = "use --send for other feeds", .arg = "TYPE",
+	  .help = "subscribe to TYPE, again after each new session (repeatable;\n"
+		  "default: none; --resume: the journal's)" },
+	{ .name = "--live-format", .type = FEED_OPT_TEXT, .meta = "live_format", .arg = "FMT",
+	  .help = "liveFormat on every connect (e.g. chunked-v1; default: none;\n"
+		  "--resume: the journal's)" },
 	{ .name = NULL },
 };
 

@@ -478,7 +478,27 @@ hm_session_free(void *data)
 	free(data);
 }
 
+static const struct feed_server_opt_help hm_options_help[] = {
+	{ "--ping-s N", "a ping every N seconds (default 30)" },
+	{ "--pong-timeout D", "close a client that sent no pong for D (default 150s)" },
+	{ "--grace D", "a session can be resumed for D after its connection\n"
+		       "ends (default 30s)" },
+	{ "--cache D", "a resume's replay reaches back D; an older cursor gets\n"
+		       "hasGap (default 30s)" },
+	{ NULL, NULL },
+};
+
 const struct feed_server_ops hydromancer_server_ops = {
+	.help = "the Hydromancer API: a connect answer with a fresh client and session id,\n"
+		"subscribe -> subscriptionUpdate (subscribed or failed), only subscribed\n"
+		"channels, seq from 1 per connection and subscription, cursor as\n"
+		"recorded, pings and a pong timeout (\"Connection timeout\", then a\n"
+		"close); the session's id and a cursor in the query within --grace -> the\n"
+		"resume answer + replay chunks (<= 2000 items, <= 1 MB, cursor per chunk,\n"
+		"hasGap when the cursor is older than --cache); bad token -> error;\n"
+		"liveFormat read from every connection's query (never from the session):\n"
+		"the recording's format (liveFormat of its recorded URL) or an error",
+	.options_help = hm_options_help,
 	.server_new = hm_server_new,
 	.server_free = hm_server_free,
 	.scan = hm_scan,

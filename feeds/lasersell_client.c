@@ -18,10 +18,14 @@ struct ls_client {
 
 static const struct feed_client_opt options[] = {
 	{ .name = "--api-key", .type = FEED_OPT_SECRET, .header = "x-api-key", .env = "LASERSELL_API_KEY",
-	  .elsewhere = "use -H or the URL for this feed" },
-	{ .name = "--configure", .type = FEED_OPT_MESSAGE, .elsewhere = "use --send for other feeds" },
-	{ .name = "--ping-s", .type = FEED_OPT_INTERVAL },
-	{ .name = "--hello-timeout", .type = FEED_OPT_DURATION },
+	  .elsewhere = "use -H or the URL for this feed", .arg = "KEY|@FILE|env:NAME",
+	  .help = "sent as x-api-key (default $LASERSELL_API_KEY)" },
+	{ .name = "--configure", .type = FEED_OPT_MESSAGE, .elsewhere = "use --send for other feeds",
+	  .arg = "JSON|@FILE", .help = "configure message sent after each open (default: none)" },
+	{ .name = "--ping-s", .type = FEED_OPT_INTERVAL, .arg = "N",
+	  .help = "app-level ping every N seconds (round trips journaled; default: none)" },
+	{ .name = "--hello-timeout", .type = FEED_OPT_DURATION, .arg = "D",
+	  .help = "reconnect when the server's hello has not come after D (default 10s)" },
 	{ .name = NULL },
 };
 

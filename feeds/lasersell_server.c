@@ -518,6 +518,11 @@ ls_on_message(void *conn, const uint8_t *p, size_t n)
 }
 
 const struct feed_server_ops lasersell_server_ops = {
+	.help = "the LaserSell stream: its hello with the recorded limits and session_id\n"
+		"on connect, the stream after configure, pong with server_time_ms to\n"
+		"ping; in session mode an x-api-key keeps its timeline for --grace: a\n"
+		"reconnect goes on where the last connection stopped, after the holdings\n"
+		"(balances, open positions)",
 	/* a reconnect gets again what did not reach the client */
 	.resume_unsent = 1,
 	.server_new = ls_server_new,

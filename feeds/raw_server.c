@@ -13,6 +13,7 @@ raw_unauthorized(void *conn, struct text_buf *b)
 }
 
 const struct feed_server_ops raw_server_ops = {
+	.help = "the recorded frames, byte-exact, text and binary",
 	.gate = 1,
 	.unauthorized = raw_unauthorized,
 };

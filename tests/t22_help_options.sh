@@ -1,7 +1,7 @@
 # t22_help_options - every option a command parses is in its --help, with its default when
 # it takes a value; and --help lists no option that the command does not parse.
-# The options are read from the code (cmd/NAME.c: cmd_opt, OPT, strcmp on argv, getopt_long
-# tables; for record also the feeds' own options, feeds/*_client.c), so an option added
+# The options are read from the code (cmd/NAME.c: the cmd/opts.h tables, cmd_opt, OPT, strcmp
+# on argv, getopt_long tables; for record also the feeds' own options, feeds/*_client.c), so an option added
 # without its help line fails here.
 source tests/lib.sh
 SRC=$PWD/cmd
@@ -24,6 +24,11 @@ for cmd in ["record", "replay", "inspect", "cat", "info", "verify", "import"]:
         parsed.setdefault(m.group(1), None)
     for m in re.finditer(r'\{ "([\w-]+)", (required|no|optional)_argument', code):
         parsed["--" + m.group(1)] = m.group(2) == "required"
+    # cmd/opts.h tables: CMD_KIND("--name", "-alias", ...); flags and counts take no value
+    for m in re.finditer(r'CMD_(FLAG|COUNT|STR|U64|SIZE|TIME|DURATION|FN)\("(-[\w-]+)"(?:, "(-[\w-]+)")?', code):
+        for opt in (m.group(2), m.group(3)):
+            if opt:
+                parsed[opt] = m.group(1) not in ("FLAG", "COUNT")
     if cmd == "record":
         # a feed's own options are declared by its client half (struct feed_client_opt)
         import glob

@@ -86,9 +86,12 @@ class Truth:
         if not self.path:
             return
         d = self.doc
-        exp = {"seq_gap": {}, "dup_frame": {}, "seq_back": 0, "disconnect": len(d["drops"])}
+        exp = {"seq_gap": {}, "seq_gap_across_reconnect": {}, "dup_frame": {}, "seq_back": 0,
+               "disconnect": len(d["drops"])}
         for name, ch in d["channels"].items():
-            exp["seq_gap"][name] = sum(1 for g in ch["gaps"] if g.get("detectable", True))
+            across = sum(1 for g in ch["gaps"] if g.get("across_reconnect"))
+            exp["seq_gap"][name] = len(ch["gaps"]) - across
+            exp["seq_gap_across_reconnect"][name] = across
             exp["dup_frame"][name] = sum(x["copies"] - 1 for x in ch["dups"])
         d["expect"] = exp
         tmp = self.path + ".tmp"

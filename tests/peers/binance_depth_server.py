@@ -19,7 +19,8 @@ sends a WebSocket ping frame every --ping-s seconds (docs: 20).
 
 Faults, drawn from --seed: --gaps N runs of 1-3 events never sent (their update ids are
 skipped), --dups N events sent twice in a row, --drop N closes the first connection after
-N data frames (--drop-mode abort: TCP gone; close: 1001) and --drop-skip K leaves out the
+N data frames (--drop-mode abort: the TCP connection ends with no close
+frame, what was sent flushed first; close: a close frame 1001) and --drop-skip K leaves out the
 first K events of each stream on the connection after it (missed while disconnected).
 Each of the --streams (default btcusdt@depth,ethusdt@depth) has --count events; the
 streams are the server's, so a new connection goes on where the dropped one stopped (one
@@ -283,7 +284,7 @@ def main():
                     log("drop", conn=conn, mode=args.drop_mode, after=state["data"])
                     state["dropped"] = True
                     if args.drop_mode == "abort":
-                        ws.transport.abort()
+                        ws.transport.close()      # flushed, then the TCP connection ends: no close frame
                     else:
                         await ws.close(1001, "going away")
                     return

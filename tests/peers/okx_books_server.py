@@ -19,7 +19,8 @@ for that long, is closed.
 Faults, drawn from --seed: --gaps N runs of 1-3 updates never sent, --dups N updates sent
 twice in a row, --keepalives N no-change messages ("asks":[],"bids":[], seqId ==
 prevSeqId == the last seqId), --drop N closes the first connection after N data frames
-(--drop-mode abort or close 1001); the client's subscribe on its next connection gets a new
+(--drop-mode abort: the TCP connection ends with no close frame, what was sent flushed
+first; close: a close frame 1001); the client's subscribe on its next connection gets a new
 snapshot (prevSeqId -1: the chain restarts). Each of the --inst (default BTC-USDT,ETH-USDT)
 has --count updates; the books are the server's, so a new connection goes on where the
 dropped one stopped (one client at a time). TRUTH lists what was seeded (seeded_plan.py),
@@ -291,7 +292,7 @@ def main():
                     log("drop", conn=conn, mode=args.drop_mode, after=state["data"])
                     state["dropped"] = True
                     if args.drop_mode == "abort":
-                        ws.transport.abort()
+                        ws.transport.close()      # flushed, then the TCP connection ends: no close frame
                     else:
                         await ws.close(1001, "going away")
                     return

@@ -1026,10 +1026,16 @@ test_journal__reader_while_writing(void **state)
 	mkpath(p, sizeof(p), "live");
 	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
 	assert_int_equal(journal_close(j), 0);
+	/* the writer stops halfway, flushed, until the reader has read that far: the reader
+	 * reads a journal that is being written, whatever the machine's load */
+	int halfway[2], ack[2];
+	assert_int_equal(pipe(halfway), 0);
+	assert_int_equal(pipe(ack), 0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct journal *w;
 		struct journal_options o = small;
+		char c = 0;
 		o.flush_ms = 5;
 		if (journal_open(p, JOURNAL_APPEND, &o, &w, NULL))
 			_exit(1);
@@ -1038,27 +1044,39 @@ test_journal__reader_while_writing(void **state)
 			gen_record(&g, 7, i, 300);
 			if (journal_append(w, &g.r))
 				_exit(2);
+			if (i == 15000 && (journal_flush(w) || write(halfway[1], &c, 1) != 1 || read(ack[0], &c, 1) != 1))
+				_exit(4);
 			if (i % 1000 == 0)
 				usleep(2000);
 		}
 		_exit(journal_close(w) ? 3 : 0);
 	}
+	close(halfway[1]);
+	close(ack[0]);
 	/* read while the child writes: records come in order, complete, and keep coming */
 	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	struct journal_reader *r;
 	struct journal_record rec;
 	assert_int_equal(journal_reader_open(j, &r), 0);
 	uint64_t n = 0;
-	int eofs = 0, rc;
-	for (int spins = 0; n < 30000 && spins < 20000; spins++) {
+	int rc, acked = 0;
+	time_t deadline = time(NULL) + 300;
+	while (n < 30000 && time(NULL) < deadline) {
 		while ((rc = journal_reader_next(r, &rec)) == 0)
 			check_record(&rec, 7, ++n, 300);
 		assert_int_equal(rc, JOURNAL_EOF);
-		eofs++;
+		if (!acked && n >= 15000) {
+			char c = 0;
+			assert_int_equal(read(halfway[0], &c, 1), 1); /* the writer did stop there */
+			assert_int_equal(write(ack[1], &c, 1), 1);
+			acked = 1;
+		}
 		usleep(1000);
 	}
 	assert_int_equal(n, 30000);
-	assert_true(eofs > 1); /* it did read before the writer finished */
+	assert_true(acked); /* it read 15000 records while the writer waited, before it finished */
+	close(halfway[0]);
+	close(ack[1]);
 	journal_reader_close(r);
 	journal_close(j);
 	int status;

@@ -46,8 +46,8 @@ static const char usage_head[] =
 	"                           headers (--secret-header), the secret query parameters and --send\n"
 	"  --connect-timeout D      give up an attempt whose TCP connect, TLS handshake or upgrade takes\n"
 	"                           longer than D (default 10s); it counts as a failed attempt\n"
-	"  --send JSON|@FILE        send this text after each connect (lasersell: once its handshake is done;\n"
-	"                           repeatable; default: nothing)\n";
+	"  --send JSON|@FILE        send this text after each connect (with a feed that has a handshake:\n"
+	"                           once it is done; repeatable; default: nothing)\n";
 /* (here each feed's options: struct feed_client_opt.arg and .help) */
 static const char usage_tail[] =
 	"  --ws-ping-s N            WebSocket ping frames every N seconds (default: none; turns off permessage-deflate:\n"
@@ -72,7 +72,7 @@ static const char usage_tail[] =
 	"SIGINT/SIGTERM close the connection with 1000, seal and sync the journal and exit 0.\n"
 	"A first run that fails before any frame removes the journal it created.\n"
 	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
-	"hydromancer \"Invalid API key\"),\n"
+	"or the feed's refusal in a message),\n"
 	"5 network (--retries exhausted, libwebsockets could not start).\n";
 
 const char *

@@ -25,5 +25,9 @@ except Exception as e:   # a missing key or index: the document is not what was 
     ok, why = False, " (%s: %s)" % (type(e).__name__, e)
 if not ok:
     used = [n for n in sorted(set(code.co_names)) if n in names and n != "json"]
-    shown = ", ".join("%s=%s" % (n, json.dumps(names[n])[:300]) for n in used)
+    def show(v):
+        s = json.dumps(v)
+        s = s if len(s) <= 200 else s[:200] + "..."
+        return s + (" (%d items)" % len(v) if isinstance(v, (list, dict)) else "")
+    shown = ", ".join("%s=%s" % (n, show(names[n])) for n in used)
     sys.exit("%s: %s does not hold%s: %s" % (path, expr, why, shown))

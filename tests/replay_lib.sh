@@ -16,6 +16,7 @@ CHECKS=$WSTAPE_TESTS_DIR/checks
 PEERS=$WSTAPE_TESTS_DIR/peers
 RECORDINGS="$PY $WSTAPE_TESTS_DIR/fixtures/recordings.py"
 declare -A REPLAY_LOGS   # pid -> the LOG of replay_start
+export PYTHONDONTWRITEBYTECODE=1   # (no __pycache__ of peers/ready.py in the tree)
 
 # (a replay that exits, a bad option or a port taken, fails the wait at once)
 replay_listening() { # pid port log

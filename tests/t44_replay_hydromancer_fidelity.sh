@@ -4,8 +4,7 @@
 # resume reads its cursor in each channel's format and replays nothing past the client's live
 # edge; ids are UUIDs, reproducible with --seed; and record -> replay with drops -> record
 # again loses nothing. Clients and servers are python3-websockets peers written from the docs.
-. "$(dirname "$0")/lib.sh"
-PEERS=$WSTAPE_TESTS_DIR/peers
+. "$(dirname "$0")/replay_lib.sh"
 FID="$PY $PEERS/hm_fidelity.py"
 
 $FID gen "$T/g.jsonl" || fail "gen"
@@ -16,53 +15,30 @@ $FID gen "$T/gs.jsonl" 1000 || fail "gen"
 $WSTAPE import "$T/gs.jsonl" -o "$T/gs" --feed hydromancer 2>/dev/null || fail "import"
 
 # (a, b, c, d) session mode: each client its own timeline, all at once
-port=$(free_port)
-bg $WSTAPE replay "$T/gs" --listen 127.0.0.1:$port --token t > /dev/null 2> "$T/replay1.log"
-wait_port $port
+replay_start port "$T/replay1.log" "$T/gs" --token t
 $FID session "ws://127.0.0.1:$port/" "$T/gs.jsonl" || { tail -5 "$T/replay1.log"; fail "session mode"; }
 grep -q "cursor 'not-a-cursor' is in no documented format" "$T/replay1.log" || fail "the cursor not understood was not logged"
 
 # (b, d) live mode: one shared timeline, which starts with the server: the client first
 port=$(free_port)
-live_server() { exec $WSTAPE replay "$T/g" --listen 127.0.0.1:$port --token t --mode live > /dev/null 2> "$T/replay2.log"; }
-client_first $port $FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" -- live_server || { tail -5 "$T/replay2.log"; fail "live mode"; }
+client_first $port $FID live "ws://127.0.0.1:$port/" "$T/g.jsonl" -- replay_serve "$T/replay2.log" "$T/g" $port --token t --mode live ||
+	{ tail -5 "$T/replay2.log"; fail "live mode"; }
 
 # a replay chunk recorded 11 s after its reconnect, behind later live messages: its events
 # the live stream never carried still go out, at --speed max and paced
 $FID gen-late "$T/late.jsonl" || fail "gen-late"
 $WSTAPE import "$T/late.jsonl" -o "$T/late" --feed hydromancer 2>/dev/null || fail "import late"
 for speed in max 4; do
-	port=$(free_port)
-	bg $WSTAPE replay "$T/late" --listen 127.0.0.1:$port --token t --speed $speed > /dev/null 2> "$T/replay-late.log"
-	wait_port $port
-	$FID late "ws://127.0.0.1:$port/" || { tail -5 "$T/replay-late.log"; fail "late chunk at --speed $speed"; }
+	replay_start port "$T/replay-late.$speed.log" "$T/late" --token t --speed $speed
+	$FID late "ws://127.0.0.1:$port/" || { tail -5 "$T/replay-late.$speed.log"; fail "late chunk at --speed $speed"; }
 done
 
 # ids: version 4 UUIDs; the same under one --seed, different without
-ids() { # PORT -> the clientId and sessionId of two connections
-	$PY - "$1" <<'PY'
-import asyncio, json, re, sys, websockets
-U = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-async def main():
-    out = []
-    for _ in range(2):
-        async with websockets.connect("ws://127.0.0.1:%s/?token=t" % sys.argv[1]) as ws:
-            m = json.loads(await ws.recv())
-            assert m["type"] == "connected", m
-            for k in ("clientId", "sessionId"):
-                assert U.match(m[k]), (k, m[k])
-                out.append(m[k])
-    assert len(set(out)) == 4, out
-    print(" ".join(out))
-asyncio.run(main())
-PY
-}
-run_ids() { # OPTIONS... -> ids of a fresh server
-	local p; p=$(free_port)
-	$WSTAPE replay "$T/g" --listen 127.0.0.1:$p --token t "$@" > /dev/null 2>> "$T/ids.log" & local pid=$!
-	wait_port $p
-	ids $p || { kill -9 $pid; fail "ids are not UUIDs"; }
-	kill -9 $pid; wait $pid 2>/dev/null || true
+# (peers/hydromancer_replay_clients.py ids: the clientId and sessionId of two connections)
+run_ids() { # OPTIONS... -> ids of a fresh server (in $(...): it stops the server itself)
+	replay_start p "$T/ids.$BASHPID.log" "$T/g" --token t "$@"
+	$PY "$PEERS/hydromancer_replay_clients.py" ids $p || { kill -9 $REPLAY_PID; fail "ids are not UUIDs"; }
+	kill -9 $REPLAY_PID; wait $REPLAY_PID 2>/dev/null || true
 }
 a=$(run_ids --seed 7) && b=$(run_ids --seed 7) && c=$(run_ids --seed 8) && d=$(run_ids) && e=$(run_ids) || fail "ids"
 [ "$a" = "$b" ] || fail "--seed 7 twice gave other ids: $a / $b"
@@ -91,9 +67,7 @@ for ch in allFills leverageUpdates; do
 	grep -q "\"channel\":\"$ch\"" "$T/j1.jsonl" || fail "the first journal holds no $ch"
 done
 
-rport=$(free_port)
-bg $WSTAPE replay "$T/j1" --listen 127.0.0.1:$rport --token t --drop-every 1s --seed 3 > /dev/null 2> "$T/replay3.log"
-wait_port $rport
+replay_start rport "$T/replay3.log" "$T/j1" --token t --drop-every 1s --seed 3
 bg $WSTAPE record "ws://127.0.0.1:$rport/?token=t" -o "$T/j2" --feed hydromancer --subscribe allFills \
 	--subscribe leverageUpdates 2> "$T/rec2.log"
 rec2=$!

@@ -31,7 +31,8 @@ const char cmd_record_usage[] =
 	"\n"
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
 	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
-	"  --feed NAME              raw (default), hydromancer or lasersell\n"
+	"  --feed NAME              raw (default), hydromancer, lasersell, or spec:FILE.json (a feed\n"
+	"                           declared as data, docs/SPEC.md; kept in the journal)\n"
 	"  --resume                 continue the journal's last session (the session id and cursor from it)\n"
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
 	"                           env:NAME: one header per line\n"
@@ -150,11 +151,13 @@ opt_output(struct record_args *ra, const char *a, const char *val)
 static int
 opt_feed(struct record_args *ra, const char *a, const char *val)
 {
-	ra->feed_name_arg = val;
-	if (!(ra->feed = feed_find(val))) {
-		fprintf(stderr, "wstape: unknown feed '%s' (raw, hydromancer or lasersell)\n", val);
+	const struct feed *f;
+
+	if (cmd_feed_arg("record", val, &f))
 		return -1;
-	}
+	cmd_feed_free(ra->feed);   /* an earlier --feed */
+	ra->feed_name_arg = val;
+	ra->feed = f;
 	return 0;
 }
 
@@ -541,6 +544,8 @@ record_args_free(struct record_args *ra)
 	strv_free(&ra->sends, 1);
 	strv_free(&ra->owned, 1);
 	free(ra->fargs);
+	cmd_feed_free(ra->feed);
+	ra->feed = NULL;
 	feed_secret_params_clear();
 }
 

@@ -23,15 +23,15 @@ struct load {
 	int nomem;
 };
 
-static int __attribute__((format(printf, 3, 4)))
-bad(struct load *l, const char *member, const char *fmt, ...)
+static int __attribute__((format(printf, 3, 4))) bad(struct load *l, const char *member, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
 
 	if (!l->errlen)
 		return EINVAL;
-	n = (size_t)snprintf(l->err, l->errlen, "%s: %s%s", l->origin, member ? member : "", member ? ": " : "");
+	n = (size_t)snprintf(l->err, l->errlen, "%s: %s%s", l->origin, member ? member : "",
+			     member ? ": " : "");
 	if (n < l->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(l->err + n, l->errlen - n, fmt, ap);
@@ -56,8 +56,10 @@ type_name(const json_t *v)
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "an array";
 	case JSON_STRING: return "a string";
-	case JSON_INTEGER: case JSON_REAL: return "a number";
-	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
 	default: return "null";
 	}
 }
@@ -89,7 +91,8 @@ ptr_parse(struct load *l, const char *member, const json_t *v, struct spec_ptr *
 	if (strlen(s) != n)
 		return bad(l, member, "the pointer holds a NUL");
 	if (n && s[0] != '/')
-		return bad(l, member, "the pointer '%s' does not start with '/' (\"\" is the whole value)", s);
+		return bad(l, member, "the pointer '%s' does not start with '/' (\"\" is the whole value)",
+			   s);
 	for (q = s; *q; q++) {
 		if (*q == '/')
 			ntok++;
@@ -101,7 +104,8 @@ ptr_parse(struct load *l, const char *member, const json_t *v, struct spec_ptr *
 	p->set = 1;
 	if (!ntok)
 		return 0;
-	if (!(p->tok = calloc((size_t)ntok, sizeof(*p->tok))) || !(p->len = calloc((size_t)ntok, sizeof(*p->len))))
+	if (!(p->tok = calloc((size_t)ntok, sizeof(*p->tok))) ||
+	    !(p->len = calloc((size_t)ntok, sizeof(*p->len))))
 		return nomem(l);
 	for (q = s + 1; p->ntok < ntok; p->ntok++) {
 		const char *e = strchr(q, '/');
@@ -140,7 +144,8 @@ ptr_list(struct load *l, const char *member, const json_t *v, struct spec_ptr *o
 	if (!json_is_array(v))
 		return bad(l, member, "a pointer or a list of pointers, not %s", type_name(v));
 	if (json_array_size(v) < 1 || json_array_size(v) > SPEC_MAX_PTRS)
-		return bad(l, member, "a list of 1 to %d pointers, not %zu", SPEC_MAX_PTRS, json_array_size(v));
+		return bad(l, member, "a list of 1 to %d pointers, not %zu", SPEC_MAX_PTRS,
+			   json_array_size(v));
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		snprintf(m, sizeof(m), "%s[%zu]", member, i);
 		if ((rc = ptr_parse(l, m, json_array_get(v, i), &out[i])))
@@ -174,9 +179,7 @@ is_match_object(const json_t *v)
 
 	if (!json_is_object(v) || !json_object_size(v))
 		return 0;
-	json_object_foreach((json_t *)v, k, x)
-		if (k[0] != '/')
-			return 0;
+	json_object_foreach((json_t *)v, k, x) if (k[0] != '/') return 0;
 	return 1;
 }
 
@@ -193,7 +196,8 @@ match_parse(struct load *l, const char *member, const json_t *v, struct spec_mat
 			   json_is_object(v) ? "an empty object" : type_name(v));
 	if (!(*out = calloc(json_object_size(v), sizeof(**out))))
 		return nomem(l);
-	json_object_foreach((json_t *)v, k, x) {
+	json_object_foreach((json_t *)v, k, x)
+	{
 		json_t *ks = json_string(k);
 
 		snprintf(m, sizeof(m), "%s: key '%s'", member, k);
@@ -250,8 +254,10 @@ known_keys(struct load *l, const char *member, const json_t *v, const char *cons
 
 	list[0] = '\0';
 	for (int i = 0; known[i]; i++)
-		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s", i ? ", " : "", known[i]);
-	json_object_foreach((json_t *)v, k, x) {
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
+				      i ? ", " : "", known[i]);
+	json_object_foreach((json_t *)v, k, x)
+	{
 		int ok = 0;
 
 		for (int i = 0; known[i] && !ok; i++)
@@ -259,7 +265,8 @@ known_keys(struct load *l, const char *member, const json_t *v, const char *cons
 		if (!ok) {
 			char m[160];
 
-			snprintf(m, sizeof(m), "%s%s'%s'", member ? member : "", member ? ": key " : "key ", k);
+			snprintf(m, sizeof(m), "%s%s'%s'", member ? member : "", member ? ": key " : "key ",
+				 k);
 			return bad(l, NULL, "%s: unknown key (known: %s)", m, list);
 		}
 	}
@@ -269,13 +276,16 @@ known_keys(struct load *l, const char *member, const json_t *v, const char *cons
 static int
 seq_parse(struct load *l, struct spec *s, const json_t *v)
 {
-	static const char *const known[] = { "rule", "seq", "prev", "reset", "first", "last", "per_conn", NULL };
+	static const char *const known[] = {
+		"rule", "seq", "prev", "reset", "first", "last", "per_conn", NULL
+	};
 	const char *rule, *need[2] = { NULL, NULL };
 	json_t *x;
 	int rc;
 
 	if (!json_is_object(v))
-		return bad(l, "seq", "an object ({\"rule\": \"consecutive\", \"seq\": \"/seq\"}), not %s", type_name(v));
+		return bad(l, "seq", "an object ({\"rule\": \"consecutive\", \"seq\": \"/seq\"}), not %s",
+			   type_name(v));
 	if ((rc = known_keys(l, "seq", v, known)))
 		return rc;
 	if (!(x = json_object_get(v, "rule")) || !json_is_string(x))
@@ -315,7 +325,9 @@ seq_parse(struct load *l, struct spec *s, const json_t *v)
 		if (s->seq_rule != SPEC_SEQ_LINK)
 			return bad(l, "seq.reset", "only rule link has a reset value");
 		if (!json_is_integer(x))
-			return bad(l, "seq.reset", "an integer (the prev that starts a chain, e.g. -1), not %s", type_name(x));
+			return bad(l, "seq.reset",
+				   "an integer (the prev that starts a chain, e.g. -1), not %s",
+				   type_name(x));
 		s->has_reset = 1;
 		s->reset = json_integer_value(x);
 	}
@@ -356,7 +368,8 @@ subscribe_parse(struct load *l, struct spec *s, const json_t *v)
 	int rc;
 
 	if (!json_is_object(v))
-		return bad(l, "subscribe", "an object ({\"match\", \"list\", \"channel\"}), not %s", type_name(v));
+		return bad(l, "subscribe", "an object ({\"match\", \"list\", \"channel\"}), not %s",
+			   type_name(v));
 	if ((rc = known_keys(l, "subscribe", v, known)))
 		return rc;
 	if ((x = json_object_get(v, "match")) &&
@@ -367,7 +380,8 @@ subscribe_parse(struct load *l, struct spec *s, const json_t *v)
 	if ((rc = ptr_parse(l, "subscribe.list", x, &s->sub_list)))
 		return rc;
 	if (!(x = json_object_get(v, "channel")))
-		return bad(l, "subscribe.channel", "missing: the pointers inside an element of the list (\"\": the element)");
+		return bad(l, "subscribe.channel",
+			   "missing: the pointers inside an element of the list (\"\": the element)");
 	if ((rc = ptr_list(l, "subscribe.channel", x, s->sub_ch, &s->nsub_ch)))
 		return rc;
 	s->has_sub = 1;
@@ -384,7 +398,8 @@ ping_parse(struct load *l, struct spec *s, const json_t *v)
 	int rc;
 
 	if (!json_is_object(v))
-		return bad(l, "ping", "an object ({\"from\", \"every_s\", \"message\", \"answer\"}), not %s", type_name(v));
+		return bad(l, "ping", "an object ({\"from\", \"every_s\", \"message\", \"answer\"}), not %s",
+			   type_name(v));
 	if ((rc = known_keys(l, "ping", v, known)))
 		return rc;
 	if (!(x = json_object_get(v, "from")) || !json_is_string(x))
@@ -438,8 +453,10 @@ name_parse(struct load *l, struct spec *s, const json_t *v)
 static int
 members_parse(struct load *l, struct spec *s, const json_t *root)
 {
-	static const char *const known[] = { "wstape_feed_spec", "name", "doc", "type", "channel", "cursor",
-					     "seq", "events", "key", "data", "send", "subscribe", "ping", NULL };
+	static const char *const known[] = {
+		"wstape_feed_spec", "name", "doc",  "type", "channel",   "cursor", "seq",
+		"events",           "key",  "data", "send", "subscribe", "ping",   NULL
+	};
 	json_t *x;
 	int rc;
 
@@ -456,7 +473,8 @@ members_parse(struct load *l, struct spec *s, const json_t *root)
 		return bad(l, "doc", "a string, not %s", type_name(x));
 	if ((x = json_object_get(root, "type")) && (rc = ptr_parse(l, "type", x, &s->type)))
 		return rc;
-	if ((x = json_object_get(root, "channel")) && (rc = ptr_list(l, "channel", x, s->channel, &s->nchannel)))
+	if ((x = json_object_get(root, "channel")) &&
+	    (rc = ptr_list(l, "channel", x, s->channel, &s->nchannel)))
 		return rc;
 	if ((x = json_object_get(root, "cursor")) && (rc = ptr_parse(l, "cursor", x, &s->cursor)))
 		return rc;
@@ -514,8 +532,8 @@ tables_setup(struct spec *s)
 static void
 spec_free(struct spec *s)
 {
-	struct spec_ptr *ptrs[] = { &s->type, &s->cursor, &s->events, &s->data, &s->seq, &s->prev,
-				    &s->first, &s->last, &s->sub_list };
+	struct spec_ptr *ptrs[] = { &s->type, &s->cursor, &s->events, &s->data,    &s->seq,
+				    &s->prev, &s->first,  &s->last,   &s->sub_list };
 
 	for (size_t i = 0; i < sizeof(ptrs) / sizeof(ptrs[0]); i++)
 		ptr_free(ptrs[i]);

@@ -20,8 +20,8 @@ struct feed;
 /* Build a feed from the spec text[0..len). origin names it in errors (the file). Returns 0
  * and *out (free it with feed_spec_free), EINVAL with what is wrong in err ("ORIGIN: MEMBER:
  * WHAT", NUL-terminated, cut to errlen), or ENOMEM. Never crashes on bad input. */
-int feed_spec_load(const char *text, size_t len, const char *origin, struct feed **out, char *err,
-		   size_t errlen);
+int
+feed_spec_load(const char *text, size_t len, const char *origin, struct feed **out, char *err, size_t errlen);
 /* feed_spec_free(NULL) is a no-op; a built-in feed is left alone. */
 void feed_spec_free(const struct feed *feed);
 

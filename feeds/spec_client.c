@@ -13,8 +13,8 @@
 
 struct spec_client {
 	const struct spec *s;
-	int arrived;               /* a message came since the last tick */
-	uint64_t quiet_since_ms;   /* since the open: the last arrival or ping */
+	int arrived; /* a message came since the last tick */
+	uint64_t quiet_since_ms; /* since the open: the last arrival or ping */
 };
 
 static int

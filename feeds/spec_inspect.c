@@ -22,8 +22,9 @@ spec_ping(void *st, const struct inspect_rec *r, const struct feed_msg *m)
 {
 	(void)st;
 	(void)r;
-	return m->ping == FEED_MSG_PING ? FEED_PING_SENT : m->ping == FEED_MSG_PONG ? FEED_PONG_RECEIVED
-										  : FEED_PING_NONE;
+	return m->ping == FEED_MSG_PING    ? FEED_PING_SENT
+		: m->ping == FEED_MSG_PONG ? FEED_PONG_RECEIVED
+					   : FEED_PING_NONE;
 }
 
 static int
@@ -50,14 +51,14 @@ spec_seq(void *st, const struct inspect_rec *r, const struct feed_msg *m, struct
 		out->reset = s->has_reset && b == s->reset;
 		return 1;
 	case SPEC_SEQ_RANGE:
-		if (!spec_ptr_int(&s->first, p, r->len, &a) || !spec_ptr_int(&s->last, p, r->len, &b) || b < a)
+		if (!spec_ptr_int(&s->first, p, r->len, &a) || !spec_ptr_int(&s->last, p, r->len, &b) ||
+		    b < a)
 			return 0;
 		out->first = a;
 		out->last = b;
 		out->prev = -1;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

@@ -37,16 +37,16 @@ struct spec_match {
 /* A message to send or to recognise. */
 enum spec_value_kind {
 	SPEC_V_NONE = 0,
-	SPEC_V_TEXT,    /* a string: sent as it is; a message is it when its bytes are these */
-	SPEC_V_JSON,    /* another JSON value: sent as compact text; recognised by value */
-	SPEC_V_MATCH,   /* a match object: recognised, never sent */
+	SPEC_V_TEXT, /* a string: sent as it is; a message is it when its bytes are these */
+	SPEC_V_JSON, /* another JSON value: sent as compact text; recognised by value */
+	SPEC_V_MATCH, /* a match object: recognised, never sent */
 };
 struct spec_value {
 	int kind;
-	char *text;     /* TEXT, JSON: the bytes to send */
+	char *text; /* TEXT, JSON: the bytes to send */
 	size_t len;
-	json_t *json;   /* JSON: the value */
-	struct spec_match *m;   /* MATCH */
+	json_t *json; /* JSON: the value */
+	struct spec_match *m; /* MATCH */
 	int nm;
 };
 
@@ -54,9 +54,9 @@ enum spec_seq_rule { SPEC_SEQ_NONE = 0, SPEC_SEQ_CONSECUTIVE, SPEC_SEQ_LINK, SPE
 enum spec_ping_from { SPEC_PING_NONE = 0, SPEC_PING_CLIENT, SPEC_PING_SERVER };
 
 struct spec {
-	struct feed feed;               /* first: the feed's handle is &spec->feed */
-	char *name;                     /* "spec:NAME" */
-	char *compact;                  /* the spec, compact JSON */
+	struct feed feed; /* first: the feed's handle is &spec->feed */
+	char *name; /* "spec:NAME" */
+	char *compact; /* the spec, compact JSON */
 	struct spec_ptr type, cursor, events, data;
 	int nchannel, nkey;
 	struct spec_ptr channel[SPEC_MAX_PTRS], key[SPEC_MAX_PTRS];
@@ -107,8 +107,8 @@ int spec_match_all(const struct spec_match *m, int nm, const char *p, size_t n);
 int spec_value_is(const struct spec_value *v, const char *p, size_t n);
 /* The channel of a value by a list of pointers, their scalars joined with ':' into buf (a
  * single pointer: a slice of p). 1 and *out, 0 when one is absent or it does not fit. */
-int spec_channel_of(const struct spec_ptr *ptrs, int nptrs, const char *p, size_t n, char *buf,
-		    size_t cap, struct feed_str *out);
+int spec_channel_of(const struct spec_ptr *ptrs, int nptrs, const char *p, size_t n, char *buf, size_t cap,
+		    struct feed_str *out);
 
 /* struct feed's classify_payload and events_foreach of every spec */
 void spec_classify(const struct feed *feed, const char *p, size_t n, struct feed_msg *m);

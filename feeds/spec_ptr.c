@@ -165,17 +165,15 @@ int
 spec_value_is(const struct spec_value *v, const char *p, size_t n)
 {
 	switch (v->kind) {
-	case SPEC_V_TEXT:
-		return n == v->len && memcmp(p, v->text, n) == 0;
+	case SPEC_V_TEXT: return n == v->len && memcmp(p, v->text, n) == 0;
 	case SPEC_V_JSON:
 		/* the same value, spaced otherwise: never far longer than its compact text */
 		return n <= 4 * v->len + 256 && json_scan_document(p, n) == 0 &&
-		       value_eq((struct feed_str){ json_scan_ws(p, p + n), (size_t)(p + n - json_scan_ws(p, p + n)) },
-				v->json);
-	case SPEC_V_MATCH:
-		return json_scan_document(p, n) == 0 && spec_match_all(v->m, v->nm, p, n);
-	default:
-		return 0;
+			value_eq((struct feed_str){ json_scan_ws(p, p + n),
+						    (size_t)(p + n - json_scan_ws(p, p + n)) },
+				 v->json);
+	case SPEC_V_MATCH: return json_scan_document(p, n) == 0 && spec_match_all(v->m, v->nm, p, n);
+	default: return 0;
 	}
 }
 
@@ -256,7 +254,7 @@ spec_classify(const struct feed *feed, const char *p, size_t n, struct feed_msg 
 	/* data: the channel's (when the spec has channels) and the data member's (when it
 	   names one); a spec with neither has no data */
 	data = (s->nchannel || s->data.set) && (!s->nchannel || m->channel.len) &&
-	       (!s->data.set || spec_ptr_eval(&s->data, p, n, &v) == 1);
+		(!s->data.set || spec_ptr_eval(&s->data, p, n, &v) == 1);
 	m->cls = data && !m->ping ? FEED_MSG_DATA : FEED_MSG_CONTROL;
 	if (m->cls == FEED_MSG_DATA)
 		data_fields(s, p, n, m);
@@ -294,7 +292,7 @@ visit(const struct spec *s, const char *p, size_t n, int (*fn)(const struct feed
 
 	memset(&ev, 0, sizeof(ev));
 	ev.raw = (struct feed_str){ p, n };
-	ev.key_time = ev.key_tx = -1;   /* no order of keys: every event is looked up */
+	ev.key_time = ev.key_tx = -1; /* no order of keys: every event is looked up */
 	ev.hash = key_hash(s, ev.raw);
 	return fn(&ev, ud);
 }

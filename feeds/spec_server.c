@@ -28,7 +28,7 @@ struct spec_conn {
 	const struct spec *s;
 	const struct feed_host *h;
 	struct feed_conn *c;
-	int subscribed;            /* a subscribe came */
+	int subscribed; /* a subscribe came */
 	int nsub;
 	char **sub;
 	size_t *sublen;
@@ -144,7 +144,8 @@ subscribe(struct spec_conn *k, const char *p, size_t n)
 	char buf[256];
 
 	if (!s->has_sub || spec_ptr_eval(&s->sub_list, p, n, &list) != 1 || list.p[0] != '[' ||
-	    !spec_match_all(s->sub_match, s->nsub_match, p, n) || json_scan_array_begin(&it, list.p, list.p + list.len))
+	    !spec_match_all(s->sub_match, s->nsub_match, p, n) ||
+	    json_scan_array_begin(&it, list.p, list.p + list.len))
 		return 0;
 	while (json_scan_array_next(&it, &v, &vl) == 1) {
 		struct feed_str ch;

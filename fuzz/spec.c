@@ -23,14 +23,16 @@ static const char fixed_spec[] =
 static const uint8_t *in_p;
 static size_t in_n;
 
-#define IN(s, m) FUZZ_CHECK((s).len == 0 || ((const uint8_t *)(s).p >= in_p && \
-	(const uint8_t *)(s).p + (s).len <= in_p + in_n) || \
-	((s).p >= (m)->joined && (s).p + (s).len <= (m)->joined + sizeof((m)->joined)))
+#define IN(s, m) \
+	FUZZ_CHECK((s).len == 0 || \
+		   ((const uint8_t *)(s).p >= in_p && (const uint8_t *)(s).p + (s).len <= in_p + in_n) || \
+		   ((s).p >= (m)->joined && (s).p + (s).len <= (m)->joined + sizeof((m)->joined)))
 
 static int
 on_event(const struct feed_event *ev, void *ud)
 {
-	FUZZ_CHECK((const uint8_t *)ev->raw.p >= in_p && (const uint8_t *)ev->raw.p + ev->raw.len <= in_p + in_n);
+	FUZZ_CHECK((const uint8_t *)ev->raw.p >= in_p &&
+		   (const uint8_t *)ev->raw.p + ev->raw.len <= in_p + in_n);
 	(*(int *)ud)++;
 	return 0;
 }
@@ -46,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct feed_msg m;
 	int nev = 0;
 
-	if (nul && feed_spec_load((const char *)data, (size_t)(nul - data), "fuzz", &f, err, sizeof(err)) == 0) {
+	if (nul &&
+	    feed_spec_load((const char *)data, (size_t)(nul - data), "fuzz", &f, err, sizeof(err)) == 0) {
 		msg = nul + 1;
 		mlen = size - (size_t)(msg - data);
 	} else {

@@ -83,6 +83,22 @@ void cmd_help_entry(struct text_buf *b, int width, const char *head, const char 
 /* Print "wstape: CMD: MESSAGE" and the usage line, and return EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- the feed (cmd/common.c) ---- */
+struct feed;
+/* --feed's argument: a built-in feed's name, or spec:FILE.json (read and loaded). Returns 0
+ * and *out (release it with cmd_feed_free), or an exit code after printing what is wrong
+ * (an unknown feed, a spec that cannot be read or is bad: the file, the member, why). */
+int cmd_feed_arg(const char *cmd, const char *arg, const struct feed **out);
+/* The feed journal j (at path) was recorded with: its META "feed", and for a spec feed
+ * ("spec:NAME") the spec kept under "feed_spec"; feed_raw when it names none. Returns 0 and
+ * *out (release it with cmd_feed_free), or an exit code after printing what is wrong. */
+int cmd_journal_feed(struct journal *j, const char *path, const struct feed **out);
+/* Keep the feed in j's META: "feed", and "feed_spec" (the spec, one line) for a spec feed.
+ * Returns 0 or journal_meta_set's error. */
+int cmd_feed_store(struct journal *j, const struct feed *feed);
+/* Release a feed of cmd_feed_arg or cmd_journal_feed (a built-in one: nothing). */
+void cmd_feed_free(const struct feed *feed);
+
 /* ---- import's line parser (cmd/import.c), apart so that a fuzzer can call it ---- */
 #include "feeds/feed.h"
 

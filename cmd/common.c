@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+#include "feeds/spec.h"
 #include "util/text.h"
 
 int
@@ -213,4 +214,120 @@ cmd_secret_arg(const char *arg, char *why, size_t why_size)
 	if (!v)
 		snprintf(why, why_size, "%s", strerror(ENOMEM));
 	return v;
+}
+
+/* ---- the feed: a built-in one by name, or one declared as data (spec:FILE.json) ---- */
+
+/* The spec file's bytes (at most 1 MiB), malloc'd; NULL with what is wrong in why. */
+static char *
+read_spec_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 20, n;
+	char *buf;
+
+	if (!f) {
+		snprintf(why, whylen, "cannot read it: %s", strerror(errno));
+		return NULL;
+	}
+	if (!(buf = malloc(cap + 1))) {
+		fclose(f);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, cap + 1, f);
+	if (ferror(f) || n > cap) {
+		snprintf(why, whylen, ferror(f) ? "cannot read it: %s" : "larger than 1 MiB: no spec is",
+			 strerror(errno));
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int
+cmd_feed_arg(const char *cmd, const char *arg, const struct feed **out)
+{
+	char err[1024], names[128];
+	struct feed *f;
+	size_t len;
+	char *text;
+	int rc;
+
+	*out = NULL;
+	if (strncmp(arg, FEED_SPEC_PREFIX, strlen(FEED_SPEC_PREFIX)) != 0) {
+		if ((*out = feed_find(arg)))
+			return 0;
+		feed_list_names(names, sizeof(names));
+		fprintf(stderr, "wstape: %s: unknown feed '%s' (%s, or spec:FILE.json)\n", cmd, arg, names);
+		return EXIT_USAGE;
+	}
+	arg += strlen(FEED_SPEC_PREFIX);
+	if (!*arg) {
+		fprintf(stderr, "wstape: %s: --feed spec: needs a file, spec:FILE.json\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (!(text = read_spec_file(arg, &len, err, sizeof(err)))) {
+		fprintf(stderr, "wstape: %s: spec '%s': %s\n", cmd, arg, err);
+		return EXIT_USAGE;
+	}
+	rc = feed_spec_load(text, len, arg, &f, err, sizeof(err));
+	free(text);
+	if (rc) {
+		fprintf(stderr, "wstape: %s: bad spec %s\n", cmd, err);
+		return rc == ENOMEM ? EXIT_IO : EXIT_USAGE;
+	}
+	*out = f;
+	return 0;
+}
+
+int
+cmd_journal_feed(struct journal *j, const char *path, const struct feed **out)
+{
+	const char *name = journal_meta_get(j, "feed"), *text;
+	char origin[4200], err[1024];
+	struct feed *f;
+	int rc;
+
+	*out = &feed_raw;
+	if (!name)
+		return 0;
+	if (strncmp(name, FEED_SPEC_PREFIX, strlen(FEED_SPEC_PREFIX)) != 0) {
+		if ((*out = feed_find(name)))
+			return 0;
+		fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; use --feed\n", path, name);
+		return EXIT_USAGE;
+	}
+	if (!(text = journal_meta_get(j, "feed_spec"))) {
+		fprintf(stderr, "wstape: journal '%s' names the feed '%s' but keeps no spec of it (META feed_spec);"
+			" use --feed spec:FILE.json\n", path, name);
+		return EXIT_USAGE;
+	}
+	snprintf(origin, sizeof(origin), "journal '%s' META feed_spec", path);
+	if ((rc = feed_spec_load(text, strlen(text), origin, &f, err, sizeof(err)))) {
+		fprintf(stderr, "wstape: bad spec in %s; use --feed spec:FILE.json\n", err);
+		return rc == ENOMEM ? EXIT_IO : EXIT_USAGE;
+	}
+	*out = f;
+	return 0;
+}
+
+int
+cmd_feed_store(struct journal *j, const struct feed *feed)
+{
+	int err = journal_meta_set(j, "feed", feed->name);
+
+	if (!err && feed_is_spec(feed))
+		err = journal_meta_set(j, "feed_spec", feed_spec_text(feed));
+	return err;
+}
+
+void
+cmd_feed_free(const struct feed *feed)
+{
+	feed_spec_free(feed);
 }

@@ -14,7 +14,7 @@
 #include "util/text.h"
 
 const char cmd_import_usage[] =
-	"usage: wstape import FILE.jsonl|- -o JOURNAL [--append] [--feed raw|hydromancer|lasersell]\n"
+	"usage: wstape import FILE.jsonl|- -o JOURNAL [--append] [--feed raw|hydromancer|lasersell|spec:FILE.json]\n"
 	"                     [--fsync always|interval|never] [--block-size SIZE] [--zstd-level N]\n"
 	"\n"
 	"Write JSON lines, in the form `wstape cat` prints, into a journal (created unless --append).\n"
@@ -307,37 +307,14 @@ import_open(const char *out, int append, const struct journal_options *opt, stru
 	return 0;
 }
 
-int
-cmd_import(int argc, char **argv)
+/* The import itself, once the arguments are settled: classify (with feed) when --feed was
+ * given. Returns the exit code. */
+static int
+import_run(const char *in, const char *out, struct journal_options *optp, int append, int classify,
+	   const struct feed *feed)
 {
-	const char *in = NULL, *out = NULL, *feedname = NULL;
-	struct journal_options opt = { 0 };
-	int append = 0, ex = EXIT_OK, rc;
-	const struct feed *feed = &feed_raw; /* any feed, kept byte-exact */
-	uint64_t block = 0, level = 0;
-	const struct cmd_option opts[] = {
-		CMD_STR("--output", "-o", &out, "a journal directory"),
-		CMD_STR("--feed", NULL, &feedname, "a feed (raw, hydromancer, lasersell)"),
-		CMD_FN("--fsync", NULL, &opt.fsync, "always, interval or never", cmd_opt_fsync, NULL),
-		CMD_SIZE("--block-size", &block, "a size from 4k to 1g", 4096, 1u << 30),
-		CMD_U64("--zstd-level", &level, "a level from 1 to 19", 1, 19),
-		CMD_FLAG("--append", NULL, &append),
-		CMD_END,
-	};
-	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage, .what = "input file", .maxpos = 1 };
-
-	if ((ex = cmd_parse(argc, argv, opts, &args)))
-		return ex;
-	in = args.npos ? args.pos[0] : NULL;
-	opt.block_bytes = (uint32_t)block;
-	opt.zstd_level = (int)level;
-	if (feedname && !(feed = feed_find(feedname))) {
-		char names[128];
-		feed_list_names(names, sizeof(names));
-		return cmd_usage_error(cmd_import_usage, "import: unknown feed '%s' (%s)", feedname, names);
-	}
-	if (!in || !out)
-		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
+	struct journal_options opt = *optp;
+	int ex = EXIT_OK, rc;
 
 	FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
 	if (!f) {
@@ -358,13 +335,13 @@ cmd_import(int argc, char **argv)
 		return ex;
 	}
 	created = journal_created(j);
-	if (feedname && (rc = journal_meta_set(j, "feed", feedname)) != 0) {
+	if (classify && (rc = cmd_feed_store(j, feed)) != 0) {
 		cmd_journal_error(j, "cannot write metadata of journal", out, rc);
 		ex = cmd_exit_for(rc);
 		goto done;
 	}
 
-	ex = import_lines(f, in, out, j, feedname != NULL, feed, created);
+	ex = import_lines(f, in, out, j, classify, feed, created);
 done:
 	if (f != stdin)
 		fclose(f);
@@ -382,5 +359,38 @@ done:
 		cmd_journal_error(NULL, "cannot close journal", out, rc);
 		ex = cmd_exit_for(rc);
 	}
+	return ex;
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	const char *in = NULL, *out = NULL, *feedname = NULL;
+	struct journal_options opt = { 0 };
+	int append = 0, ex = EXIT_OK;
+	const struct feed *feed = &feed_raw; /* any feed, kept byte-exact */
+	uint64_t block = 0, level = 0;
+	const struct cmd_option opts[] = {
+		CMD_STR("--output", "-o", &out, "a journal directory"),
+		CMD_STR("--feed", NULL, &feedname, "a feed (raw, hydromancer, lasersell, spec:FILE.json)"),
+		CMD_FN("--fsync", NULL, &opt.fsync, "always, interval or never", cmd_opt_fsync, NULL),
+		CMD_SIZE("--block-size", &block, "a size from 4k to 1g", 4096, 1u << 30),
+		CMD_U64("--zstd-level", &level, "a level from 1 to 19", 1, 19),
+		CMD_FLAG("--append", NULL, &append),
+		CMD_END,
+	};
+	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage, .what = "input file", .maxpos = 1 };
+
+	if ((ex = cmd_parse(argc, argv, opts, &args)))
+		return ex;
+	in = args.npos ? args.pos[0] : NULL;
+	opt.block_bytes = (uint32_t)block;
+	opt.zstd_level = (int)level;
+	if (!in || !out)
+		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
+	if (feedname && (ex = cmd_feed_arg("import", feedname, &feed)))
+		return ex;
+	ex = import_run(in, out, &opt, append, feedname != NULL, feed);
+	cmd_feed_free(feed);
 	return ex;
 }

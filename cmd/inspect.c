@@ -29,7 +29,7 @@ const char cmd_inspect_usage[] =
 	"                     received at or after T: one stretch of the journal (RFC 3339 or epoch;\n"
 	"                     default: from the first record, to the last)\n"
 	"  --stall-ms N       an inter-arrival above N ms is a stall (default 5000)\n"
-	"  --feed F           raw|hydromancer|lasersell (default: the journal's \"feed\")\n"
+	"  --feed F           raw|hydromancer|lasersell|spec:FILE.json (default: the journal's \"feed\")\n"
 	"  --json             the report as JSON (schema in docs/INSPECT.md; default: text)\n"
 	"  --fail-on LIST     exit 1 when one of these classes is found: gaps, dups,\n"
 	"                     disconnects, overlap, positions, timing, malformed, any\n"
@@ -120,10 +120,10 @@ parse_args(int argc, char **argv, struct args *a)
 	if (!args.npos)
 		return cmd_usage_error(cmd_inspect_usage, "inspect: a journal is needed");
 	a->path = args.pos[0];
-	if (a->feed && !(a->opt.feed = feed_find(a->feed)))
-		return cmd_usage_error(cmd_inspect_usage, "inspect: unknown feed '%s' (%s)", a->feed, feeds);
 	if (a->opt.from_ns && a->opt.to_ns && a->opt.to_ns < a->opt.from_ns)
 		return cmd_usage_error(cmd_inspect_usage, "inspect: --to is before --from");
+	if (a->feed)
+		return cmd_feed_arg("inspect", a->feed, &a->opt.feed);
 	return 0;
 }
 
@@ -170,22 +170,19 @@ cmd_inspect(int argc, char **argv)
 		return rc;
 	if ((err = journal_open(a.path, JOURNAL_RDONLY, NULL, &j, NULL))) {
 		cmd_journal_error(NULL, "cannot open journal", a.path, err);
+		cmd_feed_free(a.opt.feed);
 		/* records missing (a segment gone) or out of sequence: 1, as for cat, info, verify */
 		return err == JOURNAL_EGAP || err == JOURNAL_ECORRUPT ? EXIT_FOUND : EXIT_USAGE;
 	}
-	if (!a.feed) {
-		const char *m = journal_meta_get(j, "feed");
-
-		if (m && !(a.opt.feed = feed_find(m))) {
-			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; use --feed\n", a.path, m);
-			journal_close(j);
-			return EXIT_USAGE;
-		}
+	if (!a.feed && (rc = cmd_journal_feed(j, a.path, &a.opt.feed))) {
+		journal_close(j);
+		return rc;
 	}
 	a.opt.journal_name = a.path;
 	if ((err = inspect_new(&a.opt, &in))) {
 		fprintf(stderr, "wstape: inspect: %s\n", strerror(err));
 		journal_close(j);
+		cmd_feed_free(a.opt.feed);
 		return EXIT_IO;
 	}
 	err = inspect_run(in, j);
@@ -198,5 +195,6 @@ cmd_inspect(int argc, char **argv)
 	text_buf_free(&out);
 	inspect_free(in);
 	journal_close(j);
+	cmd_feed_free(a.opt.feed);
 	return rc;
 }

@@ -33,7 +33,8 @@ static const char usage_head[] =
 	"\n"
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
 	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
-	"  --feed NAME              raw (default), hydromancer or lasersell\n"
+	"  --feed NAME              raw (default), hydromancer, lasersell, or spec:FILE.json (a feed\n"
+	"                           declared as data, docs/SPEC.md; kept in the journal)\n"
 	"  --resume                 continue the journal's last session (the session id and cursor from it)\n"
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
 	"                           env:NAME: one header per line\n"
@@ -169,15 +170,15 @@ static int
 opt_feed(const char *val, void *dst, void *ud)
 {
 	struct record_args *ra = dst;
-	char names[128];
+	const struct feed *f;
+	int ex = cmd_feed_arg("record", val, &f);
 
+	if (ex)
+		return ex;
+	cmd_feed_free(ra->feed);   /* an earlier --feed */
 	ra->feed_name_arg = val;
-
-	if ((ra->feed = feed_find(val)))
-		return 0;
-	feed_list_names(names, sizeof(names));
-	fprintf(stderr, "wstape: unknown feed '%s' (%s)\n", val, names);
-	return EXIT_USAGE;
+	ra->feed = f;
+	return 0;
 }
 
 /* NULL when h is "Name: value" with a name of token characters (RFC 9110) and a value
@@ -541,6 +542,8 @@ record_args_free(struct record_args *ra)
 	strv_free(&ra->sends, 1);
 	strv_free(&ra->owned, 1);
 	free(ra->fargs);
+	cmd_feed_free(ra->feed);
+	ra->feed = NULL;
 	feed_secret_params_clear();
 }
 

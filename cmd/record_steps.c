@@ -216,13 +216,8 @@ record_settle_feed(struct record_args *ra, struct journal *j)
 {
 	int rc;
 
-	if (ra->resume && !ra->feed_name_arg) {
-		const char *f = journal_meta_get(j, "feed");
-		if (f && !(ra->feed = feed_find(f))) {
-			fprintf(stderr, "wstape: journal '%s' names an unknown feed '%s'; give --feed\n", ra->out, f);
-			return EXIT_USAGE;
-		}
-	}
+	if (ra->resume && !ra->feed_name_arg && (rc = cmd_journal_feed(j, ra->out, &ra->feed)))
+		return rc;
 	if ((rc = check_feed_args(ra)) || (ra->resume && (rc = resume_feed_args(ra, j))))
 		return rc;
 	if (ra->resume) {
@@ -260,7 +255,7 @@ int
 record_store_meta(const struct record_args *ra, struct journal *j)
 {
 	const struct feed_client_opt *o = ra->feed->client->options;
-	int err = journal_meta_set(j, "feed", ra->feed->name);
+	int err = cmd_feed_store(j, ra->feed);
 
 	if (!err)
 		err = journal_meta_set(j, "url", ra->shown.p);

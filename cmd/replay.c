@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
 #include "feeds/feed_server.h"
+#include "feeds/spec.h"
 #include "replay/replay.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -45,7 +46,7 @@ pem_problem(const char *file, int key)
 
 /* The help, around what the feeds say (cmd_replay_usage). */
 static const char usage_head[] =
-	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell]\n"
+	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell|spec:FILE.json]\n"
 	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor [CH=]C]\n"
 	"                     [--to T] [--conn N] [--loop] [--mode session|live] [--once] [--token T]\n"
 	"                     [--tls-cert F --tls-key F] [faults] [--log-level L]\n"
@@ -57,7 +58,7 @@ static const char usage_head[] =
 	"  --listen H:P       H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
 	"                     and the URL printed says which; IPv6 is not supported (default\n"
 	"                     127.0.0.1:8765)\n"
-	"  --feed F           the server side to speak: raw, hydromancer or lasersell (default: the\n"
+	"  --feed F           the server side to speak: raw, hydromancer, lasersell or spec:FILE.json (default: the\n"
 	"                     journal's feed; one that differs from it is warned about)\n"
 	"  --speed X          X times the recorded pace, e.g. 10; max: as fast as each client\n"
 	"                     reads; X from 0.001 to 1000000 (default 1)\n"
@@ -175,7 +176,8 @@ static int
 check_feed(struct replay_options *o, const char *feedname)
 {
 	struct journal *j;
-	/* a journal that names no feed (or one unknown here) is served as the table's first */
+	/* a journal that names no feed (or a built-in one unknown here) is served as the table's
+	 * first; a spec feed is the spec it keeps */
 	const struct feed *recorded = &feed_raw, *served;
 	int ex = cmd_open_journal(o->journal, JOURNAL_RDONLY, NULL, &j);
 	if (ex)
@@ -183,10 +185,16 @@ check_feed(struct replay_options *o, const char *feedname)
 	const char *f = journal_meta_get(j, "feed");
 	if (f && feed_find(f))
 		recorded = feed_find(f);
+	else if (f && !strncmp(f, FEED_SPEC_PREFIX, strlen(FEED_SPEC_PREFIX)))
+		recorded = feedname ? o->feed : NULL;   /* with --feed: that spec is what it is */
+	if (!recorded)
+		ex = cmd_journal_feed(j, o->journal, &recorded);
 	journal_close(j);
+	if (ex)
+		return ex;
 	if (!feedname)
 		o->feed = recorded;
-	else if (o->feed != recorded)
+	else if (strcmp(o->feed->name, recorded->name))
 		fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
 			o->journal, recorded->name, feedname, feedname, feedname);
 	served = o->feed;
@@ -239,14 +247,15 @@ static int
 opt_feed(const char *v, void *dst, void *ud)
 {
 	struct replay_cli *c = dst;
-	char names[128];
+	const struct feed *f;
+	int ex = cmd_feed_arg("replay", v, &f);
 
-	if ((c->o.feed = feed_find(v))) {
-		c->feedname = v;
-		return 0;
-	}
-	feed_list_names(names, sizeof(names));
-	return cmd_usage_error(cmd_replay_usage(), "replay: unknown feed '%s' (%s)", v, names);
+	if (ex)
+		return ex;
+	cmd_feed_free(c->o.feed);   /* an earlier --feed */
+	c->o.feed = f;
+	c->feedname = v;
+	return 0;
 }
 
 static int
@@ -438,6 +447,7 @@ cmd_replay(int argc, char **argv)
 	o->seed = 1;
 	if ((ex = replay_parse(argc, argv, &c)) || (ex = check_tls(o)) || (ex = check_feed(o, c.feedname))) {
 		free(c.token);
+		cmd_feed_free(o->feed);
 		return ex;
 	}
 	o->stop = &stop_flag;
@@ -447,6 +457,7 @@ cmd_replay(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = replay_run(o);
 	free(c.token);
+	cmd_feed_free(o->feed);
 	switch (rc) {
 	case 0:
 		return EXIT_OK;

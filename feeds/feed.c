@@ -164,7 +164,7 @@ feed_fields_scan(const char *p, size_t len, struct feed_fields *f)
 static void
 msg_init(struct feed_msg *m)
 {
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct feed_msg, joined));
 	m->seq = m->chunk = m->total_chunks = m->count = -1;
 	m->position_id = m->server_time_ms = m->client_time_ms = m->pnl_flush_ms = -1;
 }
@@ -178,6 +178,13 @@ feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, struc
 	memset(&f, 0, sizeof(f));
 	if (!feed)
 		feed = &feed_raw;
+	if (feed->classify_payload) {
+		if (payload)
+			feed->classify_payload(feed, (const char *)payload, len, out);
+		else
+			out->cls = FEED_MSG_NOT_JSON;
+		return 0;
+	}
 	if (!payload || feed_fields_scan((const char *)payload, len, &f)) {
 		if (feed->any_json && payload && json_scan_document((const char *)payload, len) == 0)
 			out->cls = FEED_MSG_OTHER;
@@ -277,6 +284,8 @@ feed_events_foreach(const struct feed *feed, const struct feed_msg *msg,
 	enum feed_key_rule rule;
 	int rr;
 
+	if (feed && feed->events_foreach)
+		return feed->events_foreach(feed, msg, fn, ud);
 	if (!msg->events.len)
 		return 0;
 	end = msg->events.p + msg->events.len;

@@ -37,6 +37,7 @@ struct feed_server_ops;
 struct feed_inspect_ops;
 struct feed_str;
 struct feed_msg;
+struct feed_event;
 struct feed {
 	const char *name;
 	/* a payload that is any JSON value is JSON (raw); else only an object is */
@@ -51,6 +52,12 @@ struct feed {
 	const struct feed_client_ops *client;
 	const struct feed_server_ops *server;
 	const struct feed_inspect_ops *inspect;
+	/* a feed that reads the whole payload itself (a feed declared as data, feeds/spec.c):
+	 * its classification and the events of a message, given the feed's table (the spec
+	 * around it); NULL: classify from the top-level fields, the events by key_rule */
+	void (*classify_payload)(const struct feed *feed, const char *p, size_t n, struct feed_msg *m);
+	int (*events_foreach)(const struct feed *feed, const struct feed_msg *msg,
+			      int (*fn)(const struct feed_event *ev, void *ud), void *ud);
 };
 /* A feed is named by its table: a `const struct feed *` is the handle every part passes.
  * The built-in feeds, i = 0, 1, ... in the order of the list in feeds/feed.c; NULL past
@@ -93,7 +100,15 @@ struct feed_msg {
 	/* the array of events: hydromancer "fills"/"updates"/"events"/"trades"/
 	   "liquidations"/"data"; the slice is the whole array text including brackets */
 	struct feed_str events;
+	/* the feed's application-level ping (FEED_MSG_PING) or its answer (FEED_MSG_PONG), 0
+	   neither: set by feeds declared as data, whose ping is part of their spec */
+	int ping;
+	/* room for a channel joined from several values of the payload (a spec's "channel"
+	   list): channel then points here, so a copy of the struct still points at the
+	   original's. Not cleared by classification (it is written before it is read). */
+	char joined[256];
 };
+enum { FEED_MSG_PING = 1, FEED_MSG_PONG = 2 };
 
 /* Classify one text payload, received from or sent to the server (the two directions
  * use distinct message types, so no direction is needed: hydromancer "subscribe" and

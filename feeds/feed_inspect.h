@@ -34,6 +34,8 @@ enum feed_ping { FEED_PING_NONE = 0, FEED_PING_SENT, FEED_PONG_RECEIVED };
 struct feed_seq {
 	int64_t first, last;    /* the numbers the message covers */
 	int64_t prev;           /* the last number of the message before it; < 0: first - 1 */
+	int reset;              /* the message starts the sequence again (a snapshot): nothing
+				   is judged of it, the channel follows it from here */
 };
 
 struct feed_inspect_ops {
@@ -53,7 +55,8 @@ struct feed_inspect_ops {
 	/* reconnects are judged by the feed's documented backoff (feed_backoff_ms) */
 	int backoff_documented;
 
-	void *(*state_new)(void);       /* NULL: out of memory */
+	/* the feed's state of one pass (a spec: its declaration); NULL: out of memory */
+	void *(*state_new)(const struct feed *feed);
 	void (*state_free)(void *st);
 
 	/* A received control message: the session it opens (enum feed_session_kind) and its kind

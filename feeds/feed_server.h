@@ -53,6 +53,9 @@ struct feed_server_ops {
 	/* a connection's session resumes with the first timeline frame that did not reach the
 	 * client (queued or half written when it dropped), not after the last one released */
 	int resume_unsent;
+	/* the interval of the feed's pings (ping below) when --ping-s is not given, in ms;
+	 * 0: the host's default */
+	uint32_t ping_every_ms;
 
 	/* ---- the run ---- */
 	/* the feed's state of the run; 0, or ENOMEM. NULL: none. */

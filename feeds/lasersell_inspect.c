@@ -23,7 +23,7 @@ streq(struct feed_str s, const char *lit)
 }
 
 static void *
-ls_state_new(void)
+ls_state_new(const struct feed *feed)
 {
 	struct lasersell_inspect *s = calloc(1, sizeof(*s));
 

@@ -72,11 +72,13 @@ inspect_seq_check(struct inspect *in, struct channel *c, const struct journal_re
 		  const struct feed_msg *m)
 {
 	struct inspect_rec r = inspect_rec_of(rec);
-	struct feed_seq s;
+	struct feed_seq s = { 0 };
 
 	if (!in->ops->seq || !in->ops->seq(in->feed_state, &r, m, &s))
 		return;
-	if (!c->seq_valid || (in->ops->seq_per_conn && c->seq_conn != rec->conn))
+	if (s.reset)
+		;       /* a new chain: what it follows is not asked */
+	else if (!c->seq_valid || (in->ops->seq_per_conn && c->seq_conn != rec->conn))
 		seq_start(in, c, rec, &s);
 	else
 		seq_next(in, c, rec, &s);

@@ -89,7 +89,7 @@ inspect_new(const struct inspect_options *opt, struct inspect **out)
 	in->findings = calloc((size_t)F_COUNT * INSPECT_KEEP_FINDINGS, sizeof(struct finding));
 	in->frames = inspect_seen_new(INSPECT_FRAME_WINDOW);
 	if (in->ops->state_new)
-		in->feed_state = in->ops->state_new();
+		in->feed_state = in->ops->state_new(feed);
 	if (!in->findings || !in->frames || (in->ops->state_new && !in->feed_state)) {
 		inspect_free(in);
 		return ENOMEM;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct feed;           /* the feed's table (feeds/feed.h) */
 struct feed_conn;      /* one client connection of the host */
 struct feed_session;   /* a session of the host: outlives its connections for --grace */
 struct feed_reader;    /* a reader of the journal being replayed */
@@ -56,6 +57,7 @@ enum feed_timeline {
 
 struct feed_host {
 	void *ud;                      /* the host's server: the first argument of its calls */
+	const struct feed *feed;       /* the feed served (a spec: its declaration) */
 	/* the run's settings */
 	int live;                      /* --mode live: one timeline for all clients */
 	int64_t to_wall;               /* records at or after it are not replayed (INT64_MAX) */

@@ -311,6 +311,7 @@ host_init(struct srv *s)
 {
 	struct feed_host *h = &s->host;
 	h->ud = s;
+	h->feed = s->o->feed;
 	h->live = s->o->mode == REPLAY_LIVE;
 	h->to_wall = s->o->to_wall;
 	h->conn = s->o->conn;

@@ -128,6 +128,8 @@ options_defaults(struct replay_options *o)
 		o->grace_ns = 30000000000LL;
 	if (!o->cache_ns)
 		o->cache_ns = 30000000000LL;
+	if (!o->ping_ns && o->feed && o->feed->server && o->feed->server->ping_every_ms)
+		o->ping_ns = (int64_t)o->feed->server->ping_every_ms * 1000000;
 	if (!o->ping_ns)
 		o->ping_ns = 30000000000LL;
 	if (!o->pong_timeout_ns)

@@ -1,4 +1,5 @@
-/* test_feeds.c - classification of frames and events for the raw, hydromancer and lasersell feeds */
+/* test_feeds.c - classification of frames and events for the raw, hydromancer and lasersell feeds,
+ * and for feeds declared as data (spec files) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,9 @@
 #include "feeds/feed.h"
 #include "feeds/feed_client.h"
 #include "feeds/feed_server.h"
+#include "feeds/feed_inspect.h"
 #include "feeds/json_scan.h"
+#include "feeds/spec.h"
 
 static struct feed_msg
 classify(const struct feed *id, const char *s)
@@ -900,6 +903,351 @@ test_feeds__hydromancer_with_seq_empty_object(void **state)
 	text_buf_free(&b);
 }
 
+/* ---- feeds declared as data (feeds/spec.c) ---- */
+
+static const char okx_spec[] =
+	"{\"wstape_feed_spec\":1,\"name\":\"okx-books\",\"type\":\"/event\","
+	"\"channel\":[\"/arg/channel\",\"/arg/instId\"],\"cursor\":\"/data/0/seqId\","
+	"\"seq\":{\"rule\":\"link\",\"seq\":\"/data/0/seqId\",\"prev\":\"/data/0/prevSeqId\",\"reset\":-1},"
+	"\"events\":\"/data\",\"key\":[\"/seqId\",\"/ts\"],\"data\":\"/data\","
+	"\"send\":[{\"op\":\"subscribe\",\"args\":[{\"channel\":\"books\",\"instId\":\"BTC-USDT\"}]}],"
+	"\"subscribe\":{\"match\":{\"/op\":\"subscribe\"},\"list\":\"/args\",\"channel\":[\"/channel\",\"/instId\"]},"
+	"\"ping\":{\"from\":\"client\",\"every_s\":20,\"message\":\"ping\",\"answer\":\"pong\"}}";
+
+static const char binance_spec[] =
+	"{\"wstape_feed_spec\":1,\"name\":\"binance-depth\",\"type\":\"/data/e\",\"channel\":\"/stream\","
+	"\"cursor\":\"/data/u\",\"seq\":{\"rule\":\"range\",\"first\":\"/data/U\",\"last\":\"/data/u\"},"
+	"\"events\":\"/data\",\"key\":[\"/U\",\"/u\"],\"data\":\"/data\"}";
+
+static struct feed *
+spec_load_ok(const char *text)
+{
+	struct feed *f = NULL;
+	char err[512];
+	int rc = feed_spec_load(text, strlen(text), "t.json", &f, err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "load: %s\n", err);
+	assert_int_equal(rc, 0);
+	assert_non_null(f);
+	assert_true(feed_is_spec(f));
+	return f;
+}
+
+/* The spec text with "wstape_feed_spec":1,"name":"x" before 'rest' fails with an error
+ * that holds every one of the words. */
+static void
+spec_load_bad(const char *rest, const char *w1, const char *w2)
+{
+	char text[1024], err[512];
+	struct feed *f = (struct feed *)1;
+
+	snprintf(text, sizeof(text), "{\"wstape_feed_spec\":1,\"name\":\"x\"%s%s}", *rest ? "," : "", rest);
+	assert_int_equal(feed_spec_load(text, strlen(text), "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_null(f);
+	if (!strstr(err, "t.json: ") || !strstr(err, w1) || (w2 && !strstr(err, w2)))
+		fail_msg("spec %s: error '%s' lacks '%s' / '%s'", text, err, w1, w2 ? w2 : "");
+}
+
+static void
+test_feeds__spec_load_errors(void **state)
+{
+	char err[256];
+	struct feed *f;
+	(void)state;
+	assert_int_equal(feed_spec_load("{", 1, "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "t.json: not JSON: line 1"));
+	assert_int_equal(feed_spec_load("[1]", 3, "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "a spec is a JSON object, not an array"));
+	assert_int_equal(feed_spec_load("{\"name\":\"x\"}", 12, "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "wstape_feed_spec: missing"));
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"x\",\"name\":\"y\"}", 44, "t.json", &f, err,
+					sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "duplicate"));
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":2,\"name\":\"x\"}", 33, "t.json", &f, err, sizeof(err)),
+			 EINVAL);
+	assert_non_null(strstr(err, "version 1"));
+	spec_load_bad("\"chanel\":\"/a\"", "key 'chanel': unknown key", "channel");
+	spec_load_bad("\"channel\":\"arg\"", "channel: ", "does not start with '/'");
+	spec_load_bad("\"channel\":[\"/a\",\"b\"]", "channel[1]: ", "'/'");
+	spec_load_bad("\"channel\":[]", "channel: ", "1 to 8");
+	spec_load_bad("\"cursor\":7", "cursor: ", "not a number");
+	spec_load_bad("\"cursor\":\"/a~2\"", "cursor: ", "~0 or ~1");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"sometimes\",\"seq\":\"/s\"}", "seq.rule: ", "unknown rule 'sometimes'");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"link\",\"seq\":\"/s\"}", "seq: ", "needs \"prev\"");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"range\",\"first\":\"/a\",\"last\":\"/b\",\"reset\":-1}",
+		      "seq.reset: ", "only rule link");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"prev\":\"/p\"}", "seq.prev: ",
+		      "not a member of rule consecutive");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"step\":1}", "seq: key 'step'",
+		      "unknown key");
+	spec_load_bad("\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\"}", "seq: ", "needs \"channel\"");
+	spec_load_bad("\"key\":[\"/ts\"]", "key: ", "needs \"events\"");
+	spec_load_bad("\"send\":{\"op\":\"x\"}", "send: ", "a list");
+	spec_load_bad("\"send\":[{\"/op\":\"x\"}]", "send[0]: ", "cannot be sent");
+	spec_load_bad("\"subscribe\":{\"match\":{\"/op\":\"s\"},\"channel\":\"\"}", "subscribe.list: ", "missing");
+	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\",\"match\":{\"op\":\"s\"}}", "subscribe.match: key 'op'",
+		      "'/'");
+	spec_load_bad("\"ping\":{\"from\":\"both\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\"}", "ping.from: ", "'both'");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":0,\"message\":\"p\",\"answer\":\"q\"}", "ping.every_s: ", "outside");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":{\"/op\":\"ping\"},\"answer\":\"q\"}",
+		      "ping.message: ", "cannot be sent");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\"}", "ping.answer: ", "missing");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\",\"x\":1}", "ping: key 'x'",
+		      "unknown key");
+	/* the name */
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"Big Name\"}", 40, "t.json", &f, err, sizeof(err)),
+			 EINVAL);
+	assert_non_null(strstr(err, "t.json: name: 'Big Name' has a character outside [a-z0-9-]"));
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1}", 22, "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "name: missing"));
+	/* an error cut to a small buffer is still a string */
+	assert_int_equal(feed_spec_load("{", 1, "t.json", &f, err, 8), EINVAL);
+	assert_int_equal(strlen(err), 7);
+	feed_spec_free(NULL);
+	feed_spec_free(feed_find("raw"));
+	assert_null(feed_spec_text(feed_find("raw")));
+}
+
+static void
+test_feeds__spec_classify_link(void **state)
+{
+	struct feed *f = spec_load_ok(okx_spec);
+	struct feed_msg m;
+	(void)state;
+	assert_string_equal(f->name, "spec:okx-books");
+	assert_non_null(strstr(feed_spec_text(f), "\"name\":\"okx-books\""));
+	assert_null(strchr(feed_spec_text(f), '\n'));
+	m = classify(f, "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"update\",\"data\":"
+		     "[{\"asks\":[],\"bids\":[],\"ts\":\"1700\",\"checksum\":1,\"prevSeqId\":41,\"seqId\":42}]}");
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.channel, "books:BTC-USDT");
+	assert_str(m.cursor, "42");
+	assert_int_equal(m.seq, 42);
+	assert_int_equal(m.events.p[0], '[');
+	/* the answer to a subscribe names the channel, and is no data */
+	m = classify(f, "{\"event\":\"subscribe\",\"arg\":{\"channel\":\"books\",\"instId\":\"ETH-USDT\"},\"connId\":\"a\"}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.type, "subscribe");
+	assert_str(m.channel, "books:ETH-USDT");
+	assert_str(m.cursor, NULL);
+	/* the ping and its answer: plain text, control */
+	m = classify(f, "ping");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_int_equal(m.ping, FEED_MSG_PING);
+	m = classify(f, "pong");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_int_equal(m.ping, FEED_MSG_PONG);
+	m = classify(f, "pongs");
+	assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+	assert_int_equal(classify(f, "{\"arg\":{\"channel\":\"books\"}").cls, FEED_MSG_NOT_JSON);
+	assert_int_equal(classify(f, "").cls, FEED_MSG_NOT_JSON);
+	assert_int_equal(classify(f, "[1,2]").cls, FEED_MSG_OTHER);
+	/* a channel value that is no scalar gives no channel */
+	m = classify(f, "{\"arg\":{\"channel\":{},\"instId\":\"X\"},\"data\":[]}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.channel, NULL);
+	feed_spec_free(f);
+}
+
+struct spec_keys {
+	int n;
+	uint64_t hash[8];
+	size_t len[8];
+};
+
+static int
+spec_key_of(const struct feed_event *ev, void *ud)
+{
+	struct spec_keys *k = ud;
+
+	assert_int_equal(ev->key_time, -1);
+	if (k->n < 8) {
+		k->len[k->n] = ev->raw.len;
+		k->hash[k->n++] = ev->hash;
+	}
+	return 0;
+}
+
+static void
+test_feeds__spec_events_and_keys(void **state)
+{
+	struct feed *b = spec_load_ok(binance_spec), *o = spec_load_ok(okx_spec);
+	struct feed_msg m;
+	struct spec_keys k = { 0 };
+	(void)state;
+	/* an object is one event; the key is its U and u */
+	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[[\"1\",\"2\"]]}}");
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.channel, "btcusdt@depth");
+	assert_str(m.type, "depthUpdate");
+	assert_str(m.cursor, "12");
+	assert_int_equal(m.seq, 12);
+	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
+	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[]}}");
+	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
+	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"U\":13,\"u\":12}}");
+	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_true(k.hash[0] == k.hash[1]);    /* the same key, other bytes */
+	assert_true(k.hash[0] != k.hash[2]);
+	/* no stream: control */
+	assert_int_equal(classify(b, "{\"result\":null,\"id\":1}").cls, FEED_MSG_CONTROL);
+	/* an array: each element; an event without the key's members: its bytes */
+	k.n = 0;
+	m = classify(o, "{\"arg\":{\"channel\":\"books\",\"instId\":\"A\"},\"data\":[{\"seqId\":1,\"ts\":\"5\"},"
+		     "{\"seqId\":1,\"ts\":\"5\",\"x\":1},{\"y\":2},{\"y\":3}]}");
+	assert_int_equal(feed_events_foreach(o, &m, spec_key_of, &k), 0);
+	assert_int_equal(k.n, 4);
+	assert_true(k.hash[0] == k.hash[1]);
+	assert_true(k.hash[2] != k.hash[3]);
+	/* a malformed events array */
+	m.events.len -= 3;
+	assert_int_equal(feed_events_foreach(o, &m, spec_key_of, &k), -1);
+	feed_spec_free(b);
+	feed_spec_free(o);
+}
+
+static void
+test_feeds__spec_pointers(void **state)
+{
+	struct feed *f = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"p\",\"channel\":[\"/a~1b\",\"/m~0n\",\"/arr/1/x\"],"
+				      "\"cursor\":\"/e\\\\u0073c\",\"data\":\"\"}");
+	struct feed_msg m;
+	(void)state;
+	/* ~1 is '/', ~0 is '~'; a key written with JSON escapes is the same key */
+	m = classify(f, "{\"a/b\":\"one\",\"m~n\":2,\"arr\":[{\"x\":0},{\"x\":\"th\\\"ree\"}],\"e\\\\u0073c\":true}");
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.channel, "one:2:th\\\"ree");
+	assert_str(m.cursor, "true");
+	m = classify(f, "{\"\\u0061/b\":\"one\",\"m~n\":2,\"arr\":[{\"x\":0},{\"x\":3}]}");
+	assert_str(m.channel, "one:2:3");
+	/* an index past the end, a key absent: no channel */
+	m = classify(f, "{\"a/b\":\"one\",\"m~n\":2,\"arr\":[{\"x\":0}]}");
+	assert_int_equal(m.cls, FEED_MSG_CONTROL);
+	assert_str(m.channel, NULL);
+	m = classify(f, "{\"a/b\":\"one\",\"m~0n\":2,\"arr\":[{\"x\":0},{\"x\":1}]}");
+	assert_str(m.channel, NULL);
+	feed_spec_free(f);
+	/* leading zeros are no index; "" is the whole value */
+	f = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"q\",\"channel\":\"/l/01\",\"cursor\":\"\"}");
+	assert_str(classify(f, "{\"l\":[\"a\",\"b\"]}").channel, NULL);
+	feed_spec_free(f);
+	f = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"q\",\"channel\":\"/l/1\",\"cursor\":\"/l\"}");
+	m = classify(f, " {\"l\":[\"a\",\"b\"]} ");
+	assert_str(m.channel, "b");
+	assert_str(m.cursor, NULL);    /* an array is no cursor */
+	feed_spec_free(f);
+}
+
+static void
+test_feeds__spec_large_payload(void **state)
+{
+	struct feed *f = spec_load_ok(okx_spec);
+	size_t n = 4u << 20;
+	char *p = malloc(n + 256);
+	struct feed_msg m;
+	size_t len;
+	(void)state;
+	/* a large array before the members looked for */
+	len = (size_t)sprintf(p, "{\"pad\":[");
+	while (len < n)
+		len += (size_t)sprintf(p + len, "\"x\\\"]}\",");
+	len += (size_t)sprintf(p + len, "0],\"arg\":{\"channel\":\"books\",\"instId\":\"Z\"},\"data\":[{\"seqId\":9,\"prevSeqId\":8}]}");
+	assert_int_equal(feed_classify(f, (const uint8_t *)p, len, &m), 0);
+	assert_int_equal(m.cls, FEED_MSG_DATA);
+	assert_str(m.channel, "books:Z");
+	assert_int_equal(m.seq, 9);
+	/* cut short anywhere near its end: not JSON */
+	for (size_t cut = 1; cut < 40; cut++) {
+		assert_int_equal(feed_classify(f, (const uint8_t *)p, len - cut, &m), 0);
+		assert_int_equal(m.cls, FEED_MSG_NOT_JSON);
+	}
+	free(p);
+	feed_spec_free(f);
+}
+
+static void
+test_feeds__spec_seq_rules(void **state)
+{
+	struct feed *o = spec_load_ok(okx_spec), *b = spec_load_ok(binance_spec);
+	struct feed *c = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"c\",\"channel\":\"/ch\",\"seq\":"
+				      "{\"rule\":\"consecutive\",\"seq\":\"/sequence\",\"per_conn\":true}}");
+	const char *msgs[] = {
+		"{\"arg\":{\"channel\":\"books\",\"instId\":\"A\"},\"data\":[{\"prevSeqId\":-1,\"seqId\":7}]}",
+		"{\"arg\":{\"channel\":\"books\",\"instId\":\"A\"},\"data\":[{\"prevSeqId\":7,\"seqId\":9}]}",
+		"{\"stream\":\"s\",\"data\":{\"U\":5,\"u\":8}}",
+		"{\"ch\":\"x\",\"sequence\":\"12\"}",
+	};
+	const struct feed *feeds[] = { o, o, b, c };
+	int64_t want[][4] = { { 7, 7, -1, 1 }, { 9, 9, 7, 0 }, { 5, 8, -1, 0 }, { 12, 12, -1, 0 } };
+	(void)state;
+	assert_int_equal(c->inspect->seq_per_conn, 1);
+	assert_int_equal(o->inspect->seq_per_conn, 0);
+	for (int i = 0; i < 4; i++) {
+		const struct feed *f = feeds[i];
+		void *st = f->inspect->state_new(f);
+		struct feed_msg m = classify(f, msgs[i]);
+		struct inspect_rec r = { 1, 0, 1, 0, (const uint8_t *)msgs[i], strlen(msgs[i]) };
+		struct feed_seq s = { 0 };
+
+		assert_int_equal(m.cls, FEED_MSG_DATA);
+		assert_int_equal(f->inspect->seq(st, &r, &m, &s), 1);
+		assert_int_equal(s.first, want[i][0]);
+		assert_int_equal(s.last, want[i][1]);
+		assert_int_equal(s.prev, want[i][2]);
+		assert_int_equal(s.reset, want[i][3]);
+		if (f->inspect->state_free)
+			f->inspect->state_free(st);
+	}
+	/* no number: no place in a sequence */
+	{
+		const char *t = "{\"ch\":\"x\",\"sequence\":1.5}";
+		struct feed_msg m = classify(c, t);
+		struct inspect_rec r = { 1, 0, 1, 0, (const uint8_t *)t, strlen(t) };
+		struct feed_seq s = { 0 };
+		assert_int_equal(c->inspect->seq(c->inspect->state_new(c), &r, &m, &s), 0);
+	}
+	feed_spec_free(o);
+	feed_spec_free(b);
+	feed_spec_free(c);
+}
+
+static void
+test_feeds__spec_mutations_never_crash(void **state)
+{
+	struct feed *f = spec_load_ok(okx_spec);
+	const char *base = "{\"arg\":{\"channel\":\"books\",\"instId\":\"B\\u0041\"},\"data\":[{\"seqId\":3,\"ts\":\"1\","
+			   "\"prevSeqId\":2,\"asks\":[[\"1\",\"2\"]]},{\"seqId\":4}]}";
+	size_t n = strlen(base);
+	char buf[512];
+	struct spec_keys k;
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		for (int c = 0; c < 6; c++) {
+			static const char subst[] = "{}[]\"\\";
+			struct feed_msg m;
+
+			memcpy(buf, base, n);
+			buf[i] = subst[c];
+			feed_classify(f, (const uint8_t *)buf, n, &m);
+			k.n = 0;
+			feed_events_foreach(f, &m, spec_key_of, &k);
+			feed_classify(f, (const uint8_t *)buf, i, &m);
+			feed_events_foreach(f, &m, spec_key_of, &k);
+		}
+	}
+	feed_spec_free(f);
+	/* every prefix of a spec loads or fails, never crashes */
+	for (size_t i = 0; i < sizeof(okx_spec) - 1; i++) {
+		struct feed *g = NULL;
+		char err[256];
+		int rc = feed_spec_load(okx_spec, i, "t.json", &g, err, sizeof(err));
+		assert_int_equal(rc, EINVAL);
+		assert_non_null(strstr(err, "t.json: "));
+	}
+}
+
 int
 main(void)
 {
@@ -930,6 +1278,13 @@ main(void)
 		cmocka_unit_test(test_feeds__mutations_never_crash),
 		cmocka_unit_test(test_feeds__hydromancer_client_echo_is_json),
 		cmocka_unit_test(test_feeds__hydromancer_with_seq_empty_object),
+		cmocka_unit_test(test_feeds__spec_load_errors),
+		cmocka_unit_test(test_feeds__spec_classify_link),
+		cmocka_unit_test(test_feeds__spec_events_and_keys),
+		cmocka_unit_test(test_feeds__spec_pointers),
+		cmocka_unit_test(test_feeds__spec_large_payload),
+		cmocka_unit_test(test_feeds__spec_seq_rules),
+		cmocka_unit_test(test_feeds__spec_mutations_never_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,15 +13,6 @@ CHECK="$PY $WSTAPE_TESTS_DIR/checks/spec_findings.py"
 SPECS=$PWD/specs
 FIX=$PWD/fixtures
 
-# Until the spec loader exists this test cannot run: skip when, and only when, record says
-# the feed is unknown.
-"$WSTAPE" record --feed "spec:$SPECS/okx-books.json" ws://127.0.0.1:1/ -o "$T/probe" --retries 1 \
-	--connect-timeout 2s --quiet >/dev/null 2>"$T/probe.err"
-if grep -q "unknown feed 'spec:" "$T/probe.err"; then
-	echo "note: skipped: wstape does not know spec feeds yet ($(head -1 "$T/probe.err"))"
-	exit 0
-fi
-
 # exchange NAME SERVER URL-PATH CHANNEL CLIENT SERVER-ARGS...
 exchange() {
 	local name=$1 server=$2 path=$3 channel=$4 client=$5 port rec rc; shift 5

@@ -107,7 +107,8 @@ for c in res:
 if gains:
     g = max(gains)
     w = min(gains)
-    print("dictionary: at best %.1f%% smaller (%s, %s), at worst %.1f%% %s (%s, %s): %s" % (
-        100 * g[0], label(g[2]), g[1], 100 * abs(w[0]), "larger" if w[0] < 0 else "smaller", label(w[2]), w[1],
+    print("dictionary: at best %.1f%% %s (%s, %s), at worst %.1f%% %s (%s, %s): %s" % (
+        100 * abs(g[0]), "larger" if g[0] < 0 else "smaller", label(g[2]), g[1],
+        100 * abs(w[0]), "larger" if w[0] < 0 else "smaller", label(w[2]), w[1],
         "worth a format change" if w[0] > 0.05 else "not worth a format change"))
 PY

@@ -226,7 +226,7 @@ bench_seek(struct journal_reader *rd, uint64_t n)
 	struct journal_record rec;
 
 	for (int i = 0; i < SEEKS; i++) {
-		int64_t target = wall0 + (int64_t)(rnd() % n) * 2000 + 1;
+		int64_t target = wall0 + (int64_t)(rnd() % (n > 1 ? n - 1 : 1)) * 2000 + 1; /* before the last */
 		double t0 = now();
 		int rc = journal_reader_seek_time(rd, target);
 		if (rc == 0)

@@ -1,11 +1,17 @@
 #!/usr/bin/python3
-"""measure.py CMD... - run a command; print "wall_s cpu_s rss_first_kib rss_mid_kib rss_last_kib
-rss_max_kib" for it (CPU = user + system of the command and its children; RSS sampled from
-/proc every 0.2 s)."""
+"""measure.py [-o FILE] CMD... - run a command; print "wall_s cpu_s rss_first_kib rss_mid_kib
+rss_last_kib rss_max_kib rc" for it: the whole process, start-up to exit (CPU = user + system
+of the command and its children; RSS sampled from /proc every 0.2 s). The command's standard
+output goes to FILE (-o), else nowhere."""
 import os, resource, subprocess, sys, time
 
+args = sys.argv[1:]
+out = subprocess.DEVNULL
+if args[:1] == ["-o"]:
+    out = open(args[1], "w")
+    args = args[2:]
 t0 = time.monotonic()
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+p = subprocess.Popen(args, stdout=out)
 rss = []
 while p.poll() is None:
     try:

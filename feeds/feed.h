@@ -118,6 +118,8 @@ enum { FEED_MSG_PING = 1, FEED_MSG_PONG = 2 };
  * a payload that is not a JSON object gives cls == FEED_MSG_NOT_JSON.
  * The raw feed checks that the payload is JSON (OTHER) or not (NOT_JSON) and fills
  * only "type" when the payload is an object that has one. A NULL feed is feed_raw. */
+/* A message with nothing in it: every field absent (zero, or -1 where stated). */
+void feed_msg_init(struct feed_msg *m);
 int feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, struct feed_msg *out);
 
 /* One event inside a data or replay message, with its dedup key (hydromancer docs):

@@ -411,8 +411,10 @@ ping_parse(struct load *l, struct spec *s, const json_t *v)
 		s->ping_from = SPEC_PING_SERVER;
 	else
 		return bad(l, "ping.from", "'%s' is neither \"client\" nor \"server\"", from);
-	if (!(x = json_object_get(v, "every_s")) || !json_is_number(x))
+	if (!(x = json_object_get(v, "every_s")))
 		return bad(l, "ping.every_s", "missing: the seconds of silence before a ping (a number)");
+	if (!json_is_number(x))
+		return bad(l, "ping.every_s", "a number of seconds, not %s", type_name(x));
 	e = json_number_value(x);
 	if (!(e >= 0.1 && e <= 3600))
 		return bad(l, "ping.every_s", "%g is outside 0.1 .. 3600 seconds", e);
@@ -498,6 +500,8 @@ members_parse(struct load *l, struct spec *s, const json_t *root)
 		return rc;
 	if (s->seq_rule && !s->nchannel)
 		return bad(l, "seq", "a sequence is per channel: the spec needs \"channel\"");
+	if (s->has_sub && !s->nchannel)
+		return bad(l, "subscribe", "replay gates a client's frames by channel: the spec needs \"channel\"");
 	return 0;
 }
 

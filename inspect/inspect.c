@@ -190,9 +190,8 @@ classify(struct inspect *in, const struct journal_record *rec, struct feed_msg *
 		feed_classify(in->opt.feed, rec->payload, rec->payload_len, m);
 		return;
 	}
-	memset(m, 0, sizeof(*m));
+	feed_msg_init(m);
 	m->cls = FEED_MSG_OTHER;
-	m->seq = m->chunk = m->total_chunks = m->count = m->position_id = -1;
 }
 
 /* The counts of a received message by class. */

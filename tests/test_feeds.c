@@ -990,6 +990,9 @@ test_feeds__spec_load_errors(void **state)
 		      "'/'");
 	spec_load_bad("\"ping\":{\"from\":\"both\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\"}", "ping.from: ", "'both'");
 	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":0,\"message\":\"p\",\"answer\":\"q\"}", "ping.every_s: ", "outside");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":\"x\",\"message\":\"p\",\"answer\":\"q\"}", "ping.every_s: ",
+		      "not a string");
+	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\"}", "subscribe: ", "needs \"channel\"");
 	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":{\"/op\":\"ping\"},\"answer\":\"q\"}",
 		      "ping.message: ", "cannot be sent");
 	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\"}", "ping.answer: ", "missing");

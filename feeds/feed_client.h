@@ -199,7 +199,7 @@ void feed_client_url(const struct feed_client *fc, struct text_buf *out);
 
 /* The next connection goes to another origin than the URL's (a followed redirect): the
  * --send messages, which may hold credentials, are not sent to it; feed_client_withheld()
- * says how many were withheld on that connection (0 when none). The protocol's own
+ * says how many are withheld from it (0 when none). The protocol's own
  * messages still go. */
 void feed_client_set_foreign(struct feed_client *fc, int foreign);
 int feed_client_withheld(const struct feed_client *fc);

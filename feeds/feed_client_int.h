@@ -27,7 +27,6 @@ struct feed_client {
 	/* per connection */
 	int handshake_done;
 	int foreign;                   /* this connection's origin is not the URL's */
-	int withheld;                  /* --send messages withheld from it */
 };
 
 /* From ops->on_message: the message completes the handshake (the dispatcher then sends

@@ -44,22 +44,19 @@ void
 feed_client_set_foreign(struct feed_client *fc, int foreign)
 {
 	fc->foreign = foreign;
-	fc->withheld = 0;
 }
 
 int
 feed_client_withheld(const struct feed_client *fc)
 {
-	return fc->withheld;
+	return fc->foreign ? fc->sends.n : 0;
 }
 
 void
 feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud)
 {
-	if (fc->foreign) {
-		fc->withheld = fc->sends.n;   /* they may hold credentials (an auth message) */
-		return;
-	}
+	if (fc->foreign)
+		return;   /* they may hold credentials (an auth message) */
 	for (int i = 0; i < fc->sends.n; i++)
 		send(ud, fc->sends.msgs[i], fc->sends.lens[i]);
 }

@@ -282,8 +282,8 @@ journal_open_event(struct rec *r)
 		text_json_string(&b, r->redirected_from, strlen(r->redirected_from));
 		text_buf_addf(&b, ",\"redirects\":%u,\"credentials_withheld\":%s", r->redirects,
 			      r->cross_origin ? "true" : "false");
-		if (r->cross_origin && r->o->feed.nsends)
-			text_buf_addf(&b, ",\"sends_withheld\":%d", r->o->feed.nsends);
+		if (feed_client_withheld(r->fc))
+			text_buf_addf(&b, ",\"sends_withheld\":%d", feed_client_withheld(r->fc));
 	}
 	text_buf_adds(&b, "}");
 	rec_jevent(r, JOURNAL_OPEN, &b);
@@ -307,10 +307,10 @@ rec_established(struct rec *r, struct lws *wsi)
 	r->down_since = 0;
 	journal_open_event(r);
 	log_info("connected to %s (connection %u)", r->url_redacted, r->conn);
-	if (r->cross_origin && r->o->feed.nsends)
+	int withheld = feed_client_withheld(r->fc);
+	if (withheld)
 		log_warn("connection %u: another origin than the URL's: its %d --send message%s "
-			 "withheld (they may hold credentials)", r->conn, r->o->feed.nsends,
-			 r->o->feed.nsends == 1 ? " is" : "s are");
+			 "withheld (they may hold credentials)", r->conn, withheld, withheld == 1 ? " is" : "s are");
 	r->st.last_error[0] = '\0';
 	r->last_ws_ping = r->open_mono;
 	feed_client_on_open(r->fc, rec_feed_send, r);

@@ -18,11 +18,11 @@ static const struct command {
 } commands[] = {
 	{ "record", cmd_record, NULL, cmd_record_usage, "capture a live WebSocket feed into a journal" },
 	{ "replay", cmd_replay, NULL, cmd_replay_usage, "serve a journal as a paced mock WebSocket server" },
-	{ "inspect", cmd_inspect, cmd_inspect_usage, NULL, "report gaps, duplicates, disconnects and timing" },
+	{ "inspect", cmd_inspect, NULL, cmd_inspect_usage, "report gaps, duplicates, disconnects and timing" },
 	{ "cat", cmd_cat, cmd_cat_usage, NULL, "print records as JSON lines" },
 	{ "info", cmd_info, cmd_info_usage, NULL, "summarise a journal" },
 	{ "verify", cmd_verify, cmd_verify_usage, NULL, "check every block and the index; rebuild the index" },
-	{ "import", cmd_import, cmd_import_usage, NULL, "write JSON lines (the output of cat) into a journal" },
+	{ "import", cmd_import, NULL, cmd_import_usage, "write JSON lines (the output of cat) into a journal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -28,8 +28,9 @@ int cmd_import(int argc, char **argv);
 /* Usage text of each command, printed by `wstape help CMD` and `wstape CMD --help`. Those
  * of record and replay say what each feed does, from the feed table (feeds/feed.h): they
  * are made on the first call and live until the process ends. */
-extern const char cmd_inspect_usage[], cmd_cat_usage[], cmd_info_usage[], cmd_verify_usage[],
-	cmd_import_usage[];
+extern const char cmd_cat_usage[], cmd_info_usage[], cmd_verify_usage[];
+const char *cmd_inspect_usage(void);
+const char *cmd_import_usage(void);
 const char *cmd_record_usage(void);
 const char *cmd_replay_usage(void);
 
@@ -79,6 +80,12 @@ int cmd_opt(int argc, char **argv, int *i, const char *name, const char **val);
  * go on indented under the first. */
 struct text_buf;
 void cmd_help_entry(struct text_buf *b, int width, const char *head, const char *who, const char *text);
+/* Append help text t to b with "{feeds|}" replaced by the built-in feeds' names joined with
+ * '|' and "{feeds,}" by them joined with ", " (from the table: a new feed shows in every help). */
+void cmd_help_feeds(struct text_buf *b, const char *t);
+/* t with the feeds filled in (cmd_help_feeds), made once into *cache; t itself when out of
+ * memory. */
+const char *cmd_help_text(struct text_buf *cache, const char *t);
 
 /* Print "wstape: CMD: MESSAGE" and the usage line, and return EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

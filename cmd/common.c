@@ -331,3 +331,31 @@ cmd_feed_free(const struct feed *feed)
 {
 	feed_spec_free(feed);
 }
+
+void
+cmd_help_feeds(struct text_buf *b, const char *t)
+{
+	const struct feed *f;
+	const char *p;
+
+	while ((p = strstr(t, "{feeds")) && (p[6] == '|' || p[6] == ',') && p[7] == '}') {
+		text_buf_add(b, t, (size_t)(p - t));
+		for (int i = 0; (f = feed_builtin(i)); i++)
+			text_buf_addf(b, "%s%s", i ? (p[6] == '|' ? "|" : ", ") : "", f->name);
+		t = p + 8;
+	}
+	text_buf_adds(b, t);
+}
+
+const char *
+cmd_help_text(struct text_buf *cache, const char *t)
+{
+	if (cache->len)
+		return cache->p;
+	cmd_help_feeds(cache, t);
+	if (text_buf_err(cache)) {
+		text_buf_free(cache);
+		return t;
+	}
+	return cache->p;
+}

@@ -13,8 +13,8 @@
 #include "feeds/feed.h"
 #include "util/text.h"
 
-const char cmd_import_usage[] =
-	"usage: wstape import FILE.jsonl|- -o JOURNAL [--append] [--feed raw|hydromancer|lasersell|spec:FILE.json]\n"
+static const char usage[] =
+	"usage: wstape import FILE.jsonl|- -o JOURNAL [--append] [--feed {feeds|}|spec:FILE.json]\n"
 	"                     [--fsync always|interval|never] [--block-size SIZE] [--zstd-level N]\n"
 	"\n"
 	"Write JSON lines, in the form `wstape cat` prints, into a journal (created unless --append).\n"
@@ -36,6 +36,14 @@ const char cmd_import_usage[] =
 	"When the import fails (a bad line, a full disk), a journal it created is removed again,\n"
 	"so that it can be run again as it was; with --append to a journal that was there, the\n"
 	"lines before the failure stay imported.\n";
+
+const char *
+cmd_import_usage(void)
+{
+	static struct text_buf b;
+
+	return cmd_help_text(&b, usage);
+}
 
 /* A bad line. When this import created the journal it is removed at the end (see
  * cmd_import), so nothing at all was imported. */
@@ -372,14 +380,14 @@ cmd_import(int argc, char **argv)
 	uint64_t block = 0, level = 0;
 	const struct cmd_option opts[] = {
 		CMD_STR("--output", "-o", &out, "a journal directory"),
-		CMD_STR("--feed", NULL, &feedname, "a feed (raw, hydromancer, lasersell, spec:FILE.json)"),
+		CMD_STR("--feed", NULL, &feedname, "a feed (a built-in one or spec:FILE.json)"),
 		CMD_FN("--fsync", NULL, &opt.fsync, "always, interval or never", cmd_opt_fsync, NULL),
 		CMD_SIZE("--block-size", &block, "a size from 4k to 1g", 4096, 1u << 30),
 		CMD_U64("--zstd-level", &level, "a level from 1 to 19", 1, 19),
 		CMD_FLAG("--append", NULL, &append),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage, .what = "input file", .maxpos = 1 };
+	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage(), .what = "input file", .maxpos = 1 };
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
@@ -387,7 +395,7 @@ cmd_import(int argc, char **argv)
 	opt.block_bytes = (uint32_t)block;
 	opt.zstd_level = (int)level;
 	if (!in || !out)
-		return cmd_usage_error(cmd_import_usage, "import: needs an input file and -o JOURNAL");
+		return cmd_usage_error(cmd_import_usage(), "import: needs an input file and -o JOURNAL");
 	if (feedname && (ex = cmd_feed_arg("import", feedname, &feed)))
 		return ex;
 	ex = import_run(in, out, &opt, append, feedname != NULL, feed);

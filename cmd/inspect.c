@@ -12,14 +12,14 @@
 #include "journal/journal.h"
 #include "util/text.h"
 
-const char cmd_inspect_usage[] =
+static const char usage[] =
 	"usage: wstape inspect JOURNAL [options]\n"
 	"\n"
 	"Report, in one pass over the journal: connections and downtime, seq gaps, replay\n"
-	"coverage (hasGap, missing chunks), cursor regressions, duplicate events (the same\n"
-	"event again, not merely an equal dedup key), replay/live overlap, exact duplicate\n"
-	"frames, stalls, inter-arrival percentiles per channel, and for lasersell ping RTTs,\n"
-	"pnl_update cadence, positions never closed and reconnect backoff.\n"
+	"coverage (the feed's gap flag, missing chunks), cursor regressions, duplicate events (the\n"
+	"same event again, not merely an equal dedup key), replay/live overlap, exact duplicate\n"
+	"frames, stalls, inter-arrival percentiles per channel, reconnects against the feed's\n"
+	"backoff, and the feed's own rules (ping RTTs, positions never closed, ...: docs/INSPECT.md).\n"
 	"Every finding names its record number: `wstape cat JOURNAL --from-record N` shows it.\n"
 	"\n"
 	"options:\n"
@@ -29,7 +29,7 @@ const char cmd_inspect_usage[] =
 	"                     received at or after T: one stretch of the journal (RFC 3339 or epoch;\n"
 	"                     default: from the first record, to the last)\n"
 	"  --stall-ms N       an inter-arrival above N ms is a stall (default 5000)\n"
-	"  --feed F           raw|hydromancer|lasersell|spec:FILE.json (default: the journal's \"feed\")\n"
+	"  --feed F           {feeds|}|spec:FILE.json (default: the journal's \"feed\")\n"
 	"  --json             the report as JSON (schema in docs/INSPECT.md; default: text)\n"
 	"  --fail-on LIST     exit 1 when one of these classes is found: gaps, dups,\n"
 	"                     disconnects, overlap, positions, timing, malformed, any\n"
@@ -39,6 +39,14 @@ const char cmd_inspect_usage[] =
 	"index lists records the segments do not hold (as for cat, info and verify: the report\n"
 	"covers what the segments hold and names the missing records); 2 bad usage, an unreadable\n"
 	"journal or a block that cannot be read (the readable part is reported).\n";
+
+const char *
+cmd_inspect_usage(void)
+{
+	static struct text_buf b;
+
+	return cmd_help_text(&b, usage);
+}
 
 struct args {
 	struct inspect_options opt;
@@ -113,15 +121,15 @@ parse_args(int argc, char **argv, struct args *a)
 		       "classes (gaps, dups, disconnects, overlap, positions, timing, malformed, any)", opt_fail_on, NULL),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "inspect", .usage = cmd_inspect_usage, .what = "journal", .maxpos = 1 };
+	struct cmd_args args = { .cmd = "inspect", .usage = cmd_inspect_usage(), .what = "journal", .maxpos = 1 };
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
 	if (!args.npos)
-		return cmd_usage_error(cmd_inspect_usage, "inspect: a journal is needed");
+		return cmd_usage_error(cmd_inspect_usage(), "inspect: a journal is needed");
 	a->path = args.pos[0];
 	if (a->opt.from_ns && a->opt.to_ns && a->opt.to_ns < a->opt.from_ns)
-		return cmd_usage_error(cmd_inspect_usage, "inspect: --to is before --from");
+		return cmd_usage_error(cmd_inspect_usage(), "inspect: --to is before --from");
 	if (a->feed)
 		return cmd_feed_arg("inspect", a->feed, &a->opt.feed);
 	return 0;

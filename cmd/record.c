@@ -33,7 +33,7 @@ static const char usage_head[] =
 	"\n"
 	"  -o, --output DIR         the journal directory (required; created; must not exist unless --resume)\n"
 	"  --url URL|@FILE|env:NAME  the URL, as the URL argument is (required: one or the other)\n"
-	"  --feed NAME              raw (default), hydromancer, lasersell, or spec:FILE.json (a feed\n"
+	"  --feed NAME              {feeds,} (the first is the default), or spec:FILE.json (a feed\n"
 	"                           declared as data, docs/SPEC.md; kept in the journal)\n"
 	"  --resume                 continue the journal's last session (the session id and cursor from it)\n"
 	"  -H, --header 'N: V'      add a header to the upgrade request (repeatable; default: none); @FILE or\n"
@@ -85,7 +85,7 @@ cmd_record_usage(void)
 
 	if (b.len)
 		return b.p;
-	text_buf_adds(&b, usage_head);
+	cmd_help_feeds(&b, usage_head);
 	for (int i = 0; (f = feed_builtin(i)); i++)
 		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
 			const struct feed *first;

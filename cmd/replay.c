@@ -46,7 +46,7 @@ pem_problem(const char *file, int key)
 
 /* The help, around what the feeds say (cmd_replay_usage). */
 static const char usage_head[] =
-	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed raw|hydromancer|lasersell|spec:FILE.json]\n"
+	"usage: wstape replay JOURNAL [--listen HOST:PORT] [--feed {feeds|}|spec:FILE.json]\n"
 	"                     [--speed X | --speed max] [--from T | --from-record N | --from-cursor [CH=]C]\n"
 	"                     [--to T] [--conn N] [--loop] [--mode session|live] [--once] [--token T]\n"
 	"                     [--tls-cert F --tls-key F] [faults] [--log-level L]\n"
@@ -58,7 +58,7 @@ static const char usage_head[] =
 	"  --listen H:P       H an IPv4 address or a name (localhost); P 0 takes any free port,\n"
 	"                     and the URL printed says which; IPv6 is not supported (default\n"
 	"                     127.0.0.1:8765)\n"
-	"  --feed F           the server side to speak: raw, hydromancer, lasersell or spec:FILE.json (default: the\n"
+	"  --feed F           the server side to speak: {feeds,} or spec:FILE.json (default: the\n"
 	"                     journal's feed; one that differs from it is warned about)\n"
 	"  --speed X          X times the recorded pace, e.g. 10; max: as fast as each client\n"
 	"                     reads; X from 0.001 to 1000000 (default 1)\n"
@@ -119,7 +119,7 @@ cmd_replay_usage(void)
 
 	if (b.len)
 		return b.p;
-	text_buf_adds(&b, usage_head);
+	cmd_help_feeds(&b, usage_head);
 	for (int i = 0; (f = feed_builtin(i)); i++)
 		for (const struct feed_server_opt_help *h = f->server ? f->server->options_help : NULL; h && h->head; h++)
 			cmd_help_entry(&b, 18, h->head, f->name, h->text);

@@ -12,17 +12,20 @@
 static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
-	const char *usage;              /* the help, or NULL: */
-	const char *(*usage_fn)(void);  /* the help, made from the feed table */
+	const char *usage; /* the help, or NULL: */
+	const char *(*usage_fn)(void); /* the help, made from the feed table */
 	const char *summary;
 } commands[] = {
 	{ "record", cmd_record, NULL, cmd_record_usage, "capture a live WebSocket feed into a journal" },
 	{ "replay", cmd_replay, NULL, cmd_replay_usage, "serve a journal as a paced mock WebSocket server" },
-	{ "inspect", cmd_inspect, NULL, cmd_inspect_usage, "report gaps, duplicates, disconnects and timing" },
+	{ "inspect", cmd_inspect, NULL, cmd_inspect_usage,
+	  "report gaps, duplicates, disconnects and timing" },
 	{ "cat", cmd_cat, cmd_cat_usage, NULL, "print records as JSON lines" },
 	{ "info", cmd_info, cmd_info_usage, NULL, "summarise a journal" },
-	{ "verify", cmd_verify, cmd_verify_usage, NULL, "check every block and the index; rebuild the index" },
-	{ "import", cmd_import, NULL, cmd_import_usage, "write JSON lines (the output of cat) into a journal" },
+	{ "verify", cmd_verify, cmd_verify_usage, NULL,
+	  "check every block and the index; rebuild the index" },
+	{ "import", cmd_import, NULL, cmd_import_usage,
+	  "write JSON lines (the output of cat) into a journal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -32,8 +35,9 @@ usage(FILE *f)
 	fprintf(f, "usage: wstape COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`wstape help COMMAND` or `wstape COMMAND --help` shows a command's options;\n"
-		   "`wstape --version` the version.\n");
+	fprintf(f,
+		"\n`wstape help COMMAND` or `wstape COMMAND --help` shows a command's options;\n"
+		"`wstape --version` the version.\n");
 }
 
 static const struct command *

@@ -17,12 +17,14 @@ static int
 fill(char *p, size_t n, uint64_t user, int64_t t, int tx, uint64_t tid)
 {
 	return snprintf(p, n,
-		"[\"0x%040" PRIx64 "\",{\"coin\":\"ETH\",\"px\":\"%" PRIu64 ".%02" PRIu64 "\",\"sz\":\"0.%04" PRIu64
-		"\",\"side\":\"%c\",\"time\":%" PRId64 ",\"startPosition\":\"12.5\",\"dir\":\"Open Long\","
-		"\"closedPnl\":\"0.0\",\"hash\":\"0x%064" PRIx64 "\",\"oid\":%" PRIu64 ",\"crossed\":true,"
-		"\"fee\":\"0.0123\",\"tid\":%" PRIu64 ",\"feeToken\":\"USDC\",\"txIndex\":%d}]",
-		user * 2654435761u, 2000 + tid % 300, tid % 100, tid % 9973, tid & 1 ? 'B' : 'A', t,
-		(uint64_t)(tid * 11400714819323198485ull), (uint64_t)(90000000000ull + tid), tid, tx);
+			"[\"0x%040" PRIx64 "\",{\"coin\":\"ETH\",\"px\":\"%" PRIu64 ".%02" PRIu64
+			"\",\"sz\":\"0.%04" PRIu64 "\",\"side\":\"%c\",\"time\":%" PRId64
+			",\"startPosition\":\"12.5\",\"dir\":\"Open Long\","
+			"\"closedPnl\":\"0.0\",\"hash\":\"0x%064" PRIx64 "\",\"oid\":%" PRIu64
+			",\"crossed\":true,"
+			"\"fee\":\"0.0123\",\"tid\":%" PRIu64 ",\"feeToken\":\"USDC\",\"txIndex\":%d}]",
+			user * 2654435761u, 2000 + tid % 300, tid % 100, tid % 9973, tid & 1 ? 'B' : 'A', t,
+			(uint64_t)(tid * 11400714819323198485ull), (uint64_t)(90000000000ull + tid), tid, tx);
 }
 
 int
@@ -55,7 +57,7 @@ main(int argc, char **argv)
 		int len, replay = n && n % 250000 == 0;
 
 		memset(&r, 0, sizeof(r));
-		t += 700000;     /* ~1,400 messages/s */
+		t += 700000; /* ~1,400 messages/s */
 		ms += 1;
 		if (replay) {
 			conn = journal_next_conn(j);
@@ -63,18 +65,22 @@ main(int argc, char **argv)
 			/* f[2], the last fill received live, comes again in the replay: an overlap */
 			fill(f[1], sizeof(f[1]), tid, ms, 0, tid);
 			tid++;
-			len = snprintf(buf, sizeof(buf), "{\"type\":\"replay\",\"channel\":\"allFills\","
-				"\"cursor\":\"%" PRIu64 ":%" PRId64 ":0\",\"count\":2,\"chunk\":1,\"totalChunks\":1,"
-				"\"data\":[%s,%s]}", n, ms, f[2], f[1]);
+			len = snprintf(buf, sizeof(buf),
+				       "{\"type\":\"replay\",\"channel\":\"allFills\","
+				       "\"cursor\":\"%" PRIu64 ":%" PRId64
+				       ":0\",\"count\":2,\"chunk\":1,\"totalChunks\":1,"
+				       "\"data\":[%s,%s]}",
+				       n, ms, f[2], f[1]);
 		} else {
-			seq += n && n % 100000 == 0 ? 2 : 1;   /* a seq gap now and then */
+			seq += n && n % 100000 == 0 ? 2 : 1; /* a seq gap now and then */
 			fill(f[0], sizeof(f[0]), tid, ms, 0, tid);
-			fill(f[1], sizeof(f[1]), tid + 1, ms, 0, tid + 1);   /* same transaction */
+			fill(f[1], sizeof(f[1]), tid + 1, ms, 0, tid + 1); /* same transaction */
 			fill(f[2], sizeof(f[2]), tid + 2, ms, 1, tid + 2);
 			tid += 3;
-			len = snprintf(buf, sizeof(buf), "{\"type\":\"allFills\",\"seq\":%" PRIu64 ","
-				"\"cursor\":\"%" PRIu64 ":%" PRId64 ":1\",\"fills\":[%s,%s,%s]}", seq, n, ms,
-				f[0], f[1], f[2]);
+			len = snprintf(buf, sizeof(buf),
+				       "{\"type\":\"allFills\",\"seq\":%" PRIu64 ","
+				       "\"cursor\":\"%" PRIu64 ":%" PRId64 ":1\",\"fills\":[%s,%s,%s]}",
+				       seq, n, ms, f[0], f[1], f[2]);
 		}
 		r.wall_ns = t;
 		r.mono_ns = t - 1795341600000000000LL;

@@ -89,7 +89,8 @@ scan_jansson(struct scan *sc, const struct journal_record *rec)
 	json_t *m, *arr, *ev;
 	size_t i;
 
-	if (rec->kind != JOURNAL_TEXT || !(m = json_loadb((const char *)rec->payload, rec->payload_len, 0, NULL)))
+	if (rec->kind != JOURNAL_TEXT ||
+	    !(m = json_loadb((const char *)rec->payload, rec->payload_len, 0, NULL)))
 		return;
 	json_t *seq = json_object_get(m, "seq");
 	if (json_is_integer(seq))
@@ -97,7 +98,8 @@ scan_jansson(struct scan *sc, const struct journal_record *rec)
 	arr = json_object_get(m, "fills");
 	if (!arr)
 		arr = json_object_get(m, "data");
-	json_array_foreach(arr, i, ev) {
+	json_array_foreach(arr, i, ev)
+	{
 		json_t *o = json_is_array(ev) ? json_array_get(ev, 1) : ev;
 		int64_t t = json_integer_value(json_object_get(o, "time"));
 		int64_t tx = json_integer_value(json_object_get(o, "txIndex"));
@@ -140,9 +142,9 @@ main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("records=%" PRIu64 " raw_bytes=%" PRIu64 " seconds=%.3f gaps=%" PRIu64 " events=%" PRIu64
-	       " keys_advanced=%" PRId64 " skipped=%" PRIu64 "\n", n, raw,
-	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sc.gaps, sc.events, sc.later,
-	       sc.skipped);
+	       " keys_advanced=%" PRId64 " skipped=%" PRIu64 "\n",
+	       n, raw, (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sc.gaps,
+	       sc.events, sc.later, sc.skipped);
 	journal_reader_close(r);
 	journal_close(j);
 	return 0;

@@ -35,7 +35,8 @@ cpu(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+		ru.ru_stime.tv_usec / 1e6;
 }
 
 static double
@@ -61,26 +62,30 @@ static const char *dirs[] = { "Open Long", "Close Long", "Open Short", "Close Sh
 
 /* One allFills message of about 1 KB: two fills of one block. */
 static int
-make_msg(char *buf, size_t size, uint64_t seq, int64_t t_ms, uint64_t block, int tx, char *cursor, size_t csize)
+make_msg(char *buf, size_t size, uint64_t seq, int64_t t_ms, uint64_t block, int tx, char *cursor,
+	 size_t csize)
 {
 	char hash[65];
-	int n = snprintf(buf, size, "{\"type\":\"allFills\",\"seq\":%llu,\"cursor\":\"%llu:%lld:%d\",\"fills\":[",
+	int n = snprintf(buf, size,
+			 "{\"type\":\"allFills\",\"seq\":%llu,\"cursor\":\"%llu:%lld:%d\",\"fills\":[",
 			 (unsigned long long)seq, (unsigned long long)block, (long long)t_ms, tx + 1);
 	snprintf(cursor, csize, "%llu:%lld:%d", (unsigned long long)block, (long long)t_ms, tx + 1);
 	for (int f = 0; f < 2; f++) {
 		hex(hash, 64);
 		const char *coin = coins[rnd() % 8];
 		double px = 100 + (double)(rnd() % 500000) / 100.0;
-		n += snprintf(buf + n, size - (size_t)n,
-			      "%s[\"0x%s\",{\"coin\":\"%s\",\"px\":\"%.2f\",\"sz\":\"%.4f\",\"side\":\"%s\","
-			      "\"time\":%lld,\"startPosition\":\"%.4f\",\"dir\":\"%s\",\"closedPnl\":\"%.5f\","
-			      "\"hash\":\"0x%s\",\"oid\":%llu,\"crossed\":%s,\"fee\":\"%.6f\",\"tid\":%llu,"
-			      "\"feeToken\":\"USDC\",\"builderFee\":\"0.0\",\"txIndex\":%d}]",
-			      f ? "," : "", users[rnd() % 1000], coin, px, (double)(rnd() % 100000) / 1000.0,
-			      rnd() & 1 ? "B" : "A", (long long)t_ms, (double)(rnd() % 1000000) / 100.0,
-			      dirs[rnd() % 4], (double)(rnd() % 100000) / 1000.0 - 50.0, hash,
-			      (unsigned long long)(40000000000ULL + rnd() % 1000000000ULL), rnd() & 1 ? "true" : "false",
-			      (double)(rnd() % 100000) / 1e6, (unsigned long long)(rnd() % 1000000000000000ULL), tx);
+		n += snprintf(
+			buf + n, size - (size_t)n,
+			"%s[\"0x%s\",{\"coin\":\"%s\",\"px\":\"%.2f\",\"sz\":\"%.4f\",\"side\":\"%s\","
+			"\"time\":%lld,\"startPosition\":\"%.4f\",\"dir\":\"%s\",\"closedPnl\":\"%.5f\","
+			"\"hash\":\"0x%s\",\"oid\":%llu,\"crossed\":%s,\"fee\":\"%.6f\",\"tid\":%llu,"
+			"\"feeToken\":\"USDC\",\"builderFee\":\"0.0\",\"txIndex\":%d}]",
+			f ? "," : "", users[rnd() % 1000], coin, px, (double)(rnd() % 100000) / 1000.0,
+			rnd() & 1 ? "B" : "A", (long long)t_ms, (double)(rnd() % 1000000) / 100.0,
+			dirs[rnd() % 4], (double)(rnd() % 100000) / 1000.0 - 50.0, hash,
+			(unsigned long long)(40000000000ULL + rnd() % 1000000000ULL),
+			rnd() & 1 ? "true" : "false", (double)(rnd() % 100000) / 1e6,
+			(unsigned long long)(rnd() % 1000000000000000ULL), tx);
 	}
 	n += snprintf(buf + n, size - (size_t)n, "]}");
 	return n;
@@ -211,8 +216,8 @@ bench_scan(struct journal_reader *rd)
 		cnt++;
 	}
 	double t_scan = now() - t0, tc_scan = thread_cpu() - tc0;
-	printf("scan_records=%llu\nscan_mbps=%.1f\nscan_cpu_mbps=%.1f\n", (unsigned long long)cnt, sum / t_scan / 1e6,
-	       sum / tc_scan / 1e6);
+	printf("scan_records=%llu\nscan_mbps=%.1f\nscan_cpu_mbps=%.1f\n", (unsigned long long)cnt,
+	       sum / t_scan / 1e6, sum / tc_scan / 1e6);
 	if (x == 42)
 		printf("#\n");
 }
@@ -226,7 +231,8 @@ bench_seek(struct journal_reader *rd, uint64_t n)
 	struct journal_record rec;
 
 	for (int i = 0; i < SEEKS; i++) {
-		int64_t target = wall0 + (int64_t)(rnd() % (n > 1 ? n - 1 : 1)) * 2000 + 1; /* before the last */
+		int64_t target =
+			wall0 + (int64_t)(rnd() % (n > 1 ? n - 1 : 1)) * 2000 + 1; /* before the last */
 		double t0 = now();
 		int rc = journal_reader_seek_time(rd, target);
 		if (rc == 0)

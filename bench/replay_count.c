@@ -30,9 +30,7 @@ static int
 cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	switch (reason) {
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		t_open = now();
-		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED: t_open = now(); break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		bytes += len;
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
@@ -44,11 +42,8 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		done = 1;
-		break;
-	default:
-		break;
+	case LWS_CALLBACK_CLIENT_CLOSED: done = 1; break;
+	default: break;
 	}
 	return 0;
 }
@@ -64,7 +59,8 @@ raw_connect(const char *host, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return -1;
 	char req[512];
 	int n = snprintf(req, sizeof(req),

@@ -217,8 +217,8 @@ measure(const char *name, int level, size_t bb, const struct blocks *b, const vo
 		if (t2 - t1 < best_d)
 			best_d = t2 - t1;
 	}
-	printf("row %s %d %zu %zu %llu %llu %.6f %.6f %zu %zu\n", name, level, bb, dsize, (unsigned long long)payload,
-	       (unsigned long long)stored, best_c, best_d, b->n, nrec);
+	printf("row %s %d %zu %zu %llu %llu %.6f %.6f %zu %zu\n", name, level, bb, dsize,
+	       (unsigned long long)payload, (unsigned long long)stored, best_c, best_d, b->n, nrec);
 	fflush(stdout);
 	for (size_t i = 0; i < b->n; i++)
 		free(comp[i]);
@@ -253,7 +253,8 @@ train(const struct rec *v, size_t n, size_t sample, size_t cap, size_t *size)
 	free(buf);
 	free(sizes);
 	if (ZDICT_isError(d)) {
-		fprintf(stderr, "zstd_bench: training a dictionary of %zu bytes: %s\n", cap, ZDICT_getErrorName(d));
+		fprintf(stderr, "zstd_bench: training a dictionary of %zu bytes: %s\n", cap,
+			ZDICT_getErrorName(d));
 		free(dict);
 		*size = 0;
 		return NULL;
@@ -284,7 +285,8 @@ main(int argc, char **argv)
 
 	/* the dictionary: trained once on the first 4 MiB of records, 64 KiB (ZSTD_BENCH_DICT_KIB) */
 	size_t dsize = 0;
-	size_t dcap = getenv("ZSTD_BENCH_DICT_KIB") ? (size_t)atoi(getenv("ZSTD_BENCH_DICT_KIB")) << 10 : 64u << 10;
+	size_t dcap =
+		getenv("ZSTD_BENCH_DICT_KIB") ? (size_t)atoi(getenv("ZSTD_BENCH_DICT_KIB")) << 10 : 64u << 10;
 	void *dict = train(v, nrec, 4u << 20, dcap, &dsize);
 
 	static const struct {
@@ -293,7 +295,7 @@ main(int argc, char **argv)
 		size_t bb;
 		int dict;
 	} ch[] = {
-		{ "level1_1MiB", 1, 1u << 20, 0 },   /* today's default */
+		{ "level1_1MiB", 1, 1u << 20, 0 }, /* today's default */
 		{ "level2_1MiB", 2, 1u << 20, 0 },
 		{ "level3_1MiB", 3, 1u << 20, 0 },
 		{ "level-1_1MiB", -1, 1u << 20, 0 }, /* zstd --fast=1 */
@@ -330,8 +332,8 @@ main(int argc, char **argv)
 			continue;
 		struct blocks b;
 		encode(v, nrec, ch[i].bb, &b);
-		measure(ch[i].name, ch[i].level, ch[i].bb, &b, ch[i].dict ? dict : NULL, ch[i].dict ? dsize : 0, payload,
-			nrec, repeat);
+		measure(ch[i].name, ch[i].level, ch[i].bb, &b, ch[i].dict ? dict : NULL,
+			ch[i].dict ? dsize : 0, payload, nrec, repeat);
 		blocks_free(&b);
 	}
 	free(dict);

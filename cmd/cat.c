@@ -58,9 +58,12 @@ static void
 record_json(struct text_buf *b, const struct journal_record *r)
 {
 	char t[40];
-	text_buf_addf(b, "{\"recno\":%llu,\"time\":\"%s\",\"wall_ns\":%lld,\"mono_ns\":%lld,\"conn\":%u,\"dir\":\"%s\",\"kind\":\"%s\"",
-		      (unsigned long long)r->recno, text_format_time(r->wall_ns, t, sizeof(t)), (long long)r->wall_ns,
-		      (long long)r->mono_ns, r->conn, journal_dir_name(r->dir), journal_kind_name(r->kind));
+	text_buf_addf(
+		b,
+		"{\"recno\":%llu,\"time\":\"%s\",\"wall_ns\":%lld,\"mono_ns\":%lld,\"conn\":%u,\"dir\":\"%s\",\"kind\":\"%s\"",
+		(unsigned long long)r->recno, text_format_time(r->wall_ns, t, sizeof(t)),
+		(long long)r->wall_ns, (long long)r->mono_ns, r->conn, journal_dir_name(r->dir),
+		journal_kind_name(r->kind));
 	add_bytes_field(b, "channel", (const uint8_t *)r->channel, r->channel_len);
 	add_bytes_field(b, "cursor", r->cursor, r->cursor_len);
 	add_bytes_field(b, "payload", r->payload, r->payload_len);
@@ -113,8 +116,12 @@ cat_parse(int argc, char **argv, struct cat_args *a)
 	struct cmd_args args = { .cmd = "cat", .usage = cmd_cat_usage, .what = "journal", .maxpos = 1 };
 	int ex;
 
-	*a = (struct cat_args){ .limit = UINT64_MAX, .conn = UINT64_MAX, .from = INT64_MIN, .to = INT64_MAX,
-				.dir = -1, .kind = -1 };
+	*a = (struct cat_args){ .limit = UINT64_MAX,
+				.conn = UINT64_MAX,
+				.from = INT64_MIN,
+				.to = INT64_MAX,
+				.dir = -1,
+				.kind = -1 };
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
 	a->path = args.npos ? args.pos[0] : NULL;
@@ -176,7 +183,8 @@ cat_verdict(const char *path, struct journal *j, const struct journal_record *re
 	struct journal_stats st = { 0 };
 
 	if (werr == ENOMEM) {
-		fprintf(stderr, "wstape: out of memory for record %llu of '%s'\n", (unsigned long long)rec->recno, path);
+		fprintf(stderr, "wstape: out of memory for record %llu of '%s'\n",
+			(unsigned long long)rec->recno, path);
 		return EXIT_IO;
 	}
 	if (werr && werr != EPIPE) {
@@ -184,14 +192,15 @@ cat_verdict(const char *path, struct journal *j, const struct journal_record *re
 		return EXIT_IO;
 	}
 	if (werr)
-		return EXIT_OK;   /* a reader that stopped reading (cat | head) */
+		return EXIT_OK; /* a reader that stopped reading (cat | head) */
 	if (rc && rc != JOURNAL_EOF) {
 		cmd_journal_error(j, "cannot read journal", path, rc);
 		return rc > 0 ? EXIT_USAGE : cmd_exit_for(rc);
 	}
 	/* the segments ended: is that where the index says the journal ends? */
 	if (journal_stats(j, &st) == 0 && st.index_stale) {
-		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
+		fprintf(stderr,
+			"wstape: warning: journal '%s': the index does not match the segments: %s; the records above are those the segments hold; run 'wstape verify --reindex'\n",
 			path, journal_last_detail(j));
 		return EXIT_FOUND;
 	}

@@ -10,11 +10,11 @@
 
 enum {
 	EXIT_OK = 0,
-	EXIT_FOUND = 1,      /* verify: corruption; inspect: a --fail-on class was found */
-	EXIT_USAGE = 2,      /* bad arguments or unreadable input */
-	EXIT_IO = 3,         /* a write failed: disk full, permission, ... */
-	EXIT_AUTH = 4,       /* record: the server refused the credentials (HTTP 401/403) */
-	EXIT_NET = 5,        /* record/replay: network failure that ends the run (port in use, ...) */
+	EXIT_FOUND = 1, /* verify: corruption; inspect: a --fail-on class was found */
+	EXIT_USAGE = 2, /* bad arguments or unreadable input */
+	EXIT_IO = 3, /* a write failed: disk full, permission, ... */
+	EXIT_AUTH = 4, /* record: the server refused the credentials (HTTP 401/403) */
+	EXIT_NET = 5, /* record/replay: network failure that ends the run (port in use, ...) */
 };
 
 int cmd_record(int argc, char **argv);
@@ -112,7 +112,7 @@ void cmd_feed_free(const struct feed *feed);
 /* What the records of import_line_parse point into: the line's parsed JSON and the buffers
  * of decoded base64, reused from line to line. Zero-initialise; import_line_free releases. */
 struct import_line {
-	void *doc;                           /* the line's JSON object (jansson) */
+	void *doc; /* the line's JSON object (jansson) */
 	uint8_t *pbuf, *cbuf, *curbuf;
 	size_t pcap, ccap, curcap;
 };
@@ -121,8 +121,8 @@ struct import_line {
  * classify, a text record without "channel" or "cursor" gets them from the payload by
  * feed's rules. rec's pointers stay valid until the next call on st or import_line_free.
  * Returns 0, or -1 with a message (for "line N: MESSAGE") in err. Never prints. */
-int import_line_parse(struct import_line *st, const char *line, size_t len, int classify, const struct feed *feed,
-		      struct journal_record *rec, char *err, size_t errlen);
+int import_line_parse(struct import_line *st, const char *line, size_t len, int classify,
+		      const struct feed *feed, struct journal_record *rec, char *err, size_t errlen);
 void import_line_free(struct import_line *st);
 
 #endif

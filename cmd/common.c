@@ -16,17 +16,14 @@ cmd_exit_for(int err)
 	switch (err) {
 	case JOURNAL_ECORRUPT:
 	case JOURNAL_EINDEX:
-	case JOURNAL_EGAP:
-		return EXIT_FOUND;
+	case JOURNAL_EGAP: return EXIT_FOUND;
 	case ENOSPC:
 	case EDQUOT:
 	case EIO:
 	case EFBIG:
 	case EROFS:
-	case JOURNAL_EZSTD:
-		return EXIT_IO;
-	default:
-		return EXIT_USAGE;
+	case JOURNAL_EZSTD: return EXIT_IO;
+	default: return EXIT_USAGE;
 	}
 }
 
@@ -74,10 +71,13 @@ void
 cmd_report_recovery(const char *path, const struct journal_recovery *rec)
 {
 	if (rec->torn_bytes)
-		fprintf(stderr, "wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
-			path, (unsigned long long)rec->torn_bytes, (unsigned long long)rec->torn_offset, rec->torn_segment);
+		fprintf(stderr,
+			"wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
+			path, (unsigned long long)rec->torn_bytes, (unsigned long long)rec->torn_offset,
+			rec->torn_segment);
 	if (rec->index_damaged)
-		fprintf(stderr, "wstape: journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)\n",
+		fprintf(stderr,
+			"wstape: journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)\n",
 			path, rec->index_detail, (unsigned long long)rec->blocks_indexed);
 	else if (rec->reindexed && rec->blocks_indexed)
 		fprintf(stderr, "wstape: journal '%s': rebuilt the index (%llu blocks)\n", path,
@@ -88,10 +88,12 @@ void
 cmd_note_index(const char *path, const struct journal_stats *st, const char *what)
 {
 	if (st->index_damaged)
-		fprintf(stderr, "wstape: note: journal '%s': the index is damaged and was not used; %s from the segments; 'wstape verify --repair' rebuilds it\n",
+		fprintf(stderr,
+			"wstape: note: journal '%s': the index is damaged and was not used; %s from the segments; 'wstape verify --repair' rebuilds it\n",
 			path, what);
 	else if (st->index_unreadable)
-		fprintf(stderr, "wstape: note: journal '%s': the index cannot be read and was not used; %s from the segments\n",
+		fprintf(stderr,
+			"wstape: note: journal '%s': the index cannot be read and was not used; %s from the segments\n",
 			path, what);
 }
 
@@ -303,8 +305,10 @@ cmd_journal_feed(struct journal *j, const char *path, const struct feed **out)
 		return EXIT_USAGE;
 	}
 	if (!(text = journal_meta_get(j, "feed_spec"))) {
-		fprintf(stderr, "wstape: journal '%s' names the feed '%s' but keeps no spec of it (META feed_spec);"
-			" use --feed spec:FILE.json\n", path, name);
+		fprintf(stderr,
+			"wstape: journal '%s' names the feed '%s' but keeps no spec of it (META feed_spec);"
+			" use --feed spec:FILE.json\n",
+			path, name);
 		return EXIT_USAGE;
 	}
 	snprintf(origin, sizeof(origin), "journal '%s' META feed_spec", path);

@@ -63,7 +63,8 @@ json_type_name(const json_t *v)
 }
 
 static int
-bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8_t **p, size_t *n, int *present)
+bytes_field(json_t *o, const char *name, uint8_t **buf, size_t *cap, const uint8_t **p, size_t *n,
+	    int *present)
 {
 	char b64name[64];
 	json_t *v = json_object_get(o, name);
@@ -140,13 +141,15 @@ line_header(json_t *o, struct journal_record *rec)
 	json_t *x;
 
 	if ((x = json_object_get(o, "kind"))) {
-		int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x)) : -1;
+		int k = json_is_string(x) ? journal_kind_parse(json_string_value(x), json_string_length(x))
+					  : -1;
 		if (k < 0)
 			bad = "\"kind\" is not one of text, binary, ping, pong, open, close, error";
 		rec->kind = (uint8_t)(k < 0 ? 0 : k);
 	}
 	if ((x = json_object_get(o, "dir"))) {
-		int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x)) : -1;
+		int d = json_is_string(x) ? journal_dir_parse(json_string_value(x), json_string_length(x))
+					  : -1;
 		if (d < 0)
 			bad = "\"dir\" is not 'in' or 'out'";
 		rec->dir = (uint8_t)(d < 0 ? 0 : d);
@@ -159,7 +162,8 @@ line_header(json_t *o, struct journal_record *rec)
 	} else {
 		bad = "no \"wall_ns\" or \"time\"";
 	}
-	rec->mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x) : rec->wall_ns;
+	rec->mono_ns = (x = json_object_get(o, "mono_ns")) && json_is_integer(x) ? json_integer_value(x)
+										 : rec->wall_ns;
 	if ((x = json_object_get(o, "conn"))) {
 		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX)
 			bad = "\"conn\" is not a connection number";
@@ -181,7 +185,8 @@ line_bytes(struct import_line *st, json_t *o, struct journal_record *rec, int *h
 
 	if (bytes_field(o, "payload", &st->pbuf, &st->pcap, &rec->payload, &rec->payload_len, &present))
 		bad = "bad \"payload\" or \"payload_b64\"";
-	if (bytes_field(o, "channel", &st->cbuf, &st->ccap, &chp, &chlen, &have_ch) || chlen > JOURNAL_MAX_CHANNEL)
+	if (bytes_field(o, "channel", &st->cbuf, &st->ccap, &chp, &chlen, &have_ch) ||
+	    chlen > JOURNAL_MAX_CHANNEL)
 		bad = "bad \"channel\" (a string of at most 255 bytes)";
 	if (bytes_field(o, "cursor", &st->curbuf, &st->curcap, &rec->cursor, &curlen, &have_cur) ||
 	    curlen > JOURNAL_MAX_CURSOR)
@@ -247,16 +252,16 @@ line_error(const char *file, unsigned long line, const char *what, int created)
 	if (created)
 		fprintf(stderr, "wstape: import '%s' line %lu: %s\n", file, line, what);
 	else
-		fprintf(stderr, "wstape: import '%s' line %lu: %s; nothing after line %lu was imported\n", file, line,
-			what, line - 1);
+		fprintf(stderr, "wstape: import '%s' line %lu: %s; nothing after line %lu was imported\n",
+			file, line, what, line - 1);
 	return EXIT_USAGE;
 }
 
 /* Every line of f (named in) into journal j (named out). Returns the exit code, after
  * saying what went wrong or how many records were imported. */
 static int
-import_lines(FILE *f, const char *in, const char *out, struct journal *j, int classify, const struct feed *feed,
-	     int created)
+import_lines(FILE *f, const char *in, const char *out, struct journal *j, int classify,
+	     const struct feed *feed, int created)
 {
 	char *line = NULL, msg[256];
 	size_t cap = 0;
@@ -303,7 +308,8 @@ import_open(const char *out, int append, const struct journal_options *opt, stru
 	int rc = journal_open(out, JOURNAL_CREATE | (append ? JOURNAL_APPEND : 0), opt, j, &recovery);
 
 	if (rc == JOURNAL_EEXIST) {
-		fprintf(stderr, "wstape: import: '%s' already holds a journal; add --append to import into it, or choose another -o\n",
+		fprintf(stderr,
+			"wstape: import: '%s' already holds a journal; add --append to import into it, or choose another -o\n",
 			out);
 		return EXIT_USAGE;
 	}
@@ -356,10 +362,12 @@ done:
 	if (ex != EXIT_OK && created) {
 		/* leave the path as it was, so that the import can simply be run again */
 		if ((rc = journal_discard(j)) != 0)
-			fprintf(stderr, "wstape: cannot remove the journal '%s' that this import created: %s\n", out,
+			fprintf(stderr,
+				"wstape: cannot remove the journal '%s' that this import created: %s\n", out,
 				journal_strerror(rc));
 		else
-			fprintf(stderr, "wstape: removed the journal '%s' that this import created; nothing was imported\n",
+			fprintf(stderr,
+				"wstape: removed the journal '%s' that this import created; nothing was imported\n",
 				out);
 		return ex;
 	}
@@ -387,7 +395,9 @@ cmd_import(int argc, char **argv)
 		CMD_FLAG("--append", NULL, &append),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "import", .usage = cmd_import_usage(), .what = "input file", .maxpos = 1 };
+	struct cmd_args args = {
+		.cmd = "import", .usage = cmd_import_usage(), .what = "input file", .maxpos = 1
+	};
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;

@@ -112,7 +112,8 @@ info_json(const char *path, struct journal *j, const struct journal_stats *st, s
 		text_json_string(out, feed, strlen(feed));
 	else
 		text_buf_adds(out, "null");
-	text_buf_addf(out, ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
+	text_buf_addf(out,
+		      ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
 		      "\"channels\":%u,\"first_time\":\"%s\",\"last_time\":\"%s\",\"span_s\":%.3f,"
 		      "\"payload_bytes\":%llu,\"disk_bytes\":%llu,\"segment_bytes\":%llu,\"segments\":%u,"
 		      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,\"channel_list\":[",
@@ -121,8 +122,8 @@ info_json(const char *path, struct journal *j, const struct journal_stats *st, s
 		      st->records ? text_format_time(st->first_wall_ns, t0, sizeof(t0)) : "",
 		      st->records ? text_format_time(st->last_wall_ns, t1, sizeof(t1)) : "", span,
 		      (unsigned long long)st->raw_bytes, (unsigned long long)st->disk_bytes,
-		      (unsigned long long)st->segment_bytes, st->segments, (unsigned long long)st->blocks, ratio,
-		      (unsigned long long)st->torn_bytes);
+		      (unsigned long long)st->segment_bytes, st->segments, (unsigned long long)st->blocks,
+		      ratio, (unsigned long long)st->torn_bytes);
 	rc = journal_channel_foreach(j, print_channel, &cx);
 	text_buf_adds(out, "]}\n");
 	if (rc == 0)
@@ -152,7 +153,8 @@ info_text(const char *path, struct journal *j, const struct journal_stats *st, s
 	printf("connections  %u\n", st->connections);
 	printf("channels     %u\n", st->channels);
 	if (st->records)
-		printf("time         %s .. %s (%.3f s)\n", text_format_time(st->first_wall_ns, t0, sizeof(t0)),
+		printf("time         %s .. %s (%.3f s)\n",
+		       text_format_time(st->first_wall_ns, t0, sizeof(t0)),
 		       text_format_time(st->last_wall_ns, t1, sizeof(t1)), span);
 	human((double)st->raw_bytes, a, sizeof(a));
 	human((double)st->disk_bytes, b, sizeof(b));
@@ -202,7 +204,8 @@ cmd_info(int argc, char **argv)
 		cmd_journal_error(j, "cannot read the channels of journal", path, rc);
 		ex = cmd_exit_for(rc);
 	} else if (st.index_stale) {
-		fprintf(stderr, "wstape: warning: journal '%s': the index does not match the segments: %s; the figures above come from the segments; run 'wstape verify --reindex'\n",
+		fprintf(stderr,
+			"wstape: warning: journal '%s': the index does not match the segments: %s; the figures above come from the segments; run 'wstape verify --reindex'\n",
 			path, journal_last_detail(j));
 		ex = EXIT_FOUND;
 	} else {

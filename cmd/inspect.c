@@ -118,10 +118,13 @@ parse_args(int argc, char **argv, struct args *a)
 		CMD_STR("--feed", NULL, &a->feed, want),
 		CMD_FLAG("--json", NULL, &a->json),
 		CMD_FN("--fail-on", NULL, &a->fail_on,
-		       "classes (gaps, dups, disconnects, overlap, positions, timing, malformed, any)", opt_fail_on, NULL),
+		       "classes (gaps, dups, disconnects, overlap, positions, timing, malformed, any)",
+		       opt_fail_on, NULL),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "inspect", .usage = cmd_inspect_usage(), .what = "journal", .maxpos = 1 };
+	struct cmd_args args = {
+		.cmd = "inspect", .usage = cmd_inspect_usage(), .what = "journal", .maxpos = 1
+	};
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
 		return ex;
@@ -152,14 +155,17 @@ exit_status(const struct args *a, struct journal *j, const struct inspect *in, i
 	}
 	if (err == JOURNAL_EINDEX) {
 		/* as cat, info and verify: the index lists blocks that the segments lack */
-		fprintf(stderr, "wstape: journal '%s': the index lists records that the segments do not hold;"
-			" the report covers the records the segments hold (see 'wstape verify %s')\n", path, path);
+		fprintf(stderr,
+			"wstape: journal '%s': the index lists records that the segments do not hold;"
+			" the report covers the records the segments hold (see 'wstape verify %s')\n",
+			path, path);
 		return EXIT_FOUND;
 	}
 	if (err) {
-		fprintf(stderr, "wstape: journal '%s' is not wholly readable: %s; the report covers the"
-			" records that could be read (see 'wstape verify %s')\n", path,
-			journal_strerror(err), path);
+		fprintf(stderr,
+			"wstape: journal '%s' is not wholly readable: %s; the report covers the"
+			" records that could be read (see 'wstape verify %s')\n",
+			path, journal_strerror(err), path);
 		return EXIT_USAGE;
 	}
 	return a->fail_on & inspect_classes(in) ? EXIT_FOUND : EXIT_OK;

@@ -58,12 +58,11 @@ store(const struct cmd_option *o, const char *v)
 	int64_t ns;
 
 	switch (o->kind) {
-	case CMD_OPT_STR:
-		*(const char **)o->dst = v;
-		return 0;
+	case CMD_OPT_STR: *(const char **)o->dst = v; return 0;
 	case CMD_OPT_U64:
 	case CMD_OPT_SIZE:
-		if ((o->kind == CMD_OPT_U64 ? text_parse_u64(v, &u) : text_parse_size(v, &u)) || !in_bounds(o, u))
+		if ((o->kind == CMD_OPT_U64 ? text_parse_u64(v, &u) : text_parse_size(v, &u)) ||
+		    !in_bounds(o, u))
 			return -1;
 		*(uint64_t *)o->dst = u;
 		return 0;
@@ -81,8 +80,7 @@ store(const struct cmd_option *o, const char *v)
 		int r = o->fn(v, o->dst, o->ud);
 		return r > 0 ? r : r ? -1 : 0;
 	}
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -121,7 +119,8 @@ cmd_parse(int argc, char **argv, const struct cmd_option *opts, struct cmd_args 
 		}
 		if (!v) {
 			if (i + 1 >= argc)
-				return cmd_usage_error(usage, "%s: %s needs %s", cmd, o->name, o->want ? o->want : "a value");
+				return cmd_usage_error(usage, "%s: %s needs %s", cmd, o->name,
+						       o->want ? o->want : "a value");
 			v = argv[++i];
 		}
 		int r = store(o, v);

@@ -87,12 +87,14 @@ cmd_record_usage(void)
 		return b.p;
 	cmd_help_feeds(&b, usage_head);
 	for (int i = 0; (f = feed_builtin(i)); i++)
-		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name;
+		     o++) {
 			const struct feed *first;
 			/* an option that several feeds take is listed with the first */
 			if (feed_client_opt_any(o->name, &first) != o || !o->help)
 				continue;
-			snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
 			cmd_help_entry(&b, 24, head, f->name, o->help);
 		}
 	text_buf_adds(&b, usage_tail);
@@ -175,7 +177,7 @@ opt_feed(const char *val, void *dst, void *ud)
 
 	if (ex)
 		return ex;
-	cmd_feed_free(ra->feed);   /* an earlier --feed */
+	cmd_feed_free(ra->feed); /* an earlier --feed */
 	ra->feed_name_arg = val;
 	ra->feed = f;
 	return 0;
@@ -197,7 +199,7 @@ header_bad(const char *h)
 	for (const unsigned char *p = (const unsigned char *)colon + 1; *p; p++)
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return *p == '\r' || *p == '\n' ? "holds a line break (one header per -H)"
-							  : "holds a control character";
+							: "holds a control character";
 	return NULL;
 }
 
@@ -407,7 +409,8 @@ opt_fsync(const char *val, void *dst, void *ud)
 
 /* Adds a value of option o (a later one replaces an earlier one, but for a list). */
 int
-record_feed_arg_add(struct record_args *ra, const struct feed_client_opt *o, const char *v, size_t len, uint64_t ms)
+record_feed_arg_add(struct record_args *ra, const struct feed_client_opt *o, const char *v, size_t len,
+		    uint64_t ms)
 {
 	struct feed_client_arg *fa = NULL, *grown;
 
@@ -460,8 +463,7 @@ feed_opt(struct record_args *ra, const struct feed_client_opt *o, const char *a,
 		if (parse_interval(a, val, &ms))
 			return -1;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return record_feed_arg_add(ra, o, val, n, ms);
 }
@@ -483,7 +485,8 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 	struct cmd_args args = { .cmd = "record", .usage = cmd_record_usage(), .what = "URL", .maxpos = 1 };
 
 	for (int i = 0; (f = feed_builtin(i)); i++)
-		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++)
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name;
+		     o++)
 			nfeed++;
 	const struct cmd_option own[] = {
 		CMD_FN("--url", NULL, ra, "a URL", opt_url, "--url"),
@@ -518,10 +521,12 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 	k = (int)(sizeof(own) / sizeof(own[0]));
 	/* a feed's own options; one that several feeds take, once (feeds give it one type) */
 	for (int i = 0; (f = feed_builtin(i)); i++)
-		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name; o++) {
+		for (const struct feed_client_opt *o = f->client ? f->client->options : NULL; o && o->name;
+		     o++) {
 			const struct feed *first;
 			if (feed_client_opt_any(o->name, &first) == o)
-				opts[k++] = (struct cmd_option)CMD_FN(o->name, NULL, ra, o->arg ? o->arg : "a value",
+				opts[k++] = (struct cmd_option)CMD_FN(o->name, NULL, ra,
+								      o->arg ? o->arg : "a value",
 								      opt_feed_own, (void *)o);
 		}
 	opts[k] = (struct cmd_option)CMD_END;
@@ -550,7 +555,7 @@ record_args_free(struct record_args *ra)
 int
 cmd_record(int argc, char **argv)
 {
-	struct record_args ra = { .feed = &feed_raw };   /* --feed's default */
+	struct record_args ra = { .feed = &feed_raw }; /* --feed's default */
 	struct recorder_stats st;
 	struct journal *j = NULL;
 	int rc;

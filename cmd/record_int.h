@@ -26,13 +26,13 @@ struct record_args {
 	struct recorder_options ro;
 	struct journal_options jo;
 	struct strv headers, secret_headers, sends;
-	struct strv owned;              /* strings to free: header sources, feed option values, ... */
-	struct feed_client_arg *fargs;  /* the feed's own options (feeds/feed_client.h), as given */
+	struct strv owned; /* strings to free: header sources, feed option values, ... */
+	struct feed_client_arg *fargs; /* the feed's own options (feeds/feed_client.h), as given */
 	int nfargs;
 	const char *url, *out, *feed_name_arg, *log_level;
 	const struct feed *feed;
 	int quiet, verbose, resume;
-	struct text_buf shown;          /* the URL as it may be printed: secrets redacted */
+	struct text_buf shown; /* the URL as it may be printed: secrets redacted */
 };
 
 /* Keeps s (malloc'd) until record_args_free(); returns s, or NULL when s is NULL (or
@@ -56,7 +56,8 @@ int record_store_meta(const struct record_args *ra, struct journal *j);
 int record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st);
 /* Tells the recorder's result; returns the exit code. */
 int record_report(const struct record_args *ra, struct journal *j, int err, const struct recorder_stats *st);
-void record_settle_empty(const struct record_args *ra, struct journal **j, int rc, const struct recorder_stats *st);
+void record_settle_empty(const struct record_args *ra, struct journal **j, int rc,
+			 const struct recorder_stats *st);
 /* Prints a journal error; returns the exit code it means. j may be NULL. */
 int record_journal_fail(const char *path, const char *what, struct journal *j, int err);
 

@@ -65,7 +65,8 @@ print_status(const struct recorder_stats *st, void *ud)
 		ratio = (double)js.block_raw_bytes / (double)js.segment_bytes;
 	human_bytes(st->bytes_in + st->bytes_out, bytes, sizeof(bytes));
 	snprintf(cur, sizeof(cur), "%.40s", st->last_cursor[0] ? st->last_cursor : "-");
-	fprintf(stderr, "\r\033[K%s  %llu records  %s  %.0f msg/s  ratio %.1fx  reconnects %llu  cursor %s  down %.1fs",
+	fprintf(stderr,
+		"\r\033[K%s  %llu records  %s  %.0f msg/s  ratio %.1fx  reconnects %llu  cursor %s  down %.1fs",
 		st->connected ? "up" : "DOWN", (unsigned long long)st->records, bytes, s->rate, ratio,
 		(unsigned long long)st->reconnects, cur, (double)st->downtime_ns / 1e9);
 	s->printed = 1;
@@ -80,7 +81,9 @@ record_journal_fail(const char *path, const char *what, struct journal *j, int e
 	fprintf(stderr, "wstape: cannot %s journal '%s': %s%s%s\n", what, path, journal_strerror(err),
 		d && *d ? ": " : "", d ? d : "");
 	return err == JOURNAL_ELOCKED || err == JOURNAL_EEXIST || err == JOURNAL_ENOTJOURNAL ||
-	       err == JOURNAL_EVERSION ? EXIT_USAGE : EXIT_IO;
+			err == JOURNAL_EVERSION
+		? EXIT_USAGE
+		: EXIT_IO;
 }
 
 /* ---- the steps of cmd_record ---- */
@@ -121,8 +124,10 @@ record_open_journal(struct record_args *ra, struct journal **j)
 		return 0;
 	}
 	if (err == JOURNAL_EEXIST) {
-		fprintf(stderr, "wstape: journal '%s' already exists; continue it with --resume "
-			"or record into a new path\n", ra->out);
+		fprintf(stderr,
+			"wstape: journal '%s' already exists; continue it with --resume "
+			"or record into a new path\n",
+			ra->out);
 		return EXIT_USAGE;
 	}
 	if (ra->resume && (err == ENOENT || err == JOURNAL_ENOTJOURNAL)) {
@@ -223,7 +228,8 @@ record_settle_feed(struct record_args *ra, struct journal *j)
 	if (ra->resume) {
 		const char *was = journal_meta_get(j, "url");
 		if (was && strcmp(was, ra->shown.p))
-			log_warn("journal '%s' was recorded from '%s'; going on from '%s'", ra->out, was, ra->shown.p);
+			log_warn("journal '%s' was recorded from '%s'; going on from '%s'", ra->out, was,
+				 ra->shown.p);
 	}
 	return feed_headers(ra);
 }
@@ -284,8 +290,13 @@ record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 	ro->secret_headers = ra->secret_headers.v;
 	ro->nsecret_headers = ra->secret_headers.n;
 	ro->resume = ra->resume;
-	ro->feed = (struct feed_client_options){ .feed = ra->feed, .url = ra->url, .sends = ra->sends.v,
-		.send_lens = ra->sends.lens, .nsends = ra->sends.n, .args = ra->fargs, .nargs = ra->nfargs };
+	ro->feed = (struct feed_client_options){ .feed = ra->feed,
+						 .url = ra->url,
+						 .sends = ra->sends.v,
+						 .send_lens = ra->sends.lens,
+						 .nsends = ra->sends.n,
+						 .args = ra->fargs,
+						 .nargs = ra->nfargs };
 	if (!ra->quiet && isatty(STDERR_FILENO)) {
 		sctx.j = j;
 		ro->status = print_status;
@@ -310,32 +321,35 @@ int
 record_report(const struct record_args *ra, struct journal *j, int err, const struct recorder_stats *st)
 {
 	switch (err) {
-	case 0:
-		return EXIT_OK;
+	case 0: return EXIT_OK;
 	case RECORDER_EAUTH:
-		fprintf(stderr, "wstape: the server refused the credentials (HTTP %d); check the token or "
-			"API key (nothing more will be retried)\n", st->last_status);
+		fprintf(stderr,
+			"wstape: the server refused the credentials (HTTP %d); check the token or "
+			"API key (nothing more will be retried)\n",
+			st->last_status);
 		return EXIT_AUTH;
 	case RECORDER_EREFUSED:
-		fprintf(stderr, "wstape: the server refused the credentials: \"%s\"; check the token or API "
-			"key (nothing more will be retried)\n", st->refusal);
+		fprintf(stderr,
+			"wstape: the server refused the credentials: \"%s\"; check the token or API "
+			"key (nothing more will be retried)\n",
+			st->refusal);
 		return EXIT_AUTH;
 	case RECORDER_EJOURNAL:
-		fprintf(stderr, "wstape: cannot write journal '%s': %s%s%s; what was written before stays "
-			"valid: free space and continue with --resume\n", ra->out, journal_strerror(st->journal_err),
-			*journal_last_detail(j) ? ": " : "", journal_last_detail(j));
+		fprintf(stderr,
+			"wstape: cannot write journal '%s': %s%s%s; what was written before stays "
+			"valid: free space and continue with --resume\n",
+			ra->out, journal_strerror(st->journal_err), *journal_last_detail(j) ? ": " : "",
+			journal_last_detail(j));
 		return EXIT_IO;
 	case RECORDER_ERETRIES:
-		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", ra->shown.p, recorder_strerror(err),
-			st->last_error[0] ? st->last_error : "no detail");
+		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", ra->shown.p,
+			recorder_strerror(err), st->last_error[0] ? st->last_error : "no detail");
 		return EXIT_NET;
 	case RECORDER_EURL:
 	case RECORDER_EINVAL:
 		fprintf(stderr, "wstape: cannot record from '%s': %s\n", ra->shown.p, recorder_strerror(err));
 		return EXIT_USAGE;
-	default:
-		fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err));
-		return EXIT_NET;
+	default: fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err)); return EXIT_NET;
 	}
 }
 
@@ -354,15 +368,17 @@ record_settle_empty(const struct record_args *ra, struct journal **j, int rc, co
 		int derr = journal_discard(*j);
 		*j = NULL;
 		if (derr)
-			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n", ra->out,
-				strerror(derr));
+			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n",
+				ra->out, strerror(derr));
 		else
-			fprintf(stderr, "wstape: removed journal '%s': it held no frame, only the %llu "
-				"connection attempt%s; the same command can run again\n", ra->out, n, n == 1 ? "" : "s");
+			fprintf(stderr,
+				"wstape: removed journal '%s': it held no frame, only the %llu "
+				"connection attempt%s; the same command can run again\n",
+				ra->out, n, n == 1 ? "" : "s");
 	} else if (empty && rc == EXIT_OK) {
-		fprintf(stderr, "wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
-			"continue it with --resume, or remove it (rm -r '%s') to start again\n", ra->out, n,
-			n == 1 ? "" : "s", ra->out);
+		fprintf(stderr,
+			"wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
+			"continue it with --resume, or remove it (rm -r '%s') to start again\n",
+			ra->out, n, n == 1 ? "" : "s", ra->out);
 	}
 }
-

@@ -121,7 +121,8 @@ cmd_replay_usage(void)
 		return b.p;
 	cmd_help_feeds(&b, usage_head);
 	for (int i = 0; (f = feed_builtin(i)); i++)
-		for (const struct feed_server_opt_help *h = f->server ? f->server->options_help : NULL; h && h->head; h++)
+		for (const struct feed_server_opt_help *h = f->server ? f->server->options_help : NULL;
+		     h && h->head; h++)
 			cmd_help_entry(&b, 18, h->head, f->name, h->text);
 	text_buf_adds(&b, usage_limits);
 	for (int i = 0; (f = feed_builtin(i)); i++)
@@ -155,8 +156,9 @@ on_report(const struct replay_event *ev, void *ud)
 			snprintf(speed, sizeof(speed), "%gx", ev->speed);
 		else
 			snprintf(speed, sizeof(speed), "max");
-		fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n", ev->journal,
-			ev->feed, ev->detail[0] ? ", " : "", ev->detail, speed, ev->mode, ev->scheme, ev->host, ev->port);
+		fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n",
+			ev->journal, ev->feed, ev->detail[0] ? ", " : "", ev->detail, speed, ev->mode,
+			ev->scheme, ev->host, ev->port);
 		printf("%s://%s:%d/\n", ev->scheme, ev->host, ev->port);
 		fflush(stdout);
 		return;
@@ -166,8 +168,8 @@ on_report(const struct replay_event *ev, void *ud)
 		snprintf(drift, sizeof(drift), ", end drift %.4f%%", ev->drift_pct);
 	fprintf(stderr,
 		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
-		ev->client, ev->peer, ev->secs, (unsigned long long)ev->frames, (unsigned long long)ev->bytes, ev->p50_us,
-		ev->p99_us, ev->max_us, drift);
+		ev->client, ev->peer, ev->secs, (unsigned long long)ev->frames, (unsigned long long)ev->bytes,
+		ev->p50_us, ev->p99_us, ev->max_us, drift);
 }
 
 /* The feed the journal was recorded with: the default, and what --feed is checked against;
@@ -186,7 +188,7 @@ check_feed(struct replay_options *o, const char *feedname)
 	if (f && feed_find(f))
 		recorded = feed_find(f);
 	else if (f && !strncmp(f, FEED_SPEC_PREFIX, strlen(FEED_SPEC_PREFIX)))
-		recorded = feedname ? o->feed : NULL;   /* with --feed: that spec is what it is */
+		recorded = feedname ? o->feed : NULL; /* with --feed: that spec is what it is */
 	if (!recorded)
 		ex = cmd_journal_feed(j, o->journal, &recorded);
 	journal_close(j);
@@ -195,7 +197,8 @@ check_feed(struct replay_options *o, const char *feedname)
 	if (!feedname)
 		o->feed = recorded;
 	else if (strcmp(o->feed->name, recorded->name))
-		fprintf(stderr, "wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
+		fprintf(stderr,
+			"wstape: warning: replay: journal '%s' was recorded as %s; --feed %s serves it with the %s server side, which expects %s messages\n",
 			o->journal, recorded->name, feedname, feedname, feedname);
 	served = o->feed;
 	if (o->gate && !(served->server && served->server->gate)) {
@@ -203,8 +206,10 @@ check_feed(struct replay_options *o, const char *feedname)
 		for (int i = 0; !g && feed_builtin(i); i++)
 			if (feed_builtin(i)->server && feed_builtin(i)->server->gate)
 				g = feed_builtin(i);
-		return cmd_usage_error(cmd_replay_usage(), "replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
-				       g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
+		return cmd_usage_error(
+			cmd_replay_usage(),
+			"replay: --gate is for the %s feed; journal '%s' is served as %s (use --feed %s to gate it)",
+			g ? g->name : "none", o->journal, served->name, g ? g->name : "none");
 	}
 	return 0;
 }
@@ -217,11 +222,11 @@ check_feed(struct replay_options *o, const char *feedname)
 /* What the command line gives beside struct replay_options, before it is settled there. */
 struct replay_cli {
 	struct replay_options o;
-	char host[256];           /* --listen's host */
-	const char *feedname;     /* --feed as given, NULL when not */
-	uint64_t conn;            /* --conn; UINT64_MAX when not given */
-	uint64_t max_clients;     /* 0 when not given */
-	char *token;              /* --token as read (@FILE, env:NAME), owned */
+	char host[256]; /* --listen's host */
+	const char *feedname; /* --feed as given, NULL when not */
+	uint64_t conn; /* --conn; UINT64_MAX when not given */
+	uint64_t max_clients; /* 0 when not given */
+	char *token; /* --token as read (@FILE, env:NAME), owned */
 };
 
 static int
@@ -232,9 +237,14 @@ opt_listen(const char *v, void *dst, void *ud)
 	uint64_t u;
 
 	if (v[0] == '[' || (colon && memchr(v, ':', (size_t)(colon - v))))
-		return cmd_usage_error(cmd_replay_usage(), "replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765", v);
-	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->host) || text_parse_u64(colon + 1, &u) || u > 65535)
-		return cmd_usage_error(cmd_replay_usage(), "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
+		return cmd_usage_error(
+			cmd_replay_usage(),
+			"replay: --listen '%s': IPv6 is not supported; listen on an IPv4 address or a name, e.g. 127.0.0.1:8765",
+			v);
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->host) || text_parse_u64(colon + 1, &u) ||
+	    u > 65535)
+		return cmd_usage_error(cmd_replay_usage(),
+				       "replay: --listen is HOST:PORT, e.g. 127.0.0.1:8765");
 	memcpy(c->host, v, (size_t)(colon - v));
 	c->host[colon - v] = 0;
 	c->o.host = c->host;
@@ -252,7 +262,7 @@ opt_feed(const char *v, void *dst, void *ud)
 
 	if (ex)
 		return ex;
-	cmd_feed_free(c->o.feed);   /* an earlier --feed */
+	cmd_feed_free(c->o.feed); /* an earlier --feed */
 	c->o.feed = f;
 	c->feedname = v;
 	return 0;
@@ -270,7 +280,8 @@ opt_speed(const char *v, void *dst, void *ud)
 	}
 	*speed = strtod(v, &end);
 	if (!(*speed >= 0.001 && *speed <= 1e6) || *end || end == v)
-		return cmd_usage_error(cmd_replay_usage(), "replay: --speed is a number from 0.001 to 1000000, or 'max'");
+		return cmd_usage_error(cmd_replay_usage(),
+				       "replay: --speed is a number from 0.001 to 1000000, or 'max'");
 	return 0;
 }
 
@@ -337,7 +348,8 @@ opt_rate(const char *v, void *dst, void *ud)
 	double d = strtod(v, &end);
 
 	if (end == v || *end || !(d >= 0 && d <= 1))
-		return cmd_usage_error(cmd_replay_usage(), "replay: %s is a probability 0..1", (const char *)ud);
+		return cmd_usage_error(cmd_replay_usage(), "replay: %s is a probability 0..1",
+				       (const char *)ud);
 	*(double *)dst = d;
 	return 0;
 }
@@ -357,10 +369,10 @@ static int
 opt_log_level(const char *v, void *dst, void *ud)
 {
 	if (log_set_level_name(v))
-		return cmd_usage_error(cmd_replay_usage(), "replay: --log-level is error, warn, info or debug");
+		return cmd_usage_error(cmd_replay_usage(),
+				       "replay: --log-level is error, warn, info or debug");
 	return 0;
 }
-
 
 /* argv into c; 0, or the exit code of a usage error. */
 static int
@@ -404,7 +416,9 @@ replay_parse(int argc, char **argv, struct replay_cli *c)
 		CMD_FN("--log-level", NULL, NULL, "a log level", opt_log_level, NULL),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "replay", .usage = cmd_replay_usage(), .what = "journal", .maxpos = 1 };
+	struct cmd_args args = {
+		.cmd = "replay", .usage = cmd_replay_usage(), .what = "journal", .maxpos = 1
+	};
 	int ex = cmd_parse(argc, argv, opts, &args);
 
 	if (ex)
@@ -426,7 +440,8 @@ check_tls(const struct replay_options *o)
 	for (int k = 0; k < 2; k++) {
 		const char *file = k ? o->tls_key : o->tls_cert, *why;
 		if (file && (why = pem_problem(file, k))) {
-			fprintf(stderr, "wstape: replay: cannot use %s '%s': %s\n", k ? "--tls-key" : "--tls-cert", file, why);
+			fprintf(stderr, "wstape: replay: cannot use %s '%s': %s\n",
+				k ? "--tls-key" : "--tls-cert", file, why);
 			return EXIT_USAGE;
 		}
 	}
@@ -459,18 +474,13 @@ cmd_replay(int argc, char **argv)
 	free(c.token);
 	cmd_feed_free(o->feed);
 	switch (rc) {
-	case 0:
-		return EXIT_OK;
+	case 0: return EXIT_OK;
 	case REPLAY_EEMPTY:
 		fprintf(stderr, "wstape: replay '%s': no server frames in the selected range\n", o->journal);
 		return EXIT_USAGE;
-	case REPLAY_EJOURNAL:
-		return EXIT_USAGE;
+	case REPLAY_EJOURNAL: return EXIT_USAGE;
 	case REPLAY_ELISTEN:
-	case REPLAY_ELWS:
-		return EXIT_NET;
-	default:
-		fprintf(stderr, "wstape: replay: %s\n", replay_strerror(rc));
-		return EXIT_IO;
+	case REPLAY_ELWS: return EXIT_NET;
+	default: fprintf(stderr, "wstape: replay: %s\n", replay_strerror(rc)); return EXIT_IO;
 	}
 }

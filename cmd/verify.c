@@ -49,7 +49,8 @@ verify_repair(const char *path)
 	if ((rc = journal_repair(path, &seg, &off, &cut)) != 0) {
 		cmd_journal_error(NULL, "cannot repair journal", path, rc);
 		if (rc == JOURNAL_ECORRUPT)
-			fprintf(stderr, "wstape: the first bad block is at offset %llu of segment %u, which is not the last segment: the journal cannot be cut there without dropping later segments\n",
+			fprintf(stderr,
+				"wstape: the first bad block is at offset %llu of segment %u, which is not the last segment: the journal cannot be cut there without dropping later segments\n",
 				(unsigned long long)off, seg);
 		return cmd_exit_for(rc);
 	}
@@ -63,7 +64,8 @@ verify_repair(const char *path)
 	}
 	cmd_report_recovery(path, &rec);
 	if (rec.index_damaged || rec.reindexed)
-		printf("index rebuilt from the segments (%llu blocks)\n", (unsigned long long)rec.blocks_indexed);
+		printf("index rebuilt from the segments (%llu blocks)\n",
+		       (unsigned long long)rec.blocks_indexed);
 	else if (!cut && !rec.torn_bytes)
 		printf("nothing to repair\n");
 	if ((rc = journal_close(j)) != 0) {
@@ -100,21 +102,24 @@ verify_failed(const char *path, const struct journal_verify *v, int rc)
 	if (rc == JOURNAL_EINDEX && !v->bad_segment)
 		fprintf(stderr, "wstape: journal '%s': %s\n", path, v->detail);
 	else if (rc == JOURNAL_EINDEX)
-		fprintf(stderr, "wstape: journal '%s': %s (block at offset %llu of segment %u)\n", path, v->detail,
-			(unsigned long long)v->bad_offset, v->bad_segment);
+		fprintf(stderr, "wstape: journal '%s': %s (block at offset %llu of segment %u)\n", path,
+			v->detail, (unsigned long long)v->bad_offset, v->bad_segment);
 	else if (rc == JOURNAL_EGAP)
-		fprintf(stderr, "wstape: journal '%s': %s; %llu blocks (%llu records) before it are good\n", path,
-			v->detail, (unsigned long long)v->blocks, (unsigned long long)v->records);
+		fprintf(stderr, "wstape: journal '%s': %s; %llu blocks (%llu records) before it are good\n",
+			path, v->detail, (unsigned long long)v->blocks, (unsigned long long)v->records);
 	else if (rc == JOURNAL_ECORRUPT)
-		fprintf(stderr, "wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; %s\n",
-			path, (unsigned long long)v->bad_offset, v->bad_segment, v->detail ? v->detail : journal_strerror(rc),
-			(unsigned long long)v->blocks, (unsigned long long)v->records,
+		fprintf(stderr,
+			"wstape: journal '%s' is corrupt at offset %llu of segment %u: %s; %llu blocks (%llu records) before it are good; %s\n",
+			path, (unsigned long long)v->bad_offset, v->bad_segment,
+			v->detail ? v->detail : journal_strerror(rc), (unsigned long long)v->blocks,
+			(unsigned long long)v->records,
 			last_segment(path, v->bad_segment)
 				? "'wstape verify --repair' cuts the journal there"
 				: "it is not the last segment, so --repair cannot cut there without dropping the segments after it "
 				  "(restore that segment from a copy)");
 	else /* unreadable (a segment, the index), or a newer format: nothing to repair */
-		fprintf(stderr, "wstape: cannot verify journal '%s': %s\n", path, v->detail ? v->detail : journal_strerror(rc));
+		fprintf(stderr, "wstape: cannot verify journal '%s': %s\n", path,
+			v->detail ? v->detail : journal_strerror(rc));
 	return rc == JOURNAL_ECORRUPT || rc == JOURNAL_EINDEX || rc == JOURNAL_EGAP ? EXIT_FOUND : EXIT_USAGE;
 }
 
@@ -149,8 +154,8 @@ cmd_verify(int argc, char **argv)
 		journal_close(j);
 		return ex;
 	}
-	printf("ok: %llu records in %llu blocks, %llu segment bytes verified\n", (unsigned long long)v.records,
-	       (unsigned long long)v.blocks, (unsigned long long)v.good_bytes);
+	printf("ok: %llu records in %llu blocks, %llu segment bytes verified\n",
+	       (unsigned long long)v.records, (unsigned long long)v.blocks, (unsigned long long)v.good_bytes);
 	if (v.unindexed_blocks)
 		printf("note: %llu blocks past the index (indexed when the journal is next opened for writing)\n",
 		       (unsigned long long)v.unindexed_blocks);

@@ -260,8 +260,7 @@ feed_hash(const void *key, size_t len)
 	case 4: h ^= (uint64_t)p[3] << 24; /* fall through */
 	case 3: h ^= (uint64_t)p[2] << 16; /* fall through */
 	case 2: h ^= (uint64_t)p[1] << 8; /* fall through */
-	case 1: h ^= (uint64_t)p[0];
-		h *= m;
+	case 1: h ^= (uint64_t)p[0]; h *= m;
 	}
 	h ^= h >> 47;
 	h *= m;

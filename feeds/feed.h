@@ -70,33 +70,33 @@ const struct feed *feed_find(const char *name);
 void feed_list_names(char *buf, size_t n);
 
 enum feed_class {
-	FEED_MSG_OTHER = 0,     /* valid JSON that the feed does not know, or the raw feed */
-	FEED_MSG_NOT_JSON,      /* not a JSON object: counted by inspect, never fatal */
-	FEED_MSG_CONTROL,       /* connected, reconnected, subscriptionUpdate, hello_ok, pong, error, ... */
-	FEED_MSG_DATA,          /* a live event message (hydromancer: has seq; lasersell: events) */
-	FEED_MSG_REPLAY,        /* hydromancer: a replay chunk */
+	FEED_MSG_OTHER = 0, /* valid JSON that the feed does not know, or the raw feed */
+	FEED_MSG_NOT_JSON, /* not a JSON object: counted by inspect, never fatal */
+	FEED_MSG_CONTROL, /* connected, reconnected, subscriptionUpdate, hello_ok, pong, error, ... */
+	FEED_MSG_DATA, /* a live event message (hydromancer: has seq; lasersell: events) */
+	FEED_MSG_REPLAY, /* hydromancer: a replay chunk */
 };
 
 /* Everything classification extracts from one message. Fields that do not apply are
  * zero / -1 as stated. */
 struct feed_msg {
-	int cls;                        /* enum feed_class */
-	struct feed_str type;           /* the "type" field */
-	struct feed_str channel;        /* hydromancer: subscription type of data and replay
+	int cls; /* enum feed_class */
+	struct feed_str type; /* the "type" field */
+	struct feed_str channel; /* hydromancer: subscription type of data and replay
 					   messages; lasersell: the type of data messages */
-	struct feed_str cursor;         /* hydromancer "cursor" (string contents, or the number's text) */
-	int64_t seq;                    /* -1 when absent */
+	struct feed_str cursor; /* hydromancer "cursor" (string contents, or the number's text) */
+	int64_t seq; /* -1 when absent */
 	/* hydromancer replay chunk; -1 when absent */
 	int64_t chunk, total_chunks, count;
-	int has_gap;                    /* 1 when "hasGap": true */
+	int has_gap; /* 1 when "hasGap": true */
 	/* hydromancer connected / reconnected */
 	struct feed_str session_id, client_id;
-	struct feed_str message;        /* an error's "message" (hydromancer, lasersell) */
+	struct feed_str message; /* an error's "message" (hydromancer, lasersell) */
 	/* lasersell */
-	int64_t position_id;            /* -1 when absent */
-	int64_t server_time_ms;         /* -1 when absent */
-	int64_t client_time_ms;         /* -1 when absent (client ping) */
-	int64_t pnl_flush_ms;           /* hello_ok limits.pnl_flush_ms; -1 when absent */
+	int64_t position_id; /* -1 when absent */
+	int64_t server_time_ms; /* -1 when absent */
+	int64_t client_time_ms; /* -1 when absent (client ping) */
+	int64_t pnl_flush_ms; /* hello_ok limits.pnl_flush_ms; -1 when absent */
 	/* the array of events: hydromancer "fills"/"updates"/"events"/"trades"/
 	   "liquidations"/"data"; the slice is the whole array text including brackets */
 	struct feed_str events;
@@ -127,11 +127,11 @@ int feed_classify(const struct feed *feed, const uint8_t *payload, size_t len, s
  * (closeTime, txIndex) for completed trades; (time, txIndex, role) for ledger events.
  * key_time / key_tx are -1 when the event has no such field. */
 struct feed_event {
-	struct feed_str raw;            /* the event's JSON text, exactly as in the payload */
+	struct feed_str raw; /* the event's JSON text, exactly as in the payload */
 	int64_t key_time;
 	int64_t key_tx;
-	struct feed_str key_role;       /* empty unless the channel's key has a role */
-	uint64_t hash;                  /* hash of raw: equal events have equal hashes */
+	struct feed_str key_role; /* empty unless the channel's key has a role */
+	uint64_t hash; /* hash of raw: equal events have equal hashes */
 };
 
 /* Call fn for each event of msg (whose events slice came from feed_classify), in order.

@@ -137,7 +137,7 @@ feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud)
 	if (fc->ops->on_open)
 		fc->ops->on_open(fc, send, ud);
 	if (!fc->ops->handshake)
-		feed_client_send_all(fc, send, ud);   /* else once the handshake is done */
+		feed_client_send_all(fc, send, ud); /* else once the handshake is done */
 }
 
 int

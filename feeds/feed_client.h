@@ -31,16 +31,16 @@ typedef void (*feed_send_fn)(void *ud, const void *p, size_t n);
  * as struct feed_client_arg. What an option means is the feed's own business, except for
  * the three facts below that `record` acts on. */
 enum feed_opt_type {
-	FEED_OPT_LIST,          /* repeatable, each value one item */
-	FEED_OPT_TEXT,          /* one value (the last one given) */
-	FEED_OPT_MESSAGE,       /* a message, TEXT or @FILE (the file's content, without its last line break) */
-	FEED_OPT_SECRET,        /* KEY, @FILE or env:NAME; never stored, never shown */
-	FEED_OPT_DURATION,      /* a duration of at least 1 ms (e.g. 300ms, 10s), in ms */
-	FEED_OPT_INTERVAL,      /* seconds or a duration (5, 500ms), in ms, at least 1 */
+	FEED_OPT_LIST, /* repeatable, each value one item */
+	FEED_OPT_TEXT, /* one value (the last one given) */
+	FEED_OPT_MESSAGE, /* a message, TEXT or @FILE (the file's content, without its last line break) */
+	FEED_OPT_SECRET, /* KEY, @FILE or env:NAME; never stored, never shown */
+	FEED_OPT_DURATION, /* a duration of at least 1 ms (e.g. 300ms, 10s), in ms */
+	FEED_OPT_INTERVAL, /* seconds or a duration (5, 500ms), in ms, at least 1 */
 };
 struct feed_client_opt {
-	const char *name;       /* with its dashes: "--subscribe"; NULL ends the list */
-	int type;               /* enum feed_opt_type */
+	const char *name; /* with its dashes: "--subscribe"; NULL ends the list */
+	int type; /* enum feed_opt_type */
 	/* the journal metadata key that keeps the option (a LIST joined with ','): --resume
 	 * goes on with it unless it is given again; NULL: not kept */
 	const char *meta;
@@ -55,10 +55,10 @@ struct feed_client_opt {
 };
 /* One option as given (record hands them over in the order given). */
 struct feed_client_arg {
-	const char *name;       /* the option's name, "--subscribe" */
-	const char *value;      /* its value as given (MESSAGE: the text, read from @FILE) */
+	const char *name; /* the option's name, "--subscribe" */
+	const char *value; /* its value as given (MESSAGE: the text, read from @FILE) */
 	size_t len;
-	uint64_t ms;            /* DURATION, INTERVAL: the value in milliseconds */
+	uint64_t ms; /* DURATION, INTERVAL: the value in milliseconds */
 };
 /* The option 'name' of feed id; NULL when the feed takes no such option. */
 const struct feed_client_opt *feed_client_opt_find(const struct feed *feed, const char *name);
@@ -88,14 +88,14 @@ const struct feed_client_opt *feed_client_opt_any(const char *name, const struct
 #define FEED_CURSOR_CHANNEL_MAX 64
 struct feed_cursor_chan {
 	char name[FEED_CURSOR_CHANNEL_MAX + 1];
-	char cursor[FEED_CURSOR_MAX + 1];  /* where this channel resumes from ("" when none) */
-	char live[FEED_CURSOR_MAX + 1];    /* newest live cursor held back ("" when none) */
+	char cursor[FEED_CURSOR_MAX + 1]; /* where this channel resumes from ("" when none) */
+	char live[FEED_CURSOR_MAX + 1]; /* newest live cursor held back ("" when none) */
 };
 struct feed_cursor_track {
 	const struct feed *feed;
-	int holding, replays;          /* replays begun and not finished */
+	int holding, replays; /* replays begun and not finished */
 	int64_t hold_since_ms;
-	int nchan;                     /* the last slot collects the channels beyond the others */
+	int nchan; /* the last slot collects the channels beyond the others */
 	struct feed_cursor_chan chan[FEED_CURSOR_CHANNELS];
 	char cursor[FEED_CURSOR_MAX + 1]; /* where to resume from: the oldest channel's */
 };
@@ -163,7 +163,7 @@ extern const struct feed_client_ops raw_client_ops, hydromancer_client_ops, lase
 /* ---- one recording's client ---- */
 struct feed_client_options {
 	const struct feed *feed;
-	const char *url;                /* the URL as given by the user (may hold a token) */
+	const char *url; /* the URL as given by the user (may hold a token) */
 	/* every feed: messages sent after each connect (--send), in order */
 	const char *const *sends;
 	const size_t *send_lens;
@@ -223,8 +223,7 @@ void feed_client_on_open(struct feed_client *fc, feed_send_fn send, void *ud);
 #define FEED_CLIENT_SESSION 1
 #define FEED_CLIENT_REFUSED 2
 #define FEED_CLIENT_BAD_SESSION 4
-int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m,
-			   feed_send_fn send, void *ud);
+int feed_client_on_message(struct feed_client *fc, const struct feed_msg *m, feed_send_fn send, void *ud);
 
 /* The server's words of the last refusal (FEED_CLIENT_REFUSED), decoded; "" when none. */
 const char *feed_client_refusal(const struct feed_client *fc);

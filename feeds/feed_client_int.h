@@ -20,13 +20,13 @@ struct feed_client {
 	char *url;
 	struct feed_send_list sends;
 	char session[FEED_CLIENT_MAX_SESSION + 1];
-	char refusal[256];             /* the server's words refusing the credentials */
-	struct feed_cursor_track trk;  /* the cursor to resume from */
-	uint32_t handshake_ms;         /* how long the handshake may take */
-	void *state;                   /* the feed's own (ops->init, ops->fini) */
+	char refusal[256]; /* the server's words refusing the credentials */
+	struct feed_cursor_track trk; /* the cursor to resume from */
+	uint32_t handshake_ms; /* how long the handshake may take */
+	void *state; /* the feed's own (ops->init, ops->fini) */
 	/* per connection */
 	int handshake_done;
-	int foreign;                   /* this connection's origin is not the URL's */
+	int foreign; /* this connection's origin is not the URL's */
 };
 
 /* From ops->on_message: the message completes the handshake (the dispatcher then sends

@@ -22,8 +22,10 @@ hex4(struct feed_str v, size_t i)
 		return -1;
 	for (size_t k = i; k < i + 4; k++) {
 		char h = v.p[k];
-		int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-			h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+		int d = h >= '0' && h <= '9'   ? h - '0'
+			: h >= 'a' && h <= 'f' ? h - 'a' + 10
+			: h >= 'A' && h <= 'F' ? h - 'A' + 10
+					       : -1;
 		if (d < 0)
 			return -1;
 		x = x * 16 + d;
@@ -45,7 +47,9 @@ feed_client_json_decode(struct feed_str v, char *dst, size_t cap)
 			if (++i >= v.len)
 				return -1;
 			switch (v.p[i]) {
-			case '"': case '\\': case '/': c = (unsigned char)v.p[i]; break;
+			case '"':
+			case '\\':
+			case '/': c = (unsigned char)v.p[i]; break;
 			case 'b': c = '\b'; break;
 			case 'f': c = '\f'; break;
 			case 'n': c = '\n'; break;
@@ -91,8 +95,7 @@ feed_client_json_decode(struct feed_str v, char *dst, size_t cap)
 				n += ul;
 				continue;
 			}
-			default:
-				return -1;
+			default: return -1;
 			}
 		}
 		if (!c || n + 1 > cap)

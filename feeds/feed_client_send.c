@@ -56,7 +56,7 @@ void
 feed_client_send_all(struct feed_client *fc, feed_send_fn send, void *ud)
 {
 	if (fc->foreign)
-		return;   /* they may hold credentials (an auth message) */
+		return; /* they may hold credentials (an auth message) */
 	for (int i = 0; i < fc->sends.n; i++)
 		send(ud, fc->sends.msgs[i], fc->sends.lens[i]);
 }

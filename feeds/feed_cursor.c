@@ -126,7 +126,8 @@ int
 feed_cursor_track_has(const struct feed_cursor_track *t, const char *channel, size_t n)
 {
 	for (int i = 0; i < t->nchan && i < FEED_CURSOR_CHANNELS - 1; i++)
-		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, channel, n) && t->chan[i].cursor[0])
+		if (strlen(t->chan[i].name) == n && !memcmp(t->chan[i].name, channel, n) &&
+		    t->chan[i].cursor[0])
 			return 1;
 	return 0;
 }
@@ -160,7 +161,7 @@ feed_cursor_track_chunk(struct feed_cursor_track *t, struct feed_str channel, st
 		track_advance(t, channel, c, 0);
 	if (chunk <= 1 && !last) {
 		t->replays++;
-		if (!t->holding) {   /* a replay that began after the others ended */
+		if (!t->holding) { /* a replay that began after the others ended */
 			t->holding = 1;
 			t->hold_since_ms = now_ms;
 		}

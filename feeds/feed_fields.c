@@ -43,7 +43,10 @@ static const struct field_key {
 	unsigned char events;
 	unsigned short off;
 } field_keys[] = {
-#define K(lit, member, ev) { lit, sizeof(lit) - 1, ev, offsetof(struct feed_fields, member) }
+#define K(lit, member, ev) \
+	{ \
+		lit, sizeof(lit) - 1, ev, offsetof(struct feed_fields, member) \
+	}
 	K("type", type, 0),
 	K("channel", channel, 0),
 	K("cursor", cursor, 0),

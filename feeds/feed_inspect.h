@@ -22,19 +22,19 @@
 
 /* What a control message says of the session (feed_inspect_ops.session). */
 enum feed_session_kind {
-	FEED_SESSION_NONE = 0,  /* nothing */
-	FEED_SESSION_OPEN,      /* a session began; nothing said of the time before it */
-	FEED_SESSION_NEW,       /* a new session: the server holds nothing of the last one */
-	FEED_SESSION_RESUMED,   /* the last session resumed: its replays cover the downtime */
+	FEED_SESSION_NONE = 0, /* nothing */
+	FEED_SESSION_OPEN, /* a session began; nothing said of the time before it */
+	FEED_SESSION_NEW, /* a new session: the server holds nothing of the last one */
+	FEED_SESSION_RESUMED, /* the last session resumed: its replays cover the downtime */
 };
 
 /* A JSON ping or its answer (feed_inspect_ops.ping). */
 enum feed_ping { FEED_PING_NONE = 0, FEED_PING_SENT, FEED_PONG_RECEIVED };
 
 struct feed_seq {
-	int64_t first, last;    /* the numbers the message covers */
-	int64_t prev;           /* the last number of the message before it; < 0: first - 1 */
-	int reset;              /* the message starts the sequence again (a snapshot): nothing
+	int64_t first, last; /* the numbers the message covers */
+	int64_t prev; /* the last number of the message before it; < 0: first - 1 */
+	int reset; /* the message starts the sequence again (a snapshot): nothing
 				   is judged of it, the channel follows it from here */
 };
 
@@ -62,14 +62,12 @@ struct feed_inspect_ops {
 	/* A received control message: the session it opens (enum feed_session_kind) and its kind
 	   as the report names it (*kind, static text); the feed may note what the message
 	   says (limits). */
-	int (*session)(void *st, const struct inspect_rec *r, const struct feed_msg *m,
-		       const char **kind);
+	int (*session)(void *st, const struct inspect_rec *r, const struct feed_msg *m, const char **kind);
 	/* A control message in either direction (r->out): a JSON ping sent, a pong received,
 	   or neither (enum feed_ping). */
 	int (*ping)(void *st, const struct inspect_rec *r, const struct feed_msg *m);
 	/* A received data message's place in its channel's sequence: 1 and *s, or 0. */
-	int (*seq)(void *st, const struct inspect_rec *r, const struct feed_msg *m,
-		   struct feed_seq *s);
+	int (*seq)(void *st, const struct inspect_rec *r, const struct feed_msg *m, struct feed_seq *s);
 	/* A received data message, after the rules that are the same for every feed.
 	   selected == 0: its channel is outside --channel; the feed follows what it must
 	   (state spanning channels) but reports nothing of it. */
@@ -85,7 +83,6 @@ struct feed_inspect_ops {
 	struct json_t *(*report_json)(const void *st, const struct inspect_host *h);
 };
 
-extern const struct feed_inspect_ops raw_inspect_ops, hydromancer_inspect_ops,
-	lasersell_inspect_ops;
+extern const struct feed_inspect_ops raw_inspect_ops, hydromancer_inspect_ops, lasersell_inspect_ops;
 
 #endif

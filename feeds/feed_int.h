@@ -7,9 +7,9 @@
 /* Raw value texts of the top-level members that some feed cares about (strings with
  * their quotes); len == 0 when absent. */
 struct feed_fields {
-	struct feed_str type, channel, cursor, replay_time, seq, chunk, total_chunks, count,
-		has_gap, session_id, client_id, server_time_ms, client_time_ms, position_id,
-		events, method, subscription, limits, message;
+	struct feed_str type, channel, cursor, replay_time, seq, chunk, total_chunks, count, has_gap,
+		session_id, client_id, server_time_ms, client_time_ms, position_id, events, method,
+		subscription, limits, message;
 };
 
 /* One pass over the members of the top-level object (also used on nested objects).

@@ -59,7 +59,6 @@ ends_with(const char *name, size_t n, const char *suffix)
 
 static int secret_name(const char *name, size_t n);
 
-
 /* A server reads a parameter's name percent-decoded (and '+' as a space): "%73ig" is
  * "sig". The name is matched as the server reads it. */
 int
@@ -71,28 +70,54 @@ feed_secret_query_param(const char *name, size_t n)
 	if (!memchr(name, '%', n) && !memchr(name, '+', n))
 		return secret_name(name, n);
 	for (size_t i = 0; i < n && o < sizeof(dec); i++) {
-		if (name[i] == '%' && i + 2 < n && text_hex_value(name[i + 1]) >= 0 && text_hex_value(name[i + 2]) >= 0) {
+		if (name[i] == '%' && i + 2 < n && text_hex_value(name[i + 1]) >= 0 &&
+		    text_hex_value(name[i + 2]) >= 0) {
 			dec[o++] = (char)(text_hex_value(name[i + 1]) << 4 | text_hex_value(name[i + 2]));
 			i += 2;
 		} else {
 			dec[o++] = name[i] == '+' ? ' ' : name[i];
 		}
 	}
-	return o >= sizeof(dec) ? 1 : secret_name(dec, o);   /* a name that long: redacted */
+	return o >= sizeof(dec) ? 1 : secret_name(dec, o); /* a name that long: redacted */
 }
 
 static int
 secret_name(const char *name, size_t n)
 {
 	/* the exact names: tokens, keys, passwords, signatures of signed URLs (S3's, GCS's) */
-	static const char *const names[] = { "token", "access_token", "refresh_token", "id_token",
-		"auth_token", "session_token", "api_key", "apikey", "api-key", "x-api-key", "key",
-		"secret", "client_secret", "sig", "signature", "password", "passwd", "pwd", "pass",
-		"auth", "authorization", "jwt", "credential", "credentials", "x-amz-credential",
-		"x-amz-signature", "x-amz-security-token", "x-goog-credential", "x-goog-signature", NULL };
+	static const char *const names[] = { "token",
+					     "access_token",
+					     "refresh_token",
+					     "id_token",
+					     "auth_token",
+					     "session_token",
+					     "api_key",
+					     "apikey",
+					     "api-key",
+					     "x-api-key",
+					     "key",
+					     "secret",
+					     "client_secret",
+					     "sig",
+					     "signature",
+					     "password",
+					     "passwd",
+					     "pwd",
+					     "pass",
+					     "auth",
+					     "authorization",
+					     "jwt",
+					     "credential",
+					     "credentials",
+					     "x-amz-credential",
+					     "x-amz-signature",
+					     "x-amz-security-token",
+					     "x-goog-credential",
+					     "x-goog-signature",
+					     NULL };
 	/* and any name that ends like one: accessToken, sessionToken, app_secret, private_key */
 	static const char *const suffixes[] = { "token", "secret", "signature", "password",
-		"_key", "-key", "apikey", NULL };
+						"_key",  "-key",   "apikey",    NULL };
 
 	if (name_in(name, n, names))
 		return 1;
@@ -108,8 +133,8 @@ secret_name(const char *name, size_t n)
 int
 feed_secret_header(const char *name, size_t n)
 {
-	static const char *const names[] = { "authorization", "x-api-key", "cookie",
-		"proxy-authorization", NULL };
+	static const char *const names[] = { "authorization", "x-api-key", "cookie", "proxy-authorization",
+					     NULL };
 
 	while (n && (name[n - 1] == ':' || name[n - 1] == ' '))
 		n--;

@@ -24,18 +24,18 @@ struct feed_frame {
 	const uint8_t *p;
 	size_t n;
 	int binary;
-	int skip;                 /* takes its time in the timeline, is not sent */
-	int tag;                  /* the feed's mark, given back to sent and unread (-1: none) */
-	struct feed_str cursor;   /* kept with the frame and given back to sent (may be empty) */
-	int64_t wall_ns;          /* the timeline point where it goes out */
-	uint64_t recno;           /* the record at that point */
+	int skip; /* takes its time in the timeline, is not sent */
+	int tag; /* the feed's mark, given back to sent and unread (-1: none) */
+	struct feed_str cursor; /* kept with the frame and given back to sent (may be empty) */
+	int64_t wall_ns; /* the timeline point where it goes out */
+	uint64_t recno; /* the record at that point */
 };
 
 /* A replay option as one feed's server uses it, for `wstape replay --help`: its name with
  * its value ("--ping-s N") and what it does for this feed. */
 struct feed_server_opt_help {
 	const char *head;
-	const char *text;         /* lines separated by '\n' (the help indents them) */
+	const char *text; /* lines separated by '\n' (the help indents them) */
 };
 
 /* Every member may be NULL; then the host does what the comment says. 'srv' is the feed's
@@ -112,8 +112,8 @@ extern const struct feed_server_ops raw_server_ops, hydromancer_server_ops, lase
 /* What a hydromancer client sent. */
 struct hm_client_msg {
 	enum { HM_C_OTHER = 0, HM_C_BAD, HM_C_SUBSCRIBE, HM_C_UNSUBSCRIBE, HM_C_PONG, HM_C_PING } kind;
-	struct feed_str sub_type;  /* subscription.type (contents) */
-	struct feed_str cursor;    /* subscription.cursor (contents), optional */
+	struct feed_str sub_type; /* subscription.type (contents) */
+	struct feed_str cursor; /* subscription.cursor (contents), optional */
 };
 void hm_client_parse(const uint8_t *p, size_t n, struct hm_client_msg *m);
 
@@ -156,10 +156,10 @@ void hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const 
  * hm_chunker_add for each of its events and hm_chunker_cursor with its cursor, then
  * hm_chunker_finish, then hm_chunker_free. */
 struct hm_chunker {
-	struct text_buf events;  /* the open chunk's events, joined with ',' */
-	int64_t count;           /* events in the open chunk */
-	struct text_buf cursor;  /* cursor of the last message added */
-	struct text_buf done;    /* closed chunks, packed */
+	struct text_buf events; /* the open chunk's events, joined with ',' */
+	int64_t count; /* events in the open chunk */
+	struct text_buf cursor; /* cursor of the last message added */
+	struct text_buf done; /* closed chunks, packed */
 	int nchunks;
 };
 void hm_chunker_init(struct hm_chunker *k, const char *cursor, size_t curlen);
@@ -167,7 +167,8 @@ void hm_chunker_add(struct hm_chunker *k, const char *event, size_t n);
 void hm_chunker_cursor(struct hm_chunker *k, const char *cursor, size_t n);
 /* Calls emit with each replay message, in order; stops at and returns emit's non-zero. */
 int hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int has_gap,
-		      int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud);
+		      int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud),
+		      void *ud);
 void hm_chunker_free(struct hm_chunker *k);
 
 /* ---- hydromancer: one stream of live messages and replay chunks (hydromancer_merge.c) ---- */
@@ -246,7 +247,8 @@ struct ls_holdings *ls_holdings_new(void);
 int ls_holdings_add(struct ls_holdings *h, const uint8_t *p, size_t n);
 /* Calls emit for every message to re-emit: balances first, then the positions in the order
  * they opened. Stops at and returns emit's non-zero. */
-int ls_holdings_foreach(const struct ls_holdings *h, int (*emit)(const uint8_t *p, size_t n, void *ud), void *ud);
+int
+ls_holdings_foreach(const struct ls_holdings *h, int (*emit)(const uint8_t *p, size_t n, void *ud), void *ud);
 /* How many messages ls_holdings_foreach would emit. */
 size_t ls_holdings_count(const struct ls_holdings *h);
 /* ls_holdings_free(NULL) is a no-op. */

@@ -13,17 +13,23 @@
 #include <time.h>
 
 struct hm_client {
-	char **subscribe;              /* --subscribe: subscription types, e.g. "allFills" */
+	char **subscribe; /* --subscribe: subscription types, e.g. "allFills" */
 	int nsubscribe;
-	char *live_format;             /* --live-format ("chunked-v1"), or NULL */
+	char *live_format; /* --live-format ("chunked-v1"), or NULL */
 };
 
 static const struct feed_client_opt options[] = {
-	{ .name = "--subscribe", .type = FEED_OPT_LIST, .meta = "subscribe",
-	  .elsewhere = "use --send for other feeds", .arg = "TYPE",
+	{ .name = "--subscribe",
+	  .type = FEED_OPT_LIST,
+	  .meta = "subscribe",
+	  .elsewhere = "use --send for other feeds",
+	  .arg = "TYPE",
 	  .help = "subscribe to TYPE, again after each new session (repeatable;\n"
 		  "default: none; --resume: the journal's)" },
-	{ .name = "--live-format", .type = FEED_OPT_TEXT, .meta = "live_format", .arg = "FMT",
+	{ .name = "--live-format",
+	  .type = FEED_OPT_TEXT,
+	  .meta = "live_format",
+	  .arg = "FMT",
 	  .help = "liveFormat on every connect (e.g. chunked-v1; default: none;\n"
 		  "--resume: the journal's)" },
 	{ .name = NULL },
@@ -75,8 +81,8 @@ add_encoded(struct text_buf *out, const char *s)
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '.' || c == '_' || c == '~' || c == ':') {
 			text_buf_add(out, s, 1);
 		} else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
@@ -168,7 +174,9 @@ hm_on_message(struct feed_client *fc, const struct feed_msg *m, feed_send_fn sen
 		return 0;
 	if (feed_client_str_is(m->type, "connected") || feed_client_str_is(m->type, "reconnected")) {
 		char sid[FEED_CLIENT_MAX_SESSION + 1];
-		long n = m->session_id.len ? feed_client_json_decode(m->session_id, sid, FEED_CLIENT_MAX_SESSION) : -1;
+		long n = m->session_id.len
+			? feed_client_json_decode(m->session_id, sid, FEED_CLIENT_MAX_SESSION)
+			: -1;
 		if (n > 0 && strcmp(fc->session, sid) != 0) {
 			feed_client_set_session(fc, sid, (size_t)n);
 			flags |= FEED_CLIENT_SESSION;
@@ -239,14 +247,13 @@ feed_cursor_time_cmp(const char *a, const char *b)
 	if (ca.ts != cb.ts)
 		return ca.ts < cb.ts ? -1 : 1;
 	if (ca.fmt != cb.fmt)
-		return ca.fmt < cb.fmt ? -1 : 1;    /* at the same time the coarser one covers more */
+		return ca.fmt < cb.fmt ? -1 : 1; /* at the same time the coarser one covers more */
 	if (ca.fmt > 1 && ca.block != cb.block)
 		return ca.block < cb.block ? -1 : 1;
 	if (ca.fmt == 3 && ca.tx != cb.tx)
 		return ca.tx < cb.tx ? -1 : 1;
 	return 0;
 }
-
 
 const struct feed_client_ops hydromancer_client_ops = {
 	.options = options,

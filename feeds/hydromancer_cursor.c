@@ -49,4 +49,3 @@ hm_cursor_newer(const struct hm_cursor *ev, const struct hm_cursor *client)
 		return ev->ts > client->ts;
 	return ev->tx > client->tx;
 }
-

@@ -18,8 +18,7 @@ streq(struct feed_str s, const char *lit)
 }
 
 static int
-hydromancer_session(void *st, const struct inspect_rec *r, const struct feed_msg *m,
-		    const char **kind)
+hydromancer_session(void *st, const struct inspect_rec *r, const struct feed_msg *m, const char **kind)
 {
 	(void)st;
 	(void)r;

@@ -31,10 +31,10 @@ struct key {
 struct hm_dedup_channel {
 	char name[64];
 	size_t name_len;
-	uint64_t *gen[2];             /* WINDOW slots each, 0 = empty */
-	size_t ngen;                  /* entries in gen[0] */
-	struct key min[2];            /* the oldest key of each generation; time -1: none */
-	int forgot;                   /* a generation has been dropped */
+	uint64_t *gen[2]; /* WINDOW slots each, 0 = empty */
+	size_t ngen; /* entries in gen[0] */
+	struct key min[2]; /* the oldest key of each generation; time -1: none */
+	int forgot; /* a generation has been dropped */
 };
 
 struct hm_dedup {
@@ -237,9 +237,12 @@ hm_msg_events_field(const uint8_t *p, size_t n, const struct feed_msg *m, struct
 const char *
 hm_default_events_field(const char *channel, size_t n)
 {
-	static const struct { const char *suffix, *field; } rule[] = {
-		{ "Fills", "fills" }, { "Liquidations", "liquidations" }, { "Trades", "trades" },
-		{ "Updates", "updates" }, { "Events", "events" },
+	static const struct {
+		const char *suffix, *field;
+	} rule[] = {
+		{ "Fills", "fills" },   { "Liquidations", "liquidations" },
+		{ "Trades", "trades" }, { "Updates", "updates" },
+		{ "Events", "events" },
 	};
 	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
 		size_t l = strlen(rule[i].suffix);
@@ -270,8 +273,8 @@ hm_msg_live(struct text_buf *b, const char *channel, size_t chlen, const char *f
 }
 
 void
-hm_msg_with_events(struct text_buf *b, const uint8_t *p, size_t n, const struct feed_msg *m, const char *events,
-		   size_t elen)
+hm_msg_with_events(struct text_buf *b, const uint8_t *p, size_t n, const struct feed_msg *m,
+		   const char *events, size_t elen)
 {
 	size_t at = (size_t)(m->events.p - (const char *)p);
 	text_buf_add(b, p, at);

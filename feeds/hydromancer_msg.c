@@ -101,8 +101,8 @@ str_list(struct text_buf *b, const struct feed_str *v, int n)
 }
 
 void
-hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok, const struct feed_str *failed,
-			   int nfailed)
+hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int nok,
+			   const struct feed_str *failed, int nfailed)
 {
 	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":");
 	str_list(b, ok, nok);
@@ -114,7 +114,8 @@ hm_msg_subscription_update(struct text_buf *b, const struct feed_str *ok, int no
 void
 hm_msg_unsubscribed(struct text_buf *b, const struct feed_str *type)
 {
-	text_buf_adds(b, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":");
+	text_buf_adds(b,
+		      "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],\"unsubscribed\":");
 	str_list(b, type, 1);
 	text_buf_adds(b, "}");
 }
@@ -168,7 +169,6 @@ hm_msg_with_seq(struct text_buf *b, const uint8_t *p, size_t n, int64_t seq)
 	return 0;
 }
 
-
 int
 hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
 {
@@ -195,7 +195,8 @@ hm_open_live_format(const uint8_t *p, size_t n, char *out, size_t outlen)
 			size_t o = 0;
 			for (const char *c = a + 11; c < e; c++) {
 				int ch = (unsigned char)*c, h1, h2;
-				if (ch == '%' && e - c >= 3 && (h1 = text_hex_value(c[1])) >= 0 && (h2 = text_hex_value(c[2])) >= 0) {
+				if (ch == '%' && e - c >= 3 && (h1 = text_hex_value(c[1])) >= 0 &&
+				    (h2 = text_hex_value(c[2])) >= 0) {
 					ch = h1 * 16 + h2;
 					c += 2;
 				}
@@ -221,8 +222,8 @@ hm_msg_replay(struct text_buf *b, const char *channel, size_t chlen, const char 
 	text_buf_add(b, cursor, curlen);
 	text_buf_adds(b, "\",\"cursor\":\"");
 	text_buf_add(b, cursor, curlen);
-	text_buf_addf(b, "\",\"count\":%lld,\"chunk\":%lld,\"totalChunks\":%lld", (long long)count, (long long)chunk,
-		      (long long)total);
+	text_buf_addf(b, "\",\"count\":%lld,\"chunk\":%lld,\"totalChunks\":%lld", (long long)count,
+		      (long long)chunk, (long long)total);
 	if (has_gap)
 		text_buf_adds(b, ",\"hasGap\":true");
 	text_buf_adds(b, ",\"data\":[");
@@ -277,7 +278,8 @@ hm_chunker_cursor(struct hm_chunker *k, const char *cursor, size_t n)
 
 int
 hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int has_gap,
-		  int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud), void *ud)
+		  int (*emit)(const struct text_buf *msg, const char *cursor, size_t curlen, void *ud),
+		  void *ud)
 {
 	if (k->count || !k->nchunks)
 		chunk_close(k);
@@ -289,8 +291,8 @@ hm_chunker_finish(struct hm_chunker *k, const char *channel, size_t chlen, int h
 		const char *cur = p, *ev = p + hdr[1];
 		p = ev + hdr[2];
 		struct text_buf msg = { 0 };
-		hm_msg_replay(&msg, channel, chlen, cur, hdr[1], (int64_t)hdr[0], i + 1, k->nchunks, has_gap && i == 0,
-			      ev, hdr[2]);
+		hm_msg_replay(&msg, channel, chlen, cur, hdr[1], (int64_t)hdr[0], i + 1, k->nchunks,
+			      has_gap && i == 0, ev, hdr[2]);
 		int rc = emit(&msg, cur, hdr[1], ud);
 		text_buf_free(&msg);
 		if (rc)

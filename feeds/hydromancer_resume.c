@@ -14,7 +14,7 @@ add_event(const struct feed_event *ev, void *ud)
 
 struct chunk_emit {
 	struct hm_conn *k;
-	char *cursor;     /* the session's cursor of the channel */
+	char *cursor; /* the session's cursor of the channel */
 };
 
 /* Each chunk goes to the client, within --max-buffer; the session's server-side cursor
@@ -52,7 +52,8 @@ replay_open(const struct feed_host *h, int64_t from, struct feed_reader **rd, st
 /* The index in the stream (from 'from', before the edge) of the first message whose cursor
  * is 'cursor', or -1. */
 static int64_t
-cursor_index(const struct feed_host *h, int64_t from, const char *cursor, int64_t edge_wall, uint64_t edge_recno)
+cursor_index(const struct feed_host *h, int64_t from, const char *cursor, int64_t edge_wall,
+	     uint64_t edge_recno)
 {
 	struct feed_reader *rd;
 	struct hm_stream *hs;
@@ -173,8 +174,10 @@ hm_queue_replay(struct hm_conn *k, int sub, const char *cursor, int64_t edge_wal
 		cursor = sess->cursor[sub];
 	w.filter = *cursor != 0;
 	if (w.filter && hm_cursor_parse(cursor, strlen(cursor), &w.cl) != 0) {
-		log_warn("replay: client %u: cursor '%.64s' is in no documented format: replaying the cache of %s "
-			 "with hasGap", h->client_id(k->c), cursor, w.ch);
+		log_warn(
+			"replay: client %u: cursor '%.64s' is in no documented format: replaying the cache of %s "
+			"with hasGap",
+			h->client_id(k->c), cursor, w.ch);
 		w.filter = 0;
 		has_gap = 1;
 	}

@@ -76,7 +76,8 @@ hm_scan_end(void *srv, uint32_t first_conn)
 	if (h->conn_first(h->ud, first_conn, &at) != 1 || h->reader_open(h->ud, &rd) != 0)
 		return;
 	if (h->reader_seek_recno(rd, at) == 0 && h->reader_next(rd, &r) == 0 && r.kind == FEED_REC_OPEN &&
-	    r.conn == first_conn && hm_open_live_format(r.payload, r.payload_len, s->live_format, sizeof(s->live_format)) != 0)
+	    r.conn == first_conn &&
+	    hm_open_live_format(r.payload, r.payload_len, s->live_format, sizeof(s->live_format)) != 0)
 		s->live_format[0] = 0;
 	h->reader_close(rd);
 }
@@ -197,8 +198,8 @@ hm_resume(struct hm_conn *k, struct feed_session *fs, const char *client_id, con
 			break;
 		}
 	}
-	log_info("replay: client %u resumed session %s (%d subscriptions)", h->client_id(k->c), h->session_id(fs),
-		 sess->nsubs);
+	log_info("replay: client %u resumed session %s (%d subscriptions)", h->client_id(k->c),
+		 h->session_id(fs), sess->nsubs);
 }
 
 static int
@@ -244,11 +245,15 @@ live_format_refused(const struct hm_conn *k, char *why, size_t n)
 	if (!strcmp(want, have))
 		return 0;
 	if (!have[0])
-		snprintf(why, n, "liveFormat '%.64s' is not available: the recording holds the default live format", want);
+		snprintf(why, n,
+			 "liveFormat '%.64s' is not available: the recording holds the default live format",
+			 want);
 	else if (!want[0])
-		snprintf(why, n, "liveFormat=%s is required: the recording holds %s live messages", have, have);
+		snprintf(why, n, "liveFormat=%s is required: the recording holds %s live messages", have,
+			 have);
 	else
-		snprintf(why, n, "liveFormat '%.64s' is not available: the recording holds %s live messages", want, have);
+		snprintf(why, n, "liveFormat '%.64s' is not available: the recording holds %s live messages",
+			 want, have);
 	return 1;
 }
 
@@ -262,7 +267,7 @@ hm_on_connect(void *conn)
 	h->query(k->c, "sessionId", sid, sizeof(sid));
 	h->query(k->c, "cursor", cursor, sizeof(cursor));
 	h->query(k->c, "liveFormat", k->live_format, sizeof(k->live_format));
-	if (h->offline(k->c))   /* a client without a socket asks for what there is */
+	if (h->offline(k->c)) /* a client without a socket asks for what there is */
 		snprintf(k->live_format, sizeof(k->live_format), "%s", k->s->live_format);
 	if (live_format_refused(k, why, sizeof(why))) {
 		struct text_buf b = { 0 };
@@ -348,25 +353,18 @@ hm_on_message(void *conn, const uint8_t *p, size_t n)
 		return; /* refused, or taken over: this connection is on its way out */
 	hm_client_parse(p, n, &m);
 	switch (m.kind) {
-	case HM_C_PONG:
-		k->h->pong(k->c);
-		break;
+	case HM_C_PONG: k->h->pong(k->c); break;
 	case HM_C_PING:
 		text_buf_adds(&b, "{\"type\":\"pong\"}");
 		send_buf(k, &b);
 		break;
-	case HM_C_SUBSCRIBE:
-		hm_subscribe(k, &m, &b);
-		break;
-	case HM_C_UNSUBSCRIBE:
-		hm_unsubscribe(k, &m, &b);
-		break;
+	case HM_C_SUBSCRIBE: hm_subscribe(k, &m, &b); break;
+	case HM_C_UNSUBSCRIBE: hm_unsubscribe(k, &m, &b); break;
 	case HM_C_BAD:
 		hm_msg_error(&b, "Invalid message");
 		send_buf(k, &b);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	text_buf_free(&b);
 }
@@ -456,8 +454,8 @@ hm_unread(void *conn, int tag)
 {
 	struct hm_conn *k = conn;
 	if (tag >= 0)
-		k->seq[tag]--;           /* it gets its number again when read again */
-	hm_stream_unread(k->hs);     /* read again, it would be a duplicate to the stream */
+		k->seq[tag]--; /* it gets its number again when read again */
+	hm_stream_unread(k->hs); /* read again, it would be a duplicate to the stream */
 }
 
 /* Server-side cursor tracking: the cursor of what was sent (read-ahead frames are made
@@ -481,10 +479,12 @@ hm_session_free(void *data)
 static const struct feed_server_opt_help hm_options_help[] = {
 	{ "--ping-s N", "a ping every N seconds (default 30)" },
 	{ "--pong-timeout D", "close a client that sent no pong for D (default 150s)" },
-	{ "--grace D", "a session can be resumed for D after its connection\n"
-		       "ends (default 30s)" },
-	{ "--cache D", "a resume's replay reaches back D; an older cursor gets\n"
-		       "hasGap (default 30s)" },
+	{ "--grace D",
+	  "a session can be resumed for D after its connection\n"
+	  "ends (default 30s)" },
+	{ "--cache D",
+	  "a resume's replay reaches back D; an older cursor gets\n"
+	  "hasGap (default 30s)" },
 	{ NULL, NULL },
 };
 

@@ -17,7 +17,7 @@ struct hm_srv {
 	const struct feed_host *h;
 	char channels[HM_MAX_SUBS * 4][HM_SUB_LEN];
 	int nchannels;
-	char live_format[64];          /* liveFormat of the recording ("" = the default) */
+	char live_format[64]; /* liveFormat of the recording ("" = the default) */
 	struct text_buf scratch;
 };
 
@@ -25,7 +25,7 @@ struct hm_srv {
 struct hm_sess {
 	int nsubs;
 	char subs[HM_MAX_SUBS][HM_SUB_LEN];
-	char cursor[HM_MAX_SUBS][HM_CURSOR_LEN];  /* server-tracked: the last sent per subscription */
+	char cursor[HM_MAX_SUBS][HM_CURSOR_LEN]; /* server-tracked: the last sent per subscription */
 };
 
 /* One connection. */
@@ -33,10 +33,10 @@ struct hm_conn {
 	struct hm_srv *s;
 	const struct feed_host *h;
 	struct feed_conn *c;
-	struct hm_stream *hs;          /* live messages and replay chunks as one stream */
-	int started;                   /* its timeline has started */
-	int64_t seq[HM_MAX_SUBS];      /* the last seq sent per subscription, on this connection */
-	char live_format[64];          /* this connection's liveFormat ("" = none) */
+	struct hm_stream *hs; /* live messages and replay chunks as one stream */
+	int started; /* its timeline has started */
+	int64_t seq[HM_MAX_SUBS]; /* the last seq sent per subscription, on this connection */
+	char live_format[64]; /* this connection's liveFormat ("" = none) */
 };
 
 /* The connection's session state, or NULL (none yet, or taken over). */

@@ -30,7 +30,7 @@ struct hm_stream {
 	uint32_t la_conn;
 	int64_t la_wall;
 	uint64_t la_recno, la_finish_recno;
-	int nexpect, ndone;                  /* nexpect -1: the restored channels are not known */
+	int nexpect, ndone; /* nexpect -1: the restored channels are not known */
 	char expect[MAX_EXPECT][64];
 	unsigned char done[MAX_EXPECT];
 	/* the chunks the last look-ahead sent: records of used_conn in (used_from, used_to) */
@@ -158,8 +158,8 @@ field_of(struct hm_stream *st, struct feed_str ch)
 
 /* st->msg holds the message; channel and cursor are copied (they point into a record). */
 static int
-put(struct hm_stream *st, struct feed_str ch, struct feed_str cur, int64_t wall, uint64_t recno, int from_replay,
-    struct hm_stream_out *out)
+put(struct hm_stream *st, struct feed_str ch, struct feed_str cur, int64_t wall, uint64_t recno,
+    int from_replay, struct hm_stream_out *out)
 {
 	st->ch.len = st->cur.len = 0;
 	text_buf_add(&st->ch, ch.p, ch.len);
@@ -198,8 +198,8 @@ from_chunk(struct hm_stream *st, const struct feed_record *r, const struct feed_
 	const char *field = field_of(st, m->channel);
 	int number = m->cursor.len && m->cursor.p > (const char *)r->payload && m->cursor.p[-1] != '"';
 	st->msg.len = 0;
-	hm_msg_live(&st->msg, m->channel.p, m->channel.len, field, strlen(field), m->cursor.p, m->cursor.len, number,
-		    st->kept.p, st->kept.len);
+	hm_msg_live(&st->msg, m->channel.p, m->channel.len, field, strlen(field), m->cursor.p, m->cursor.len,
+		    number, st->kept.p, st->kept.len);
 	return put(st, m->channel, m->cursor, wall, recno, 1, out);
 }
 
@@ -209,8 +209,8 @@ static int
 is_connect(const struct feed_msg *m)
 {
 	return m->cls == FEED_MSG_CONTROL && m->type.len &&
-	       ((m->type.len == 9 && !memcmp(m->type.p, "connected", 9)) ||
-		(m->type.len == 11 && !memcmp(m->type.p, "reconnected", 11)));
+		((m->type.len == 9 && !memcmp(m->type.p, "connected", 9)) ||
+		 (m->type.len == 11 && !memcmp(m->type.p, "reconnected", 11)));
 }
 
 static void

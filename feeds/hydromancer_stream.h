@@ -40,12 +40,12 @@
  * next call. */
 struct hm_stream_out {
 	struct feed_str channel;
-	struct feed_str cursor;     /* contents, as recorded; may be empty */
-	const uint8_t *p;           /* the live message, with its recorded seq (or none) */
+	struct feed_str cursor; /* contents, as recorded; may be empty */
+	const uint8_t *p; /* the live message, with its recorded seq (or none) */
 	size_t n;
-	int64_t wall_ns;            /* the timeline point where it goes out */
-	uint64_t recno;             /* the record at that point */
-	int from_replay;            /* built from a recorded replay chunk */
+	int64_t wall_ns; /* the timeline point where it goes out */
+	uint64_t recno; /* the record at that point */
+	int from_replay; /* built from a recorded replay chunk */
 };
 
 struct hm_stream;

@@ -38,7 +38,7 @@ static int
 is_delim(char c)
 {
 	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' ||
-	       c == ':';
+		c == ':';
 }
 
 static const char *
@@ -118,13 +118,10 @@ json_scan_value(const char *p, const char *end)
 	if (p >= end)
 		return NULL;
 	switch (*p) {
-	case '"':
-		return skip_string(p + 1, end);
+	case '"': return skip_string(p + 1, end);
 	case '{':
-	case '[':
-		return skip_container(p, end);
-	default:
-		return skip_primitive(p, end);
+	case '[': return skip_container(p, end);
+	default: return skip_primitive(p, end);
 	}
 }
 
@@ -178,8 +175,8 @@ step(struct json_scan_it *it, char close)
 }
 
 int
-json_scan_object_next(struct json_scan_it *it, const char **key, size_t *key_len,
-		      const char **val, size_t *val_len)
+json_scan_object_next(struct json_scan_it *it, const char **key, size_t *key_len, const char **val,
+		      size_t *val_len)
 {
 	const char *p, *k, *v;
 	int r = step(it, '}');

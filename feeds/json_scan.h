@@ -46,8 +46,8 @@ int json_scan_array_begin(struct json_scan_it *it, const char *p, const char *en
 /* Next member: *key gets the key's contents (between the quotes, escapes as they are),
  * *val the value's text (strings with their quotes). Returns 1, 0 at the closing brace
  * (it->p then points past it), or -1 when malformed. */
-int json_scan_object_next(struct json_scan_it *it, const char **key, size_t *key_len,
-			  const char **val, size_t *val_len);
+int json_scan_object_next(struct json_scan_it *it, const char **key, size_t *key_len, const char **val,
+			  size_t *val_len);
 
 /* Next element of an array; same returns as json_scan_object_next. */
 int json_scan_array_next(struct json_scan_it *it, const char **val, size_t *val_len);

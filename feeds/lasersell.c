@@ -15,15 +15,26 @@
 #include <string.h>
 
 static const char *const control_types[] = {
-	"hello_ok", "pong", "error", "configure", "ping", "update_strategy", "close_position",
-	"request_exit_signal", "update_wallets", "update_watch_wallets",
-	"update_position_strategy", "mirror_buy_result",
+	"hello_ok",
+	"pong",
+	"error",
+	"configure",
+	"ping",
+	"update_strategy",
+	"close_position",
+	"request_exit_signal",
+	"update_wallets",
+	"update_watch_wallets",
+	"update_position_strategy",
+	"mirror_buy_result",
 };
 
 static const char *const data_types[] = {
-	"balance_update", "position_opened", "pnl_update", "liquidity_snapshot", "trade_tick",
-	"exit_signal_with_tx", "position_closed", "mirror_buy_signal", "mirror_buy_failed",
-	"mirror_wallet_auto_disabled",
+	"balance_update",    "position_opened",
+	"pnl_update",        "liquidity_snapshot",
+	"trade_tick",        "exit_signal_with_tx",
+	"position_closed",   "mirror_buy_signal",
+	"mirror_buy_failed", "mirror_wallet_auto_disabled",
 };
 
 static int64_t

@@ -10,21 +10,32 @@
 #include <time.h>
 
 struct ls_client {
-	char *configure;               /* --configure, or NULL */
+	char *configure; /* --configure, or NULL */
 	size_t configure_len;
-	uint32_t ping_ms;              /* --ping-s; 0 = none */
-	uint64_t last_ping_ms;         /* this connection's last ping (ms since open) */
+	uint32_t ping_ms; /* --ping-s; 0 = none */
+	uint64_t last_ping_ms; /* this connection's last ping (ms since open) */
 };
 
 static const struct feed_client_opt options[] = {
-	{ .name = "--api-key", .type = FEED_OPT_SECRET, .header = "x-api-key", .env = "LASERSELL_API_KEY",
-	  .elsewhere = "use -H or the URL for this feed", .arg = "KEY|@FILE|env:NAME",
+	{ .name = "--api-key",
+	  .type = FEED_OPT_SECRET,
+	  .header = "x-api-key",
+	  .env = "LASERSELL_API_KEY",
+	  .elsewhere = "use -H or the URL for this feed",
+	  .arg = "KEY|@FILE|env:NAME",
 	  .help = "sent as x-api-key (default $LASERSELL_API_KEY)" },
-	{ .name = "--configure", .type = FEED_OPT_MESSAGE, .elsewhere = "use --send for other feeds",
-	  .arg = "JSON|@FILE", .help = "configure message sent after each open (default: none)" },
-	{ .name = "--ping-s", .type = FEED_OPT_INTERVAL, .arg = "N",
+	{ .name = "--configure",
+	  .type = FEED_OPT_MESSAGE,
+	  .elsewhere = "use --send for other feeds",
+	  .arg = "JSON|@FILE",
+	  .help = "configure message sent after each open (default: none)" },
+	{ .name = "--ping-s",
+	  .type = FEED_OPT_INTERVAL,
+	  .arg = "N",
 	  .help = "app-level ping every N seconds (round trips journaled; default: none)" },
-	{ .name = "--hello-timeout", .type = FEED_OPT_DURATION, .arg = "D",
+	{ .name = "--hello-timeout",
+	  .type = FEED_OPT_DURATION,
+	  .arg = "D",
 	  .help = "reconnect when the server's hello has not come after D (default 10s)" },
 	{ .name = NULL },
 };

@@ -183,11 +183,12 @@ pnl_update(struct lasersell_inspect *s, const struct inspect_host *h, const stru
 		hist_add(&s->pnl_gap, (uint64_t)d);
 		if (s->pnl_flush_ms > 0 && d > 2 * s->pnl_flush_ms * 1000000) {
 			char dur[32];
-			struct inspect_at at = { r->recno, p->last_pnl_recno, r->ns, d, r->conn,
-						 channel.p, channel.len };
+			struct inspect_at at = { r->recno, p->last_pnl_recno, r->ns,      d,
+						 r->conn,  channel.p,         channel.len };
 
 			h->fmt_dur(d, dur, sizeof(dur));
-			h->finding(h->ud, F_PNL_LATE, &at, "pnl_update for position %" PRId64
+			h->finding(h->ud, F_PNL_LATE, &at,
+				   "pnl_update for position %" PRId64
 				   " came %s after the previous one (#%" PRIu64 "); pnl_flush_ms is %" PRId64,
 				   m->position_id, dur, p->last_pnl_recno, s->pnl_flush_ms);
 		}
@@ -261,16 +262,16 @@ ls_finish(void *st, const struct inspect_host *h)
 			continue;
 		}
 		text_format_time(p->open_ns, t, sizeof(t));
-		h->finding(h->ud, F_POSITION_OPEN, &at, "position %" PRId64 " opened at #%" PRIu64
-			   " (%s) was never closed", p->id, p->open_recno, t);
+		h->finding(h->ud, F_POSITION_OPEN, &at,
+			   "position %" PRId64 " opened at #%" PRIu64 " (%s) was never closed", p->id,
+			   p->open_recno, t);
 	}
 }
 
 /* --- the report's lasersell section --- */
 
 static void
-hist_text(const struct inspect_host *h, const struct hist *x, const char *lead,
-	  struct text_buf *b)
+hist_text(const struct inspect_host *h, const struct hist *x, const char *lead, struct text_buf *b)
 {
 	char a[32], c[32], d[32];
 
@@ -297,9 +298,10 @@ ls_report_text(const void *st, const struct inspect_host *h, struct text_buf *b)
 		      s->pnl_gap.count);
 	hist_text(h, &s->pnl_gap, ", ", b);
 	text_buf_addf(b, "; %" PRIu64 " above 2x pnl_flush_ms\n", h->count(h->ud, F_PNL_LATE));
-	text_buf_addf(b, "  positions    %" PRIu64 " opened, %" PRIu64 " closed, %" PRIu64
-		      " never closed; %" PRIu64 " event(s) for unknown positions\n", s->pos_opened,
-		      s->pos_closed, h->count(h->ud, F_POSITION_OPEN), s->pos_unknown_events);
+	text_buf_addf(b,
+		      "  positions    %" PRIu64 " opened, %" PRIu64 " closed, %" PRIu64
+		      " never closed; %" PRIu64 " event(s) for unknown positions\n",
+		      s->pos_opened, s->pos_closed, h->count(h->ud, F_POSITION_OPEN), s->pos_unknown_events);
 	if (s->pos_dropped)
 		text_buf_addf(b, "  ... %" PRIu64 " position(s) not tracked: more than %d open at once\n",
 			      s->pos_dropped, INSPECT_MAX_POSITIONS * 3 / 4);
@@ -322,7 +324,8 @@ ls_report_json(const void *st, const struct inspect_host *h)
 	json_object_set_new(o, "pings", jint(pg.pings));
 	json_object_set_new(o, "pongs", jint(pg.pongs));
 	json_object_set_new(o, "rtt", h->json_hist(pg.rtt));
-	json_object_set_new(o, "pnl_flush_ms", s->pnl_flush_ms >= 0 ? json_integer(s->pnl_flush_ms) : json_null());
+	json_object_set_new(o, "pnl_flush_ms",
+			    s->pnl_flush_ms >= 0 ? json_integer(s->pnl_flush_ms) : json_null());
 	json_object_set_new(o, "pnl_interval", h->json_hist(&s->pnl_gap));
 	json_object_set_new(o, "pnl_late", jint(h->count(h->ud, F_PNL_LATE)));
 	json_object_set_new(o, "positions_opened", jint(s->pos_opened));

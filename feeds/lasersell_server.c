@@ -31,11 +31,13 @@ ls_client_parse(const uint8_t *p, size_t n, struct ls_client_msg *m)
 }
 
 void
-ls_msg_hello_ok(struct text_buf *b, int64_t session_id, int64_t server_time_ms, const char *limits, size_t limits_len)
+ls_msg_hello_ok(struct text_buf *b, int64_t session_id, int64_t server_time_ms, const char *limits,
+		size_t limits_len)
 {
-	static const char defaults[] = "{\"hi_capacity\":1024,\"pnl_flush_ms\":1000,\"max_positions_per_session\":100,"
-				       "\"max_wallets_per_session\":10,\"max_positions_per_wallet\":20,"
-				       "\"max_sessions_per_api_key\":5}";
+	static const char defaults[] =
+		"{\"hi_capacity\":1024,\"pnl_flush_ms\":1000,\"max_positions_per_session\":100,"
+		"\"max_wallets_per_session\":10,\"max_positions_per_wallet\":20,"
+		"\"max_sessions_per_api_key\":5}";
 	text_buf_addf(b, "{\"type\":\"hello_ok\",\"session_id\":%lld,\"server_time_ms\":%lld,\"limits\":",
 		      (long long)session_id, (long long)server_time_ms);
 	if (limits && limits_len)
@@ -65,8 +67,8 @@ int
 ls_hello_limits(const uint8_t *p, size_t n, struct feed_str *out)
 {
 	struct feed_fields f = { 0 };
-	if (feed_fields_scan((const char *)p, n, &f) != 0 || !feed_str_eq(feed_str_unquote(f.type), "hello_ok") ||
-	    !f.limits.len)
+	if (feed_fields_scan((const char *)p, n, &f) != 0 ||
+	    !feed_str_eq(feed_str_unquote(f.type), "hello_ok") || !f.limits.len)
 		return -1;
 	*out = f.limits;
 	return 0;
@@ -78,7 +80,8 @@ ls_session_id(const uint8_t *p, size_t n, int64_t *out)
 	struct feed_fields f = { 0 };
 	int64_t v;
 
-	if (feed_fields_scan((const char *)p, n, &f) != 0 || !f.session_id.len || (v = feed_str_int(f.session_id)) < 0)
+	if (feed_fields_scan((const char *)p, n, &f) != 0 || !f.session_id.len ||
+	    (v = feed_str_int(f.session_id)) < 0)
 		return -1;
 	*out = v;
 	return 0;
@@ -87,8 +90,8 @@ ls_session_id(const uint8_t *p, size_t n, int64_t *out)
 /* ---- holdings re-emitted on a new connection ---- */
 
 struct held {
-	char *key;        /* balance: "wallet\nmint"; position: its id in decimal */
-	uint8_t *msg;     /* the recorded message */
+	char *key; /* balance: "wallet\nmint"; position: its id in decimal */
+	uint8_t *msg; /* the recorded message */
 	size_t len;
 };
 
@@ -274,15 +277,15 @@ ls_holdings_free(struct ls_holdings *h)
 
 struct ls_srv {
 	const struct feed_host *h;
-	struct text_buf limits;        /* the hello_ok limits, as recorded */
+	struct text_buf limits; /* the hello_ok limits, as recorded */
 };
 
 struct ls_conn {
 	struct ls_srv *s;
 	const struct feed_host *h;
 	struct feed_conn *c;
-	int configured;                /* configure received */
-	struct ls_holdings *holdings;  /* the holdings to re-emit after configure */
+	int configured; /* configure received */
+	struct ls_holdings *holdings; /* the holdings to re-emit after configure */
 };
 
 static int
@@ -497,9 +500,7 @@ ls_on_message(void *conn, const uint8_t *p, size_t n)
 
 	ls_client_parse(p, n, &m);
 	switch (m.kind) {
-	case LS_C_CONFIGURE:
-		configure(k);
-		break;
+	case LS_C_CONFIGURE: configure(k); break;
 	case LS_C_PING:
 		ls_msg_pong(&b, k->h->clock_wall(k->c) / 1000000);
 		k->h->send(k->c, b.p, b.len);
@@ -511,7 +512,8 @@ ls_on_message(void *conn, const uint8_t *p, size_t n)
 	default:
 		/* requests (close_position, update_strategy, ...) change nothing in a recording;
 		 * the log says what the client asked for */
-		log_info("replay: client %u sent %.*s", k->h->client_id(k->c), (int)(n > 512 ? 512 : n), (const char *)p);
+		log_info("replay: client %u sent %.*s", k->h->client_id(k->c), (int)(n > 512 ? 512 : n),
+			 (const char *)p);
 		break;
 	}
 	text_buf_free(&b);

@@ -501,7 +501,8 @@ members_parse(struct load *l, struct spec *s, const json_t *root)
 	if (s->seq_rule && !s->nchannel)
 		return bad(l, "seq", "a sequence is per channel: the spec needs \"channel\"");
 	if (s->has_sub && !s->nchannel)
-		return bad(l, "subscribe", "replay gates a client's frames by channel: the spec needs \"channel\"");
+		return bad(l, "subscribe",
+			   "replay gates a client's frames by channel: the spec needs \"channel\"");
 	return 0;
 }
 

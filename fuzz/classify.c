@@ -14,8 +14,9 @@ static volatile uint64_t fuzz_sink;
 static const uint8_t *in_p;
 static size_t in_n;
 
-#define IN_PAYLOAD(s) FUZZ_CHECK((s).len == 0 || ((const uint8_t *)(s).p >= in_p && \
-						  (const uint8_t *)(s).p + (s).len <= in_p + in_n))
+#define IN_PAYLOAD(s) \
+	FUZZ_CHECK((s).len == 0 || \
+		   ((const uint8_t *)(s).p >= in_p && (const uint8_t *)(s).p + (s).len <= in_p + in_n))
 
 static int
 valid_json(const void *p, size_t n)
@@ -71,8 +72,8 @@ fuzz_hm_dedup(const uint8_t *p, size_t size, const struct feed_msg *m, int nev, 
 
 /* The hydromancer helpers on a message it classified (m, with nev events). */
 static void
-fuzz_hydromancer(const uint8_t *p, size_t size, const struct feed_msg *m, int nev, int json, struct text_buf *b,
-		 uint64_t *h)
+fuzz_hydromancer(const uint8_t *p, size_t size, const struct feed_msg *m, int nev, int json,
+		 struct text_buf *b, uint64_t *h)
 {
 	struct hm_cursor c, c0 = { 3, 1000, 1700000000000LL, 1 };
 	if (m->cursor.len && hm_cursor_parse(m->cursor.p, m->cursor.len, &c) == 0)

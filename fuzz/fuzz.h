@@ -22,22 +22,22 @@
 #define FUZZ_PATH 4096
 
 /* snprintf into a path buffer; a path that does not fit aborts. */
-#define fuzz_path(buf, n, ...)                                                    \
-	do {                                                                      \
-		int fuzz_k_ = snprintf((buf), (n), __VA_ARGS__);                  \
-		if (fuzz_k_ < 0 || (size_t)fuzz_k_ >= (size_t)(n))                \
-			abort();                                                  \
+#define fuzz_path(buf, n, ...) \
+	do { \
+		int fuzz_k_ = snprintf((buf), (n), __VA_ARGS__); \
+		if (fuzz_k_ < 0 || (size_t)fuzz_k_ >= (size_t)(n)) \
+			abort(); \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A broken invariant: say which and abort, so that the input is kept as a crash. */
-#define FUZZ_CHECK(cond)                                                                         \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
+#define FUZZ_CHECK(cond) \
+	do { \
+		if (!(cond)) { \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                 \
-		}                                                                                \
+			abort(); \
+		} \
 	} while (0)
 
 /* A directory of this process for scratch journals, made once: on /dev/shm when it is

@@ -33,17 +33,19 @@ static int
 same(const struct kept *k, const struct journal_record *r)
 {
 	const struct journal_record *a = &k->r;
-	return a->wall_ns == r->wall_ns && a->mono_ns == r->mono_ns && a->conn == r->conn && a->dir == r->dir &&
-	       a->kind == r->kind && a->channel_len == r->channel_len && a->cursor_len == r->cursor_len &&
-	       a->payload_len == r->payload_len && !memcmp(k->buf, r->channel, r->channel_len) &&
-	       !memcmp(k->buf + r->channel_len, r->cursor, r->cursor_len) &&
-	       !memcmp(k->buf + r->channel_len + r->cursor_len, r->payload, r->payload_len);
+	return a->wall_ns == r->wall_ns && a->mono_ns == r->mono_ns && a->conn == r->conn &&
+		a->dir == r->dir && a->kind == r->kind && a->channel_len == r->channel_len &&
+		a->cursor_len == r->cursor_len && a->payload_len == r->payload_len &&
+		!memcmp(k->buf, r->channel, r->channel_len) &&
+		!memcmp(k->buf + r->channel_len, r->cursor, r->cursor_len) &&
+		!memcmp(k->buf + r->channel_len + r->cursor_len, r->payload, r->payload_len);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct feed *feeds[] = { &feed_raw, &feed_raw, feed_find("hydromancer"), feed_find("lasersell") };
+	const struct feed *feeds[] = { &feed_raw, &feed_raw, feed_find("hydromancer"),
+				       feed_find("lasersell") };
 	struct import_line st = { 0 };
 	struct kept kept[MAX_LINES];
 	struct journal_record rec;
@@ -74,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bad = 1;
 		} else {
 			FUZZ_CHECK(rec.kind <= JOURNAL_KIND_MAX && rec.dir <= JOURNAL_OUT);
-			FUZZ_CHECK(rec.channel_len <= JOURNAL_MAX_CHANNEL && rec.cursor_len <= JOURNAL_MAX_CURSOR);
+			FUZZ_CHECK(rec.channel_len <= JOURNAL_MAX_CHANNEL &&
+				   rec.cursor_len <= JOURNAL_MAX_CURSOR);
 			if (!bad)
 				keep(&kept[nkept++], &rec);
 		}
@@ -85,7 +88,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	struct journal *j;
-	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER, .threads = 1, .flush_ms = 24u * 3600 * 1000 };
+	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER,
+				       .threads = 1,
+				       .flush_ms = 24u * 3600 * 1000 };
 	fuzz_dir("j", dir, sizeof(dir));
 	FUZZ_CHECK(journal_open(dir, JOURNAL_CREATE, &opt, &j, NULL) == 0);
 	for (int i = 0; i < nkept; i++) {

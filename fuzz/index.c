@@ -23,7 +23,8 @@ make_segment(void)
 {
 	char dir[FUZZ_PATH], path[FUZZ_PATH];
 	struct journal *j;
-	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER, .block_bytes = 4096,
+	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER,
+				       .block_bytes = 4096,
 				       .flush_ms = 24u * 3600 * 1000 };
 	char ch[16], cur[32], payload[256];
 
@@ -32,17 +33,22 @@ make_segment(void)
 		abort();
 	for (int i = 0; i < FUZZ_INDEX_RECORDS; i++) {
 		int chn = snprintf(ch, sizeof(ch), "ch%d", i % 3);
-		int curn = snprintf(cur, sizeof(cur), "%d:%lld:%d", 1000 + i, 1700000000000LL + 10 * i, i % 4);
-		int pn = snprintf(payload, sizeof(payload), "{\"type\":\"data\",\"n\":%d,\"pad\":\"%0*d\"}", i, 100 + i % 7, 0);
+		int curn =
+			snprintf(cur, sizeof(cur), "%d:%lld:%d", 1000 + i, 1700000000000LL + 10 * i, i % 4);
+		int pn = snprintf(payload, sizeof(payload), "{\"type\":\"data\",\"n\":%d,\"pad\":\"%0*d\"}",
+				  i, 100 + i % 7, 0);
 		struct journal_record r = {
 			.wall_ns = 1700000000000000000LL + 10000000LL * i,
 			.mono_ns = 5000000000LL + 10000000LL * i,
 			.conn = 1 + (uint32_t)(i / 16),
 			.dir = JOURNAL_IN,
 			.kind = JOURNAL_TEXT,
-			.channel = ch, .channel_len = (uint16_t)chn,
-			.cursor = (const uint8_t *)cur, .cursor_len = (uint16_t)curn,
-			.payload = (const uint8_t *)payload, .payload_len = (size_t)pn,
+			.channel = ch,
+			.channel_len = (uint16_t)chn,
+			.cursor = (const uint8_t *)cur,
+			.cursor_len = (uint16_t)curn,
+			.payload = (const uint8_t *)payload,
+			.payload_len = (size_t)pn,
 		};
 		if (journal_append(j, &r) != 0)
 			abort();
@@ -64,7 +70,7 @@ static int
 on_channel(const struct journal_channel_info *c, void *ud)
 {
 	*(uint64_t *)ud ^= feed_hash(c->name, c->name_len) ^ feed_hash(c->first_cursor, c->first_cursor_len) ^
-			   feed_hash(c->last_cursor, c->last_cursor_len);
+		feed_hash(c->last_cursor, c->last_cursor_len);
 	return 0;
 }
 
@@ -96,9 +102,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	journal_channel_foreach(j, on_channel, &h);
 	if (journal_reader_open(j, &r) == 0) {
 		static const char *const curs[] = { "1010:1700000000100:2", "0", "99999999:1:1", "x" };
-		if (journal_reader_seek_recno(r, 1 + size % FUZZ_INDEX_RECORDS) == 0 && journal_reader_next(r, &rec) == 0)
+		if (journal_reader_seek_recno(r, 1 + size % FUZZ_INDEX_RECORDS) == 0 &&
+		    journal_reader_next(r, &rec) == 0)
 			h ^= feed_hash(rec.payload, rec.payload_len);
-		if (journal_reader_seek_time(r, 1700000000000000000LL + 10000000LL * (int64_t)(size % 64)) == 0 &&
+		if (journal_reader_seek_time(r, 1700000000000000000LL + 10000000LL * (int64_t)(size % 64)) ==
+			    0 &&
 		    journal_reader_next(r, &rec) == 0)
 			h ^= feed_hash(rec.payload, rec.payload_len);
 		for (int c = 0; c < 3; c++) {

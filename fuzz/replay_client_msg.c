@@ -40,8 +40,8 @@ feed_journal(int feed)
 	struct journal_options opt = { .fsync = JOURNAL_FSYNC_NEVER, .threads = 1 };
 	struct import_line st = { 0 };
 	struct journal_record rec;
-	fuzz_path(path, sizeof(path), "%s/%s.jsonl", getenv("WSTAPE_FIXTURES") ? getenv("WSTAPE_FIXTURES") : "fixtures",
-		  names[feed]);
+	fuzz_path(path, sizeof(path), "%s/%s.jsonl",
+		  getenv("WSTAPE_FIXTURES") ? getenv("WSTAPE_FIXTURES") : "fixtures", names[feed]);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		perror(path);
@@ -54,7 +54,8 @@ feed_journal(int feed)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = 0;
-		FUZZ_CHECK(import_line_parse(&st, line, (size_t)n, 1, feed_find(names[feed]), &rec, err, sizeof(err)) == 0);
+		FUZZ_CHECK(import_line_parse(&st, line, (size_t)n, 1, feed_find(names[feed]), &rec, err,
+					     sizeof(err)) == 0);
 		FUZZ_CHECK(journal_append(j, &rec) == 0);
 	}
 	free(line);
@@ -107,7 +108,8 @@ drive_server(const uint8_t *data, size_t size)
 			want_refused = 1;
 		/* nfrag frames (the last ones may be empty), each in pieces of at most 'piece' */
 		for (int fr = 0; fr < nfrag; fr++) {
-			size_t from = mlen * (size_t)fr / (size_t)nfrag, to = mlen * (size_t)(fr + 1) / (size_t)nfrag;
+			size_t from = mlen * (size_t)fr / (size_t)nfrag,
+			       to = mlen * (size_t)(fr + 1) / (size_t)nfrag;
 			uint64_t extra = last && huge && fr == nfrag - 1 ? (4ULL << 30) : 0;
 			size_t off = from;
 			do {
@@ -117,7 +119,8 @@ drive_server(const uint8_t *data, size_t size)
 					pc = realloc(pc, cap * sizeof(*pc));
 					FUZZ_CHECK(pc != NULL);
 				}
-				pc[npc++] = (struct replay_piece){ p + off, k, fr == nfrag - 1, (uint64_t)(to - off - k) + extra };
+				pc[npc++] = (struct replay_piece){ p + off, k, fr == nfrag - 1,
+								   (uint64_t)(to - off - k) + extra };
 				off += k;
 			} while (off < to);
 		}
@@ -219,7 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* a replay starts with the cursor the client sent: an empty one carries it */
 			struct hm_chunker k;
 			hm_chunker_init(&k, hm.cursor.p, hm.cursor.len);
-			FUZZ_CHECK(hm_chunker_finish(&k, hm.sub_type.p, hm.sub_type.len, 1, on_chunk, &h) == 0);
+			FUZZ_CHECK(hm_chunker_finish(&k, hm.sub_type.p, hm.sub_type.len, 1, on_chunk, &h) ==
+				   0);
 			hm_chunker_free(&k);
 		}
 		break;
@@ -232,8 +236,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hm_msg_error(&b, "Invalid message");
 		json_decref(answer(&b));
 		break;
-	default:
-		break;
+	default: break;
 	}
 
 	ls_client_parse(p, size, &ls);
@@ -247,8 +250,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ls_msg_error(&b, "bad_request", "message is not a JSON object with a type");
 		json_decref(answer(&b));
 		break;
-	default:
-		break;
+	default: break;
 	}
 	json_decref(msg);
 	text_buf_free(&b);

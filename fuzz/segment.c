@@ -28,11 +28,13 @@ read_all(const char *dir, uint64_t *nrec)
 	if (journal_reader_open(j, &r) == 0) {
 		while ((rc = journal_reader_next(r, &rec)) == 0) {
 			FUZZ_CHECK(last == 0 || rec.recno == last + 1);
-			FUZZ_CHECK(rec.channel_len <= JOURNAL_MAX_CHANNEL && rec.cursor_len <= JOURNAL_MAX_CURSOR);
+			FUZZ_CHECK(rec.channel_len <= JOURNAL_MAX_CHANNEL &&
+				   rec.cursor_len <= JOURNAL_MAX_CURSOR);
 			FUZZ_CHECK(rec.kind <= JOURNAL_KIND_MAX && rec.dir <= JOURNAL_OUT);
 			/* every byte handed out must be readable */
-			h ^= feed_hash(rec.payload, rec.payload_len) ^ feed_hash(rec.channel, rec.channel_len) ^
-			     feed_hash(rec.cursor, rec.cursor_len);
+			h ^= feed_hash(rec.payload, rec.payload_len) ^
+				feed_hash(rec.channel, rec.channel_len) ^
+				feed_hash(rec.cursor, rec.cursor_len);
 			last = rec.recno;
 			n++;
 		}
@@ -64,8 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_all(dir, &n);
 
 	if (journal_open(dir, JOURNAL_APPEND, &opt, &j, &rec) == 0) {
-		struct journal_record r = { .wall_ns = 1, .mono_ns = 1, .kind = JOURNAL_TEXT,
-					    .payload = (const uint8_t *)"{}", .payload_len = 2 };
+		struct journal_record r = { .wall_ns = 1,
+					    .mono_ns = 1,
+					    .kind = JOURNAL_TEXT,
+					    .payload = (const uint8_t *)"{}",
+					    .payload_len = 2 };
 		journal_append(j, &r);
 		journal_close(j);
 		read_all(dir, &n);

@@ -62,14 +62,20 @@ downtime_check(struct inspect *in, const struct conn *c)
 		return;
 	if (!(why = downtime_why(in, c, why_buf, sizeof(why_buf)))) {
 		if (c->replays_cut)
-			in->cut_downtime++;     /* covered as far as the selection goes */
+			in->cut_downtime++; /* covered as far as the selection goes */
 		return;
 	}
 	inspect_fmt_dur(d, dur, sizeof(dur));
-	at = (struct inspect_at){ c->open_recno ? c->open_recno : c->first_recno, in->prev_ok_last_recno,
-				  start, d, c->id, NULL, 0 };
-	inspect_finding(in, F_DOWNTIME, &at, "downtime of %s before conn %" PRIu32 " (after #%" PRIu64
-			") not covered: %s", dur, c->id, in->prev_ok_last_recno, why);
+	at = (struct inspect_at){ c->open_recno ? c->open_recno : c->first_recno,
+				  in->prev_ok_last_recno,
+				  start,
+				  d,
+				  c->id,
+				  NULL,
+				  0 };
+	inspect_finding(in, F_DOWNTIME, &at,
+			"downtime of %s before conn %" PRIu32 " (after #%" PRIu64 ") not covered: %s", dur,
+			c->id, in->prev_ok_last_recno, why);
 }
 
 /* The connection of the last record ends: close what belongs to it, check the downtime
@@ -86,7 +92,8 @@ inspect_conn_end(struct inspect *in)
 		if (cut)
 			inspect_replay_cut(in, in->ch[i]);
 		else
-			inspect_replay_end(in, in->ch[i], in->finished ? "journal ended" : "connection ended");
+			inspect_replay_end(in, in->ch[i],
+					   in->finished ? "journal ended" : "connection ended");
 	}
 	inspect_pings_end(in);
 	downtime_check(in, c);
@@ -154,7 +161,8 @@ reconnect_note(struct inspect *in, const struct journal_record *rec, uint32_t pr
 	if (r.off) {
 		struct inspect_at at = { rec->recno, 0, rec->wall_ns, 0, rec->conn, NULL, 0 };
 
-		inspect_finding(in, F_BACKOFF, &at, "reconnect attempt %d (conn %" PRIu32 ") came %" PRId64
+		inspect_finding(in, F_BACKOFF, &at,
+				"reconnect attempt %d (conn %" PRIu32 ") came %" PRId64
 				" ms after the disconnect%s; the documented backoff is %" PRId64 " ms",
 				r.attempt, rec->conn, r.actual_ms,
 				r.stated_ms >= 0 ? " (scheduled delay given)" : "", r.expected_ms);
@@ -225,8 +233,8 @@ conn_close(struct inspect *in, const struct journal_record *rec, json_t *o)
 	}
 	if (!by || strcmp(by, "client") != 0)
 		inspect_finding(in, F_DISCONNECT, &at, "conn %" PRIu32 " closed by %s: code %d \"%s\"%s%s",
-				rec->conn, by ? by : "unknown", code, reason ? reason : "", *dur ? " after " : "",
-				dur);
+				rec->conn, by ? by : "unknown", code, reason ? reason : "",
+				*dur ? " after " : "", dur);
 }
 
 static void

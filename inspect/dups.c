@@ -11,16 +11,16 @@
  * state again after a reconnect, or start its sequence again, so repeats across
  * connections are not frames sent twice (repeated events are found by the event rules). */
 int
-inspect_frame_dup(struct inspect *in, struct channel *c, const struct journal_record *rec,
-		  const char *name, size_t name_len)
+inspect_frame_dup(struct inspect *in, struct channel *c, const struct journal_record *rec, const char *name,
+		  size_t name_len)
 {
 	uint64_t h, val;
 	struct inspect_at at = { rec->recno, 0, rec->wall_ns, 0, rec->conn, name, name_len };
 
 	if (!rec->payload_len)
 		return 0;
-	h = feed_hash(rec->payload, rec->payload_len) ^ ((uint64_t)rec->conn << 8 | rec->kind) *
-		0x9e3779b97f4a7c15ULL;
+	h = feed_hash(rec->payload, rec->payload_len) ^
+		((uint64_t)rec->conn << 8 | rec->kind) * 0x9e3779b97f4a7c15ULL;
 	if (!inspect_seen_find_or_put(in->frames, h, rec->recno, &val))
 		return 0;
 	c->dup_frames++;
@@ -67,8 +67,8 @@ on_event(const struct feed_event *ev, void *ud)
 		c->replay_events++;
 	if (!c->seen && !(c->seen = inspect_seen_new(INSPECT_EVENT_WINDOW)))
 		return 0;
-	at_or_before = keyed && (ev->key_time < c->max_time ||
-				 (ev->key_time == c->max_time && ev->key_tx <= c->max_tx));
+	at_or_before = keyed &&
+		(ev->key_time < c->max_time || (ev->key_time == c->max_time && ev->key_tx <= c->max_tx));
 	if ((!keyed || at_or_before) &&
 	    inspect_seen_find_or_put(c->seen, ev->hash, x->rec->recno << 1 | (uint64_t)x->replay, &val)) {
 		/* the same event again: the same bytes, within the window */
@@ -122,7 +122,7 @@ on_event(const struct feed_event *ev, void *ud)
 
 void
 inspect_events_scan(struct inspect *in, struct channel *c, const struct journal_record *rec,
-	    const struct feed_msg *m, int replay)
+		    const struct feed_msg *m, int replay)
 {
 	struct ev_ctx x = { in, c, rec, replay, 0, 0, 0, 0 };
 	uint64_t before = c->events;
@@ -133,18 +133,23 @@ inspect_events_scan(struct inspect *in, struct channel *c, const struct journal_
 	if (feed_events_foreach(in->opt.feed, m, on_event, &x) < 0) {
 		in->not_json++;
 		c->not_json++;
-		inspect_finding(in, F_NOT_JSON, &at, "payload of %zu bytes is not JSON: its %s array is malformed (%" PRIu64
-			    " event%s read before the fault)", rec->payload_len, replay ? "replay data" : "events",
-			    c->events - before, c->events - before == 1 ? "" : "s");
+		inspect_finding(in, F_NOT_JSON, &at,
+				"payload of %zu bytes is not JSON: its %s array is malformed (%" PRIu64
+				" event%s read before the fault)",
+				rec->payload_len, replay ? "replay data" : "events", c->events - before,
+				c->events - before == 1 ? "" : "s");
 	}
 	if (x.overlaps)
-		inspect_finding(in, F_OVERLAP, &at, "%" PRIu64 " event%s of this %s %s already received %s (first at #%" PRIu64 ")",
-			    x.overlaps, x.overlaps > 1 ? "s" : "", replay ? "replay chunk" : "live message",
-			    x.overlaps > 1 ? "were" : "was", replay ? "live" : "in a replay",
-			    x.first_overlap_orig);
+		inspect_finding(in, F_OVERLAP, &at,
+				"%" PRIu64 " event%s of this %s %s already received %s (first at #%" PRIu64
+				")",
+				x.overlaps, x.overlaps > 1 ? "s" : "",
+				replay ? "replay chunk" : "live message", x.overlaps > 1 ? "were" : "was",
+				replay ? "live" : "in a replay", x.first_overlap_orig);
 	if (x.dups)
-		inspect_finding(in, F_DUP_EVENT, &at, "%" PRIu64 " event%s of this %s %s already received (first at #%" PRIu64 ")",
-			    x.dups, x.dups > 1 ? "s" : "", replay ? "replay chunk" : "live message",
-			    x.dups > 1 ? "were" : "was", x.first_dup_orig);
+		inspect_finding(in, F_DUP_EVENT, &at,
+				"%" PRIu64 " event%s of this %s %s already received (first at #%" PRIu64 ")",
+				x.dups, x.dups > 1 ? "s" : "", replay ? "replay chunk" : "live message",
+				x.dups > 1 ? "were" : "was", x.first_dup_orig);
 	inspect_timeline_add(in, c, rec->wall_ns, 0, c->events - before);
 }

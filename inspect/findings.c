@@ -33,16 +33,17 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } class_names[] = {
-	{ "gaps", INSPECT_GAPS }, { "dups", INSPECT_DUPS }, { "overlap", INSPECT_OVERLAP },
-	{ "disconnects", INSPECT_DISCONNECTS }, { "positions", INSPECT_POSITIONS },
-	{ "timing", INSPECT_TIMING }, { "malformed", INSPECT_MALFORMED }, { "any", INSPECT_ANY },
+	{ "gaps", INSPECT_GAPS },           { "dups", INSPECT_DUPS },
+	{ "overlap", INSPECT_OVERLAP },     { "disconnects", INSPECT_DISCONNECTS },
+	{ "positions", INSPECT_POSITIONS }, { "timing", INSPECT_TIMING },
+	{ "malformed", INSPECT_MALFORMED }, { "any", INSPECT_ANY },
 };
 #define NNAMES (sizeof(class_names) / sizeof(class_names[0]))
 
 /* the order of classes in the report */
 const unsigned inspect_class_order[] = {
-	INSPECT_GAPS, INSPECT_DUPS, INSPECT_OVERLAP, INSPECT_DISCONNECTS, INSPECT_POSITIONS,
-	INSPECT_TIMING, INSPECT_MALFORMED,
+	INSPECT_GAPS,      INSPECT_DUPS,   INSPECT_OVERLAP,   INSPECT_DISCONNECTS,
+	INSPECT_POSITIONS, INSPECT_TIMING, INSPECT_MALFORMED,
 };
 const size_t inspect_nclasses = sizeof(inspect_class_order) / sizeof(inspect_class_order[0]);
 
@@ -140,8 +141,7 @@ utf8_sanitize(char *s)
 }
 
 struct finding *
-inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at, const char *fmt,
-		 va_list ap)
+inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at, const char *fmt, va_list ap)
 {
 	struct finding *f;
 	size_t ch_len = at->channel ? at->channel_len : 0;

@@ -23,8 +23,7 @@ missing_add(struct inspect *in, struct channel *c, struct finding *f, uint64_t m
 
 /* The first message of a channel's sequence (on its connection). */
 static void
-seq_start(struct inspect *in, struct channel *c, const struct journal_record *rec,
-	  const struct feed_seq *s)
+seq_start(struct inspect *in, struct channel *c, const struct journal_record *rec, const struct feed_seq *s)
 {
 	int64_t want = in->ops->seq_first;
 	struct inspect_at at = at_of(c, rec, 0);
@@ -33,37 +32,45 @@ seq_start(struct inspect *in, struct channel *c, const struct journal_record *re
 	if (want < 0 || s->first == want || inspect_cut_start(in))
 		return;
 	missing = s->first > want ? (uint64_t)(s->first - want) : 0;
-	missing_add(in, c, inspect_finding(in, F_SEQ_START, &at, "seq starts at %" PRId64 " on conn %"
-					   PRIu32 " (expected %" PRId64 "): %" PRIu64 " message%s missing before #%"
-					   PRIu64, s->first, rec->conn, want, missing, missing == 1 ? "" : "s",
-					   rec->recno), missing);
+	missing_add(in, c,
+		    inspect_finding(in, F_SEQ_START, &at,
+				    "seq starts at %" PRId64 " on conn %" PRIu32 " (expected %" PRId64
+				    "): %" PRIu64 " message%s missing before #%" PRIu64,
+				    s->first, rec->conn, want, missing, missing == 1 ? "" : "s", rec->recno),
+		    missing);
 }
 
 /* A message of a sequence under way: it follows c->last_seq, or skips, or goes back. */
 static void
-seq_next(struct inspect *in, struct channel *c, const struct journal_record *rec,
-	 const struct feed_seq *s)
+seq_next(struct inspect *in, struct channel *c, const struct journal_record *rec, const struct feed_seq *s)
 {
-	int64_t after = s->prev >= 0 ? s->prev : s->first - 1;   /* what it follows */
+	int64_t after = s->prev >= 0 ? s->prev : s->first - 1; /* what it follows */
 	struct inspect_at at = at_of(c, rec, c->last_seq_recno);
 	uint64_t missing;
 
 	if (after > c->last_seq && s->prev >= 0) {
 		/* a link: the numbers between need not be messages; one at least is missing */
-		missing_add(in, c, inspect_finding(in, F_SEQ_GAP, &at, "seq gap on conn %" PRIu32
-						   ": the message links to seq %" PRId64 ", the last one had %"
-						   PRId64 " (between #%" PRIu64 " and #%" PRIu64 ")", rec->conn,
-						   s->prev, c->last_seq, c->last_seq_recno, rec->recno), 1);
+		missing_add(in, c,
+			    inspect_finding(in, F_SEQ_GAP, &at,
+					    "seq gap on conn %" PRIu32 ": the message links to seq %" PRId64
+					    ", the last one had %" PRId64 " (between #%" PRIu64
+					    " and #%" PRIu64 ")",
+					    rec->conn, s->prev, c->last_seq, c->last_seq_recno, rec->recno),
+			    1);
 	} else if (after > c->last_seq) {
 		missing = (uint64_t)(after - c->last_seq);
-		missing_add(in, c, inspect_finding(in, F_SEQ_GAP, &at, "seq gap on conn %" PRIu32 ": %" PRIu64
-						   " missing (seq %" PRId64 "..%" PRId64 ") between #%" PRIu64
-						   " and #%" PRIu64, rec->conn, missing, c->last_seq + 1, after,
-						   c->last_seq_recno, rec->recno), missing);
+		missing_add(in, c,
+			    inspect_finding(in, F_SEQ_GAP, &at,
+					    "seq gap on conn %" PRIu32 ": %" PRIu64 " missing (seq %" PRId64
+					    "..%" PRId64 ") between #%" PRIu64 " and #%" PRIu64,
+					    rec->conn, missing, c->last_seq + 1, after, c->last_seq_recno,
+					    rec->recno),
+			    missing);
 	} else if (after < c->last_seq) {
-		inspect_finding(in, F_SEQ_BACK, &at, "seq went back from %" PRId64 " (#%" PRIu64 ") to %"
-				PRId64 " on conn %" PRIu32, c->last_seq, c->last_seq_recno,
-				s->prev >= 0 ? s->prev : s->first, rec->conn);
+		inspect_finding(in, F_SEQ_BACK, &at,
+				"seq went back from %" PRId64 " (#%" PRIu64 ") to %" PRId64
+				" on conn %" PRIu32,
+				c->last_seq, c->last_seq_recno, s->prev >= 0 ? s->prev : s->first, rec->conn);
 	}
 }
 
@@ -77,7 +84,7 @@ inspect_seq_check(struct inspect *in, struct channel *c, const struct journal_re
 	if (!in->ops->seq || !in->ops->seq(in->feed_state, &r, m, &s))
 		return;
 	if (s.reset)
-		;       /* a new chain: what it follows is not asked */
+		; /* a new chain: what it follows is not asked */
 	else if (!c->seq_valid || (in->ops->seq_per_conn && c->seq_conn != rec->conn))
 		seq_start(in, c, rec, &s);
 	else
@@ -116,9 +123,11 @@ inspect_replay_end(struct inspect *in, struct channel *c, const char *why)
 	if (!c->rp_active)
 		return;
 	c->rp_active = 0;
-	inspect_finding(in, F_REPLAY_INCOMPLETE, &at, "replay of %s on conn %" PRIu32 " incomplete: %" PRId64
-			" of %" PRId64 " chunks received (#%" PRIu64 "..#%" PRIu64 "), %s", c->name, c->rp_conn,
-			c->rp_next - 1, c->rp_total, c->rp_first_recno, c->rp_last_recno, why);
+	inspect_finding(in, F_REPLAY_INCOMPLETE, &at,
+			"replay of %s on conn %" PRIu32 " incomplete: %" PRId64 " of %" PRId64
+			" chunks received (#%" PRIu64 "..#%" PRIu64 "), %s",
+			c->name, c->rp_conn, c->rp_next - 1, c->rp_total, c->rp_first_recno, c->rp_last_recno,
+			why);
 }
 
 /* A replay still going when the selection ends (--to): its end is not missing, it is not
@@ -178,17 +187,20 @@ inspect_replay_chunk(struct inspect *in, struct channel *c, const struct journal
 		c->rp_has_gap = 1;
 		if (in->cur)
 			in->cur->replays_gap++;
-		inspect_finding(in, F_REPLAY_HASGAP, &at, "replay of %s on conn %" PRIu32 " has %s: the server's"
-				" cache did not cover the whole disconnect (%" PRId64 " events in chunk %" PRId64 ")",
-				c->name, rec->conn, in->ops->replay_gap_name ? in->ops->replay_gap_name : "a gap",
-				m->count, chunk);
+		inspect_finding(
+			in, F_REPLAY_HASGAP, &at,
+			"replay of %s on conn %" PRIu32 " has %s: the server's"
+			" cache did not cover the whole disconnect (%" PRId64 " events in chunk %" PRId64 ")",
+			c->name, rec->conn, in->ops->replay_gap_name ? in->ops->replay_gap_name : "a gap",
+			m->count, chunk);
 	}
 	if (chunk != c->rp_next) {
-		inspect_finding(in, F_REPLAY_INCOMPLETE, &at, "replay of %s on conn %" PRIu32 ": chunk %" PRId64
-				" of %" PRId64 " arrived when chunk %" PRId64 " was expected", c->name, rec->conn,
-				chunk, total, c->rp_next);
+		inspect_finding(in, F_REPLAY_INCOMPLETE, &at,
+				"replay of %s on conn %" PRIu32 ": chunk %" PRId64 " of %" PRId64
+				" arrived when chunk %" PRId64 " was expected",
+				c->name, rec->conn, chunk, total, c->rp_next);
 		if (chunk > c->rp_next)
-			c->rp_has_gap = 2;      /* chunks missing: never complete */
+			c->rp_has_gap = 2; /* chunks missing: never complete */
 	}
 	c->rp_next = chunk + 1;
 	inspect_events_scan(in, c, rec, m, 1);

@@ -78,8 +78,9 @@ inspect_new(const struct inspect_options *opt, struct inspect **out)
 		return ENOMEM;
 	in->opt = *opt;
 	in->ops = feed->inspect;
-	in->host = (struct inspect_host){ in, host_finding, host_cut_start, host_cut_end, host_cut,
-					  host_count, host_pings, inspect_fmt_dur, inspect_json_hist };
+	in->host =
+		(struct inspect_host){ in,         host_finding, host_cut_start,  host_cut_end,     host_cut,
+				       host_count, host_pings,   inspect_fmt_dur, inspect_json_hist };
 	if (in->opt.stall_ns <= 0)
 		in->opt.stall_ns = 5 * (int64_t)1000000000;
 	if (opt->channel) {
@@ -123,7 +124,7 @@ inspect_free(struct inspect *in)
 struct inspect_rec
 inspect_rec_of(const struct journal_record *rec)
 {
-	return (struct inspect_rec){ rec->recno, rec->wall_ns, rec->conn, rec->dir == JOURNAL_OUT,
+	return (struct inspect_rec){ rec->recno,   rec->wall_ns,    rec->conn, rec->dir == JOURNAL_OUT,
 				     rec->payload, rec->payload_len };
 }
 
@@ -219,8 +220,7 @@ class_count_msg(struct inspect *in, struct channel *c, const struct journal_reco
 
 /* The rules of a received data message or replay chunk. */
 static void
-data_msg(struct inspect *in, struct channel *c, const struct journal_record *rec,
-	 const struct feed_msg *m)
+data_msg(struct inspect *in, struct channel *c, const struct journal_record *rec, const struct feed_msg *m)
 {
 	struct inspect_rec r = inspect_rec_of(rec);
 	struct feed_str ch = { c->name, c->name_len };
@@ -242,7 +242,7 @@ static int
 channel_selected(const struct inspect *in, const char *name, size_t name_len)
 {
 	return !in->opt.channel ||
-	       (strlen(in->opt.channel) == name_len && !memcmp(in->opt.channel, name, name_len));
+		(strlen(in->opt.channel) == name_len && !memcmp(in->opt.channel, name, name_len));
 }
 
 static void
@@ -265,7 +265,8 @@ frame(struct inspect *in, const struct journal_record *rec)
 		if (in->ops->data && rec->dir == JOURNAL_IN && m.cls == FEED_MSG_DATA) {
 			struct inspect_rec r = inspect_rec_of(rec);
 
-			in->ops->data(in->feed_state, &in->host, &r, (struct feed_str){ name, name_len }, &m, 0);
+			in->ops->data(in->feed_state, &in->host, &r, (struct feed_str){ name, name_len }, &m,
+				      0);
 		}
 		return;
 	}
@@ -315,9 +316,7 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 	switch (rec->kind) {
 	case JOURNAL_OPEN:
 	case JOURNAL_CLOSE:
-	case JOURNAL_ERROR:
-		inspect_conn_event(in, rec);
-		break;
+	case JOURNAL_ERROR: inspect_conn_event(in, rec); break;
 	case JOURNAL_PING:
 		if (rec->dir == JOURNAL_OUT)
 			inspect_ping_sent(in, rec);

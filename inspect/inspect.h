@@ -33,14 +33,14 @@
 
 /* Classes of findings, for --fail-on (a bit mask). */
 enum {
-	INSPECT_GAPS = 1 << 0,        /* seq gaps and restarts, cursor regressions, replay gaps,
+	INSPECT_GAPS = 1 << 0, /* seq gaps and restarts, cursor regressions, replay gaps,
 					 incomplete replays, stalls, downtime not covered */
-	INSPECT_DUPS = 1 << 1,        /* the same event seen again; exact duplicate frames */
-	INSPECT_OVERLAP = 1 << 2,     /* an event seen in a replay and live */
+	INSPECT_DUPS = 1 << 1, /* the same event seen again; exact duplicate frames */
+	INSPECT_OVERLAP = 1 << 2, /* an event seen in a replay and live */
 	INSPECT_DISCONNECTS = 1 << 3, /* closes by the server or the network, failed attempts */
-	INSPECT_POSITIONS = 1 << 4,   /* positions never closed, or unknown (the feed's rules) */
-	INSPECT_TIMING = 1 << 5,      /* late updates, backoff off the feed's rule, pings unanswered */
-	INSPECT_MALFORMED = 1 << 6,   /* payloads that are not JSON (where the feed says so) */
+	INSPECT_POSITIONS = 1 << 4, /* positions never closed, or unknown (the feed's rules) */
+	INSPECT_TIMING = 1 << 5, /* late updates, backoff off the feed's rule, pings unanswered */
+	INSPECT_MALFORMED = 1 << 6, /* payloads that are not JSON (where the feed says so) */
 	INSPECT_ANY = (1 << 7) - 1,
 };
 
@@ -50,12 +50,12 @@ const char *inspect_class_name(unsigned bit);
 
 struct inspect_options {
 	const struct feed *feed;
-	const char *channel;          /* only frames of this channel; NULL = all */
-	uint32_t conn;                /* only this connection, when conn_set */
+	const char *channel; /* only frames of this channel; NULL = all */
+	uint32_t conn; /* only this connection, when conn_set */
 	int conn_set;
-	int64_t from_ns, to_ns;       /* wall time range [from, to); 0 = open */
-	int64_t stall_ns;             /* inter-arrival above this is a stall; 0 = 5 s */
-	const char *journal_name;     /* for the report header */
+	int64_t from_ns, to_ns; /* wall time range [from, to); 0 = open */
+	int64_t stall_ns; /* inter-arrival above this is a stall; 0 = 5 s */
+	const char *journal_name; /* for the report header */
 };
 
 struct inspect;
@@ -77,8 +77,8 @@ void inspect_finish(struct inspect *in);
 int inspect_run(struct inspect *in, struct journal *j);
 
 /* Note a corruption found while reading (segment, offset, error); part of the report. */
-void inspect_set_corruption(struct inspect *in, int err, uint32_t segment, uint64_t offset,
-			    const char *detail);
+void
+inspect_set_corruption(struct inspect *in, int err, uint32_t segment, uint64_t offset, const char *detail);
 
 /* Classes found (a mask of INSPECT_*). */
 unsigned inspect_classes(const struct inspect *in);

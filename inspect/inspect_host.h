@@ -15,9 +15,25 @@
 
 /* Finding types; each belongs to one class (inspect_finding_info, inspect/findings.c). */
 enum finding_type {
-	F_SEQ_GAP, F_SEQ_START, F_SEQ_BACK, F_CURSOR_BACK, F_REPLAY_HASGAP, F_REPLAY_INCOMPLETE,
-	F_STALL, F_DOWNTIME, F_DUP_EVENT, F_DUP_FRAME, F_OVERLAP, F_DISCONNECT, F_CONNECT_FAILED,
-	F_POSITION_OPEN, F_POSITION_UNKNOWN, F_PNL_LATE, F_BACKOFF, F_PING_UNANSWERED, F_NOT_JSON,
+	F_SEQ_GAP,
+	F_SEQ_START,
+	F_SEQ_BACK,
+	F_CURSOR_BACK,
+	F_REPLAY_HASGAP,
+	F_REPLAY_INCOMPLETE,
+	F_STALL,
+	F_DOWNTIME,
+	F_DUP_EVENT,
+	F_DUP_FRAME,
+	F_OVERLAP,
+	F_DISCONNECT,
+	F_CONNECT_FAILED,
+	F_POSITION_OPEN,
+	F_POSITION_UNKNOWN,
+	F_PNL_LATE,
+	F_BACKOFF,
+	F_PING_UNANSWERED,
+	F_NOT_JSON,
 	F_COUNT
 };
 
@@ -27,17 +43,17 @@ enum finding_type {
 /* One record, as a feed's rules see it. */
 struct inspect_rec {
 	uint64_t recno;
-	int64_t ns;                     /* wall time */
+	int64_t ns; /* wall time */
 	uint32_t conn;
-	int out;                        /* 1: sent to the server */
+	int out; /* 1: sent to the server */
 	const uint8_t *payload;
 	size_t len;
 };
 
 /* Where a finding is: record, time, connection, channel (NULL: none). */
 struct inspect_at {
-	uint64_t recno, recno_before;   /* recno_before: the record before the finding, or 0 */
-	int64_t ns, dur_ns;             /* dur_ns: the duration the finding measures, or 0 */
+	uint64_t recno, recno_before; /* recno_before: the record before the finding, or 0 */
+	int64_t ns, dur_ns; /* dur_ns: the duration the finding measures, or 0 */
 	uint32_t conn;
 	const char *channel;
 	size_t channel_len;

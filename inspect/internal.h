@@ -21,17 +21,17 @@ extern const struct finding_info inspect_finding_info[F_COUNT];
 
 struct finding {
 	int type;
-	uint64_t recno, recno_before;   /* recno_before: the record before the finding, or 0 */
+	uint64_t recno, recno_before; /* recno_before: the record before the finding, or 0 */
 	int64_t ns;
-	int64_t dur_ns;                 /* stalls, downtime, late intervals; 0 otherwise */
+	int64_t dur_ns; /* stalls, downtime, late intervals; 0 otherwise */
 	uint32_t conn;
 	char channel[48];
-	uint64_t missing;               /* seq_gap, seq_start: messages the seq numbers skip */
+	uint64_t missing; /* seq_gap, seq_start: messages the seq numbers skip */
 	char msg[200];
 };
 
 #define CH_NAME 64
-#define INSPECT_TIMELINE 60             /* buckets of the timeline */
+#define INSPECT_TIMELINE 60 /* buckets of the timeline */
 #define KEY_ROLES 4
 #define CURSOR_KEEP JOURNAL_MAX_CURSOR
 
@@ -40,16 +40,16 @@ struct channel {
 	size_t name_len;
 	uint64_t messages, events, replay_chunks, replay_events, bytes, dup_events, overlap_events,
 		dup_frames, shared_key_events, late_events, not_json;
-	uint64_t seq_missing;           /* messages skipped by seq (seq_gap and seq_start) */
+	uint64_t seq_missing; /* messages skipped by seq (seq_gap and seq_start) */
 	uint64_t first_recno, last_recno;
 	int64_t first_ns, last_ns;
 	/* rate: messages in the current whole second, the peak */
 	int64_t sec;
 	uint64_t sec_count, peak_per_sec;
-	struct hist gaps;       /* inter-arrival within one connection */
+	struct hist gaps; /* inter-arrival within one connection */
 	/* this channel's part of the timeline (same buckets as the inspection's) */
 	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
-	uint32_t last_conn;             /* conn of last_ns; for inter-arrival */
+	uint32_t last_conn; /* conn of last_ns; for inter-arrival */
 	int has_last;
 	/* seq, per connection */
 	uint32_t seq_conn;
@@ -63,7 +63,7 @@ struct channel {
 	/* replay in the current connection */
 	uint32_t rp_conn;
 	int rp_active, rp_has_gap;
-	int rp_cut;                     /* begun before --from: not counted as a replay of its conn */
+	int rp_cut; /* begun before --from: not counted as a replay of its conn */
 	int64_t rp_next, rp_total;
 	uint64_t rp_first_recno, rp_last_recno;
 	int64_t rp_first_ns;
@@ -88,28 +88,28 @@ struct conn {
 	int64_t first_ns, last_ns;
 	uint64_t open_recno, close_recno;
 	int64_t open_ns, close_ns;
-	int status;                     /* HTTP status of the open, 0 when unknown */
-	int close_code;                 /* -1 when no close record */
+	int status; /* HTTP status of the open, 0 when unknown */
+	int close_code; /* -1 when no close record */
 	char close_reason[64];
 	char close_by[12];
-	char error[80];                 /* the last error record of this attempt */
+	char error[80]; /* the last error record of this attempt */
 	char phase[16];
-	int attempt;                    /* from open/error payloads; 0 unknown */
-	char session[16];               /* the feed's name of the session's kind */
-	int session_kind;               /* enum feed_session_kind */
+	int attempt; /* from open/error payloads; 0 unknown */
+	char session[16]; /* the feed's name of the session's kind */
+	int session_kind; /* enum feed_session_kind */
 	int replays, replays_complete, replays_gap;
-	int replays_cut;                /* still going at --to: their end is not in the selection */
-	int64_t downtime_after_ns;      /* -1: none (last connection) */
-	int ok;                         /* an open record or any frame: a session */
+	int replays_cut; /* still going at --to: their end is not in the selection */
+	int64_t downtime_after_ns; /* -1: none (last connection) */
+	int ok; /* an open record or any frame: a session */
 };
 
 struct reconnect {
 	uint32_t from_conn, to_conn;
-	uint64_t recno;                 /* first record of the new attempt */
+	uint64_t recno; /* first record of the new attempt */
 	int64_t ns;
 	int attempt;
 	int64_t stated_ms, expected_ms, actual_ms;
-	int off;                        /* not within the feed's documented backoff */
+	int off; /* not within the feed's documented backoff */
 };
 
 struct stall {
@@ -131,18 +131,18 @@ struct inspect {
 	uint64_t not_json, control, other;
 	int64_t first_ns, last_ns;
 
-	struct channel *ch[INSPECT_MAX_CHANNELS + 1];  /* the last one: "(other)" */
+	struct channel *ch[INSPECT_MAX_CHANNELS + 1]; /* the last one: "(other)" */
 	int nch;
 
-	struct conn conns[INSPECT_MAX_CONNS];  /* the first ones, in detail, once they ended */
+	struct conn conns[INSPECT_MAX_CONNS]; /* the first ones, in detail, once they ended */
 	int nconns;
 	uint64_t conns_total, conns_dropped;
-	struct conn cur_conn;           /* the connection of the last record, while it lasts */
-	struct conn *cur;               /* &cur_conn once a record was read, else NULL */
+	struct conn cur_conn; /* the connection of the last record, while it lasts */
+	struct conn *cur; /* &cur_conn once a record was read, else NULL */
 	/* the last connection that was established: downtime is checked when the next one
 	   ends (then its session and replays are known), whatever the number of attempts */
 	int have_prev_ok;
-	int prev_ok_idx;                /* its index in conns[], or -1 when not kept in detail */
+	int prev_ok_idx; /* its index in conns[], or -1 when not kept in detail */
 	int64_t prev_ok_end_ns;
 	uint64_t prev_ok_last_recno;
 	uint32_t cur_id;
@@ -172,7 +172,7 @@ struct inspect {
 	int nfindings;
 	uint64_t count[F_COUNT];
 	uint64_t kept[F_COUNT];
-	uint64_t seq_missing;           /* the channels' seq_missing, summed */
+	uint64_t seq_missing; /* the channels' seq_missing, summed */
 
 	/* pings (WebSocket, or JSON by the feed's rule) and their pongs */
 	struct hist rtt;
@@ -193,7 +193,7 @@ struct inspect {
 	uint64_t corrupt_offset;
 	char corrupt_detail[512];
 	uint64_t corrupt_ranges, corrupt_records, corrupt_first, corrupt_last;
-	uint64_t corrupt_tail_from;     /* records from this one on are missing, how many is
+	uint64_t corrupt_tail_from; /* records from this one on are missing, how many is
 					   unknown (a segment cut short, no count of its records) */
 	int finished;
 
@@ -201,27 +201,27 @@ struct inspect {
 	   a replay still going at --to, ...) is not a finding: its other end is outside, not
 	   missing. Set from the options by inspect_new(), refined by inspect_run() (a --from
 	   before the first record cuts nothing). */
-	int cut_before;                 /* --from: records before the selection exist */
-	int cut_after;                  /* --to: records at or after --to exist */
-	int cut_conns;                  /* --conn: records of other connections follow */
-	int cut_conns_before;           /* --conn: records of other connections come before */
-	uint64_t cut_positions_open;    /* positions still open at the end of the selection */
-	uint64_t cut_position_events;   /* events for positions opened before the selection */
+	int cut_before; /* --from: records before the selection exist */
+	int cut_after; /* --to: records at or after --to exist */
+	int cut_conns; /* --conn: records of other connections follow */
+	int cut_conns_before; /* --conn: records of other connections come before */
+	uint64_t cut_positions_open; /* positions still open at the end of the selection */
+	uint64_t cut_position_events; /* events for positions opened before the selection */
 	/* (both counted by the feed's rules, through the host) */
-	uint64_t cut_replays;           /* replays begun before --from or going on at --to */
-	uint64_t cut_downtime;          /* downtime whose replay the selection cut */
-	uint64_t cut_pings;             /* pings whose pong would come after --to */
-	uint64_t cut_reconnects;        /* attempts counted from before --from: backoff not judged */
+	uint64_t cut_replays; /* replays begun before --from or going on at --to */
+	uint64_t cut_downtime; /* downtime whose replay the selection cut */
+	uint64_t cut_pings; /* pings whose pong would come after --to */
+	uint64_t cut_reconnects; /* attempts counted from before --from: backoff not judged */
 };
 
 /* The current record, as the feed's rules see it. */
 struct inspect_rec inspect_rec_of(const struct journal_record *rec);
 
 /* findings.c: findings, classes, durations */
-struct finding *inspect_finding(struct inspect *in, int type, const struct inspect_at *at,
-				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-struct finding *inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at,
-				 const char *fmt, va_list ap);
+struct finding *inspect_finding(struct inspect *in, int type, const struct inspect_at *at, const char *fmt,
+				...) __attribute__((format(printf, 4, 5)));
+struct finding *
+inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at, const char *fmt, va_list ap);
 void inspect_findings_drop(struct inspect *in, int type);
 void inspect_findings_sort(struct inspect *in);
 /* Findings of class cls that count (not-JSON payloads only where the feed says so). */
@@ -254,8 +254,7 @@ void inspect_events_scan(struct inspect *in, struct channel *c, const struct jou
 			 const struct feed_msg *m, int replay);
 
 /* timing.c: the timeline, stalls, inter-arrival, pings */
-void inspect_timeline_add(struct inspect *in, struct channel *c, int64_t ns, uint64_t msgs,
-			  uint64_t events);
+void inspect_timeline_add(struct inspect *in, struct channel *c, int64_t ns, uint64_t msgs, uint64_t events);
 void inspect_stall_check(struct inspect *in, const struct journal_record *rec);
 void inspect_channel_arrival(struct channel *c, const struct journal_record *rec);
 void inspect_ping_sent(struct inspect *in, const struct journal_record *rec);

@@ -32,9 +32,8 @@ inspect_json_hist(const struct hist *h)
 {
 	if (!h->count)
 		return json_null();
-	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "count", (json_int_t)h->count,
-			 "p50_ms", jms((int64_t)hist_quantile(h, 0.5)),
-			 "p99_ms", jms((int64_t)hist_quantile(h, 0.99)),
+	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "count", (json_int_t)h->count, "p50_ms",
+			 jms((int64_t)hist_quantile(h, 0.5)), "p99_ms", jms((int64_t)hist_quantile(h, 0.99)),
 			 "max_ms", jms((int64_t)h->max), "min_ms", jms((int64_t)h->min));
 }
 
@@ -69,12 +68,14 @@ json_selection(const struct inspect *in)
 	if (in->opt.to_ns)
 		json_object_set_new(o, "to", jtime(in->opt.to_ns));
 	json_object_set_new(o, "stall_ms", jms(in->opt.stall_ns));
-	json_object_set_new(o, "cut", json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
-		"start", in->cut_before || in->cut_conns_before, "end", in->cut_after || in->cut_conns,
-		"positions_open", (json_int_t)in->cut_positions_open,
-		"position_events", (json_int_t)in->cut_position_events,
-		"replays", (json_int_t)in->cut_replays, "downtime", (json_int_t)in->cut_downtime,
-		"pings", (json_int_t)in->cut_pings, "reconnects", (json_int_t)in->cut_reconnects));
+	json_object_set_new(
+		o, "cut",
+		json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "start",
+			  in->cut_before || in->cut_conns_before, "end", in->cut_after || in->cut_conns,
+			  "positions_open", (json_int_t)in->cut_positions_open, "position_events",
+			  (json_int_t)in->cut_position_events, "replays", (json_int_t)in->cut_replays,
+			  "downtime", (json_int_t)in->cut_downtime, "pings", (json_int_t)in->cut_pings,
+			  "reconnects", (json_int_t)in->cut_reconnects));
 	return o;
 }
 
@@ -83,10 +84,10 @@ json_records(const struct inspect *in)
 {
 	json_t *o, *a;
 
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)in->records,
-		      "first", (json_int_t)in->first_recno, "last", (json_int_t)in->last_recno,
-		      "received_frames", (json_int_t)in->in_frames, "sent_frames", (json_int_t)in->out_frames,
-		      "payload_bytes", (json_int_t)in->bytes, "not_json", (json_int_t)in->not_json);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)in->records, "first",
+		      (json_int_t)in->first_recno, "last", (json_int_t)in->last_recno, "received_frames",
+		      (json_int_t)in->in_frames, "sent_frames", (json_int_t)in->out_frames, "payload_bytes",
+		      (json_int_t)in->bytes, "not_json", (json_int_t)in->not_json);
 	a = json_object();
 	for (int k = 0; k <= JOURNAL_KIND_MAX; k++)
 		if (in->by_kind[k])
@@ -153,12 +154,11 @@ json_corruption(const struct inspect *in)
 
 	if (!in->corrupt)
 		return json_null();
-	o = json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
-		"error", journal_strerror(in->corrupt_err), "segment", (json_int_t)in->corrupt_segment,
-		"offset", (json_int_t)in->corrupt_offset, "detail", in->corrupt_detail,
-		"unreadable_ranges", (json_int_t)in->corrupt_ranges,
-		"unreadable_records", (json_int_t)in->corrupt_records,
-		"first_unreadable", (json_int_t)in->corrupt_first);
+	o = json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I}", "error", journal_strerror(in->corrupt_err),
+		      "segment", (json_int_t)in->corrupt_segment, "offset", (json_int_t)in->corrupt_offset,
+		      "detail", in->corrupt_detail, "unreadable_ranges", (json_int_t)in->corrupt_ranges,
+		      "unreadable_records", (json_int_t)in->corrupt_records, "first_unreadable",
+		      (json_int_t)in->corrupt_first);
 	/* a first range that is a tail of unknown length has no last record */
 	json_object_set_new(o, "last_unreadable", in->corrupt_last ? jint(in->corrupt_last) : json_null());
 	json_object_set_new(o, "missing_from",
@@ -169,9 +169,9 @@ json_corruption(const struct inspect *in)
 static json_t *
 json_conn(const struct conn *c)
 {
-	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}", "conn", (json_int_t)c->id,
-			      "first_record", (json_int_t)c->first_recno, "last_record",
-			      (json_int_t)c->last_recno, "records", (json_int_t)c->records, "ok", c->ok);
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}", "conn", (json_int_t)c->id, "first_record",
+			      (json_int_t)c->first_recno, "last_record", (json_int_t)c->last_recno, "records",
+			      (json_int_t)c->records, "ok", c->ok);
 
 	if (c->open_recno) {
 		json_object_set_new(o, "open_record", jint(c->open_recno));
@@ -186,8 +186,9 @@ json_conn(const struct conn *c)
 		json_object_set_new(o, "closed_by", json_string(c->close_by));
 	}
 	if (c->ok)
-		json_object_set_new(o, "duration_ms", jms((c->close_ns ? c->close_ns : c->last_ns) -
-							  (c->open_ns ? c->open_ns : c->first_ns)));
+		json_object_set_new(o, "duration_ms",
+				    jms((c->close_ns ? c->close_ns : c->last_ns) -
+					(c->open_ns ? c->open_ns : c->first_ns)));
 	json_object_set_new(o, "downtime_after_ms",
 			    c->downtime_after_ns >= 0 ? jms(c->downtime_after_ns) : json_null());
 	if (*c->error)
@@ -212,13 +213,16 @@ json_reconnects(const struct inspect *in)
 	for (int i = 0; i < in->nrcs; i++) {
 		const struct reconnect *r = &in->rcs[i];
 
-		o = json_pack("{s:i, s:I, s:I, s:I, s:o, s:I}", "attempt", r->attempt,
-			      "from_conn", (json_int_t)r->from_conn, "to_conn", (json_int_t)r->to_conn,
-			      "record", (json_int_t)r->recno, "time", jtime(r->ns),
-			      "actual_ms", (json_int_t)r->actual_ms);
-		json_object_set_new(o, "scheduled_ms", r->stated_ms >= 0 ? json_integer(r->stated_ms) : json_null());
-		json_object_set_new(o, "expected_ms", r->expected_ms >= 0 ? json_integer(r->expected_ms) : json_null());
-		json_object_set_new(o, "backoff_ok", r->expected_ms >= 0 ? json_boolean(!r->off) : json_null());
+		o = json_pack("{s:i, s:I, s:I, s:I, s:o, s:I}", "attempt", r->attempt, "from_conn",
+			      (json_int_t)r->from_conn, "to_conn", (json_int_t)r->to_conn, "record",
+			      (json_int_t)r->recno, "time", jtime(r->ns), "actual_ms",
+			      (json_int_t)r->actual_ms);
+		json_object_set_new(o, "scheduled_ms",
+				    r->stated_ms >= 0 ? json_integer(r->stated_ms) : json_null());
+		json_object_set_new(o, "expected_ms",
+				    r->expected_ms >= 0 ? json_integer(r->expected_ms) : json_null());
+		json_object_set_new(o, "backoff_ok",
+				    r->expected_ms >= 0 ? json_boolean(!r->off) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -259,10 +263,12 @@ json_stalls(const struct inspect *in)
 	json_t *a = json_array();
 
 	for (int i = 0; i < in->nstalls; i++)
-		json_array_append_new(a, json_pack("{s:o, s:I, s:I, s:I, s:o}", "duration_ms",
-			jms(in->stalls[i].dur_ns), "conn", (json_int_t)in->stalls[i].conn,
-			"record_before", (json_int_t)in->stalls[i].recno_before,
-			"record", (json_int_t)in->stalls[i].recno, "time", jtime(in->stalls[i].ns)));
+		json_array_append_new(
+			a,
+			json_pack("{s:o, s:I, s:I, s:I, s:o}", "duration_ms", jms(in->stalls[i].dur_ns),
+				  "conn", (json_int_t)in->stalls[i].conn, "record_before",
+				  (json_int_t)in->stalls[i].recno_before, "record",
+				  (json_int_t)in->stalls[i].recno, "time", jtime(in->stalls[i].ns)));
 	return a;
 }
 
@@ -271,8 +277,8 @@ json_finding(const struct finding *f)
 {
 	json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:I}", "class",
 			      inspect_class_name(inspect_finding_info[f->type].cls), "type",
-			      inspect_finding_info[f->type].name, "record", (json_int_t)f->recno,
-			      "time", jtime(f->ns), "conn", (json_int_t)f->conn);
+			      inspect_finding_info[f->type].name, "record", (json_int_t)f->recno, "time",
+			      jtime(f->ns), "conn", (json_int_t)f->conn);
 
 	if (f->recno_before)
 		json_object_set_new(o, "record_before", jint(f->recno_before));
@@ -315,9 +321,11 @@ json_timeline(const struct inspect *in)
 		const struct channel *c = in->ch[k];
 
 		if (c)
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "channel", jstrn(c->name, c->name_len),
-							   "messages", json_buckets(c->tl_msgs, last),
-							   "events", json_buckets(c->tl_events, last)));
+			json_array_append_new(a,
+					      json_pack("{s:o, s:o, s:o}", "channel",
+							jstrn(c->name, c->name_len), "messages",
+							json_buckets(c->tl_msgs, last), "events",
+							json_buckets(c->tl_events, last)));
 	}
 	json_object_set_new(o, "channels", a);
 	return o;

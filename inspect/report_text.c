@@ -39,7 +39,8 @@ text_cut(const struct inspect *in, struct text_buf *b)
 		  "events for positions opened before it" },
 		{ in->cut_replays, "replay begun before it or going on at its end",
 		  "replays begun before it or going on at its end" },
-		{ in->cut_downtime, "downtime covered by such a replay", "downtimes covered by such a replay" },
+		{ in->cut_downtime, "downtime covered by such a replay",
+		  "downtimes covered by such a replay" },
 		{ in->cut_pings, "ping at its end", "pings at its end" },
 		{ in->cut_reconnects, "reconnect whose attempt number is before it",
 		  "reconnects whose attempt number is before it" },
@@ -53,7 +54,8 @@ text_cut(const struct inspect *in, struct text_buf *b)
 			text_buf_addf(b, "  %-12s by the selection, not findings: ", "cut");
 		else
 			text_buf_adds(b, ", ");
-		text_buf_addf(b, "%" PRIu64 " %s", parts[i].n, parts[i].n == 1 ? parts[i].one : parts[i].many);
+		text_buf_addf(b, "%" PRIu64 " %s", parts[i].n,
+			      parts[i].n == 1 ? parts[i].one : parts[i].many);
 	}
 	if (k)
 		text_buf_adds(b, "\n");
@@ -85,8 +87,8 @@ summary_verdict(const struct inspect *in, struct text_buf *b)
 		text_buf_addf(b, "  %-12s %" PRIu64 ":", inspect_class_name(class_order[i]), total);
 		for (int t = 0; t < F_COUNT; t++)
 			if (inspect_finding_info[t].cls == class_order[i] && in->count[t])
-				text_buf_addf(b, "%s %s %" PRIu64, k++ ? "," : "", inspect_finding_info[t].name,
-					      in->count[t]);
+				text_buf_addf(b, "%s %s %" PRIu64, k++ ? "," : "",
+					      inspect_finding_info[t].name, in->count[t]);
 		text_buf_adds(b, "\n");
 	}
 }
@@ -106,9 +108,11 @@ summary_counts(const struct inspect *in, struct text_buf *b)
 		events += in->ch[i]->events;
 	}
 	if (events)
-		text_buf_addf(b, "  %-12s %" PRIu64 " (%" PRIu64 " shared a dedup key with a different"
+		text_buf_addf(b,
+			      "  %-12s %" PRIu64 " (%" PRIu64 " shared a dedup key with a different"
 			      " event: same transaction, not duplicates; %" PRIu64 " older than one"
-			      " already seen)\n", "events", events, shared, late);
+			      " already seen)\n",
+			      "events", events, shared, late);
 	if (in->seq_missing) {
 		text_buf_addf(b, "  %-12s %" PRIu64 " message%s by seq (", "missing", in->seq_missing,
 			      in->seq_missing == 1 ? "" : "s");
@@ -134,18 +138,19 @@ summary_corruption(const struct inspect *in, struct text_buf *b)
 		text_buf_addf(b, "  %-12s %s at segment %" PRIu32 " offset %" PRIu64 "%s%s\n", "corruption",
 			      journal_strerror(in->corrupt_err), in->corrupt_segment, in->corrupt_offset,
 			      *in->corrupt_detail ? ": " : "", in->corrupt_detail);
-	else    /* no place in a segment: a segment cut short */
+	else /* no place in a segment: a segment cut short */
 		text_buf_addf(b, "  %-12s %s%s%s\n", "corruption", journal_strerror(in->corrupt_err),
 			      *in->corrupt_detail ? ": " : "", in->corrupt_detail);
-	if (in->corrupt_tail_from)      /* a missing tail of unknown length */
+	if (in->corrupt_tail_from) /* a missing tail of unknown length */
 		snprintf(tail, sizeof(tail), "%sthe records from #%" PRIu64 " on",
 			 in->corrupt_records ? ", and " : "", in->corrupt_tail_from);
 	if (in->corrupt_records) {
 		uint64_t ranges = in->corrupt_ranges - (in->corrupt_tail_from != 0);
 
-		text_buf_addf(b, "  %-12s %" PRIu64 " record%s in %" PRIu64 " range%s (first #%" PRIu64
-			      "..#%" PRIu64 ")%s; everything else is reported\n", "unreadable",
-			      in->corrupt_records, in->corrupt_records == 1 ? "" : "s", ranges,
+		text_buf_addf(b,
+			      "  %-12s %" PRIu64 " record%s in %" PRIu64 " range%s (first #%" PRIu64
+			      "..#%" PRIu64 ")%s; everything else is reported\n",
+			      "unreadable", in->corrupt_records, in->corrupt_records == 1 ? "" : "s", ranges,
 			      ranges == 1 ? "" : "s", in->corrupt_first, in->corrupt_last, tail);
 	} else if (in->corrupt_tail_from) {
 		text_buf_addf(b, "  %-12s %s; everything else is reported\n", "unreadable", tail);
@@ -170,9 +175,8 @@ text_connections(const struct inspect *in, struct text_buf *b)
 	if (!in->nconns)
 		return;
 	text_buf_addf(b, "\nconnections (%" PRIu64 ")\n", in->conns_total);
-	text_buf_addf(b, "  %-5s %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", "conn", "first",
-		      "opened", "records", "closed by", "code", "duration", "downtime", "session",
-		      "reason / error");
+	text_buf_addf(b, "  %-5s %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", "conn", "first", "opened",
+		      "records", "closed by", "code", "duration", "downtime", "session", "reason / error");
 	for (int i = 0; i < in->nconns; i++) {
 		const struct conn *c = &in->conns[i];
 		char first[24], recs[24], code[12], by[16];
@@ -193,7 +197,8 @@ text_connections(const struct inspect *in, struct text_buf *b)
 			      *c->session ? c->session : "-", c->ok ? c->close_reason : c->error);
 	}
 	if (in->conns_dropped)
-		text_buf_addf(b, "  ... %" PRIu64 " more connections not kept in detail\n", in->conns_dropped);
+		text_buf_addf(b, "  ... %" PRIu64 " more connections not kept in detail\n",
+			      in->conns_dropped);
 	if (in->nrcs) {
 		text_buf_addf(b, "\nreconnects (%" PRIu64 ")\n", in->rcs_total);
 		text_buf_addf(b, "  %-8s %-6s %-9s %-10s %-9s %-9s %s\n", "attempt", "conn", "record",
@@ -208,7 +213,9 @@ text_connections(const struct inspect *in, struct text_buf *b)
 			snprintf(ac, sizeof(ac), "%" PRId64 "ms", r->actual_ms);
 			text_buf_addf(b, "  %-8d %-6" PRIu32 " %-9s %-10s %-9s %-9s %s\n", r->attempt,
 				      r->to_conn, rec, st, ex, ac,
-				      r->expected_ms < 0 ? "-" : r->off ? "OFF" : "ok");
+				      r->expected_ms < 0 ? "-"
+					      : r->off   ? "OFF"
+							 : "ok");
 		}
 	}
 }
@@ -224,9 +231,9 @@ text_channels(const struct inspect *in, struct text_buf *b)
 	if (!any)
 		return;
 	text_buf_adds(b, "\nchannels (received)\n");
-	text_buf_addf(b, "  %-22s %9s %9s %7s %11s %9s %7s %10s %10s %10s %5s %5s\n", "channel",
-		      "messages", "events", "replay", "bytes", "avg/s", "peak/s", "gap p50", "gap p99",
-		      "gap max", "dups", "ovlp");
+	text_buf_addf(b, "  %-22s %9s %9s %7s %11s %9s %7s %10s %10s %10s %5s %5s\n", "channel", "messages",
+		      "events", "replay", "bytes", "avg/s", "peak/s", "gap p50", "gap p99", "gap max", "dups",
+		      "ovlp");
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
 		const struct channel *c = in->ch[i];
 		double span, avg;
@@ -237,9 +244,10 @@ text_channels(const struct inspect *in, struct text_buf *b)
 		span = (double)(c->last_ns - c->first_ns) / 1e9;
 		avg = span > 0 ? (double)(c->messages - 1) / span : 0;
 		snprintf(name, sizeof(name), "%s", c->name_len ? c->name : "(none)");
-		text_buf_addf(b, "  %-22s %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %11" PRIu64 " %9.1f %7" PRIu64
-			      " %10s %10s %10s %5" PRIu64 " %5" PRIu64 "\n", name, c->messages, c->events,
-			      c->replay_chunks, c->bytes, avg, c->peak_per_sec,
+		text_buf_addf(b,
+			      "  %-22s %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %11" PRIu64 " %9.1f %7" PRIu64
+			      " %10s %10s %10s %5" PRIu64 " %5" PRIu64 "\n",
+			      name, c->messages, c->events, c->replay_chunks, c->bytes, avg, c->peak_per_sec,
 			      c->gaps.count ? dur((int64_t)hist_quantile(&c->gaps, 0.5), p50) : "-",
 			      c->gaps.count ? dur((int64_t)hist_quantile(&c->gaps, 0.99), p99) : "-",
 			      c->gaps.count ? dur((int64_t)c->gaps.max, mx) : "-",
@@ -288,7 +296,7 @@ text_findings(const struct inspect *in, struct text_buf *b)
 			      INSPECT_KEEP_FINDINGS);
 }
 
-#define TEXT_TIMELINE_CHANNELS 8        /* columns of channels in the text; all in JSON */
+#define TEXT_TIMELINE_CHANNELS 8 /* columns of channels in the text; all in JSON */
 #define TEXT_CHANNEL_WIDTH 24
 
 static void
@@ -309,7 +317,7 @@ text_timeline(const struct inspect *in, struct text_buf *b)
 			continue;
 		nch++;
 		if (ncols < TEXT_TIMELINE_CHANNELS) {
-			size_t n = in->ch[i]->name_len ? in->ch[i]->name_len : 6;   /* "(none)" */
+			size_t n = in->ch[i]->name_len ? in->ch[i]->name_len : 6; /* "(none)" */
 
 			w[ncols] = n > TEXT_CHANNEL_WIDTH ? TEXT_CHANNEL_WIDTH : n < 9 ? 9 : (int)n;
 			cols[ncols++] = in->ch[i];
@@ -333,7 +341,8 @@ text_timeline(const struct inspect *in, struct text_buf *b)
 		while (k + 1 <= last && !in->tl_msgs[k] && !in->tl_msgs[k + 1])
 			k++;
 		text_buf_addf(b, "  %-30s %9" PRIu64 " %9" PRIu64,
-			      tm(in->tl_start + (int64_t)i * in->tl_width, t1), in->tl_msgs[i], in->tl_events[i]);
+			      tm(in->tl_start + (int64_t)i * in->tl_width, t1), in->tl_msgs[i],
+			      in->tl_events[i]);
 		for (int c = 0; c < ncols; c++)
 			text_buf_addf(b, " %*" PRIu64, w[c], cols[c]->tl_msgs[i]);
 		if (k > i) {
@@ -353,10 +362,13 @@ inspect_report_text(const struct inspect *in, struct text_buf *b)
 	text_buf_addf(b, "journal      %s (feed %s)\n", in->opt.journal_name ? in->opt.journal_name : "-",
 		      (in->opt.feed ? in->opt.feed : &feed_raw)->name);
 	if (in->records) {
-		text_buf_addf(b, "records      #%" PRIu64 "..#%" PRIu64 ": %" PRIu64 " (%" PRIu64 " received frames, %"
-			      PRIu64 " sent, %" PRIu64 " connection events), %" PRIu64 " payload bytes\n",
+		text_buf_addf(b,
+			      "records      #%" PRIu64 "..#%" PRIu64 ": %" PRIu64 " (%" PRIu64
+			      " received frames, %" PRIu64 " sent, %" PRIu64 " connection events), %" PRIu64
+			      " payload bytes\n",
 			      in->first_recno, in->last_recno, in->records, in->in_frames, in->out_frames,
-			      in->by_kind[JOURNAL_OPEN] + in->by_kind[JOURNAL_CLOSE] + in->by_kind[JOURNAL_ERROR],
+			      in->by_kind[JOURNAL_OPEN] + in->by_kind[JOURNAL_CLOSE] +
+				      in->by_kind[JOURNAL_ERROR],
 			      in->bytes);
 		text_buf_addf(b, "time         %s .. %s (%s)\n", tm(in->first_ns, t1), tm(in->last_ns, t2),
 			      dur(in->last_ns - in->first_ns, d1));

@@ -15,8 +15,7 @@ copy_str(char *dst, size_t n, const char *s)
 }
 
 void
-inspect_set_corruption(struct inspect *in, int err, uint32_t segment, uint64_t offset,
-		       const char *detail)
+inspect_set_corruption(struct inspect *in, int err, uint32_t segment, uint64_t offset, const char *detail)
 {
 	in->corrupt = 1;
 	in->corrupt_err = err;
@@ -32,7 +31,7 @@ readable(struct journal_reader *r, uint64_t recno)
 	struct journal_record rec;
 
 	return journal_reader_seek_recno(r, recno) == 0 && journal_reader_next(r, &rec) == 0 &&
-	       rec.recno == recno;
+		rec.recno == recno;
 }
 
 /* After a corrupt block at record 'bad': the first readable record past it, found by
@@ -74,8 +73,8 @@ next_readable(struct journal_reader *r, uint64_t bad, uint64_t last)
  * a corruption: its records are named (the last one when the statistics know it), and 1 is
  * returned. */
 static int
-tail_check(struct inspect *in, struct journal *j, struct journal_reader *r,
-	   const struct journal_stats *st, const char *stale_detail, uint64_t first)
+tail_check(struct inspect *in, struct journal *j, struct journal_reader *r, const struct journal_stats *st,
+	   const char *stale_detail, uint64_t first)
 {
 	uint64_t last = 0;
 	const char *jd = stale_detail;
@@ -89,12 +88,13 @@ tail_check(struct inspect *in, struct journal *j, struct journal_reader *r,
 		/* no statistics to go by: ask the index whether it lists the next record */
 		rc = journal_reader_seek_recno(r, first);
 		if (rc == 0 || rc == JOURNAL_ENOTFOUND)
-			return 0;       /* readable now (a writer appends), or nothing more */
+			return 0; /* readable now (a writer appends), or nothing more */
 		jd = journal_last_detail(j);
 	}
-	snprintf(d, sizeof(d), "the segments end after record #%" PRIu64 ", but the journal lists records%s"
-		 " past it: they cannot be read (a segment cut short?)%s%s", first - 1, upto,
-		 *jd ? "; " : "", jd);
+	snprintf(d, sizeof(d),
+		 "the segments end after record #%" PRIu64 ", but the journal lists records%s"
+		 " past it: they cannot be read (a segment cut short?)%s%s",
+		 first - 1, upto, *jd ? "; " : "", jd);
 	if (!in->corrupt)
 		inspect_set_corruption(in, JOURNAL_ECORRUPT, 0, 0, d);
 	if (!in->corrupt_ranges) {
@@ -213,7 +213,9 @@ inspect_run(struct inspect *in, struct journal *j)
 	   --to stopped the pass before it) */
 	if (err == JOURNAL_EOF && !p.reached_to &&
 	    tail_check(in, j, p.r, p.have_st ? &p.st : NULL, p.stale_detail,
-		       p.last_read ? p.last_read + 1 : p.have_st && p.st.first_recno ? p.st.first_recno : 1) &&
+		       p.last_read                             ? p.last_read + 1
+			       : p.have_st && p.st.first_recno ? p.st.first_recno
+							       : 1) &&
 	    !p.first_err)
 		/* the index lists blocks the segments lack: JOURNAL_EINDEX, as for the other readers */
 		p.first_err = p.have_st && p.st.index_stale ? JOURNAL_EINDEX : JOURNAL_ECORRUPT;

@@ -69,12 +69,15 @@ inspect_stall_check(struct inspect *in, const struct journal_record *rec)
 
 		if (d > in->opt.stall_ns) {
 			char dur[32];
-			struct inspect_at at = { rec->recno, in->last_in_recno, rec->wall_ns, d, rec->conn,
-						 NULL, 0 };
+			struct inspect_at at = { rec->recno, in->last_in_recno, rec->wall_ns,
+						 d,          rec->conn,         NULL,
+						 0 };
 
 			inspect_fmt_dur(d, dur, sizeof(dur));
-			inspect_finding(in, F_STALL, &at, "no message for %s on conn %" PRIu32 " (#%" PRIu64
-					" to #%" PRIu64 ")", dur, rec->conn, in->last_in_recno, rec->recno);
+			inspect_finding(in, F_STALL, &at,
+					"no message for %s on conn %" PRIu32 " (#%" PRIu64 " to #%" PRIu64
+					")",
+					dur, rec->conn, in->last_in_recno, rec->recno);
 			stall_keep(in, rec, d);
 		}
 	}
@@ -118,8 +121,10 @@ inspect_ping_sent(struct inspect *in, const struct journal_record *rec)
 	if (in->ping_pending) {
 		struct inspect_at at = { in->ping_recno, 0, in->ping_ns, 0, in->ping_conn, NULL, 0 };
 
-		inspect_finding(in, F_PING_UNANSWERED, &at, "ping at #%" PRIu64 " got no pong before the next"
-				" ping (#%" PRIu64 ")", in->ping_recno, rec->recno);
+		inspect_finding(in, F_PING_UNANSWERED, &at,
+				"ping at #%" PRIu64 " got no pong before the next"
+				" ping (#%" PRIu64 ")",
+				in->ping_recno, rec->recno);
 	}
 	in->ping_pending = 1;
 	in->ping_ns = rec->wall_ns;
@@ -150,6 +155,8 @@ inspect_pings_end(struct inspect *in)
 		in->cut_pings++;
 		return;
 	}
-	inspect_finding(in, F_PING_UNANSWERED, &at, "ping at #%" PRIu64 " on conn %" PRIu32 " got no pong"
-			" before the connection ended", in->ping_recno, in->ping_conn);
+	inspect_finding(in, F_PING_UNANSWERED, &at,
+			"ping at #%" PRIu64 " on conn %" PRIu32 " got no pong"
+			" before the connection ended",
+			in->ping_recno, in->ping_conn);
 }

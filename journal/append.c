@@ -38,7 +38,8 @@ record_valid(const struct journal_record *r)
 {
 	return !(r->channel_len > JOURNAL_MAX_CHANNEL || r->cursor_len > JOURNAL_MAX_CURSOR ||
 		 r->payload_len > JOURNAL_MAX_PAYLOAD || r->kind > JOURNAL_KIND_MAX || r->dir > 1 ||
-		 (r->channel_len && !r->channel) || (r->cursor_len && !r->cursor) || (r->payload_len && !r->payload));
+		 (r->channel_len && !r->channel) || (r->cursor_len && !r->cursor) ||
+		 (r->payload_len && !r->payload));
 }
 
 /* Make room for a record of 'need' encoded bytes: seal a block it would overfill, wait

@@ -392,7 +392,8 @@ blk_lengths(struct blk_reader *br)
 		br->why = "stored block length mismatch";
 		return BLK_BAD;
 	}
-	if ((br->h.flags & BLK_FLAG_ZSTD) && (uint64_t)br->h.raw_len > (uint64_t)br->h.comp_len * BLK_MAX_RATIO) {
+	if ((br->h.flags & BLK_FLAG_ZSTD) &&
+	    (uint64_t)br->h.raw_len > (uint64_t)br->h.comp_len * BLK_MAX_RATIO) {
 		br->why = "block header states a raw length its compressed data cannot hold";
 		return BLK_BAD;
 	}
@@ -420,8 +421,9 @@ blk_read_header(struct blk_reader *br, int fd, uint64_t off, uint64_t size)
 		if ((rc = zero_header_tail(fd, off, size, hb, &torn)) != 0)
 			return rc > 3 ? rc : EIO;
 		if (torn) {
-			br->why = all_zero(hb, sizeof(hb)) ? "zeros where a block header should be"
-							   : "block header cut by zeros from a sector boundary on";
+			br->why = all_zero(hb, sizeof(hb))
+				? "zeros where a block header should be"
+				: "block header cut by zeros from a sector boundary on";
 			return BLK_TORN;
 		}
 		br->why = "bad block header (magic or checksum)";
@@ -468,8 +470,8 @@ blk_decode(struct blk_reader *br)
 		 * always states its content size) */
 		unsigned long long fcs = ZSTD_getFrameContentSize(br->comp, br->h.comp_len);
 		size_t fsz = ZSTD_findFrameCompressedSize(br->comp, br->h.comp_len);
-		if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs != br->h.raw_len ||
-		    ZSTD_isError(fsz) || fsz != br->h.comp_len) {
+		if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN ||
+		    fcs != br->h.raw_len || ZSTD_isError(fsz) || fsz != br->h.comp_len) {
 			br->why = "block data is not a zstd frame of the stated raw length";
 			return BLK_BAD;
 		}

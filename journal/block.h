@@ -114,11 +114,11 @@ enum { BLK_OK = 0, BLK_END = 1, BLK_TORN = 2, BLK_BAD = 3 };
 
 /* Reads blocks from a segment file descriptor; owns its buffers. */
 struct blk_reader {
-	void *dctx;             /* ZSTD_DCtx */
+	void *dctx; /* ZSTD_DCtx */
 	uint8_t *comp, *raw;
 	size_t comp_cap, raw_cap;
 	struct blk_header h;
-	const char *why;        /* for BLK_BAD / BLK_TORN */
+	const char *why; /* for BLK_BAD / BLK_TORN */
 };
 void blk_reader_init(struct blk_reader *br);
 void blk_reader_free(struct blk_reader *br);

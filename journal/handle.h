@@ -16,12 +16,12 @@ struct journal_view;
 
 struct journal {
 	char *dir;
-	int flags;                  /* JOURNAL_RDONLY, JOURNAL_APPEND, JOURNAL_CREATE */
-	struct idx *idx;            /* NULL when there is none (readers: none usable) */
+	int flags; /* JOURNAL_RDONLY, JOURNAL_APPEND, JOURNAL_CREATE */
+	struct idx *idx; /* NULL when there is none (readers: none usable) */
 	struct journal_meta meta;
-	char detail[512];           /* journal_last_detail() */
-	struct journal_writer *w;   /* writers only; NULL for JOURNAL_RDONLY */
-	struct journal_view *view;  /* readers (JOURNAL_RDONLY) only; NULL for writers */
+	char detail[512]; /* journal_last_detail() */
+	struct journal_writer *w; /* writers only; NULL for JOURNAL_RDONLY */
+	struct journal_view *view; /* readers (JOURNAL_RDONLY) only; NULL for writers */
 };
 
 /* Set j's detail (journal_last_detail). */

@@ -29,7 +29,8 @@ idx_env_truncated(MDB_env *env, const char *dir, char *detail, size_t dsize)
 		return 0;
 	if ((uint64_t)sb.st_size >= ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize)
 		return 0;
-	snprintf(detail, dsize, "index '%s': data.mdb has %llu bytes but its pages reach %llu (the file was cut)", dir,
+	snprintf(detail, dsize,
+		 "index '%s': data.mdb has %llu bytes but its pages reach %llu (the file was cut)", dir,
 		 (unsigned long long)sb.st_size, ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
 	return 1;
 }
@@ -68,8 +69,7 @@ idx_open(const char *dir, int writer, struct idx **out, char *detail, size_t dsi
 		goto fail;
 	mdb_env_set_maxdbs(x->env, 8);
 	mdb_env_set_mapsize(x->env, (size_t)1 << 36);
-	rc = mdb_env_open(x->env, x->path,
-			  MDB_NOTLS | (writer ? MDB_NOSYNC : MDB_RDONLY), 0644);
+	rc = mdb_env_open(x->env, x->path, MDB_NOTLS | (writer ? MDB_NOSYNC : MDB_RDONLY), 0644);
 	if (rc != 0)
 		goto fail;
 	if (idx_env_truncated(x->env, x->path, detail, dsize)) {

@@ -19,7 +19,7 @@ struct idx_block {
 };
 
 struct idx_state {
-	uint32_t segment;         /* indexed up to here: segment and offset of the end */
+	uint32_t segment; /* indexed up to here: segment and offset of the end */
 	uint64_t offset;
 	uint64_t next_recno;
 	uint64_t records, payload_bytes, raw_bytes, blocks;
@@ -50,8 +50,8 @@ int idx_clear(struct idx *x);
 /* The indexed state; all zero for an empty index. */
 int idx_state_get(struct idx *x, struct idx_state *st);
 /* Index one block whose raw records are in 'raw' (decoded with blk_iter), then store st. */
-int idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw,
-		  const struct blk_header *h, const struct idx_state *st);
+int idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
+		  const struct idx_state *st);
 /* The last indexed block; JOURNAL_ENOTFOUND when none. */
 int idx_last_block(struct idx *x, struct idx_block *b);
 /* The block holding recno (largest first_recno <= recno). */
@@ -78,7 +78,8 @@ void idx_snap_end(struct idx_snap *s);
 int idx_snap_state(struct idx_snap *s, struct idx_state *st);
 int idx_snap_last_block(struct idx_snap *s, struct idx_block *b);
 int idx_snap_conn_foreach(struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *), void *ud);
-int idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *), void *ud);
+int idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *),
+			     void *ud);
 uint32_t idx_snap_conn_count(struct idx_snap *s);
 uint32_t idx_snap_channel_count(struct idx_snap *s);
 /* 1 when the index holds that connection / that (non-empty) channel. */

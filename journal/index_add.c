@@ -169,8 +169,8 @@ agg_add_chan(struct agg *g, const struct journal_record *r)
  * *done_upto says where the next pass starts), and store the sums. 0, JOURNAL_ECORRUPT
  * (the record framing), or an MDB_* code. */
 static int
-add_pass(struct idx *x, MDB_txn *txn, const struct idx_block *b, const struct blk_header *h, const uint8_t *raw,
-	 uint64_t *done_upto, int *more)
+add_pass(struct idx *x, MDB_txn *txn, const struct idx_block *b, const struct blk_header *h,
+	 const uint8_t *raw, uint64_t *done_upto, int *more)
 {
 	struct agg chans[MAX_AGG], conns[MAX_AGG];
 	size_t nch = 0, nco = 0;

@@ -27,8 +27,8 @@ void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
 static void
 chk_child_signals(void)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGALRM,
-				    SIGXCPU, SIGXFSZ, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGPIPE };
+	static const int sigs[] = { SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGABRT, SIGTRAP, SIGSYS, SIGALRM,
+				    SIGXCPU, SIGXFSZ, SIGUSR1, SIGUSR2, SIGINT,  SIGTERM, SIGPIPE };
 	struct {
 		void (*handler)(int);
 		unsigned long flags;
@@ -83,8 +83,7 @@ struct chk {
 	volatile uint8_t touch;
 };
 
-static int
-chk_fail(struct chk *c, int verdict, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int chk_fail(struct chk *c, int verdict, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 chk_fail(struct chk *c, int verdict, const char *fmt, ...)
@@ -137,11 +136,13 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 	struct idx_block b;
 
 	if (k->mv_size != 8 || idx_blockv_decode(v, &b) != 0)
-		return chk_fail(c, IDX_CHECK_DAMAGED, "a 'blocks' entry has a key of %zu bytes and a value of %zu bytes",
+		return chk_fail(c, IDX_CHECK_DAMAGED,
+				"a 'blocks' entry has a key of %zu bytes and a value of %zu bytes",
 				k->mv_size, v->mv_size);
 	if (rd_be64(k->mv_data) != b.first_recno || b.count == 0 || b.comp_len == 0 || b.raw_len == 0 ||
 	    b.raw_len > BLK_MAX_RAW || b.offset < SEG_HEADER_SIZE || b.segment == 0)
-		return chk_fail(c, IDX_CHECK_DAMAGED, "the 'blocks' entry of record %llu does not describe a block",
+		return chk_fail(c, IDX_CHECK_DAMAGED,
+				"the 'blocks' entry of record %llu does not describe a block",
 				(unsigned long long)rd_be64(k->mv_data));
 	if (c->blocks) {
 		const struct idx_block *p = &c->last;
@@ -149,18 +150,20 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 		if (b.first_recno != p->first_recno + p->count || b.max_wall < p->max_wall ||
 		    (same && b.offset != p->offset + BLK_HEADER_SIZE + p->comp_len) ||
 		    (!same && (b.segment < p->segment || b.offset != SEG_HEADER_SIZE)))
-			return chk_fail(c, IDX_CHECK_DAMAGED,
-					"the 'blocks' entry of record %llu does not follow the one of record %llu",
-					(unsigned long long)b.first_recno, (unsigned long long)p->first_recno);
+			return chk_fail(
+				c, IDX_CHECK_DAMAGED,
+				"the 'blocks' entry of record %llu does not follow the one of record %llu",
+				(unsigned long long)b.first_recno, (unsigned long long)p->first_recno);
 	}
 	if (c->blocks && b.segment != c->last.segment && c->past.count) {
 		char path[4200];
 		seg_path(path, sizeof(path), c->jdir, c->past.segment);
-		return chk_fail(c, IDX_CHECK_STALE,
-				"the index lists records %llu..%llu in segment '%s' past the end of the file (%llu bytes; the block of record %llu ends at offset %llu)",
-				(unsigned long long)c->past.first_recno, (unsigned long long)(b.first_recno - 1), path,
-				(unsigned long long)c->past_size, (unsigned long long)c->past.first_recno,
-				(unsigned long long)(c->past.offset + BLK_HEADER_SIZE + c->past.comp_len));
+		return chk_fail(
+			c, IDX_CHECK_STALE,
+			"the index lists records %llu..%llu in segment '%s' past the end of the file (%llu bytes; the block of record %llu ends at offset %llu)",
+			(unsigned long long)c->past.first_recno, (unsigned long long)(b.first_recno - 1),
+			path, (unsigned long long)c->past_size, (unsigned long long)c->past.first_recno,
+			(unsigned long long)(c->past.offset + BLK_HEADER_SIZE + c->past.comp_len));
 	}
 	if (!c->blocks || b.segment != c->last.segment) {
 		/* the first block the index lists in a segment starts where its header says */
@@ -168,19 +171,21 @@ chk_block(struct chk *c, const MDB_val *k, const MDB_val *v)
 		char path[4200];
 		seg_path(path, sizeof(path), c->jdir, b.segment);
 		if (first == 0)
-			return chk_fail(c, IDX_CHECK_STALE, "the index lists blocks in segment '%s', which does not exist",
-					path);
-		if (first != UINT64_MAX && (b.offset != SEG_HEADER_SIZE || first != b.first_recno))
 			return chk_fail(c, IDX_CHECK_STALE,
-					"the index says segment '%s' holds record %llu at offset %llu; its header says it starts at record %llu",
-					path, (unsigned long long)b.first_recno, (unsigned long long)b.offset,
-					(unsigned long long)first);
+					"the index lists blocks in segment '%s', which does not exist", path);
+		if (first != UINT64_MAX && (b.offset != SEG_HEADER_SIZE || first != b.first_recno))
+			return chk_fail(
+				c, IDX_CHECK_STALE,
+				"the index says segment '%s' holds record %llu at offset %llu; its header says it starts at record %llu",
+				path, (unsigned long long)b.first_recno, (unsigned long long)b.offset,
+				(unsigned long long)first);
 	}
 	/* every indexed block lies inside its segment's file: a segment cut (or replaced by a
 	 * shorter one) after it was indexed no longer holds the records the index lists. The
 	 * first block past the end is noted, and the index is stale once a later segment
 	 * follows (the last segment is index_end_check's: a reader names the block there). */
-	if (c->seg_size != UINT64_MAX && !c->past.count && b.offset + BLK_HEADER_SIZE + (uint64_t)b.comp_len > c->seg_size) {
+	if (c->seg_size != UINT64_MAX && !c->past.count &&
+	    b.offset + BLK_HEADER_SIZE + (uint64_t)b.comp_len > c->seg_size) {
 		c->past = b;
 		c->past_size = c->seg_size;
 	}
@@ -225,23 +230,30 @@ chk_agrees(struct chk *c, const char *db, const MDB_val *k, const MDB_val *v)
 	if (!strcmp(db, "time")) {
 		int64_t wall = (int64_t)(rd_be64(kp) ^ (1ULL << 63));
 		if (chk_find_block(c, rd_be64(kp + 8), &b) != 0 || b.max_wall != wall)
-			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'time' entry names no block of its time (record %llu)",
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"a 'time' entry names no block of its time (record %llu)",
 					(unsigned long long)rd_be64(kp + 8));
 	} else if (!strcmp(db, "conns")) {
 		if (!chk_range(c, get_u64(vp), get_u64(vp + 8), get_u64(vp + 16)))
-			return chk_fail(c, IDX_CHECK_DAMAGED, "the 'conns' entry of connection %u names records the blocks do not hold",
-					(unsigned)((uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3]));
+			return chk_fail(
+				c, IDX_CHECK_DAMAGED,
+				"the 'conns' entry of connection %u names records the blocks do not hold",
+				(unsigned)((uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 |
+					   (uint32_t)kp[2] << 8 | kp[3]));
 	} else if (!strcmp(db, "chans")) {
 		if (!chk_range(c, get_u64(vp), get_u64(vp + 8), get_u64(vp + 16)))
-			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chans' entry names records the blocks do not hold");
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"a 'chans' entry names records the blocks do not hold");
 	} else if (!strcmp(db, "chanblk")) {
 		MDB_val ck = { kp[0], (void *)(kp + 1) }, cv;
 		uint64_t at = rd_be64(kp + 1 + kp[0]);
 		if (chk_find_block(c, at, &b) != 0)
-			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry names no block (record %llu)",
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"a 'chanblk' entry names no block (record %llu)",
 					(unsigned long long)at);
 		if (mdb_get(c->txn, c->dbi_chans, &ck, &cv) != 0)
-			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'chanblk' entry names a channel that 'chans' does not have");
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"a 'chanblk' entry names a channel that 'chans' does not have");
 	}
 	return 0;
 }
@@ -256,19 +268,23 @@ chk_row(struct chk *c, const char *db, MDB_dbi dbi, const MDB_val *k, const MDB_
 	chk_touch(c, k);
 	chk_touch(c, v);
 	/* look the key up again: the search reads the branch pages that a seek reads */
-	if (dbi != 0 && ((rc = mdb_get(c->txn, dbi, &k2, &v2)) != 0 || v2.mv_size != v->mv_size ||
-			 v2.mv_data != v->mv_data))
-		return chk_fail(c, IDX_CHECK_DAMAGED, "an entry of '%s' cannot be found again by its key (%s)", db,
+	if (dbi != 0 &&
+	    ((rc = mdb_get(c->txn, dbi, &k2, &v2)) != 0 || v2.mv_size != v->mv_size ||
+	     v2.mv_data != v->mv_data))
+		return chk_fail(c, IDX_CHECK_DAMAGED,
+				"an entry of '%s' cannot be found again by its key (%s)", db,
 				rc ? mdb_strerror(rc) : "another value");
 	if (!strcmp(db, "blocks"))
 		return chk_block(c, k, v);
 	if (!strcmp(db, "time")) {
 		if (k->mv_size != 16 || v->mv_size != 8 || memcmp(kp + 8, vp, 8) != 0)
-			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'time' entry has a key of %zu bytes and a value of %zu bytes",
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"a 'time' entry has a key of %zu bytes and a value of %zu bytes",
 					k->mv_size, v->mv_size);
 		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "conns")) {
-		if (k->mv_size != 4 || v->mv_size != CONNV_SIZE || get_u64(vp) > get_u64(vp + 8) || get_u64(vp + 16) == 0)
+		if (k->mv_size != 4 || v->mv_size != CONNV_SIZE || get_u64(vp) > get_u64(vp + 8) ||
+		    get_u64(vp + 16) == 0)
 			return chk_fail(c, IDX_CHECK_DAMAGED, "a 'conns' entry is not a connection");
 		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "chans")) {
@@ -284,13 +300,15 @@ chk_row(struct chk *c, const char *db, MDB_dbi dbi, const MDB_val *k, const MDB_
 		return chk_agrees(c, db, k, v);
 	} else if (!strcmp(db, "state")) {
 		if (k->mv_size != 5 || memcmp(kp, "state", 5) != 0 || v->mv_size != STATEV_SIZE)
-			return chk_fail(c, IDX_CHECK_DAMAGED, "the 'state' entry has a key of %zu bytes and a value of %zu bytes",
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"the 'state' entry has a key of %zu bytes and a value of %zu bytes",
 					k->mv_size, v->mv_size);
 	} else if (dbi == 0) {
 		/* the free list: a transaction id, then a page list that starts with its length */
 		if (k->mv_size != sizeof(size_t) || v->mv_size < sizeof(size_t) ||
 		    v->mv_size != (*(const size_t *)vp + 1) * sizeof(size_t))
-			return chk_fail(c, IDX_CHECK_DAMAGED, "the free list holds an entry of %zu bytes that is not a page list",
+			return chk_fail(c, IDX_CHECK_DAMAGED,
+					"the free list holds an entry of %zu bytes that is not a page list",
 					v->mv_size);
 	}
 	return 0;
@@ -307,11 +325,14 @@ chk_walk(struct chk *c, const char *db, MDB_dbi dbi, uint64_t *count)
 
 	if ((rc = mdb_stat(c->txn, dbi, &ms)) != 0 || (rc = mdb_cursor_open(c->txn, dbi, &cur)) != 0)
 		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s': %s", db, mdb_strerror(rc));
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (++n > c->max_entries) {
 			mdb_cursor_close(cur);
-			return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s' has more entries than its file can hold (its pages form a cycle)",
-					db);
+			return chk_fail(
+				c, IDX_CHECK_DAMAGED,
+				"database '%s' has more entries than its file can hold (its pages form a cycle)",
+				db);
 		}
 		if (chk_row(c, db, dbi, &k, &v) != 0) {
 			mdb_cursor_close(cur);
@@ -322,7 +343,8 @@ chk_walk(struct chk *c, const char *db, MDB_dbi dbi, uint64_t *count)
 	if (rc != MDB_NOTFOUND)
 		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s': %s", db, mdb_strerror(rc));
 	if (n != ms.ms_entries)
-		return chk_fail(c, IDX_CHECK_DAMAGED, "database '%s' says it has %llu entries; %llu were found", db,
+		return chk_fail(c, IDX_CHECK_DAMAGED,
+				"database '%s' says it has %llu entries; %llu were found", db,
 				(unsigned long long)ms.ms_entries, (unsigned long long)n);
 	*count = n;
 	return 0;
@@ -338,7 +360,8 @@ chk_never_written(struct chk *c, const char *idir)
 	MDB_dbi main_db;
 	MDB_stat ms;
 
-	if (mdb_dbi_open(c->txn, NULL, 0, &main_db) != 0 || mdb_stat(c->txn, main_db, &ms) != 0 || ms.ms_entries != 0)
+	if (mdb_dbi_open(c->txn, NULL, 0, &main_db) != 0 || mdb_stat(c->txn, main_db, &ms) != 0 ||
+	    ms.ms_entries != 0)
 		return 0;
 	c->verdict = IDX_CHECK_NONE;
 	snprintf(c->why, c->n, "index '%s' was created but never written", idir);
@@ -359,15 +382,16 @@ chk_run(const char *idir, const char *jdir, char *why, size_t n)
 
 	snprintf(data, sizeof(data), "%s/data.mdb", idir);
 	if (stat(data, &sb) != 0)
-		return chk_fail(&c, IDX_CHECK_DAMAGED, "cannot stat '%s': %s", data, strerror(errno)), c.verdict;
+		return chk_fail(&c, IDX_CHECK_DAMAGED, "cannot stat '%s': %s", data, strerror(errno)),
+		       c.verdict;
 	c.max_entries = (uint64_t)sb.st_size / 8 + 16;
 	if ((rc = mdb_env_create(&env)) != 0)
 		return chk_fail(&c, IDX_CHECK_DAMAGED, "%s", mdb_strerror(rc)), c.verdict;
 	mdb_env_set_maxdbs(env, 8);
 	mdb_env_set_mapsize(env, (size_t)1 << 36);
 	if ((rc = mdb_env_open(env, idir, MDB_NOTLS | MDB_RDONLY, 0644)) != 0) {
-		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s", idir,
-			 mdb_strerror(rc));
+		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s",
+			 idir, mdb_strerror(rc));
 		goto out;
 	}
 	if (idx_env_truncated(env, idir, why, n)) {
@@ -375,15 +399,16 @@ chk_run(const char *idir, const char *jdir, char *why, size_t n)
 		goto out;
 	}
 	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &c.txn)) != 0) {
-		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s", idir,
-			 mdb_strerror(rc));
+		chk_fail(&c, mdb_damaged(rc) ? IDX_CHECK_DAMAGED : IDX_CHECK_UNREADABLE, "index '%s': %s",
+			 idir, mdb_strerror(rc));
 		goto out;
 	}
 	if (chk_never_written(&c, idir))
 		goto out;
 	for (int i = 0; i < 6; i++)
 		if ((rc = mdb_dbi_open(c.txn, names[i], 0, &dbi[i])) != 0) {
-			chk_fail(&c, IDX_CHECK_DAMAGED, "index '%s': database '%s': %s", idir, names[i], mdb_strerror(rc));
+			chk_fail(&c, IDX_CHECK_DAMAGED, "index '%s': database '%s': %s", idir, names[i],
+				 mdb_strerror(rc));
 			goto out;
 		}
 	c.dbi_blocks = dbi[0];
@@ -401,14 +426,17 @@ chk_run(const char *idir, const char *jdir, char *why, size_t n)
 			goto out;
 		}
 		if (count[1] != c.blocks || (c.blocks == 0) != (count[5] == 0) ||
-		    (c.blocks && (st.blocks != c.blocks || st.records != c.records || st.payload_bytes != c.payload ||
-				  st.raw_bytes != c.raw || st.next_recno != c.last.first_recno + c.last.count ||
-				  st.segment != c.last.segment ||
-				  st.offset != c.last.offset + BLK_HEADER_SIZE + c.last.comp_len)))
-			chk_fail(&c, IDX_CHECK_DAMAGED,
-				 "the index's state (%llu blocks, %llu records) does not sum up its %llu blocks (%llu records, %llu time entries)",
-				 (unsigned long long)st.blocks, (unsigned long long)st.records, (unsigned long long)c.blocks,
-				 (unsigned long long)c.records, (unsigned long long)count[1]);
+		    (c.blocks &&
+		     (st.blocks != c.blocks || st.records != c.records || st.payload_bytes != c.payload ||
+		      st.raw_bytes != c.raw || st.next_recno != c.last.first_recno + c.last.count ||
+		      st.segment != c.last.segment ||
+		      st.offset != c.last.offset + BLK_HEADER_SIZE + c.last.comp_len)))
+			chk_fail(
+				&c, IDX_CHECK_DAMAGED,
+				"the index's state (%llu blocks, %llu records) does not sum up its %llu blocks (%llu records, %llu time entries)",
+				(unsigned long long)st.blocks, (unsigned long long)st.records,
+				(unsigned long long)c.blocks, (unsigned long long)c.records,
+				(unsigned long long)count[1]);
 	}
 out:
 	if (c.txn)
@@ -523,9 +551,10 @@ chk_verdict(pid_t pid, int fd, const char *idir, char *why, size_t n)
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		snprintf(why, n, "index '%s': %s while LMDB read it", idir,
-			 sig == SIGALRM || sig == SIGXCPU ?
-				 "the check did not finish (a cycle of pages?)" :
-			 sig == SIGSEGV ? "a crash (SIGSEGV)" : sig == SIGBUS ? "a crash (SIGBUS)" : "a crash");
+			 sig == SIGALRM || sig == SIGXCPU ? "the check did not finish (a cycle of pages?)"
+				 : sig == SIGSEGV         ? "a crash (SIGSEGV)"
+				 : sig == SIGBUS          ? "a crash (SIGBUS)"
+							  : "a crash");
 		return IDX_CHECK_DAMAGED;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got == 0 || msg[0] < '0' + IDX_CHECK_OK ||
@@ -606,19 +635,23 @@ index_end_check(const char *dir, const struct idx_state *st, const struct idx_bl
 	}
 	if ((uint64_t)sb.st_size < st->offset) {
 		close(fd);
-		snprintf(why, n, "the index lists records up to %llu, in a block at offset %llu of segment '%s' that ends at offset %llu, past the end of the file (%llu bytes)",
-			 (unsigned long long)(st->next_recno - 1), (unsigned long long)b->offset, path,
-			 (unsigned long long)st->offset, (unsigned long long)sb.st_size);
+		snprintf(
+			why, n,
+			"the index lists records up to %llu, in a block at offset %llu of segment '%s' that ends at offset %llu, past the end of the file (%llu bytes)",
+			(unsigned long long)(st->next_recno - 1), (unsigned long long)b->offset, path,
+			(unsigned long long)st->offset, (unsigned long long)sb.st_size);
 		return INDEX_END_MISMATCH;
 	}
 	blk_reader_init(&br);
 	rc = blk_read(&br, fd, b->offset, (uint64_t)sb.st_size, 1);
-	if (rc == BLK_OK && (br.h.first_recno != b->first_recno || br.h.count != b->count || br.h.comp_len != b->comp_len)) {
-		snprintf(why, n, "the block at offset %llu of segment '%s' is not the one the index lists", (unsigned long long)b->offset,
-			 path);
+	if (rc == BLK_OK &&
+	    (br.h.first_recno != b->first_recno || br.h.count != b->count || br.h.comp_len != b->comp_len)) {
+		snprintf(why, n, "the block at offset %llu of segment '%s' is not the one the index lists",
+			 (unsigned long long)b->offset, path);
 		res = INDEX_END_MISMATCH;
 	} else if (rc == BLK_TORN) {
-		snprintf(why, n, "the block the index lists at offset %llu of segment '%s' is a torn tail (%s)",
+		snprintf(why, n,
+			 "the block the index lists at offset %llu of segment '%s' is a torn tail (%s)",
 			 (unsigned long long)b->offset, path, br.why ? br.why : "incomplete");
 		res = INDEX_END_MISMATCH;
 	} else {

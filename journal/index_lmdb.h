@@ -29,8 +29,9 @@ struct idx {
 static inline int
 mdb_damaged(int rc)
 {
-	return rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_VERSION_MISMATCH ||
-	       rc == MDB_INCOMPATIBLE || rc == MDB_PANIC || rc == MDB_BAD_DBI || rc == MDB_BAD_VALSIZE;
+	return rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
+		rc == MDB_VERSION_MISMATCH || rc == MDB_INCOMPATIBLE || rc == MDB_PANIC ||
+		rc == MDB_BAD_DBI || rc == MDB_BAD_VALSIZE;
 }
 
 /* An LMDB return code as a journal one: 0, JOURNAL_ENOTFOUND, an errno, or JOURNAL_EINDEX. */

@@ -18,7 +18,8 @@ block_at(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, int want_le)
 		/* the largest key <= k */
 		if (rc == MDB_NOTFOUND)
 			rc = mdb_cursor_get(c, &key, v, MDB_LAST);
-		else if (rc == 0 && (key.mv_size != k->mv_size || memcmp(key.mv_data, k->mv_data, k->mv_size) != 0))
+		else if (rc == 0 &&
+			 (key.mv_size != k->mv_size || memcmp(key.mv_data, k->mv_data, k->mv_size) != 0))
 			rc = mdb_cursor_get(c, &key, v, MDB_PREV);
 	}
 	*k = key;
@@ -116,7 +117,8 @@ idx_find_cursor(struct idx *x, const char *ch, size_t chlen, const void *cur, si
 	k.mv_data = kb;
 	/* one entry per block that holds the channel: walk them in order until one whose
 	 * max cursor reaches the target (a few thousand entries for a large journal) */
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kp = k.mv_data;
 		if (k.mv_size != 1 + chlen + 8 || kp[0] != chlen || memcmp(kp + 1, ch, chlen) != 0) {
 			rc = MDB_NOTFOUND;
@@ -136,8 +138,8 @@ idx_find_cursor(struct idx *x, const char *ch, size_t chlen, const void *cur, si
  * A non-zero return from row stops the walk and is returned; MDB_CORRUPTED from it means
  * the entry did not decode. */
 static int
-walk(struct idx *x, const struct idx_snap *s, MDB_dbi dbi, int (*row)(const MDB_val *k, const MDB_val *v, void *ud),
-     void *ud)
+walk(struct idx *x, const struct idx_snap *s, MDB_dbi dbi,
+     int (*row)(const MDB_val *k, const MDB_val *v, void *ud), void *ud)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;

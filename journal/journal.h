@@ -38,19 +38,19 @@
 
 /* The journal's own codes, all negative (positive values are errno values). */
 enum {
-	JOURNAL_EOF = -100,            /* not an error: a reader reached the end (kept apart from
+	JOURNAL_EOF = -100, /* not an error: a reader reached the end (kept apart from
 					  the error codes, which count down from -1) */
-	JOURNAL_ENOTJOURNAL = -1,      /* the directory holds no journal */
-	JOURNAL_EVERSION = -2,         /* written by a newer format version than this reader knows */
-	JOURNAL_ECORRUPT = -3,         /* a checksum, magic or length does not match */
-	JOURNAL_ELOCKED = -4,          /* another writer holds the journal */
-	JOURNAL_EINDEX = -5,           /* the LMDB index failed (see journal_last_detail) */
-	JOURNAL_EZSTD = -6,            /* compression or decompression failed */
-	JOURNAL_EINVAL = -7,           /* a bad argument (record too large, bad option, ...) */
-	JOURNAL_ERDONLY = -8,          /* a write on a journal opened read-only */
-	JOURNAL_EEXIST = -9,           /* JOURNAL_CREATE on a path that already holds a journal */
-	JOURNAL_ENOTFOUND = -10,       /* a seek target beyond the last record */
-	JOURNAL_EGAP = -11,            /* records are missing: a segment is gone, or the record
+	JOURNAL_ENOTJOURNAL = -1, /* the directory holds no journal */
+	JOURNAL_EVERSION = -2, /* written by a newer format version than this reader knows */
+	JOURNAL_ECORRUPT = -3, /* a checksum, magic or length does not match */
+	JOURNAL_ELOCKED = -4, /* another writer holds the journal */
+	JOURNAL_EINDEX = -5, /* the LMDB index failed (see journal_last_detail) */
+	JOURNAL_EZSTD = -6, /* compression or decompression failed */
+	JOURNAL_EINVAL = -7, /* a bad argument (record too large, bad option, ...) */
+	JOURNAL_ERDONLY = -8, /* a write on a journal opened read-only */
+	JOURNAL_EEXIST = -9, /* JOURNAL_CREATE on a path that already holds a journal */
+	JOURNAL_ENOTFOUND = -10, /* a seek target beyond the last record */
+	JOURNAL_EGAP = -11, /* records are missing: a segment is gone, or the record
 					  numbers jump from one segment to the next (journal_last_detail
 					  names the range) */
 };
@@ -64,32 +64,32 @@ enum journal_kind {
 	JOURNAL_BINARY = 1,
 	JOURNAL_PING = 2,
 	JOURNAL_PONG = 3,
-	JOURNAL_OPEN = 4,   /* payload: JSON {"url":...,"status":...} written by the recorder */
-	JOURNAL_CLOSE = 5,  /* payload: JSON {"code":...,"reason":...,"by":"server|client|network"} */
-	JOURNAL_ERROR = 6,  /* payload: JSON {"error":...,...}; reconnect attempts are errors too */
+	JOURNAL_OPEN = 4, /* payload: JSON {"url":...,"status":...} written by the recorder */
+	JOURNAL_CLOSE = 5, /* payload: JSON {"code":...,"reason":...,"by":"server|client|network"} */
+	JOURNAL_ERROR = 6, /* payload: JSON {"error":...,...}; reconnect attempts are errors too */
 	JOURNAL_KIND_MAX = 6,
 };
 
-#define JOURNAL_MAX_PAYLOAD  ((size_t)1 << 30)   /* 1 GiB; frames up to 64 MiB are the goal */
-#define JOURNAL_MAX_CHANNEL  255
-#define JOURNAL_MAX_CURSOR   1024
+#define JOURNAL_MAX_PAYLOAD ((size_t)1 << 30) /* 1 GiB; frames up to 64 MiB are the goal */
+#define JOURNAL_MAX_CHANNEL 255
+#define JOURNAL_MAX_CURSOR 1024
 
 /* One record. On append, the caller fills every field but recno (assigned) and the
  * pointers must stay valid for the duration of the call only (the journal copies).
  * On read, the pointers point into the reader's buffers and stay valid until the
  * next call on that reader. */
 struct journal_record {
-	uint64_t recno;          /* journal-wide, from 1, strictly increasing, dense */
-	int64_t wall_ns;         /* receive time, CLOCK_REALTIME, ns since the epoch */
-	int64_t mono_ns;         /* CLOCK_MONOTONIC, ns (meaningful within one recording run) */
-	uint32_t conn;           /* connection id; 0 = none */
-	uint8_t dir;             /* enum journal_dir */
-	uint8_t kind;            /* enum journal_kind */
-	uint16_t channel_len;    /* <= JOURNAL_MAX_CHANNEL */
-	uint16_t cursor_len;     /* <= JOURNAL_MAX_CURSOR */
-	const char *channel;     /* not NUL-terminated; may be NULL when channel_len is 0 */
-	const uint8_t *cursor;   /* opaque bytes, as received */
-	const uint8_t *payload;  /* exactly as received */
+	uint64_t recno; /* journal-wide, from 1, strictly increasing, dense */
+	int64_t wall_ns; /* receive time, CLOCK_REALTIME, ns since the epoch */
+	int64_t mono_ns; /* CLOCK_MONOTONIC, ns (meaningful within one recording run) */
+	uint32_t conn; /* connection id; 0 = none */
+	uint8_t dir; /* enum journal_dir */
+	uint8_t kind; /* enum journal_kind */
+	uint16_t channel_len; /* <= JOURNAL_MAX_CHANNEL */
+	uint16_t cursor_len; /* <= JOURNAL_MAX_CURSOR */
+	const char *channel; /* not NUL-terminated; may be NULL when channel_len is 0 */
+	const uint8_t *cursor; /* opaque bytes, as received */
+	const uint8_t *payload; /* exactly as received */
 	size_t payload_len;
 };
 
@@ -104,14 +104,14 @@ enum {
 
 /* Writer options. Zero in a field means its default. */
 struct journal_options {
-	int fsync;                     /* enum journal_fsync; default INTERVAL */
-	uint32_t fsync_interval_ms;    /* default 1000 */
-	uint32_t flush_ms;             /* seal an open block whose oldest record is this old; default 100 */
-	uint32_t block_bytes;          /* seal at this many raw bytes; default 1 MiB */
-	uint64_t segment_bytes;        /* start a new segment past this size; default 256 MiB */
-	int zstd_level;                /* default 1 */
-	uint32_t max_pending;          /* sealed blocks waiting for the writer threads; default 8 */
-	uint32_t threads;              /* compressing threads; default 2 (blocks are compressed in
+	int fsync; /* enum journal_fsync; default INTERVAL */
+	uint32_t fsync_interval_ms; /* default 1000 */
+	uint32_t flush_ms; /* seal an open block whose oldest record is this old; default 100 */
+	uint32_t block_bytes; /* seal at this many raw bytes; default 1 MiB */
+	uint64_t segment_bytes; /* start a new segment past this size; default 256 MiB */
+	int zstd_level; /* default 1 */
+	uint32_t max_pending; /* sealed blocks waiting for the writer threads; default 8 */
+	uint32_t threads; /* compressing threads; default 2 (blocks are compressed in
 					  parallel and written in order) */
 };
 
@@ -120,12 +120,12 @@ struct journal_reader;
 
 /* What journal_open() found and did when it recovered the tail. */
 struct journal_recovery {
-	uint64_t blocks_indexed;       /* blocks found past the index and indexed */
-	uint64_t torn_bytes;           /* bytes cut off the end of the last segment (0 = none) */
-	uint64_t torn_offset;          /* where the cut was made */
-	uint32_t torn_segment;         /* in which segment */
-	int reindexed;                 /* the index was missing or stale and was rebuilt */
-	int index_damaged;             /* LMDB could not use the index (not an LMDB file, corrupted
+	uint64_t blocks_indexed; /* blocks found past the index and indexed */
+	uint64_t torn_bytes; /* bytes cut off the end of the last segment (0 = none) */
+	uint64_t torn_offset; /* where the cut was made */
+	uint32_t torn_segment; /* in which segment */
+	int reindexed; /* the index was missing or stale and was rebuilt */
+	int index_damaged; /* LMDB could not use the index (not an LMDB file, corrupted
 					  pages, ...): its files were removed and it was rebuilt from
 					  the segments; index_detail says what LMDB found */
 	char index_detail[256];
@@ -147,8 +147,8 @@ struct journal_recovery {
  * out of sequence; for a writer also a bad block, unless it is a torn tail, which is
  * cut), JOURNAL_EINDEX, or
  * an errno (ENOENT, EACCES, ENOMEM, ...). */
-int journal_open(const char *path, int flags, const struct journal_options *opt,
-		 struct journal **out, struct journal_recovery *rec);
+int journal_open(const char *path, int flags, const struct journal_options *opt, struct journal **out,
+		 struct journal_recovery *rec);
 
 /* Append one record; assigns rec->recno. Copies everything. Returns 0, JOURNAL_ERDONLY,
  * JOURNAL_EINVAL (a field beyond its limit, a length without its pointer), ENOMEM, or the
@@ -199,26 +199,26 @@ int journal_meta_set(struct journal *j, const char *key, const char *value);
  * appended); pending_records says how many appended records are not written yet. */
 struct journal_stats {
 	uint64_t records;
-	uint64_t first_recno, last_recno;   /* 0 when empty */
+	uint64_t first_recno, last_recno; /* 0 when empty */
 	int64_t first_wall_ns, last_wall_ns;
-	uint64_t raw_bytes;                 /* sum of payload bytes */
-	uint64_t block_raw_bytes;           /* uncompressed block bytes (payload + record headers) */
-	uint64_t disk_bytes;                /* segment files plus index */
-	uint64_t segment_bytes;             /* segment files */
+	uint64_t raw_bytes; /* sum of payload bytes */
+	uint64_t block_raw_bytes; /* uncompressed block bytes (payload + record headers) */
+	uint64_t disk_bytes; /* segment files plus index */
+	uint64_t segment_bytes; /* segment files */
 	uint64_t blocks;
 	uint32_t segments;
-	uint32_t connections;               /* distinct connection ids */
-	uint32_t channels;                  /* distinct non-empty channels */
-	uint64_t torn_bytes;                /* readers: bytes past the last whole block */
-	int index_stale;                    /* readers: the index lists blocks that are not there */
-	int index_damaged;                  /* readers: the index is damaged (LMDB cannot use it,
+	uint32_t connections; /* distinct connection ids */
+	uint32_t channels; /* distinct non-empty channels */
+	uint64_t torn_bytes; /* readers: bytes past the last whole block */
+	int index_stale; /* readers: the index lists blocks that are not there */
+	int index_damaged; /* readers: the index is damaged (LMDB cannot use it,
 					       or its check found it broken): set aside */
-	int index_unreadable;               /* readers: the index is there and cannot be read
+	int index_unreadable; /* readers: the index is there and cannot be read
 					       (permissions, not a file): set aside */
 	/* writer side, this process only */
-	uint64_t append_waits;              /* appends that had to wait for the disk */
-	uint64_t append_wait_ns;            /* total time spent waiting */
-	uint64_t pending_records;           /* appended, not yet written */
+	uint64_t append_waits; /* appends that had to wait for the disk */
+	uint64_t append_wait_ns; /* total time spent waiting */
+	uint64_t pending_records; /* appended, not yet written */
 };
 /* Returns 0 (always, for a writer) or the error a reader met reading past the index
  * (JOURNAL_ECORRUPT, JOURNAL_EGAP, an errno; st then holds what the index says). */
@@ -234,8 +234,7 @@ struct journal_conn_info {
 /* Call fn for each connection in id order; stop when fn returns non-zero (that value is
  * returned). Otherwise 0, JOURNAL_EINDEX (a writer without an index, or one that cannot
  * be read), or, for a reader, an error met reading past the index as journal_stats. */
-int journal_conn_foreach(struct journal *j,
-			 int (*fn)(const struct journal_conn_info *, void *), void *ud);
+int journal_conn_foreach(struct journal *j, int (*fn)(const struct journal_conn_info *, void *), void *ud);
 
 /* Per channel, the same way, with the same return values. Pointers are valid during the
  * callback only. */
@@ -247,8 +246,8 @@ struct journal_channel_info {
 	const uint8_t *first_cursor, *last_cursor;
 	size_t first_cursor_len, last_cursor_len;
 };
-int journal_channel_foreach(struct journal *j,
-			    int (*fn)(const struct journal_channel_info *, void *), void *ud);
+int
+journal_channel_foreach(struct journal *j, int (*fn)(const struct journal_channel_info *, void *), void *ud);
 
 /* Readers. Any number per journal, any open mode. A new reader is positioned at the
  * first record. journal_reader_open returns 0 or ENOMEM; journal_reader_close(NULL) is a
@@ -298,8 +297,8 @@ int journal_cursor_cmp(const void *a, size_t alen, const void *b, size_t blen);
  * a newer format). v->good_bytes counts the verified segment bytes. */
 struct journal_verify {
 	uint64_t blocks, records, good_bytes;
-	uint64_t unindexed_blocks;     /* sealed blocks the index does not hold yet (not an error) */
-	uint64_t torn_bytes;           /* a torn tail past the last whole block (not an error: a
+	uint64_t unindexed_blocks; /* sealed blocks the index does not hold yet (not an error) */
+	uint64_t torn_bytes; /* a torn tail past the last whole block (not an error: a
 					  crash left it, the next writer cuts it) */
 	uint32_t bad_segment;
 	uint64_t bad_offset;

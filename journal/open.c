@@ -28,7 +28,8 @@ is_empty_dir(const char *path)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, META_FILE ".tmp")) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, META_FILE ".tmp")) {
 			empty = 0;
 			break;
 		}
@@ -89,7 +90,8 @@ open_dir(struct journal *j)
 		}
 		if (mkdir(j->dir, 0755) != 0) {
 			rc = errno;
-			journal_set_detail(j, "cannot create journal directory '%s': %s", j->dir, strerror(rc));
+			journal_set_detail(j, "cannot create journal directory '%s': %s", j->dir,
+					   strerror(rc));
 			return rc;
 		}
 		j->w->created_dir = 1;
@@ -110,15 +112,18 @@ open_meta(struct journal *j)
 	if (rc == ENOENT) {
 		if (!(j->flags & JOURNAL_CREATE) || !is_empty_dir(path)) {
 			journal_set_detail(j, "'%s' is not a wstape journal (no %s file)%s", path, META_FILE,
-					   (j->flags & JOURNAL_CREATE) ? "; choose a new or empty directory" : "");
+					   (j->flags & JOURNAL_CREATE) ? "; choose a new or empty directory"
+								       : "");
 			return JOURNAL_ENOTJOURNAL;
 		}
 		char when[40], ver[16];
 		snprintf(ver, sizeof(ver), "%d", JOURNAL_FORMAT_VERSION);
 		if ((rc = meta_put(&j->meta, "format", ver)) ||
-		    (rc = meta_put(&j->meta, "created", text_format_time(journal_now_wall(), when, sizeof(when)))) ||
+		    (rc = meta_put(&j->meta, "created",
+				   text_format_time(journal_now_wall(), when, sizeof(when)))) ||
 		    (rc = meta_store(&j->meta, path))) {
-			journal_set_detail(j, "cannot write '%s/%s': %s", path, META_FILE, journal_strerror(rc));
+			journal_set_detail(j, "cannot write '%s/%s': %s", path, META_FILE,
+					   journal_strerror(rc));
 			return rc;
 		}
 		j->w->created_meta = 1;
@@ -126,7 +131,8 @@ open_meta(struct journal *j)
 		journal_set_detail(j, "cannot read '%s/%s': %s", path, META_FILE, strerror(rc));
 		return rc;
 	} else if ((j->flags & JOURNAL_CREATE) && !(j->flags & JOURNAL_APPEND)) {
-		journal_set_detail(j, "'%s' already holds a journal; append to it or choose another path", path);
+		journal_set_detail(j, "'%s' already holds a journal; append to it or choose another path",
+				   path);
 		return JOURNAL_EEXIST;
 	}
 	return 0;
@@ -147,13 +153,15 @@ check_format(struct journal *j)
 	errno = 0;
 	fmt = strtoull(fv, &end, 10);
 	if (fv[0] < '0' || fv[0] > '9' || *end) {
-		journal_set_detail(j, "'%s/%s' says format '%s', which is not a format version (a whole number)", j->dir,
-				   META_FILE, fv);
+		journal_set_detail(j,
+				   "'%s/%s' says format '%s', which is not a format version (a whole number)",
+				   j->dir, META_FILE, fv);
 		return JOURNAL_ENOTJOURNAL;
 	}
 	if (errno == ERANGE || fmt > JOURNAL_FORMAT_VERSION) {
-		journal_set_detail(j, "journal '%s' has format version %s; this wstape reads up to %d: upgrade wstape",
-				   j->dir, fv, JOURNAL_FORMAT_VERSION);
+		journal_set_detail(
+			j, "journal '%s' has format version %s; this wstape reads up to %d: upgrade wstape",
+			j->dir, fv, JOURNAL_FORMAT_VERSION);
 		return JOURNAL_EVERSION;
 	}
 	return 0;

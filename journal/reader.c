@@ -18,9 +18,9 @@
 
 struct journal_reader {
 	struct journal *j;
-	uint32_t seg;          /* current segment number; 0 = not started */
+	uint32_t seg; /* current segment number; 0 = not started */
 	int fd;
-	uint64_t off;          /* offset of the current (or next) block */
+	uint64_t off; /* offset of the current (or next) block */
 	struct blk_reader br;
 	int in_block;
 	struct blk_iter it;
@@ -30,7 +30,7 @@ struct journal_reader {
 	uint32_t err_seg;
 	uint64_t err_off;
 	uint64_t blocks_read, raw_read; /* blocks loaded and their raw bytes (for tail.c) */
-	uint64_t seg_first;    /* the first record number the current segment's header gives */
+	uint64_t seg_first; /* the first record number the current segment's header gives */
 };
 
 static uint32_t
@@ -133,7 +133,8 @@ open_segment(struct journal_reader *r, uint32_t n)
 		r->seg = n;
 		r->off = 0;
 		if (rc == JOURNAL_EVERSION) {
-			journal_set_detail(r->j, "segment '%s' has format version %u; this wstape reads up to %d",
+			journal_set_detail(r->j,
+					   "segment '%s' has format version %u; this wstape reads up to %d",
 					   path, get_u32(h + 8), JOURNAL_FORMAT_VERSION);
 			return rc;
 		}
@@ -159,16 +160,19 @@ segment_jump(struct journal_reader *r)
 	r->err_seg = r->seg;
 	r->err_off = 0;
 	if (r->seg_first > r->expect_recno) {
-		journal_set_detail(r->j, "records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
-				   (unsigned long long)r->expect_recno, (unsigned long long)(r->seg_first - 1), prev,
-				   (unsigned long long)r->expect_recno, path, (unsigned long long)r->seg_first);
+		journal_set_detail(
+			r->j,
+			"records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
+			(unsigned long long)r->expect_recno, (unsigned long long)(r->seg_first - 1), prev,
+			(unsigned long long)r->expect_recno, path, (unsigned long long)r->seg_first);
 		return JOURNAL_EGAP;
 	}
-	journal_set_detail(r->j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
-			   path, (unsigned long long)r->seg_first, prev);
+	journal_set_detail(
+		r->j,
+		"segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+		path, (unsigned long long)r->seg_first, prev);
 	return JOURNAL_ECORRUPT;
 }
-
 
 /* Open the first segment, or the one a seek chose, when none is open. 0, JOURNAL_EOF
  * (nothing to read yet) or an error. */
@@ -279,8 +283,8 @@ reader_read(struct journal_reader *r, struct journal_record *rec)
 		seg_path(path, sizeof(path), r->j->dir, r->seg);
 		r->err_seg = r->seg;
 		r->err_off = r->off;
-		journal_set_detail(r->j, "cannot read segment '%s' at offset %llu: %s", path, (unsigned long long)r->off,
-				   strerror(rc));
+		journal_set_detail(r->j, "cannot read segment '%s' at offset %llu: %s", path,
+				   (unsigned long long)r->off, strerror(rc));
 		return rc; /* errno */
 	}
 }
@@ -305,8 +309,10 @@ reader_start_at(struct journal_reader *r, uint32_t segment, uint64_t offset, uin
 		if (rc == 1) {
 			char path[4200];
 			seg_path(path, sizeof(path), r->j->dir, segment);
-			journal_set_detail(r->j, "the index points to segment '%s', which does not exist; run 'wstape verify --reindex'",
-					   path);
+			journal_set_detail(
+				r->j,
+				"the index points to segment '%s', which does not exist; run 'wstape verify --reindex'",
+				path);
 			return JOURNAL_EINDEX;
 		}
 		return rc;
@@ -348,9 +354,11 @@ reader_goto(struct journal_reader *r, const struct idx_block *b)
 		seg_path(path, sizeof(path), r->j->dir, b->segment);
 		r->err_seg = b->segment;
 		r->err_off = b->offset;
-		journal_set_detail(r->j, "the index points to a block at offset %llu of segment '%s' (records %llu..%llu), past the end of the file (%llu bytes); run 'wstape verify --reindex'",
-				   (unsigned long long)b->offset, path, (unsigned long long)b->first_recno,
-				   (unsigned long long)(b->first_recno + b->count - 1), (unsigned long long)sb.st_size);
+		journal_set_detail(
+			r->j,
+			"the index points to a block at offset %llu of segment '%s' (records %llu..%llu), past the end of the file (%llu bytes); run 'wstape verify --reindex'",
+			(unsigned long long)b->offset, path, (unsigned long long)b->first_recno,
+			(unsigned long long)(b->first_recno + b->count - 1), (unsigned long long)sb.st_size);
 		return JOURNAL_EINDEX;
 	}
 	return 0;
@@ -434,8 +442,8 @@ static int
 match_cursor(const struct journal_record *rec, const void *arg)
 {
 	const struct cursor_target *t = arg;
-	return rec->channel_len == t->chlen && memcmp(rec->channel, t->ch, t->chlen) == 0 && rec->cursor_len &&
-	       journal_cursor_cmp(rec->cursor, rec->cursor_len, t->cur, t->curlen) >= 0;
+	return rec->channel_len == t->chlen && memcmp(rec->channel, t->ch, t->chlen) == 0 &&
+		rec->cursor_len && journal_cursor_cmp(rec->cursor, rec->cursor_len, t->cur, t->curlen) >= 0;
 }
 
 int
@@ -451,4 +459,3 @@ journal_reader_seek_cursor(struct journal_reader *r, const char *channel, size_t
 		return rc;
 	return scan_to(r, match_cursor, &t);
 }
-

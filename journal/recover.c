@@ -26,8 +26,8 @@ recover_block(struct journal *j, const struct blk_reader *br, const char *path, 
 	int rc;
 
 	if (br->h.first_recno != st->next_recno) {
-		journal_set_detail(j, "segment '%s' offset %llu: block starts at record %llu, expected %llu", path,
-				   (unsigned long long)off, (unsigned long long)br->h.first_recno,
+		journal_set_detail(j, "segment '%s' offset %llu: block starts at record %llu, expected %llu",
+				   path, (unsigned long long)off, (unsigned long long)br->h.first_recno,
 				   (unsigned long long)st->next_recno);
 		return JOURNAL_ECORRUPT;
 	}
@@ -39,7 +39,8 @@ recover_block(struct journal *j, const struct blk_reader *br, const char *path, 
 			max_conn = r.conn;
 	}
 	if (rc != JOURNAL_EOF) {
-		journal_set_detail(j, "segment '%s' offset %llu: bad record framing in block", path, (unsigned long long)off);
+		journal_set_detail(j, "segment '%s' offset %llu: bad record framing in block", path,
+				   (unsigned long long)off);
 		return JOURNAL_ECORRUPT;
 	}
 	if (st->blocks == 0)
@@ -65,8 +66,8 @@ recover_blocks(struct journal *j, struct blk_reader *br, int fd, const char *pat
 		if (br_rc == BLK_TORN && last) {
 			if (ftruncate(fd, (off_t)*off) != 0 || fsync(fd) != 0) {
 				rc = errno;
-				journal_set_detail(j, "cannot cut the torn tail of '%s' at offset %llu: %s", path,
-						   (unsigned long long)*off, strerror(rc));
+				journal_set_detail(j, "cannot cut the torn tail of '%s' at offset %llu: %s",
+						   path, (unsigned long long)*off, strerror(rc));
 				return rc;
 			}
 			rec->torn_bytes = size - *off;
@@ -75,13 +76,15 @@ recover_blocks(struct journal *j, struct blk_reader *br, int fd, const char *pat
 			return 0;
 		}
 		if (br_rc > BLK_BAD) {
-			journal_set_detail(j, "cannot read '%s' at offset %llu: %s", path, (unsigned long long)*off,
-					   strerror(br_rc));
+			journal_set_detail(j, "cannot read '%s' at offset %llu: %s", path,
+					   (unsigned long long)*off, strerror(br_rc));
 			return br_rc;
 		}
 		if (br_rc != BLK_OK) {
-			journal_set_detail(j, "segment '%s' offset %llu: %s; run 'wstape verify --repair' to cut the journal there",
-					   path, (unsigned long long)*off, br->why ? br->why : "bad block");
+			journal_set_detail(
+				j,
+				"segment '%s' offset %llu: %s; run 'wstape verify --repair' to cut the journal there",
+				path, (unsigned long long)*off, br->why ? br->why : "bad block");
 			return JOURNAL_ECORRUPT;
 		}
 		if ((rc = recover_block(j, br, path, n, *off, rec)) != 0)

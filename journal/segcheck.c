@@ -58,12 +58,15 @@ segment_hole(struct journal *j, const char *path, uint32_t n, uint32_t prev, uin
 		close(fd);
 	}
 	if (next_first > start)
-		journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s'%s; the next is '%s')",
-				   (unsigned long long)start, (unsigned long long)(next_first - 1), from,
-				   n - prev > 2 ? " and those after it do not exist" : " does not exist", path);
+		journal_set_detail(
+			j,
+			"records are missing from the journal: %llu..%llu (segment '%s'%s; the next is '%s')",
+			(unsigned long long)start, (unsigned long long)(next_first - 1), from,
+			n - prev > 2 ? " and those after it do not exist" : " does not exist", path);
 	else
-		journal_set_detail(j, "records are missing from the journal, or '%s' is out of sequence: segment '%s'%s",
-				   path, from, n - prev > 2 ? " and those after it do not exist" : " does not exist");
+		journal_set_detail(
+			j, "records are missing from the journal, or '%s' is out of sequence: segment '%s'%s",
+			path, from, n - prev > 2 ? " and those after it do not exist" : " does not exist");
 	return JOURNAL_EGAP;
 }
 
@@ -131,8 +134,10 @@ segments_check(struct journal *j)
 			break;
 		if (first && prev_first && first <= prev_first) {
 			seg_path(ppath, sizeof(ppath), j->dir, prev);
-			journal_set_detail(j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
-					   path, (unsigned long long)first, ppath);
+			journal_set_detail(
+				j,
+				"segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+				path, (unsigned long long)first, ppath);
 			rc = JOURNAL_ECORRUPT;
 			break;
 		}

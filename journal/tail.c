@@ -32,7 +32,7 @@ struct aggmap {
 
 struct tail {
 	struct journal_reader *r;
-	int from_start;                  /* no usable index: everything is tail */
+	int from_start; /* no usable index: everything is tail */
 	uint64_t base_next, base_blocks; /* the index state the tail continues */
 	uint64_t records, blocks, raw_bytes, payload_bytes, first_recno, last_recno, torn_bytes;
 	int64_t first_wall, max_wall;
@@ -185,8 +185,8 @@ tail_read(struct tail *t)
 
 	reader_counts(t->r, &blocks0, &raw0);
 	while ((rc = reader_read(t->r, &rec)) == 0) {
-		uint8_t kb[4] = { (uint8_t)(rec.conn >> 24), (uint8_t)(rec.conn >> 16), (uint8_t)(rec.conn >> 8),
-				  (uint8_t)rec.conn };
+		uint8_t kb[4] = { (uint8_t)(rec.conn >> 24), (uint8_t)(rec.conn >> 16),
+				  (uint8_t)(rec.conn >> 8), (uint8_t)rec.conn };
 		struct agg *a;
 
 		if (t->records == 0) {
@@ -222,8 +222,9 @@ tail_update(struct journal *j, struct tail **cache, const struct idx_state *is)
 	struct tail *t = *cache;
 	int rc;
 
-	if (t && (t->from_start != !is ||
-		  (is && (t->base_next != (is->blocks ? is->next_recno : 0) || t->base_blocks != is->blocks)))) {
+	if (t &&
+	    (t->from_start != !is ||
+	     (is && (t->base_next != (is->blocks ? is->next_recno : 0) || t->base_blocks != is->blocks)))) {
 		tail_free(t);
 		t = *cache = NULL;
 	}
@@ -301,7 +302,7 @@ agg_ptr_cmp(const void *x, const void *y)
 }
 
 struct merge {
-	struct agg **v;  /* the tail's aggregates in key order */
+	struct agg **v; /* the tail's aggregates in key order */
 	size_t n, i;
 	void *fn, *ud;
 };
@@ -326,7 +327,8 @@ merge_init(struct merge *m, const struct aggmap *map, void *fn, void *ud)
 static void
 conn_of(const struct agg *a, struct journal_conn_info *ci)
 {
-	ci->conn = (uint32_t)a->key[0] << 24 | (uint32_t)a->key[1] << 16 | (uint32_t)a->key[2] << 8 | a->key[3];
+	ci->conn =
+		(uint32_t)a->key[0] << 24 | (uint32_t)a->key[1] << 16 | (uint32_t)a->key[2] << 8 | a->key[3];
 	ci->first_recno = a->first_recno;
 	ci->last_recno = a->last_recno;
 	ci->records = a->records;
@@ -378,8 +380,8 @@ conn_merge_row(const struct journal_conn_info *ix, void *ud)
 {
 	struct merge *m = ud;
 	struct journal_conn_info ci = *ix;
-	const uint8_t key[4] = { (uint8_t)(ix->conn >> 24), (uint8_t)(ix->conn >> 16), (uint8_t)(ix->conn >> 8),
-				 (uint8_t)ix->conn };
+	const uint8_t key[4] = { (uint8_t)(ix->conn >> 24), (uint8_t)(ix->conn >> 16),
+				 (uint8_t)(ix->conn >> 8), (uint8_t)ix->conn };
 	const struct agg *a;
 	int rc;
 
@@ -394,8 +396,8 @@ conn_merge_row(const struct journal_conn_info *ix, void *ud)
 }
 
 int
-tail_conn_foreach(const struct tail *t, struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *),
-		  void *ud)
+tail_conn_foreach(const struct tail *t, struct idx_snap *s,
+		  int (*fn)(const struct journal_conn_info *, void *), void *ud)
 {
 	struct merge m;
 	int rc;

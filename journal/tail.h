@@ -23,8 +23,8 @@ void tail_sums(const struct tail *t, struct journal_stats *st);
 uint32_t tail_new_conns(const struct tail *t, struct idx_snap *s);
 uint32_t tail_new_channels(const struct tail *t, struct idx_snap *s);
 /* The snapshot's connections / channels, in its key order, with the tail merged in. */
-int tail_conn_foreach(const struct tail *t, struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *),
-		      void *ud);
+int tail_conn_foreach(const struct tail *t, struct idx_snap *s,
+		      int (*fn)(const struct journal_conn_info *, void *), void *ud);
 int tail_channel_foreach(const struct tail *t, struct idx_snap *s,
 			 int (*fn)(const struct journal_channel_info *, void *), void *ud);
 

@@ -22,7 +22,7 @@ struct seen_block {
 struct verify_ctx {
 	struct seen_block *v;
 	size_t n, i, cap;
-	uint64_t indexed_before;  /* the index's next record number before the scan began */
+	uint64_t indexed_before; /* the index's next record number before the scan began */
 	int bad, newer;
 	struct idx_block badb;
 };
@@ -30,10 +30,10 @@ struct verify_ctx {
 /* One scan over the segments. */
 struct scan {
 	struct journal *j;
-	struct verify_ctx *c;     /* NULL: nothing is kept */
+	struct verify_ctx *c; /* NULL: nothing is kept */
 	struct journal_verify *v;
 	struct blk_reader br;
-	uint64_t expect;          /* the next record number; 0 before the first block */
+	uint64_t expect; /* the next record number; 0 before the first block */
 };
 
 static int
@@ -73,7 +73,8 @@ scan_detail(struct scan *s, int rc)
  * read, or that a newer wstape wrote, is no corruption: say why (an errno or
  * JOURNAL_EVERSION). */
 static int
-scan_segment_open(struct scan *s, const char *path, uint32_t n, uint32_t prev, int last, int *fd, uint64_t *size)
+scan_segment_open(struct scan *s, const char *path, uint32_t n, uint32_t prev, int last, int *fd,
+		  uint64_t *size)
 {
 	struct journal *j = s->j;
 	uint8_t sh[SEG_HEADER_SIZE];
@@ -97,7 +98,8 @@ scan_segment_open(struct scan *s, const char *path, uint32_t n, uint32_t prev, i
 		journal_set_detail(j, "cannot read segment '%s': %s", path, strerror(rc));
 		return scan_detail(s, rc);
 	}
-	if (sb.st_size < SEG_HEADER_SIZE || got != (ssize_t)sizeof(sh) || (rc = seg_header_check(sh, n)) != 0) {
+	if (sb.st_size < SEG_HEADER_SIZE || got != (ssize_t)sizeof(sh) ||
+	    (rc = seg_header_check(sh, n)) != 0) {
 		close(*fd);
 		*fd = -1;
 		if (last && sb.st_size <= SEG_HEADER_SIZE && rc != JOURNAL_EVERSION) {
@@ -105,8 +107,10 @@ scan_segment_open(struct scan *s, const char *path, uint32_t n, uint32_t prev, i
 			return 0;
 		}
 		if (rc == JOURNAL_EVERSION) {
-			journal_set_detail(j, "segment '%s' was written by a newer wstape (format %u); this one reads up to %d",
-					   path, get_u32(sh + 8), JOURNAL_FORMAT_VERSION);
+			journal_set_detail(
+				j,
+				"segment '%s' was written by a newer wstape (format %u); this one reads up to %d",
+				path, get_u32(sh + 8), JOURNAL_FORMAT_VERSION);
 			return scan_detail(s, rc);
 		}
 		s->v->detail = "bad segment header";
@@ -119,13 +123,17 @@ scan_segment_open(struct scan *s, const char *path, uint32_t n, uint32_t prev, i
 		char prevp[4200];
 		seg_path(prevp, sizeof(prevp), j->dir, prev);
 		if (seg_first > s->expect) {
-			journal_set_detail(j, "records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
-					   (unsigned long long)s->expect, (unsigned long long)(seg_first - 1), prevp,
-					   (unsigned long long)s->expect, path, (unsigned long long)seg_first);
+			journal_set_detail(
+				j,
+				"records are missing from the journal: %llu..%llu (segment '%s' ends before record %llu, segment '%s' starts at record %llu)",
+				(unsigned long long)s->expect, (unsigned long long)(seg_first - 1), prevp,
+				(unsigned long long)s->expect, path, (unsigned long long)seg_first);
 			return scan_detail(s, JOURNAL_EGAP);
 		}
-		journal_set_detail(j, "segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
-				   path, (unsigned long long)seg_first, prevp);
+		journal_set_detail(
+			j,
+			"segment '%s' starts at record %llu, which segment '%s' already holds (out of sequence)",
+			path, (unsigned long long)seg_first, prevp);
 		return scan_detail(s, JOURNAL_ECORRUPT);
 	}
 	return 0;
@@ -166,8 +174,8 @@ scan_segment_blocks(struct scan *s, const char *path, uint32_t n, int fd, uint64
 			return 0;
 		}
 		if (b > BLK_BAD) {
-			journal_set_detail(s->j, "cannot read segment '%s' at offset %llu: %s", path, (unsigned long long)off,
-					   strerror(b));
+			journal_set_detail(s->j, "cannot read segment '%s' at offset %llu: %s", path,
+					   (unsigned long long)off, strerror(b));
 			return scan_detail(s, b);
 		}
 		if (b != BLK_OK) {
@@ -217,7 +225,8 @@ scan_all(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
 		seg_path(path, sizeof(path), j->dir, segs[i]);
 		v->bad_segment = segs[i];
 		v->bad_offset = 0;
-		if ((rc = scan_segment_open(&s, path, segs[i], i ? segs[i - 1] : 0, last, &fd, &size)) != 0 || fd < 0)
+		if ((rc = scan_segment_open(&s, path, segs[i], i ? segs[i - 1] : 0, last, &fd, &size)) != 0 ||
+		    fd < 0)
 			break;
 		rc = scan_segment_blocks(&s, path, segs[i], fd, size, last);
 		v->good_bytes += SEG_HEADER_SIZE;
@@ -258,12 +267,15 @@ verify_index(struct journal *j, struct verify_ctx *c, struct journal_verify *v)
 		return 0;
 	}
 	if (jv->idx_open_err) {
-		journal_set_detail(j, "the index is damaged (%s); 'wstape verify --repair' or --reindex rebuilds it",
-				   jv->idx_detail);
+		journal_set_detail(
+			j, "the index is damaged (%s); 'wstape verify --repair' or --reindex rebuilds it",
+			jv->idx_detail);
 		rc = JOURNAL_EINDEX;
 	} else if (jv->idx_stale) {
-		journal_set_detail(j, "the index does not match the segments (%s); 'wstape verify --repair' or --reindex rebuilds it",
-				   jv->idx_detail);
+		journal_set_detail(
+			j,
+			"the index does not match the segments (%s); 'wstape verify --repair' or --reindex rebuilds it",
+			jv->idx_detail);
 		rc = JOURNAL_EINDEX;
 	} else {
 		/* not verified: say so, and fail */
@@ -313,7 +325,8 @@ journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *
 	if ((rc = journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL)) != 0)
 		return rc;
 	snprintf(lock, sizeof(lock), "%s/" LOCK_FILE, path);
-	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	    flock(lfd, LOCK_EX | LOCK_NB) != 0) {
 		rc = lfd < 0 ? errno : JOURNAL_ELOCKED;
 		if (lfd >= 0)
 			close(lfd);
@@ -324,7 +337,8 @@ journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *
 	rc = scan_all(j, NULL, &v);
 	*segment = v.bad_segment;
 	*offset = v.bad_offset;
-	if (rc == JOURNAL_ECORRUPT && seg_list(path, &segs, &nseg) == 0 && nseg && segs[nseg - 1] == v.bad_segment) {
+	if (rc == JOURNAL_ECORRUPT && seg_list(path, &segs, &nseg) == 0 && nseg &&
+	    segs[nseg - 1] == v.bad_segment) {
 		struct stat sb;
 		seg_path(seg, sizeof(seg), path, v.bad_segment);
 		if (stat(seg, &sb) == 0 && truncate(seg, (off_t)v.bad_offset) == 0) {

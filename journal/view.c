@@ -17,19 +17,11 @@ view_open_index(struct journal *j, struct journal_view *v)
 	int rc, damaged;
 
 	switch (idx_check(j->dir, v->idx_detail, sizeof(v->idx_detail))) {
-	case IDX_CHECK_OK:
-		break;
-	case IDX_CHECK_DAMAGED:
-		v->idx_open_err = JOURNAL_EINDEX;
-		return;
-	case IDX_CHECK_STALE:
-		v->idx_stale = 1;
-		return;
-	case IDX_CHECK_UNREADABLE:
-		v->idx_unreadable = errno ? errno : EACCES;
-		return;
-	default: /* none */
-		return;
+	case IDX_CHECK_OK: break;
+	case IDX_CHECK_DAMAGED: v->idx_open_err = JOURNAL_EINDEX; return;
+	case IDX_CHECK_STALE: v->idx_stale = 1; return;
+	case IDX_CHECK_UNREADABLE: v->idx_unreadable = errno ? errno : EACCES; return;
+	default: /* none */ return;
 	}
 	if ((rc = idx_open(j->dir, 0, &j->idx, v->idx_detail, sizeof(v->idx_detail), &damaged)) != 0) {
 		j->idx = NULL;
@@ -79,8 +71,9 @@ view_usable_index(struct journal *j, struct idx_snap *snap, struct idx_state *is
 		return NULL;
 	}
 	snprintf(why, sizeof(why), "the index's state lists blocks, but its last block cannot be read");
-	if (is->blocks && (idx_snap_last_block(snap, &last) != 0 ||
-			   index_end_check(j->dir, is, &last, why, sizeof(why)) == INDEX_END_MISMATCH)) {
+	if (is->blocks &&
+	    (idx_snap_last_block(snap, &last) != 0 ||
+	     index_end_check(j->dir, is, &last, why, sizeof(why)) == INDEX_END_MISMATCH)) {
 		v->idx_stale = 1;
 		snprintf(v->idx_detail, sizeof(v->idx_detail), "%s", why);
 		memset(is, 0, sizeof(*is));

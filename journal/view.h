@@ -11,12 +11,12 @@
 struct tail;
 
 struct journal_view {
-	pthread_mutex_t mu;             /* guards everything below after the open */
-	struct tail *tail;              /* what lies past the index (tail.c) */
-	int idx_open_err;               /* the index exists and LMDB finds it damaged */
-	int idx_stale;                  /* the index lists blocks that are not there */
-	int idx_unreadable;             /* the index is there and cannot be read (errno) */
-	char idx_detail[512];           /* why, for either */
+	pthread_mutex_t mu; /* guards everything below after the open */
+	struct tail *tail; /* what lies past the index (tail.c) */
+	int idx_open_err; /* the index exists and LMDB finds it damaged */
+	int idx_stale; /* the index lists blocks that are not there */
+	int idx_unreadable; /* the index is there and cannot be read (errno) */
+	char idx_detail[512]; /* why, for either */
 };
 
 /* A reader's state for j: the index is checked (idx_check) and opened only when the check

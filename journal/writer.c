@@ -92,8 +92,8 @@ segment_start(struct journal *j, uint64_t first_recno)
 }
 
 int
-writer_index_block(struct journal *j, const struct blk_header *h, const uint8_t *raw, uint32_t seg, uint64_t off,
-		   uint64_t payload_bytes, uint32_t max_conn)
+writer_index_block(struct journal *j, const struct blk_header *h, const uint8_t *raw, uint32_t seg,
+		   uint64_t off, uint64_t payload_bytes, uint32_t max_conn)
 {
 	struct journal_writer *w = j->w;
 	struct idx_block b = {
@@ -173,11 +173,12 @@ store_block(struct journal *j, struct blockbuf *b)
 	h.first_mono = b->first_mono;
 	blk_header_encode(&h, hb);
 
-	if (w->store.seg_fd < 0 || (w->store.seg_size > SEG_HEADER_SIZE &&
-			      w->store.seg_size + BLK_HEADER_SIZE + n > w->opt.segment_bytes)) {
+	if (w->store.seg_fd < 0 ||
+	    (w->store.seg_size > SEG_HEADER_SIZE &&
+	     w->store.seg_size + BLK_HEADER_SIZE + n > w->opt.segment_bytes)) {
 		if ((rc = segment_start(j, b->first_recno)) != 0) {
-			journal_set_detail(j, "cannot start segment %u in '%s': %s", w->store.seg_no + 1, j->dir,
-					   strerror(rc));
+			journal_set_detail(j, "cannot start segment %u in '%s': %s", w->store.seg_no + 1,
+					   j->dir, strerror(rc));
 			return rc;
 		}
 	}
@@ -187,15 +188,17 @@ store_block(struct journal *j, struct blockbuf *b)
 		if (ftruncate(w->store.seg_fd, (off_t)w->store.seg_size) != 0) {
 			/* the torn tail is cut on the next open */
 		}
-		journal_set_detail(j, "write to segment %u of '%s' at offset %llu failed: %s", w->store.seg_no,
-				   j->dir, (unsigned long long)w->store.seg_size, strerror(rc));
+		journal_set_detail(j, "write to segment %u of '%s' at offset %llu failed: %s",
+				   w->store.seg_no, j->dir, (unsigned long long)w->store.seg_size,
+				   strerror(rc));
 		return rc;
 	}
 	uint64_t off = w->store.seg_size;
 	w->store.seg_size += sizeof(hb) + n;
 	if (w->opt.fsync == JOURNAL_FSYNC_ALWAYS && fdatasync(w->store.seg_fd) != 0) {
 		rc = errno;
-		journal_set_detail(j, "fsync of segment %u of '%s': %s", w->store.seg_no, j->dir, strerror(rc));
+		journal_set_detail(j, "fsync of segment %u of '%s': %s", w->store.seg_no, j->dir,
+				   strerror(rc));
 		return rc;
 	}
 	return writer_index_block(j, &h, b->raw, w->store.seg_no, off, b->payload_bytes, b->max_conn);
@@ -245,7 +248,6 @@ buf_release_locked(struct journal_writer *w, struct blockbuf *b)
 	b->next = w->free_list;
 	w->free_list = b;
 }
-
 
 struct worker_arg {
 	struct journal *j;

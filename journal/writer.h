@@ -24,8 +24,8 @@ struct blockbuf {
 	uint64_t payload_bytes;
 	uint32_t max_conn;
 	/* filled by the compressing thread */
-	int state;            /* BB_QUEUED, BB_COMPRESSING, BB_COMPRESSED */
-	int cerr;             /* compression error */
+	int state; /* BB_QUEUED, BB_COMPRESSING, BB_COMPRESSED */
+	int cerr; /* compression error */
 	uint8_t *comp;
 	size_t comp_cap, comp_len;
 	struct blockbuf *next;
@@ -36,29 +36,29 @@ enum { BB_QUEUED = 0, BB_COMPRESSING, BB_COMPRESSED };
 /* What the storing thread owns (one thread at a time, see 'storing'); recovery and
  * journal_reindex use it while no thread stores. */
 struct writer_store {
-	int seg_fd;                     /* the segment being written; -1 before the first block */
+	int seg_fd; /* the segment being written; -1 before the first block */
 	uint32_t seg_no;
 	uint64_t seg_size;
-	struct idx_state st;            /* what is written, as the index sums it */
-	int idx_failed;                 /* the index failed: stop indexing, keep writing */
+	struct idx_state st; /* what is written, as the index sums it */
+	int idx_failed; /* the index failed: stop indexing, keep writing */
 };
 
 struct journal_writer {
-	struct journal_options opt;     /* with the defaults applied */
+	struct journal_options opt; /* with the defaults applied */
 	int lock_fd;
-	int created_dir, created_meta;  /* this open made the directory / wrote META */
-	int discard;                    /* journal_close removes what this open created */
-	int index_stale;                /* idx_check found the index stale: recovery rebuilds it */
+	int created_dir, created_meta; /* this open made the directory / wrote META */
+	int discard; /* journal_close removes what this open created */
+	int index_stale; /* idx_check found the index stale: recovery rebuilds it */
 
 	/* protected by mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv_writer, cv_done;
 	pthread_t threads[JOURNAL_MAX_THREADS];
-	void *cctx[JOURNAL_MAX_THREADS];  /* ZSTD_CCtx, one per thread */
+	void *cctx[JOURNAL_MAX_THREADS]; /* ZSTD_CCtx, one per thread */
 	int nthreads, stopping;
-	int storing;                    /* a thread is writing the head block */
-	int err;                        /* sticky write error */
-	struct blockbuf *cur;           /* open block */
+	int storing; /* a thread is writing the head block */
+	int err; /* sticky write error */
+	struct blockbuf *cur; /* open block */
 	struct blockbuf *pending_head, *pending_tail;
 	uint32_t npending;
 	struct blockbuf *free_list;
@@ -67,7 +67,7 @@ struct journal_writer {
 	uint32_t next_conn;
 	uint64_t append_waits, append_wait_ns;
 	int64_t last_fsync_mono;
-	int dirty;                      /* written since the last fsync */
+	int dirty; /* written since the last fsync */
 
 	struct writer_store store;
 };

@@ -17,7 +17,8 @@ windex_replace(struct journal *j, struct journal_recovery *rec, const char *why)
 	idx_close(j->idx);
 	j->idx = NULL;
 	if ((rc = idx_remove(j->dir)) != 0) {
-		journal_set_detail(j, "cannot remove the damaged index of '%s' (%s): %s", j->dir, why, strerror(rc));
+		journal_set_detail(j, "cannot remove the damaged index of '%s' (%s): %s", j->dir, why,
+				   strerror(rc));
 		return rc;
 	}
 	return idx_open(j->dir, 1, &j->idx, j->detail, sizeof(j->detail), &damaged);
@@ -84,7 +85,8 @@ windex_load(struct journal *j, const uint32_t *segs, size_t nseg, struct journal
 		rc = windex_replace(j, rec, "LMDB failed to clear it");
 	if (rc != 0) {
 		if (!j->detail[0])
-			journal_set_detail(j, "cannot clear the index of '%s': %s", j->dir, journal_strerror(rc));
+			journal_set_detail(j, "cannot clear the index of '%s': %s", j->dir,
+					   journal_strerror(rc));
 		return rc;
 	}
 	memset(&w->store.st, 0, sizeof(w->store.st));

@@ -23,8 +23,7 @@ stale_call(struct rec *r, struct lws *wsi, enum lws_callback_reasons reason)
 	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		return r && (uintptr_t)lws_get_opaque_user_data(wsi) != r->conn;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -65,14 +64,17 @@ rec_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 	struct rec *r = lws_context_user(lws_get_context(wsi));
 
 	if (stale_call(r, wsi, reason))
-		return reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED ? 0 : -1;
+		return reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED
+			? 0
+			: -1;
 	switch (reason) {
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (r && wsi == r->cwsi) {
 			r->cwsi = NULL;
 			/* lws gave the attempt up without a word (its own timeouts do) */
 			if (!r->attempt_done && !r->established)
-				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)", 0);
+				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)",
+						   0);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_HTTP_REDIRECT:
@@ -88,34 +90,24 @@ rec_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
 		r->attempt_status = (int)lws_http_client_http_response(wsi);
 		break;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		rec_established(r, wsi);
-		break;
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		connection_error(r, wsi, in, len);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		rec_receive(r, wsi, in, len);
-		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED: rec_established(r, wsi); break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: connection_error(r, wsi, in, len); break;
+	case LWS_CALLBACK_CLIENT_RECEIVE: rec_receive(r, wsi, in, len); break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		r->st.frames_in++;
 		rec_jappend(r, JOURNAL_IN, JOURNAL_PONG, NULL, in, len);
 		break;
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		return rec_peer_close(r, in, len);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: return rec_peer_close(r, in, len);
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (r->stopping && !r->close_by_server)
 			return rec_write_close(r, wsi);
 		return rec_write_one(r, wsi) ? -1 : 0;
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		rec_connection_closed(r);
-		break;
+	case LWS_CALLBACK_CLIENT_CLOSED: rec_connection_closed(r); break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (rec_stop_requested && r)
 			rec_begin_stop(r);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }

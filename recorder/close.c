@@ -144,7 +144,7 @@ rec_write_close(struct rec *r, struct lws *wsi)
 	size_t n = strlen(why);
 
 	if (r->close_written)
-		return 0;   /* waiting for the server's answer */
+		return 0; /* waiting for the server's answer */
 	frame[LWS_PRE] = LWS_CLOSE_STATUS_NORMAL >> 8;
 	frame[LWS_PRE + 1] = LWS_CLOSE_STATUS_NORMAL & 0xff;
 	memcpy(frame + LWS_PRE + 2, why, n);
@@ -155,7 +155,7 @@ rec_write_close(struct rec *r, struct lws *wsi)
 		return -1;
 	r->close_written = 1;
 	if (r->stopping == 2) {
-		r->stopping = 0;   /* this connection only: on to the next attempt */
+		r->stopping = 0; /* this connection only: on to the next attempt */
 		return -1;
 	}
 	/* give the server up to STOP_GRACE_NS to answer */

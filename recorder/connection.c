@@ -228,7 +228,8 @@ rec_connect_attempt(struct rec *r)
 	begin_attempt(r);
 	if ((parse = strdup(r->url.p)))
 		rec_cut_userinfo(parse);
-	if (!parse || lws_parse_uri(parse, &prot, &ads, &port, &path) || (strcmp(prot, "ws") && strcmp(prot, "wss")))
+	if (!parse || lws_parse_uri(parse, &prot, &ads, &port, &path) ||
+	    (strcmp(prot, "ws") && strcmp(prot, "wss")))
 		err = RECORDER_EURL;
 	else if (asprintf(&full_path, "/%s", path) < 0)
 		err = ENOMEM;
@@ -252,8 +253,9 @@ rec_connect_attempt(struct rec *r)
 	if (r->tls) {
 		ci.ssl_connection |= LCCSCF_USE_SSL;
 		if (r->o->insecure)
-			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-					     LCCSCF_ALLOW_INSECURE | LCCSCF_ALLOW_EXPIRED;
+			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+				LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_INSECURE |
+				LCCSCF_ALLOW_EXPIRED;
 	}
 	log_info("connecting to %s (connection %u)", r->url_redacted, r->conn);
 	r->wsi = NULL;
@@ -310,7 +312,8 @@ rec_established(struct rec *r, struct lws *wsi)
 	int withheld = feed_client_withheld(r->fc);
 	if (withheld)
 		log_warn("connection %u: another origin than the URL's: its %d --send message%s "
-			 "withheld (they may hold credentials)", r->conn, withheld, withheld == 1 ? " is" : "s are");
+			 "withheld (they may hold credentials)",
+			 r->conn, withheld, withheld == 1 ? " is" : "s are");
 	r->st.last_error[0] = '\0';
 	r->last_ws_ping = r->open_mono;
 	feed_client_on_open(r->fc, rec_feed_send, r);

@@ -64,7 +64,8 @@ rec_write_one(struct rec *r, struct lws *wsi)
 	if (m->kind == JOURNAL_TEXT)
 		rec_classify(r, m->buf + LWS_PRE, m->len, &fm);
 	rec_jappend(r, JOURNAL_OUT, m->kind, m->kind == JOURNAL_TEXT ? &fm : NULL, m->buf + LWS_PRE, m->len);
-	n = lws_write(wsi, m->buf + LWS_PRE, m->len, m->kind == JOURNAL_PING ? LWS_WRITE_PING : LWS_WRITE_TEXT);
+	n = lws_write(wsi, m->buf + LWS_PRE, m->len,
+		      m->kind == JOURNAL_PING ? LWS_WRITE_PING : LWS_WRITE_TEXT);
 	if (n < (int)m->len) {
 		log_warn("write of %zu bytes failed on connection %u", m->len, r->conn);
 		return -1;
@@ -102,11 +103,14 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		 * came, and says once per connection that the server sends such text */
 		r->utf8_warned = 1;
 		log_warn("connection %u: a text message is not valid UTF-8 (journaled as received)", r->conn);
-		rec_journal_error(r, "protocol violation by the server: a text message that is not UTF-8 "
-			      "(journaled as received; the first of this connection)", "protocol", 0);
+		rec_journal_error(r,
+				  "protocol violation by the server: a text message that is not UTF-8 "
+				  "(journaled as received; the first of this connection)",
+				  "protocol", 0);
 	}
 	if (m.cursor.len) {
-		size_t cl = m.cursor.len < sizeof(r->st.last_cursor) - 1 ? m.cursor.len : sizeof(r->st.last_cursor) - 1;
+		size_t cl = m.cursor.len < sizeof(r->st.last_cursor) - 1 ? m.cursor.len
+									 : sizeof(r->st.last_cursor) - 1;
 		memcpy(r->st.last_cursor, m.cursor.p, cl);
 		r->st.last_cursor[cl] = '\0';
 	}
@@ -136,7 +140,8 @@ rec_receive(struct rec *r, struct lws *wsi, const void *in, size_t len)
 	if (!r->rx_oversize) {
 		if (r->rx.len + len > max) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "message larger than %llu bytes dropped", (unsigned long long)max);
+			snprintf(msg, sizeof(msg), "message larger than %llu bytes dropped",
+				 (unsigned long long)max);
 			log_warn("connection %u: %s", r->conn, msg);
 			rec_journal_error(r, msg, "protocol", 0);
 			r->rx_oversize = 1;

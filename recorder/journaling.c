@@ -31,14 +31,14 @@ rec_meta_escape(char *dst, const char *src)
 	*dst = 0;
 }
 
-
 void
 rec_meta_unescape(char *dst, size_t size, const char *src)
 {
 	size_t n = 0;
 	while (*src && n + 1 < size) {
 		int hi, lo;
-		if (src[0] == '%' && (hi = text_hex_value(src[1])) >= 0 && (lo = text_hex_value(src[2])) >= 0 && (hi || lo)) {
+		if (src[0] == '%' && (hi = text_hex_value(src[1])) >= 0 &&
+		    (lo = text_hex_value(src[2])) >= 0 && (hi || lo)) {
 			dst[n++] = (char)(hi << 4 | lo);
 			src += 3;
 		} else
@@ -141,7 +141,9 @@ rec_session_flags(struct rec *r, int flags, const char *lost)
 		struct text_buf b = { 0 };
 		text_buf_adds(&b, "{\"event\":\"session_lost\",\"session_id\":");
 		text_json_string(&b, lost, strlen(lost));
-		text_buf_adds(&b, ",\"why\":\"the server does not know the session\",\"next\":\"a new session, subscribed again\"}");
+		text_buf_adds(
+			&b,
+			",\"why\":\"the server does not know the session\",\"next\":\"a new session, subscribed again\"}");
 		rec_jevent(r, JOURNAL_ERROR, &b);
 		text_buf_free(&b);
 	}
@@ -152,14 +154,19 @@ rec_session_flags(struct rec *r, int flags, const char *lost)
 		if (err)
 			log_warn("cannot store the session id in the journal: %s", journal_strerror(err));
 		if (flags & FEED_CLIENT_BAD_SESSION) {
-			log_warn("connection %u: the server's session id is not a usable JSON string (not "
-				 "valid Unicode, a NUL, or over 256 bytes); the next connection creates a new session",
-				 r->conn);
-			rec_journal_error(r, "the server's session id is not a usable JSON string (not valid Unicode, "
-				      "a NUL, or over 256 bytes): not resumable", "protocol", 0);
+			log_warn(
+				"connection %u: the server's session id is not a usable JSON string (not "
+				"valid Unicode, a NUL, or over 256 bytes); the next connection creates a new session",
+				r->conn);
+			rec_journal_error(
+				r,
+				"the server's session id is not a usable JSON string (not valid Unicode, "
+				"a NUL, or over 256 bytes): not resumable",
+				"protocol", 0);
 		} else if (!feed_client_session(r->fc)[0])
 			log_info("connection %u: the server does not know the session; the next "
-				 "connection creates a new one and subscribes again", r->conn);
+				 "connection creates a new one and subscribes again",
+				 r->conn);
 	}
 	if ((flags & FEED_CLIENT_REFUSED) && !r->refused) {
 		r->refused = 1;

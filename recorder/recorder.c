@@ -83,7 +83,8 @@ rec_new(struct journal *j, const struct recorder_options *opt, struct rec **out)
 	r->feed = opt->feed.feed;
 	if (!fo.url)
 		fo.url = opt->url;
-	if ((err = rec_parse_headers(r)) || (err = rec_userinfo_header(r)) || (err = feed_client_new(&fo, &r->fc)))
+	if ((err = rec_parse_headers(r)) || (err = rec_userinfo_header(r)) ||
+	    (err = feed_client_new(&fo, &r->fc)))
 		return err;
 	return opt->resume ? resume_from_journal(r) : 0;
 }
@@ -111,7 +112,8 @@ create_context(struct rec *r)
 	/* lws's own handshake timeouts (5 s for the upgrade's answer, 20 s for the TCP
 	 * connect) must not come before --connect-timeout, which names the phase: lws ends
 	 * such a connection without telling the application */
-	unsigned ct = (opt->connect_timeout_ms ? opt->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS) / 1000 + 5;
+	unsigned ct =
+		(opt->connect_timeout_ms ? opt->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS) / 1000 + 5;
 
 	/* info and warn always: a protocol violation by the server is named only there */
 	lws_set_log_level(log_threshold >= LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO)
@@ -140,7 +142,7 @@ serve(struct rec *r)
 
 	running_ctx = r->ctx;
 	r->start_mono = rec_now_ns(CLOCK_MONOTONIC);
-	r->down_since = r->start_mono;   /* down until the first connection opens */
+	r->down_since = r->start_mono; /* down until the first connection opens */
 	r->last_status_mono = r->start_mono;
 	lws_sul_schedule(r->ctx, 0, &r->sul_tick, rec_tick_cb, TICK_US);
 	rec_connect_attempt(r);

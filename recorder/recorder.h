@@ -28,54 +28,54 @@
 struct journal;
 
 enum {
-	RECORDER_EURL = -100,       /* the URL cannot be parsed (scheme must be ws or wss) */
-	RECORDER_EAUTH = -101,      /* HTTP 401 or 403 on upgrade: the credentials were refused */
-	RECORDER_EJOURNAL = -102,   /* journal_append/flush failed: stats.journal_err says why */
-	RECORDER_ELWS = -103,       /* libwebsockets could not start (context creation) */
-	RECORDER_ERETRIES = -104,   /* --retries consecutive attempts failed */
-	RECORDER_EINVAL = -105,     /* bad options (a header without ':', ...) */
-	RECORDER_EREFUSED = -106,   /* the server refused the credentials in a message (the feed's
+	RECORDER_EURL = -100, /* the URL cannot be parsed (scheme must be ws or wss) */
+	RECORDER_EAUTH = -101, /* HTTP 401 or 403 on upgrade: the credentials were refused */
+	RECORDER_EJOURNAL = -102, /* journal_append/flush failed: stats.journal_err says why */
+	RECORDER_ELWS = -103, /* libwebsockets could not start (context creation) */
+	RECORDER_ERETRIES = -104, /* --retries consecutive attempts failed */
+	RECORDER_EINVAL = -105, /* bad options (a header without ':', ...) */
+	RECORDER_EREFUSED = -106, /* the server refused the credentials in a message (the feed's
 				       "invalid API key"): stats.refusal has its words */
 };
 
 struct recorder_stats {
-	uint64_t records;           /* journaled by this run */
+	uint64_t records; /* journaled by this run */
 	uint64_t frames_in, frames_out;
 	uint64_t bytes_in, bytes_out;
-	uint64_t not_json;          /* text frames that failed classification as JSON */
-	uint64_t connects;          /* successful opens */
-	uint64_t attempts;          /* connection attempts */
-	uint64_t reconnects;        /* opens after the first */
-	uint64_t downtime_ns;       /* time not connected, after the first open */
+	uint64_t not_json; /* text frames that failed classification as JSON */
+	uint64_t connects; /* successful opens */
+	uint64_t attempts; /* connection attempts */
+	uint64_t reconnects; /* opens after the first */
+	uint64_t downtime_ns; /* time not connected, after the first open */
 	int64_t started_mono_ns;
 	int connected;
-	int last_status;            /* last HTTP status seen on upgrade (0 = none) */
-	int journal_err;            /* with RECORDER_EJOURNAL */
-	char last_cursor[128];      /* truncated copy, for the status line */
-	char last_error[256];       /* last connection error, redacted */
-	char refusal[256];          /* with RECORDER_EREFUSED: the server's words */
+	int last_status; /* last HTTP status seen on upgrade (0 = none) */
+	int journal_err; /* with RECORDER_EJOURNAL */
+	char last_cursor[128]; /* truncated copy, for the status line */
+	char last_error[256]; /* last connection error, redacted */
+	char refusal[256]; /* with RECORDER_EREFUSED: the server's words */
 };
 
 struct recorder_options {
-	const char *url;                    /* ws:// or wss:// */
-	const char *const *headers;         /* "Name: value", sent on upgrade */
+	const char *url; /* ws:// or wss:// */
+	const char *const *headers; /* "Name: value", sent on upgrade */
 	int nheaders;
-	const char *const *secret_headers;  /* more header names to redact */
+	const char *const *secret_headers; /* more header names to redact */
 	int nsecret_headers;
-	const char *ca_file;                /* --ca; NULL = the system store */
-	int insecure;                       /* accept any certificate */
-	int no_deflate;                     /* do not offer permessage-deflate */
-	struct feed_client_options feed;    /* feed.url is set from url when NULL */
-	int64_t duration_ns;                /* stop after this long; 0 = no limit */
-	uint64_t max_records;               /* stop after journaling this many; 0 = no limit */
-	uint64_t max_message;               /* largest message accepted; default 256 MiB */
-	unsigned retries;                   /* give up after this many failed attempts in a row; 0 = never */
-	uint32_t ws_ping_ms;                /* WebSocket ping frames at this interval; 0 = none */
-	int resume;                         /* continue the journal's last session */
-	int exit_on_close;                  /* stop when the server closes with 1000 */
-	int follow_redirects;               /* follow HTTP 3xx on upgrade (to another origin without
+	const char *ca_file; /* --ca; NULL = the system store */
+	int insecure; /* accept any certificate */
+	int no_deflate; /* do not offer permessage-deflate */
+	struct feed_client_options feed; /* feed.url is set from url when NULL */
+	int64_t duration_ns; /* stop after this long; 0 = no limit */
+	uint64_t max_records; /* stop after journaling this many; 0 = no limit */
+	uint64_t max_message; /* largest message accepted; default 256 MiB */
+	unsigned retries; /* give up after this many failed attempts in a row; 0 = never */
+	uint32_t ws_ping_ms; /* WebSocket ping frames at this interval; 0 = none */
+	int resume; /* continue the journal's last session */
+	int exit_on_close; /* stop when the server closes with 1000 */
+	int follow_redirects; /* follow HTTP 3xx on upgrade (to another origin without
 					       the secret headers and query parameters) */
-	uint32_t connect_timeout_ms;        /* TCP connect + TLS + upgrade; 0 = 10 s */
+	uint32_t connect_timeout_ms; /* TCP connect + TLS + upgrade; 0 = 10 s */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

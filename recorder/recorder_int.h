@@ -22,24 +22,24 @@
 #include "recorder/recorder.h"
 #include "util/text.h"
 
-#define TICK_US        (100 * LWS_US_PER_MS)
-#define STOP_GRACE_NS  (1000 * 1000000LL)  /* wait this long to send the close and get the server's */
+#define TICK_US (100 * LWS_US_PER_MS)
+#define STOP_GRACE_NS (1000 * 1000000LL) /* wait this long to send the close and get the server's */
 #define DEFAULT_MAX_MESSAGE ((uint64_t)256 << 20)
-#define STABLE_NS      (2000 * 1000000LL) /* a connection that held this long resets the backoff */
+#define STABLE_NS (2000 * 1000000LL) /* a connection that held this long resets the backoff */
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define MAX_REDIRECTS  5                  /* followed in a row, with --follow-redirects */
+#define MAX_REDIRECTS 5 /* followed in a row, with --follow-redirects */
 /* lws 4.1 frames a close given to lws_write() as LWS_WRITE_CLOSE (4), which lws-write.h
  * leaves out in favour of lws_close_reason(); rec_write_close (close.c) says why it is used */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 /* A message waiting for the socket to become writable. */
 struct out_msg {
 	struct out_msg *next;
-	int kind;                       /* JOURNAL_TEXT or JOURNAL_PING */
+	int kind; /* JOURNAL_TEXT or JOURNAL_PING */
 	size_t len;
-	unsigned char buf[];            /* LWS_PRE headroom, then the payload */
+	unsigned char buf[]; /* LWS_PRE headroom, then the payload */
 };
 struct header {
-	char *name;                     /* with the trailing ':' lws wants */
+	char *name; /* with the trailing ':' lws wants */
 	char *value;
 	int secret;
 };
@@ -51,38 +51,38 @@ struct rec {
 	struct lws_context *ctx;
 	struct lws *wsi;
 	lws_sorted_usec_list_t sul_retry, sul_tick, sul_connect;
-	struct lws *cwsi;               /* the attempt's wsi until it opens or fails (connect timeout) */
-	int hs_sent;                    /* the upgrade request went out (TLS, if any, is done) */
-	int tls;                        /* the attempt is wss:// */
-	char proto_error[128];          /* what the server did wrong, from lws's log (RFC 6455) */
-	int utf8_warned;                /* a text message that is not UTF-8 was journaled as such */
+	struct lws *cwsi; /* the attempt's wsi until it opens or fails (connect timeout) */
+	int hs_sent; /* the upgrade request went out (TLS, if any, is done) */
+	int tls; /* the attempt is wss:// */
+	char proto_error[128]; /* what the server did wrong, from lws's log (RFC 6455) */
+	int utf8_warned; /* a text message that is not UTF-8 was journaled as such */
 
 	/* HTTP redirects of the upgrade */
-	char *redir_location;           /* the Location of the last 3xx (holds secrets) */
-	char *next_url;                 /* the next attempt goes there (a followed redirect) */
-	char *redirected_from;          /* redacted URL of the attempt that began the redirects */
-	unsigned redirects;             /* followed in a row */
-	int cross_origin;               /* this attempt's origin is not the URL's: no secrets */
+	char *redir_location; /* the Location of the last 3xx (holds secrets) */
+	char *next_url; /* the next attempt goes there (a followed redirect) */
+	char *redirected_from; /* redacted URL of the attempt that began the redirects */
+	unsigned redirects; /* followed in a row */
+	int cross_origin; /* this attempt's origin is not the URL's: no secrets */
 
 	struct header *headers;
 	int nheaders;
-	char **secrets;                 /* secret values, removed from lws's log lines */
+	char **secrets; /* secret values, removed from lws's log lines */
 	int nsecrets;
-	char tls_error[160];            /* lws's last "SSL error" line: the reason behind "SSL err 1" */
+	char tls_error[160]; /* lws's last "SSL error" line: the reason behind "SSL err 1" */
 
 	uint32_t conn;
 	int established, attempt_done, attempt_status;
-	unsigned streak;                /* reconnect attempts since the last session ended (backoff step) */
-	unsigned failures;              /* failed attempts in a row (--retries) */
-	struct text_buf url;            /* the URL of the current attempt (holds secrets) */
+	unsigned streak; /* reconnect attempts since the last session ended (backoff step) */
+	unsigned failures; /* failed attempts in a row (--retries) */
+	struct text_buf url; /* the URL of the current attempt (holds secrets) */
 	char *url_redacted;
 	char close_reason[256];
 	int close_code, close_by_server, close_sent;
-	int close_written, close_answered;  /* our close frame went out; the server's came back */
+	int close_written, close_answered; /* our close frame went out; the server's came back */
 	int server_close_code;
-	int refused;                    /* the server refused the credentials in a message */
+	int refused; /* the server refused the credentials in a message */
 
-	struct text_buf rx;             /* reassembly of a fragmented message */
+	struct text_buf rx; /* reassembly of a fragmented message */
 	int rx_binary, rx_oversize;
 
 	struct out_msg *out_head, *out_tail;

@@ -11,8 +11,7 @@
 
 #include "util/log.h"
 
-static char *
-str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *
 str_printf(const char *fmt, ...)
 {
@@ -103,7 +102,8 @@ rec_same_origin(const char *a, const char *b)
 		rec_cut_userinfo(ca);
 	if (cb)
 		rec_cut_userinfo(cb);
-	if (ca && cb && !lws_parse_uri(ca, &pa, &ha, &porta, &xa) && !lws_parse_uri(cb, &pb, &hb, &portb, &xb))
+	if (ca && cb && !lws_parse_uri(ca, &pa, &ha, &porta, &xa) &&
+	    !lws_parse_uri(cb, &pb, &hb, &portb, &xb))
 		same = !strcasecmp(pa, pb) && !strcasecmp(ha, hb) && porta == portb;
 	free(ca);
 	free(cb);

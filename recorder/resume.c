@@ -12,7 +12,7 @@
 
 struct chan_fill {
 	struct feed_cursor_track *trk;
-	const char *subs;               /* the journal's subscriptions, comma-separated ("" = any) */
+	const char *subs; /* the journal's subscriptions, comma-separated ("" = any) */
 };
 
 static int
@@ -69,8 +69,9 @@ recorder_resume_track(struct journal *j, const struct feed *fd, char *sid, size_
 		err = journal_reader_seek_recno(rd, from);
 		while (!err && !(err = journal_reader_next(rd, &rec))) {
 			if (rec.dir == JOURNAL_IN)
-				feed_cursor_track_record(trk, rec.kind == JOURNAL_TEXT, rec.payload, rec.payload_len,
-							 rec.cursor, rec.cursor_len, rec.wall_ns / 1000000);
+				feed_cursor_track_record(trk, rec.kind == JOURNAL_TEXT, rec.payload,
+							 rec.payload_len, rec.cursor, rec.cursor_len,
+							 rec.wall_ns / 1000000);
 		}
 		journal_reader_close(rd);
 		if (err != JOURNAL_EOF)

@@ -101,7 +101,7 @@ rec_add_secret(struct rec *r, const char *v, size_t n)
 		v++, n--;
 	if (n < 3)
 		return;
-	for (int i = 0; i < r->nsecrets; i++)   /* every attempt collects the URL's again */
+	for (int i = 0; i < r->nsecrets; i++) /* every attempt collects the URL's again */
 		if (strlen(r->secrets[i]) == n && !memcmp(r->secrets[i], v, n))
 			return;
 	if (!(s = realloc(r->secrets, sizeof(*s) * (size_t)(r->nsecrets + 1))))

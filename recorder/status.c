@@ -23,16 +23,19 @@ rec_tick_cb(lws_sorted_usec_list_t *sul)
 		r->done = 1;
 	if (r->wsi && r->established && !r->stopping) {
 		if (feed_client_tick(r->fc, (uint64_t)(now - r->open_mono) / 1000000, rec_feed_send, r) < 0) {
-			log_warn("connection %u: the feed's handshake did not complete; reconnecting", r->conn);
+			log_warn("connection %u: the feed's handshake did not complete; reconnecting",
+				 r->conn);
 			char what[128];
-			snprintf(what, sizeof(what), "handshake timeout (%s not received)", feed_client_awaited(r->fc));
+			snprintf(what, sizeof(what), "handshake timeout (%s not received)",
+				 feed_client_awaited(r->fc));
 			rec_journal_error(r, what, "protocol", 0);
-			r->stopping = 2;  /* close this connection, not the run */
+			r->stopping = 2; /* close this connection, not the run */
 			lws_callback_on_writable(r->wsi);
 		}
 		if (r->o->ws_ping_ms && now - r->last_ws_ping >= (int64_t)r->o->ws_ping_ms * 1000000) {
 			char ts[24];
-			int n = snprintf(ts, sizeof(ts), "%lld", (long long)(rec_now_ns(CLOCK_REALTIME) / 1000000));
+			int n = snprintf(ts, sizeof(ts), "%lld",
+					 (long long)(rec_now_ns(CLOCK_REALTIME) / 1000000));
 			r->last_ws_ping = now;
 			rec_queue_msg(r, JOURNAL_PING, ts, (size_t)n);
 		}

@@ -32,7 +32,8 @@ authorized(struct client *c, struct lws *wsi)
 		return 1;
 	if (client_urlarg(wsi, "token", token, sizeof(token)) == 0 && strcmp(token, want) == 0)
 		return 1;
-	return wsi && lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) > 0 && strcmp(key, want) == 0;
+	return wsi && lws_hdr_custom_copy(wsi, key, sizeof(key), "x-api-key:", 10) > 0 &&
+		strcmp(key, want) == 0;
 }
 
 int
@@ -50,7 +51,8 @@ client_open(struct client *c, struct lws *wsi)
 	if (s->o->stall_ns)
 		c->stall_at = 1 + fault_rng_next(&c->rng) % 50;
 	if (s->o->drop_every_ns && wsi)
-		lws_sul_schedule(s->ctx, 0, &c->sul_drop, inject_drop_cb, (lws_usec_t)(s->o->drop_every_ns / 1000));
+		lws_sul_schedule(s->ctx, 0, &c->sul_drop, inject_drop_cb,
+				 (lws_usec_t)(s->o->drop_every_ns / 1000));
 	if (!authorized(c, wsi)) {
 		struct text_buf b = { 0 };
 		if (ops->unauthorized)
@@ -69,7 +71,8 @@ client_open(struct client *c, struct lws *wsi)
 	}
 	if (ops->ping && wsi && !c->close_now) {
 		lws_sul_schedule(s->ctx, 0, &c->sul_ping, pump_ping_cb, (lws_usec_t)(s->o->ping_ns / 1000));
-		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pump_pong_cb, (lws_usec_t)(s->o->pong_timeout_ns / 1000));
+		lws_sul_schedule(s->ctx, 0, &c->sul_pong, pump_pong_cb,
+				 (lws_usec_t)(s->o->pong_timeout_ns / 1000));
 	}
 	return 0;
 }
@@ -92,14 +95,16 @@ static void
 refuse_message(struct client *c, uint64_t size)
 {
 	struct srv *s = c->s;
-	log_warn("replay: client %u (%s) sends a message of %llu bytes or more, above --max-client-message %llu: "
-		 "closing with 1009", c->id, c->peer, (unsigned long long)size, (unsigned long long)s->o->max_client_message);
+	log_warn(
+		"replay: client %u (%s) sends a message of %llu bytes or more, above --max-client-message %llu: "
+		"closing with 1009",
+		c->id, c->peer, (unsigned long long)size, (unsigned long long)s->o->max_client_message);
 	c->refused = 1;
 	client_timers_cancel(c);
 	text_buf_free(&c->rx);
 	c->rx_msg = 0;
 	queue_drop(c);
-	queue_due_release(c);   /* not counted any more; nothing if it was let go already */
+	queue_due_release(c); /* not counted any more; nothing if it was let go already */
 	if (!c->wsi)
 		return;
 	lws_rx_flow_control(c->wsi, 0);
@@ -120,14 +125,14 @@ client_receive(struct client *c, const void *in, size_t len, int final, uint64_t
 	uint64_t lim = s->o->max_client_message;
 
 	if (c->refused || c->let_go)
-		return 0;   /* what lws had read already: a client being closed is not heard */
+		return 0; /* what lws had read already: a client being closed is not heard */
 	if (rest > lim || len > lim - rest || c->rx_msg > lim - rest - len) {
 		refuse_message(c, c->rx_msg + len + rest < c->rx_msg ? UINT64_MAX : c->rx_msg + len + rest);
 		return 0;
 	}
 	c->rx_msg += len;
 	if (s->ops->on_message)
-		text_buf_add(&c->rx, in, len);   /* else the messages are counted, their bytes go nowhere */
+		text_buf_add(&c->rx, in, len); /* else the messages are counted, their bytes go nowhere */
 	if (!final || rest)
 		return 0;
 	c->client_msgs++;
@@ -137,7 +142,7 @@ client_receive(struct client *c, const void *in, size_t len, int final, uint64_t
 	c->rx.len = 0;
 	c->rx_msg = 0;
 	if (c->rx.cap > RX_KEEP)
-		text_buf_free(&c->rx);   /* a large message does not keep its buffer per client */
+		text_buf_free(&c->rx); /* a large message does not keep its buffer per client */
 	/* a client that sends and does not read its answers: they count as due, at any speed */
 	if (c->qbytes > s->o->max_buffer) {
 		char what[96];

@@ -17,23 +17,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct feed;           /* the feed's table (feeds/feed.h) */
-struct feed_conn;      /* one client connection of the host */
-struct feed_session;   /* a session of the host: outlives its connections for --grace */
-struct feed_reader;    /* a reader of the journal being replayed */
+struct feed; /* the feed's table (feeds/feed.h) */
+struct feed_conn; /* one client connection of the host */
+struct feed_session; /* a session of the host: outlives its connections for --grace */
+struct feed_reader; /* a reader of the journal being replayed */
 
 /* A record of the journal as the host reads it. The slices live until the next read of
  * the same reader. */
 enum feed_rec_dir { FEED_REC_IN = 0, FEED_REC_OUT = 1 }; /* server to client, client to server */
 enum feed_rec_kind {
-	FEED_REC_TEXT = 0, FEED_REC_BINARY = 1,
-	FEED_REC_OPEN = 4,   /* a recorded connection opened: JSON {"url":...} */
-	FEED_REC_CLOSE = 5,  /* it closed */
+	FEED_REC_TEXT = 0,
+	FEED_REC_BINARY = 1,
+	FEED_REC_OPEN = 4, /* a recorded connection opened: JSON {"url":...} */
+	FEED_REC_CLOSE = 5, /* it closed */
 	FEED_REC_OTHER = 6,
 };
 struct feed_record {
 	uint64_t recno;
-	int64_t wall_ns;          /* receive time */
+	int64_t wall_ns; /* receive time */
 	uint32_t conn;
 	int dir, kind;
 	const char *channel;
@@ -46,24 +47,24 @@ struct feed_record {
 
 /* How a connection's timeline starts (feed_host.timeline_start). */
 enum feed_timeline {
-	FEED_TL_FRESH = 0,  /* from the start of the selected range, as a new session (also
+	FEED_TL_FRESH = 0, /* from the start of the selected range, as a new session (also
 			     * the session's timeline, when the connection has one) */
-	FEED_TL_LIVE,       /* at the live edge of the server's one timeline (--mode live) */
-	FEED_TL_SESSION,    /* at the edge of its session's timeline (a resume) */
-	FEED_TL_RESUME,     /* with the first record its session was not sent, paced as if no
+	FEED_TL_LIVE, /* at the live edge of the server's one timeline (--mode live) */
+	FEED_TL_SESSION, /* at the edge of its session's timeline (a resume) */
+	FEED_TL_RESUME, /* with the first record its session was not sent, paced as if no
 			     * time had passed; from the start of the next pass with --loop
 			     * when none is left, else at the end */
 };
 
 struct feed_host {
-	void *ud;                      /* the host's server: the first argument of its calls */
-	const struct feed *feed;       /* the feed served (a spec: its declaration) */
+	void *ud; /* the host's server: the first argument of its calls */
+	const struct feed *feed; /* the feed served (a spec: its declaration) */
 	/* the run's settings */
-	int live;                      /* --mode live: one timeline for all clients */
-	int64_t to_wall;               /* records at or after it are not replayed (INT64_MAX) */
-	int64_t conn;                  /* only the records of this connection (-1: all) */
-	int64_t t0_wall;               /* receive time of the first frame replayed */
-	int64_t cache_ns;              /* --cache: how far back a resume's replay reaches */
+	int live; /* --mode live: one timeline for all clients */
+	int64_t to_wall; /* records at or after it are not replayed (INT64_MAX) */
+	int64_t conn; /* only the records of this connection (-1: all) */
+	int64_t t0_wall; /* receive time of the first frame replayed */
+	int64_t cache_ns; /* --cache: how far back a resume's replay reaches */
 
 	/* ---- the journal: a reader of its own per use ---- */
 	/* 0, or an error (the journal's codes); *rd until reader_close */
@@ -73,7 +74,7 @@ struct feed_host {
 	int (*reader_seek_recno)(struct feed_reader *rd, uint64_t recno);
 	/* the first record at or after wall within the selected range; 0 or an error */
 	int (*reader_seek_from)(void *ud, struct feed_reader *rd, int64_t wall);
-	void (*reader_close)(struct feed_reader *rd);   /* NULL: no-op */
+	void (*reader_close)(struct feed_reader *rd); /* NULL: no-op */
 	/* the first record of a channel, of a recorded connection: 1 and *recno, or 0 */
 	int (*channel_first)(void *ud, const char *ch, size_t n, uint64_t *recno);
 	int (*conn_first)(void *ud, uint32_t conn, uint64_t *recno);
@@ -86,7 +87,7 @@ struct feed_host {
 	struct feed_session *(*session_find)(void *ud, const char *id);
 
 	/* ---- one connection ---- */
-	unsigned (*client_id)(struct feed_conn *c);     /* from 1, in the order they came */
+	unsigned (*client_id)(struct feed_conn *c); /* from 1, in the order they came */
 	/* a query parameter, a request header ("x-api-key:"); 0 and buf, or -1 when absent */
 	int (*query)(struct feed_conn *c, const char *name, char *buf, size_t len);
 	int (*header)(struct feed_conn *c, const char *name, char *buf, size_t len);
@@ -127,7 +128,7 @@ struct feed_host {
 	int64_t (*clock_wall)(struct feed_conn *c);
 
 	/* ---- its session ---- */
-	struct feed_session *(*session)(struct feed_conn *c);   /* NULL: none, or taken over */
+	struct feed_session *(*session)(struct feed_conn *c); /* NULL: none, or taken over */
 	/* a new session named id, the connection's; NULL on ENOMEM */
 	struct feed_session *(*session_new)(struct feed_conn *c, const char *id);
 	/* the connection resumes the session; one still open on it is closed */

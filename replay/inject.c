@@ -22,7 +22,8 @@ inject_drop(struct client *c, const char *why)
 	struct srv *s = c->s;
 	log_info("replay: client %u: dropping the connection (%s)", c->id, why);
 	if (s->o->close_code)
-		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault", 5);
+		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault",
+				 5);
 	else
 		shut(c);
 	return -1;

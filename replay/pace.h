@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 struct pace {
-	double speed;        /* > 0; 0 means as fast as the client reads */
-	int64_t start_mono;  /* CLOCK_MONOTONIC ns of t0 */
-	int64_t t0_wall;     /* recorded time that plays at start_mono */
+	double speed; /* > 0; 0 means as fast as the client reads */
+	int64_t start_mono; /* CLOCK_MONOTONIC ns of t0 */
+	int64_t t0_wall; /* recorded time that plays at start_mono */
 };
 
 int64_t pace_now(void);
@@ -43,6 +43,6 @@ int64_t pace_loop_period(const struct pace *p, int64_t span_wall);
  * before the start. */
 void pace_loop_align(struct pace *p, int64_t period, int64_t mono);
 
-#include "util/hist.h"   /* lateness: struct hist */
+#include "util/hist.h" /* lateness: struct hist */
 
 #endif

@@ -80,7 +80,8 @@ backlog(struct client *c)
 	}
 	if (c->qbytes > c->s->o->max_buffer) {
 		char what[96];
-		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,", (unsigned long long)c->qbytes);
+		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,",
+			 (unsigned long long)c->qbytes);
 		queue_over_buffer(c, what);
 		return 1;
 	}
@@ -94,7 +95,7 @@ void
 pump_kick(struct client *c)
 {
 	if (c->let_go || c->refused || !c->wsi)
-		return;   /* no connection (replay_client_pieces): what is queued stays */
+		return; /* no connection (replay_client_pieces): what is queued stays */
 	if (backlog(c))
 		return;
 	if (c->drop_now || c->close_now || c->qh || c->carry) {
@@ -186,6 +187,7 @@ pump_pong_cb(lws_sorted_usec_list_t *sul)
 	queue_add_text(c, &b);
 	text_buf_free(&b);
 	c->close_now = 1;
-	log_info("replay: client %u: no pong for %.1f s: closing", c->id, (double)(now - c->last_pong_mono) / 1e9);
+	log_info("replay: client %u: no pong for %.1f s: closing", c->id,
+		 (double)(now - c->last_pong_mono) / 1e9);
 	lws_callback_on_writable(c->wsi);
 }

@@ -130,9 +130,11 @@ enforce_total(struct srv *s)
 				big = x;
 		if (!big)
 			break;
-		log_warn("replay: client %u (%s) has the most due and unsent, %llu bytes, of %llu in all above "
-			 "--max-buffer-total %llu: disconnecting", big->id, big->peer, (unsigned long long)big->qbytes,
-			 (unsigned long long)s->due_total, (unsigned long long)s->o->max_buffer_total);
+		log_warn(
+			"replay: client %u (%s) has the most due and unsent, %llu bytes, of %llu in all above "
+			"--max-buffer-total %llu: disconnecting",
+			big->id, big->peer, (unsigned long long)big->qbytes, (unsigned long long)s->due_total,
+			(unsigned long long)s->o->max_buffer_total);
 		queue_let_go(big);
 	}
 }

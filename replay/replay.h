@@ -19,77 +19,77 @@
 #include "feeds/feed.h"
 
 enum {
-	REPLAY_EJOURNAL = -200,  /* the journal does not open or read (detail in the log) */
-	REPLAY_ELISTEN = -201,   /* cannot listen (port in use, bad address) */
-	REPLAY_ELWS = -202,      /* libwebsockets could not start */
-	REPLAY_EEMPTY = -203,    /* nothing to replay in the selected range */
+	REPLAY_EJOURNAL = -200, /* the journal does not open or read (detail in the log) */
+	REPLAY_ELISTEN = -201, /* cannot listen (port in use, bad address) */
+	REPLAY_ELWS = -202, /* libwebsockets could not start */
+	REPLAY_EEMPTY = -203, /* nothing to replay in the selected range */
 };
 
 enum replay_mode { REPLAY_SESSION = 0, REPLAY_LIVE = 1 };
 
 /* What replay_run reports (replay_options.report); the strings live during the call. */
 enum replay_event_kind {
-	REPLAY_EV_LISTENING = 0,     /* the server listens: where, and what it serves */
-	REPLAY_EV_CLIENT_LEFT,       /* a client left: what it was sent, how late */
+	REPLAY_EV_LISTENING = 0, /* the server listens: where, and what it serves */
+	REPLAY_EV_CLIENT_LEFT, /* a client left: what it was sent, how late */
 };
 struct replay_event {
 	int kind;
 	/* LISTENING */
 	const char *journal, *feed;
-	const char *detail;          /* the feed's word on the recording ("" : none) */
-	double speed;                /* 0: max */
-	const char *mode;            /* "session" or "live" */
-	const char *scheme, *host;   /* "ws" or "wss"; as given to --listen */
-	int port;                    /* the one bound (also for port 0) */
+	const char *detail; /* the feed's word on the recording ("" : none) */
+	double speed; /* 0: max */
+	const char *mode; /* "session" or "live" */
+	const char *scheme, *host; /* "ws" or "wss"; as given to --listen */
+	int port; /* the one bound (also for port 0) */
 	/* CLIENT_LEFT */
 	unsigned client;
 	const char *peer;
-	double secs;                 /* connected for */
+	double secs; /* connected for */
 	uint64_t frames, bytes;
-	double p50_us, p99_us, max_us;  /* lateness of its timeline frames */
-	int has_drift;               /* drift_pct is known: the frames spanned some time */
-	double drift_pct;            /* lateness of the last frame, in % of the span */
+	double p50_us, p99_us, max_us; /* lateness of its timeline frames */
+	int has_drift; /* drift_pct is known: the frames spanned some time */
+	double drift_pct; /* lateness of the last frame, in % of the span */
 };
 
 struct replay_event;
 struct replay_options {
 	const char *journal;
-	const char *host;            /* an IPv4 address or a name; default 127.0.0.1 */
-	int port;                    /* default 8765; 0 = any free port */
+	const char *host; /* an IPv4 address or a name; default 127.0.0.1 */
+	int port; /* default 8765; 0 = any free port */
 	const struct feed *feed;
-	double speed;                /* > 0; 0 = as fast as the client reads */
-	int64_t from_wall;           /* INT64_MIN = from the start */
-	int64_t to_wall;             /* INT64_MAX = to the end */
-	uint64_t from_recno;         /* 0 = unset */
-	const char *from_cursor;     /* "CHANNEL=CURSOR" or a bare cursor (any channel); NULL = unset */
-	int64_t conn;                /* -1 = every recorded connection */
+	double speed; /* > 0; 0 = as fast as the client reads */
+	int64_t from_wall; /* INT64_MIN = from the start */
+	int64_t to_wall; /* INT64_MAX = to the end */
+	uint64_t from_recno; /* 0 = unset */
+	const char *from_cursor; /* "CHANNEL=CURSOR" or a bare cursor (any channel); NULL = unset */
+	int64_t conn; /* -1 = every recorded connection */
 	int loop;
 	enum replay_mode mode;
-	int once;                    /* exit when the first client leaves */
-	const char *token;           /* required token (query "token" or header x-api-key) */
+	int once; /* exit when the first client leaves */
+	const char *token; /* required token (query "token" or header x-api-key) */
 	const char *tls_cert, *tls_key;
-	int gate;                    /* raw: hold frames that followed a client message */
-	int deflate;                 /* accept permessage-deflate (frames then go out one by one) */
+	int gate; /* raw: hold frames that followed a client message */
+	int deflate; /* accept permessage-deflate (frames then go out one by one) */
 	/* faults */
 	int64_t drop_every_ns;
 	uint64_t drop_after;
-	int close_code;              /* 0 = abrupt drops */
+	int close_code; /* 0 = abrupt drops */
 	int64_t stall_ns;
 	double dup_rate, skip_rate;
 	uint64_t seed;
-	int seed_given;              /* --seed was given: hydromancer ids are reproducible too */
+	int seed_given; /* --seed was given: hydromancer ids are reproducible too */
 	/* hydromancer */
-	int64_t grace_ns;            /* default 30 s */
-	int64_t cache_ns;            /* default 30 s */
-	int64_t ping_ns;             /* server ping interval, default 30 s */
-	int64_t pong_timeout_ns;     /* default 150 s */
+	int64_t grace_ns; /* default 30 s */
+	int64_t cache_ns; /* default 30 s */
+	int64_t ping_ns; /* server ping interval, default 30 s */
+	int64_t pong_timeout_ns; /* default 150 s */
 	/* limits */
-	uint64_t max_buffer;         /* bytes due but not yet sent per client; default 64 MiB */
-	uint64_t max_buffer_total;   /* the same summed over the clients; default 256 MiB: above
+	uint64_t max_buffer; /* bytes due but not yet sent per client; default 64 MiB */
+	uint64_t max_buffer_total; /* the same summed over the clients; default 256 MiB: above
 	                              * it, the clients with the most due are let go first */
 	uint64_t max_client_message; /* a client's frame or message, bytes; default 1 MiB: a
 	                              * larger one closes the connection with 1009 */
-	int max_clients;             /* default 1024 */
+	int max_clients; /* default 1024 */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
 	/* what the server has to say to the user (it never prints): NULL, nothing */
 	void (*report)(const struct replay_event *ev, void *ud);
@@ -120,8 +120,8 @@ struct replay_piece {
  * no timer runs. *refused: it was closed for --max-client-message. Returns 0 or an error
  * as replay_run does. */
 struct journal;
-int replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces, size_t n,
-			 void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud,
-			 int *refused);
+int replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces,
+			 size_t n, void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud),
+			 void *ud, int *refused);
 
 #endif

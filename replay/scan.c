@@ -40,9 +40,11 @@ seek_from_cursor(struct srv *s, struct journal_reader *rd, const char *arg)
 		return rc;
 	}
 	for (size_t at = 0; eq && at < names.len; at += strlen(names.p + at) + 1) {
-		if (strlen(names.p + at) == (size_t)(eq - arg) && !memcmp(names.p + at, arg, (size_t)(eq - arg))) {
+		if (strlen(names.p + at) == (size_t)(eq - arg) &&
+		    !memcmp(names.p + at, arg, (size_t)(eq - arg))) {
 			text_buf_free(&names);
-			return journal_reader_seek_cursor(rd, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
+			return journal_reader_seek_cursor(rd, arg, (size_t)(eq - arg), eq + 1,
+							  strlen(eq + 1));
 		}
 	}
 	if ((rc = journal_reader_open(s->j, &r2)) != 0) {

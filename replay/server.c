@@ -53,15 +53,14 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		pump_kick(c);
 		break;
 	case LWS_CALLBACK_RECEIVE:
-		return client_receive(c, in, len, lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi));
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return write_on_writeable(c);
+		return client_receive(c, in, len, lws_is_final_fragment(wsi),
+				      lws_remaining_packet_payload(wsi));
+	case LWS_CALLBACK_SERVER_WRITEABLE: return write_on_writeable(c);
 	case LWS_CALLBACK_CLOSED:
 		if (c->s)
 			client_left(c);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
@@ -177,7 +176,8 @@ prepare(struct srv *s)
 	int rc;
 
 	if ((rc = journal_open(o->journal, JOURNAL_RDONLY, NULL, &s->j, NULL)) != 0) {
-		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc), journal_last_detail(NULL));
+		log_error("cannot open journal '%s': %s: %s", o->journal, journal_strerror(rc),
+			  journal_last_detail(NULL));
 		return REPLAY_EJOURNAL;
 	}
 	if ((rc = feed_start(s)) != 0)
@@ -301,7 +301,8 @@ pieces_client(struct client *c, const struct replay_piece *pieces, size_t n,
 	snprintf(c->peer, sizeof(c->peer), "no socket");
 	if (client_open(c, NULL) == 0)
 		for (size_t i = 0; i < n && !c->refused && !c->let_go; i++)
-			if (client_receive(c, pieces[i].p, pieces[i].len, pieces[i].final, pieces[i].rest) != 0)
+			if (client_receive(c, pieces[i].p, pieces[i].len, pieces[i].final, pieces[i].rest) !=
+			    0)
 				break;
 	*refused = c->refused;
 	for (struct out_frame *f = c->qh; f; f = f->next)
@@ -319,7 +320,8 @@ pieces_client(struct client *c, const struct replay_piece *pieces, size_t n,
 
 int
 replay_client_pieces(struct replay_options *o, struct journal *j, const struct replay_piece *pieces, size_t n,
-		     void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud, int *refused)
+		     void (*on_frame)(const uint8_t *p, size_t len, int binary, void *ud), void *ud,
+		     int *refused)
 {
 	struct srv s;
 	struct client *c;

@@ -19,7 +19,6 @@
 #include "util/log.h"
 #include "util/text.h"
 
-
 #define BURST 256 /* frames taken into one WRITEABLE callback's write at most, for fairness */
 #define SPIN_NS 2000000
 #define WATCH_NS 20000000 /* how often the paced clients are checked for frames they do not take */
@@ -32,9 +31,9 @@ struct out_frame {
 	struct out_frame *next;
 	size_t len;
 	int binary, data, skip, close_after;
-	int tag;                  /* the feed's mark (struct feed_frame), else -1 */
-	size_t cur_len;           /* the cursor the feed keeps with it, after the payload */
-	uint64_t recno;           /* a timeline frame's record (0: the server's own message) */
+	int tag; /* the feed's mark (struct feed_frame), else -1 */
+	size_t cur_len; /* the cursor the feed keeps with it, after the payload */
+	uint64_t recno; /* a timeline frame's record (0: the server's own message) */
 	int64_t due;
 	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
 };
@@ -44,12 +43,12 @@ struct out_frame {
 struct session {
 	struct session *next;
 	char id[48];
-	void *feed;                   /* the feed's data (feed_server_ops.session_free) */
-	struct pace tl;               /* the session's timeline */
-	uint64_t next_recno;          /* the record after the last one released to it (0: none) */
-	int64_t last_wall;            /* receive time of that last record */
+	void *feed; /* the feed's data (feed_server_ops.session_free) */
+	struct pace tl; /* the session's timeline */
+	uint64_t next_recno; /* the record after the last one released to it (0: none) */
+	int64_t last_wall; /* receive time of that last record */
 	int connected;
-	struct client *owner;         /* the connection it is connected to */
+	struct client *owner; /* the connection it is connected to */
 	int64_t left_mono;
 };
 
@@ -59,15 +58,15 @@ struct client {
 	unsigned id;
 	char peer[64];
 	struct journal_reader *rd;
-	void *fc;                     /* the feed's state of the connection */
+	void *fc; /* the feed's state of the connection */
 	struct pace tl;
 	int started, ended, eof;
 	struct out_frame *qh, *qt;
-	uint64_t qbytes;              /* due and unsent: queued, carried, held by lws */
-	uint64_t counted;             /* the part of qbytes counted in the server's due_total */
-	int let_go;                   /* being disconnected: its qbytes no longer count in the total */
-	int refused;                  /* sent a message above --max-client-message: closing */
-	uint64_t rx_msg;              /* bytes of the client message being received */
+	uint64_t qbytes; /* due and unsent: queued, carried, held by lws */
+	uint64_t counted; /* the part of qbytes counted in the server's due_total */
+	int let_go; /* being disconnected: its qbytes no longer count in the total */
+	int refused; /* sent a message above --max-client-message: closing */
+	uint64_t rx_msg; /* bytes of the client message being received */
 	struct client *lnext, *lprev; /* the server's clients */
 	/* the next timeline frame, read ahead */
 	struct out_frame *next;
@@ -75,8 +74,8 @@ struct client {
 	uint64_t next_recno;
 	/* feed state */
 	struct session *sess;
-	int hold;                     /* the feed holds the timeline's frames back */
-	int64_t resume_wall;          /* where a resumed session's timeline stood (FEED_TL_RESUME) */
+	int hold; /* the feed holds the timeline's frames back */
+	int64_t resume_wall; /* where a resumed session's timeline stood (FEED_TL_RESUME) */
 	uint64_t client_msgs, gate_need;
 	int64_t last_pong_mono;
 	int64_t last_sent_wall;
@@ -84,21 +83,21 @@ struct client {
 	/* faults */
 	uint64_t rng, data_sent, stall_at;
 	int64_t pause_until;
-	int drop_now;                 /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
+	int drop_now; /* 1 --drop-after, 2 --drop-every, 3 the socket is shut */
 	int close_now;
-	int taken_over;               /* its session was resumed on another connection */
+	int taken_over; /* its session was resumed on another connection */
 	/* the write being built in the server's wbuf (frames framed by hand, no extension) */
 	size_t wlen;
-	int64_t pend_due[PEND_MAX];   /* due times of the data frames of the last write */
+	int64_t pend_due[PEND_MAX]; /* due times of the data frames of the last write */
 	int npend;
-	uint64_t pend_recno;          /* record of its first timeline frame, until it has all gone */
-	struct out_frame *carry;      /* a duplicate's second copy, for the next write */
-	size_t inflight;              /* bytes of the last write that lws still holds */
-	struct out_frame *held;       /* --deflate: the frame lws is still compressing from */
+	uint64_t pend_recno; /* record of its first timeline frame, until it has all gone */
+	struct out_frame *carry; /* a duplicate's second copy, for the next write */
+	size_t inflight; /* bytes of the last write that lws still holds */
+	struct out_frame *held; /* --deflate: the frame lws is still compressing from */
 	/* stats */
 	uint64_t frames, bytes;
 	struct hist *lat;
-	int anchor;                   /* restart the timeline at the first frame actually sent */
+	int anchor; /* restart the timeline at the first frame actually sent */
 	int64_t first_due, last_due, last_late;
 	int64_t joined_mono;
 	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_drop;
@@ -110,22 +109,22 @@ struct srv {
 	struct journal *j;
 	uint64_t start_recno;
 	int64_t t0_wall;
-	int64_t span_wall;             /* first to last server frame of the range (--loop) */
+	int64_t span_wall; /* first to last server frame of the range (--loop) */
 	struct pace live;
 	struct session *sessions;
-	const struct feed_server_ops *ops;  /* the server side of the feed */
-	void *fs;                      /* the feed's state of the run */
-	struct feed_host host;         /* what the feed may ask of the server */
+	const struct feed_server_ops *ops; /* the server side of the feed */
+	void *fs; /* the feed's state of the run */
+	struct feed_host host; /* what the feed may ask of the server */
 	unsigned next_client_id;
-	uint64_t id_counter, id_seed;  /* ids the feed asks for: from --seed, else random */
+	uint64_t id_counter, id_seed; /* ids the feed asks for: from --seed, else random */
 	int clients, served, done;
-	struct client *list;           /* every connected client */
-	struct client *cur;            /* the client whose queue is being worked on, if any */
-	uint64_t due_total;            /* the sum of qbytes over the clients not let go */
+	struct client *list; /* every connected client */
+	struct client *cur; /* the client whose queue is being worked on, if any */
+	uint64_t due_total; /* the sum of qbytes over the clients not let go */
 	lws_sorted_usec_list_t sul_watch, sul_trim;
 	int trim_pending;
 	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
-	uint8_t *wbuf;                 /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
+	uint8_t *wbuf; /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
 };
 
 /* the largest coalesced write, and the frame size that goes in a write of its own (write.c) */

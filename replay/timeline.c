@@ -54,7 +54,7 @@ static int
 next_of(struct client *c, const struct feed_frame *ff)
 {
 	struct out_frame *f = queue_frame_new_cur(ff->p, ff->skip ? 0 : ff->n, ff->binary, ff->cursor.p,
-					     ff->skip ? 0 : ff->cursor.len);
+						  ff->skip ? 0 : ff->cursor.len);
 	if (!f)
 		return ENOMEM;
 	f->skip = ff->skip;
@@ -121,7 +121,8 @@ timeline_read_next(struct client *c)
 			c->eof = 1;
 			return rc;
 		}
-		if (c->s->o->gate && r.dir == JOURNAL_OUT && (r.kind == JOURNAL_TEXT || r.kind == JOURNAL_BINARY)) {
+		if (c->s->o->gate && r.dir == JOURNAL_OUT &&
+		    (r.kind == JOURNAL_TEXT || r.kind == JOURNAL_BINARY)) {
 			c->gate_need++;
 			continue;
 		}
@@ -211,15 +212,9 @@ timeline_start(struct client *c, enum feed_timeline how)
 	struct pace tl;
 
 	switch (how) {
-	case FEED_TL_LIVE:
-		start_timeline(c, &s->live, 1);
-		break;
-	case FEED_TL_SESSION:
-		start_timeline(c, &c->sess->tl, 1);
-		break;
-	case FEED_TL_RESUME:
-		resume_timeline(c);
-		break;
+	case FEED_TL_LIVE: start_timeline(c, &s->live, 1); break;
+	case FEED_TL_SESSION: start_timeline(c, &c->sess->tl, 1); break;
+	case FEED_TL_RESUME: resume_timeline(c); break;
 	default:
 		pace_init(&tl, s->o->speed, s->t0_wall, 0);
 		if (c->sess)

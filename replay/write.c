@@ -120,7 +120,7 @@ write_out(struct client *c, struct out_frame *alone)
 	} else if (alone) {
 		uint8_t h[10];
 		size_t hl = frame_header(h, alone->len, alone->binary);
-		p = alone->buf + LWS_PRE - hl;   /* LWS_PRE is at least 10 */
+		p = alone->buf + LWS_PRE - hl; /* LWS_PRE is at least 10 */
 		memcpy(p, h, hl);
 		n = hl + alone->len;
 	} else {
@@ -164,7 +164,8 @@ write_on_writeable(struct client *c)
 {
 	if (c->refused) {
 		char why[64];
-		int n = snprintf(why, sizeof(why), "message above %llu bytes", (unsigned long long)c->s->o->max_client_message);
+		int n = snprintf(why, sizeof(why), "message above %llu bytes",
+				 (unsigned long long)c->s->o->max_client_message);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, (size_t)n);
 		return -1;
 	}
@@ -176,7 +177,8 @@ write_on_writeable(struct client *c)
 	}
 	settle(c);
 	if (c->taken_over) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"session resumed elsewhere", 25);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
+				 (unsigned char *)"session resumed elsewhere", 25);
 		return -1;
 	}
 	if (c->drop_now)
@@ -186,7 +188,7 @@ write_on_writeable(struct client *c)
 	int rc = on_writeable_frames(c);
 	c->s->cur = outer;
 	if (c->let_go)
-		queue_drop(c);   /* let go inside its own write: what it held goes now */
+		queue_drop(c); /* let go inside its own write: what it held goes now */
 	return rc;
 }
 
@@ -274,12 +276,12 @@ on_writeable_frames(struct client *c)
 		else if (alone != f && c->carry != f)
 			free(f);
 		if (from == 2 && inject_after_data(c, now))
-			break;   /* the drop follows this write */
+			break; /* the drop follows this write */
 	}
 	if (write_out(c, alone))
 		return -1;
 	if (done && c->s->o->deflate && done->len)
-		c->held = done;   /* lws reads the rest of it while it drains its deflater */
+		c->held = done; /* lws reads the rest of it while it drains its deflater */
 	else
 		free(done);
 	if (taken) {
@@ -288,9 +290,11 @@ on_writeable_frames(struct client *c)
 	}
 	if (c->close_now && !c->carry && !c->qh) {
 		if (c->ended)
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording", 16);
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording",
+					 16);
 		else
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"closing", 7);
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+					 (unsigned char *)"closing", 7);
 		return -1;
 	}
 	pump_kick(c);

@@ -91,7 +91,8 @@ test_feeds__lookup_and_names(void **state)
 static void
 test_feeds__hydromancer_live_message(void **state)
 {
-	struct feed_msg m = classify(feed_find("hydromancer"),
+	struct feed_msg m = classify(
+		feed_find("hydromancer"),
 		"{\"type\":\"allFills\",\"seq\":42,\"cursor\":\"500:1706123456789:3\",\"fills\":["
 		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}],"
 		"[\"0x99\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3,\"tid\":7}]]}");
@@ -112,17 +113,19 @@ test_feeds__hydromancer_live_message(void **state)
 	assert_int_equal(c.time[1], 1706123456789LL);
 	assert_int_equal(c.tx[1], 3);
 	assert_true(c.hash[0] != c.hash[1]);
-	assert_string_equal(c.raw0,
+	assert_string_equal(
+		c.raw0,
 		"[\"0x742d35\",{\"coin\":\"ETH\",\"px\":\"2150.50\",\"time\":1706123456789,\"txIndex\":3}]");
 }
 
 static void
 test_feeds__hydromancer_replay_chunk(void **state)
 {
-	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{ \"type\" : \"replay\", \"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
-		"\"cursor\":\"501:2:0\",\"count\":1,\"chunk\":1,\"totalChunks\":2,\"hasGap\":true,"
-		"\"data\":[[\"0xa\",{\"time\":2,\"txIndex\":0}]] }\n");
+	struct feed_msg m =
+		classify(feed_find("hydromancer"),
+			 "{ \"type\" : \"replay\", \"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
+			 "\"cursor\":\"501:2:0\",\"count\":1,\"chunk\":1,\"totalChunks\":2,\"hasGap\":true,"
+			 "\"data\":[[\"0xa\",{\"time\":2,\"txIndex\":0}]] }\n");
 	struct collected c = { 0 };
 
 	assert_int_equal(m.cls, FEED_MSG_REPLAY);
@@ -139,8 +142,8 @@ test_feeds__hydromancer_replay_chunk(void **state)
 
 	/* no hasGap, cursor only in the deprecated replayTimeMs, empty data */
 	m = classify(feed_find("hydromancer"),
-		"{\"type\":\"replay\",\"channel\":\"userFills\",\"replayTimeMs\":\"500:1:3\","
-		"\"count\":0,\"chunk\":1,\"totalChunks\":1,\"data\":[]}");
+		     "{\"type\":\"replay\",\"channel\":\"userFills\",\"replayTimeMs\":\"500:1:3\","
+		     "\"count\":0,\"chunk\":1,\"totalChunks\":1,\"data\":[]}");
 	assert_int_equal(m.cls, FEED_MSG_REPLAY);
 	assert_int_equal(m.has_gap, 0);
 	assert_str(m.cursor, "500:1:3");
@@ -148,7 +151,8 @@ test_feeds__hydromancer_replay_chunk(void **state)
 	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 0);
 
-	m = classify(feed_find("hydromancer"),
+	m = classify(
+		feed_find("hydromancer"),
 		"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"hasGap\":false,\"data\":[]}");
 	assert_int_equal(m.has_gap, 0);
 }
@@ -156,8 +160,9 @@ test_feeds__hydromancer_replay_chunk(void **state)
 static void
 test_feeds__hydromancer_connected_and_reconnected(void **state)
 {
-	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{\"type\":\"connected\",\"clientId\":\"abc123-def456\",\"sessionId\":\"789xyz\"}");
+	struct feed_msg m =
+		classify(feed_find("hydromancer"),
+			 "{\"type\":\"connected\",\"clientId\":\"abc123-def456\",\"sessionId\":\"789xyz\"}");
 
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "connected");
@@ -166,8 +171,8 @@ test_feeds__hydromancer_connected_and_reconnected(void **state)
 	assert_str(m.channel, NULL);
 
 	m = classify(feed_find("hydromancer"),
-		"{\"type\":\"reconnected\",\"clientId\":\"new\",\"sessionId\":\"789xyz\","
-		"\"subscriptions\":[\"allFills\"],\"lastSeq\":0}");
+		     "{\"type\":\"reconnected\",\"clientId\":\"new\",\"sessionId\":\"789xyz\","
+		     "\"subscriptions\":[\"allFills\"],\"lastSeq\":0}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "reconnected");
 	assert_str(m.session_id, "789xyz");
@@ -177,13 +182,15 @@ test_feeds__hydromancer_connected_and_reconnected(void **state)
 static void
 test_feeds__hydromancer_subscription_update_and_out_frames(void **state)
 {
-	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{\"type\":\"subscriptionUpdate\",\"subscribed\":[\"allFills\"],\"failed\":[]}");
+	struct feed_msg m =
+		classify(feed_find("hydromancer"),
+			 "{\"type\":\"subscriptionUpdate\",\"subscribed\":[\"allFills\"],\"failed\":[]}");
 
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "subscriptionUpdate");
 
-	m = classify(feed_find("hydromancer"),
+	m = classify(
+		feed_find("hydromancer"),
 		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":\"500:1:0\"}}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "subscribe");
@@ -203,15 +210,15 @@ static void
 test_feeds__hydromancer_numeric_cursor(void **state)
 {
 	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{\"type\":\"userLeverageUpdates\",\"seq\":1,\"cursor\":1706123456789,"
-		"\"updates\":[{\"time\":1706123456789,\"txIndex\":0}]}");
+				     "{\"type\":\"userLeverageUpdates\",\"seq\":1,\"cursor\":1706123456789,"
+				     "\"updates\":[{\"time\":1706123456789,\"txIndex\":0}]}");
 
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.cursor, "1706123456789");
 	assert_int_equal(m.seq, 1);
 
 	m = classify(feed_find("hydromancer"),
-		"{\"type\":\"l4BookUpdates\",\"seq\":9,\"cursor\":\"500:1706123456789\",\"data\":[]}");
+		     "{\"type\":\"l4BookUpdates\",\"seq\":9,\"cursor\":\"500:1706123456789\",\"data\":[]}");
 	assert_str(m.cursor, "500:1706123456789");
 	assert_str(m.channel, "l4BookUpdates");
 }
@@ -220,10 +227,11 @@ static void
 test_feeds__hydromancer_dedup_key_rules(void **state)
 {
 	struct collected c = { 0 };
-	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{\"type\":\"allCompletedTrades\",\"seq\":3,\"cursor\":\"1:2:3\",\"trades\":["
-		"{\"openTime\":5,\"closeTime\":1000,\"time\":7,\"txIndex\":4},"
-		"{\"closeTime\":1001,\"txIndex\":0}]}");
+	struct feed_msg m =
+		classify(feed_find("hydromancer"),
+			 "{\"type\":\"allCompletedTrades\",\"seq\":3,\"cursor\":\"1:2:3\",\"trades\":["
+			 "{\"openTime\":5,\"closeTime\":1000,\"time\":7,\"txIndex\":4},"
+			 "{\"closeTime\":1001,\"txIndex\":0}]}");
 
 	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 2);
@@ -232,9 +240,9 @@ test_feeds__hydromancer_dedup_key_rules(void **state)
 	assert_int_equal(c.time[1], 1001);
 
 	m = classify(feed_find("hydromancer"),
-		"{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"cursor\":\"1:2:3\",\"events\":["
-		"{\"time\":10,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
-		"{\"time\":10,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
+		     "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"cursor\":\"1:2:3\",\"events\":["
+		     "{\"time\":10,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
+		     "{\"time\":10,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
 	assert_int_equal(c.n, 2);
@@ -243,7 +251,8 @@ test_feeds__hydromancer_dedup_key_rules(void **state)
 	assert_int_equal(c.time[1], 10);
 
 	/* the role is not part of a fill's key */
-	m = classify(feed_find("hydromancer"),
+	m = classify(
+		feed_find("hydromancer"),
 		"{\"type\":\"userFills\",\"seq\":1,\"fills\":[{\"time\":10,\"txIndex\":1,\"role\":\"x\"},{\"px\":1}]}");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, collect, &c), 0);
@@ -276,8 +285,9 @@ static void
 test_feeds__events_callback_stops(void **state)
 {
 	int n = 0;
-	struct feed_msg m = classify(feed_find("hydromancer"),
-		"{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1},{\"time\":2}]}");
+	struct feed_msg m =
+		classify(feed_find("hydromancer"),
+			 "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1},{\"time\":2}]}");
 
 	assert_int_equal(feed_events_foreach(feed_find("hydromancer"), &m, stop_at_first, &n), 7);
 	assert_int_equal(n, 1);
@@ -292,7 +302,8 @@ track(struct feed_cursor_track *t, int64_t ms, const char *s)
 }
 
 #define LIVE(c) "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"" c "\",\"fills\":[]}"
-#define CHUNK(ch, c, i, n) "{\"type\":\"replay\",\"channel\":\"" ch "\",\"cursor\":\"" c "\",\"count\":0," \
+#define CHUNK(ch, c, i, n) \
+	"{\"type\":\"replay\",\"channel\":\"" ch "\",\"cursor\":\"" c "\",\"count\":0," \
 	"\"chunk\":" #i ",\"totalChunks\":" #n ",\"data\":[]}"
 
 static void
@@ -335,11 +346,11 @@ test_feeds__resume_cursor_waits_for_the_replay(void **state)
 	track(&t, 20002, LIVE("70:0:0"));
 	track(&t, 20003, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
 	track(&t, 99999, LIVE("71:0:0"));
-	assert_string_equal(t.cursor, "71:0:0");   /* no replay began: released after the hold */
+	assert_string_equal(t.cursor, "71:0:0"); /* no replay began: released after the hold */
 	track(&t, 100000, "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
 	track(&t, 100001, CHUNK("allFills", "72:0:0", 1, 2));
 	track(&t, 200000, LIVE("80:0:0"));
-	assert_string_equal(t.cursor, "72:0:0");   /* a replay under way holds however long */
+	assert_string_equal(t.cursor, "72:0:0"); /* a replay under way holds however long */
 
 	/* other feeds: the last cursor seen */
 	feed_cursor_track_init(&t, (&feed_raw));
@@ -370,7 +381,7 @@ test_feeds__resume_cursor_is_the_oldest_channel(void **state)
 	track(&t, 2, LEV("1706123456000"));
 	assert_string_equal(t.cursor, "1706123456000");
 	track(&t, 3, LIVE("510:1706123457489:0"));
-	assert_string_equal(t.cursor, "1706123456000");   /* leverage has not passed it */
+	assert_string_equal(t.cursor, "1706123456000"); /* leverage has not passed it */
 	track(&t, 4, LEV("1706123458000"));
 	assert_string_equal(t.cursor, "510:1706123457489:0");
 	track(&t, 5, BOOK("505:1706123457100"));
@@ -459,7 +470,8 @@ test_feeds__hydromancer_client_errors_and_escapes(void **state)
 	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"x\\u00\"}",
 		   FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION);
 	assert_string_equal(feed_client_session(fc), "");
-	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"y\\ud800\"}", FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION);
+	client_msg(fc, "{\"type\":\"connected\",\"sessionId\":\"y\\ud800\"}",
+		   FEED_CLIENT_SESSION | FEED_CLIENT_BAD_SESSION);
 	assert_string_equal(feed_client_session(fc), "");
 	text_buf_free(&url);
 	text_buf_free(&sent);
@@ -475,8 +487,12 @@ test_feeds__client_handshake_and_options(void **state)
 		{ .name = "--ping-s", .ms = 100 },
 	};
 	const char *sends[] = { "S1" };
-	struct feed_client_options o = { .feed = feed_find("lasersell"), .url = "ws://h/", .sends = sends, .nsends = 1,
-					 .args = args, .nargs = 3 };
+	struct feed_client_options o = { .feed = feed_find("lasersell"),
+					 .url = "ws://h/",
+					 .sends = sends,
+					 .nsends = 1,
+					 .args = args,
+					 .nargs = 3 };
 	const struct feed_client_arg sub = { .name = "--subscribe", .value = "allFills", .len = 8 };
 	struct feed_client *fc;
 	struct feed_msg m;
@@ -497,7 +513,7 @@ test_feeds__client_handshake_and_options(void **state)
 	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
 	assert_int_equal(feed_client_on_message(fc, &m, collect_sent, NULL), FEED_CLIENT_SESSION);
 	text_buf_add(&sent, "", 1);
-	assert_string_equal(sent.p, "S1\n");   /* once a connection */
+	assert_string_equal(sent.p, "S1\n"); /* once a connection */
 	assert_string_equal(feed_client_session(fc), "5");
 	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_HANDSHAKE_DONE);
 	sent.len = 0;
@@ -505,7 +521,7 @@ test_feeds__client_handshake_and_options(void **state)
 	assert_int_equal(feed_client_tick(fc, 1050, collect_sent, NULL), 0);
 	text_buf_add(&sent, "", 1);
 	assert_non_null(strstr(sent.p, "\"type\":\"ping\""));
-	assert_null(strstr(strstr(sent.p, "\n") + 1, "ping"));   /* one ping per 100 ms */
+	assert_null(strstr(strstr(sent.p, "\n") + 1, "ping")); /* one ping per 100 ms */
 	feed_client_on_close(fc, 1);
 	assert_int_equal(feed_client_handshake(fc), FEED_CLIENT_HANDSHAKE_PENDING);
 	assert_false(feed_client_opaque(fc));
@@ -551,7 +567,8 @@ test_feeds__backoff_rule(void **state)
 static void
 test_feeds__lasersell_messages(void **state)
 {
-	struct feed_msg m = classify(feed_find("lasersell"),
+	struct feed_msg m = classify(
+		feed_find("lasersell"),
 		"{\"type\":\"hello_ok\",\"session_id\":42,\"server_time_ms\":1706000000000,"
 		"\"limits\":{\"hi_capacity\":1024,\"pnl_flush_ms\":1000,\"max_positions_per_session\":100}}");
 
@@ -563,8 +580,8 @@ test_feeds__lasersell_messages(void **state)
 	assert_str(m.channel, NULL);
 
 	m = classify(feed_find("lasersell"),
-		"{\"type\":\"pnl_update\",\"position_id\":7,\"profit_units\":-5,\"proceeds_units\":10,"
-		"\"server_time_ms\":1706000000500}");
+		     "{\"type\":\"pnl_update\",\"position_id\":7,\"profit_units\":-5,\"proceeds_units\":10,"
+		     "\"server_time_ms\":1706000000500}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.channel, "pnl_update");
 	assert_int_equal(m.position_id, 7);
@@ -579,12 +596,13 @@ test_feeds__lasersell_messages(void **state)
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_int_equal(m.client_time_ms, 1706000000000LL);
 
-	m = classify(feed_find("lasersell"), "{\"type\":\"configure\",\"wallet_pubkeys\":[\"W\"],\"strategy\":{}}");
+	m = classify(feed_find("lasersell"),
+		     "{\"type\":\"configure\",\"wallet_pubkeys\":[\"W\"],\"strategy\":{}}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 
 	m = classify(feed_find("lasersell"),
-		"{\"type\":\"position_opened\",\"position_id\":9,\"wallet_pubkey\":\"W\",\"mint\":\"M\","
-		"\"token_account\":\"T\",\"tokens\":1,\"entry_quote_units\":2,\"slot\":3}");
+		     "{\"type\":\"position_opened\",\"position_id\":9,\"wallet_pubkey\":\"W\",\"mint\":\"M\","
+		     "\"token_account\":\"T\",\"tokens\":1,\"entry_quote_units\":2,\"slot\":3}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_int_equal(m.position_id, 9);
 	assert_str(m.channel, "position_opened");
@@ -598,9 +616,19 @@ static void
 test_feeds__not_json_and_truncated(void **state)
 {
 	static const char *const bad[] = {
-		"", "hello", "[1,2]", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}",
-		"{\"type\":\"allFills\"", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1} x", "{\"a\":\"unterminated}",
-		"{\"a\":[1,2}", "{\"a\":tru}", "{'a':1}", "{\"a\":1}}",
+		"",
+		"hello",
+		"[1,2]",
+		"{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}",
+		"{\"type\":\"allFills\"",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{\"a\":1} x",
+		"{\"a\":\"unterminated}",
+		"{\"a\":[1,2}",
+		"{\"a\":tru}",
+		"{'a':1}",
+		"{\"a\":1}}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -620,7 +648,8 @@ test_feeds__not_json_and_truncated(void **state)
 	}
 	/* escaped quotes inside strings are not the end of the string */
 	{
-		struct feed_msg m = classify(feed_find("hydromancer"),
+		struct feed_msg m = classify(
+			feed_find("hydromancer"),
 			"{\"type\":\"allFills\",\"seq\":2,\"note\":\"a \\\"q\\\" \\\\\",\"fills\":[]}");
 
 		assert_int_equal(m.cls, FEED_MSG_DATA);
@@ -712,33 +741,62 @@ test_feeds__hydromancer_dedup_stream(void **state)
 	(void)state;
 	assert_non_null(d);
 	/* two fills of one transaction share (time, txIndex): both are new */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":1,\"fills\":[[\"a\",{\"time\":10,\"txIndex\":1,\"tid\":1}],"
-				      "[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}]]}", &kept, &all), 2);
+	assert_int_equal(
+		dedup_msg(
+			d,
+			"{\"type\":\"allFills\",\"seq\":1,\"fills\":[[\"a\",{\"time\":10,\"txIndex\":1,\"tid\":1}],"
+			"[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}]]}",
+			&kept, &all),
+		2);
 	assert_int_equal(all, 1);
 	/* a replay chunk overlapping them: only the new ones are kept */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
-				      "[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}],[\"c\",{\"time\":10,\"txIndex\":1,\"tid\":3}],"
-				      "[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}]]}", &kept, &all), 2);
+	assert_int_equal(
+		dedup_msg(
+			d,
+			"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+			"[\"b\",{\"time\":10,\"txIndex\":1,\"tid\":2}],[\"c\",{\"time\":10,\"txIndex\":1,\"tid\":3}],"
+			"[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}]]}",
+			&kept, &all),
+		2);
 	assert_int_equal(all, 0);
 	assert_memory_equal(kept.p, "[\"c\"", 4);
 	/* a live event with an older key went out in the recording: it goes out once */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
-				   &all), 1);
-	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":3,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
-				   &all), 0);
+	assert_int_equal(
+		dedup_msg(d,
+			  "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}",
+			  &kept, &all),
+		1);
+	assert_int_equal(
+		dedup_msg(d,
+			  "{\"type\":\"allFills\",\"seq\":3,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}",
+			  &kept, &all),
+		0);
 	/* a chunk that came late holds events the live stream never carried, older keys
 	 * included: they go out; its repeats do not */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
-				      "[\"e\",{\"time\":10,\"txIndex\":0,\"tid\":5}],[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}],"
-				      "[\"f\",{\"time\":12,\"txIndex\":0,\"tid\":6}]]}",
-				   &kept, &all), 2);
+	assert_int_equal(
+		dedup_msg(
+			d,
+			"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+			"[\"e\",{\"time\":10,\"txIndex\":0,\"tid\":5}],[\"d\",{\"time\":11,\"txIndex\":0,\"tid\":4}],"
+			"[\"f\",{\"time\":12,\"txIndex\":0,\"tid\":6}]]}",
+			&kept, &all),
+		2);
 	assert_int_equal(all, 0);
 	/* channels are apart; keyless events compare by text */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"l4BookUpdates\",\"seq\":1,\"data\":[{\"px\":1},{\"px\":2}]}", &kept, &all), 2);
-	assert_int_equal(dedup_msg(d, "{\"type\":\"l4BookUpdates\",\"seq\":2,\"data\":[{\"px\":2},{\"px\":3}]}", &kept, &all), 1);
+	assert_int_equal(dedup_msg(d,
+				   "{\"type\":\"l4BookUpdates\",\"seq\":1,\"data\":[{\"px\":1},{\"px\":2}]}",
+				   &kept, &all),
+			 2);
+	assert_int_equal(dedup_msg(d,
+				   "{\"type\":\"l4BookUpdates\",\"seq\":2,\"data\":[{\"px\":2},{\"px\":3}]}",
+				   &kept, &all),
+			 1);
 	hm_dedup_reset(d);
-	assert_int_equal(dedup_msg(d, "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}", &kept,
-				   &all), 1);
+	assert_int_equal(
+		dedup_msg(d,
+			  "{\"type\":\"allFills\",\"seq\":2,\"fills\":[[\"a\",{\"time\":9,\"txIndex\":5}]]}",
+			  &kept, &all),
+		1);
 	text_buf_free(&kept);
 	hm_dedup_free(d);
 	hm_dedup_free(NULL);
@@ -756,17 +814,29 @@ test_feeds__hydromancer_dedup_window(void **state)
 	(void)state;
 	assert_non_null(d);
 	for (int i = 0; i < 100000; i++) {
-		snprintf(msg, sizeof(msg), "{\"type\":\"allFills\",\"seq\":%d,\"fills\":[[\"a\",{\"time\":%d,\"txIndex\":0,\"tid\":%d}]]}",
-			 i + 1, 1000 + i, i);
+		snprintf(
+			msg, sizeof(msg),
+			"{\"type\":\"allFills\",\"seq\":%d,\"fills\":[[\"a\",{\"time\":%d,\"txIndex\":0,\"tid\":%d}]]}",
+			i + 1, 1000 + i, i);
 		assert_int_equal(dedup_msg(d, msg, &kept, &all), 1);
 	}
 	/* tid 5 went out live 99,995 events ago: forgotten, and older than all remembered */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
-				      "[\"a\",{\"time\":1005,\"txIndex\":0,\"tid\":5}]]}", &kept, &all), 0);
+	assert_int_equal(
+		dedup_msg(
+			d,
+			"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+			"[\"a\",{\"time\":1005,\"txIndex\":0,\"tid\":5}]]}",
+			&kept, &all),
+		0);
 	/* a recent one repeats: no; an unseen event among recent keys: yes */
-	assert_int_equal(dedup_msg(d, "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
-				      "[\"a\",{\"time\":100990,\"txIndex\":0,\"tid\":99990}],"
-				      "[\"b\",{\"time\":100990,\"txIndex\":0,\"tid\":7}]]}", &kept, &all), 1);
+	assert_int_equal(
+		dedup_msg(
+			d,
+			"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":["
+			"[\"a\",{\"time\":100990,\"txIndex\":0,\"tid\":99990}],"
+			"[\"b\",{\"time\":100990,\"txIndex\":0,\"tid\":7}]]}",
+			&kept, &all),
+		1);
 	assert_memory_equal(kept.p, "[\"b\"", 4);
 	text_buf_free(&kept);
 	hm_dedup_free(d);
@@ -780,7 +850,8 @@ test_feeds__hydromancer_stream_messages(void **state)
 	struct feed_msg m;
 	struct feed_str name, subs[4];
 	char id[37];
-	const char *live = "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[1,2,3],\"x\":true}";
+	const char *live =
+		"{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[1,2,3],\"x\":true}";
 	(void)state;
 	feed_classify(feed_find("hydromancer"), (const uint8_t *)live, strlen(live), &m);
 	assert_int_equal(hm_msg_events_field((const uint8_t *)live, strlen(live), &m, &name), 0);
@@ -788,7 +859,8 @@ test_feeds__hydromancer_stream_messages(void **state)
 	assert_memory_equal(name.p, "fills", 5);
 	hm_msg_with_events(&b, (const uint8_t *)live, strlen(live), &m, "2,3", 3);
 	text_buf_add(&b, "", 1);
-	assert_string_equal(b.p, "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[2,3],\"x\":true}");
+	assert_string_equal(
+		b.p, "{\"type\":\"allFills\",\"seq\":3,\"cursor\":\"1:2:3\",\"fills\":[2,3],\"x\":true}");
 	b.len = 0;
 	hm_msg_live(&b, "leverageUpdates", 15, "updates", 7, "123", 3, 1, "{}", 2);
 	text_buf_add(&b, "", 1);
@@ -796,7 +868,8 @@ test_feeds__hydromancer_stream_messages(void **state)
 	assert_string_equal(hm_default_events_field("userFills", 9), "fills");
 	assert_string_equal(hm_default_events_field("l4BookUpdates", 13), "updates");
 	assert_string_equal(hm_default_events_field("fundingRates", 12), "data");
-	const char *rc = "{\"type\":\"reconnected\",\"subscriptions\":[\"allFills\",\"leverageUpdates\"],\"lastSeq\":0}";
+	const char *rc =
+		"{\"type\":\"reconnected\",\"subscriptions\":[\"allFills\",\"leverageUpdates\"],\"lastSeq\":0}";
 	assert_int_equal(hm_msg_subscriptions((const uint8_t *)rc, strlen(rc), subs, 4), 2);
 	assert_int_equal(subs[1].len, 15);
 	assert_int_equal(hm_msg_subscriptions((const uint8_t *)rc, strlen(rc), subs, 1), -1);
@@ -852,7 +925,8 @@ test_feeds__mutations_never_crash(void **state)
 				for (int id = 0; feed_builtin(id); id++) {
 					assert_int_equal(feed_classify(feed_builtin(id), copy, cut, &m), 0);
 					if (m.cls != FEED_MSG_NOT_JSON)
-						feed_events_foreach(feed_builtin(id), &m, count_events, &events);
+						feed_events_foreach(feed_builtin(id), &m, count_events,
+								    &events);
 				}
 				free(copy);
 			}
@@ -879,13 +953,15 @@ test_feeds__hydromancer_client_echo_is_json(void **state)
 		hm_client_parse((const uint8_t *)bad[i], strlen(bad[i]), &m);
 		assert_int_equal(m.kind, HM_C_BAD);
 	}
-	const char *ok = "{\"method\":\"subscribe\",\"subscription\":{\"type\":\"all\\u0046ills\",\"cursor\":1700000000000}}";
+	const char *ok =
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"all\\u0046ills\",\"cursor\":1700000000000}}";
 	hm_client_parse((const uint8_t *)ok, strlen(ok), &m);
 	assert_int_equal(m.kind, HM_C_SUBSCRIBE);
 	assert_int_equal(m.cursor.len, 13);
 	hm_msg_unsubscribed(&b, &m.sub_type);
-	assert_string_equal(b.p, "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],"
-				 "\"unsubscribed\":[\"all\\u0046ills\"]}");
+	assert_string_equal(b.p,
+			    "{\"type\":\"subscriptionUpdate\",\"subscribed\":[],\"failed\":[],"
+			    "\"unsubscribed\":[\"all\\u0046ills\"]}");
 	text_buf_free(&b);
 }
 
@@ -961,11 +1037,13 @@ test_feeds__spec_load_errors(void **state)
 	assert_non_null(strstr(err, "a spec is a JSON object, not an array"));
 	assert_int_equal(feed_spec_load("{\"name\":\"x\"}", 12, "t.json", &f, err, sizeof(err)), EINVAL);
 	assert_non_null(strstr(err, "wstape_feed_spec: missing"));
-	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"x\",\"name\":\"y\"}", 44, "t.json", &f, err,
-					sizeof(err)), EINVAL);
-	assert_non_null(strstr(err, "duplicate"));
-	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":2,\"name\":\"x\"}", 33, "t.json", &f, err, sizeof(err)),
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"x\",\"name\":\"y\"}", 44,
+					"t.json", &f, err, sizeof(err)),
 			 EINVAL);
+	assert_non_null(strstr(err, "duplicate"));
+	assert_int_equal(
+		feed_spec_load("{\"wstape_feed_spec\":2,\"name\":\"x\"}", 33, "t.json", &f, err, sizeof(err)),
+		EINVAL);
 	assert_non_null(strstr(err, "version 1"));
 	spec_load_bad("\"chanel\":\"/a\"", "key 'chanel': unknown key", "channel");
 	spec_load_bad("\"channel\":\"arg\"", "channel: ", "does not start with '/'");
@@ -973,36 +1051,48 @@ test_feeds__spec_load_errors(void **state)
 	spec_load_bad("\"channel\":[]", "channel: ", "1 to 8");
 	spec_load_bad("\"cursor\":7", "cursor: ", "not a number");
 	spec_load_bad("\"cursor\":\"/a~2\"", "cursor: ", "~0 or ~1");
-	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"sometimes\",\"seq\":\"/s\"}", "seq.rule: ", "unknown rule 'sometimes'");
-	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"link\",\"seq\":\"/s\"}", "seq: ", "needs \"prev\"");
-	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"range\",\"first\":\"/a\",\"last\":\"/b\",\"reset\":-1}",
-		      "seq.reset: ", "only rule link");
-	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"prev\":\"/p\"}", "seq.prev: ",
-		      "not a member of rule consecutive");
-	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"step\":1}", "seq: key 'step'",
-		      "unknown key");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"sometimes\",\"seq\":\"/s\"}",
+		      "seq.rule: ", "unknown rule 'sometimes'");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"link\",\"seq\":\"/s\"}",
+		      "seq: ", "needs \"prev\"");
+	spec_load_bad(
+		"\"channel\":\"/c\",\"seq\":{\"rule\":\"range\",\"first\":\"/a\",\"last\":\"/b\",\"reset\":-1}",
+		"seq.reset: ", "only rule link");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"prev\":\"/p\"}",
+		      "seq.prev: ", "not a member of rule consecutive");
+	spec_load_bad("\"channel\":\"/c\",\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\",\"step\":1}",
+		      "seq: key 'step'", "unknown key");
 	spec_load_bad("\"seq\":{\"rule\":\"consecutive\",\"seq\":\"/s\"}", "seq: ", "needs \"channel\"");
 	spec_load_bad("\"key\":[\"/ts\"]", "key: ", "needs \"events\"");
 	spec_load_bad("\"send\":{\"op\":\"x\"}", "send: ", "a list");
 	spec_load_bad("\"send\":[{\"/op\":\"x\"}]", "send[0]: ", "cannot be sent");
-	spec_load_bad("\"subscribe\":{\"match\":{\"/op\":\"s\"},\"channel\":\"\"}", "subscribe.list: ", "missing");
-	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\",\"match\":{\"op\":\"s\"}}", "subscribe.match: key 'op'",
-		      "'/'");
-	spec_load_bad("\"ping\":{\"from\":\"both\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\"}", "ping.from: ", "'both'");
-	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":0,\"message\":\"p\",\"answer\":\"q\"}", "ping.every_s: ", "outside");
-	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":\"x\",\"message\":\"p\",\"answer\":\"q\"}", "ping.every_s: ",
-		      "not a string");
-	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\"}", "subscribe: ", "needs \"channel\"");
-	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":{\"/op\":\"ping\"},\"answer\":\"q\"}",
-		      "ping.message: ", "cannot be sent");
-	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\"}", "ping.answer: ", "missing");
-	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\",\"x\":1}", "ping: key 'x'",
-		      "unknown key");
+	spec_load_bad("\"subscribe\":{\"match\":{\"/op\":\"s\"},\"channel\":\"\"}",
+		      "subscribe.list: ", "missing");
+	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\",\"match\":{\"op\":\"s\"}}",
+		      "subscribe.match: key 'op'", "'/'");
+	spec_load_bad("\"ping\":{\"from\":\"both\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\"}",
+		      "ping.from: ", "'both'");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":0,\"message\":\"p\",\"answer\":\"q\"}",
+		      "ping.every_s: ", "outside");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":\"x\",\"message\":\"p\",\"answer\":\"q\"}",
+		      "ping.every_s: ", "not a string");
+	spec_load_bad("\"subscribe\":{\"list\":\"/args\",\"channel\":\"\"}",
+		      "subscribe: ", "needs \"channel\"");
+	spec_load_bad(
+		"\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":{\"/op\":\"ping\"},\"answer\":\"q\"}",
+		"ping.message: ", "cannot be sent");
+	spec_load_bad("\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\"}",
+		      "ping.answer: ", "missing");
+	spec_load_bad(
+		"\"ping\":{\"from\":\"client\",\"every_s\":5,\"message\":\"p\",\"answer\":\"q\",\"x\":1}",
+		"ping: key 'x'", "unknown key");
 	/* the name */
-	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"Big Name\"}", 40, "t.json", &f, err, sizeof(err)),
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1,\"name\":\"Big Name\"}", 40, "t.json", &f,
+					err, sizeof(err)),
 			 EINVAL);
 	assert_non_null(strstr(err, "t.json: name: 'Big Name' has a character outside [a-z0-9-]"));
-	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1}", 22, "t.json", &f, err, sizeof(err)), EINVAL);
+	assert_int_equal(feed_spec_load("{\"wstape_feed_spec\":1}", 22, "t.json", &f, err, sizeof(err)),
+			 EINVAL);
 	assert_non_null(strstr(err, "name: missing"));
 	/* an error cut to a small buffer is still a string */
 	assert_int_equal(feed_spec_load("{", 1, "t.json", &f, err, 8), EINVAL);
@@ -1021,15 +1111,19 @@ test_feeds__spec_classify_link(void **state)
 	assert_string_equal(f->name, "spec:okx-books");
 	assert_non_null(strstr(feed_spec_text(f), "\"name\":\"okx-books\""));
 	assert_null(strchr(feed_spec_text(f), '\n'));
-	m = classify(f, "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"update\",\"data\":"
-		     "[{\"asks\":[],\"bids\":[],\"ts\":\"1700\",\"checksum\":1,\"prevSeqId\":41,\"seqId\":42}]}");
+	m = classify(
+		f,
+		"{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"update\",\"data\":"
+		"[{\"asks\":[],\"bids\":[],\"ts\":\"1700\",\"checksum\":1,\"prevSeqId\":41,\"seqId\":42}]}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.channel, "books:BTC-USDT");
 	assert_str(m.cursor, "42");
 	assert_int_equal(m.seq, 42);
 	assert_int_equal(m.events.p[0], '[');
 	/* the answer to a subscribe names the channel, and is no data */
-	m = classify(f, "{\"event\":\"subscribe\",\"arg\":{\"channel\":\"books\",\"instId\":\"ETH-USDT\"},\"connId\":\"a\"}");
+	m = classify(
+		f,
+		"{\"event\":\"subscribe\",\"arg\":{\"channel\":\"books\",\"instId\":\"ETH-USDT\"},\"connId\":\"a\"}");
 	assert_int_equal(m.cls, FEED_MSG_CONTROL);
 	assert_str(m.type, "subscribe");
 	assert_str(m.channel, "books:ETH-USDT");
@@ -1080,25 +1174,30 @@ test_feeds__spec_events_and_keys(void **state)
 	struct spec_keys k = { 0 };
 	(void)state;
 	/* an object is one event; the key is its U and u */
-	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[[\"1\",\"2\"]]}}");
+	m = classify(
+		b,
+		"{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[[\"1\",\"2\"]]}}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.channel, "btcusdt@depth");
 	assert_str(m.type, "depthUpdate");
 	assert_str(m.cursor, "12");
 	assert_int_equal(m.seq, 12);
 	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
-	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[]}}");
+	m = classify(
+		b,
+		"{\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"U\":10,\"u\":12,\"b\":[]}}");
 	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
 	m = classify(b, "{\"stream\":\"btcusdt@depth\",\"data\":{\"U\":13,\"u\":12}}");
 	assert_int_equal(feed_events_foreach(b, &m, spec_key_of, &k), 0);
 	assert_int_equal(k.n, 3);
-	assert_true(k.hash[0] == k.hash[1]);    /* the same key, other bytes */
+	assert_true(k.hash[0] == k.hash[1]); /* the same key, other bytes */
 	assert_true(k.hash[0] != k.hash[2]);
 	/* no stream: control */
 	assert_int_equal(classify(b, "{\"result\":null,\"id\":1}").cls, FEED_MSG_CONTROL);
 	/* an array: each element; an event without the key's members: its bytes */
 	k.n = 0;
-	m = classify(o, "{\"arg\":{\"channel\":\"books\",\"instId\":\"A\"},\"data\":[{\"seqId\":1,\"ts\":\"5\"},"
+	m = classify(o,
+		     "{\"arg\":{\"channel\":\"books\",\"instId\":\"A\"},\"data\":[{\"seqId\":1,\"ts\":\"5\"},"
 		     "{\"seqId\":1,\"ts\":\"5\",\"x\":1},{\"y\":2},{\"y\":3}]}");
 	assert_int_equal(feed_events_foreach(o, &m, spec_key_of, &k), 0);
 	assert_int_equal(k.n, 4);
@@ -1114,12 +1213,15 @@ test_feeds__spec_events_and_keys(void **state)
 static void
 test_feeds__spec_pointers(void **state)
 {
-	struct feed *f = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"p\",\"channel\":[\"/a~1b\",\"/m~0n\",\"/arr/1/x\"],"
-				      "\"cursor\":\"/e\\\\u0073c\",\"data\":\"\"}");
+	struct feed *f = spec_load_ok(
+		"{\"wstape_feed_spec\":1,\"name\":\"p\",\"channel\":[\"/a~1b\",\"/m~0n\",\"/arr/1/x\"],"
+		"\"cursor\":\"/e\\\\u0073c\",\"data\":\"\"}");
 	struct feed_msg m;
 	(void)state;
 	/* ~1 is '/', ~0 is '~'; a key written with JSON escapes is the same key */
-	m = classify(f, "{\"a/b\":\"one\",\"m~n\":2,\"arr\":[{\"x\":0},{\"x\":\"th\\\"ree\"}],\"e\\\\u0073c\":true}");
+	m = classify(
+		f,
+		"{\"a/b\":\"one\",\"m~n\":2,\"arr\":[{\"x\":0},{\"x\":\"th\\\"ree\"}],\"e\\\\u0073c\":true}");
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.channel, "one:2:th\\\"ree");
 	assert_str(m.cursor, "true");
@@ -1139,7 +1241,7 @@ test_feeds__spec_pointers(void **state)
 	f = spec_load_ok("{\"wstape_feed_spec\":1,\"name\":\"q\",\"channel\":\"/l/1\",\"cursor\":\"/l\"}");
 	m = classify(f, " {\"l\":[\"a\",\"b\"]} ");
 	assert_str(m.channel, "b");
-	assert_str(m.cursor, NULL);    /* an array is no cursor */
+	assert_str(m.cursor, NULL); /* an array is no cursor */
 	feed_spec_free(f);
 }
 
@@ -1156,7 +1258,9 @@ test_feeds__spec_large_payload(void **state)
 	len = (size_t)sprintf(p, "{\"pad\":[");
 	while (len < n)
 		len += (size_t)sprintf(p + len, "\"x\\\"]}\",");
-	len += (size_t)sprintf(p + len, "0],\"arg\":{\"channel\":\"books\",\"instId\":\"Z\"},\"data\":[{\"seqId\":9,\"prevSeqId\":8}]}");
+	len += (size_t)sprintf(
+		p + len,
+		"0],\"arg\":{\"channel\":\"books\",\"instId\":\"Z\"},\"data\":[{\"seqId\":9,\"prevSeqId\":8}]}");
 	assert_int_equal(feed_classify(f, (const uint8_t *)p, len, &m), 0);
 	assert_int_equal(m.cls, FEED_MSG_DATA);
 	assert_str(m.channel, "books:Z");
@@ -1220,8 +1324,9 @@ static void
 test_feeds__spec_mutations_never_crash(void **state)
 {
 	struct feed *f = spec_load_ok(okx_spec);
-	const char *base = "{\"arg\":{\"channel\":\"books\",\"instId\":\"B\\u0041\"},\"data\":[{\"seqId\":3,\"ts\":\"1\","
-			   "\"prevSeqId\":2,\"asks\":[[\"1\",\"2\"]]},{\"seqId\":4}]}";
+	const char *base =
+		"{\"arg\":{\"channel\":\"books\",\"instId\":\"B\\u0041\"},\"data\":[{\"seqId\":3,\"ts\":\"1\","
+		"\"prevSeqId\":2,\"asks\":[[\"1\",\"2\"]]},{\"seqId\":4}]}";
 	size_t n = strlen(base);
 	char buf[512];
 	struct spec_keys k;

@@ -107,11 +107,13 @@ test_inspect__same_key_is_not_a_duplicate(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	/* four fills of one transaction: one key, four events */
-	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:100:3\",\"fills\":["
+	text(f, 0, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:100:3\",\"fills\":["
 	     "[\"0xa\",{\"time\":100,\"txIndex\":3,\"tid\":1}],[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}],"
 	     "[\"0xc\",{\"time\":100,\"txIndex\":3,\"tid\":3}],[\"0xd\",{\"time\":100,\"txIndex\":3,\"tid\":4}]]}");
 	/* a later message of the same transaction (split across messages) */
-	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"cursor\":\"1:100:3\",\"fills\":["
+	text(f, 10, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":2,\"cursor\":\"1:100:3\",\"fills\":["
 	     "[\"0xe\",{\"time\":100,\"txIndex\":3,\"tid\":5}]]}");
 	inspect_finish(f->in);
 	assert_int_equal(chan(f, "allFills")->events, 5);
@@ -127,9 +129,11 @@ test_inspect__same_event_again_is_a_duplicate(void **state)
 {
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
-	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
+	text(f, 0, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
 	     "[\"0xa\",{\"time\":100,\"txIndex\":3,\"tid\":1}],[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}]]}");
-	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":["
+	text(f, 10, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":2,\"fills\":["
 	     "[\"0xb\",{\"time\":100,\"txIndex\":3,\"tid\":2}],[\"0xc\",{\"time\":101,\"txIndex\":0,\"tid\":3}]]}");
 	inspect_finish(f->in);
 	assert_int_equal(chan(f, "allFills")->dup_events, 1);
@@ -148,7 +152,8 @@ test_inspect__ledger_key_includes_the_role(void **state)
 	const char *ch = "userNonFundingLedgerEvents";
 
 	/* one transfer seen from both sides: two keys (time, txIndex, role), two events */
-	text(f, 0, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"events\":["
+	text(f, 0, 1, ch,
+	     "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":1,\"events\":["
 	     "{\"time\":100,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"5\"},"
 	     "{\"time\":100,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
 	assert_int_equal(chan(f, ch)->events, 2);
@@ -156,11 +161,13 @@ test_inspect__ledger_key_includes_the_role(void **state)
 	assert_int_equal(chan(f, ch)->shared_key_events, 0);
 	assert_int_equal(chan(f, ch)->late_events, 0);
 	/* the same event with the same role again: a duplicate */
-	text(f, 10, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":2,\"events\":["
+	text(f, 10, 1, ch,
+	     "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":2,\"events\":["
 	     "{\"time\":100,\"txIndex\":1,\"role\":\"receiver\",\"usdc\":\"5\"}]}");
 	assert_int_equal(chan(f, ch)->dup_events, 1);
 	/* a different event with the full key of one seen: shares its key */
-	text(f, 10, 1, ch, "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":3,\"events\":["
+	text(f, 10, 1, ch,
+	     "{\"type\":\"userNonFundingLedgerEvents\",\"seq\":3,\"events\":["
 	     "{\"time\":100,\"txIndex\":1,\"role\":\"sender\",\"usdc\":\"7\"}]}");
 	assert_int_equal(chan(f, ch)->dup_events, 1);
 	assert_int_equal(chan(f, ch)->shared_key_events, 1);
@@ -177,12 +184,14 @@ test_inspect__completed_trades_key_on_close_time(void **state)
 	const char *ch = "allCompletedTrades";
 
 	/* ordered by closeTime; their open times are not */
-	text(f, 0, 1, ch, "{\"type\":\"allCompletedTrades\",\"seq\":1,\"trades\":["
+	text(f, 0, 1, ch,
+	     "{\"type\":\"allCompletedTrades\",\"seq\":1,\"trades\":["
 	     "{\"time\":150,\"closeTime\":200,\"txIndex\":0,\"tid\":1},"
 	     "{\"time\":100,\"closeTime\":201,\"txIndex\":0,\"tid\":2}]}");
 	assert_int_equal(chan(f, ch)->late_events, 0);
 	/* another trade closed by the same transaction; then the first one again */
-	text(f, 10, 1, ch, "{\"type\":\"allCompletedTrades\",\"seq\":2,\"trades\":["
+	text(f, 10, 1, ch,
+	     "{\"type\":\"allCompletedTrades\",\"seq\":2,\"trades\":["
 	     "{\"time\":120,\"closeTime\":201,\"txIndex\":0,\"tid\":3},"
 	     "{\"time\":150,\"closeTime\":200,\"txIndex\":0,\"tid\":1}]}");
 	assert_int_equal(chan(f, ch)->events, 4);
@@ -199,14 +208,17 @@ test_inspect__replay_live_overlap_is_counted_apart(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
-	text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":100,\"txIndex\":0,\"tid\":1}]}");
+	text(f, 10, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":100,\"txIndex\":0,\"tid\":1}]}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
 	put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	text(f, 10, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
 	/* the replay starts at an older cursor: it repeats tid 1 */
-	text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
+	text(f, 10, 2, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
 	     "\"cursor\":\"1:101:0\",\"data\":[{\"time\":100,\"txIndex\":0,\"tid\":1},{\"time\":101,\"txIndex\":0,\"tid\":2}]}");
-	text(f, 10, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":102,\"txIndex\":0,\"tid\":3}]}");
+	text(f, 10, 2, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":102,\"txIndex\":0,\"tid\":3}]}");
 	inspect_finish(f->in);
 	assert_int_equal(chan(f, "allFills")->overlap_events, 1);
 	assert_int_equal(chan(f, "allFills")->dup_events, 0);
@@ -226,12 +238,12 @@ test_inspect__seq_rules(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
-	text(f, 1, 1, "userFills", "{\"type\":\"userFills\",\"seq\":1,\"fills\":[]}");  /* own seq */
+	text(f, 1, 1, "userFills", "{\"type\":\"userFills\",\"seq\":1,\"fills\":[]}"); /* own seq */
 	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[]}");
-	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":5,\"fills\":[]}");   /* 3, 4 missing */
-	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":4,\"fills\":[]}");   /* back */
-	text(f, 1, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");   /* new conn: ok */
-	text(f, 1, 3, "allFills", "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}");   /* starts at 3 */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":5,\"fills\":[]}"); /* 3, 4 missing */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":4,\"fills\":[]}"); /* back */
+	text(f, 1, 2, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}"); /* new conn: ok */
+	text(f, 1, 3, "allFills", "{\"type\":\"allFills\",\"seq\":3,\"fills\":[]}"); /* starts at 3 */
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_SEQ_GAP], 1);
 	assert_int_equal(f->in->count[F_SEQ_BACK], 1);
@@ -302,9 +314,9 @@ test_inspect__seq_range_and_link_rules(void **state)
 	f->in->ops = &ops;
 	text(f, 0, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":10,\"u\":15}");
 	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":16,\"u\":20}");
-	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":25,\"u\":30}");  /* 21..24 */
-	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":28,\"u\":31}");  /* back */
-	text(f, 1, 2, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":32,\"u\":35}");  /* goes on */
+	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":25,\"u\":30}"); /* 21..24 */
+	text(f, 1, 1, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":28,\"u\":31}"); /* back */
+	text(f, 1, 2, "depth", "{\"type\":\"depth\",\"seq\":0,\"U\":32,\"u\":35}"); /* goes on */
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_SEQ_START], 0);
 	assert_int_equal(f->in->count[F_SEQ_GAP], 1);
@@ -339,13 +351,14 @@ test_inspect__newest_key_after_an_older_one_is_shared(void **state)
 {
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
-	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
+	text(f, 0, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":1,\"fills\":["
 	     "[\"0xa\",{\"time\":200,\"txIndex\":3,\"tid\":1}],"
 	     "[\"0xb\",{\"time\":100,\"txIndex\":0,\"tid\":2}],"
 	     "[\"0xc\",{\"time\":200,\"txIndex\":3,\"tid\":3}]]}");
 	inspect_finish(f->in);
 	assert_int_equal(chan(f, "allFills")->events, 3);
-	assert_int_equal(chan(f, "allFills")->late_events, 1);       /* tid 2 */
+	assert_int_equal(chan(f, "allFills")->late_events, 1); /* tid 2 */
 	assert_int_equal(chan(f, "allFills")->shared_key_events, 1); /* tid 3 */
 	assert_int_equal(chan(f, "allFills")->dup_events, 0);
 	inspect_free(f->in);
@@ -357,18 +370,22 @@ test_inspect__replay_has_gap_and_missing_chunks(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
-	text(f, 1, 1, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
+	text(f, 1, 1, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,"
 	     "\"hasGap\":true,\"count\":0,\"data\":[]}");
 	text(f, 1, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
-	text(f, 1, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":3,\"data\":[]}");
-	text(f, 1, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,\"totalChunks\":3,\"data\":[]}");
+	text(f, 1, 2, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":3,\"data\":[]}");
+	text(f, 1, 2, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,\"totalChunks\":3,\"data\":[]}");
 	text(f, 1, 3, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
-	text(f, 1, 3, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":2,\"data\":[]}");
+	text(f, 1, 3, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":2,\"data\":[]}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_REPLAY_HASGAP], 1);
 	/* conn 2 skipped chunk 2; conn 3 never got chunk 2 */
 	assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], 2);
-	assert_int_equal(f->in->count[F_DOWNTIME], 2);   /* conns 2 and 3 */
+	assert_int_equal(f->in->count[F_DOWNTIME], 2); /* conns 2 and 3 */
 	assert_true(inspect_classes(f->in) & INSPECT_GAPS);
 	inspect_free(f->in);
 }
@@ -380,10 +397,10 @@ test_inspect__stall_and_exact_duplicate_frame(void **state)
 
 	text(f, 0, 1, NULL, "{\"a\":1}");
 	text(f, 100, 1, NULL, "{\"a\":2}");
-	text(f, 1500, 1, NULL, "{\"a\":3}");   /* stall */
-	text(f, 100, 1, NULL, "{\"a\":3}");    /* exact duplicate */
-	text(f, 900, 1, NULL, "not json");     /* raw: counted, not a finding class */
-	text(f, 5000, 2, NULL, "{\"a\":3}");   /* other connection: neither stall nor duplicate */
+	text(f, 1500, 1, NULL, "{\"a\":3}"); /* stall */
+	text(f, 100, 1, NULL, "{\"a\":3}"); /* exact duplicate */
+	text(f, 900, 1, NULL, "not json"); /* raw: counted, not a finding class */
+	text(f, 5000, 2, NULL, "{\"a\":3}"); /* other connection: neither stall nor duplicate */
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_STALL], 1);
 	assert_int_equal(f->in->nstalls, 1);
@@ -401,7 +418,7 @@ test_inspect__not_json_is_counted_for_known_feeds(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 
 	text(f, 0, 1, NULL, "<html>");
-	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}");  /* truncated */
+	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1}"); /* truncated */
 	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->not_json, 2);
@@ -418,10 +435,11 @@ test_inspect__malformed_events_array_is_a_not_json_finding(void **state)
 
 	text(f, 0, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[{\"time\":1,\"txIndex\":0}]}");
 	/* brackets balance, so the message is classified; its events array is not JSON */
-	text(f, 7, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[{\"time\":2,\"txIndex\":0,}]}");
+	text(f, 7, 1, "allFills",
+	     "{\"type\":\"allFills\",\"seq\":2,\"fills\":[{\"time\":2,\"txIndex\":0,}]}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_NOT_JSON], 1);
-	assert_int_equal(f->in->not_json, 1);           /* records.not_json counts it too */
+	assert_int_equal(f->in->not_json, 1); /* records.not_json counts it too */
 	assert_int_equal(chan(f, "allFills")->not_json, 1);
 	assert_int_equal(f->in->nfindings, 1);
 	assert_int_equal(f->in->findings[0].type, F_NOT_JSON);
@@ -442,20 +460,24 @@ test_inspect__lasersell_rules(void **state)
 	struct fx *f = fx_new(feed_find("lasersell"), 0);
 
 	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
-	text(f, 10, 1, NULL, "{\"type\":\"hello_ok\",\"session_id\":1,\"server_time_ms\":1,"
+	text(f, 10, 1, NULL,
+	     "{\"type\":\"hello_ok\",\"session_id\":1,\"server_time_ms\":1,"
 	     "\"limits\":{\"hi_capacity\":1,\"pnl_flush_ms\":500,\"max_positions_per_session\":1}}");
 	text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":1}");
 	text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
 	text(f, 500, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
 	text(f, 500, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":2}");
-	text(f, 1200, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":3}");   /* late */
-	text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":7,\"server_time_ms\":4}");     /* unknown */
+	text(f, 1200, 1, "pnl_update",
+	     "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":3}"); /* late */
+	text(f, 10, 1, "pnl_update",
+	     "{\"type\":\"pnl_update\",\"position_id\":7,\"server_time_ms\":4}"); /* unknown */
 	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":5}");
 	text(f, 30, 1, NULL, "{\"type\":\"pong\",\"server_time_ms\":6}");
 	put(f, 10, 1, JOURNAL_OUT, JOURNAL_PING, NULL, "");
 	put(f, 20, 1, JOURNAL_IN, JOURNAL_PONG, NULL, "");
 	text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
-	text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":5}");     /* closed */
+	text(f, 10, 1, "pnl_update",
+	     "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":5}"); /* closed */
 	put(f, 10, 1, JOURNAL_OUT, JOURNAL_TEXT, NULL, "{\"type\":\"ping\",\"client_time_ms\":9}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
 	inspect_finish(f->in);
@@ -466,8 +488,8 @@ test_inspect__lasersell_rules(void **state)
 	assert_int_equal(f->in->count[F_PING_UNANSWERED], 1);
 	assert_int_equal(f->in->count[F_PNL_LATE], 1);
 	assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 2);
-	assert_int_equal(f->in->count[F_POSITION_OPEN], 1);   /* position 2 */
-	assert_int_equal(f->in->count[F_DISCONNECT], 0);      /* closed by the client */
+	assert_int_equal(f->in->count[F_POSITION_OPEN], 1); /* position 2 */
+	assert_int_equal(f->in->count[F_DISCONNECT], 0); /* closed by the client */
 	assert_int_equal(ls(f)->pos_opened, 2);
 	assert_int_equal(ls(f)->pos_closed, 1);
 	inspect_free(f->in);
@@ -481,7 +503,7 @@ test_inspect__heartbeats_do_not_hide_a_stall(void **state)
 	text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	text(f, 1, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
 	for (int i = 0; i < 4; i++)
-		text(f, 3000, 1, "", "{\"type\":\"ping\"}");   /* the server is alive, the feed quiet */
+		text(f, 3000, 1, "", "{\"type\":\"ping\"}"); /* the server is alive, the feed quiet */
 	text(f, 2000, 1, "allFills", "{\"type\":\"allFills\",\"seq\":2,\"fills\":[]}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->count[F_STALL], 1);
@@ -528,7 +550,8 @@ test_inspect__closed_positions_free_their_slots(void **state)
 	for (int i = 1; i <= 3 * INSPECT_MAX_POSITIONS; i++) {
 		snprintf(buf, sizeof(buf), "{\"type\":\"position_opened\",\"position_id\":%d}", i);
 		text(f, 1, 1, "position_opened", buf);
-		snprintf(buf, sizeof(buf), "{\"type\":\"pnl_update\",\"position_id\":%d,\"server_time_ms\":1}", i);
+		snprintf(buf, sizeof(buf),
+			 "{\"type\":\"pnl_update\",\"position_id\":%d,\"server_time_ms\":1}", i);
 		text(f, 1, 1, "pnl_update", buf);
 		snprintf(buf, sizeof(buf), "{\"type\":\"position_closed\",\"position_id\":%d}", i);
 		text(f, 1, 1, "position_closed", buf);
@@ -553,11 +576,16 @@ test_inspect__lasersell_backoff(void **state)
 
 	put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
-	put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
-	put(f, 100, 2, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":1}");
-	put(f, 0, 2, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":2,\"delay_ms\":200}");
-	put(f, 200, 3, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":2}");
-	put(f, 0, 3, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":3,\"delay_ms\":100}");
+	put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL,
+	    "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
+	put(f, 100, 2, JOURNAL_IN, JOURNAL_ERROR, NULL,
+	    "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":1}");
+	put(f, 0, 2, JOURNAL_IN, JOURNAL_ERROR, NULL,
+	    "{\"event\":\"reconnect\",\"attempt\":2,\"delay_ms\":200}");
+	put(f, 200, 3, JOURNAL_IN, JOURNAL_ERROR, NULL,
+	    "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":2}");
+	put(f, 0, 3, JOURNAL_IN, JOURNAL_ERROR, NULL,
+	    "{\"event\":\"reconnect\",\"attempt\":3,\"delay_ms\":100}");
 	put(f, 100, 4, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->nrcs, 3);
@@ -565,7 +593,7 @@ test_inspect__lasersell_backoff(void **state)
 	assert_int_equal(f->in->rcs[0].off, 0);
 	assert_int_equal(f->in->rcs[1].expected_ms, 200);
 	assert_int_equal(f->in->rcs[1].off, 0);
-	assert_int_equal(f->in->rcs[2].expected_ms, 400);   /* attempt 3 waited 100 ms only */
+	assert_int_equal(f->in->rcs[2].expected_ms, 400); /* attempt 3 waited 100 ms only */
 	assert_int_equal(f->in->rcs[2].off, 1);
 	assert_int_equal(f->in->count[F_BACKOFF], 1);
 	assert_int_equal(f->in->count[F_CONNECT_FAILED], 2);
@@ -580,12 +608,13 @@ test_inspect__downtime_after_many_attempts(void **state)
 	struct fx *f = fx_new(feed_find("hydromancer"), 0);
 	char buf[128];
 	uint32_t conn = 1;
-	const int attempts = INSPECT_MAX_CONNS + 100;   /* an outage of ~37 min at 2 s backoff */
+	const int attempts = INSPECT_MAX_CONNS + 100; /* an outage of ~37 min at 2 s backoff */
 
 	put(f, 0, conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	text(f, 1, conn, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 	text(f, 1, conn, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
-	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL,
+	    "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
 	for (int i = 1; i <= attempts; i++) {
 		snprintf(buf, sizeof(buf), "{\"error\":\"refused\",\"phase\":\"connect\",\"attempt\":%d}", i);
 		put(f, 2000, ++conn, JOURNAL_IN, JOURNAL_ERROR, NULL, buf);
@@ -594,11 +623,13 @@ test_inspect__downtime_after_many_attempts(void **state)
 	put(f, 2000, ++conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	text(f, 1, conn, "", "{\"type\":\"connected\",\"sessionId\":\"t\"}");
 	text(f, 1, conn, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
-	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+	put(f, 10, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL,
+	    "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
 	/* a second, short outage later, resumed with a replay that has hasGap */
 	put(f, 500, ++conn, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 	text(f, 1, conn, "", "{\"type\":\"reconnected\",\"sessionId\":\"t\"}");
-	text(f, 1, conn, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
+	text(f, 1, conn, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
 	     "\"totalChunks\":1,\"hasGap\":true,\"data\":[]}");
 	inspect_finish(f->in);
 	assert_int_equal(f->in->conns_total, attempts + 3);
@@ -630,16 +661,22 @@ static void
 test_inspect__from_mid_session_cuts_open_positions(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
+		struct fx *f =
+			cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
 
-		text(f, 0, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
+		text(f, 0, 1, "pnl_update",
+		     "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
 		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
-		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
-		put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL,
+		    "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+		put(f, 0, 1, JOURNAL_IN, JOURNAL_ERROR, NULL,
+		    "{\"event\":\"reconnect\",\"attempt\":1,\"delay_ms\":100}");
 		put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 		text(f, 10, 2, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
-		text(f, 10, 2, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":2,\"server_time_ms\":2}");
-		text(f, 10, 2, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":3}");
+		text(f, 10, 2, "pnl_update",
+		     "{\"type\":\"pnl_update\",\"position_id\":2,\"server_time_ms\":2}");
+		text(f, 10, 2, "pnl_update",
+		     "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":3}");
 		text(f, 10, 2, "position_closed", "{\"type\":\"position_closed\",\"position_id\":2}");
 		inspect_finish(f->in);
 		/* without the cut: #1 and #2 are for an unknown position; with it only #8 is */
@@ -655,7 +692,8 @@ static void
 test_inspect__to_cuts_open_positions_and_pings(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 0, 1) : fx_new(feed_find("lasersell"), 0);
+		struct fx *f =
+			cut ? fx_new_cut(feed_find("lasersell"), 0, 1) : fx_new(feed_find("lasersell"), 0);
 		struct text_buf b = { 0 };
 
 		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
@@ -672,8 +710,10 @@ test_inspect__to_cuts_open_positions_and_pings(void **state)
 		inspect_report_text(f->in, &b);
 		inspect_report_json(f->in, &b);
 		text_buf_add(&b, "", 1);
-		assert_true(!cut || strstr(b.p, "cut          by the selection, not findings: 1 position open at its end,"
-					   " 1 ping at its end\n"));
+		assert_true(!cut ||
+			    strstr(b.p,
+				   "cut          by the selection, not findings: 1 position open at its end,"
+				   " 1 ping at its end\n"));
 		assert_true(!cut || strstr(b.p, "\"positions_open\": 1,"));
 		text_buf_free(&b);
 		inspect_free(f->in);
@@ -686,14 +726,17 @@ static void
 test_inspect__selection_cuts_a_replay(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 0, 1) : fx_new(feed_find("hydromancer"), 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 0, 1)
+				   : fx_new(feed_find("hydromancer"), 0);
 
 		text(f, 0, 1, "", "{\"type\":\"connected\",\"sessionId\":\"s\"}");
 		text(f, 10, 1, "allFills", "{\"type\":\"allFills\",\"seq\":1,\"fills\":[]}");
-		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL,
+		    "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}");
 		put(f, 100, 2, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 		text(f, 10, 2, "", "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
-		text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
+		text(f, 10, 2, "allFills",
+		     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,"
 		     "\"totalChunks\":3,\"data\":[{\"time\":100,\"txIndex\":0}]}");
 		inspect_finish(f->in);
 		assert_int_equal(f->in->count[F_REPLAY_INCOMPLETE], cut ? 0 : 1);
@@ -704,11 +747,14 @@ test_inspect__selection_cuts_a_replay(void **state)
 		inspect_free(f->in);
 	}
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 1, 0) : fx_new(feed_find("hydromancer"), 0);
+		struct fx *f = cut ? fx_new_cut(feed_find("hydromancer"), 1, 0)
+				   : fx_new(feed_find("hydromancer"), 0);
 
-		text(f, 0, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,"
+		text(f, 0, 2, "allFills",
+		     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,"
 		     "\"totalChunks\":3,\"data\":[{\"time\":100,\"txIndex\":0}]}");
-		text(f, 10, 2, "allFills", "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,"
+		text(f, 10, 2, "allFills",
+		     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":3,"
 		     "\"totalChunks\":3,\"data\":[{\"time\":101,\"txIndex\":0}]}");
 		text(f, 10, 2, "allFills", "{\"type\":\"allFills\",\"seq\":5,\"fills\":[]}");
 		inspect_finish(f->in);
@@ -725,10 +771,13 @@ static void
 test_inspect__from_among_attempts_does_not_judge_the_backoff(void **state)
 {
 	for (int cut = 0; cut <= 1; cut++) {
-		struct fx *f = cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
+		struct fx *f =
+			cut ? fx_new_cut(feed_find("lasersell"), 1, 0) : fx_new(feed_find("lasersell"), 0);
 
-		put(f, 0, 7, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
-		put(f, 2000, 8, JOURNAL_IN, JOURNAL_ERROR, NULL, "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		put(f, 0, 7, JOURNAL_IN, JOURNAL_ERROR, NULL,
+		    "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		put(f, 2000, 8, JOURNAL_IN, JOURNAL_ERROR, NULL,
+		    "{\"error\":\"refused\",\"phase\":\"connect\"}");
 		put(f, 2000, 9, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 		inspect_finish(f->in);
 		assert_int_equal(f->in->count[F_BACKOFF], cut ? 0 : 2);
@@ -756,15 +805,18 @@ test_inspect__lasersell_channel_selection_follows_positions(void **state)
 		put(f, 0, 1, JOURNAL_IN, JOURNAL_OPEN, NULL, "{\"url\":\"ws://x\",\"status\":101}");
 		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":1}");
 		text(f, 10, 1, "position_opened", "{\"type\":\"position_opened\",\"position_id\":2}");
-		text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
-		text(f, 10, 1, "pnl_update", "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":2}");
+		text(f, 10, 1, "pnl_update",
+		     "{\"type\":\"pnl_update\",\"position_id\":1,\"server_time_ms\":1}");
+		text(f, 10, 1, "pnl_update",
+		     "{\"type\":\"pnl_update\",\"position_id\":9,\"server_time_ms\":2}");
 		text(f, 10, 1, "position_closed", "{\"type\":\"position_closed\",\"position_id\":1}");
-		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL, "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
+		put(f, 10, 1, JOURNAL_IN, JOURNAL_CLOSE, NULL,
+		    "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}");
 		inspect_finish(f->in);
 		if (i == 0) {
 			/* position 9 was never opened; 1 was */
 			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 1);
-			assert_int_equal(f->in->count[F_POSITION_OPEN], 0);  /* not in the selection */
+			assert_int_equal(f->in->count[F_POSITION_OPEN], 0); /* not in the selection */
 		} else {
 			/* position 2 was never closed; 1 was, on another channel */
 			assert_int_equal(f->in->count[F_POSITION_UNKNOWN], 0);
@@ -790,8 +842,10 @@ test_inspect__timeline_per_channel(void **state)
 		snprintf(buf, sizeof(buf), "{\"type\":\"allFills\",\"seq\":%d,\"fills\":[]}", i + 1);
 		text(f, i ? 1000 : 0, 1, "allFills", buf);
 		if (i >= 50) {
-			snprintf(buf, sizeof(buf), "{\"type\":\"userFills\",\"seq\":%d,\"fills\":["
-				 "{\"time\":%d,\"txIndex\":0},{\"time\":%d,\"txIndex\":1}]}", i - 49, i, i);
+			snprintf(buf, sizeof(buf),
+				 "{\"type\":\"userFills\",\"seq\":%d,\"fills\":["
+				 "{\"time\":%d,\"txIndex\":0},{\"time\":%d,\"txIndex\":1}]}",
+				 i - 49, i, i);
 			text(f, 0, 1, "userFills", buf);
 		}
 	}
@@ -818,7 +872,9 @@ test_inspect__timeline_per_channel(void **state)
 	b.len = 0;
 	inspect_report_json(f->in, &b);
 	text_buf_add(&b, "", 1);
-	assert_non_null(strstr(b.p, "\"channels\": [\n      {\n        \"channel\": \"allFills\",\n        \"messages\": [\n          2,"));
+	assert_non_null(strstr(
+		b.p,
+		"\"channels\": [\n      {\n        \"channel\": \"allFills\",\n        \"messages\": [\n          2,"));
 	text_buf_free(&b);
 	inspect_free(f->in);
 }
@@ -852,10 +908,10 @@ test_inspect__seen_window_is_bounded(void **state)
 	assert_int_equal(v, 1);
 	for (uint64_t i = 65; i <= 64 * 3; i++)
 		inspect_seen_put(s, i * 7919, i);
-	assert_int_equal(inspect_seen_find(s, 7919, &v), 0);       /* evicted */
+	assert_int_equal(inspect_seen_find(s, 7919, &v), 0); /* evicted */
 	assert_int_equal(inspect_seen_find(s, 64 * 3 * 7919, &v), 1);
 	assert_int_equal(inspect_seen_find(s, 0, &v), 0);
-	inspect_seen_put(s, 0, 42);                                 /* hash 0 is a valid hash */
+	inspect_seen_put(s, 0, 42); /* hash 0 is a valid hash */
 	assert_int_equal(inspect_seen_find(s, 0, &v), 1);
 	assert_int_equal(v, 42);
 	inspect_seen_free(s);
@@ -870,7 +926,7 @@ test_inspect__histogram_quantiles(void **state)
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(hist_quantile(&h, 0.5), 0);
 	for (uint64_t i = 1; i <= 1000; i++)
-		hist_add(&h, i * 1000000);   /* 1..1000 ms */
+		hist_add(&h, i * 1000000); /* 1..1000 ms */
 	uint64_t p50 = hist_quantile(&h, 0.5), p99 = hist_quantile(&h, 0.99);
 	assert_true(p50 > 470000000 && p50 < 530000000);
 	assert_true(p99 > 930000000 && p99 <= 1000000000);

@@ -218,9 +218,13 @@ test_journal__large_payload(void **state)
 		big[i] = (uint8_t)(i * 2654435761u >> 13);
 	mkpath(p, sizeof(p), "big");
 	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
-	struct journal_record r = { .wall_ns = 1, .mono_ns = 1, .kind = JOURNAL_BINARY, .payload = big, .payload_len = n };
+	struct journal_record r = {
+		.wall_ns = 1, .mono_ns = 1, .kind = JOURNAL_BINARY, .payload = big, .payload_len = n
+	};
 	assert_int_equal(journal_append(j, &r), 0);
-	struct journal_record r2 = { .wall_ns = 2, .mono_ns = 2, .payload = (const uint8_t *)"x", .payload_len = 1 };
+	struct journal_record r2 = {
+		.wall_ns = 2, .mono_ns = 2, .payload = (const uint8_t *)"x", .payload_len = 1
+	};
 	assert_int_equal(journal_append(j, &r2), 0);
 	assert_int_equal(journal_close(j), 0);
 	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
@@ -251,16 +255,20 @@ test_journal__seek_mixed_cursors(void **state)
 	uint64_t with_index[10];
 	struct journal_options o = small;
 
-	o.block_bytes = 4096;   /* one block per record or two */
+	o.block_bytes = 4096; /* one block per record or two */
 	memset(pad, 'p', sizeof(pad));
 	mkpath(p, sizeof(p), "mixed");
 	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
 	for (size_t i = 0; i < sizeof(cursors) / sizeof(*cursors); i++) {
-		struct journal_record w = { .wall_ns = 1795341600000000000LL + (int64_t)i, .conn = 1,
-					    .kind = JOURNAL_TEXT, .channel = "c", .channel_len = 1,
+		struct journal_record w = { .wall_ns = 1795341600000000000LL + (int64_t)i,
+					    .conn = 1,
+					    .kind = JOURNAL_TEXT,
+					    .channel = "c",
+					    .channel_len = 1,
 					    .cursor = (const uint8_t *)cursors[i],
 					    .cursor_len = (uint16_t)strlen(cursors[i]),
-					    .payload = (const uint8_t *)pad, .payload_len = 3000 };
+					    .payload = (const uint8_t *)pad,
+					    .payload_len = 3000 };
 		assert_int_equal(journal_append(j, &w), 0);
 	}
 	assert_int_equal(journal_close(j), 0);
@@ -275,7 +283,7 @@ test_journal__seek_mixed_cursors(void **state)
 			if (pass == 0)
 				with_index[k] = at;
 			else
-				assert_int_equal(at, with_index[k]);  /* the scan agrees with the index */
+				assert_int_equal(at, with_index[k]); /* the scan agrees with the index */
 		}
 		journal_reader_close(r);
 		journal_close(j);
@@ -413,7 +421,7 @@ test_journal__cursor_order(void **state)
 	/* an empty component is below any digits, 0 included */
 	assert_true(journal_cursor_cmp("1::5", 4, "1:0:2", 5) < 0);
 	assert_true(journal_cursor_cmp("1::2", 4, "1:0:2", 5) < 0);
-	assert_true(journal_cursor_cmp("1:", 2, "1:0", 3) > 0);   /* "1:" is not numeric */
+	assert_true(journal_cursor_cmp("1:", 2, "1:0", 3) > 0); /* "1:" is not numeric */
 }
 
 /* Write a journal, then cut its segment at every offset inside the last block: each
@@ -548,8 +556,9 @@ test_journal__zero_data_tail(void **state)
 		zero_range(seg, from[k], end);
 		assert_int_equal(count_path(cp), records_before);
 		/* verify, once without the index (which still lists the lost block) */
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", cp,
-			 cp, cp, cp);
+		snprintf(cmd, sizeof(cmd),
+			 "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", cp, cp, cp,
+			 cp);
 		assert_int_equal(system(cmd), 0);
 		snprintf(cmd, sizeof(cmd), "%s.noidx", cp);
 		assert_int_equal(journal_open(cmd, JOURNAL_RDONLY, NULL, &j, NULL), 0);
@@ -679,8 +688,9 @@ test_journal__zero_header_tail_every_sector_offset(void **state)
 		zero_range(seg, last + k, end);
 		assert_int_equal(count_path(good), records_before);
 		struct journal_verify v;
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", good,
-			 good, good, good);
+		snprintf(cmd, sizeof(cmd),
+			 "rm -rf '%s.noidx' && cp -r '%s' '%s.noidx' && rm -r '%s.noidx/index'", good, good,
+			 good, good);
 		assert_int_equal(system(cmd), 0);
 		snprintf(cmd, sizeof(cmd), "%s.noidx", good);
 		assert_int_equal(journal_open(cmd, JOURNAL_RDONLY, NULL, &j, NULL), 0);
@@ -877,9 +887,9 @@ static int
 conn_line(const struct journal_conn_info *c, void *ud)
 {
 	char line[200];
-	snprintf(line, sizeof(line), "conn %u %llu..%llu %llu %lld..%lld\n", c->conn, (unsigned long long)c->first_recno,
-		 (unsigned long long)c->last_recno, (unsigned long long)c->records, (long long)c->first_wall_ns,
-		 (long long)c->last_wall_ns);
+	snprintf(line, sizeof(line), "conn %u %llu..%llu %llu %lld..%lld\n", c->conn,
+		 (unsigned long long)c->first_recno, (unsigned long long)c->last_recno,
+		 (unsigned long long)c->records, (long long)c->first_wall_ns, (long long)c->last_wall_ns);
 	strcat(ud, line);
 	return 0;
 }
@@ -888,10 +898,11 @@ static int
 channel_line(const struct journal_channel_info *c, void *ud)
 {
 	char line[3000];
-	snprintf(line, sizeof(line), "chan %.*s %llu..%llu %llu %lld..%lld %.*s..%.*s\n", (int)c->name_len, c->name,
-		 (unsigned long long)c->first_recno, (unsigned long long)c->last_recno, (unsigned long long)c->records,
-		 (long long)c->first_wall_ns, (long long)c->last_wall_ns, (int)c->first_cursor_len,
-		 (const char *)c->first_cursor, (int)c->last_cursor_len, (const char *)c->last_cursor);
+	snprintf(line, sizeof(line), "chan %.*s %llu..%llu %llu %lld..%lld %.*s..%.*s\n", (int)c->name_len,
+		 c->name, (unsigned long long)c->first_recno, (unsigned long long)c->last_recno,
+		 (unsigned long long)c->records, (long long)c->first_wall_ns, (long long)c->last_wall_ns,
+		 (int)c->first_cursor_len, (const char *)c->first_cursor, (int)c->last_cursor_len,
+		 (const char *)c->last_cursor);
 	strcat(ud, line);
 	return 0;
 }
@@ -903,10 +914,12 @@ summary(const char *path, struct journal_stats *st)
 	char *out = calloc(1, 1 << 20);
 	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	assert_int_equal(journal_stats(j, st), 0);
-	sprintf(out, "records %llu %llu..%llu blocks %llu raw %llu payload %llu conns %u chans %u time %lld..%lld\n",
-		(unsigned long long)st->records, (unsigned long long)st->first_recno, (unsigned long long)st->last_recno,
-		(unsigned long long)st->blocks, (unsigned long long)st->block_raw_bytes, (unsigned long long)st->raw_bytes,
-		st->connections, st->channels, (long long)st->first_wall_ns, (long long)st->last_wall_ns);
+	sprintf(out,
+		"records %llu %llu..%llu blocks %llu raw %llu payload %llu conns %u chans %u time %lld..%lld\n",
+		(unsigned long long)st->records, (unsigned long long)st->first_recno,
+		(unsigned long long)st->last_recno, (unsigned long long)st->blocks,
+		(unsigned long long)st->block_raw_bytes, (unsigned long long)st->raw_bytes, st->connections,
+		st->channels, (long long)st->first_wall_ns, (long long)st->last_wall_ns);
 	assert_int_equal(journal_conn_foreach(j, conn_line, out), 0);
 	assert_int_equal(journal_channel_foreach(j, channel_line, out), 0);
 	journal_close(j);
@@ -932,9 +945,15 @@ test_journal__stats_past_the_index(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, NULL), 0);
 	write_records(j, 14, 2501, 6000, 300);
-	struct journal_record late = { .wall_ns = 1795341700000000000LL, .mono_ns = 1, .conn = 999, .channel = "zz-late",
-				       .channel_len = 7, .cursor = (const uint8_t *)"7:1", .cursor_len = 3,
-				       .payload = (const uint8_t *)"x", .payload_len = 1 };
+	struct journal_record late = { .wall_ns = 1795341700000000000LL,
+				       .mono_ns = 1,
+				       .conn = 999,
+				       .channel = "zz-late",
+				       .channel_len = 7,
+				       .cursor = (const uint8_t *)"7:1",
+				       .cursor_len = 3,
+				       .payload = (const uint8_t *)"x",
+				       .payload_len = 1 };
 	assert_int_equal(journal_append(j, &late), 0);
 	assert_int_equal(journal_close(j), 0);
 
@@ -1044,7 +1063,8 @@ test_journal__reader_while_writing(void **state)
 			gen_record(&g, 7, i, 300);
 			if (journal_append(w, &g.r))
 				_exit(2);
-			if (i == 15000 && (journal_flush(w) || write(halfway[1], &c, 1) != 1 || read(ack[0], &c, 1) != 1))
+			if (i == 15000 &&
+			    (journal_flush(w) || write(halfway[1], &c, 1) != 1 || read(ack[0], &c, 1) != 1))
 				_exit(4);
 			if (i % 1000 == 0)
 				usleep(2000);
@@ -1092,8 +1112,9 @@ test_journal__reader_across_segments(void **state)
 {
 	char p[300];
 	struct journal *j;
-	struct journal_options o = { .block_bytes = 4096, .segment_bytes = 8192, .fsync = JOURNAL_FSYNC_NEVER,
-				     .flush_ms = 5 };
+	struct journal_options o = {
+		.block_bytes = 4096, .segment_bytes = 8192, .fsync = JOURNAL_FSYNC_NEVER, .flush_ms = 5
+	};
 	mkpath(p, sizeof(p), "rolls");
 	for (int round = 0; round < 5; round++) {
 		char cmd[400];
@@ -1150,7 +1171,8 @@ test_journal__kill9_writer(void **state)
 		if (pid == 0) {
 			close(fds[0]);
 			struct journal *w;
-			struct journal_options o = { .block_bytes = 16384, .segment_bytes = 256 * 1024,
+			struct journal_options o = { .block_bytes = 16384,
+						     .segment_bytes = 256 * 1024,
 						     .flush_ms = 3 };
 			if (journal_open(p, JOURNAL_CREATE | JOURNAL_APPEND, &o, &w, NULL))
 				_exit(1);
@@ -1192,7 +1214,8 @@ test_journal__kill9_writer(void **state)
 			continue;
 		}
 		if (orc != 0)
-			print_message("round %d: open: %s: %s\n", round, journal_strerror(orc), journal_last_detail(NULL));
+			print_message("round %d: open: %s: %s\n", round, journal_strerror(orc),
+				      journal_last_detail(NULL));
 		assert_int_equal(orc, 0);
 		struct journal_verify vf;
 		int vrc = journal_verify(j, &vf);
@@ -1245,7 +1268,8 @@ test_journal__kill9_while_creating(void **state)
 		if (orc == 0) {
 			int vrc = journal_verify(j, &vf);
 			if (vrc)
-				print_message("round %d: verify: %s (%s)\n", round, journal_strerror(vrc), vf.detail ? vf.detail : "-");
+				print_message("round %d: verify: %s (%s)\n", round, journal_strerror(vrc),
+					      vf.detail ? vf.detail : "-");
 			assert_int_equal(vrc, 0);
 			assert_int_equal(vf.records, 0);
 			journal_close(j);
@@ -1537,7 +1561,8 @@ test_journal__bounded_raw_len(void **state)
 	char pad[298 - 2 * 64];
 	memset(pad, 0, sizeof(pad));
 	memcpy(pad, comp, clen);
-	crafted_journal("raw1g", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)sizeof(pad), 1u << 30, pad, sizeof(pad));
+	crafted_journal("raw1g", p, sizeof(p), BLK_FLAG_ZSTD, (uint32_t)sizeof(pad), 1u << 30, pad,
+			sizeof(pad));
 	assert_int_equal(read_crafted(p), JOURNAL_ECORRUPT);
 	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	assert_int_equal(journal_verify(j, &v), JOURNAL_ECORRUPT);
@@ -1616,7 +1641,8 @@ test_journal__index_check_child_crash(void **state)
 int
 main(void)
 {
-	snprintf(tmproot, sizeof(tmproot), "%s/wstape-journal-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(tmproot, sizeof(tmproot), "%s/wstape-journal-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmproot))
 		return 1;
 	const struct CMUnitTest tests[] = {

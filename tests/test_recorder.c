@@ -101,8 +101,11 @@ test_recorder__headers_and_secrets(void **state)
 	const char *headers[] = { "Authorization: Bearer tok-123456", "X-Trace: abc", "x-api-key:k-999",
 				  "X-Mine:  hidden-value" };
 	const char *secret_headers[] = { "X-Mine:" };
-	struct recorder_options o = { .url = "ws://h/", .headers = headers, .nheaders = 4,
-				      .secret_headers = secret_headers, .nsecret_headers = 1 };
+	struct recorder_options o = { .url = "ws://h/",
+				      .headers = headers,
+				      .nheaders = 4,
+				      .secret_headers = secret_headers,
+				      .nsecret_headers = 1 };
 	struct rec r = { .o = &o };
 
 	assert_int_equal(rec_parse_headers(&r), 0);
@@ -365,7 +368,7 @@ test_recorder__resume_track(void **state)
 static void
 test_recorder__strerror(void **state)
 {
-	static const int codes[] = { RECORDER_EURL, RECORDER_EAUTH, RECORDER_EJOURNAL, RECORDER_ELWS,
+	static const int codes[] = { RECORDER_EURL,     RECORDER_EAUTH,  RECORDER_EJOURNAL, RECORDER_ELWS,
 				     RECORDER_ERETRIES, RECORDER_EINVAL, RECORDER_EREFUSED };
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		const char *s = recorder_strerror(codes[i]);
@@ -380,7 +383,8 @@ test_recorder__strerror(void **state)
 int
 main(void)
 {
-	snprintf(tmproot, sizeof(tmproot), "%s/wstape-recorder-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(tmproot, sizeof(tmproot), "%s/wstape-recorder-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmproot))
 		return 1;
 	const struct CMUnitTest tests[] = {

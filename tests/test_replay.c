@@ -301,7 +301,8 @@ test_replay__hydromancer_seq_rewrite(void **state)
 	assert_memory_equal(b.p, "{\"type\":\"allFills\",\"seq\":1,\"cursor\":\"1:2:3\",\"data\":[]}", b.len);
 	b.len = 0;
 	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)without, strlen(without), 12), 0);
-	assert_memory_equal(b.p, "{\"type\":\"allFills\",\"seq\":12,\"cursor\":\"1:2:3\",\"data\":[]}", b.len);
+	assert_memory_equal(b.p, "{\"type\":\"allFills\",\"seq\":12,\"cursor\":\"1:2:3\",\"data\":[]}",
+			    b.len);
 	b.len = 0;
 	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"[1,2]", 5, 1), -1);
 	assert_int_equal(hm_msg_with_seq(&b, (const uint8_t *)"{\"type\":", 8, 1), -1);
@@ -313,7 +314,8 @@ test_replay__client_messages(void **state)
 {
 	struct hm_client_msg h;
 	struct ls_client_msg l;
-	const char *sub = "{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":\"5:6:7\"}}";
+	const char *sub =
+		"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"allFills\",\"cursor\":\"5:6:7\"}}";
 
 	(void)state;
 	hm_client_parse((const uint8_t *)sub, strlen(sub), &h);
@@ -398,9 +400,11 @@ test_replay__hydromancer_live_format_of_open(void **state)
 {
 	char f[32];
 #define OPEN(url) "{\"url\":\"" url "\",\"status\":101,\"attempt\":1}"
-	static const char *with = OPEN("wss://h/ws?token=REDACTED&sessionId=s&liveFormat=chunked-v1&cursor=1:2:3"),
+	static const char *with = OPEN(
+				  "wss://h/ws?token=REDACTED&sessionId=s&liveFormat=chunked-v1&cursor=1:2:3"),
 			  *last = OPEN("wss://h/ws?token=REDACTED&liveFormat=chunked%2Dv1"),
-			  *none = OPEN("wss://h/ws?token=REDACTED&sessionId=s"), *noquery = OPEN("wss://h/ws"),
+			  *none = OPEN("wss://h/ws?token=REDACTED&sessionId=s"),
+			  *noquery = OPEN("wss://h/ws"),
 			  *big = OPEN("wss://h/ws?liveFormat=a-format-name-longer-than-the-buffer");
 
 	(void)state;
@@ -422,7 +426,8 @@ static void
 test_replay__fault_rng_reproducible(void **state)
 {
 	(void)state;
-	uint64_t a = fault_rng_seed(7, 1), b = fault_rng_seed(7, 1), c = fault_rng_seed(7, 2), d = fault_rng_seed(8, 1);
+	uint64_t a = fault_rng_seed(7, 1), b = fault_rng_seed(7, 1), c = fault_rng_seed(7, 2),
+		 d = fault_rng_seed(8, 1);
 	assert_true(a != 0 && a != c && a != d);
 	for (int i = 0; i < 1000; i++)
 		assert_true(fault_rng_next(&a) == fault_rng_next(&b));

@@ -108,9 +108,9 @@ test_utf8(void **state)
 	assert_true(text_utf8_valid((const uint8_t *)"plain", 5));
 	assert_true(text_utf8_valid((const uint8_t *)"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
 	assert_false(text_utf8_valid((const uint8_t *)"\xff", 1));
-	assert_false(text_utf8_valid((const uint8_t *)"\xc3", 1));           /* cut short */
-	assert_false(text_utf8_valid((const uint8_t *)"\xc0\xaf", 2));       /* overlong */
-	assert_false(text_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));   /* a surrogate */
+	assert_false(text_utf8_valid((const uint8_t *)"\xc3", 1)); /* cut short */
+	assert_false(text_utf8_valid((const uint8_t *)"\xc0\xaf", 2)); /* overlong */
+	assert_false(text_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* a surrogate */
 	assert_false(text_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
 	assert_true(text_utf8_valid((const uint8_t *)"", 0));
 }
@@ -185,7 +185,10 @@ test_json_string(void **state)
 {
 	struct text_buf b = { 0 };
 
-	text_json_string(&b, "a\"b\\c\n\r\t\b\f\x01\x1f" "\xc3\xa9", 14);
+	text_json_string(&b,
+			 "a\"b\\c\n\r\t\b\f\x01\x1f"
+			 "\xc3\xa9",
+			 14);
 	assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\xc3\xa9\"");
 	b.len = 0;
 	text_json_string(&b, "", 0);
@@ -241,16 +244,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_time),
-		cmocka_unit_test(test_format_time),
-		cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_parse_size_u64),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_text_buf),
-		cmocka_unit_test(test_text_buf_sticky_error),
-		cmocka_unit_test(test_json_string),
-		cmocka_unit_test(test_log_sink),
+		cmocka_unit_test(test_parse_time),     cmocka_unit_test(test_format_time),
+		cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_parse_size_u64),
+		cmocka_unit_test(test_utf8),           cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_text_buf),       cmocka_unit_test(test_text_buf_sticky_error),
+		cmocka_unit_test(test_json_string),    cmocka_unit_test(test_log_sink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,9 +232,18 @@ text_parse_size(const char *s, uint64_t *out)
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {
 	case 0: break;
-	case 'k': mul = 1ULL << 10; end++; break;
-	case 'm': mul = 1ULL << 20; end++; break;
-	case 'g': mul = 1ULL << 30; end++; break;
+	case 'k':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+		mul = 1ULL << 30;
+		end++;
+		break;
 	default: return EINVAL;
 	}
 	if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
@@ -486,8 +495,12 @@ text_json_string(struct text_buf *b, const void *sv, size_t n)
 		case '\b': text_buf_add(b, "\\b", 2); break;
 		case '\f': text_buf_add(b, "\\f", 2); break;
 		default:
-			e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
-			e[4] = hex[c >> 4]; e[5] = hex[c & 15];
+			e[0] = '\\';
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
 			text_buf_add(b, e, 6);
 		}
 	}

@@ -96,6 +96,8 @@ struct feed;
  * and *out (release it with cmd_feed_free), or an exit code after printing what is wrong
  * (an unknown feed, a spec that cannot be read or is bad: the file, the member, why). */
 int cmd_feed_arg(const char *cmd, const char *arg, const struct feed **out);
+/* cmd_feed_arg into *slot, releasing the feed an earlier --feed put there. */
+int cmd_feed_replace(const char *cmd, const char *arg, const struct feed **slot);
 /* The feed journal j (at path) was recorded with: its META "feed", and for a spec feed
  * ("spec:NAME") the spec kept under "feed_spec"; feed_raw when it names none. Returns 0 and
  * *out (release it with cmd_feed_free), or an exit code after printing what is wrong. */

@@ -363,3 +363,16 @@ cmd_help_text(struct text_buf *cache, const char *t)
 	}
 	return cache->p;
 }
+
+int
+cmd_feed_replace(const char *cmd, const char *arg, const struct feed **slot)
+{
+	const struct feed *f;
+	int ex = cmd_feed_arg(cmd, arg, &f);
+
+	if (ex)
+		return ex;
+	cmd_feed_free(*slot);
+	*slot = f;
+	return 0;
+}

@@ -172,15 +172,9 @@ static int
 opt_feed(const char *val, void *dst, void *ud)
 {
 	struct record_args *ra = dst;
-	const struct feed *f;
-	int ex = cmd_feed_arg("record", val, &f);
 
-	if (ex)
-		return ex;
-	cmd_feed_free(ra->feed); /* an earlier --feed */
 	ra->feed_name_arg = val;
-	ra->feed = f;
-	return 0;
+	return cmd_feed_replace("record", val, &ra->feed);
 }
 
 /* NULL when h is "Name: value" with a name of token characters (RFC 9110) and a value

@@ -257,15 +257,9 @@ static int
 opt_feed(const char *v, void *dst, void *ud)
 {
 	struct replay_cli *c = dst;
-	const struct feed *f;
-	int ex = cmd_feed_arg("replay", v, &f);
 
-	if (ex)
-		return ex;
-	cmd_feed_free(c->o.feed); /* an earlier --feed */
-	c->o.feed = f;
 	c->feedname = v;
-	return 0;
+	return cmd_feed_replace("replay", v, &c->o.feed);
 }
 
 static int

@@ -278,21 +278,9 @@ def main():
                         state["data"] += 1
                     if feed.exhausted(s):
                         log("exhausted", conn=conn, stream=s)
-                if args.drop and not truth.doc["drops"] and state["data"] >= args.drop:
-                    truth.doc["drops"].append({"conn": conn, "after_messages": state["data"], "mode": args.drop_mode})
-                    truth.conn({"conn": conn, "path": path, "data_frames": state["data"], "end": "drop"})
-                    log("drop", conn=conn, mode=args.drop_mode, after=state["data"])
-                    state["dropped"] = True
-                    if args.drop_mode == "abort":
-                        ws.transport.close()      # flushed, then the TCP connection ends: no close frame
-                    else:
-                        await ws.close(1001, "going away")
+                if await truth.maybe_drop(args, state, conn, path, ws, log):
                     return
-                if not done[0] and all(feed.exhausted(s) for s in streams):
-                    done[0] = True
-                    truth.doc["done"] = True
-                    truth.write()
-                    log("done", conn=conn)
+                truth.maybe_done(done, all(feed.exhausted(s) for s in streams), conn, log)
                 waits = [due[s] for s in subs if s in due and not feed.exhausted(s)]
                 await asyncio.sleep(max(0.0, min(waits) - time.monotonic()) if waits else 0.05)
 

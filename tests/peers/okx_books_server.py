@@ -286,21 +286,9 @@ def main():
                         state["data"] += 1
                     if feed.exhausted(inst) and inst in subs:
                         log("exhausted", conn=conn, channel=feed.name(inst))
-                if args.drop and not truth.doc["drops"] and state["data"] >= args.drop:
-                    truth.doc["drops"].append({"conn": conn, "after_messages": state["data"], "mode": args.drop_mode})
-                    truth.conn({"conn": conn, "path": path, "data_frames": state["data"], "end": "drop"})
-                    log("drop", conn=conn, mode=args.drop_mode, after=state["data"])
-                    state["dropped"] = True
-                    if args.drop_mode == "abort":
-                        ws.transport.close()      # flushed, then the TCP connection ends: no close frame
-                    else:
-                        await ws.close(1001, "going away")
+                if await truth.maybe_drop(args, state, conn, path, ws, log):
                     return
-                if not done[0] and all(feed.exhausted(i) for i in insts):
-                    done[0] = True
-                    truth.doc["done"] = True
-                    truth.write()
-                    log("done", conn=conn)
+                truth.maybe_done(done, all(feed.exhausted(i) for i in insts), conn, log)
                 now = time.monotonic()
                 if (not subs and now - t0 > args.idle_s) or now - state["sent_at"] > args.idle_s:
                     state["idle"] = True

@@ -82,6 +82,30 @@ class Truth:
         self.doc["connections"].append(item)
         self.write()
 
+    async def maybe_drop(self, args, state, conn, path, ws, log):
+        """--drop N: once N data messages went out on this run, end this connection (abort:
+        the TCP connection ends without a close frame; else close 1001), seeded once.
+        Returns True when it dropped."""
+        if not args.drop or self.doc["drops"] or state["data"] < args.drop:
+            return False
+        self.doc["drops"].append({"conn": conn, "after_messages": state["data"], "mode": args.drop_mode})
+        self.conn({"conn": conn, "path": path, "data_frames": state["data"], "end": "drop"})
+        log("drop", conn=conn, mode=args.drop_mode, after=state["data"])
+        state["dropped"] = True
+        if args.drop_mode == "abort":
+            ws.transport.close()      # flushed, then the TCP connection ends: no close frame
+        else:
+            await ws.close(1001, "going away")
+        return True
+
+    def maybe_done(self, done, exhausted, conn, log):
+        """once every channel's messages are out: the truth is complete, and the log says so"""
+        if not done[0] and exhausted:
+            done[0] = True
+            self.doc["done"] = True
+            self.write()
+            log("done", conn=conn)
+
     def write(self):
         if not self.path:
             return

@@ -8,11 +8,11 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 SAN      ?=
 WERROR   ?=
-PKGS     := libwebsockets openssl lmdb libzstd jansson
+PKGS     := libwebsockets openssl lmdb libzstd jansson zlib
 TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
-             libjansson-dev libjsmn-dev libcmocka-dev
+             libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev
 DEB_TEST  := python3-websockets python3-lmdb zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang

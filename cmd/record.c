@@ -56,6 +56,9 @@ static const char usage_tail[] =
 	"  --ca FILE                trust the CA certificates in FILE (default: the system store)\n"
 	"  --insecure               accept any server certificate\n"
 	"  --no-deflate             do not offer permessage-deflate\n"
+	"  --ws-engine E            who speaks WebSocket on ws:// URLs: wstape (its own upgrade and framing\n"
+	"                           over the connection libwebsockets opens; the default) or lws\n"
+	"                           (libwebsockets' client, which wss:// URLs always use)\n"
 	"  --duration D             stop after D (e.g. 90s, 15m, 2h; default: run until stopped)\n"
 	"  --max-records N          stop after journaling N records (the close that follows is journaled too;\n"
 	"                           default: no limit)\n"
@@ -320,6 +323,22 @@ opt_ws_ping(const char *val, void *dst, void *ud)
 }
 
 static int
+opt_ws_engine(const char *val, void *dst, void *ud)
+{
+	struct record_args *ra = dst;
+
+	if (!strcmp(val, "wstape"))
+		ra->ro.ws_engine = RECORDER_ENGINE_WSTAPE;
+	else if (!strcmp(val, "lws"))
+		ra->ro.ws_engine = RECORDER_ENGINE_LWS;
+	else {
+		fprintf(stderr, "wstape: bad value '%s' for --ws-engine (wstape or lws)\n", val);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
 opt_ca(const char *val, void *dst, void *ud)
 {
 	struct record_args *ra = dst;
@@ -495,6 +514,7 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_FN("--send", NULL, ra, "JSON or @FILE", opt_send, NULL),
 		CMD_FN("--ws-ping-s", NULL, ra, "seconds", opt_ws_ping, "--ws-ping-s"),
 		CMD_FN("--ca", NULL, ra, "a file", opt_ca, NULL),
+		CMD_FN("--ws-engine", NULL, ra, "wstape or lws", opt_ws_engine, NULL),
 		CMD_FLAG("--insecure", NULL, &ra->ro.insecure),
 		CMD_FLAG("--no-deflate", NULL, &ra->ro.no_deflate),
 		CMD_FN("--duration", NULL, ra, "a duration", opt_duration, NULL),

@@ -92,7 +92,10 @@ rec_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED: rec_established(r, wsi); break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: connection_error(r, wsi, in, len); break;
-	case LWS_CALLBACK_CLIENT_RECEIVE: rec_receive(r, wsi, in, len); break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		rec_receive(r, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+			    lws_frame_is_binary(wsi));
+		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		r->st.frames_in++;
 		rec_jappend(r, JOURNAL_IN, JOURNAL_PONG, NULL, in, len);
@@ -114,6 +117,7 @@ rec_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 
 const struct lws_protocols rec_protocols[] = {
 	{ "wstape-record", rec_callback, 0, 1 << 20, 0, NULL, 0 },
+	{ "wstape-raw", rec_ws_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 

@@ -151,7 +151,7 @@ rec_write_close(struct rec *r, struct lws *wsi)
 	r->close_sent = 1;
 	r->close_code = 1000;
 	snprintf(r->close_reason, sizeof(r->close_reason), "%s", why);
-	if (lws_write(wsi, frame + LWS_PRE, n + 2, WS_WRITE_CLOSE) < (int)(n + 2))
+	if (rec_send_frame(r, wsi, WS_OP_CLOSE, frame + LWS_PRE, n + 2))
 		return -1;
 	r->close_written = 1;
 	if (r->stopping == 2) {

@@ -250,6 +250,22 @@ rec_connect_attempt(struct rec *r)
 	/* which attempt a callback is about: one given up on (connect timeout) may still call */
 	ci.opaque_user_data = (void *)(uintptr_t)r->conn;
 	r->tls = !strcmp(prot, "wss");
+	/* wss:// stays with lws's client: lws 4.1.6 ends a raw client connection with TLS
+	 * before its handshake, without a callback */
+	r->engine = r->o->ws_engine == RECORDER_ENGINE_WSTAPE && !r->tls ? RECORDER_ENGINE_WSTAPE : RECORDER_ENGINE_LWS;
+	if (r->engine == RECORDER_ENGINE_WSTAPE) {
+		/* lws opens the TCP connection and leaves it alone: the upgrade and the frames
+		 * are wstape's (rawws.c) */
+		ci.method = "RAW";
+		ci.local_protocol_name = "wstape-raw";
+		if ((err = rec_ws_begin(r, ads, port, full_path))) {
+			rec_attempt_failed_in(r, err == EINVAL ? "a header holds a line break" : strerror(err), 0,
+					      "http");
+			free(full_path);
+			free(parse);
+			return;
+		}
+	}
 	if (r->tls) {
 		ci.ssl_connection |= LCCSCF_USE_SSL;
 		if (r->o->insecure)

@@ -64,9 +64,9 @@ rec_write_one(struct rec *r, struct lws *wsi)
 	if (m->kind == JOURNAL_TEXT)
 		rec_classify(r, m->buf + LWS_PRE, m->len, &fm);
 	rec_jappend(r, JOURNAL_OUT, m->kind, m->kind == JOURNAL_TEXT ? &fm : NULL, m->buf + LWS_PRE, m->len);
-	n = lws_write(wsi, m->buf + LWS_PRE, m->len,
-		      m->kind == JOURNAL_PING ? LWS_WRITE_PING : LWS_WRITE_TEXT);
-	if (n < (int)m->len) {
+	n = rec_send_frame(r, wsi, m->kind == JOURNAL_PING ? WS_OP_PING : WS_OP_TEXT, m->buf + LWS_PRE,
+			   m->len);
+	if (n) {
 		log_warn("write of %zu bytes failed on connection %u", m->len, r->conn);
 		return -1;
 	}
@@ -123,18 +123,29 @@ deliver(struct rec *r, const void *p, size_t n, int binary)
 		rec_session_flags(r, flags, lost);
 }
 
-void
-rec_receive(struct rec *r, struct lws *wsi, const void *in, size_t len)
+int
+rec_send_frame(struct rec *r, struct lws *wsi, int opcode, unsigned char *p, size_t n)
 {
-	int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+	enum lws_write_protocol wp = opcode == WS_OP_PING ? LWS_WRITE_PING
+		: opcode == WS_OP_CLOSE                   ? WS_WRITE_CLOSE
+							  : LWS_WRITE_TEXT;
+
+	if (r->engine == RECORDER_ENGINE_WSTAPE)
+		return rec_ws_write(r, wsi, opcode, p, n);
+	return lws_write(wsi, p, n, wp) < (int)n ? -1 : 0;
+}
+
+void
+rec_receive(struct rec *r, const void *in, size_t len, int first, int final, int binary)
+{
 	uint64_t max = r->o->max_message ? r->o->max_message : DEFAULT_MAX_MESSAGE;
 
 	if (first && final && !r->rx.len) {
-		deliver(r, in, len, lws_frame_is_binary(wsi));
+		deliver(r, in, len, binary);
 		return;
 	}
 	if (first && !r->rx.len) {
-		r->rx_binary = lws_frame_is_binary(wsi);
+		r->rx_binary = binary;
 		r->rx_oversize = 0;
 	}
 	if (!r->rx_oversize) {

@@ -93,6 +93,7 @@ static void
 rec_free(struct rec *r)
 {
 	rec_drop_queue(r);
+	rec_ws_free(r);
 	feed_client_free(r->fc);
 	rec_free_secrets(r);
 	free(r->url_redacted);

@@ -38,6 +38,14 @@ enum {
 				       "invalid API key"): stats.refusal has its words */
 };
 
+/* Who speaks WebSocket on the connection: wstape itself over a connection that
+ * libwebsockets opens (TCP, TLS), parsing frames in whole blocks (recorder/ws_*.c), or
+ * libwebsockets' own client. The same protocol, journal and events either way. */
+enum {
+	RECORDER_ENGINE_WSTAPE = 0,
+	RECORDER_ENGINE_LWS = 1,
+};
+
 struct recorder_stats {
 	uint64_t records; /* journaled by this run */
 	uint64_t frames_in, frames_out;
@@ -76,6 +84,7 @@ struct recorder_options {
 	int follow_redirects; /* follow HTTP 3xx on upgrade (to another origin without
 					       the secret headers and query parameters) */
 	uint32_t connect_timeout_ms; /* TCP connect + TLS + upgrade; 0 = 10 s */
+	int ws_engine; /* RECORDER_ENGINE_*: who speaks WebSocket */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

@@ -6,7 +6,9 @@
  * userinfo, redaction of lws's log lines), frames.c (the send queue, reassembly, what a
  * message means for the session), journaling.c (records, error events, metadata escapes),
  * close.c (the closing handshake and the close event), status.c (the periodic tick),
- * resume.c (the resume point from a journal's tail) and callback.c (the lws callback).
+ * resume.c (the resume point from a journal's tail), callback.c (the lws callback) and
+ * rawws.c (the wstape engine: WebSocket over an lws raw connection, with ws_upgrade.c,
+ * ws_frame.c and ws_deflate.c).
  */
 #ifndef WSTAPE_RECORDER_INT_H
 #define WSTAPE_RECORDER_INT_H
@@ -20,6 +22,7 @@
 #include "feeds/feed_client.h"
 #include "journal/journal.h"
 #include "recorder/recorder.h"
+#include "recorder/ws_frame.h"
 #include "util/text.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
@@ -86,6 +89,8 @@ struct rec {
 	int rx_binary, rx_oversize;
 
 	struct out_msg *out_head, *out_tail;
+	struct rec_ws *ws;              /* --ws-engine wstape: the connection's WebSocket state (rawws.c) */
+	int engine;                     /* RECORDER_ENGINE_* of this attempt */
 
 	int stopping, done, result;
 	int64_t start_mono, stop_deadline, open_mono, down_since, last_status_mono, last_ws_ping;
@@ -147,7 +152,18 @@ void rec_queue_msg(struct rec *r, int kind, const void *p, size_t n);
 void rec_feed_send(void *ud, const void *p, size_t n);
 void rec_drop_queue(struct rec *r);
 int rec_write_one(struct rec *r, struct lws *wsi);
-void rec_receive(struct rec *r, struct lws *wsi, const void *in, size_t len);
+/* Received bytes of a message: first and final say where in it they lie. */
+void rec_receive(struct rec *r, const void *in, size_t len, int first, int final, int binary);
+/* A frame of ours (WS_OP_TEXT, WS_OP_PING or WS_OP_CLOSE) with payload p[0..n), which has
+ * LWS_PRE bytes of headroom, written with the run's engine. Returns 0 or -1. */
+int rec_send_frame(struct rec *r, struct lws *wsi, int opcode, unsigned char *p, size_t n);
+
+/* ---- rawws.c ---- */
+/* A new attempt with the wstape engine: its upgrade request. Returns 0 or an errno value. */
+int rec_ws_begin(struct rec *r, const char *host, int port, const char *path);
+int rec_ws_write(struct rec *r, struct lws *wsi, int opcode, const void *p, size_t n);
+void rec_ws_free(struct rec *r);
+int rec_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 /* ---- close.c ---- */
 void rec_connection_closed(struct rec *r);

@@ -252,15 +252,16 @@ rec_connect_attempt(struct rec *r)
 	r->tls = !strcmp(prot, "wss");
 	/* wss:// stays with lws's client: lws 4.1.6 ends a raw client connection with TLS
 	 * before its handshake, without a callback */
-	r->engine = r->o->ws_engine == RECORDER_ENGINE_WSTAPE && !r->tls ? RECORDER_ENGINE_WSTAPE : RECORDER_ENGINE_LWS;
+	r->engine = r->o->ws_engine == RECORDER_ENGINE_WSTAPE && !r->tls ? RECORDER_ENGINE_WSTAPE
+									 : RECORDER_ENGINE_LWS;
 	if (r->engine == RECORDER_ENGINE_WSTAPE) {
 		/* lws opens the TCP connection and leaves it alone: the upgrade and the frames
 		 * are wstape's (rawws.c) */
 		ci.method = "RAW";
 		ci.local_protocol_name = "wstape-raw";
 		if ((err = rec_ws_begin(r, ads, port, full_path))) {
-			rec_attempt_failed_in(r, err == EINVAL ? "a header holds a line break" : strerror(err), 0,
-					      "http");
+			rec_attempt_failed_in(
+				r, err == EINVAL ? "a header holds a line break" : strerror(err), 0, "http");
 			free(full_path);
 			free(parse);
 			return;

@@ -20,24 +20,24 @@
 
 struct rec_ws {
 	char key[WS_KEY_LEN + 1];
-	struct text_buf req;          /* the upgrade request, until written */
-	struct text_buf head;         /* the response's head, until complete */
+	struct text_buf req; /* the upgrade request, until written */
+	struct text_buf head; /* the response's head, until complete */
 	int upgraded;
 	struct ws_parser parser;
 	int deflate;
 	struct ws_inflater inf;
-	struct text_buf zmsg;         /* a compressed message, inflated */
+	struct text_buf zmsg; /* a compressed message, inflated */
 	int zmsg_over;
-	uint8_t pong[125];            /* the payload of the last ping, to answer */
+	uint8_t pong[125]; /* the payload of the last ping, to answer */
 	size_t pong_len;
 	int pong_due;
-	int echo_due;                 /* the server's close is to be answered */
+	int echo_due; /* the server's close is to be answered */
 	uint8_t echo[2];
 	size_t echo_len;
-	int closing;                  /* close the connection once the answer is out */
-	uint8_t *wbuf;                /* LWS_PRE + a frame */
+	int closing; /* close the connection once the answer is out */
+	uint8_t *wbuf; /* LWS_PRE + a frame */
 	size_t wcap;
-	uint8_t mask_pool[256];       /* masking keys, taken 4 at a time */
+	uint8_t mask_pool[256]; /* masking keys, taken 4 at a time */
 	size_t mask_used;
 };
 
@@ -72,8 +72,14 @@ build_request(struct rec *r, struct rec_ws *w, const char *host, int port, const
 {
 	const char **names = calloc((size_t)r->nheaders + 1, sizeof(*names));
 	const char **values = calloc((size_t)r->nheaders + 1, sizeof(*values));
-	struct ws_upgrade_request q = { .host = host, .port = port, .tls = r->tls, .path = path, .key = w->key,
-					.deflate = !r->o->no_deflate, .names = names, .values = values };
+	struct ws_upgrade_request q = { .host = host,
+					.port = port,
+					.tls = r->tls,
+					.path = path,
+					.key = w->key,
+					.deflate = !r->o->no_deflate,
+					.names = names,
+					.values = values };
 	int err = ENOMEM;
 
 	if (names && values && !(err = ws_upgrade_key(w->key))) {
@@ -169,11 +175,11 @@ on_control(struct rec *r, struct rec_ws *w, const struct ws_chunk *c)
 		r->st.frames_in++;
 		rec_jappend(r, JOURNAL_IN, JOURNAL_PONG, NULL, c->p, c->n);
 		return 0;
-	default:   /* close */
+	default: /* close */
 		if ((err = ws_close_parse(c->p, c->n, &code, &reason, &rl)))
 			return violation(r, err);
 		if (rec_peer_close(r, c->p, c->n))
-			return STOP_FAIL;   /* the answer to ours: done */
+			return STOP_FAIL; /* the answer to ours: done */
 		/* answer with the same code (none for none), then close */
 		w->echo_len = c->n ? 2 : 0;
 		memcpy(w->echo, c->p, w->echo_len);
@@ -328,7 +334,7 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 		if (stale(r, wsi) || !r->ws)
 			return -1;
 		if (r->ws->echo_due || r->ws->closing)
-			return 0;   /* after the server's close: nothing more is read */
+			return 0; /* after the server's close: nothing more is read */
 		if (!r->ws->upgraded)
 			return upgrade_rx(r, r->ws, wsi, in, len);
 		return frames(r, in, len);
@@ -347,22 +353,23 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 		if (r->established)
 			rec_connection_closed(r);
 		else
-			rec_attempt_failed_in(r, "the server closed the connection before the upgrade was answered", 0,
-					      r->hs_sent || !r->tls ? "http" : "tls");
+			rec_attempt_failed_in(
+				r, "the server closed the connection before the upgrade was answered", 0,
+				r->hs_sent || !r->tls ? "http" : "tls");
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (r && wsi == r->cwsi) {
 			r->cwsi = NULL;
 			if (!r->attempt_done && !r->established)
-				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)", 0);
+				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)",
+						   0);
 		}
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (rec_stop_requested && r)
 			rec_begin_stop(r);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }

@@ -89,8 +89,8 @@ struct rec {
 	int rx_binary, rx_oversize;
 
 	struct out_msg *out_head, *out_tail;
-	struct rec_ws *ws;              /* --ws-engine wstape: the connection's WebSocket state (rawws.c) */
-	int engine;                     /* RECORDER_ENGINE_* of this attempt */
+	struct rec_ws *ws; /* --ws-engine wstape: the connection's WebSocket state (rawws.c) */
+	int engine; /* RECORDER_ENGINE_* of this attempt */
 
 	int stopping, done, result;
 	int64_t start_mono, stop_deadline, open_mono, down_since, last_status_mono, last_ws_ping;

@@ -181,7 +181,7 @@ ws_inflate(struct ws_inflater *d, const uint8_t *in, size_t n, int last, struct 
 				continue;
 			}
 			if (rc == Z_BUF_ERROR)
-				break;   /* no progress: all input taken and all output out */
+				break; /* no progress: all input taken and all output out */
 			if (rc != Z_OK)
 				return WS_E_INFLATE;
 			if (!d->z.avail_in && d->z.avail_out)

@@ -20,10 +20,10 @@
 
 /* What the server agreed to. */
 struct ws_deflate_params {
-	int server_no_context_takeover;  /* the server resets its window after each message */
+	int server_no_context_takeover; /* the server resets its window after each message */
 	int client_no_context_takeover;
-	int server_max_window_bits;      /* 8..15 (15 when not named) */
-	int client_max_window_bits;      /* 8..15 (15 when not named) */
+	int server_max_window_bits; /* 8..15 (15 when not named) */
+	int client_max_window_bits; /* 8..15 (15 when not named) */
 };
 
 /* The value of the response's Sec-WebSocket-Extensions, v[0..n), to the offer above:
@@ -36,7 +36,7 @@ struct ws_inflater {
 	z_stream z;
 	int ready;
 	int no_takeover;
-	uint8_t scratch[16384];   /* output past the message limit goes here and is lost */
+	uint8_t scratch[16384]; /* output past the message limit goes here and is lost */
 };
 
 /* Returns 0 or ENOMEM. */
@@ -48,7 +48,7 @@ void ws_inflater_free(struct ws_inflater *d);
  * context takeover the window is reset). Output beyond limit bytes of out (0: no limit) is
  * inflated (the window needs it) but not kept. Returns 0, 1 when output was not kept, or
  * WS_E_INFLATE (corrupt data, or ENOMEM in out). */
-int ws_inflate(struct ws_inflater *d, const uint8_t *in, size_t n, int last, struct text_buf *out,
-	       size_t limit);
+int
+ws_inflate(struct ws_inflater *d, const uint8_t *in, size_t n, int last, struct text_buf *out, size_t limit);
 
 #endif

@@ -33,13 +33,10 @@ int
 ws_error_close_code(int err)
 {
 	switch (err) {
-	case WS_E_TOOBIG:
-		return 1009;
+	case WS_E_TOOBIG: return 1009;
 	case WS_E_UTF8:
-	case WS_E_INFLATE:
-		return 1007;
-	default:
-		return 1002;
+	case WS_E_INFLATE: return 1007;
+	default: return 1002;
 	}
 }
 
@@ -135,12 +132,22 @@ payload(struct ws_parser *p, const uint8_t *b, size_t n, ws_chunk_fn fn, void *u
 		if (!end)
 			return 0;
 		p->in_payload = 0;
-		c = (struct ws_chunk){ .opcode = p->op, .p = p->ctrl, .n = p->clen, .first = 1, .last = 1,
-				       .frame_first = 1, .frame_last = 1 };
+		c = (struct ws_chunk){ .opcode = p->op,
+				       .p = p->ctrl,
+				       .n = p->clen,
+				       .first = 1,
+				       .last = 1,
+				       .frame_first = 1,
+				       .frame_last = 1 };
 		return fn(ud, &c);
 	}
-	c = (struct ws_chunk){ .opcode = p->msg_op, .p = b, .n = n, .first = p->msg_first,
-			       .last = end && p->fin, .frame_first = p->frame_first, .frame_last = end,
+	c = (struct ws_chunk){ .opcode = p->msg_op,
+			       .p = b,
+			       .n = n,
+			       .first = p->msg_first,
+			       .last = end && p->fin,
+			       .frame_first = p->frame_first,
+			       .frame_last = end,
 			       .compressed = p->msg_compressed };
 	p->msg_first = p->frame_first = 0;
 	if (end) {
@@ -270,7 +277,7 @@ ws_utf8_feed(struct ws_utf8 *u, const uint8_t *s, size_t n)
 		if (c < 0x80)
 			continue;
 		if (c < 0xc2)
-			return WS_E_UTF8;   /* a continuation byte, or an overlong 2-byte form */
+			return WS_E_UTF8; /* a continuation byte, or an overlong 2-byte form */
 		u->lo = 0x80;
 		u->hi = 0xbf;
 		if (c < 0xe0) {
@@ -278,15 +285,15 @@ ws_utf8_feed(struct ws_utf8 *u, const uint8_t *s, size_t n)
 		} else if (c < 0xf0) {
 			u->need = 2;
 			if (c == 0xe0)
-				u->lo = 0xa0;   /* overlong */
+				u->lo = 0xa0; /* overlong */
 			else if (c == 0xed)
-				u->hi = 0x9f;   /* surrogates */
+				u->hi = 0x9f; /* surrogates */
 		} else if (c < 0xf5) {
 			u->need = 3;
 			if (c == 0xf0)
-				u->lo = 0x90;   /* overlong */
+				u->lo = 0x90; /* overlong */
 			else if (c == 0xf4)
-				u->hi = 0x8f;   /* above U+10FFFF */
+				u->hi = 0x8f; /* above U+10FFFF */
 		} else {
 			return WS_E_UTF8;
 		}

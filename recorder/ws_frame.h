@@ -26,20 +26,20 @@ enum {
 };
 
 enum {
-	WS_E_OPCODE = -1,      /* a reserved opcode */
-	WS_E_RSV = -2,         /* RSV bits set that no extension allows */
-	WS_E_CTRL_FRAG = -3,   /* a control frame without FIN */
-	WS_E_CTRL_LEN = -4,    /* a control frame longer than 125 bytes */
-	WS_E_CONT = -5,        /* a continuation frame with no message under way */
-	WS_E_NOFIN = -6,       /* a new data frame inside a fragmented message */
-	WS_E_LEN64 = -7,       /* a 64-bit length with its most significant bit set */
-	WS_E_MASKED = -8,      /* a masked frame from the server */
-	WS_E_TOOBIG = -9,      /* a frame longer than the parser's max_frame (close 1009) */
-	WS_E_CTRL_RSV1 = -10,  /* a compressed control frame (RFC 7692 section 6) */
-	WS_E_CLOSE_LEN = -11,  /* a close payload of one byte */
+	WS_E_OPCODE = -1, /* a reserved opcode */
+	WS_E_RSV = -2, /* RSV bits set that no extension allows */
+	WS_E_CTRL_FRAG = -3, /* a control frame without FIN */
+	WS_E_CTRL_LEN = -4, /* a control frame longer than 125 bytes */
+	WS_E_CONT = -5, /* a continuation frame with no message under way */
+	WS_E_NOFIN = -6, /* a new data frame inside a fragmented message */
+	WS_E_LEN64 = -7, /* a 64-bit length with its most significant bit set */
+	WS_E_MASKED = -8, /* a masked frame from the server */
+	WS_E_TOOBIG = -9, /* a frame longer than the parser's max_frame (close 1009) */
+	WS_E_CTRL_RSV1 = -10, /* a compressed control frame (RFC 7692 section 6) */
+	WS_E_CLOSE_LEN = -11, /* a close payload of one byte */
 	WS_E_CLOSE_CODE = -12, /* a close code that may not be sent */
-	WS_E_UTF8 = -13,       /* text (or a close reason) that is not UTF-8 (close 1007) */
-	WS_E_INFLATE = -14,    /* a compressed message that does not inflate (close 1007) */
+	WS_E_UTF8 = -13, /* text (or a close reason) that is not UTF-8 (close 1007) */
+	WS_E_INFLATE = -14, /* a compressed message that does not inflate (close 1007) */
 	WS_E_MAX_ = -15,
 };
 
@@ -59,11 +59,11 @@ struct ws_chunk {
 	int opcode;
 	const uint8_t *p;
 	size_t n;
-	int first;        /* the message's first bytes */
-	int last;         /* the message's last bytes (the end of its FIN frame) */
-	int frame_first;  /* the first bytes of this frame */
-	int frame_last;   /* the last bytes of this frame */
-	int compressed;   /* the message is compressed (RSV1 on its first frame, RFC 7692) */
+	int first; /* the message's first bytes */
+	int last; /* the message's last bytes (the end of its FIN frame) */
+	int frame_first; /* the first bytes of this frame */
+	int frame_last; /* the last bytes of this frame */
+	int compressed; /* the message is compressed (RSV1 on its first frame, RFC 7692) */
 };
 
 /* Returns 0 to go on; anything else stops the parse, which returns it (make it > 0). */
@@ -71,16 +71,16 @@ typedef int (*ws_chunk_fn)(void *ud, const struct ws_chunk *c);
 
 /* Zero-initialise; set the options before the first block. */
 struct ws_parser {
-	uint64_t max_frame;  /* a longer frame is WS_E_TOOBIG; 0: no limit */
-	int rsv1_ok;         /* permessage-deflate was negotiated */
+	uint64_t max_frame; /* a longer frame is WS_E_TOOBIG; 0: no limit */
+	int rsv1_ok; /* permessage-deflate was negotiated */
 	/* state */
 	int err;
 	uint8_t hdr[14];
-	unsigned hlen;       /* header bytes kept from an earlier block */
+	unsigned hlen; /* header bytes kept from an earlier block */
 	int in_payload;
-	uint64_t left;       /* payload bytes of the current frame still to come */
+	uint64_t left; /* payload bytes of the current frame still to come */
 	uint8_t op, fin, frame_first;
-	uint8_t msg_op;      /* WS_OP_TEXT or WS_OP_BINARY while a message is under way, else 0 */
+	uint8_t msg_op; /* WS_OP_TEXT or WS_OP_BINARY while a message is under way, else 0 */
 	uint8_t msg_compressed, msg_first;
 	uint8_t ctrl[125];
 	unsigned clen;

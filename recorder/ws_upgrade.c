@@ -94,8 +94,8 @@ ws_upgrade_request(const struct ws_upgrade_request *q, struct text_buf *out)
 	text_buf_adds(out, "Upgrade: websocket\r\nConnection: Upgrade\r\n");
 	text_buf_addf(out, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", q->key);
 	if (!has_header(q, "Origin"))
-		text_buf_addf(out, "Origin: %s://%s%s%s\r\n", q->tls ? "https" : "http", v6 ? "[" : "", q->host,
-			      v6 ? "]" : "");
+		text_buf_addf(out, "Origin: %s://%s%s%s\r\n", q->tls ? "https" : "http", v6 ? "[" : "",
+			      q->host, v6 ? "]" : "");
 	if (q->deflate)
 		text_buf_adds(out, "Sec-WebSocket-Extensions: " WS_DEFLATE_OFFER "\r\n");
 	for (int i = 0; i < q->nheaders; i++)
@@ -149,12 +149,14 @@ ws_upgrade_response(const char *buf, size_t n, const char *key, int deflate, str
 
 	memset(r, 0, sizeof(*r));
 	if (!end)
-		return n > WS_UPGRADE_HEAD_MAX ? bad(r, "the response's head is longer than 16 KiB") : WS_UPGRADE_MORE;
+		return n > WS_UPGRADE_HEAD_MAX ? bad(r, "the response's head is longer than 16 KiB")
+					       : WS_UPGRADE_MORE;
 	r->head_len = (size_t)(end - buf) + 4;
 	if (r->head_len > WS_UPGRADE_HEAD_MAX)
 		return bad(r, "the response's head is longer than 16 KiB");
 	if (n < 12 || strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' ||
-	    buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' || (buf[12] != ' ' && buf[12] != '\r'))
+	    buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' ||
+	    (buf[12] != ' ' && buf[12] != '\r'))
 		return bad(r, "the response is not HTTP/1.1");
 	r->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 	line = (const char *)memchr(buf, '\n', (size_t)(end + 2 - buf)) + 1;
@@ -181,7 +183,9 @@ ws_upgrade_response(const char *buf, size_t n, const char *key, int deflate, str
 		else if (field_is(line, nl, "Sec-WebSocket-Extensions"))
 			ext = v, ext_len = vl, exts++;
 		else if (field_is(line, nl, "Sec-WebSocket-Protocol"))
-			return r->status == 101 ? bad(r, "the server chose a subprotocol that was not offered") : WS_UPGRADE_STATUS;
+			return r->status == 101
+				? bad(r, "the server chose a subprotocol that was not offered")
+				: WS_UPGRADE_STATUS;
 		else if (field_is(line, nl, "Location"))
 			r->location = v, r->location_len = vl;
 		line = eol + 2;

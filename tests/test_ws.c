@@ -70,8 +70,10 @@ collect(void *ud, const struct ws_chunk *c)
 		s->zero_copy++;
 	if (c->opcode & 8) {
 		snprintf(line, sizeof(line), "%s:%.*s|",
-			 c->opcode == WS_OP_PING ? "ping" : c->opcode == WS_OP_PONG ? "pong" : "close", (int)c->n,
-			 (const char *)c->p);
+			 c->opcode == WS_OP_PING           ? "ping"
+				 : c->opcode == WS_OP_PONG ? "pong"
+							   : "close",
+			 (int)c->n, (const char *)c->p);
 		strcat(s->log, line);
 		return 0;
 	}
@@ -82,8 +84,8 @@ collect(void *ud, const struct ws_chunk *c)
 	s->mlen += c->n;
 	if (c->last) {
 		if (c->opcode == WS_OP_TEXT)
-			snprintf(line, sizeof(line), "%sT:%.*s|", c->compressed ? "z" : "", (int)(s->mlen > 100 ? 100 : s->mlen),
-				 (const char *)s->msg);
+			snprintf(line, sizeof(line), "%sT:%.*s|", c->compressed ? "z" : "",
+				 (int)(s->mlen > 100 ? 100 : s->mlen), (const char *)s->msg);
 		else
 			snprintf(line, sizeof(line), "%sB:%zu|", c->compressed ? "z" : "", s->mlen);
 		strcat(s->log, line);
@@ -295,7 +297,8 @@ test_ws__callback_stops(void **state)
 static void
 test_ws__close_codes(void **state)
 {
-	static const int ok[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
+	static const int ok[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+				  1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
 	static const int bad[] = { 0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535 };
 	uint8_t b[8];
 	const uint8_t *reason;
@@ -341,8 +344,9 @@ test_ws__utf8_across_fragments(void **state)
 {
 	static const char good[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\x9f\xbf\xf4\x8f\xbf\xbfz";
 	static const char *const bad[] = {
-		"\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x80\x80\x80",
-		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3\x28",
+		"\x80",         "\xc0\x80",         "\xc1\xbf",         "\xe0\x80\x80",     "\xe0\x9f\xbf",
+		"\xed\xa0\x80", "\xf0\x80\x80\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",
+		"\xc3",         "\xe2\x82",         "\xf0\x9f\x98",     "\xc3\x28",
 	};
 	struct ws_utf8 u = { 0 };
 
@@ -373,7 +377,7 @@ test_ws__client_frames_masked(void **state)
 		size_t n = lens[k], h, len;
 		size_t got = ws_frame_build(out, WS_OP_BINARY, 1, pay, n, mask);
 		assert_int_equal(out[0], 0x82);
-		assert_true(out[1] & 0x80);   /* masked */
+		assert_true(out[1] & 0x80); /* masked */
 		len = out[1] & 0x7f;
 		h = 2;
 		if (len == 126) {
@@ -445,7 +449,8 @@ deflate_run(int no_takeover)
 		"{\"type\":\"allFills\",\"fills\":[{\"coin\":\"ETH\",\"px\":\"3021.5\"}]}",
 		"",
 	};
-	struct ws_deflate_params pr = { .server_no_context_takeover = no_takeover, .server_max_window_bits = 15 };
+	struct ws_deflate_params pr = { .server_no_context_takeover = no_takeover,
+					.server_max_window_bits = 15 };
 	struct ws_inflater *d = calloc(1, sizeof(*d));
 	struct text_buf out = { 0 };
 	uint8_t c[4][512];
@@ -542,7 +547,8 @@ test_ws__deflate_negotiation(void **state)
 	assert_int_equal(pr.server_max_window_bits, 15);
 	assert_false(pr.server_no_context_takeover);
 	assert_int_equal(RESP("permessage-deflate; server_no_context_takeover; client_max_window_bits=10; "
-			      "server_max_window_bits=\"12\"; client_no_context_takeover"), 0);
+			      "server_max_window_bits=\"12\"; client_no_context_takeover"),
+			 0);
 	assert_true(pr.server_no_context_takeover);
 	assert_true(pr.client_no_context_takeover);
 	assert_int_equal(pr.client_max_window_bits, 10);
@@ -550,7 +556,8 @@ test_ws__deflate_negotiation(void **state)
 	assert_int_equal(RESP("PerMessage-Deflate ;SERVER_NO_CONTEXT_TAKEOVER"), 0);
 	assert_int_equal(RESP("x-webkit-deflate-frame"), -1);
 	assert_int_equal(RESP("permessage-deflate; foo"), -1);
-	assert_int_equal(RESP("permessage-deflate; server_no_context_takeover; server_no_context_takeover"), -1);
+	assert_int_equal(RESP("permessage-deflate; server_no_context_takeover; server_no_context_takeover"),
+			 -1);
 	assert_int_equal(RESP("permessage-deflate; server_max_window_bits=7"), -1);
 	assert_int_equal(RESP("permessage-deflate; server_max_window_bits=16"), -1);
 	assert_int_equal(RESP("permessage-deflate; server_max_window_bits"), -1);
@@ -566,8 +573,14 @@ static void
 test_ws__upgrade_request(void **state)
 {
 	const char *names[] = { "x-api-key:", "Authorization" }, *values[] = { "k123", "Bearer t" };
-	struct ws_upgrade_request q = { .host = "127.0.0.1", .port = 8080, .path = "/ws?a=1", .key = "dGhlIHNhbXBsZSBub25jZQ==",
-					.deflate = 1, .names = names, .values = values, .nheaders = 2 };
+	struct ws_upgrade_request q = { .host = "127.0.0.1",
+					.port = 8080,
+					.path = "/ws?a=1",
+					.key = "dGhlIHNhbXBsZSBub25jZQ==",
+					.deflate = 1,
+					.names = names,
+					.values = values,
+					.nheaders = 2 };
 	struct text_buf b = { 0 };
 	char key[WS_KEY_LEN + 1], key2[WS_KEY_LEN + 1];
 
@@ -578,7 +591,8 @@ test_ws__upgrade_request(void **state)
 	assert_non_null(strstr(b.p, "\r\nConnection: Upgrade\r\n"));
 	assert_non_null(strstr(b.p, "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
 	assert_non_null(strstr(b.p, "\r\nSec-WebSocket-Version: 13\r\n"));
-	assert_non_null(strstr(b.p, "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+	assert_non_null(
+		strstr(b.p, "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
 	assert_non_null(strstr(b.p, "\r\nx-api-key: k123\r\n"));
 	assert_non_null(strstr(b.p, "\r\nAuthorization: Bearer t\r\n"));
 	assert_int_equal(strcmp(b.p + b.len - 4, "\r\n\r\n"), 0);
@@ -616,8 +630,11 @@ test_ws__upgrade_response(void **state)
 	/* the RFC's example */
 	ws_upgrade_accept(key, accept);
 	assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
-		     "Sec-WebSocket-Accept: %s\r\n\r\n\x81\x02hi", accept);
+	n = snprintf(
+		buf, sizeof(buf),
+		"HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
+		"Sec-WebSocket-Accept: %s\r\n\r\n\x81\x02hi",
+		accept);
 	for (int i = 0; i < n - 4; i++)
 		assert_int_equal(ws_upgrade_response(buf, (size_t)i, key, 1, &r), WS_UPGRADE_MORE);
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_OK);
@@ -625,8 +642,11 @@ test_ws__upgrade_response(void **state)
 	assert_int_equal(r.head_len, (size_t)n - 4);
 	assert_false(r.deflate);
 	/* with deflate */
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-		     "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n", accept);
+	n = snprintf(
+		buf, sizeof(buf),
+		"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+		"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n",
+		accept);
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_OK);
 	assert_true(r.deflate);
 	assert_true(r.params.server_no_context_takeover);
@@ -634,20 +654,28 @@ test_ws__upgrade_response(void **state)
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 0, &r), WS_UPGRADE_BAD);
 	assert_non_null(strstr(r.why, "not offered"));
 	/* a wrong accept, none, no Upgrade, no Connection, a subprotocol not offered */
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOx=\r\n\r\n");
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_BAD);
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_BAD);
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_BAD);
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_BAD);
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-		     "Sec-WebSocket-Protocol: chat\r\n\r\n", accept);
+	n = snprintf(
+		buf, sizeof(buf),
+		"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+		"Sec-WebSocket-Protocol: chat\r\n\r\n",
+		accept);
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_BAD);
 	/* another status: a redirect's Location */
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 302 Found\r\nLocation:  /elsewhere \r\nContent-Length: 0\r\n\r\n");
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 302 Found\r\nLocation:  /elsewhere \r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(ws_upgrade_response(buf, (size_t)n, key, 1, &r), WS_UPGRADE_STATUS);
 	assert_int_equal(r.status, 302);
 	assert_int_equal(r.location_len, 10);

@@ -100,11 +100,13 @@ replay_done
 $FRAMES stall "$T/g.json" 60 1.0 || fail "--stall"
 
 # a client that does not read: what is due queues up to --max-buffer, then it is let go
-# (it reads nothing for 4 s while 24 MB fall due, then less than 20 MB come)
+# (it reads nothing for at least 4 s while 24 MB fall due, until the server says it let it go,
+# then less than 20 MB come)
 $RECORDINGS big > "$T/big.jsonl"
 $WSTAPE import "$T/big.jsonl" -o "$T/big" 2>/dev/null
 replay_start port "$T/replay.max-buffer.log" "$T/big" --speed 1 --max-buffer 2m --once
-$PY "$PEERS/stalled_reader.py" $port 4 5 20000000 --silence-ends || fail "a client that does not read was not let go"
+$PY "$PEERS/stalled_reader.py" $port 4 5 20000000 --silence-ends \
+	--until "$T/replay.max-buffer.log" "does not read: .* above --max-buffer" || fail "a client that does not read was not let go"
 replay_done
 grep -q "does not read: .* above --max-buffer 2097152: disconnecting" "$T/replay.max-buffer.log" ||
 	fail "no reason logged: $(cat "$T/replay.max-buffer.log")"

@@ -42,7 +42,8 @@ client_open(struct client *c, struct lws *wsi)
 	struct srv *s = c->s;
 	const struct feed_server_ops *ops = s->ops;
 
-	if (journal_reader_open(s->j, &c->rd) != 0)
+	/* a client of the shared live timeline reads nothing of its own */
+	if (!(s->shared && wsi) && journal_reader_open(s->j, &c->rd) != 0)
 		return -1;
 	if (ops->conn_new && ops->conn_new(s->fs, (struct feed_conn *)c, &c->fc) != 0)
 		return -1;

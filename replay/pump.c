@@ -96,6 +96,12 @@ pump_kick(struct client *c)
 {
 	if (c->let_go || c->refused || !c->wsi)
 		return; /* no connection (replay_client_pieces): what is queued stays */
+	if (c->lf) {
+		/* the shared live timeline: its timer asks WRITEABLE when frames fall due */
+		if (c->drop_now || c->close_now || c->qh || c->carry || live_ready(c, pace_now()))
+			lws_callback_on_writable(c->wsi);
+		return;
+	}
 	if (backlog(c))
 		return;
 	if (c->drop_now || c->close_now || c->qh || c->carry) {

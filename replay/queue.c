@@ -176,6 +176,7 @@ queue_drop(struct client *c)
 					break;
 				}
 	}
+	live_leave(c);
 	while (c->qh) {
 		struct out_frame *f = c->qh;
 		c->qh = f->next;

@@ -262,6 +262,7 @@ replay_run(struct replay_options *o)
 		rc = REPLAY_ELISTEN;
 		goto out;
 	}
+	s.shared = live_shareable(&s);
 	if ((rc = context_create(&s, addr)) != 0)
 		goto out;
 	if (!(s.wbuf = malloc(LWS_PRE + COALESCE_MAX))) {
@@ -281,9 +282,11 @@ replay_run(struct replay_options *o)
 	}
 	lws_sul_cancel(&s.sul_watch);
 	lws_sul_cancel(&s.sul_trim);
+	lws_sul_cancel(&s.lt.sul);
 out:
 	if (s.ctx)
 		lws_context_destroy(s.ctx);
+	live_stop(&s);
 	free(s.wbuf);
 	feed_stop(&s);
 	journal_close(s.j);

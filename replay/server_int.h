@@ -4,7 +4,8 @@
  * connection let in, heard, gone), queue.c (what is queued and due), timeline.c (the records
  * as the feed serves them), pump.c (when frames fall due: timers, backlog), write.c
  * (framing and writes), inject.c (faults), session.c (sessions and ids), scan.c (the journal
- * before serving), host.c (struct feed_host for the feed's server side). */
+ * before serving), host.c (struct feed_host for the feed's server side), live.c (the live
+ * timeline the clients share). */
 #ifndef WSTAPE_REPLAY_SERVER_INT_H
 #define WSTAPE_REPLAY_SERVER_INT_H
 
@@ -38,6 +39,34 @@ struct out_frame {
 	uint8_t buf[]; /* LWS_PRE + len, then cur_len bytes of cursor */
 };
 
+/* A frame of the shared live timeline (live.c): read and framed once, written to every
+ * client from its buffer. */
+struct live_frame {
+	struct live_frame *next;
+	unsigned refs;            /* clients whose next frame it is */
+	int end;                  /* the end of the timeline: no frame; its clients close */
+	int binary;
+	int64_t due, wall;
+	uint64_t recno;
+	uint64_t at;              /* framed bytes of the timeline before it */
+	size_t len;               /* payload bytes */
+	size_t hl;                /* header bytes: the last hl bytes of the headroom */
+	uint8_t buf[];            /* LWS_PRE + len */
+};
+#define LIVE_FRAMED(f) ((f)->buf + LWS_PRE - (f)->hl)
+#define LIVE_FRAMED_LEN(f) ((f)->hl + (f)->len)
+
+struct live_tl {
+	struct journal_reader *rd;
+	struct pace tl;
+	struct live_frame *head, *tail; /* the oldest a client still takes; the newest read (the edge) */
+	int clients;                    /* clients on it */
+	int eof, retry;                 /* at its end; a frame could not be had (the tick tries again) */
+	uint64_t at;                    /* framed bytes read so far */
+	uint64_t held;                  /* framed bytes of the frames held */
+	lws_sorted_usec_list_t sul;
+};
+
 /* A session outlives its connections for the grace period; the feed names it (by an id
  * the client gives again, by its API key) and keeps its own data in it. */
 struct session {
@@ -68,6 +97,10 @@ struct client {
 	int refused; /* sent a message above --max-client-message: closing */
 	uint64_t rx_msg; /* bytes of the client message being received */
 	struct client *lnext, *lprev; /* the server's clients */
+	/* the shared live timeline (live.c): the next frame it takes, and the bytes up to the
+	 * edge counted as due for it (NULL: a timeline of its own) */
+	struct live_frame *lf;
+	uint64_t lag;
 	/* the next timeline frame, read ahead */
 	struct out_frame *next;
 	int64_t next_wall;
@@ -111,6 +144,8 @@ struct srv {
 	int64_t t0_wall;
 	int64_t span_wall; /* first to last server frame of the range (--loop) */
 	struct pace live;
+	int shared;                    /* the live timeline is shared (live.c) */
+	struct live_tl lt;
 	struct session *sessions;
 	const struct feed_server_ops *ops; /* the server side of the feed */
 	void *fs; /* the feed's state of the run */
@@ -159,6 +194,17 @@ void pump_pong_cb(lws_sorted_usec_list_t *sul);
 
 /* write.c */
 int write_on_writeable(struct client *c);
+size_t write_frame_header(uint8_t *h, size_t n, int binary);
+
+/* live.c */
+int live_shareable(const struct srv *s);
+int live_join(struct client *c);
+void live_leave(struct client *c);
+void live_move(struct client *c, struct live_frame *f);
+struct live_frame *live_after(struct srv *s, struct live_frame *f);
+void live_lag(struct client *c);
+int live_ready(const struct client *c, int64_t now);
+void live_stop(struct srv *s);
 
 /* inject.c */
 int inject_drop(struct client *c, const char *why);

@@ -98,8 +98,12 @@ timeline_read_next(struct client *c)
 	struct feed_frame ff;
 	int rc;
 
-	if (c->next || c->eof)
+	if (c->next || c->eof || c->lf)
 		return 0;
+	if (!c->rd) {
+		c->eof = 1; /* a client of the shared timeline that left it */
+		return 0;
+	}
 	for (int wraps = 0;;) {
 		if (ops->pending && (rc = ops->pending(c->fc, &ff)) != 0)
 			return rc < 0 ? -rc : next_of(c, &ff);
@@ -142,7 +146,11 @@ timeline_edge(struct client *c, int64_t *wall, uint64_t *recno)
 	struct journal_record r;
 	*wall = INT64_MAX;
 	*recno = UINT64_MAX;
-	if (c->next) {
+	if (c->lf) {
+		*recno = c->lf->end ? UINT64_MAX : c->lf->recno;
+	} else if (!c->rd) {
+		/* not on a timeline */
+	} else if (c->next) {
 		*recno = c->next_recno;
 	} else if (ops->pending_recno && ops->pending_recno(c->fc, recno)) {
 		/* the pending frame's point is the record before what the reader reads */
@@ -212,7 +220,16 @@ timeline_start(struct client *c, enum feed_timeline how)
 	struct pace tl;
 
 	switch (how) {
-	case FEED_TL_LIVE: start_timeline(c, &s->live, 1); break;
+	case FEED_TL_LIVE:
+		/* one timeline read and framed for all clients (live.c), else one of its own */
+		if (s->shared && c->wsi && live_join(c) == 0)
+			break;
+		if (!c->rd && journal_reader_open(s->j, &c->rd) != 0) {
+			c->close_now = 1;
+			break;
+		}
+		start_timeline(c, &s->live, 1);
+		break;
 	case FEED_TL_SESSION: start_timeline(c, &c->sess->tl, 1); break;
 	case FEED_TL_RESUME: resume_timeline(c); break;
 	default:

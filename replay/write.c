@@ -26,6 +26,7 @@
 #include "replay/server_int.h"
 
 static int on_writeable_frames(struct client *c);
+static int on_writeable_shared(struct client *c);
 
 /* Lateness is taken when the frame's last byte went to the socket, not when it was copied
  * into the coalescing buffer: the frames of one write share its time. */
@@ -52,8 +53,8 @@ take_lateness(struct client *c)
 
 /* The WebSocket header of a final frame of n payload bytes (server to client: no mask)
  * into h (10 bytes at most); returns its length. */
-static size_t
-frame_header(uint8_t *h, size_t n, int binary)
+size_t
+write_frame_header(uint8_t *h, size_t n, int binary)
 {
 	h[0] = 0x80 | (binary ? 2 : 1);
 	if (n < 126) {
@@ -98,10 +99,33 @@ add_copy(struct client *c, struct out_frame *f)
 	if (c->s->o->deflate || f->len >= WRITE_ALONE)
 		return f;
 	uint8_t *h = c->s->wbuf + LWS_PRE + c->wlen;
-	size_t hl = frame_header(h, f->len, f->binary);
+	size_t hl = write_frame_header(h, f->len, f->binary);
 	memcpy(h + hl, f->buf + LWS_PRE, f->len);
 	c->wlen += hl + f->len;
 	return NULL;
+}
+
+/* Write n bytes at p (LWS_PRE bytes of headroom before them are lws's), as wp. Returns 0,
+ * or -1 when the connection failed. */
+static int
+write_bytes(struct client *c, uint8_t *p, size_t n, enum lws_write_protocol wp)
+{
+	if (!n && wp == LWS_WRITE_HTTP)
+		return 0;
+	int m = lws_write(c->wsi, p, n, wp);
+	if (m < (int)n)
+		return -1;
+	if (lws_partial_buffered(c->wsi) || (c->s->o->deflate && lws_send_pipe_choked(c->wsi))) {
+		/* lws holds what the socket did not take (or, with --deflate, what it has still
+		 * to compress): it counts as due and unsent until the next WRITEABLE, which lws
+		 * gives once all of it has gone out */
+		c->inflight = n;
+		queue_due_add(c, n);
+		lws_callback_on_writable(c->wsi);
+	} else {
+		take_lateness(c);
+	}
+	return 0;
 }
 
 /* The one write of this callback: the coalesced frames, or the frame that goes alone.
@@ -119,7 +143,7 @@ write_out(struct client *c, struct out_frame *alone)
 		wp = alone->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
 	} else if (alone) {
 		uint8_t h[10];
-		size_t hl = frame_header(h, alone->len, alone->binary);
+		size_t hl = write_frame_header(h, alone->len, alone->binary);
 		p = alone->buf + LWS_PRE - hl; /* LWS_PRE is at least 10 */
 		memcpy(p, h, hl);
 		n = hl + alone->len;
@@ -128,22 +152,7 @@ write_out(struct client *c, struct out_frame *alone)
 		n = c->wlen;
 	}
 	c->wlen = 0;
-	if (!n && wp == LWS_WRITE_HTTP)
-		return 0;
-	int m = lws_write(c->wsi, p, n, wp);
-	if (m < (int)n)
-		return -1;
-	if (lws_partial_buffered(c->wsi) || (c->s->o->deflate && lws_send_pipe_choked(c->wsi))) {
-		/* lws holds what the socket did not take (or, with --deflate, what it has still
-		 * to compress): it counts as due and unsent until the next WRITEABLE, which lws
-		 * gives once all of it has gone out */
-		c->inflight = n;
-		queue_due_add(c, n);
-		lws_callback_on_writable(c->wsi);
-	} else {
-		take_lateness(c);
-	}
-	return 0;
+	return write_bytes(c, p, n, wp);
 }
 
 /* The previous write has all gone to the socket (lws gives WRITEABLE only then). */
@@ -185,7 +194,7 @@ write_on_writeable(struct client *c)
 		return inject_drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	struct client *outer = c->s->cur;
 	c->s->cur = c;
-	int rc = on_writeable_frames(c);
+	int rc = c->lf && !c->carry && !c->qh ? on_writeable_shared(c) : on_writeable_frames(c);
 	c->s->cur = outer;
 	if (c->let_go)
 		queue_drop(c); /* let go inside its own write: what it held goes now */
@@ -298,5 +307,70 @@ on_writeable_frames(struct client *c)
 		return -1;
 	}
 	pump_kick(c);
+	return 0;
+}
+
+/* A client of the shared live timeline (live.c): its due frames, already framed, go from
+ * their buffers: the small ones copied whole into one write, a large one written straight
+ * from its buffer (its header is in the headroom before it; lws copies what the socket does
+ * not take). At most BURST frames, as above; the client's own messages (queued) go first,
+ * through on_writeable_frames. */
+static int
+on_writeable_shared(struct client *c)
+{
+	int64_t now = pace_now();
+	struct live_frame *f = c->lf, *alone = NULL;
+	int taken = 0, drop = 0;
+
+	while (taken < BURST && !f->end && f->due <= now) {
+		/* the frame after it is where the client will stand (read now if need be) */
+		struct live_frame *nx = live_after(c->s, f);
+		if (!nx)
+			break;
+		if (f->len >= WRITE_ALONE) {
+			if (c->wlen)
+				break;
+			alone = f;
+		} else if (c->wlen + LIVE_FRAMED_LEN(f) > COALESCE_MAX) {
+			break;
+		} else {
+			memcpy(c->s->wbuf + LWS_PRE + c->wlen, LIVE_FRAMED(f), LIVE_FRAMED_LEN(f));
+			c->wlen += LIVE_FRAMED_LEN(f);
+		}
+		c->frames++;
+		c->bytes += f->len;
+		c->pend_due[c->npend++] = f->due;
+		c->last_sent_wall = f->wall;
+		taken++;
+		f = nx;
+		if ((drop = inject_after_data(c, now)) || alone)
+			break; /* a drop follows this write */
+	}
+	int rc;
+	if (alone)
+		rc = write_bytes(c, LIVE_FRAMED(alone), LIVE_FRAMED_LEN(alone), LWS_WRITE_HTTP);
+	else
+		rc = write_bytes(c, c->s->wbuf + LWS_PRE, c->wlen, LWS_WRITE_HTTP);
+	c->wlen = 0;
+	if (rc)
+		return -1;
+	live_move(c, f); /* after the write: the frame written alone may be freed now */
+	if (taken || drop) {
+		pump_kick(c);
+		return 0;
+	}
+	if (c->lf->end && !c->ended) {
+		c->ended = 1;
+		c->close_now = 1; /* end of the recording */
+	}
+	if (c->close_now) {
+		if (c->ended)
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording",
+					 16);
+		else
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+					 (unsigned char *)"closing", 7);
+		return -1;
+	}
 	return 0;
 }

@@ -186,3 +186,47 @@ for sp in 1 10 100; do
 	fi
 	rm -rf "$D/pace$sp"
 done
+
+# live fan-out: --mode live, one timeline shared by every client (read and framed once,
+# replay/live.c), to 1, 50, 200 and 1,000 clients of bench/replay_fan.c (plain sockets in one
+# epoll loop, frames parsed by hand). The recording of the 1x pacing run above: frames 1 ms
+# apart for 5 s. Lateness as the clients measure it: receive time against the frame's due
+# time (base + i ms, the base being the least-late frame of all clients: what a client can
+# know of the server's clock), p50/p99/max over every frame of every client; the server's
+# peak RSS over what it had before the clients, per client; the load of the machine beside
+# it (the clients run on the same 2 cores). Then the aggregate rate to 200 clients at
+# --speed max, 20,000 frames of 200 B each.
+FAN=$BUILD/bench/replay_fan
+fan_run() { # journal clients speed [replay options...] -> "CLIENT-LINE rss_kb_per_client K cpu_s C"
+	local j=$1 n=$2 sp=$3 p pid rss0 hwm cpu out; shift 3
+	p=$(port)
+	$WSTAPE replay "$j" --listen 127.0.0.1:$p --mode live --speed $sp "$@" > /dev/null 2> "$D/fan.log" & pid=$!
+	waitp $p
+	rss0=$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)
+	out=$($FAN 127.0.0.1 $p $n --period-ns 1000000 --speed ${sp/max/1} --secs 120)
+	hwm=$(awk '/VmHWM/ { print $2 }' /proc/$pid/status)
+	cpu=$(awk '{ printf "%.2f", ($14 + $15) / 100 }' /proc/$pid/stat)
+	kill $pid 2>/dev/null; wait $pid 2>/dev/null
+	echo "$out rss_kb_per_client $(( (hwm - rss0) / n )) cpu_s $cpu"
+}
+field() { echo "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"; }
+ulimit -n 4096 2>/dev/null
+for n in 1 50 200 1000; do
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	r=$(fan_run "$D/pace1" $n 1)
+	p50=$(field "$r" p50_us) p99=$(field "$r" p99_us) mx=$(field "$r" max_us) kb=$(field "$r" rss_kb_per_client)
+	printf 'live fan-out 1x, %4d clients: lateness p50 %8.1f us p99 %8.1f us max %8.1f us, %s msgs, server RSS %d KiB/client, CPU %s s (loadavg %s)\n' \
+		$n "$p50" "$p99" "$mx" "$(field "$r" msgs)" "$kb" "$(field "$r" cpu_s)" "$load"
+	if [ $n = 200 ]; then
+		printf '    p99 %8.1f us  target <= 1000 us (idle machine): %s\n' "$p99" "$(verdict "$p99" "<=" 1000)"
+		printf '    max %8.1f us  target <= 5000 us (idle machine): %s\n' "$mx" "$(verdict "$mx" "<=" 5000)"
+	fi
+	[ $n = 1000 ] && printf '    %d KiB per client  target <= 256 KiB: %s\n' "$kb" "$(verdict "$kb" "<=" 256)"
+done
+gen 200 20000
+$WSTAPE import "$D/f200.jsonl" -o "$D/fanmax" 2>/dev/null
+r=$(fan_run "$D/fanmax" 200 max)
+rate=$(field "$r" rate)
+printf 'live fan-out --speed max, 200 clients: %s msgs in %s s: %.0f msg/s aggregate (loadavg %s)\n' \
+	"$(field "$r" msgs)" "$(field "$r" secs)" "$rate" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '    %8.0f msg/s  target >= 1450k msg/s (5x the 290k of issue 13): %s\n' "$rate" "$(verdict "$rate" ">=" 1450000)"

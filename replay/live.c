@@ -14,9 +14,10 @@
  *
  * One timer for the timeline, at the due time of its next frame: it reads what fell due and
  * asks WRITEABLE of every client standing at the edge. What is due and unsent for a client
- * is the bytes between its position and the newest frame read: counted against
- * --max-buffer and --max-buffer-total as a queued frame is, so that a client that does not
- * read is let go as before; the frames it held are then the others' or freed. */
+ * that does not take it is the bytes between its position and the newest frame read:
+ * counted against --max-buffer and --max-buffer-total as a queued frame is, so that a
+ * client that does not read is let go as before; the frames it held are then the others'
+ * or freed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,13 +151,18 @@ free_all(struct live_tl *lt)
 	lt->eof = 0;
 }
 
-/* What is due and unsent for the client: from its position to the newest frame read.
- * Counted as a queued frame is; above --max-buffer, it is let go. */
+/* What is due and unsent for the client: from its position to the newest frame read,
+ * counted as a queued frame is once the client does not take it (lws still holds its last
+ * write, or its next frame has waited for more than the watch's period: its socket is
+ * full); above --max-buffer, it is let go. A client that takes its frames as they fall due
+ * counts none: a frame larger than --max-buffer goes to it as to a client of its own
+ * timeline. */
 void
 live_lag(struct client *c)
 {
 	struct live_tl *lt = &c->s->lt;
-	uint64_t lag = lt->tail->at - c->lf->at;
+	int choked = c->inflight || (!c->lf->end && c->lf->due < pace_now() - WATCH_NS);
+	uint64_t lag = choked ? lt->tail->at - c->lf->at : 0;
 	if (lag > c->lag)
 		queue_due_add(c, lag - c->lag);
 	else if (lag < c->lag)
@@ -173,9 +179,9 @@ static void
 schedule(struct srv *s)
 {
 	struct live_tl *lt = &s->lt;
+	if (!lt->tail || (lt->tail->end && !lt->retry))
+		return;   /* no client left on it (the last was let go), or its end */
 	int64_t now = pace_now(), at = lt->retry ? now + 1000000 : lt->tail->due;
-	if (lt->tail->end && !lt->retry)
-		return;
 	lws_sul_schedule(s->ctx, 0, &lt->sul, tick_cb, at <= now ? 0 : (lws_usec_t)((at - now) / 1000));
 }
 

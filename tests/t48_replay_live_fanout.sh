@@ -39,6 +39,17 @@ $FAN 127.0.0.1 $port 320 --expect "$T/fan.expect" --secs 300 > "$T/fan.out" || f
 grep -q "complete 320 bad 0" "$T/fan.out" || fail "320 live clients: $(cat "$T/fan.out")"
 wait_for 60 "320 clients to have left" eval '[ "$(grep -c "left after" "$T/replay.fan.log")" = 320 ]'
 
+# clients of the shared timeline that never read are let go at --max-buffer (what is due and
+# unsent for each is counted as for a queue), while those that read get every frame
+replay_start port "$T/replay.noread.log" "$T/fan" --mode live --max-buffer 2m
+$PY "$PEERS/never_reading_clients.py" $port 20 120 > "$T/noread.out" & noread=$!
+BG_PIDS+=($noread)
+$FAN 127.0.0.1 $port 10 --expect "$T/fan.expect" --secs 300 > "$T/read.out" || fail "10 live clients beside 20 that do not read: $(cat "$T/read.out")"
+wait $noread
+grep -q "closed 20 of 20" "$T/noread.out" || fail "live clients that never read: $(cat "$T/noread.out")"
+[ "$(grep -c "does not read.*above --max-buffer" "$T/replay.noread.log")" = 20 ] ||
+	fail "live clients that never read are not let go for --max-buffer: $(grep -c disconnecting "$T/replay.noread.log")"
+
 # the same to clients with a timeline of their own each (--gate keeps the timeline from
 # being shared; the recording has no client message, so it holds nothing back)
 replay_start port "$T/replay.own.log" "$T/fan" --mode live --gate

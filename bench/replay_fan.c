@@ -53,6 +53,7 @@ struct cl {
 
 static struct exp_frame *expected;
 static long nexp;
+static uint8_t *expected_data;
 
 static int64_t
 now_ns(void)
@@ -86,6 +87,7 @@ load_expect(const char *path)
 		exit(2);
 	}
 	fclose(f);
+	expected_data = d;
 	long cap = 1024;
 	expected = malloc(sizeof(*expected) * (size_t)cap);
 	for (long off = 0; off + 5 <= n;) {
@@ -295,5 +297,15 @@ main(int argc, char **argv)
 		rc = complete == n && !bad ? 0 : 1;
 	}
 	printf("\n");
+	for (int i = 0; i < n; i++) {
+		if (cls[i].fd >= 0)
+			close(cls[i].fd);
+		free(cls[i].buf);
+	}
+	free(cls);
+	free(samp);
+	free(expected);
+	free(expected_data);
+	close(ep);
 	return rc;
 }

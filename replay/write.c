@@ -105,8 +105,10 @@ add_copy(struct client *c, struct out_frame *f)
 	return NULL;
 }
 
-/* Write n bytes at p (LWS_PRE bytes of headroom before them are lws's), as wp. Returns 0,
- * or -1 when the connection failed. */
+/* Write n bytes at p as wp: for a frame lws frames, LWS_PRE bytes before p are its; as
+ * LWS_WRITE_HTTP (frames framed here) it writes nothing before p, and copies what the
+ * socket does not take, so p may be a buffer shared with other clients. Returns 0, or -1
+ * when the connection failed. */
 static int
 write_bytes(struct client *c, uint8_t *p, size_t n, enum lws_write_protocol wp)
 {

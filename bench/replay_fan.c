@@ -46,7 +46,7 @@ struct cl {
 	int fd, upgraded, closed;
 	uint8_t *buf;
 	size_t len, cap;
-	long pos;            /* index of the next expected frame (-1: not started) */
+	long pos; /* index of the next expected frame (-1: not started) */
 	int bad;
 	uint64_t msgs;
 };
@@ -95,7 +95,8 @@ load_expect(const char *path)
 			expected = realloc(expected, sizeof(*expected) * (size_t)(cap *= 2));
 		struct exp_frame *e = &expected[nexp++];
 		e->op = d[off];
-		e->len = (uint32_t)d[off + 1] << 24 | (uint32_t)d[off + 2] << 16 | (uint32_t)d[off + 3] << 8 | d[off + 4];
+		e->len = (uint32_t)d[off + 1] << 24 | (uint32_t)d[off + 2] << 16 | (uint32_t)d[off + 3] << 8 |
+			d[off + 4];
 		e->p = d + off + 5;
 		off += 5 + e->len;
 		if (off > n) {
@@ -112,7 +113,8 @@ check(struct cl *c, int op, const uint8_t *p, uint64_t n)
 {
 	if (c->pos < 0) {
 		for (long i = 0; i < nexp; i++)
-			if (expected[i].op == op && expected[i].len == n && memcmp(expected[i].p, p, n) == 0) {
+			if (expected[i].op == op && expected[i].len == n &&
+			    memcmp(expected[i].p, p, n) == 0) {
 				c->pos = i;
 				break;
 			}
@@ -121,7 +123,8 @@ check(struct cl *c, int op, const uint8_t *p, uint64_t n)
 			return;
 		}
 	}
-	if (c->pos >= nexp || expected[c->pos].op != op || expected[c->pos].len != n || memcmp(expected[c->pos].p, p, n)) {
+	if (c->pos >= nexp || expected[c->pos].op != op || expected[c->pos].len != n ||
+	    memcmp(expected[c->pos].p, p, n)) {
 		c->bad++;
 		return;
 	}
@@ -132,8 +135,9 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: replay_fan HOST PORT N [--period-ns P] [--speed S] [--secs T] [--expect FILE] "
-				"[--ready FILE]\n");
+		fprintf(stderr,
+			"usage: replay_fan HOST PORT N [--period-ns P] [--speed S] [--secs T] [--expect FILE] "
+			"[--ready FILE]\n");
 		return 2;
 	}
 	const char *host = argv[1];
@@ -156,10 +160,11 @@ main(int argc, char **argv)
 	struct cl *cls = calloc((size_t)n, sizeof(*cls));
 	int ep = epoll_create1(0), open_n = 0;
 	char req[512];
-	int reqn = snprintf(req, sizeof(req),
-			    "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-			    host, port);
+	int reqn =
+		snprintf(req, sizeof(req),
+			 "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			 host, port);
 	for (int i = 0; i < n; i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 		struct cl *c = &cls[i];
@@ -261,7 +266,9 @@ main(int argc, char **argv)
 				if (samp && q) {
 					if (ns == scap)
 						samp = realloc(samp, (scap *= 2) * sizeof(*samp));
-					samp[ns++] = t - (int64_t)(step * (double)strtoll((const char *)q + 4, NULL, 10));
+					samp[ns++] = t -
+						(int64_t)(step *
+							  (double)strtoll((const char *)q + 4, NULL, 10));
 				}
 			}
 			memmove(c->buf, c->buf + off, c->len - off);
@@ -283,8 +290,8 @@ main(int argc, char **argv)
 		mx = (double)(samp[ns - 1] - base) / 1e3;
 	}
 	double sec = (double)(t_last - t_first) / 1e9;
-	printf("clients %d open %d msgs %llu secs %.3f rate %.0f p50_us %.1f p99_us %.1f max_us %.1f", n, open_n,
-	       (unsigned long long)msgs, sec, sec > 0 ? (double)msgs / sec : 0, p50, p99, mx);
+	printf("clients %d open %d msgs %llu secs %.3f rate %.0f p50_us %.1f p99_us %.1f max_us %.1f", n,
+	       open_n, (unsigned long long)msgs, sec, sec > 0 ? (double)msgs / sec : 0, p50, p99, mx);
 	int rc = 0;
 	if (expected) {
 		int complete = 0;

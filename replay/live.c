@@ -30,8 +30,9 @@ int
 live_shareable(const struct srv *s)
 {
 	const struct replay_options *o = s->o;
-	return o->mode == REPLAY_LIVE && o->speed > 0 && !s->ops->frame && !s->ops->pending && !s->ops->on_connect &&
-	       !o->gate && !o->deflate && o->dup_rate <= 0 && o->skip_rate <= 0 && !o->stall_ns;
+	return o->mode == REPLAY_LIVE && o->speed > 0 && !s->ops->frame && !s->ops->pending &&
+		!s->ops->on_connect && !o->gate && !o->deflate && o->dup_rate <= 0 && o->skip_rate <= 0 &&
+		!o->stall_ns;
 }
 
 static struct live_frame *
@@ -100,7 +101,8 @@ read_next(struct srv *s)
 			return 0;
 		}
 		if (rc) {
-			log_error("replay: reading the journal: %s: %s", journal_strerror(rc), journal_last_detail(s->j));
+			log_error("replay: reading the journal: %s: %s", journal_strerror(rc),
+				  journal_last_detail(s->j));
 			append_end(lt);
 			return 0;
 		}
@@ -170,7 +172,8 @@ live_lag(struct client *c)
 	c->lag = lag;
 	if (c->qbytes > c->s->o->max_buffer && !c->let_go) {
 		char what[96];
-		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,", (unsigned long long)c->qbytes);
+		snprintf(what, sizeof(what), " does not read: %llu bytes due and unsent,",
+			 (unsigned long long)c->qbytes);
 		queue_over_buffer(c, what);
 	}
 }
@@ -180,7 +183,7 @@ schedule(struct srv *s)
 {
 	struct live_tl *lt = &s->lt;
 	if (!lt->tail || (lt->tail->end && !lt->retry))
-		return;   /* no client left on it (the last was let go), or its end */
+		return; /* no client left on it (the last was let go), or its end */
 	int64_t now = pace_now(), at = lt->retry ? now + 1000000 : lt->tail->due;
 	lws_sul_schedule(s->ctx, 0, &lt->sul, tick_cb, at <= now ? 0 : (lws_usec_t)((at - now) / 1000));
 }

@@ -43,15 +43,15 @@ struct out_frame {
  * client from its buffer. */
 struct live_frame {
 	struct live_frame *next;
-	unsigned refs;            /* clients whose next frame it is */
-	int end;                  /* the end of the timeline: no frame; its clients close */
+	unsigned refs; /* clients whose next frame it is */
+	int end; /* the end of the timeline: no frame; its clients close */
 	int binary;
 	int64_t due, wall;
 	uint64_t recno;
-	uint64_t at;              /* framed bytes of the timeline before it */
-	size_t len;               /* payload bytes */
-	size_t hl;                /* header bytes: the last hl bytes of the headroom */
-	uint8_t buf[];            /* LWS_PRE + len */
+	uint64_t at; /* framed bytes of the timeline before it */
+	size_t len; /* payload bytes */
+	size_t hl; /* header bytes: the last hl bytes of the headroom */
+	uint8_t buf[]; /* LWS_PRE + len */
 };
 #define LIVE_FRAMED(f) ((f)->buf + LWS_PRE - (f)->hl)
 #define LIVE_FRAMED_LEN(f) ((f)->hl + (f)->len)
@@ -60,10 +60,10 @@ struct live_tl {
 	struct journal_reader *rd;
 	struct pace tl;
 	struct live_frame *head, *tail; /* the oldest a client still takes; the newest read (the edge) */
-	int clients;                    /* clients on it */
-	int eof, retry;                 /* at its end; a frame could not be had (the tick tries again) */
-	uint64_t at;                    /* framed bytes read so far */
-	uint64_t held;                  /* framed bytes of the frames held */
+	int clients; /* clients on it */
+	int eof, retry; /* at its end; a frame could not be had (the tick tries again) */
+	uint64_t at; /* framed bytes read so far */
+	uint64_t held; /* framed bytes of the frames held */
 	lws_sorted_usec_list_t sul;
 };
 
@@ -144,7 +144,7 @@ struct srv {
 	int64_t t0_wall;
 	int64_t span_wall; /* first to last server frame of the range (--loop) */
 	struct pace live;
-	int shared;                    /* the live timeline is shared (live.c) */
+	int shared; /* the live timeline is shared (live.c) */
 	struct live_tl lt;
 	struct session *sessions;
 	const struct feed_server_ops *ops; /* the server side of the feed */

@@ -240,6 +240,18 @@ next_out(struct client *c, int64_t now, int *from)
 	return pump_ready(c, f, now) ? f : NULL;
 }
 
+/* The close of a client whose timeline is over (1000, the end of the recording) or that is
+ * closed now for another reason (1008): the reason set, -1 for lws to close. */
+static int
+close_with_reason(struct client *c)
+{
+	if (c->ended)
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording", 16);
+	else
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"closing", 7);
+	return -1;
+}
+
 /* Build this callback's one write from what is ready, at most BURST frames (for fairness
  * between clients), and write it. A close comes in a callback of its own, after the frames
  * before it have all gone out. */
@@ -300,13 +312,7 @@ on_writeable_frames(struct client *c)
 		return 0;
 	}
 	if (c->close_now && !c->carry && !c->qh) {
-		if (c->ended)
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording",
-					 16);
-		else
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-					 (unsigned char *)"closing", 7);
-		return -1;
+		return close_with_reason(c);
 	}
 	pump_kick(c);
 	return 0;
@@ -366,13 +372,7 @@ on_writeable_shared(struct client *c)
 		c->close_now = 1; /* end of the recording */
 	}
 	if (c->close_now) {
-		if (c->ended)
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"end of recording",
-					 16);
-		else
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-					 (unsigned char *)"closing", 7);
-		return -1;
+		return close_with_reason(c);
 	}
 	return 0;
 }

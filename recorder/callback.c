@@ -68,15 +68,7 @@ rec_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 			? 0
 			: -1;
 	switch (reason) {
-	case LWS_CALLBACK_WSI_DESTROY:
-		if (r && wsi == r->cwsi) {
-			r->cwsi = NULL;
-			/* lws gave the attempt up without a word (its own timeouts do) */
-			if (!r->attempt_done && !r->established)
-				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)",
-						   0);
-		}
-		break;
+	case LWS_CALLBACK_WSI_DESTROY: rec_wsi_destroyed(r, wsi); break;
 	case LWS_CALLBACK_CLIENT_HTTP_REDIRECT:
 		/* never followed by lws, which would send the same headers to wherever it
 		 * points: rec_attempt_failed() decides (--follow-redirects) and connects anew */

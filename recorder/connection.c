@@ -349,3 +349,14 @@ rec_begin_stop(struct rec *r)
 	else
 		r->done = 1;
 }
+
+void
+rec_wsi_destroyed(struct rec *r, struct lws *wsi)
+{
+	if (!r || wsi != r->cwsi)
+		return;
+	r->cwsi = NULL;
+	/* lws gave the attempt up without a word (its own timeouts do) */
+	if (!r->attempt_done && !r->established)
+		rec_attempt_failed(r, "the connection ended before the upgrade (no detail)", 0);
+}

@@ -357,14 +357,7 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 				r, "the server closed the connection before the upgrade was answered", 0,
 				r->hs_sent || !r->tls ? "http" : "tls");
 		break;
-	case LWS_CALLBACK_WSI_DESTROY:
-		if (r && wsi == r->cwsi) {
-			r->cwsi = NULL;
-			if (!r->attempt_done && !r->established)
-				rec_attempt_failed(r, "the connection ended before the upgrade (no detail)",
-						   0);
-		}
-		break;
+	case LWS_CALLBACK_WSI_DESTROY: rec_wsi_destroyed(r, wsi); break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (rec_stop_requested && r)
 			rec_begin_stop(r);

@@ -107,6 +107,8 @@ void rec_connect_attempt(struct rec *r);
  * HTTP status), follow a redirect, give up on refused credentials or schedule a retry. */
 void rec_attempt_failed_in(struct rec *r, const char *why, int status, const char *phase);
 void rec_attempt_failed(struct rec *r, const char *why, int status);
+/* LWS_CALLBACK_WSI_DESTROY of either engine: an attempt lws ended without a word failed. */
+void rec_wsi_destroyed(struct rec *r, struct lws *wsi);
 void rec_connect_timeout_cb(lws_sorted_usec_list_t *sul);
 void rec_retry_cb(lws_sorted_usec_list_t *sul);
 /* 'failed': the attempt that ended counts against --retries */

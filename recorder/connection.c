@@ -250,24 +250,22 @@ rec_connect_attempt(struct rec *r)
 	/* which attempt a callback is about: one given up on (connect timeout) may still call */
 	ci.opaque_user_data = (void *)(uintptr_t)r->conn;
 	r->tls = !strcmp(prot, "wss");
-	/* wss:// stays with lws's client: lws 4.1.6 ends a raw client connection with TLS
-	 * before its handshake, without a callback */
-	r->engine = r->o->ws_engine == RECORDER_ENGINE_WSTAPE && !r->tls ? RECORDER_ENGINE_WSTAPE
-									 : RECORDER_ENGINE_LWS;
+	r->engine = r->o->ws_engine;
 	if (r->engine == RECORDER_ENGINE_WSTAPE) {
-		/* lws opens the TCP connection and leaves it alone: the upgrade and the frames
-		 * are wstape's (rawws.c) */
+		/* lws opens the TCP connection and leaves it alone: TLS (a raw client connection
+		 * with lws's TLS, in lws 4.1.6, ends before its handshake without a callback),
+		 * the upgrade and the frames are wstape's (rawws.c) */
 		ci.method = "RAW";
 		ci.local_protocol_name = "wstape-raw";
-		if ((err = rec_ws_begin(r, ads, port, full_path))) {
+		if ((err = rec_ws_begin(r, ads, port, full_path)))
 			rec_attempt_failed_in(
 				r, err == EINVAL ? "a header holds a line break" : strerror(err), 0, "http");
+		if (err || (r->tls && rec_ws_tls_begin(r, ads))) {
 			free(full_path);
 			free(parse);
 			return;
 		}
-	}
-	if (r->tls) {
+	} else if (r->tls) {
 		ci.ssl_connection |= LCCSCF_USE_SSL;
 		if (r->o->insecure)
 			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |

@@ -1,6 +1,7 @@
 /* rawws.c - the recorder's own WebSocket client (--ws-engine wstape): libwebsockets opens
- * the connection (TCP, TLS) as a raw one, and the upgrade (ws_upgrade.c), the framing
- * (ws_frame.c, whole blocks at a time) and permessage-deflate (ws_deflate.c) are done here
+ * a raw TCP connection, and TLS for wss:// (ws_tls.c, OpenSSL over memory BIOs), the
+ * upgrade (ws_upgrade.c), the framing (ws_frame.c, whole blocks at a time) and
+ * permessage-deflate (ws_deflate.c) are done here
  *
  * What a message means, the close handshake's bookkeeping and the journal are the same as
  * with libwebsockets' own client (frames.c, close.c): only the wire is handled here.
@@ -15,8 +16,12 @@
 
 #include "recorder/ws_deflate.h"
 #include "recorder/ws_frame.h"
+#include "recorder/ws_tls.h"
 #include "recorder/ws_upgrade.h"
 #include "util/log.h"
+
+/* wss://: the plaintext of what one RAW_RX brought, parsed a block at a time */
+#define TLS_PLAIN_CAP (256u << 10)
 
 struct rec_ws {
 	char key[WS_KEY_LEN + 1];
@@ -34,11 +39,15 @@ struct rec_ws {
 	int echo_due; /* the server's close is to be answered */
 	uint8_t echo[2];
 	size_t echo_len;
-	int closing; /* close the connection once the answer is out */
+	int closing; /* close the connection once what is due is out (TLS: our close_notify) */
 	uint8_t *wbuf; /* LWS_PRE + a frame */
 	size_t wcap;
 	uint8_t mask_pool[256]; /* masking keys, taken 4 at a time */
 	size_t mask_used;
+	struct ws_tls *tls; /* wss:// */
+	int tls_up; /* its handshake is done */
+	int bye; /* our close_notify goes with the next write */
+	uint8_t *plain; /* TLS_PLAIN_CAP bytes */
 };
 
 enum { STOP_CLOSE = 1, STOP_FAIL = 2 };
@@ -51,6 +60,8 @@ ws_reset(struct rec_ws *w)
 	text_buf_free(&w->zmsg);
 	ws_inflater_free(&w->inf);
 	free(w->wbuf);
+	ws_tls_free(w->tls);
+	free(w->plain);
 	memset(w, 0, sizeof(*w));
 	w->mask_used = sizeof(w->mask_pool);
 }
@@ -63,6 +74,8 @@ rec_ws_free(struct rec *r)
 		free(r->ws);
 		r->ws = NULL;
 	}
+	ws_tls_config_free(r->tls_cfg);
+	r->tls_cfg = NULL;
 }
 
 /* The upgrade request of this attempt (headers: as with lws, none of the secret ones to
@@ -104,6 +117,62 @@ rec_ws_begin(struct rec *r, const char *host, int port, const char *path)
 	return build_request(r, r->ws, host, port, path);
 }
 
+int
+rec_ws_tls_begin(struct rec *r, const char *host)
+{
+	struct rec_ws *w = r->ws;
+	char why[300];
+	int err;
+
+	/* the recording's TLS configuration, made at its first wss:// attempt; one that
+	 * cannot be made fails every attempt the same way */
+	if (!r->tls_cfg && !r->tls_cfg_why[0] &&
+	    ws_tls_config_new(r->o->ca_file, r->o->insecure, &r->tls_cfg, r->tls_cfg_why,
+			      sizeof(r->tls_cfg_why)) &&
+	    !r->tls_cfg_why[0])
+		snprintf(r->tls_cfg_why, sizeof(r->tls_cfg_why), "cannot set up TLS");
+	if (!r->tls_cfg) {
+		rec_attempt_failed_in(r, r->tls_cfg_why, 0, "tls");
+		return -1;
+	}
+	if ((err = ws_tls_new(r->tls_cfg, host, &w->tls)) || !(w->plain = malloc(TLS_PLAIN_CAP))) {
+		snprintf(why, sizeof(why), "cannot start TLS to '%s': %s", host, strerror(err ? err : ENOMEM));
+		rec_attempt_failed_in(r, why, 0, "tls");
+		return -1;
+	}
+	return 0;
+}
+
+/* What TLS has to send, at once (one lws_write: libwebsockets keeps what the socket does
+ * not take). Returns 0 or -1. */
+static int
+tls_flush(struct rec_ws *w, struct lws *wsi)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (w->bye)
+		ws_tls_shutdown(w->tls);
+	if (!(n = ws_tls_out(w->tls, &p)))
+		return 0;
+	if (lws_write(wsi, (unsigned char *)p, n, LWS_WRITE_RAW) < (int)n)
+		return -1;
+	ws_tls_out_taken(w->tls, n);
+	return 0;
+}
+
+/* Bytes of the WebSocket connection p[0..n) to the server: straight to the socket, or
+ * through TLS. Returns 0 or -1. */
+static int
+wire_write(struct rec_ws *w, struct lws *wsi, const void *p, size_t n)
+{
+	if (!w->tls)
+		return lws_write(wsi, (unsigned char *)p, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
+	if (ws_tls_write(w->tls, p, n))
+		return -1;
+	return tls_flush(w, wsi);
+}
+
 /* A frame of ours (masked) with payload p[0..n), written at once. Returns 0 or -1. */
 int
 rec_ws_write(struct rec *r, struct lws *wsi, int opcode, const void *p, size_t n)
@@ -125,7 +194,7 @@ rec_ws_write(struct rec *r, struct lws *wsi, int opcode, const void *p, size_t n
 	}
 	len = ws_frame_build(w->wbuf + LWS_PRE, opcode, 1, p, n, w->mask_pool + w->mask_used);
 	w->mask_used += 4;
-	return lws_write(wsi, w->wbuf + LWS_PRE, len, LWS_WRITE_RAW) < (int)len ? -1 : 0;
+	return wire_write(w, wsi, w->wbuf + LWS_PRE, len);
 }
 
 /* The connection is to be failed for what the server sent (RFC 6455 section 7.1.7): said
@@ -280,17 +349,29 @@ upgrade_rx(struct rec *r, struct rec_ws *w, struct lws *wsi, const void *in, siz
 static int
 writeable(struct rec *r, struct rec_ws *w, struct lws *wsi)
 {
+	const uint8_t *p;
+
+	if (w->tls && (ws_tls_out(w->tls, &p) || w->closing)) {
+		/* what TLS has to say of itself first: its handshake, our close_notify */
+		if (tls_flush(w, wsi) || w->closing)
+			return -1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (w->tls && !w->tls_up)
+		return 0;
 	if (!w->upgraded) {
 		if (!w->req.len)
 			return 0;
 		r->hs_sent = 1;
-		if (lws_write(wsi, (unsigned char *)w->req.p, w->req.len, LWS_WRITE_RAW) < (int)w->req.len)
+		if (wire_write(w, wsi, w->req.p, w->req.len))
 			return -1;
 		text_buf_free(&w->req);
 		return 0;
 	}
 	if (w->echo_due) {
 		w->echo_due = 0;
+		w->bye = 1; /* the closing handshake is complete: TLS's close goes too */
 		rec_ws_write(r, wsi, WS_OP_CLOSE, w->echo, w->echo_len);
 		return -1;
 	}
@@ -306,6 +387,105 @@ writeable(struct rec *r, struct rec_ws *w, struct lws *wsi)
 	if (r->stopping && !r->close_by_server)
 		return rec_write_close(r, wsi);
 	return rec_write_one(r, wsi) ? -1 : 0;
+}
+
+/* Plaintext from the server: the answer to the upgrade, then frames. Returns the
+ * callback's value. */
+static int
+plain_rx(struct rec *r, struct rec_ws *w, struct lws *wsi, const void *in, size_t len)
+{
+	if (!w->upgraded)
+		return upgrade_rx(r, w, wsi, in, len);
+	return frames(r, in, len);
+}
+
+/* The end of TLS (an alert, a bad record, the server's close_notify): before the upgrade's
+ * answer a failed attempt of phase tls, after it a dropped connection. Returns -1. */
+static int
+tls_ended(struct rec *r, struct rec_ws *w, int rc)
+{
+	char why[300];
+
+	if (rc == WS_TLS_CLOSED)
+		snprintf(why, sizeof(why), "the server ended TLS (close_notify)");
+	else
+		snprintf(why, sizeof(why), "TLS failed: %s", ws_tls_why(w->tls));
+	if (!r->established)
+		rec_attempt_failed_in(r, why, 0, "tls");
+	else
+		log_info("connection %u: %s", r->conn, why);
+	return -1;
+}
+
+/* The plaintext of what was fed, a large block at a time, to the parsers. Returns the
+ * callback's value. */
+static int
+tls_read(struct rec *r, struct rec_ws *w, struct lws *wsi)
+{
+	const uint8_t *p;
+	size_t got;
+	int rc;
+
+	do {
+		if (w->echo_due || w->closing)
+			return 0; /* after the server's close: nothing more is read */
+		rc = ws_tls_read(w->tls, w->plain, TLS_PLAIN_CAP, &got);
+		if (got && plain_rx(r, w, wsi, w->plain, got)) {
+			if (!r->close_answered)
+				return -1;
+			/* the answer to our close: TLS's close goes before the socket's */
+			w->closing = w->bye = 1;
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (rc != WS_TLS_OK)
+			return tls_ended(r, w, rc);
+	} while (got == TLS_PLAIN_CAP);
+	if (ws_tls_out(w->tls, &p))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* The handshake's answer to what was fed; once done, the upgrade request is due. Returns
+ * 0 (done, or more to come), or -1 after failing the attempt. */
+static int
+tls_handshake(struct rec *r, struct rec_ws *w, struct lws *wsi)
+{
+	const uint8_t *p;
+	char why[300];
+	int rc = ws_tls_handshake(w->tls);
+
+	if (ws_tls_out(w->tls, &p))
+		lws_callback_on_writable(wsi);
+	if (rc == WS_TLS_MORE)
+		return 0;
+	if (rc != WS_TLS_OK) {
+		snprintf(why, sizeof(why), "TLS handshake failed: %s", ws_tls_why(w->tls));
+		rec_attempt_failed_in(r, why, 0, "tls");
+		return -1;
+	}
+	w->tls_up = 1;
+	log_debug("connection %u: %s", r->conn, ws_tls_describe(w->tls, why, sizeof(why)));
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* RAW_RX on wss://: bytes of TLS. Returns the callback's value. */
+static int
+tls_rx(struct rec *r, struct rec_ws *w, struct lws *wsi, const void *in, size_t len)
+{
+	if (ws_tls_feed(w->tls, in, len)) {
+		if (!r->established)
+			rec_attempt_failed_in(r, "out of memory for TLS", 0, "tls");
+		return -1;
+	}
+	if (!w->tls_up) {
+		if (tls_handshake(r, w, wsi))
+			return -1;
+		if (!w->tls_up)
+			return 0;
+	}
+	return tls_read(r, w, wsi);
 }
 
 /* which attempt a call is about: one given up on (connect timeout) may still call */
@@ -324,6 +504,8 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 	case LWS_CALLBACK_RAW_CONNECTED:
 		if (stale(r, wsi) || !r->ws)
 			return -1;
+		if (r->ws->tls && tls_handshake(r, r->ws, wsi))
+			return -1; /* the ClientHello is due */
 		lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_RAW_WRITEABLE:
@@ -335,9 +517,9 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 			return -1;
 		if (r->ws->echo_due || r->ws->closing)
 			return 0; /* after the server's close: nothing more is read */
-		if (!r->ws->upgraded)
-			return upgrade_rx(r, r->ws, wsi, in, len);
-		return frames(r, in, len);
+		if (r->ws->tls)
+			return tls_rx(r, r->ws, wsi, in, len);
+		return plain_rx(r, r->ws, wsi, in, len);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (stale(r, wsi))
 			return 0;

@@ -7,8 +7,8 @@
  * message means for the session), journaling.c (records, error events, metadata escapes),
  * close.c (the closing handshake and the close event), status.c (the periodic tick),
  * resume.c (the resume point from a journal's tail), callback.c (the lws callback) and
- * rawws.c (the wstape engine: WebSocket over an lws raw connection, with ws_upgrade.c,
- * ws_frame.c and ws_deflate.c).
+ * rawws.c (the wstape engine: WebSocket over an lws raw connection, with ws_tls.c,
+ * ws_upgrade.c, ws_frame.c and ws_deflate.c).
  */
 #ifndef WSTAPE_RECORDER_INT_H
 #define WSTAPE_RECORDER_INT_H
@@ -72,6 +72,8 @@ struct rec {
 	char **secrets; /* secret values, removed from lws's log lines */
 	int nsecrets;
 	char tls_error[160]; /* lws's last "SSL error" line: the reason behind "SSL err 1" */
+	struct ws_tls_config *tls_cfg; /* the wstape engine's TLS (ws_tls.c), from the first wss:// */
+	char tls_cfg_why[240]; /* why it could not be made */
 
 	uint32_t conn;
 	int established, attempt_done, attempt_status;
@@ -163,6 +165,9 @@ int rec_send_frame(struct rec *r, struct lws *wsi, int opcode, unsigned char *p,
 /* ---- rawws.c ---- */
 /* A new attempt with the wstape engine: its upgrade request. Returns 0 or an errno value. */
 int rec_ws_begin(struct rec *r, const char *host, int port, const char *path);
+/* After rec_ws_begin on wss://: TLS to host over the raw connection. Returns 0, or -1 after
+ * failing the attempt (phase tls). */
+int rec_ws_tls_begin(struct rec *r, const char *host);
 int rec_ws_write(struct rec *r, struct lws *wsi, int opcode, const void *p, size_t n);
 void rec_ws_free(struct rec *r);
 int rec_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

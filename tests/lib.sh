@@ -4,7 +4,7 @@
 # (until CMD succeeds, else fail naming WHAT), wait_log SECONDS FILE REGEX, journal_records
 # JOURNAL [CHANNEL], wait_records SECONDS JOURNAL N [CHANNEL], journal_jq JOURNAL
 # [JQ OPTIONS] FILTER (jq -e -s on `wstape cat`, for wait_for), record_until JOURNAL FILTER
-# URL [OPTIONS...], client_first PORT CLIENT...
+# URL [OPTIONS...], each_engine, client_first PORT CLIENT...
 # -- SERVER..., and cleanup of background processes started with bg CMD....
 # Tests wait on events (a port, a log line, a journal record), never on a fixed sleep: the
 # deadlines are generous, for a loaded machine (tests/under_load.sh), and cost nothing when
@@ -89,6 +89,21 @@ record_until() {
 	kill -INT $pid
 	wait $pid; rc=$?
 	return $rc
+}
+# each_engine: the calling script runs once per WebSocket engine of `wstape record`
+# (WS_ENGINES, default "wstape lws"), each time with ENGINE=(--ws-engine E) to put on its
+# record command lines; the first run's failure ends it
+each_engine() {
+	if [ -n "${WS_ENGINE:-}" ]; then
+		ENGINE=(--ws-engine "$WS_ENGINE")
+		return
+	fi
+	local e
+	for e in ${WS_ENGINES:-wstape lws}; do
+		echo "--- --ws-engine $e"
+		WS_ENGINE=$e bash "$0" || fail "with --ws-engine $e"
+	done
+	exit 0
 }
 # client_first PORT CLIENT... -- SERVER...: a Python CLIENT that imports peers/ready.py
 # starts first and says when it is ready, then the SERVER (in the background, as bg does), so

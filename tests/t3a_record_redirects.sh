@@ -5,8 +5,10 @@
 # query parameters, the URL's userinfo, the --send messages) while the other headers and
 # parameters go; the open event names the server that answered and the URL it was
 # redirected from. A redirect within the origin keeps the credentials; a redirect loop ends
-# after 5; one from wss to ws is refused. The URL's userinfo goes as Authorization: Basic.
+# after 5; one from wss to ws is refused, one from ws to wss followed. The URL's userinfo
+# goes as Authorization: Basic. With both engines.
 source tests/lib.sh
+each_engine
 PEERS=$WSTAPE_TESTS_DIR/peers
 target=$(free_port)
 redir=$(free_port)
@@ -26,7 +28,7 @@ creds=(-H 'Authorization: Bearer B3arerSecretV' -H 'x-api-key: ApiK3ySecretV' -H
 
 # not asked to follow: two failed attempts, each journaled with the redirect's target
 "$WSTAPE" import /dev/null -o "$T/nofollow" --feed raw 2>/dev/null || fail "import of nothing failed"
-expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/nofollow" --resume \
+expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$redir/ws?token=T0kenSecretV" "${ENGINE[@]}" -o "$T/nofollow" --resume \
 	"${creds[@]}" --retries 2 -v 2>"$T/nofollow.err"
 grep -q -- "--follow-redirects" "$T/nofollow.err" || fail "the message does not say how to follow: $(cat "$T/nofollow.err")"
 "$WSTAPE" cat "$T/nofollow" >"$T/nofollow.jsonl" || fail "cat failed"
@@ -37,7 +39,7 @@ jq -e -s --arg loc "ws://localhost:$target/other?token=REDACTED&sig=REDACTED&x=k
 [ ! -s "$T/target.log" ] || fail "the target was connected to without --follow-redirects: $(cat "$T/target.log")"
 
 # followed, to another origin: without the credentials
-bg "$WSTAPE" record "ws://us3r:Us3rSecretV@127.0.0.1:$redir/ws?token=T0kenSecretV" -o "$T/follow" --follow-redirects \
+bg "$WSTAPE" record "ws://us3r:Us3rSecretV@127.0.0.1:$redir/ws?token=T0kenSecretV" "${ENGINE[@]}" -o "$T/follow" --follow-redirects \
 	"${creds[@]}" -vv >"$T/follow.out" 2>"$T/follow.err"
 rec=$!
 wait_for 30 "the redirected connection" grep -q '"path"' "$T/target.log"
@@ -71,7 +73,7 @@ same=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$same" --mode redirect --location "/moved?token=T0kenSecretV&x=2" \
 	--log "$T/same.log"
 wait_port "$same"
-bg "$WSTAPE" record "ws://127.0.0.1:$same/ws?token=T0kenSecretV" -o "$T/samej" --follow-redirects \
+bg "$WSTAPE" record "ws://127.0.0.1:$same/ws?token=T0kenSecretV" "${ENGINE[@]}" -o "$T/samej" --follow-redirects \
 	"${creds[@]}" -q
 rec=$!
 wait_for 30 "the same-origin redirect" grep -q '"/moved' "$T/same.log"
@@ -85,7 +87,7 @@ jq -e -s '[.[] | select(.text)] | length == 1 and (.[0].text | fromjson | .key =
 	>/dev/null || fail "the --send message did not go within the origin: $(cat "$T/same.log")"
 
 # the URL's userinfo (percent-decoded) goes as Authorization: Basic, and is redacted
-bg "$WSTAPE" record "ws://us3r:Us3r%40SecretV@127.0.0.1:$target/ws" -o "$T/ui" -v 2>"$T/ui.err"
+bg "$WSTAPE" record "ws://us3r:Us3r%40SecretV@127.0.0.1:$target/ws" "${ENGINE[@]}" -o "$T/ui" -v 2>"$T/ui.err"
 rec=$!
 wait_for 30 "the connection with userinfo" grep -q '"authorization": "Basic ' "$T/target.log"
 kill -INT "$rec"; wait "$rec" || fail "record exited $?"
@@ -97,12 +99,30 @@ grep -q "REDACTED@" "$T/ui.err" || fail "the log does not show the redacted URL:
 # wss to ws: refused even with --follow-redirects, and nothing goes to the ws target
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
 	-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null || fail "openssl req failed"
+# ws to wss: followed (another origin: no credentials), the upgrade then over TLS
+up=$(free_port)
+tup=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$tup" --mode hold --tls "$T/cert.pem" "$T/key.pem" --log "$T/tup.log"
+bg $PY "$PEERS/hostile_server.py" --port "$up" --mode redirect --location "wss://localhost:$tup/secure?x=1" \
+	--log "$T/up.log"
+wait_port "$up"; wait_port "$tup"
+bg "$WSTAPE" record "ws://127.0.0.1:$up/ws?token=T0kenSecretV" "${ENGINE[@]}" -o "$T/upj" --ca "$T/cert.pem" \
+	--follow-redirects "${creds[@]}" -q
+rec=$!
+wait_for 30 "the journaled open over TLS" journal_jq "$T/upj" 'any(.[]; .kind=="open")'
+kill -INT "$rec"; wait "$rec" || fail "record exited $?"
+"$WSTAPE" cat "$T/upj" | jq -e -s --arg to "wss://localhost:$tup/secure?x=1" '[.[] | select(.kind=="open") |
+	.payload | fromjson] | length == 1 and .[0].url == $to and .[0].credentials_withheld == true' >/dev/null \
+	|| fail "the redirect to wss was not followed: $("$WSTAPE" cat "$T/upj")"
+jq -e -s '[.[] | select(.path)] | length == 1 and (.[0].path == "/secure?x=1") and
+	(.[0].headers | has("authorization") | not)' "$T/tup.log" >/dev/null || fail "the wss target got: $(cat "$T/tup.log")"
+
 down=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$down" --mode redirect --tls "$T/cert.pem" "$T/key.pem" \
 	--location "ws://127.0.0.1:$target/plain?from=wss" --log "$T/down.log"
 wait_port "$down"
 "$WSTAPE" import /dev/null -o "$T/downj" --feed raw 2>/dev/null || fail "import of nothing failed"
-expect_exit 5 timeout 60 "$WSTAPE" record "wss://127.0.0.1:$down/ws?token=T0kenSecretV" -o "$T/downj" --resume \
+expect_exit 5 timeout 60 "$WSTAPE" record "wss://127.0.0.1:$down/ws?token=T0kenSecretV" "${ENGINE[@]}" -o "$T/downj" --resume \
 	--ca "$T/cert.pem" --follow-redirects "${creds[@]}" --retries 1 -q 2>"$T/down.err"
 grep -q "from wss to unencrypted ws" "$T/down.err" || fail "no word of the refused downgrade: $(cat "$T/down.err")"
 grep -q '"path"' "$T/down.log" || fail "the wss server was not asked: $(cat "$T/down.log")"
@@ -112,14 +132,14 @@ grep -q '"path"' "$T/down.log" || fail "the wss server was not asked: $(cat "$T/
 
 # a loop: 5 followed, the 6th is a failed attempt
 "$WSTAPE" import /dev/null -o "$T/loopj" --feed raw 2>/dev/null || fail "import of nothing failed"
-expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$loop/ws" -o "$T/loopj" --resume --follow-redirects \
+expect_exit 5 timeout 60 "$WSTAPE" record "ws://127.0.0.1:$loop/ws" "${ENGINE[@]}" -o "$T/loopj" --resume --follow-redirects \
 	--retries 1 -q 2>"$T/loop.err"
 grep -q "more than 5 redirects" "$T/loop.err" || fail "no word of the redirect loop: $(cat "$T/loop.err")"
 [ "$(grep -c '"path"' "$T/loop.log")" = 6 ] || fail "expected 6 requests in the loop: $(cat "$T/loop.log")"
 
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/nofollow" "$T/nofollow.jsonl" "$T/nofollow.err" "$T/follow" "$T/follow.jsonl" \
-		"$T/follow.out" "$T/follow.err" "$T/loop.err" "$T/ui" "$T/ui.err" "$T/downj" "$T/down.err"; then
+		"$T/follow.out" "$T/follow.err" "$T/loop.err" "$T/ui" "$T/ui.err" "$T/downj" "$T/down.err" "$T/upj"; then
 		fail "secret '$s' found in the files above"
 	fi
 done

@@ -6,25 +6,26 @@
 # RSV3 without an extension, a ping with a 126-byte payload): each connection's end is
 # journaled with what was wrong (an error in phase protocol, a close 1002 by the client), not
 # as "1006 by network"; a text message that is not UTF-8 is journaled as received, with an
-# error saying so.
+# error saying so; a violation over TLS is named the same way. With both engines.
 source tests/lib.sh
+each_engine
 PEERS=$WSTAPE_TESTS_DIR/peers
 silent=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$silent" --mode silent --log "$T/silent.log"
 wait_port "$silent"
 
 "$WSTAPE" import /dev/null -o "$T/to" --feed raw 2>/dev/null || fail "import of nothing failed"
-expect_exit 5 timeout 120 "$WSTAPE" record "ws://127.0.0.1:$silent/ws" -o "$T/to" --resume \
+expect_exit 5 timeout 120 "$WSTAPE" record "ws://127.0.0.1:$silent/ws" "${ENGINE[@]}" -o "$T/to" --resume \
 	--connect-timeout 1s --retries 2 -q 2>"$T/to.err"
 grep -q "upgrade timeout" "$T/to.err" || fail "the message does not name the timeout: $(cat "$T/to.err")"
-expect_exit 5 timeout 120 "$WSTAPE" record "wss://127.0.0.1:$silent/ws" -o "$T/to" --resume --insecure \
+expect_exit 5 timeout 120 "$WSTAPE" record "wss://127.0.0.1:$silent/ws" "${ENGINE[@]}" -o "$T/to" --resume --insecure \
 	--connect-timeout 1s --retries 2 -q 2>"$T/tls.err"
 grep -q "TLS handshake timeout" "$T/tls.err" || fail "the message does not name the TLS timeout: $(cat "$T/tls.err")"
 # (no wait_port here: a connect to it never completes; the server says when its queue is full)
 backlog=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$backlog" --mode backlog --log "$T/backlog.log"
 wait_log 60 "$T/backlog.log" '"listening"'
-expect_exit 5 timeout 120 "$WSTAPE" record "ws://127.0.0.1:$backlog/ws" -o "$T/to" --resume \
+expect_exit 5 timeout 120 "$WSTAPE" record "ws://127.0.0.1:$backlog/ws" "${ENGINE[@]}" -o "$T/to" --resume \
 	--connect-timeout 1s --retries 2 -q 2>"$T/tcp.err"
 grep -q "no TCP connection after 1 s" "$T/tcp.err" || fail "the message does not name the TCP connect timeout: $(cat "$T/tcp.err")"
 "$WSTAPE" cat "$T/to" >"$T/to.jsonl" || fail "cat failed"
@@ -33,13 +34,13 @@ jq -e -s '[.[] | select(.kind=="error") | .payload | fromjson | select(.error) |
 jq -e -s '[.[] | select(.kind=="open")] | length == 0' "$T/to.jsonl" >/dev/null || fail "an open was journaled"
 # the default (10 s) is there without the option
 "$WSTAPE" help record | grep -A1 -- "--connect-timeout D" | grep -q "(default 10s)" || fail "help does not give the default"
-expect_exit 2 "$WSTAPE" record "ws://127.0.0.1:$silent/ws" -o "$T/x" --connect-timeout soon 2>/dev/null
+expect_exit 2 "$WSTAPE" record "ws://127.0.0.1:$silent/ws" "${ENGINE[@]}" -o "$T/x" --connect-timeout soon 2>/dev/null
 
 violations=opcode3,opcodeB,frag-ping,rsv1,rsv3,long-ping,bad-utf8
 vport=$(free_port)
 bg $PY "$PEERS/hostile_server.py" --port "$vport" --mode violate --violations "$violations" --log "$T/v.log"
 wait_port "$vport"
-bg "$WSTAPE" record "ws://127.0.0.1:$vport/ws" -o "$T/v" 2>"$T/v.err"
+bg "$WSTAPE" record "ws://127.0.0.1:$vport/ws" "${ENGINE[@]}" -o "$T/v" 2>"$T/v.err"
 rec=$!
 # the last violation (not UTF-8) does not end its connection: wait for its error record
 wait_for 60 "seven connections and the UTF-8 error" sh -c "'$WSTAPE' cat '$T/v' 2>/dev/null |
@@ -76,4 +77,19 @@ if any(json.loads(r["payload"]).get("by") == "network" for r in recs if r["kind"
 sys.exit(0 if ok else 1)
 EOF
 grep -q "protocol violation by the server: a fragmented control frame" "$T/v.err" || fail "the log does not say what was wrong"
+
+# the same over TLS: a reserved opcode is a violation (1002 by the client), not a drop
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+	-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null || fail "openssl req failed"
+tport=$(free_port)
+bg $PY "$PEERS/hostile_server.py" --port "$tport" --mode violate --violations opcode3 --tls "$T/cert.pem" "$T/key.pem"
+wait_port "$tport"
+bg "$WSTAPE" record "wss://127.0.0.1:$tport/ws" "${ENGINE[@]}" -o "$T/tv" --ca "$T/cert.pem" -q
+rec=$!
+wait_for 60 "the close of the violating wss connection" journal_jq "$T/tv" 'any(.[]; .kind=="close")'
+kill -INT "$rec"
+wait "$rec" || fail "record exited $?"
+"$WSTAPE" cat "$T/tv" | jq -e -s '[.[] | select(.conn==1)] | (map(select(.kind=="text")) | length == 1) and
+	(map(select(.kind=="close") | .payload | fromjson) | .[0].code == 1002 and .[0].by == "client" and
+	 (.[0].reason | test("reserved opcode")))' >/dev/null || fail "the violation over TLS: $("$WSTAPE" cat "$T/tv")"
 echo ok

@@ -136,7 +136,8 @@ rec_ws_tls_begin(struct rec *r, const char *host)
 		return -1;
 	}
 	if ((err = ws_tls_new(r->tls_cfg, host, &w->tls)) || !(w->plain = malloc(TLS_PLAIN_CAP))) {
-		snprintf(why, sizeof(why), "cannot start TLS to '%s': %s", host, strerror(err ? err : ENOMEM));
+		snprintf(why, sizeof(why), "cannot start TLS to '%s': %s", host,
+			 strerror(err ? err : ENOMEM));
 		rec_attempt_failed_in(r, why, 0, "tls");
 		return -1;
 	}

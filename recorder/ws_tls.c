@@ -106,7 +106,9 @@ set_peer_name(struct ws_tls *t, const char *host)
 	if (t->insecure)
 		return 0;
 	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	return (ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : X509_VERIFY_PARAM_set1_host(vp, name, n)) ? 0 : -1;
+	if (ip)
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, name) ? 0 : -1;
+	return X509_VERIFY_PARAM_set1_host(vp, name, n) ? 0 : -1;
 }
 
 int

@@ -31,7 +31,8 @@ struct ws_tls_config;
 /* ca_file: the CA certificates to trust (PEM), or NULL for the system store; insecure:
  * no verification at all. Returns 0 and *out, or EINVAL with why (a file that cannot be
  * loaded) or ENOMEM. */
-int ws_tls_config_new(const char *ca_file, int insecure, struct ws_tls_config **out, char *why, size_t whylen);
+int
+ws_tls_config_new(const char *ca_file, int insecure, struct ws_tls_config **out, char *why, size_t whylen);
 /* NULL is a no-op. */
 void ws_tls_config_free(struct ws_tls_config *c);
 

@@ -392,9 +392,9 @@ test_ws_tls__garbage(void **state)
 	size_t got;
 	int rc;
 	static const char http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
-	static const uint8_t junk[] = { 23, 3, 3, 0, 40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-					17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
-					35, 36, 37, 38, 39, 40 };
+	static const uint8_t junk[] = { 23, 3,  3,  0,  40, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+					11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+					26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40 };
 
 	/* a server that does not speak TLS */
 	assert_int_equal(ws_tls_config_new(cert_file, 0, &cfg, why, sizeof(why)), 0);
@@ -438,7 +438,7 @@ test_ws_tls__output_in_parts(void **state)
 	assert_int_equal(ws_tls_handshake(c), WS_TLS_MORE);
 	n = ws_tls_out(c, &p);
 	assert_true(n > 100); /* the ClientHello */
-	for (size_t part = 7; (n = ws_tls_out(c, &p)); ) {
+	for (size_t part = 7; (n = ws_tls_out(c, &p));) {
 		size_t k = n < part ? n : part;
 		assert_int_equal(BIO_write(s.rb, p, (int)k), (int)k);
 		ws_tls_out_taken(c, k);

@@ -3,7 +3,8 @@
 # --retries), accepted with --insecure. A certificate that names another host is refused
 # (by name and by IP address) even when trusted, and accepted with --insecure. A burst of
 # multi-MiB messages over TLS arrives whole, and a TLS stream cut without close_notify is a
-# dropped connection (1006 by network), followed by a reconnect. All of it with both engines.
+# dropped connection (1006 by network), followed by a reconnect. All of it with both engines;
+# with wstape's, a clean close sends TLS's close_notify.
 source tests/lib.sh
 each_engine
 PEERS=$WSTAPE_TESTS_DIR/peers
@@ -83,4 +84,27 @@ cmp -s "$T/burst.list" "$T/burst.got" || fail "the burst did not arrive whole: $
 jq -e -s '[.[] | select(.kind=="close" and .conn==1) | .payload | fromjson] | length == 1 and .[0].code == 1006 and
 	.[0].by == "network"' "$T/burst.jsonl" >/dev/null || fail "the cut is not a drop: $(grep '"close"' "$T/burst.jsonl")"
 jq -e -s '[.[] | select(.kind=="open")] | length >= 2' "$T/burst.jsonl" >/dev/null || fail "no reconnect after the cut"
+
+# a clean close ends TLS with close_notify, after the closing handshake: ours (stopped, and
+# answered) and the server's (--exit-on-close). The wstape engine's; lws 4.1's client drops
+# the TCP connection without one.
+if [ "$WS_ENGINE" = wstape ]; then
+	for how in answer-close close-first; do
+		cport=$(free_port)
+		bg $PY "$PEERS/hostile_server.py" --port "$cport" --mode hold --$how --tls "$T/cert.pem" "$T/key.pem" \
+			--log "$T/$how.log"
+		wait_port "$cport"
+		bg "$WSTAPE" record "wss://127.0.0.1:$cport/ws" -o "$T/$how" --ca "$T/cert.pem" --exit-on-close -q "${ENGINE[@]}"
+		rec=$!
+		wait_for 30 "the first frame ($how)" journal_jq "$T/$how" 'any(.[]; .kind=="text")'
+		[ $how = answer-close ] && kill -INT "$rec"
+		wait "$rec" || fail "record ($how) exited $?"
+		wait_log 30 "$T/$how.log" '"tls_end"'
+		jq -e -s '[.[] | select(.tls_end)] | length == 1 and .[0].tls_end == "close_notify"' "$T/$how.log" >/dev/null \
+			|| fail "no close_notify ($how): $(cat "$T/$how.log")"
+		"$WSTAPE" cat "$T/$how" | jq -e -s '[.[] | select(.kind=="close") | .payload | fromjson] | length == 1 and
+			.[0].code == 1000' >/dev/null || fail "not a clean close ($how): $("$WSTAPE" cat "$T/$how")"
+	done
+	grep -q '"client_close": 1000' "$T/answer-close.log" || fail "our close frame did not go: $(cat "$T/answer-close.log")"
+fi
 echo ok

@@ -5,7 +5,10 @@ Every connection's request line and headers (connections are counted from 1 from
 that sends a request, so that a probe of the port is not one) are written to --log as a JSON line
 {"conn": n, "path": ..., "headers": {lowercased name: value}}, and what the client sends
 afterwards as {"conn": n, "client_close": code} when it is a close frame and
-{"conn": n, "text": "..."} when it is a text frame. --tls CERT KEY serves wss.
+{"conn": n, "text": "..."} when it is a text frame. --tls CERT KEY serves wss; how the client
+ended TLS is logged as {"conn": n, "tls_end": "close_notify"} or "eof" (no close_notify).
+--answer-close answers the client's close frame with the same code; --close-first (hold)
+closes with 1000 right after the first frame.
 
 --mode redirect   answer every upgrade with HTTP --status (302) and Location: --location,
                   but one whose path starts with /moved as --mode hold does
@@ -34,6 +37,7 @@ import base64
 import hashlib
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -50,6 +54,8 @@ ap.add_argument("--sid1", default='"s\\r\\"1\\u00e9 &=+/x"')
 ap.add_argument("--cursor1", default='"100:1706123456789:\\u0037"')
 ap.add_argument("--sid2", default='"bad\\ud800"')
 ap.add_argument("--keep", action="store_true")
+ap.add_argument("--answer-close", action="store_true")
+ap.add_argument("--close-first", action="store_true")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -131,14 +137,21 @@ def read_frames(s, conn, rest):
             if buf[0] & 0x0F == 8:
                 code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
                 log({"conn": conn, "client_close": code, "reason": payload[2:].decode("utf-8", "replace")})
+                if args.answer_close:
+                    s.sendall(frame(8, payload[:2]))
             elif buf[0] & 0x0F == 1:
                 log({"conn": conn, "text": payload.decode("utf-8", "replace")})
             buf = buf[total:]
         try:
             d = s.recv(65536)
+        except ssl.SSLEOFError:
+            log({"conn": conn, "tls_end": "eof"})
+            return
         except OSError:
             return
         if not d:
+            if args.tls:
+                log({"conn": conn, "tls_end": "close_notify"})
             return
         buf += d
 
@@ -183,6 +196,8 @@ def handle(s):
         upgrade(s, headers)
         if args.mode in ("hold", "redirect"):
             s.sendall(frame(1, json.dumps({"hello": conn}).encode()))
+            if args.close_first:
+                s.sendall(frame(8, (1000).to_bytes(2, "big")))
             read_frames(s, conn, rest)
         elif args.mode == "violate":
             names = args.violations.split(",")
@@ -238,15 +253,16 @@ if args.mode == "backlog":
 srv.listen(16)
 ctx = None
 if args.tls:
-    import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.tls[0], args.tls[1])
+    # a stream that ends without close_notify is told apart (tls_end "eof")
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
 while True:
     c, _ = srv.accept()
     if ctx:
         try:
             c.settimeout(30)
-            c = ctx.wrap_socket(c, server_side=True)
+            c = ctx.wrap_socket(c, server_side=True, suppress_ragged_eofs=False)
         except (OSError, ssl.SSLError):
             c.close()
             continue

@@ -45,18 +45,22 @@ verdict() { [ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo met || echo "NOT MET"; 
 calc() { echo "$1" | bc -l; }
 
 # gen SIZE COUNT: $D/j$SIZE, COUNT distinct messages of exactly SIZE bytes,
-# {"type":"trade","seq":I,"data":"..."} with I from 0, the data fill-like text (numbers,
-# random 64-hex hashes), so that the journal compresses it as it would a real feed
+# {"type":"trade","seq":I,"data":"..."} with I from 0, the data the fields of allFills fills
+# as text (random addresses and 64-hex hashes, numbers), cut to size, so that the journal
+# compresses it about as it would the real feed
 gen() {
 	$PY - "$1" "$2" > "$D/f.jsonl" <<'PY'
 import json, random, sys
 size, n = int(sys.argv[1]), int(sys.argv[2])
 rnd = random.Random(30)
 coins = ["BTC", "ETH", "SOL", "HYPE", "ARB", "DOGE"]
-def fill(i):
-    return "coin=%s px=%d.%02d sz=%.4f side=%s time=%d hash=0x%064x tid=%d; " % (
-        rnd.choice(coins), 100 + rnd.randrange(5000), rnd.randrange(100), rnd.random() * 10,
-        rnd.choice("AB"), 1795341600000 + i, rnd.getrandbits(256), rnd.getrandbits(40))
+def fill(i):  # the fields of a Hydromancer allFills fill, as text (no quotes to escape)
+    return ("user=0x%040x coin=%s px=%d.%02d sz=%.4f side=%s time=%d startPosition=%.4f dir=%s "
+            "closedPnl=%.5f hash=0x%064x oid=%d crossed=true fee=%.6f tid=%d feeToken=USDC txIndex=%d; ") % (
+        rnd.getrandbits(160), rnd.choice(coins), 100 + rnd.randrange(5000), rnd.randrange(100),
+        rnd.random() * 10, rnd.choice("AB"), 1795341600000 + i, rnd.random() * 100,
+        rnd.choice(["Open Long", "Close Short"]), rnd.random(), rnd.getrandbits(256),
+        rnd.getrandbits(36), rnd.random() / 100, rnd.getrandbits(48), rnd.randrange(8))
 for i in range(n):
     head = '{"type":"trade","seq":%d,"data":"' % i
     data = ""
@@ -65,8 +69,9 @@ for i in range(n):
     payload = head + data[: size - len(head) - 2] + '"}'
     print(json.dumps({"wall_ns": 1795341600000000000 + i * 1000, "dir": "in", "kind": "text", "payload": payload}))
 PY
-	$WSTAPE import "$D/f.jsonl" -o "$D/j$1" 2>/dev/null
+	[ $? = 0 ] && $WSTAPE import "$D/f.jsonl" -o "$D/j$1" 2>/dev/null; local rc=$?
 	rm -f "$D/f.jsonl"
+	return $rc
 }
 
 # gen_hydro COUNT: $D/jhydro, COUNT allFills messages of two fills each (~1 KB, random
@@ -82,18 +87,20 @@ for i in range(n):
     t = 1795341600000 + i
     fills = []
     for k in range(2):
-        fills.append(["0x%040x" % rnd.getrandbits(160], {
+        fills.append(["0x%040x" % rnd.getrandbits(160), {
             "coin": rnd.choice(coins), "px": "%d.%02d" % (100 + rnd.randrange(5000), rnd.randrange(100)),
             "sz": "%.4f" % (rnd.random() * 10), "side": rnd.choice("AB"), "time": t,
             "startPosition": "%.4f" % (rnd.random() * 100), "dir": rnd.choice(["Open Long", "Close Short"]),
             "closedPnl": "%.5f" % rnd.random(), "hash": "0x%064x" % rnd.getrandbits(256),
             "oid": 100000 + i if k == 0 else 900000000 + i, "crossed": True, "fee": "%.6f" % (rnd.random() / 100),
-            "tid": rnd.getrandbits(48), "feeToken": "USDC", "txIndex": k, "builderFee": "0.0"}])
+            "tid": rnd.getrandbits(48), "cloid": "0x%032x" % rnd.getrandbits(128), "feeToken": "USDC",
+            "builder": "0x%040x" % rnd.getrandbits(160), "builderFee": "0.0", "txIndex": k}])
     msg = {"type": "allFills", "seq": i + 1, "cursor": "%d:%d:%d" % (500000 + i, t, 1), "fills": fills}
     print(json.dumps({"wall_ns": t * 1000000, "dir": "in", "kind": "text", "payload": json.dumps(msg, separators=(",", ":"))}))
 PY
-	$WSTAPE import "$D/f.jsonl" -o "$D/jhydro" --feed hydromancer 2>/dev/null
+	[ $? = 0 ] && $WSTAPE import "$D/f.jsonl" -o "$D/jhydro" --feed hydromancer 2>/dev/null; local rc=$?
 	rm -f "$D/f.jsonl"
+	return $rc
 }
 
 # src JOURNAL FEED: a fresh source (--speed max --loop) on a free port; its URL in $URL
@@ -135,7 +142,7 @@ rec() {
 	shift 5
 	src "$j" "$feed"
 	read -r w c r1 r2 r3 rmax rc < <($PY bench/measure.py -c "$D/trace" $WSTAPE record "$URL" -o "$D/rec" \
-		--max-records $N --quiet "$@")
+		--max-records $N --retries 3 --quiet "$@")
 	src_stop
 	if [ "$key2" = - ]; then
 		read -r m f l b1 s1 s2 < <($CHECK "$D/rec" seq $mod)
@@ -204,6 +211,7 @@ for size in $SIZES; do
 	rec "$D/j$size" raw $distinct - 0 --ws-engine wstape
 	rec_print "wstape record (wstape)"
 	w_rate=$REC_RATE w_cpu=$REC_CPU
+	[ $size = 1024 ] && cpu1k=$w_cpu
 	read -r rf rm rl rx <<< "$REC_RSS"
 	rss_line=$(printf 'RSS %s -> %s -> %s KiB (max %s)' $rf $rm $rl $rx)
 	rec "$D/j$size" raw $distinct - 0 --ws-engine lws
@@ -240,10 +248,13 @@ for size in $SIZES; do
 done
 
 echo "-- Hydromancer feed, ~1 KB allFills messages (source: wstape replay --feed hydromancer --loop)"
-gen_hydro 50000
+gen_hydro 50000 || { echo "cannot build the Hydromancer source journal"; exit 1; }
 hsize=$($WSTAPE info "$D/jhydro" --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["payload_bytes"] // d["records"])' 2>/dev/null)
 NRAW=$N N=$NH
 rec "$D/jhydro" hydromancer 0 oid 50000 --feed hydromancer --subscribe allFills
 N=$NRAW
 rec_print "wstape record --feed hydromancer" oid
-printf '    %s B mean payload; the source answers the subscribe and rewrites seq from 1 (checked), the events in order (the first fill'"'"'s oid, checked)\n' "${hsize:-?}"
+printf '    %s B mean payload; the source answers the subscribe and rewrites seq from 1 (checked), the events in order (the first\n' "${hsize:-?}"
+printf '    fill'"'"'s oid, checked); CPU below 100%% of the window means the recorder waited for this source, which does more per message\n'
+printf '    (no plain-socket figure for it: it sends nothing before a subscribe)\n'
+printf '    CPU / raw feed at 1 KB  %6.2fx  (for information)\n' "$(calc "if (${cpu1k:-0} > 0) $REC_CPU / $cpu1k else 0")"

@@ -176,15 +176,18 @@ rec_print() { # LABEL
 }
 
 # peer JOURNAL PROG N: a peer client (record_py.py / record_node.mjs) against a fresh source,
-# timed in its process; prints "msg/s cpu_us_per_msg messages secs"
+# timed in its process; prints "msg/s cpu_us_per_msg messages secs". It runs in a process
+# substitution, which the script does not wait for past its line: its files are its own
+# (named by its pid) and gone before it prints.
 peer() {
+	local out="$D/peer.$BASHPID" m s c
 	src "$1" raw
-	$2 "$D/peer.jsonl" $3 "$URL" > "$D/peer.out"
+	$2 "$out.jsonl" $3 "$URL" > "$out.out"
 	src_stop
-	local m s c
-	read -r m s c < "$D/peer.out"
-	echo "$(calc "if (${s:-0} > 0) ($m - 1) / $s else 0") $(calc "if (${m:-0} > 0) $c * 1000000 / $m else 0") ${m:-0} ${s:-0}"
-	rm -f "$D/peer.jsonl" "$D/peer.out"
+	read -r m s c < "$out.out"
+	rm -f "$out.jsonl" "$out.out"
+	m=${m:-0} s=${s:-0} c=${c:-0}
+	echo "$(calc "if ($s > 0) ($m - 1) / $s else 0") $(calc "if ($m > 0) $c * 1000000 / $m else 0") $m $s"
 }
 # count JOURNAL [--raw]: replay_count --max N against a fresh source: "msg/s cpu_us_per_msg messages secs"
 count() {
@@ -197,7 +200,8 @@ count() {
 		read -r m b t ls c < <($COUNT --max $N "$URL")
 	fi
 	src_stop
-	echo "$(calc "if (${ls:-0} > 0) ($m - 1) / $ls else 0") $(calc "if (${m:-0} > 0) $c * 1000000 / $m else 0") ${m:-0} ${ls:-0}"
+	m=${m:-0} ls=${ls:-0} c=${c:-0}
+	echo "$(calc "if ($ls > 0) ($m - 1) / $ls else 0") $(calc "if ($m > 0) $c * 1000000 / $m else 0") $m $ls"
 }
 line() { printf '%-26s %8.0f msg/s %6.2f us CPU/msg  (%d messages in %.3f s%s)\n' "$1" "$2" "$3" "$4" "$5" "${6:-}"; }
 

@@ -40,9 +40,18 @@ pids=()
 trap 'kill ${pids[@]} 2>/dev/null; rm -rf "$D"' EXIT
 port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 waitp() { for _ in $(seq 100); do $PY -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.05; done; }
+# A figure that could not be measured (a client that got nothing) is nan, and so is every
+# ratio made with it; its target says NOT MEASURED.
 # verdict VALUE OP TARGET: "met" or "NOT MET" (bc compares)
-verdict() { [ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo met || echo "NOT MET"; }
+verdict() {
+	case "$1" in nan | "") echo "NOT MEASURED"; return ;; esac
+	[ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo met || echo "NOT MET"
+}
 calc() { echo "$1" | bc -l; }
+ratio() { # A B: A / B
+	case "$1 $2" in *nan*) echo nan; return ;; esac
+	[ "$(calc "$2 > 0")" = 1 ] && calc "$1 / $2" || echo nan
+}
 
 # gen SIZE COUNT: $D/j$SIZE, COUNT distinct messages of exactly SIZE bytes,
 # {"type":"trade","seq":I,"data":"..."} with I from 0, the data the fields of allFills fills
@@ -157,11 +166,11 @@ rec() {
 		REC_RATE=$(calc "($REC_M - 1) / $REC_SECS")
 		REC_CPU=$(calc "($c2 - $c1) * 1000000 / $REC_M")
 	else
-		REC_SECS=0 REC_RATE=0 REC_CPU=0
+		REC_SECS=0 REC_RATE=0 REC_CPU=nan
 	fi
-	REC_BUSY=$(calc "if ($REC_SECS > 0) 100 * $REC_CPU * $REC_M / 1000000 / $REC_SECS else 0")
-	REC_WALL=$w REC_WCPU=$(calc "if ($REC_M > 0) $c * 1000000 / $REC_M else 0")
-	REC_RSS="$r1 $r2 $r3 $rmax" REC_B1=${b1:-1} REC_B2=${b2:-1} REC_S1=${s1:-0} REC_S2=${s2:-0} REC_RC=$rc
+	REC_BUSY=$([ "$REC_CPU" = nan ] && echo nan || calc "100 * $REC_CPU * $REC_M / 1000000 / $REC_SECS")
+	REC_WALL=$w REC_WCPU=$(calc "if ($REC_M > 0) ${c:-0} * 1000000 / $REC_M else 0")
+	REC_RSS="${r1:-0} ${r2:-0} ${r3:-0} ${rmax:-0}" REC_B1=${b1:-1} REC_B2=${b2:-1} REC_S1=${s1:-0} REC_S2=${s2:-0} REC_RC=${rc:-?}
 	REC_VERIFY=$($WSTAPE verify "$D/rec" > /dev/null 2>&1 && echo ok || echo FAILED)
 	rm -rf "$D/rec" "$D/trace"
 }
@@ -187,7 +196,7 @@ peer() {
 	read -r m s c < "$out.out"
 	rm -f "$out.jsonl" "$out.out"
 	m=${m:-0} s=${s:-0} c=${c:-0}
-	echo "$(calc "if ($s > 0) ($m - 1) / $s else 0") $(calc "if ($m > 0) $c * 1000000 / $m else 0") $m $s"
+	echo "$(calc "if ($s > 0) ($m - 1) / $s else 0") $([ $m -gt 0 ] && calc "$c * 1000000 / $m" || echo nan) $m $s"
 }
 # count JOURNAL [--raw]: replay_count --max N against a fresh source: "msg/s cpu_us_per_msg messages secs"
 count() {
@@ -201,7 +210,7 @@ count() {
 	fi
 	src_stop
 	m=${m:-0} ls=${ls:-0} c=${c:-0}
-	echo "$(calc "if ($ls > 0) ($m - 1) / $ls else 0") $(calc "if ($m > 0) $c * 1000000 / $m else 0") $m $ls"
+	echo "$(calc "if ($ls > 0) ($m - 1) / $ls else 0") $([ $m -gt 0 ] && calc "$c * 1000000 / $m" || echo nan) $m $ls"
 }
 line() { printf '%-26s %8.0f msg/s %6.2f us CPU/msg  (%d messages in %.3f s%s)\n' "$1" "$2" "$3" "$4" "$5" "${6:-}"; }
 
@@ -231,7 +240,7 @@ for size in $SIZES; do
 	line "source alone" $s_rate $s_cpu $m $s ", plain socket client"
 	rm -rf "$D/j$size"
 
-	cn=$(calc "$w_cpu / $n_cpu") cb=$(calc "$w_cpu / $b_cpu") rb=$(calc "$w_rate / $b_rate")
+	cn=$(ratio $w_cpu $n_cpu) cb=$(ratio $w_cpu $b_cpu) rb=$(ratio $w_rate $b_rate)
 	printf '  targets at %d B (wstape record, --ws-engine wstape):\n' $size
 	if [ $size = 1024 ]; then
 		printf '    CPU / node ws        %6.2fx  target <= 0.4x:  %s\n' "$cn" "$(verdict "$cn" "<=" 0.4)"
@@ -243,12 +252,12 @@ for size in $SIZES; do
 	printf '    msg/s / bare lws     %6.2fx  target >= 1x:    %s\n' "$rb" "$(verdict "$rb" ">=" 1)"
 	printf '    msg/s %8.0f          target >= 250k:  %s\n' "$w_rate" "$(verdict "$w_rate" ">=" 250000)"
 	printf '    CPU %6.2f us/msg       target <= 4 us:  %s\n' "$w_cpu" "$(verdict "$w_cpu" "<=" 4)"
-	printf '    msg/s / python       %6.2fx  target >= 5x:    %s\n' "$(calc "$w_rate / $p_rate")" "$(verdict "$w_rate" ">=" "5 * $p_rate")"
-	printf '    msg/s / node ws      %6.2fx  target >= 2x:    %s\n' "$(calc "$w_rate / $n_rate")" "$(verdict "$w_rate" ">=" "2 * $n_rate")"
+	printf '    msg/s / python       %6.2fx  target >= 5x:    %s\n' "$(ratio $w_rate $p_rate)" "$(verdict "$(ratio $w_rate $p_rate)" ">=" 5)"
+	printf '    msg/s / node ws      %6.2fx  target >= 2x:    %s\n' "$(ratio $w_rate $n_rate)" "$(verdict "$(ratio $w_rate $n_rate)" ">=" 2)"
 	# flat: the last sample no more than 1.25x the one at mid-run (RECORD_LONG for 10M)
 	printf '    %s  target flat (last <= 1.25x mid): %s\n' "$rss_line" "$(verdict "$rl" "<=" "1.25 * $rm")"
 	printf '    (lws engine: %.2fx the CPU of the wstape engine, %.2fx its msg/s; source alone %.1fx the recorder)\n' \
-		"$(calc "$l_cpu / $w_cpu")" "$(calc "$l_rate / $w_rate")" "$(calc "$s_rate / $w_rate")"
+		"$(ratio $l_cpu $w_cpu)" "$(ratio $l_rate $w_rate)" "$(ratio $s_rate $w_rate)"
 done
 
 echo "-- Hydromancer feed, ~1 KB allFills messages (source: wstape replay --feed hydromancer --loop)"
@@ -261,4 +270,4 @@ rec_print "wstape record --feed hydromancer" oid
 printf '    %s B mean payload; the source answers the subscribe and rewrites seq from 1 (checked), the events in order (the first\n' "${hsize:-?}"
 printf '    fill'"'"'s oid, checked); CPU below 100%% of the window means the recorder waited for this source, which does more per message\n'
 printf '    (no plain-socket figure for it: it sends nothing before a subscribe)\n'
-printf '    CPU / raw feed at 1 KB  %6.2fx  (for information)\n' "$(calc "if (${cpu1k:-0} > 0) $REC_CPU / $cpu1k else 0")"
+printf '    CPU / raw feed at 1 KB  %6.2fx  (for information)\n' "$(ratio $REC_CPU ${cpu1k:-0})"

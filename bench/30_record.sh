@@ -25,7 +25,8 @@
 # Sizes (environment): N (default 1000000) messages per client at each size; NPY (default
 # N/5, at most 300000) for the python client; NH (default N/2) for the Hydromancer run;
 # RECORD_LONG=10000000 sets N for the 10M flat-RSS check; SIZES (default "1024 188").
-# With the defaults the whole script runs for about 2-3 minutes on 2 cores.
+# With the defaults the whole script runs for about 75 s on a shared 2-core box (load ~2),
+# well under 3 minutes.
 set -u
 : "${BUILD:=build}" "${WSTAPE:=$PWD/$BUILD/wstape}"
 PY=/usr/bin/python3

@@ -1,9 +1,12 @@
-/* replay_count.c - clients for the replay benchmark: connect, count whole messages until the
- * server closes, and print "messages bytes seconds last_s" (last_s: the last message's
- * arrival after the first one).
- * usage: replay_count ws://HOST:PORT/PATH          a minimal libwebsockets client
- *        replay_count --raw HOST PORT             a plain socket that parses frames itself,
- *                                                 so that the client is not what is measured */
+/* replay_count.c - clients for the replay and record benchmarks: connect, count whole
+ * messages until the server closes (or until the Nth of --max N), and print "messages bytes
+ * seconds last_s cpu_s" (seconds: the last message's arrival after the open; last_s: after
+ * the first message; cpu_s: the process's CPU, user + system, from the first message to the
+ * last one: with --max, taken at the Nth message, else at the end, the close included).
+ * usage: replay_count [--max N] ws://HOST:PORT/PATH    a minimal libwebsockets client
+ *        replay_count [--max N] --raw HOST PORT       a plain socket that parses frames
+ *                                                     itself, so that the client is not
+ *                                                     what is measured */
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
@@ -14,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t msgs, bytes;
-static double t_first, t_last, t_open;
+static uint64_t msgs, bytes, max_msgs;
+static double t_first, t_last, t_open, cpu_first, cpu_last;
 static int done;
 
 static double
@@ -26,6 +29,40 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double
+cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One whole message has arrived; returns 1 at the last one --max wants. */
+static int
+message(void)
+{
+	double t = now();
+	if (!msgs) {
+		t_first = t;
+		cpu_first = cpu_now();
+	}
+	t_last = t;
+	if (++msgs == max_msgs) {
+		cpu_last = cpu_now();
+		return 1;
+	}
+	return 0;
+}
+
+static void
+report(void)
+{
+	if (msgs && msgs != max_msgs)
+		cpu_last = cpu_now();
+	printf("%llu %llu %.6f %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
+	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0, msgs ? cpu_last - cpu_first : 0.0);
+}
+
 static int
 cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -33,12 +70,9 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 	case LWS_CALLBACK_CLIENT_ESTABLISHED: t_open = now(); break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		bytes += len;
-		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-			double t = now();
-			if (!msgs)
-				t_first = t;
-			t_last = t;
-			msgs++;
+		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi) && message()) {
+			done = 1;
+			return -1;
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -103,14 +137,9 @@ frames_count(const uint8_t *buf, size_t len, size_t *off, size_t *need)
 		if (op == 8)
 			return 1;
 		bytes += pl;
-		if (fin && op != 9 && op != 10) {
-			double t = now();
-			if (!msgs)
-				t_first = t;
-			t_last = t;
-			msgs++;
-		}
 		*off += hl + pl;
+		if (fin && op != 9 && op != 10 && message())
+			return 1;
 	}
 	return 0;
 }
@@ -150,14 +179,20 @@ raw_client(const char *host, int port)
 			buf = realloc(buf, cap);
 		}
 	}
-	printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
-	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0);
+	report();
+	free(buf);
+	close(fd);
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--max")) {
+		max_msgs = strtoull(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc == 4 && !strcmp(argv[1], "--raw"))
 		return raw_client(argv[2], atoi(argv[3]));
 	struct lws_context_creation_info info;
@@ -167,7 +202,7 @@ main(int argc, char **argv)
 	int port;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: replay_count ws://HOST:PORT/PATH\n");
+		fprintf(stderr, "usage: replay_count [--max N] ws://HOST:PORT/PATH | [--max N] --raw HOST PORT\n");
 		return 2;
 	}
 	lws_set_log_level(LLL_ERR, NULL);
@@ -197,8 +232,7 @@ main(int argc, char **argv)
 		return 1;
 	while (!done && lws_service(ctx, 0) >= 0)
 		;
+	report();
 	lws_context_destroy(ctx);
-	printf("%llu %llu %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
-	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0);
 	return 0;
 }

@@ -86,7 +86,8 @@ main(int argc, char **argv)
 	struct journal_reader *r;
 	int rc = journal_open(argv[1], JOURNAL_RDONLY, NULL, &j, NULL);
 	if (rc) {
-		fprintf(stderr, "rec_check: %s: %s %s\n", argv[1], journal_strerror(rc), journal_last_detail(NULL));
+		fprintf(stderr, "rec_check: %s: %s %s\n", argv[1], journal_strerror(rc),
+			journal_last_detail(NULL));
 		return 1;
 	}
 	if ((rc = journal_reader_open(j, &r)) != 0) {

@@ -60,7 +60,8 @@ report(void)
 	if (msgs && msgs != max_msgs)
 		cpu_last = cpu_now();
 	printf("%llu %llu %.6f %.6f %.6f\n", (unsigned long long)msgs, (unsigned long long)bytes,
-	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0, msgs ? cpu_last - cpu_first : 0.0);
+	       msgs ? t_last - t_open : 0.0, msgs ? t_last - t_first : 0.0,
+	       msgs ? cpu_last - cpu_first : 0.0);
 }
 
 static int
@@ -202,7 +203,8 @@ main(int argc, char **argv)
 	int port;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: replay_count [--max N] ws://HOST:PORT/PATH | [--max N] --raw HOST PORT\n");
+		fprintf(stderr,
+			"usage: replay_count [--max N] ws://HOST:PORT/PATH | [--max N] --raw HOST PORT\n");
 		return 2;
 	}
 	lws_set_log_level(LLL_ERR, NULL);

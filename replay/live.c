@@ -12,12 +12,14 @@
  * coalesces its due frames from their buffers (a large one goes straight from its buffer),
  * so what is per client is the write, not the reading, the decoding or the framing.
  *
- * One timer for the timeline, at the due time of its next frame: it reads what fell due and
- * asks WRITEABLE of every client standing at the edge. What is due and unsent for a client
+ * One timer for the timeline (a timerfd, timer.c), at the due time of its next frame: it
+ * reads what fell due and writes it to every client standing at the edge (write_live_now),
+ * or asks WRITEABLE of one that cannot take it at once. What is due and unsent for a client
  * that does not take it is the bytes between its position and the newest frame read:
- * counted against --max-buffer and --max-buffer-total as a queued frame is, so that a
- * client that does not read is let go as before; the frames it held are then the others'
- * or freed. */
+ * counted against its --max-buffer as a queued frame is, so that a client that does not read
+ * is let go as before; the frames it held are then the others' or freed. They are not added
+ * up per client against --max-buffer-total (queue_lag_change): the timeline holds them once,
+ * and no more than --max-buffer of them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,10 +167,7 @@ live_lag(struct client *c)
 	struct live_tl *lt = &c->s->lt;
 	int choked = c->inflight || (!c->lf->end && c->lf->due < pace_now() - WATCH_NS);
 	uint64_t lag = choked ? lt->tail->at - c->lf->at : 0;
-	if (lag > c->lag)
-		queue_due_add(c, lag - c->lag);
-	else if (lag < c->lag)
-		queue_due_sub(c, c->lag - lag);
+	queue_lag_change(c, c->lag, lag);
 	c->lag = lag;
 	if (c->qbytes > c->s->o->max_buffer && !c->let_go) {
 		char what[96];
@@ -178,14 +177,26 @@ live_lag(struct client *c)
 	}
 }
 
+/* What the clients wait for, once the frames due by now are read: the newest frame, which
+ * is not due yet (or the end). A client served from WRITEABLE later than the timer may take
+ * that frame and read the next (live_after): the others still stand at it, so the timer is
+ * for it, not for the newest one read. */
+static void
+note_wait(struct live_tl *lt)
+{
+	lt->wait_due = lt->tail && !lt->tail->end ? lt->tail->due : INT64_MAX;
+}
+
 static void
 schedule(struct srv *s)
 {
 	struct live_tl *lt = &s->lt;
-	if (!lt->tail || (lt->tail->end && !lt->retry))
+	if (!lt->tail || (lt->wait_due == INT64_MAX && !lt->retry))
 		return; /* no client left on it (the last was let go), or its end */
-	int64_t now = pace_now(), at = lt->retry ? now + 1000000 : lt->tail->due;
-	lws_sul_schedule(s->ctx, 0, &lt->sul, tick_cb, at <= now ? 0 : (lws_usec_t)((at - now) / 1000));
+	int64_t now = pace_now(), at = lt->retry ? now + 1000000 : lt->wait_due;
+	if (timer_arm(s, at) != 0)
+		lws_sul_schedule(s->ctx, 0, &lt->sul, tick_cb,
+				 at <= now ? 0 : (lws_usec_t)((at - now) / 1000));
 }
 
 /* The timeline starts again at the live edge (its first client, or the first after none). */
@@ -211,6 +222,7 @@ restart(struct srv *s)
 	}
 	lt->retry = 0;
 	int rc = read_next(s);
+	note_wait(lt);
 	return lt->tail ? 0 : rc ? rc : ENOMEM;
 }
 
@@ -246,10 +258,11 @@ live_leave(struct client *c)
 		return;
 	c->lf->refs--;
 	c->lf = NULL;
-	queue_due_sub(c, c->lag < c->qbytes ? c->lag : c->qbytes);
+	queue_lag_change(c, c->lag, 0);
 	c->lag = 0;
 	if (--lt->clients == 0) {
 		lws_sul_cancel(&lt->sul);
+		timer_arm(s, 0);
 		free_all(lt);
 	} else {
 		trim(lt);
@@ -286,17 +299,19 @@ live_ready(const struct client *c, int64_t now)
 	return c->lf->end || c->lf->due <= now;
 }
 
-/* The timeline's timer: read what fell due, ask WRITEABLE of the clients that wait for
- * it, and wait for the next frame's due time. */
-static void
-tick_cb(lws_sorted_usec_list_t *sul)
+/* The timeline's timer (timer.c, or the lws timer): read what fell due, write it to the
+ * clients that wait for it (or ask WRITEABLE of those that cannot take it at once), and wait
+ * for the next frame's due time. */
+void
+live_tick(struct srv *s)
 {
-	struct live_tl *lt = lws_container_of(sul, struct live_tl, sul);
-	struct srv *s = lws_container_of(lt, struct srv, lt);
+	struct live_tl *lt = &s->lt;
+	if (!lt->tail || !lt->clients)
+		return; /* a timerfd that fired as the last client left */
 	int64_t now = pace_now();
 
 	/* lws's timers fire up to about a microsecond early (whole microseconds): wait it out */
-	while (!lt->tail->end && lt->tail->due > now && lt->tail->due - now < 50000)
+	while (lt->wait_due != INT64_MAX && lt->wait_due > now && lt->wait_due - now < 50000)
 		now = pace_now();
 	lt->retry = 0;
 	while (!lt->tail->end && lt->tail->due <= now)
@@ -304,14 +319,22 @@ tick_cb(lws_sorted_usec_list_t *sul)
 			lt->retry = 1;
 			break;
 		}
+	note_wait(lt);
 	for (struct client *c = s->list; c; c = c->lnext) {
 		if (!c->lf || c->let_go)
 			continue;
 		live_lag(c);
-		if (!c->let_go && live_ready(c, now))
+		if (!c->let_go && live_ready(c, now) && !write_live_now(c, now))
 			lws_callback_on_writable(c->wsi);
 	}
 	schedule(s);
+}
+
+static void
+tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct live_tl *lt = lws_container_of(sul, struct live_tl, sul);
+	live_tick(lws_container_of(lt, struct srv, lt));
 }
 
 void

@@ -35,8 +35,9 @@ pump_ready(const struct client *c, const struct out_frame *f, int64_t now)
 static int
 backlog(struct client *c)
 {
-	if (!c->started || c->tl.speed <= 0 || c->drop_now || c->close_now || c->let_go || c->refused)
-		return 0;
+	if (!c->started || c->lf || c->tl.speed <= 0 || c->drop_now || c->close_now || c->let_go ||
+	    c->refused)
+		return 0; /* (a client of the shared live timeline: its tick looks, live_lag) */
 	if (timeline_read_next(c) != 0) {
 		c->close_now = 1;
 		lws_callback_on_writable(c->wsi);

@@ -53,6 +53,19 @@ queue_due_add(struct client *c, uint64_t n)
 		enforce_total(s);
 }
 
+/* The shared live timeline's frames that are due and unsent for the client (live_lag): they
+ * count in its qbytes, against --max-buffer, but not in the total. The timeline holds each
+ * frame once for all its clients, and no more than --max-buffer of them (its slowest client
+ * is let go there), so a total that added them up per client would count memory that is
+ * not there: 300 clients one large frame behind are 300 times that frame in such a sum, and
+ * --max-buffer-total would let clients go that cost nothing. */
+void
+queue_lag_change(struct client *c, uint64_t from, uint64_t to)
+{
+	c->qbytes -= from < c->qbytes ? from : c->qbytes;
+	c->qbytes += to;
+}
+
 /* Take n of what the client has counted in the total out of it. The total never goes below
  * zero: should the sums ever disagree, it is clamped (and said at debug level) rather than
  * wrapped, which would let every client go. */

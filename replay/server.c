@@ -69,6 +69,7 @@ static const struct lws_protocols protocols[] = {
 	/* tx_packet_size: lws 4.1 otherwise sends at most rx_buffer_size bytes per socket
 	 * write and copies the rest of a larger write aside, also when the socket would take it */
 	{ "wstape-replay", callback, sizeof(struct client), 65536, 0, NULL, 1 << 30 },
+	{ TIMER_PROTOCOL, timer_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -253,6 +254,7 @@ replay_run(struct replay_options *o)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.timer_fd = -1;
 	s.id_seed = o->seed_given ? o->seed : session_id_entropy();
 	options_defaults(o);
 	if ((rc = prepare(&s)) != 0)
@@ -274,6 +276,8 @@ replay_run(struct replay_options *o)
 	/* --listen HOST:0 takes any free port: say which */
 	struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
 	o->bound_port = vh ? lws_get_vhost_listen_port(vh) : o->port;
+	if (s.shared && vh && timer_open(&s, vh) != 0)
+		log_debug("replay: no timerfd (%s): the live timeline uses lws's timer", strerror(errno));
 	pace_init(&s.live, o->speed, s.t0_wall, 0);
 	report_listening(&s);
 	while (!s.done && !(o->stop && *o->stop)) {
@@ -332,6 +336,7 @@ replay_client_pieces(struct replay_options *o, struct journal *j, const struct r
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.timer_fd = -1;
 	s.id_seed = o->seed_given ? o->seed : 1;
 	options_defaults(o);
 	s.j = j;

@@ -64,6 +64,7 @@ struct live_tl {
 	int eof, retry; /* at its end; a frame could not be had (the tick tries again) */
 	uint64_t at; /* framed bytes read so far */
 	uint64_t held; /* framed bytes of the frames held */
+	int64_t wait_due; /* when the frame the clients wait for falls due (INT64_MAX: none) */
 	lws_sorted_usec_list_t sul;
 };
 
@@ -158,6 +159,8 @@ struct srv {
 	uint64_t due_total; /* the sum of qbytes over the clients not let go */
 	lws_sorted_usec_list_t sul_watch, sul_trim;
 	int trim_pending;
+	int timer_fd; /* the live timeline's timerfd (timer.c), or -1 */
+	struct lws *timer_wsi; /* it in the event loop, or NULL: the lws timer lt.sul is used */
 	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
 	uint8_t *wbuf; /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
 };
@@ -169,6 +172,7 @@ struct srv {
 /* queue.c */
 struct out_frame *queue_frame_new_cur(const void *p, size_t n, int binary, const void *cur, size_t cur_len);
 struct out_frame *queue_frame_new(const void *p, size_t n, int binary);
+void queue_lag_change(struct client *c, uint64_t from, uint64_t to);
 void queue_due_add(struct client *c, uint64_t n);
 void queue_due_sub(struct client *c, uint64_t n);
 void queue_due_release(struct client *c);
@@ -194,6 +198,13 @@ void pump_pong_cb(lws_sorted_usec_list_t *sul);
 
 /* write.c */
 int write_on_writeable(struct client *c);
+int write_live_now(struct client *c, int64_t now);
+
+/* timer.c */
+#define TIMER_PROTOCOL "wstape-timer"
+int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+int timer_open(struct srv *s, struct lws_vhost *vh);
+int timer_arm(struct srv *s, int64_t at);
 size_t write_frame_header(uint8_t *h, size_t n, int binary);
 
 /* live.c */
@@ -204,6 +215,7 @@ void live_move(struct client *c, struct live_frame *f);
 struct live_frame *live_after(struct srv *s, struct live_frame *f);
 void live_lag(struct client *c);
 int live_ready(const struct client *c, int64_t now);
+void live_tick(struct srv *s);
 void live_stop(struct srv *s);
 
 /* inject.c */

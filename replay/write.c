@@ -26,7 +26,7 @@
 #include "replay/server_int.h"
 
 static int on_writeable_frames(struct client *c);
-static int on_writeable_shared(struct client *c);
+static int on_writeable_shared(struct client *c, int64_t now);
 
 /* Lateness is taken when the frame's last byte went to the socket, not when it was copied
  * into the coalescing buffer: the frames of one write share its time. */
@@ -196,7 +196,7 @@ write_on_writeable(struct client *c)
 		return inject_drop(c, c->drop_now == 1 ? "--drop-after" : "--drop-every");
 	struct client *outer = c->s->cur;
 	c->s->cur = c;
-	int rc = c->lf && !c->carry && !c->qh ? on_writeable_shared(c) : on_writeable_frames(c);
+	int rc = c->lf && !c->carry && !c->qh ? on_writeable_shared(c, pace_now()) : on_writeable_frames(c);
 	c->s->cur = outer;
 	if (c->let_go)
 		queue_drop(c); /* let go inside its own write: what it held goes now */
@@ -318,15 +318,46 @@ on_writeable_frames(struct client *c)
 	return 0;
 }
 
+/* The timeline's timer writes a client's due frames itself, not through WRITEABLE, when
+ * nothing else waits for that client: no frame of its own queued or carried, nothing of its
+ * last write held by lws, no close or drop to come. For many clients at the edge this saves
+ * an event-loop round and two poll changes per client per frame: what is left per client
+ * is a poll() of its socket and the send.
+ * What the socket does not take, lws keeps and sends on its own WRITEABLE, as it does for a
+ * write from the callback. Returns 1 when it wrote (or found the connection failed: lws
+ * closes it), 0 when the client is to be asked WRITEABLE. 'now' is the timer's: every client
+ * of one tick takes the frames due then, none a frame that fell due during the round. */
+int
+write_live_now(struct client *c, int64_t now)
+{
+	if (!c->lf || c->lf->end || c->carry || c->qh || c->inflight || c->held || c->drop_now || c->let_go ||
+	    c->refused || c->taken_over || c->close_now || lws_partial_buffered(c->wsi))
+		return 0;
+	/* written when poll() says the socket has room, as WRITEABLE would be: a send() takes
+	 * whatever fits, and the kernel would grow its buffers for a client that does not
+	 * read (megabytes on loopback) instead of the client being seen not to take its frames
+	 * and let go at --max-buffer */
+	if (lws_send_pipe_choked(c->wsi))
+		return 0;
+	struct client *outer = c->s->cur;
+	c->s->cur = c;
+	int rc = on_writeable_shared(c, now);
+	c->s->cur = outer;
+	if (rc)
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	else if (c->let_go)
+		queue_drop(c); /* let go inside its own write: what it held goes now */
+	return 1;
+}
+
 /* A client of the shared live timeline (live.c): its due frames, already framed, go from
  * their buffers: the small ones copied whole into one write, a large one written straight
  * from its buffer (its header is in the headroom before it; lws copies what the socket does
  * not take). At most BURST frames, as above; the client's own messages (queued) go first,
  * through on_writeable_frames. */
 static int
-on_writeable_shared(struct client *c)
+on_writeable_shared(struct client *c, int64_t now)
 {
-	int64_t now = pace_now();
 	struct live_frame *f = c->lf, *alone = NULL;
 	int taken = 0, drop = 0;
 

@@ -39,6 +39,28 @@ $FAN 127.0.0.1 $port 320 --expect "$T/fan.expect" --secs 300 > "$T/fan.out" || f
 grep -q "complete 320 bad 0" "$T/fan.out" || fail "320 live clients: $(cat "$T/fan.out")"
 wait_for 60 "320 clients to have left" eval '[ "$(grep -c "left after" "$T/replay.fan.log")" = 320 ]'
 
+# a dense timeline (a frame every millisecond) to 200 clients: a round of writes to all of
+# them takes about as long as the frames are apart, so a client served late takes a frame
+# that fell due during the round and reads the next; those served before it still stand at
+# the first, and the timer must still come for it: every client gets to the end and its close
+$PY - "$T/dense.jsonl" "$T/dense.expect" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "w") as f, open(sys.argv[2], "wb") as e:
+    for i in range(1500):
+        wall = 1795341600000000000 + (0 if i == 0 else 2_000_000_000 + i * 1_000_000)
+        p = ('{"i":%d}' % i).encode()
+        f.write(json.dumps({"wall_ns": wall, "dir": "in", "kind": "text", "payload": p.decode()}) + "\n")
+        e.write(struct.pack(">BI", 1, len(p)) + p)
+PY
+$WSTAPE import "$T/dense.jsonl" -o "$T/dense" 2>/dev/null || fail "import dense"
+for run in 1 2 3; do
+	replay_start port "$T/replay.dense$run.log" "$T/dense" --mode live
+	$FAN 127.0.0.1 $port 200 --expect "$T/dense.expect" --secs 120 > "$T/dense.out" ||
+		fail "200 clients of a dense timeline (run $run): $(cat "$T/dense.out")"
+	grep -q "complete 200 bad 0" "$T/dense.out" || fail "200 clients of a dense timeline (run $run): $(cat "$T/dense.out")"
+	kill $REPLAY_PID 2>/dev/null; wait $REPLAY_PID 2>/dev/null
+done
+
 # clients of the shared timeline that never read are let go at --max-buffer (what is due and
 # unsent for each is counted as for a queue), while those that read get every frame
 replay_start port "$T/replay.noread.log" "$T/fan" --mode live --max-buffer 2m

@@ -26,9 +26,7 @@ timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 			return -1;
 		live_tick(s);
 		break;
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		s->timer_wsi = NULL;
-		break;
+	case LWS_CALLBACK_RAW_CLOSE_FILE: s->timer_wsi = NULL; break;
 	default: break;
 	}
 	return 0;

@@ -13,7 +13,8 @@ TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev
-DEB_TEST  := python3-websockets python3-lmdb zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
+DEB_TEST  := python3-websockets python3-lmdb python3-zstandard python3-crcmod python3-pandas python3-pip \
+             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang
 FUZZ_BUILD   ?= build-fuzz
@@ -61,6 +62,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzz
 	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
 .PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps \
+	install-python \
 	format format-check
 
 all: check-deps $(BIN)
@@ -71,7 +73,7 @@ check-deps:
 
 # after check-deps, never beside it (make -j): one apt-get at a time
 check-test-deps: check-deps
-	@/usr/bin/python3 -c 'import websockets, lmdb' 2>/dev/null && command -v zstd >/dev/null && \
+	@/usr/bin/python3 -c 'import websockets, lmdb, zstandard, crcmod, pandas, pip, setuptools' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
 		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
@@ -159,6 +161,17 @@ demo: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/wstape
+
+# the Python package (python/), offline, with Debian's pip and setuptools, into the
+# dist-packages of PREFIX that Debian's python3 reads (PYDIR; under DESTDIR when set); it
+# needs python3-lmdb and python3-zstandard at run time
+PYDIR ?= $(shell /usr/bin/python3 -c 'import sys; p = sys.argv[1].rstrip("/"); \
+	print(p + ("/lib/python3/dist-packages" if p == "/usr" else "/lib/python%d.%d/dist-packages" % sys.version_info[:2]))' $(PREFIX))
+install-python:
+	@/usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null || { echo "installing python3-pip and python3-setuptools (make deps)"; \
+		$(MAKE) --no-print-directory deps; }
+	/usr/bin/python3 -m pip install --no-build-isolation --no-index --no-deps --upgrade --target $(DESTDIR)$(PYDIR) ./python
+	@rm -rf python/build python/wstape.egg-info
 
 # .clang-format over every C source and header in git (clang-format: Debian clang-format)
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -89,6 +89,7 @@ def decode_records(data, recno, count, wall, mono, sel=None):
     if sel is not None:
         skip, want_ch, want_conn, want_dir, want_kind, t_from, t_to = sel
     last = recno + count
+    I64, U64, DIRT, KINDT, new, Rec = _I64, _U64, _DIR, _KIND, _new, Record
     try:
         while recno < last:
             kd = data[p]
@@ -108,7 +109,7 @@ def decode_records(data, recno, count, wall, mono, sel=None):
                     s += 7
                     if s > 63:
                         raise BadBlock("varint longer than 10 bytes")
-                if u > _U64:
+                if u > U64:
                     raise BadBlock("varint above 64 bits")
             wall += (u >> 1) ^ -(u & 1)
             b = data[p]
@@ -127,13 +128,13 @@ def decode_records(data, recno, count, wall, mono, sel=None):
                     s += 7
                     if s > 63:
                         raise BadBlock("varint longer than 10 bytes")
-                if u > _U64:
+                if u > U64:
                     raise BadBlock("varint above 64 bits")
             mono += (u >> 1) ^ -(u & 1)
-            if not -_I64 <= wall < _I64:
-                wall = ((wall + _I64) & _U64) - _I64
-            if not -_I64 <= mono < _I64:
-                mono = ((mono + _I64) & _U64) - _I64
+            if not -I64 <= wall < I64:
+                wall = ((wall + I64) & U64) - I64
+            if not -I64 <= mono < I64:
+                mono = ((mono + I64) & U64) - I64
             # connection id
             b = data[p]
             p += 1
@@ -216,19 +217,19 @@ def decode_records(data, recno, count, wall, mono, sel=None):
             p += n
             if p > end:
                 raise BadBlock("record %d runs past the block's data" % recno)
-            d = _DIR[kd]
+            d = DIRT[kd]
             if d is None:
                 raise BadBlock("record %d: bad kind byte 0x%02x" % (recno, kd))
             if sel is not None:
                 if (recno < skip or wall < t_from or wall >= t_to or (want_ch is not None and ch != want_ch)
                         or (want_conn is not None and conn != want_conn) or (want_dir is not None and d != want_dir)
-                        or (want_kind is not None and _KIND[kd] != want_kind)):
+                        or (want_kind is not None and KINDT[kd] != want_kind)):
                     recno += 1
                     continue
             c = chans.get(ch)
             if c is None:
                 c = chans[ch] = ch.decode("utf-8", "surrogateescape")
-            append(_new(Record, (recno, wall, mono, conn, d, _KIND[kd], c, cur, pl)))
+            append(new(Rec, (recno, wall, mono, conn, d, KINDT[kd], c, cur, pl)))
             recno += 1
     except IndexError:
         raise BadBlock("record %d runs past the block's data" % recno) from None

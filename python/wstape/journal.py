@@ -77,7 +77,7 @@ class Journal:
         """List the segments again (a writer may have started new ones)."""
         nums = list_segments(self.path)
         known = len(self._segs)
-        if known and self._segs[-1].empty and len(nums) > known:
+        if known and (self._segs[-1].empty or self._segs[-1].bad) and len(nums) > known:
             self._segs[-1].read_header(False)
         for k, n in enumerate(nums[known:]):
             s = Segment(n, os.path.join(self.path, seg_name(n)))

@@ -25,6 +25,8 @@ class BlockReader:
         seg = self.j._segs[i]
         self.i = i
         self.off = SEG_HEADER
+        if seg.bad:
+            raise self._corrupt(seg, 0, "bad segment header: " + seg.bad)
         if seg.empty:
             return
         start = seg.start or 1
@@ -58,7 +60,7 @@ class BlockReader:
                 return None
             seg = segs[self.i]
             last = self.i == len(segs) - 1
-            if self.expect is None and not seg.empty:
+            if (self.expect is None and not seg.empty) or seg.bad:
                 self._enter(self.i)
             if seg.empty:
                 if last:

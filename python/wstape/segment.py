@@ -7,7 +7,7 @@ import struct
 
 from .block import BLOCK_HEADER, BadBlock, parse_header
 from .crc import crc32c
-from .errors import CorruptError, GapError, UnreadableError, VersionError
+from .errors import GapError, UnreadableError
 
 SEG_MAGIC = b"WSTAPESG"
 SEG_HEADER = 64
@@ -23,7 +23,7 @@ class Segment:
     """One segment file: number, path, start (first record number, from its header), and
     an open file descriptor."""
 
-    __slots__ = ("number", "path", "start", "created", "fd", "empty")
+    __slots__ = ("number", "path", "start", "created", "fd", "empty", "bad")
 
     def __init__(self, number, path):
         self.number = number
@@ -32,6 +32,7 @@ class Segment:
         self.start = None
         self.created = None
         self.empty = False
+        self.bad = None  # what is wrong with its header: raised when a reader reaches it
 
     def open(self):
         if self.fd is None:
@@ -58,7 +59,8 @@ class Segment:
 
     def read_header(self, last):
         """Read and check the header. A last segment of 64 bytes or fewer whose header does
-        not check is one whose creation was cut short: empty."""
+        not check is one whose creation was cut short: empty. Any other header that does
+        not check is corruption at offset 0, for a reader that reaches the segment (.bad)."""
         h = self.pread(SEG_HEADER, 0)
         bad = None
         if len(h) < SEG_HEADER:
@@ -70,15 +72,18 @@ class Segment:
             elif crc32c(h[:60]) != hcrc:
                 bad = "bad segment header checksum"
             elif version != 1:
-                raise VersionError("segment '%s' is of format version %d; this reader knows version 1" % (self.path, version))
+                bad = "format version %d (this reader knows version 1)" % version
             elif number != self.number:
                 bad = "its header says segment %d" % number
+        self.empty = False
+        self.bad = None
         if bad:
+            self.start = None
             if last and self.size() <= SEG_HEADER:
                 self.empty = True
-                self.start = None
-                return
-            raise CorruptError("segment '%s' is corrupt at offset 0: %s" % (self.path, bad), self.number, 0, self.path)
+            else:
+                self.bad = bad
+            return
         self.start = start
         self.created = created
 

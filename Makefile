@@ -73,7 +73,7 @@ check-deps:
 
 # after check-deps, never beside it (make -j): one apt-get at a time
 check-test-deps: check-deps
-	@/usr/bin/python3 -c 'import websockets, lmdb, zstandard, crcmod, pandas, pip, setuptools' 2>/dev/null && command -v zstd >/dev/null && \
+	@/usr/bin/python3 -c 'import websockets, lmdb, zstandard, crcmod, pandas, setuptools, pip' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
 		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
@@ -168,7 +168,7 @@ install: all
 PYDIR ?= $(shell /usr/bin/python3 -c 'import sys; p = sys.argv[1].rstrip("/"); \
 	print(p + ("/lib/python3/dist-packages" if p == "/usr" else "/lib/python%d.%d/dist-packages" % sys.version_info[:2]))' $(PREFIX))
 install-python:
-	@/usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null || { echo "installing python3-pip and python3-setuptools (make deps)"; \
+	@/usr/bin/python3 -c 'import setuptools, pip' 2>/dev/null || { echo "installing python3-pip and python3-setuptools (make deps)"; \
 		$(MAKE) --no-print-directory deps; }
 	/usr/bin/python3 -m pip install --no-build-isolation --no-index --no-deps --upgrade --target $(DESTDIR)$(PYDIR) ./python
 	@rm -rf python/build python/wstape.egg-info

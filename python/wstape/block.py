@@ -98,38 +98,58 @@ def decode_records(data, recno, count, wall, mono, sel=None):
             if b < 128:
                 u = b
             else:
-                u = b & 127
-                s = 7
-                while True:
-                    b = data[p]
+                b2 = data[p]
+                if b2 < 128:
+                    u = (b & 127) | (b2 << 7)
                     p += 1
-                    u |= (b & 127) << s
-                    if b < 128:
-                        break
-                    s += 7
-                    if s > 63:
-                        raise BadBlock("varint longer than 10 bytes")
-                if u > U64:
-                    raise BadBlock("varint above 64 bits")
+                else:
+                    b3 = data[p + 1]
+                    if b3 < 128:
+                        u = (b & 127) | ((b2 & 127) << 7) | (b3 << 14)
+                        p += 2
+                    else:
+                        u = b & 127
+                        s = 7
+                        while True:
+                            b = data[p]
+                            p += 1
+                            u |= (b & 127) << s
+                            if b < 128:
+                                break
+                            s += 7
+                            if s > 63:
+                                raise BadBlock("varint longer than 10 bytes")
+                        if u > U64:
+                            raise BadBlock("varint above 64 bits")
             wall += (u >> 1) ^ -(u & 1)
             b = data[p]
             p += 1
             if b < 128:
                 u = b
             else:
-                u = b & 127
-                s = 7
-                while True:
-                    b = data[p]
+                b2 = data[p]
+                if b2 < 128:
+                    u = (b & 127) | (b2 << 7)
                     p += 1
-                    u |= (b & 127) << s
-                    if b < 128:
-                        break
-                    s += 7
-                    if s > 63:
-                        raise BadBlock("varint longer than 10 bytes")
-                if u > U64:
-                    raise BadBlock("varint above 64 bits")
+                else:
+                    b3 = data[p + 1]
+                    if b3 < 128:
+                        u = (b & 127) | ((b2 & 127) << 7) | (b3 << 14)
+                        p += 2
+                    else:
+                        u = b & 127
+                        s = 7
+                        while True:
+                            b = data[p]
+                            p += 1
+                            u |= (b & 127) << s
+                            if b < 128:
+                                break
+                            s += 7
+                            if s > 63:
+                                raise BadBlock("varint longer than 10 bytes")
+                        if u > U64:
+                            raise BadBlock("varint above 64 bits")
             mono += (u >> 1) ^ -(u & 1)
             if not -I64 <= wall < I64:
                 wall = ((wall + I64) & U64) - I64
@@ -202,17 +222,22 @@ def decode_records(data, recno, count, wall, mono, sel=None):
             n = data[p]
             p += 1
             if n >= 128:
-                n &= 127
-                s = 7
-                while True:
-                    b = data[p]
+                b = data[p]
+                if b < 128:
+                    n = (n & 127) | (b << 7)
                     p += 1
-                    n |= (b & 127) << s
-                    if b < 128:
-                        break
-                    s += 7
-                    if s > 63:
-                        raise BadBlock("varint longer than 10 bytes")
+                else:
+                    n &= 127
+                    s = 7
+                    while True:
+                        b = data[p]
+                        p += 1
+                        n |= (b & 127) << s
+                        if b < 128:
+                            break
+                        s += 7
+                        if s > 63:
+                            raise BadBlock("varint longer than 10 bytes")
             pl = data[p:p + n]
             p += n
             if p > end:

@@ -2,6 +2,7 @@
 order with cat's filters and seeks; its summary as `wstape info --json` gives it."""
 import os
 import time as _time
+from itertools import chain
 import warnings
 
 from . import index as _index
@@ -201,10 +202,18 @@ class Journal:
         r = self._seek(skip, t_from, cur_key, ch)
         left = limit if limit is not None else -1
         if left == 0:
-            return
+            return iter(())
         gate = cur_key is not None
         start = _time.monotonic()
         last_rec = start
+        return chain.from_iterable(self._blocks_of_records(r, sel, plain, cur_key, ch, left, gate, follow, timeout,
+                                                           idle_timeout, poll, start, last_rec))
+
+    def _blocks_of_records(self, r, sel, plain, cur_key, ch, left, gate, follow, timeout, idle_timeout, poll, start,
+                           last_rec):
+        """The selected records, a list per block (chained by records(): the records
+        themselves pass through no Python frame)."""
+        skip = sel[0]
         while True:
             blk = r.next_block()
             if blk is None:
@@ -241,10 +250,10 @@ class Journal:
             last_rec = _time.monotonic()
             if left > 0:
                 if len(recs) >= left:
-                    yield from recs[:left]
+                    yield recs[:left]
                     return
                 left -= len(recs)
-            yield from recs
+            yield recs
         self._check_stale(r)
 
     def _check_stale(self, r):

@@ -23,18 +23,9 @@ def to_dataframe(journal, payload="bytes", **filters):
         raise Error("payload is 'bytes', 'text' or None, not %r" % (payload,))
     if filters.get("follow"):
         raise Error("to_dataframe() reads what is there: no follow")
-    cols = [[] for _ in range(9)]
-    a = [c.append for c in cols]
-    for r in journal.records(**filters):
-        a[0](r[0])
-        a[1](r[1])
-        a[2](r[2])
-        a[3](r[3])
-        a[4](r[4])
-        a[5](r[5])
-        a[6](r[6])
-        a[7](r[7])
-        a[8](r[8])
+    recs = list(journal.records(**filters))
+    cols = list(zip(*recs)) if recs else [()] * 9
+    del recs
     import numpy as np
 
     data = {

@@ -106,7 +106,8 @@ except wstape.GapError as e:
 PY
 # damaged indexes (the corpus's, and the damage that crashed verify): never a crash, the
 # records as cat prints them
-CORPUS=$REPO/../shared/corpus/damaged-index
+CORPUS=$REPO/../shared/corpus/damaged-index   # (shared/ beside the clone; a worktree's is one more up)
+[ -d "$CORPUS" ] || CORPUS=$REPO/../../shared/corpus/damaged-index
 idx_case() { # NAME: $T/ix/NAME is a copy of j342 with a damaged index
 	vs_cat "$T/ix/$1" --quick
 }
@@ -128,10 +129,15 @@ idx_case flip
 # a stale index: a segment cut after it was indexed
 cp -r "$T/j342" "$T/ix/stale" && truncate -s 20000 "$T/ix/stale/seg-0000000003.wst"
 expect_exit 1 $WSTAPE cat "$T/ix/stale" > "$T/stale.cat" 2>/dev/null
-$PY - "$T/ix/stale" "$T/stale.cat" <<'PY' || fail "a stale index"
-import json, sys, wstape
+expect_exit 1 $WSTAPE info "$T/ix/stale" --json > "$T/stale.info" 2>/dev/null
+$PY - "$T/ix/stale" "$T/stale.cat" "$T/stale.info" <<'PY' || fail "a stale index"
+import json, sys, warnings, wstape
 j = wstape.open(sys.argv[1])
 assert j.index_status == "stale", j.index_status
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    assert j.info() == json.load(open(sys.argv[3]))
+    assert any(issubclass(x.category, wstape.StaleIndexWarning) for x in w), w
 got = []
 try:
     for r in j.records():

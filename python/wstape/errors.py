@@ -51,3 +51,8 @@ class StaleIndexError(GapError):
 
 class UsageError(Error, ValueError):
     """A bad argument (an unknown kind, a time that does not parse, ...)."""
+
+
+class StaleIndexWarning(UserWarning):
+    """info() of a journal whose index lists blocks the segments do not hold: the figures
+    come from the segments (as `wstape info` warns and exits 1)."""

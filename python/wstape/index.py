@@ -176,6 +176,14 @@ def check(path, segs):
     return DAMAGED
 
 
+def disk_bytes(path):
+    """The space index/data.mdb takes on disk (st_blocks x 512), as `wstape info` counts it."""
+    try:
+        return os.stat(os.path.join(path, "data.mdb")).st_blocks * 512
+    except OSError:
+        return 0
+
+
 class Index:
     """A checked index, opened read-only."""
 
@@ -188,10 +196,7 @@ class Index:
         self.env.close()
 
     def disk_bytes(self):
-        try:
-            return os.stat(os.path.join(self.path, "data.mdb")).st_blocks * 512
-        except OSError:
-            return 0
+        return disk_bytes(self.path)
 
     def state(self):
         """The state value as a dict, None for an empty journal."""

@@ -2,9 +2,11 @@
 blocks past its end, or from the segments alone."""
 import base64
 import os
+import warnings
 
 from .block import BadBlock, decode_records
-from .errors import CorruptError
+from .errors import CorruptError, StaleIndexWarning
+from .index import disk_bytes as index_disk_bytes
 from .reader import BlockReader
 from .segment import seg_name
 from .timefmt import format_time
@@ -77,7 +79,15 @@ def info(j):
             seg_bytes += s.size()
         except Exception:
             pass
-    disk = seg_bytes + (ix.disk_bytes() if ix is not None else 0)
+    # the index's space counts when it was opened: used, or set aside as stale (it is whole)
+    disk = seg_bytes
+    if ix is not None:
+        disk += ix.disk_bytes()
+    elif j.index_status == "stale":
+        disk += index_disk_bytes(os.path.join(j.path, "index"))
+    if j.index_status == "stale":
+        warnings.warn("journal '%s': the index does not match the segments: the figures come from the segments; "
+                      "run 'wstape verify --reindex'" % j.path, StaleIndexWarning, stacklevel=3)
     span = (max_wall - first_wall) / 1e9 if records else 0.0
     out = {
         "journal": j.path,

@@ -104,6 +104,15 @@ try:
 except wstape.GapError as e:
     assert "seg-0000000002.wst is missing" in str(e) and e.first and e.last, str(e)
 PY
+# a segment that is a directory: named, unreadable (cat: exit 2)
+cp -r "$T/j342" "$T/dirseg" && rm "$T/dirseg/seg-0000000003.wst" && mkdir "$T/dirseg/seg-0000000003.wst"
+expect_exit 2 $WSTAPE cat "$T/dirseg" > /dev/null 2>&1
+$PY -c 'import sys, wstape
+try:
+    list(wstape.open(sys.argv[1]).records())
+    raise SystemExit("no UnreadableError")
+except wstape.UnreadableError as e:
+    assert "seg-0000000003.wst" in str(e) and "not a regular file" in str(e), str(e)' "$T/dirseg" || fail "a segment that is a directory"
 # damaged indexes (the corpus's, and the damage that crashed verify): never a crash, the
 # records as cat prints them
 CORPUS=$REPO/../shared/corpus/damaged-index   # (shared/ beside the clone; a worktree's is one more up)

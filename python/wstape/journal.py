@@ -245,9 +245,14 @@ class Journal:
                         break
                 else:
                     continue
+            if follow:
+                now = _time.monotonic()
+                if timeout is not None and now - start >= timeout:
+                    return
+                if recs:
+                    last_rec = now
             if not recs:
                 continue
-            last_rec = _time.monotonic()
             if left > 0:
                 if len(recs) >= left:
                     yield recs[:left]

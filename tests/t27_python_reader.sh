@@ -91,8 +91,8 @@ cmp -s <($WSTAPE cat "$T/j342" | jq -c -S .) <(jq -c -S . "$T/grow.jsonl") || fa
 
 # -- damaged segments: flipped bytes, cut and zeroed tails, read as cat reads them
 mkdir "$T/dmg"
-$PY "$CHECKS/py_damaged.py" "$WSTAPE" "$T/made" "$T/dmg" 80 27 || fail "damaged copies of the made journal"
-$PY "$CHECKS/py_damaged.py" "$WSTAPE" "$T/j342" "$T/dmg" 80 28 || fail "damaged copies of j342"
+$PY "$CHECKS/py_damaged.py" "$WSTAPE" "$T/made" "$T/dmg" 50 27 || fail "damaged copies of the made journal"
+$PY "$CHECKS/py_damaged.py" "$WSTAPE" "$T/j342" "$T/dmg" 50 28 || fail "damaged copies of j342"
 # a missing segment: records missing, named
 cp -r "$T/j342" "$T/hole" && rm "$T/hole/seg-0000000002.wst"
 expect_exit 1 $WSTAPE cat "$T/hole" > /dev/null 2>&1

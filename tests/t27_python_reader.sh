@@ -58,12 +58,13 @@ wait_port "$port"
 $PY "$CHECKS/py_follow.py" "$T/live" "$T/follow.jsonl" close "$T/follow.ready" > "$T/follow.out" 2>&1 &
 fpid=$!
 BG_PIDS+=($fpid)
-bg "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/live" --flush-ms 20 2> "$T/record.err"
+# (--max-records: a bound on the journal's size should the follower be slow under load)
+bg "$WSTAPE" record "ws://127.0.0.1:$port/" -o "$T/live" --flush-ms 20 --max-records 300000 2> "$T/record.err"
 rec=$!
 wait_for 60 "the follower to open the journal" test -e "$T/follow.ready"
-lines() { [ "$(wc -l < "$T/follow.jsonl" 2>/dev/null || echo 0)" -ge "$1" ]; }
+lines() { [ "$(wc -l < "$T/follow.jsonl" 2>/dev/null || echo 0)" -ge "$1" ] || ! kill -0 "$rec" 2>/dev/null; }
 wait_for 60 "the follower to read 20000 records while they are written" lines 20000
-kill -INT "$rec"
+kill -INT "$rec" 2>/dev/null
 wait "$rec" || fail "record exited $? after SIGINT: $(tail -3 "$T/record.err")"
 wait "$fpid" || fail "the follower: $(cat "$T/follow.out")"
 $WSTAPE cat "$T/live" > "$T/live.jsonl" || fail "cat of the recorded journal"

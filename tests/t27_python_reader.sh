@@ -30,6 +30,15 @@ $WSTAPE import "$T/made.jsonl" -o "$T/made" --block-size 16k 2>/dev/null || fail
 vs_cat "$T/made"
 vs_cat "$T/made" --no-index
 
+# -- receive and monotonic times at the ends of i64, and steps across them (added modulo 2^64)
+$PY -c 'import json
+M = 1 << 63
+ts = [0, M - 1, -M, M - 1, 5, -M, -M + 3, M - 2, 1, 1 << 62, -(1 << 62), (1 << 62) + 5, M - 1 - (1 << 19), M - 1]
+for i, t in enumerate(ts):
+    print(json.dumps({"wall_ns": t, "mono_ns": ts[-1 - i], "payload": "x%d" % i, "conn": i}))' > "$T/ends.jsonl"
+$WSTAPE import "$T/ends.jsonl" -o "$T/ends" 2>/dev/null || fail "import of times at the ends of i64"
+vs_cat "$T/ends"
+
 # -- three segments (its index damaged: set aside; then rebuilt and used)
 cp -r "$WSTAPE_TESTS_DIR/fixtures/damaged/j342" "$T/j342"
 vs_cat "$T/j342"

@@ -90,8 +90,11 @@ def decode_records(data, recno, count, wall, mono, sel=None):
         skip, want_ch, want_conn, want_dir, want_kind, t_from, t_to = sel
     last = recno + count
     I64, U64, DIRT, KINDT, new, Rec = _I64, _U64, _DIR, _KIND, _new, Record
+    # deltas of at most 3 varint bytes (< 2^20) cannot leave i64 from within +-2^62
+    NEAR = 1 << 62
+    careful = not (-NEAR < wall < NEAR and -NEAR < mono < NEAR)
     try:
-        while recno < last:
+        for recno in range(recno, last):
             kd = data[p]
             b = data[p + 1]
             p += 2
@@ -121,6 +124,7 @@ def decode_records(data, recno, count, wall, mono, sel=None):
                                 raise BadBlock("varint longer than 10 bytes")
                         if u > U64:
                             raise BadBlock("varint above 64 bits")
+                        careful = True
             wall += (u >> 1) ^ -(u & 1)
             b = data[p]
             p += 1
@@ -150,11 +154,15 @@ def decode_records(data, recno, count, wall, mono, sel=None):
                                 raise BadBlock("varint longer than 10 bytes")
                         if u > U64:
                             raise BadBlock("varint above 64 bits")
+                        careful = True
             mono += (u >> 1) ^ -(u & 1)
-            if not -I64 <= wall < I64:
-                wall = ((wall + I64) & U64) - I64
-            if not -I64 <= mono < I64:
-                mono = ((mono + I64) & U64) - I64
+            if careful:
+                # a delta of a long varint, or a time near the ends of i64: added modulo 2^64
+                if not -I64 <= wall < I64:
+                    wall = ((wall + I64) & U64) - I64
+                if not -I64 <= mono < I64:
+                    mono = ((mono + I64) & U64) - I64
+                careful = not (-NEAR < wall < NEAR and -NEAR < mono < NEAR)
             # connection id
             b = data[p]
             p += 1
@@ -249,13 +257,11 @@ def decode_records(data, recno, count, wall, mono, sel=None):
                 if (recno < skip or wall < t_from or wall >= t_to or (want_ch is not None and ch != want_ch)
                         or (want_conn is not None and conn != want_conn) or (want_dir is not None and d != want_dir)
                         or (want_kind is not None and KINDT[kd] != want_kind)):
-                    recno += 1
                     continue
             c = chans.get(ch)
             if c is None:
                 c = chans[ch] = ch.decode("utf-8", "surrogateescape")
             append(new(Rec, (recno, wall, mono, conn, d, KINDT[kd], c, cur, pl)))
-            recno += 1
     except IndexError:
         raise BadBlock("record %d runs past the block's data" % recno) from None
     if p != end:

@@ -127,7 +127,8 @@ main(int argc, char **argv)
 		uint32_t seg = 0;
 		uint64_t off = 0;
 		journal_reader_error_offset(r, &seg, &off);
-		fprintf(stderr, "channel_counts: '%s': after record %llu: %s in segment %u at offset %llu%s%s%s\n",
+		fprintf(stderr,
+			"channel_counts: '%s': after record %llu: %s in segment %u at offset %llu%s%s%s\n",
 			argv[1], (unsigned long long)records, journal_strerror(err), (unsigned)seg,
 			(unsigned long long)off, *journal_last_detail(j) ? " (" : "", journal_last_detail(j),
 			*journal_last_detail(j) ? ")" : "");
@@ -138,7 +139,8 @@ main(int argc, char **argv)
 		printf("# channel\trecords\tpayload_bytes\n");
 		for (size_t i = 0; i < c.n; i++) {
 			print_name(c.v[i].name, c.v[i].len);
-			printf("\t%llu\t%llu\n", (unsigned long long)c.v[i].records, (unsigned long long)c.v[i].bytes);
+			printf("\t%llu\t%llu\n", (unsigned long long)c.v[i].records,
+			       (unsigned long long)c.v[i].bytes);
 		}
 		printf("total\t%llu\t%llu\n", (unsigned long long)records, (unsigned long long)bytes);
 		if (fflush(stdout) != 0 || ferror(stdout)) {

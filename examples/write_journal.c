@@ -75,7 +75,8 @@ main(int argc, char **argv)
 	}
 	if ((err = journal_close(j)) != 0) {
 		/* j is gone: what was sealed before the error stays on disk */
-		fprintf(stderr, "write_journal: cannot write journal '%s': %s\n", argv[1], journal_strerror(err));
+		fprintf(stderr, "write_journal: cannot write journal '%s': %s\n", argv[1],
+			journal_strerror(err));
 		return 3;
 	}
 	printf("wrote %lu records to %s\n", n, argv[1]);

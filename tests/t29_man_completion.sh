@@ -15,7 +15,7 @@
 # import's input.
 source "$(dirname "$0")/lib.sh"
 SRC=$PWD
-MAN=$SRC/$BUILD/man
+case $BUILD in /*) MAN=$BUILD/man ;; *) MAN=$SRC/$BUILD/man ;; esac
 [ -f "$MAN/wstape.1" ] || fail "no $MAN/wstape.1: make man"
 
 render() { # PAGE -> text on stdout

@@ -31,8 +31,8 @@
  * This header is the public API of libwstape, installed as <wstape/journal.h> (with
  * <wstape/version.h>; `pkg-config --cflags --libs wstape`): C99 or later, or C++. Only
  * the functions declared here and wstape_version() are exported, under the soname
- * libwstape.so.1 (README, "Install, and wstape as a library"). Recording, replaying and inspecting are not
- * part of the library: they are reached through the `wstape` command.
+ * libwstape.so.1 (README, "Install, and wstape as a library"). Recording, replaying and
+ * inspecting are not part of the library: they are reached through the `wstape` command.
  * journal_open() of a journal that has an index checks the index in a forked child
  * process first and waits for that child by its pid (a SIGCHLD handler of the program
  * must not reap children it did not start).

@@ -23,8 +23,10 @@ render() { # PAGE -> text on stdout
 		groff -t -man -Tutf8 -rLL=1000n -P-cbou "$1" 2> "$T/groff.err" || fail "groff $1"
 		[ -s "$T/groff.err" ] && fail "groff warns on $(basename "$1"): $(head -5 "$T/groff.err")"
 	else
-		sed -e '/^\.\(TS\|TE\|nf\|fi\|PP\|TP\|RS\|RE\|nh\|ad\|sp\|IP\)/d' -e '/^\.\\"/d' -e 's/^\.\(SH\|SS\|TH\) //' \
-			-e 's/^T[{}]//' -e 's/\\f[BIR]//g' -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' "$1"
+		# (the requests dropped, headings at the margin, the text under them indented)
+		sed -e '/^\.\(TS\|TE\|nf\|fi\|PP\|TP\|RS\|RE\|nh\|ad\|sp\|IP\)/d' -e '/^\.\\"/d' -e "/^'/d" \
+			-e '/^\.\(SH\|SS\|TH\) /!s/^/       /' -e 's/^\.\(SH\|SS\|TH\) //' -e 's/^"\(.*\)"$/\1/' \
+			-e 's/^\( *\)T[{}]/\1/' -e 's/\\f[BIR]//g' -e 's/\\(bu/*/g' -e 's/\\\[u[0-9A-F]*\]/?/g' -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' "$1"
 	fi
 }
 
@@ -43,7 +45,7 @@ page, txt, hlp, cmds, pages = sys.argv[1:]
 text, help_ = open(txt).read(), open(hlp).read()
 bad = []
 def section(name):
-    m = re.search(r"^" + name + r"\n(.*?)(?=^\S)", text, re.S | re.M)
+    m = re.search(r"^" + name + r"\n(.*?)(?=^\S|\Z)", text, re.S | re.M)
     return m.group(1) if m else None
 norm = lambda s: " ".join(s.split())
 # SYNOPSIS = the usage lines

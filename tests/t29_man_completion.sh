@@ -22,6 +22,9 @@ render() { # PAGE -> text on stdout
 	if command -v groff > /dev/null; then
 		groff -t -man -Tutf8 -rLL=1000n -P-cbou "$1" 2> "$T/groff.err" || fail "groff $1"
 		[ -s "$T/groff.err" ] && fail "groff warns on $(basename "$1"): $(head -5 "$T/groff.err")"
+		# and at man's usual 80 columns
+		groff -t -man -Tutf8 "$1" 2> "$T/groff.err" > /dev/null
+		[ -s "$T/groff.err" ] && fail "groff warns on $(basename "$1") at 80 columns: $(head -5 "$T/groff.err")"
 	else
 		# (the requests dropped, headings at the margin, the text under them indented)
 		sed -e '/^\.\(TS\|TE\|nf\|fi\|PP\|TP\|RS\|RE\|nh\|ad\|sp\|IP\)/d' -e '/^\.\\"/d' -e "/^'/d" \

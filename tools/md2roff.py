@@ -34,7 +34,10 @@ def inline(text):
     out = []
     for i, part in enumerate(re.split(r"`([^`]*)`", text)):
         if i % 2:
-            out.append("\\fB" + esc(part) + "\\fR")
+            code = esc(part)
+            if len(part) > 30:  # a long JSON example may break after its commas (\\: breaks, prints nothing)
+                code = code.replace(",", ",\\:")
+            out.append("\\fB" + code + "\\fR")
             continue
         part = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", part)
         part = esc(part)

@@ -34,8 +34,8 @@
  * libwstape.so.1 (README, "Install, and wstape as a library"). Recording, replaying and
  * inspecting are not part of the library: they are reached through the `wstape` command.
  * journal_open() of a journal that has an index checks the index in a forked child
- * process first and waits for that child by its pid (a SIGCHLD handler of the program
- * must not reap children it did not start).
+ * process first and waits for that child by its pid; its verdict comes through a pipe, so
+ * a program that ignores SIGCHLD or reaps its children in a handler does no harm.
  */
 #ifndef WSTAPE_JOURNAL_H
 #define WSTAPE_JOURNAL_H

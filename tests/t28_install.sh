@@ -8,7 +8,8 @@
 # examples/channel_counts.c, built with only `pkg-config --cflags --libs wstape` (the
 # DESTDIR tree as PKG_CONFIG_SYSROOT_DIR), counts the channels of the imported Hydromancer
 # fixture as `wstape cat` does, also linked --static; examples/write_journal.c makes a
-# journal that `wstape verify` accepts; a C++ program gets the version `wstape --version`
+# journal that `wstape verify` accepts; the README's example runs; a program that ignores
+# SIGCHLD gets a good index checked as good; a C++ program gets the version `wstape --version`
 # prints; LIBDIR/INCLUDEDIR/MANDIR/BASHCOMPDIR are honoured and `make uninstall` removes
 # everything.
 source "$(dirname "$0")/lib.sh"
@@ -139,6 +140,32 @@ printf '# channel\trecords\tpayload_bytes\ndemo\t5000\t%s\ntotal\t5000\t%s\n' 48
 "$T/channel_counts" "$T/w" | diff "$T/expect" - > "$T/diff" || fail "channel_counts of the written journal: $(cat "$T/diff")"
 expect_exit 3 "$T/write_journal" "$T/w" 2> "$T/err"
 grep -q "cannot create journal '$T/w'" "$T/err" || fail "write_journal on an existing journal said: $(cat "$T/err")"
+
+# a program that ignores SIGCHLD (its children reaped by the kernel): the index check in
+# a forked child still gives its verdict, the index is not taken for damaged
+cat > "$T/sigchld.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <wstape/journal.h>
+int main(int argc, char **argv)
+{
+	struct journal *j;
+	struct journal_stats st;
+	struct journal_recovery rec;
+	signal(SIGCHLD, SIG_IGN);
+	if (argc != 2 || journal_open(argv[1], JOURNAL_RDONLY, NULL, &j, NULL) || journal_stats(j, &st))
+		return 2;
+	printf("reader damaged=%d\n", st.index_damaged);
+	journal_close(j);
+	if (journal_open(argv[1], JOURNAL_APPEND, NULL, &j, &rec))
+		return 2;
+	printf("writer damaged=%d reindexed=%d\n", rec.index_damaged, rec.reindexed);
+	return journal_close(j) ? 2 : 0;
+}
+C
+cc $EXFLAGS -D_POSIX_C_SOURCE=200809L -o "$T/sigchld" "$T/sigchld.c" $FLAGS 2> "$T/cc.err" || fail "building sigchld.c: $(cat "$T/cc.err")"
+out=$("$T/sigchld" "$T/h") || fail "sigchld.c exited $?"
+[ "$out" = $'reader damaged=0\nwriter damaged=0 reindexed=0' ] || fail "with SIGCHLD ignored: $out"
 
 # C++, and the version at run time is the one wstape prints
 cat > "$T/v.cc" <<'CC'

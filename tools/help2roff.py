@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 PROG = "wstape"
 NAME = "record WebSocket feeds to a journal and replay them"
@@ -194,8 +195,6 @@ def main():
     if t is None:
         r = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True)
         t = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
-    import time
-
     tm = time.gmtime(int(t)) if t else time.gmtime()
     date = f"{MONTHS[tm.tm_mon - 1]} {tm.tm_year}"
 

@@ -12,7 +12,7 @@ PKGS     := libwebsockets openssl lmdb libzstd jansson zlib
 TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
-             libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev
+             libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev python3
 DEB_TEST  := python3-websockets python3-lmdb python3-zstandard python3-crcmod python3-pandas python3-pip \
              python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
 # for `make fuzz` only (libFuzzer comes with clang)
@@ -62,13 +62,12 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzz
 	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
 .PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps \
-	install-python \
-	format format-check
+	install-python format format-check lib man uninstall
 
-all: check-deps $(BIN)
+all: check-deps $(BIN) lib man
 
 check-deps:
-	@pkg-config --exists $(PKGS) $(TESTPKGS) && test -f /usr/include/jsmn.h || { \
+	@pkg-config --exists $(PKGS) $(TESTPKGS) && test -f /usr/include/jsmn.h && test -x /usr/bin/python3 || { \
 		echo "missing build dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 # after check-deps, never beside it (make -j): one apt-get at a time
@@ -158,9 +157,84 @@ bench: all check-test-deps $(BENCH_BIN) node-deps
 demo: all
 	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash fixtures/demo.sh
 
+# ---- the installable library, man pages and bash completion (make install) ----
+# libwstape: the journal reader and writer (journal/journal.h, journal/version.h) and the
+# util/ code they use, compiled again position-independent (never with the sanitizers: a
+# program links it as it is). It exports only what journal/libwstape.map lists; the .a is
+# the same objects joined into one whose other symbols are made local. LIB_ABI is the ABI's
+# version, apart from the release (VERSION): its major is the soname's and changes only
+# with an incompatible change, its minor when functions are added, its patch for fixes.
+VERSION     := $(shell sed -n 's/^\#define WSTAPE_VERSION_STRING "\(.*\)"/\1/p' journal/version.h)
+LIB_ABI     := 1.0.0
+LIB_SOMAJOR := $(firstword $(subst ., ,$(LIB_ABI)))
+PUB_SRC     := $(wildcard journal/*.c) util/text.c
+PUB_OBJ     := $(PUB_SRC:%.c=$(BUILD)/pic/%.o)
+PUB_HDR     := journal/journal.h journal/version.h
+PUB_DIR     := $(BUILD)/pub
+PUB_SO      := $(PUB_DIR)/libwstape.so.$(LIB_ABI)
+PUB_A       := $(PUB_DIR)/libwstape.a
+PUB_CFLAGS   = -std=gnu11 $(WARN) $(if $(SAN),-O2 -g,$(CFLAGS)) -fPIC -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOURCE
+PUB_LIBS     = $(call lazy,PUB_LIBS,pkg-config --libs lmdb libzstd 2>/dev/null) -lpthread
+MAN_DIR     := $(BUILD)/man
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+lib: $(PUB_SO) $(PUB_A)
+man: $(MAN_DIR)/.made
+
+$(PUB_OBJ): | check-deps
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PUB_CFLAGS) -c $< -o $@
+
+$(PUB_SO): $(PUB_OBJ) journal/libwstape.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libwstape.so.$(LIB_SOMAJOR) -Wl,--version-script=journal/libwstape.map \
+		-Wl,-z,defs -o $@ $(PUB_OBJ) $(PUB_LIBS)
+	ln -sf $(notdir $@) $(PUB_DIR)/libwstape.so.$(LIB_SOMAJOR)
+	ln -sf libwstape.so.$(LIB_SOMAJOR) $(PUB_DIR)/libwstape.so
+
+$(PUB_A): $(PUB_OBJ) journal/libwstape.map
+	@mkdir -p $(dir $@)
+	sed -n 's/^\t\([a-z0-9_]*\);$$/\1/p' journal/libwstape.map > $(PUB_DIR)/exports.txt
+	$(LD) -r -o $(PUB_DIR)/wstape.o $(PUB_OBJ)
+	objcopy --keep-global-symbols=$(PUB_DIR)/exports.txt $(PUB_DIR)/wstape.o
+	@rm -f $@
+	ar rcs $@ $(PUB_DIR)/wstape.o
+
+# wstape(1) and wstape-CMD(1) for each command of `wstape --help`, from the --help texts;
+# wstape-format(5) from docs/FORMAT.md
+$(MAN_DIR)/.made: $(BIN) tools/help2roff.py tools/md2roff.py docs/FORMAT.md
+	@mkdir -p $(MAN_DIR) && rm -f $(MAN_DIR)/*.[15]
+	/usr/bin/python3 tools/help2roff.py $(BIN) $(MAN_DIR)
+	/usr/bin/python3 tools/md2roff.py docs/FORMAT.md wstape-format 5 "wstape $(VERSION)" > $(MAN_DIR)/wstape-format.5
+	@touch $@
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/wstape
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/wstape \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wstape
+	install -m 0755 $(PUB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(PUB_SO)) $(DESTDIR)$(LIBDIR)/libwstape.so.$(LIB_SOMAJOR)
+	ln -sf libwstape.so.$(LIB_SOMAJOR) $(DESTDIR)$(LIBDIR)/libwstape.so
+	install -m 0644 $(PUB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(PUB_HDR) $(DESTDIR)$(INCLUDEDIR)/wstape/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+		journal/wstape.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/wstape.pc
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN_DIR)/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 contrib/bash-completion/wstape $(DESTDIR)$(BASHCOMPDIR)/wstape
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wstape $(DESTDIR)$(LIBDIR)/libwstape.so* $(DESTDIR)$(LIBDIR)/libwstape.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/wstape.pc $(DESTDIR)$(MANDIR)/man1/wstape.1 \
+		$(DESTDIR)$(MANDIR)/man1/wstape-*.1 $(DESTDIR)$(MANDIR)/man5/wstape-format.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/wstape
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/wstape
 
 # the Python package (python/), offline, with Debian's pip and setuptools, into the
 # dist-packages of PREFIX that Debian's python3 reads (PYDIR; under DESTDIR when set); it
@@ -186,4 +260,4 @@ format-check:
 clean:
 	rm -rf build build-asan build-*
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d $(FUZZ_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d $(FUZZ_OBJ:.o=.d) $(PUB_OBJ:.o=.d)

@@ -3,11 +3,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "journal/version.h"
 #include "util/log.h"
-
-#ifndef WSTAPE_VERSION
-#define WSTAPE_VERSION "0.1.0"
-#endif
 
 static const struct command {
 	const char *name;
@@ -76,7 +73,7 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("wstape %s\n", WSTAPE_VERSION);
+		printf("wstape %s\n", wstape_version());
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {

@@ -546,8 +546,14 @@ chk_verdict(pid_t pid, int fd, const char *idir, char *why, size_t n)
 	}
 	close(fd);
 	msg[got] = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((rc = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	/* No status (ECHILD): the program ignores SIGCHLD, so the kernel reaped the child, or
+	 * a handler of its own reaped it first. The verdict is then what the pipe holds: the
+	 * child writes it whole in one write just before it exits, so a child that crashed
+	 * or was killed left none (got == 0: damage, below). */
+	if (rc < 0)
+		status = 0;
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		snprintf(why, n, "index '%s': %s while LMDB read it", idir,

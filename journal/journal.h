@@ -27,12 +27,25 @@
  * one (path, offset, foreign error text). Foreign codes (LMDB's MDB_*, zstd's) never
  * leave the library: they become JOURNAL_EINDEX and JOURNAL_EZSTD. Each function below
  * says which values it returns. The library never prints and never exits.
+ *
+ * This header is the public API of libwstape, installed as <wstape/journal.h> (with
+ * <wstape/version.h>; `pkg-config --cflags --libs wstape`): C99 or later, or C++. Only
+ * the functions declared here and wstape_version() are exported, under the soname
+ * libwstape.so.1 (README, "Install, and wstape as a library"). Recording, replaying and
+ * inspecting are not part of the library: they are reached through the `wstape` command.
+ * journal_open() of a journal that has an index checks the index in a forked child
+ * process first and waits for that child by its pid; its verdict comes through a pipe, so
+ * a program that ignores SIGCHLD or reaps its children in a handler does no harm.
  */
 #ifndef WSTAPE_JOURNAL_H
 #define WSTAPE_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define JOURNAL_FORMAT_VERSION 1
 
@@ -185,7 +198,7 @@ uint32_t journal_next_conn(struct journal *j);
 /* Journal metadata: small key/value strings kept in J/META (written at once, atomically).
  * journal_meta_get returns a pointer owned by the journal, valid until the next
  * journal_meta_set or journal_close, or NULL when the key is absent.
- * Keys and values: printable, no newline, no '='in keys; at most 4 KiB each.
+ * Keys and values: printable, no newline, no '=' in keys; at most 4 KiB each.
  * journal_meta_set returns 0, JOURNAL_ERDONLY, JOURNAL_EINVAL (a key or value outside those
  * rules), ENOMEM, or the errno of writing META. */
 const char *journal_meta_get(struct journal *j, const char *key);
@@ -333,5 +346,9 @@ const char *journal_kind_name(int kind);
 int journal_kind_parse(const char *s, size_t n);
 const char *journal_dir_name(int dir);
 int journal_dir_parse(const char *s, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -62,7 +62,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzz
 	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
 .PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps \
-	install-python format format-check lib man uninstall
+	install-python uninstall-python format format-check lib man uninstall
 
 all: check-deps $(BIN) lib man
 
@@ -235,6 +235,10 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/wstape-*.1 $(DESTDIR)$(MANDIR)/man5/wstape-format.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/wstape
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/wstape
+
+# what install-python put into PYDIR (the package and its metadata), nothing else
+uninstall-python:
+	rm -rf $(DESTDIR)$(PYDIR)/wstape $(DESTDIR)$(PYDIR)/wstape-*.dist-info
 
 # the Python package (python/), offline, with Debian's pip and setuptools, into the
 # dist-packages of PREFIX that Debian's python3 reads (PYDIR; under DESTDIR when set); it

@@ -79,7 +79,7 @@ wait "$fpid" || fail "the follower: $(cat "$T/follow.out")"
 $WSTAPE cat "$T/live" > "$T/live.jsonl" || fail "cat of the recorded journal"
 cmp -s <(jq -c -S . "$T/live.jsonl") <(jq -c -S . "$T/follow.jsonl") ||
 	fail "the follower's records differ from cat's ($(wc -l < "$T/follow.jsonl") vs $(wc -l < "$T/live.jsonl"))"
-grep -o '[0-9]* records' "$T/follow.out" > /dev/null || fail "the follower said nothing: $(cat "$T/follow.out")"
+grep -o '[0-9][0-9]* records' "$T/follow.out" > /dev/null || fail "the follower said nothing: $(cat "$T/follow.out")"
 
 # -- follow=True across segments that appear while it reads
 mkdir "$T/grow"

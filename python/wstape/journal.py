@@ -185,6 +185,8 @@ class Journal:
             raise UsageError("conn is an int, not %r" % (conn,))
         if from_record is not None and (not isinstance(from_record, int) or from_record < 0):
             raise UsageError("from_record is a record number, not %r" % (from_record,))
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise UsageError("limit is a number of records (0 or more), not %r" % (limit,))
         ch = _bytes_arg(channel, "channel")
         cur = _bytes_arg(from_cursor, "from_cursor")
         cur_key = cursor_key(cur) if cur is not None else None

@@ -80,7 +80,11 @@ _U64 = (1 << 64) - 1
 def decode_records(data, recno, count, wall, mono, sel=None):
     """The records of a block's raw data, as a list of Record. sel (optional): a tuple
     (skip_below_recno, channel bytes or None, conn or None, dir or None, kind or None,
-    from_ns, to_ns): only the records selected. Raises BadBlock."""
+    from_ns, to_ns): only the records selected. Raises BadBlock.
+
+    Each varint (FORMAT.md, "Records inside a block") is decoded in line, its common short
+    forms first, rather than by a helper: a Python call per field was most of the time per
+    record, and this loop is what makes the package 2x `cat | json.loads` (bench/60_python)."""
     out = []
     append = out.append
     end = len(data)

@@ -207,7 +207,7 @@ $(PUB_A): $(PUB_OBJ) journal/libwstape.map
 
 # wstape(1) and wstape-CMD(1) for each command of `wstape --help`, from the --help texts;
 # wstape-format(5) from docs/FORMAT.md
-$(MAN_DIR)/.made: $(BIN) tools/help2roff.py tools/md2roff.py docs/FORMAT.md
+$(MAN_DIR)/.made: $(BIN) tools/help2roff.py tools/md2roff.py tools/roff.py docs/FORMAT.md
 	@mkdir -p $(MAN_DIR) && rm -f $(MAN_DIR)/*.[15]
 	/usr/bin/python3 tools/help2roff.py $(BIN) $(MAN_DIR)
 	/usr/bin/python3 tools/md2roff.py docs/FORMAT.md wstape-format 5 "wstape $(VERSION)" > $(MAN_DIR)/wstape-format.5

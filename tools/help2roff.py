@@ -21,7 +21,8 @@ import os
 import re
 import subprocess
 import sys
-import time
+
+import roff
 
 PROG = "wstape"
 NAME = "record WebSocket feeds to a journal and replay them"
@@ -33,15 +34,11 @@ DESCRIPTION = (
     "imports JSON lines back. Each command is described in its own page, wstape-COMMAND(1), "
     "and by `wstape COMMAND --help`."
 )
-MONTHS = "January February March April May June July August September October November December".split()
 
 
 def esc(text):
-    """Text for roff: backslashes, hyphens (as \\- so that they stay ASCII) and leading dots."""
-    text = text.replace("\\", "\\e").replace("-", "\\-")
-    if text[:1] in (".", "'"):
-        text = "\\&" + text
-    return text
+    """Text for roff (roff.esc), not taken for a request at the start of a line."""
+    return roff.line_start(roff.esc(text))
 
 
 def inline(text):
@@ -191,12 +188,7 @@ def main():
         sys.exit("usage: help2roff.py WSTAPE OUTDIR")
     binary, outdir = sys.argv[1:]
     version = help_text(binary, "--version").strip()
-    t = os.environ.get("SOURCE_DATE_EPOCH")
-    if t is None:
-        r = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True)
-        t = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
-    tm = time.gmtime(int(t)) if t else time.gmtime()
-    date = f"{MONTHS[tm.tm_mon - 1]} {tm.tm_year}"
+    date = roff.page_date()
 
     main_help = help_text(binary, "--help")
     usage, rest = split_usage(main_help)

@@ -9,25 +9,12 @@ blocks indented by four spaces, pipe tables (rendered with tbl: the page starts 
 '\\" t' line that tells man to run it), and inline `code` (bold), *emphasis* (italics),
 **strong** (bold) and [text](link) (the text). Anything else is kept as a paragraph.
 """
-import os
 import re
-import subprocess
 import sys
-import time
 
-MONTHS = "January February March April May June July August September October November December".split()
+import roff
 
-
-def esc(text):
-    """Text for roff: backslashes, hyphens (\\- stays ASCII), and any other character than
-    ASCII as its Unicode escape (troff reads bytes)."""
-    text = text.replace("\\", "\\e").replace("-", "\\-")
-    return "".join(c if ord(c) < 128 else "\\[u%04X]" % ord(c) for c in text)
-
-
-def line_start(text):
-    """A line of output must not start with '.' or "'" (roff requests)."""
-    return "\\&" + text if text[:1] in (".", "'") else text
+esc, line_start = roff.esc, roff.line_start
 
 
 def inline(text):
@@ -120,15 +107,10 @@ def convert(md, name, section, source):
         out.append(fill(para))
     if title is None:
         sys.exit("md2roff: the document has no '# title'")
-    t = os.environ.get("SOURCE_DATE_EPOCH")
-    if t is None:
-        r = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True)
-        t = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
-    tm = time.gmtime(int(t)) if t else time.gmtime()
     head = [
         "'\\\" t",
         f'.\\" {name}.{section}: made by tools/md2roff.py from docs/FORMAT.md; do not edit',
-        f'.TH {name.upper()} {section} "{MONTHS[tm.tm_mon - 1]} {tm.tm_year}" "{source}" "wstape manual"',
+        f'.TH {name.upper()} {section} "{roff.page_date()}" "{source}" "wstape manual"',
         ".nh",
         ".ad l",
         ".SH NAME",

@@ -1,6 +1,5 @@
 """The summary of a journal, as `wstape info --json` gives it: from the index plus the
 blocks past its end, or from the segments alone."""
-import base64
 import os
 import warnings
 
@@ -8,16 +7,9 @@ from .block import BadBlock, decode_records
 from .errors import CorruptError, StaleIndexWarning
 from .index import disk_bytes as index_disk_bytes
 from .reader import BlockReader
+from .record import text_or_b64
 from .segment import seg_name
 from .timefmt import format_time
-
-
-def _text_or_null(out, key, b):
-    try:
-        out[key] = b.decode("utf-8")
-    except UnicodeDecodeError:
-        out[key] = None
-        out[key + "_b64"] = base64.b64encode(b).decode("ascii")
 
 
 def info(j):
@@ -112,9 +104,9 @@ def info(j):
     for name in sorted(chans):
         recs, first, last, fc, lc = chans[name]
         c = {}
-        _text_or_null(c, "name", name)
+        text_or_b64(c, "name", name, null=True)
         c.update(records=recs, first_recno=first, last_recno=last)
-        _text_or_null(c, "first_cursor", fc)
-        _text_or_null(c, "last_cursor", lc)
+        text_or_b64(c, "first_cursor", fc, null=True)
+        text_or_b64(c, "last_cursor", lc, null=True)
         out["channel_list"].append(c)
     return out

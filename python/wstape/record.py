@@ -11,10 +11,14 @@ KIND_NUM = {k: i for i, k in enumerate(KINDS)}
 DIRS = ("in", "out")
 
 
-def _text_or_b64(out, name, b):
+def text_or_b64(out, name, b, null=False):
+    """out[name] = b as text when it is UTF-8, else out[name + "_b64"] its base64 (and, with
+    null=True, out[name] = None beside it: `info --json`'s form; `cat` leaves name out)."""
     try:
         out[name] = b.decode("utf-8")
     except UnicodeDecodeError:
+        if null:
+            out[name] = None
         out[name + "_b64"] = base64.b64encode(b).decode("ascii")
 
 
@@ -63,9 +67,9 @@ class Record(tuple):
             "dir": self[4],
             "kind": self[5],
         }
-        _text_or_b64(out, "channel", self.channel_bytes)
-        _text_or_b64(out, "cursor", self[7])
-        _text_or_b64(out, "payload", self[8])
+        text_or_b64(out, "channel", self.channel_bytes)
+        text_or_b64(out, "cursor", self[7])
+        text_or_b64(out, "payload", self[8])
         return out
 
     def __repr__(self):

@@ -45,8 +45,19 @@ char *cmd_text_or_file(const char *arg, size_t *len);
  * copy, or NULL with what is wrong in why. */
 char *cmd_secret_arg(const char *arg, char *why, size_t why_size);
 
-/* Log messages (util/log.h) go to stderr as "wstape: LEVEL: message" lines from now on. */
+/* Log messages (util/log.h) go to stderr, one line each, from now on: as
+ * "wstape: LEVEL: message" until cmd_log_format() says otherwise. */
 void cmd_log_to_stderr(void);
+enum { CMD_LOG_PLAIN, CMD_LOG_TEXT, CMD_LOG_JSON };
+/* The form of the lines: "plain", "text" (a timestamp, the level, "wstape CMD: message")
+ * or "json" (one object a line: ts, level, cmd, msg). Returns 0, or EINVAL for another
+ * name. record and replay set "text" before their options. */
+int cmd_log_format(const char *cmd, const char *name);
+/* A message of the command itself (what it serves, why it stopped), shown whatever the
+ * log level, in the form of the log lines: "wstape: message" in plain. */
+void cmd_say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --log-format FORM as an option converter (cmd/opts.h CMD_FN; ud: the command's name). */
+int cmd_opt_log_format(const char *value, void *dst, void *ud);
 
 /* ---- helpers shared by the commands (cmd/common.c) ---- */
 #include "journal/journal.h"

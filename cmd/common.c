@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "feeds/spec.h"
+#include "util/log.h"
 #include "util/text.h"
 
 int
@@ -44,14 +45,14 @@ cmd_journal_error(struct journal *j, const char *what, const char *path, int err
 	/* a detail that already says "WHAT 'PATH': ..." is the whole message */
 	snprintf(head, sizeof(head), "%s '%s'", what, path);
 	if (d && strncmp(d, head, strlen(head)) == 0)
-		fprintf(stderr, "wstape: %s\n", d);
+		cmd_say(LOG_ERROR, "%s", d);
 	else if (d && *d && (strstr(d, journal_strerror(err)) || name_quoted(d, path)))
 		/* the detail says what the error's name would say again: once is enough */
-		fprintf(stderr, "wstape: %s '%s': %s\n", what, path, d);
+		cmd_say(LOG_ERROR, "%s '%s': %s", what, path, d);
 	else if (d && *d)
-		fprintf(stderr, "wstape: %s '%s': %s: %s\n", what, path, journal_strerror(err), d);
+		cmd_say(LOG_ERROR, "%s '%s': %s: %s", what, path, journal_strerror(err), d);
 	else
-		fprintf(stderr, "wstape: %s '%s': %s\n", what, path, journal_strerror(err));
+		cmd_say(LOG_ERROR, "%s '%s': %s", what, path, journal_strerror(err));
 }
 
 int
@@ -71,16 +72,16 @@ void
 cmd_report_recovery(const char *path, const struct journal_recovery *rec)
 {
 	if (rec->torn_bytes)
-		fprintf(stderr,
-			"wstape: journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)\n",
+		cmd_say(LOG_WARN,
+			"journal '%s': cut a torn tail of %llu bytes at offset %llu of segment %u (a block that was being written when the writer stopped)",
 			path, (unsigned long long)rec->torn_bytes, (unsigned long long)rec->torn_offset,
 			rec->torn_segment);
 	if (rec->index_damaged)
-		fprintf(stderr,
-			"wstape: journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)\n",
-			path, rec->index_detail, (unsigned long long)rec->blocks_indexed);
+		cmd_say(LOG_WARN,
+			"journal '%s': index was damaged (%s); rebuilt from the segments (%llu blocks)", path,
+			rec->index_detail, (unsigned long long)rec->blocks_indexed);
 	else if (rec->reindexed && rec->blocks_indexed)
-		fprintf(stderr, "wstape: journal '%s': rebuilt the index (%llu blocks)\n", path,
+		cmd_say(LOG_WARN, "journal '%s': rebuilt the index (%llu blocks)", path,
 			(unsigned long long)rec->blocks_indexed);
 }
 

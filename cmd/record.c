@@ -71,8 +71,11 @@ static const char usage_tail[] =
 	"  --flush-ms N             seal the open block after N ms (default 100): the most a kill -9 loses\n"
 	"  --zstd-level N           compression level (default 1: see docs/FORMAT.md)\n"
 	"  -q, --quiet              no status line, errors only\n"
-	"  -v, -vv, --verbose       log connections (-vv, or -v -v: and libwebsockets' debug too)\n"
-	"  --log-level LEVEL        error, warn, info or debug (default warn; -v: info)\n"
+	"  -v, -vv, --verbose       -v: info (the default); -vv or -v -v: debug, libwebsockets' own too\n"
+	"  --log-level LEVEL        error, warn, info or debug (default info: connects, closes, reconnects,\n"
+	"                           failed attempts, findings)\n"
+	"  --log-format F           text (the default: an RFC 3339 UTC time, the level, the message), json\n"
+	"                           (one object a line: ts, level, cmd, msg) or plain (wstape: LEVEL: ...)\n"
 	"\n"
 	"SIGINT/SIGTERM close the connection with 1000, seal and sync the journal and exit 0.\n"
 	"A first run that fails before any frame removes the journal it created.\n"
@@ -530,6 +533,7 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_COUNT("--verbose", "-v", &ra->verbose),
 		CMD_COUNT("-vv", NULL, &vv),
 		CMD_STR("--log-level", NULL, &ra->log_level, "a log level"),
+		CMD_FN("--log-format", NULL, NULL, "text, json or plain", cmd_opt_log_format, "record"),
 	};
 	struct cmd_option opts[sizeof(own) / sizeof(own[0]) + (size_t)nfeed + 1];
 	memcpy(opts, own, sizeof(own));
@@ -575,6 +579,7 @@ cmd_record(int argc, char **argv)
 	struct journal *j = NULL;
 	int rc;
 
+	cmd_log_format("record", "text");
 	if (record_parse_args(&ra, argc, argv)) {
 		rc = EXIT_USAGE;
 	} else if (!(rc = record_check_args(&ra)) && !(rc = record_open_journal(&ra, &j)) &&

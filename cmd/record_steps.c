@@ -78,7 +78,7 @@ record_journal_fail(const char *path, const char *what, struct journal *j, int e
 {
 	const char *d = j ? journal_last_detail(j) : "";
 
-	fprintf(stderr, "wstape: cannot %s journal '%s': %s%s%s\n", what, path, journal_strerror(err),
+	cmd_say(LOG_ERROR, "cannot %s journal '%s': %s%s%s", what, path, journal_strerror(err),
 		d && *d ? ": " : "", d ? d : "");
 	return err == JOURNAL_ELOCKED || err == JOURNAL_EEXIST || err == JOURNAL_ENOTJOURNAL ||
 			err == JOURNAL_EVERSION
@@ -102,8 +102,7 @@ record_check_args(struct record_args *ra)
 			ra->shown.p);
 		return EXIT_USAGE;
 	}
-	if (ra->quiet)
-		log_threshold = LOG_ERROR;
+	log_threshold = ra->quiet ? LOG_ERROR : LOG_INFO;
 	if (ra->verbose)
 		log_threshold = ra->verbose > 1 ? LOG_DEBUG : LOG_INFO;
 	if (ra->log_level && log_set_level_name(ra->log_level)) {
@@ -323,33 +322,33 @@ record_report(const struct record_args *ra, struct journal *j, int err, const st
 	switch (err) {
 	case 0: return EXIT_OK;
 	case RECORDER_EAUTH:
-		fprintf(stderr,
-			"wstape: the server refused the credentials (HTTP %d); check the token or "
-			"API key (nothing more will be retried)\n",
+		cmd_say(LOG_ERROR,
+			"the server refused the credentials (HTTP %d); check the token or "
+			"API key (nothing more will be retried)",
 			st->last_status);
 		return EXIT_AUTH;
 	case RECORDER_EREFUSED:
-		fprintf(stderr,
-			"wstape: the server refused the credentials: \"%s\"; check the token or API "
-			"key (nothing more will be retried)\n",
+		cmd_say(LOG_ERROR,
+			"the server refused the credentials: \"%s\"; check the token or API "
+			"key (nothing more will be retried)",
 			st->refusal);
 		return EXIT_AUTH;
 	case RECORDER_EJOURNAL:
-		fprintf(stderr,
-			"wstape: cannot write journal '%s': %s%s%s; what was written before stays "
-			"valid: free space and continue with --resume\n",
+		cmd_say(LOG_ERROR,
+			"cannot write journal '%s': %s%s%s; what was written before stays "
+			"valid: free space and continue with --resume",
 			ra->out, journal_strerror(st->journal_err), *journal_last_detail(j) ? ": " : "",
 			journal_last_detail(j));
 		return EXIT_IO;
 	case RECORDER_ERETRIES:
-		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", ra->shown.p,
-			recorder_strerror(err), st->last_error[0] ? st->last_error : "no detail");
+		cmd_say(LOG_ERROR, "cannot connect to '%s': %s (%s)", ra->shown.p, recorder_strerror(err),
+			st->last_error[0] ? st->last_error : "no detail");
 		return EXIT_NET;
 	case RECORDER_EURL:
 	case RECORDER_EINVAL:
-		fprintf(stderr, "wstape: cannot record from '%s': %s\n", ra->shown.p, recorder_strerror(err));
+		cmd_say(LOG_ERROR, "cannot record from '%s': %s", ra->shown.p, recorder_strerror(err));
 		return EXIT_USAGE;
-	default: fprintf(stderr, "wstape: record failed: %s\n", recorder_strerror(err)); return EXIT_NET;
+	default: cmd_say(LOG_ERROR, "record failed: %s", recorder_strerror(err)); return EXIT_NET;
 	}
 }
 
@@ -368,17 +367,17 @@ record_settle_empty(const struct record_args *ra, struct journal **j, int rc, co
 		int derr = journal_discard(*j);
 		*j = NULL;
 		if (derr)
-			fprintf(stderr, "wstape: cannot remove journal '%s', which holds no frame: %s\n",
-				ra->out, strerror(derr));
+			cmd_say(LOG_ERROR, "cannot remove journal '%s', which holds no frame: %s", ra->out,
+				strerror(derr));
 		else
-			fprintf(stderr,
-				"wstape: removed journal '%s': it held no frame, only the %llu "
-				"connection attempt%s; the same command can run again\n",
+			cmd_say(LOG_WARN,
+				"removed journal '%s': it held no frame, only the %llu "
+				"connection attempt%s; the same command can run again",
 				ra->out, n, n == 1 ? "" : "s");
 	} else if (empty && rc == EXIT_OK) {
-		fprintf(stderr,
-			"wstape: journal '%s' holds no frame, only the %llu connection attempt%s: "
-			"continue it with --resume, or remove it (rm -r '%s') to start again\n",
+		cmd_say(LOG_WARN,
+			"journal '%s' holds no frame, only the %llu connection attempt%s: "
+			"continue it with --resume, or remove it (rm -r '%s') to start again",
 			ra->out, n, n == 1 ? "" : "s", ra->out);
 	}
 }

@@ -95,7 +95,9 @@ static const char usage_limits[] =
 	"                     a client's frame or message (its fragments joined) above SIZE\n"
 	"                     closes its connection with 1009 (default 1m)\n"
 	"  --max-clients N    clients at once; more are refused (default 1024)\n"
-	"  --log-level L      error, warn, info or debug (default warn)\n"
+	"  --log-level L      error, warn, info or debug (default info: clients, drops, faults)\n"
+	"  --log-format F     text (the default: an RFC 3339 UTC time, the level, the message),\n"
+	"                     json (one object a line: ts, level, cmd, msg) or plain\n"
 	"\n"
 	"feeds (server side):\n";
 /* (here what each feed's server does: struct feed_server_ops.help) */
@@ -156,7 +158,7 @@ on_report(const struct replay_event *ev, void *ud)
 			snprintf(speed, sizeof(speed), "%gx", ev->speed);
 		else
 			snprintf(speed, sizeof(speed), "max");
-		fprintf(stderr, "wstape: replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/\n",
+		cmd_say(LOG_INFO, "replaying '%s' (%s feed%s%s, speed %s, %s mode) on %s://%s:%d/",
 			ev->journal, ev->feed, ev->detail[0] ? ", " : "", ev->detail, speed, ev->mode,
 			ev->scheme, ev->host, ev->port);
 		printf("%s://%s:%d/\n", ev->scheme, ev->host, ev->port);
@@ -166,8 +168,8 @@ on_report(const struct replay_event *ev, void *ud)
 	char drift[64] = "";
 	if (ev->has_drift)
 		snprintf(drift, sizeof(drift), ", end drift %.4f%%", ev->drift_pct);
-	fprintf(stderr,
-		"wstape: client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s\n",
+	cmd_say(LOG_INFO,
+		"client %u (%s) left after %.3f s: %llu frames, %llu bytes, lateness p50 %.1f us p99 %.1f us max %.1f us%s",
 		ev->client, ev->peer, ev->secs, (unsigned long long)ev->frames, (unsigned long long)ev->bytes,
 		ev->p50_us, ev->p99_us, ev->max_us, drift);
 }
@@ -408,6 +410,7 @@ replay_parse(int argc, char **argv, struct replay_cli *c)
 		CMD_SIZE("--max-client-message", &o->max_client_message, "a size", 1, INT64_MAX),
 		CMD_U64("--max-clients", &c->max_clients, "a number", 1, 100000),
 		CMD_FN("--log-level", NULL, NULL, "a log level", opt_log_level, NULL),
+		CMD_FN("--log-format", NULL, NULL, "text, json or plain", cmd_opt_log_format, "replay"),
 		CMD_END,
 	};
 	struct cmd_args args = {
@@ -449,6 +452,8 @@ cmd_replay(int argc, char **argv)
 	struct replay_options *o = &c.o;
 	int ex, rc;
 
+	cmd_log_format("replay", "text");
+	log_threshold = LOG_INFO;
 	o->port = 8765;
 	o->speed = 1;
 	o->from_wall = INT64_MIN;
@@ -470,11 +475,11 @@ cmd_replay(int argc, char **argv)
 	switch (rc) {
 	case 0: return EXIT_OK;
 	case REPLAY_EEMPTY:
-		fprintf(stderr, "wstape: replay '%s': no server frames in the selected range\n", o->journal);
+		cmd_say(LOG_ERROR, "replay '%s': no server frames in the selected range", o->journal);
 		return EXIT_USAGE;
 	case REPLAY_EJOURNAL: return EXIT_USAGE;
 	case REPLAY_ELISTEN:
 	case REPLAY_ELWS: return EXIT_NET;
-	default: fprintf(stderr, "wstape: replay: %s\n", replay_strerror(rc)); return EXIT_IO;
+	default: cmd_say(LOG_ERROR, "replay: %s", replay_strerror(rc)); return EXIT_IO;
 	}
 }

@@ -14,7 +14,7 @@ TESTPKGS := cmocka
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev python3
 DEB_TEST  := python3-websockets python3-lmdb python3-zstandard python3-crcmod python3-pandas python3-pip \
-             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc
+             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc prometheus
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang
 FUZZ_BUILD   ?= build-fuzz
@@ -62,7 +62,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzz
 	       -fno-sanitize-recover=undefined -I. -MMD -MP -D_GNU_SOURCE
 
 .PHONY: all deps check-deps check-test-deps check-fuzz-deps test asan bench fuzz fuzz-build demo install clean node-deps \
-	install-python uninstall-python format format-check lib man uninstall
+	install-python uninstall-python format format-check lib man uninstall install-systemd uninstall-systemd
 
 all: check-deps $(BIN) lib man
 
@@ -265,3 +265,20 @@ clean:
 	rm -rf build build-asan build-*
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/wstape.d $(FUZZ_OBJ:.o=.d) $(PUB_OBJ:.o=.d)
+
+# the systemd unit (contrib/wstape-record@.service, ExecStart pointed at BINDIR), the example
+# of its env file and the Prometheus alert rules; only when asked (not part of `make install`):
+#   make install-systemd            # as root, after make install
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SHAREDIR   ?= $(PREFIX)/share/wstape
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SHAREDIR)
+	sed 's|/usr/local/bin/wstape|$(BINDIR)/wstape|' contrib/wstape-record@.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/wstape-record@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/wstape-record@.service
+	install -m 0644 contrib/wstape-record.env.example contrib/prometheus/wstape-alerts.yml $(DESTDIR)$(SHAREDIR)/
+
+uninstall-systemd:
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/wstape-record@.service $(DESTDIR)$(SHAREDIR)/wstape-record.env.example \
+		$(DESTDIR)$(SHAREDIR)/wstape-alerts.yml
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null

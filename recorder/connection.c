@@ -68,7 +68,7 @@ rec_attempt_failed_in(struct rec *r, const char *why, int status, const char *ph
 	}
 	r->st.last_status = status;
 	rec_journal_error(r, msg, phase, status);
-	log_info("connection %u to %s failed: %s", r->conn, r->url_redacted, msg);
+	log_info("connection %u to %s failed in phase %s: %s", r->conn, r->url_redacted, phase, msg);
 	if (status == 401 || status == 403) {
 		log_error("%s answered HTTP %d: the credentials were refused", r->url_redacted, status);
 		r->result = RECORDER_EAUTH;

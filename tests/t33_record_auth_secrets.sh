@@ -70,7 +70,8 @@ if command -v script >/dev/null; then
 	wait $tty_script || fail "record on a terminal exited $?"
 	grep -a -q 'up  [0-9]* records .* msg/s  ratio [0-9.]*x  reconnects 0  cursor [0-9]*:[0-9]*' "$T/tty.out" ||
 		fail "no status line: $(tr '\r' '\n' <"$T/tty.out" | tail -5)"
-	grep -a -q $'\r\033\[Kwstape: info' "$T/tty.out" || fail "a log line does not clear the status line first"
+	grep -a -q -E $'\r\033\\[K[0-9-]{10}T[0-9:.]{12}Z info wstape record: ' "$T/tty.out" ||
+		fail "a log line does not clear the status line first"
 else
 	echo "note: no script(1): the status line is not checked" >&2
 	: >"$T/tty.out"
@@ -82,9 +83,13 @@ expect_exit 5 "$WSTAPE" record "ws://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue
 	--retries 1 -vv >"$T/down.out" 2>"$T/down.err"
 grep -q "cannot connect to 'ws://127.0.0.1:$closed/ws?token=REDACTED'" "$T/down.err" || fail "no redacted URL in: $(cat "$T/down.err")"
 expect_exit 2 "$WSTAPE" record "http://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue" -o "$T/jhttp" 2>"$T/http.err"
+# the same at debug level as JSON lines (libwebsockets' own included): redacted there too
+expect_exit 5 "$WSTAPE" record "ws://127.0.0.1:$closed/ws?token=Tok3nS3cr3tValue" -o "$T/jdown" \
+	-H 'Authorization: Bearer B3arerSecretValue' --retries 1 -vv --log-format json 2>"$T/down.json"
+jq -e -s 'any(.msg | contains("token=REDACTED"))' "$T/down.json" >/dev/null || fail "no redacted URL in: $(cat "$T/down.json")"
 for s in $secrets; do
 	if grep -r -a -l -- "$s" "$T/j" "$T/j401" "$T/j.jsonl" "$T/401.jsonl" "$T/info.out" \
-		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err" "$T/jdown" "$T/down.out" "$T/down.err" \
+		"$T/rec.out" "$T/rec.err" "$T/401.out" "$T/401.err" "$T/jdown" "$T/down.out" "$T/down.err" "$T/down.json" \
 		"$T/http.err" "$T/tty.out" "$T/jtty"; then
 		fail "secret '$s' found in the files above"
 	fi

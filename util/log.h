@@ -2,8 +2,8 @@
  *
  * The libraries (journal/, feeds/, recorder/, replay/, inspect/) never print: they call
  * log_msg(), which formats the message and hands it to the sink that the program set
- * (cmd/log_stderr.c writes "wstape: LEVEL: message" to stderr). Without a sink, messages
- * are dropped. */
+ * (cmd/log_stderr.c writes a line to stderr: "wstape: LEVEL: message", or with a timestamp,
+ * or as JSON). Without a sink, messages are dropped. */
 #ifndef WSTAPE_LOG_H
 #define WSTAPE_LOG_H
 

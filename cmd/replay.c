@@ -96,8 +96,9 @@ static const char usage_limits[] =
 	"                     closes its connection with 1009 (default 1m)\n"
 	"  --max-clients N    clients at once; more are refused (default 1024)\n"
 	"  --log-level L      error, warn, info or debug (default info: clients, drops, faults)\n"
-	"  --log-format F     text (the default: an RFC 3339 UTC time, the level, the message),\n"
-	"                     json (one object a line: ts, level, cmd, msg) or plain\n"
+	"  --log-format text|json|plain   text (the default): an RFC 3339 UTC time, the\n"
+	"                     level, the message; json: one object a line (ts, level, cmd,\n"
+	"                     client, msg); plain: wstape: LEVEL: message\n"
 	"\n"
 	"feeds (server side):\n";
 /* (here what each feed's server does: struct feed_server_ops.help) */

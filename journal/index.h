@@ -49,9 +49,16 @@ void idx_close(struct idx *x);
 int idx_clear(struct idx *x);
 /* The indexed state; all zero for an empty index. */
 int idx_state_get(struct idx *x, struct idx_state *st);
-/* Index one block whose raw records are in 'raw' (decoded with blk_iter), then store st. */
+/* Index one block whose raw records are in 'raw' (decoded with blk_iter), then store st,
+ * st being the state with the block counted in. When the index's sums are not st's less
+ * this block (a prune dropped blocks meanwhile), the stored sums are the index's plus the
+ * block, and st's sums are set to them. */
 int idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
-		  const struct idx_state *st);
+		  struct idx_state *st);
+/* Drop the entries of the blocks before record 'floor' (blocks, time, chanblk) and take
+ * them off the state's sums, in one transaction (conns and chans keep their figures;
+ * with no block left, the state and they are emptied). *blocks_dropped says how many. */
+int idx_prune(struct idx *x, uint64_t floor, uint64_t *blocks_dropped);
 /* The last indexed block; JOURNAL_ENOTFOUND when none. */
 int idx_last_block(struct idx *x, struct idx_block *b);
 /* The block holding recno (largest first_recno <= recno). */

@@ -55,10 +55,30 @@ int idx_state_get(struct idx *x, struct idx_state *st);
  * block, and st's sums are set to them. */
 int idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
 		  struct idx_state *st);
-/* Drop the entries of the blocks before record 'floor' (blocks, time, chanblk) and take
- * them off the state's sums, in one transaction (conns and chans keep their figures;
- * with no block left, the state and they are emptied). *blocks_dropped says how many. */
-int idx_prune(struct idx *x, uint64_t floor, uint64_t *blocks_dropped);
+/* What a prune changes in one 'conns' or 'chans' entry: its records in the pruned blocks
+ * come off, and its first record (and a channel's first cursor) becomes the first one
+ * kept. */
+struct idx_prune_fix {
+	int chan; /* 1: channel name[name_len]; 0: connection conn */
+	uint32_t conn;
+	uint16_t name_len, cursor_len;
+	uint8_t name[JOURNAL_MAX_CHANNEL];
+	uint64_t records; /* in the pruned blocks */
+	uint64_t last_recno; /* the entry's, before the prune (0: no entry) */
+	int want_cursor; /* the entry has a cursor: look for the first one kept */
+	int found, cursor_found; /* the first record kept, its first cursor kept: */
+	uint64_t first_recno;
+	int64_t first_wall;
+	uint8_t cursor[JOURNAL_MAX_CURSOR];
+};
+/* Fill each fix's last_recno and want_cursor from its entry. 0 or an error. */
+int idx_prune_bounds(struct idx *x, struct idx_prune_fix *fix, size_t n);
+/* Drop the entries of the blocks before record 'floor' (blocks, time, chanblk), take them
+ * off the state's sums, and apply the fixes to conns and chans (an entry with no record
+ * kept goes), in one transaction. *blocks_dropped says how many blocks went (0: none
+ * were listed, and nothing changed). */
+int idx_prune(struct idx *x, uint64_t floor, const struct idx_prune_fix *fix, size_t nfix,
+	      uint64_t *blocks_dropped);
 /* The last indexed block; JOURNAL_ENOTFOUND when none. */
 int idx_last_block(struct idx *x, struct idx_block *b);
 /* The block holding recno (largest first_recno <= recno). */

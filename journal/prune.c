@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,29 +121,245 @@ seg_summary(const char *dir, uint32_t n, struct seg_sum *s)
 	return rc;
 }
 
+/* ---- what the pruned records were per connection and channel (struct idx_prune_fix) ---- */
+
+struct fixes {
+	struct idx_prune_fix *v;
+	size_t n, cap;
+	uint32_t *slot; /* open addressing: index + 1 into v, 0 empty */
+	size_t nslot;
+	uint64_t max_last; /* the largest last_recno of a fix */
+	size_t open; /* fixes whose first record kept is still to be found */
+};
+
+static uint64_t
+fix_hash(int chan, uint32_t conn, const void *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)chan;
+	const uint8_t *p = name;
+	if (!chan)
+		return (h ^ conn) * 1099511628211ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The fix of a connection or channel; created when 'add', else NULL when there is none
+ * (and with add, NULL when out of memory). */
+static struct idx_prune_fix *
+fix_get(struct fixes *f, int chan, uint32_t conn, const void *name, size_t len, int add)
+{
+	if (add && (f->n + 1) * 2 > f->nslot) {
+		size_t ns = f->nslot ? f->nslot * 2 : 64;
+		uint32_t *sl = calloc(ns, sizeof(*sl));
+		if (!sl)
+			return NULL;
+		for (size_t i = 0; i < f->n; i++) {
+			const struct idx_prune_fix *e = &f->v[i];
+			size_t h = (size_t)fix_hash(e->chan, e->conn, e->name, e->name_len) & (ns - 1);
+			while (sl[h])
+				h = (h + 1) & (ns - 1);
+			sl[h] = (uint32_t)i + 1;
+		}
+		free(f->slot);
+		f->slot = sl;
+		f->nslot = ns;
+	}
+	if (!f->nslot)
+		return NULL;
+	size_t h = (size_t)fix_hash(chan, conn, name, len) & (f->nslot - 1);
+	for (; f->slot[h]; h = (h + 1) & (f->nslot - 1)) {
+		struct idx_prune_fix *e = &f->v[f->slot[h] - 1];
+		if (e->chan == chan &&
+		    (chan ? e->name_len == len && memcmp(e->name, name, len) == 0 : e->conn == conn))
+			return e;
+	}
+	if (!add)
+		return NULL;
+	if (f->n == f->cap) {
+		size_t nc = f->cap ? f->cap * 2 : 32;
+		struct idx_prune_fix *nv = realloc(f->v, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		f->v = nv;
+		f->cap = nc;
+	}
+	struct idx_prune_fix *e = &f->v[f->n];
+	memset(e, 0, offsetof(struct idx_prune_fix, name));
+	e->chan = chan;
+	e->conn = conn;
+	e->name_len = (uint16_t)len;
+	if (chan)
+		memcpy(e->name, name, len);
+	e->found = e->cursor_found = 0;
+	e->records = e->last_recno = 0;
+	f->slot[h] = (uint32_t)++f->n;
+	return e;
+}
+
+static void
+fixes_free(struct fixes *f)
+{
+	free(f->v);
+	free(f->slot);
+}
+
+/* Call fn for each record of segment n (decoded), until it returns non-zero (1: stop, or
+ * an error). 0 at the end; a block that does not read whole ends the walk too. */
+static int
+seg_records(const char *dir, uint32_t n, int (*fn)(const struct journal_record *, void *), void *ud)
+{
+	struct blk_reader br;
+	struct stat sb;
+	char path[4200];
+	uint64_t off = SEG_HEADER_SIZE;
+	int fd, rc = 0;
+
+	seg_path(path, sizeof(path), dir, n);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : errno;
+	if (fstat(fd, &sb) != 0) {
+		rc = errno;
+		close(fd);
+		return rc;
+	}
+	blk_reader_init(&br);
+	while (rc == 0 && blk_read(&br, fd, off, (uint64_t)sb.st_size, 1) == BLK_OK) {
+		struct blk_iter it;
+		struct journal_record r;
+		blk_iter_init(&it, &br.h, br.raw);
+		while (rc == 0 && blk_iter_next(&it, &r) == 0)
+			rc = fn(&r, ud);
+		off += BLK_HEADER_SIZE + br.h.comp_len;
+	}
+	blk_reader_free(&br);
+	close(fd);
+	return rc;
+}
+
+static int
+count_pruned(const struct journal_record *r, void *ud)
+{
+	struct fixes *f = ud;
+	struct idx_prune_fix *e = fix_get(f, 0, r->conn, NULL, 0, 1);
+	if (!e)
+		return ENOMEM;
+	e->records++;
+	if (r->channel_len) {
+		if (!(e = fix_get(f, 1, 0, r->channel, r->channel_len, 1)))
+			return ENOMEM;
+		e->records++;
+	}
+	return 0;
+}
+
+static void
+note_kept(struct fixes *f, struct idx_prune_fix *e, const struct journal_record *r)
+{
+	int was_open = e->last_recno && (!e->found || (e->want_cursor && !e->cursor_found));
+	if (!e->found) {
+		e->found = 1;
+		e->first_recno = r->recno;
+		e->first_wall = r->wall_ns;
+	}
+	if (e->want_cursor && !e->cursor_found && r->cursor_len) {
+		e->cursor_found = 1;
+		e->cursor_len = r->cursor_len;
+		memcpy(e->cursor, r->cursor, r->cursor_len);
+	}
+	if (was_open && (!e->want_cursor || e->cursor_found))
+		f->open--;
+}
+
+static int
+find_kept(const struct journal_record *r, void *ud)
+{
+	struct fixes *f = ud;
+	struct idx_prune_fix *e;
+
+	if (!f->open || r->recno > f->max_last)
+		return 1;
+	if ((e = fix_get(f, 0, r->conn, NULL, 0, 0)) != NULL)
+		note_kept(f, e, r);
+	if (r->channel_len && (e = fix_get(f, 1, 0, r->channel, r->channel_len, 0)) != NULL)
+		note_kept(f, e, r);
+	return 0;
+}
+
+/* The fixes of pruning segments pruned[0..np) when the journal goes on at segment
+ * 'kept': the records of each connection and channel in the pruned ones, and where each
+ * starts in the kept ones (read up to the last record the index lists of each). */
+static int
+make_fixes(const char *dir, struct idx *idx, const uint32_t *pruned, size_t np, uint32_t kept,
+	   struct fixes *f)
+{
+	uint32_t *all = NULL;
+	size_t nall = 0;
+	int rc = 0;
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < np && !rc; i++)
+		rc = seg_records(dir, pruned[i], count_pruned, f);
+	if (rc || (rc = idx_prune_bounds(idx, f->v, f->n)) != 0)
+		return rc;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].last_recno > f->max_last)
+			f->max_last = f->v[i].last_recno;
+		f->open += f->v[i].last_recno != 0;
+	}
+	if (!f->open || (rc = seg_list_all(dir, &all, &nall)) != 0)
+		return rc;
+	for (size_t i = 0; i < nall && f->open && rc == 0; i++)
+		if (all[i] >= kept)
+			rc = seg_records(dir, all[i], find_kept, f);
+	free(all);
+	return rc == 1 ? 0 : rc;
+}
+
+/* Drop the index entries of the blocks before the marker's record, with the fixes of
+ * conns and chans made from the segments pruned[0..np), which are still there. */
+static int
+index_drop(const char *dir, struct idx *idx, const uint32_t *pruned, size_t np, uint32_t kept, uint64_t floor,
+	   char *detail, size_t dn)
+{
+	struct fixes f;
+	uint64_t dropped;
+	int rc;
+
+	if (!idx)
+		return 0;
+	if ((rc = make_fixes(dir, idx, pruned, np, kept, &f)) == 0)
+		rc = idx_prune(idx, floor, f.v, f.n, &dropped);
+	fixes_free(&f);
+	if (rc)
+		say(detail, dn, "cannot drop the pruned blocks from the index of '%s': %s", dir,
+		    journal_strerror(rc));
+	return rc;
+}
+
 /* Remove what an interrupted prune left: the segment files below the marker, the index
  * entries of their blocks. With the prune lock held. */
 static int
 finish_previous(const char *dir, struct idx *idx, const struct pruned *pr, char *detail, size_t n)
 {
 	uint32_t *all = NULL;
-	size_t nall = 0;
-	uint64_t dropped;
+	size_t nall = 0, below = 0;
 	char path[4200];
 	int rc, removed = 0;
 
 	if (!pr->first_segment)
 		return 0;
-	if (idx && (rc = idx_prune(idx, pr->first_recno, &dropped)) != 0) {
-		say(detail, n, "cannot drop the pruned blocks from the index of '%s': %s", dir,
-		    journal_strerror(rc));
-		return rc;
-	}
 	if ((rc = seg_list_all(dir, &all, &nall)) != 0) {
 		say(detail, n, "cannot list '%s': %s", dir, strerror(rc));
 		return rc;
 	}
-	for (size_t i = 0; i < nall && all[i] < pr->first_segment; i++) {
+	while (below < nall && all[below] < pr->first_segment)
+		below++;
+	if ((rc = index_drop(dir, idx, all, below, pr->first_segment, pr->first_recno, detail, n)) != 0) {
+		free(all);
+		return rc;
+	}
+	for (size_t i = 0; i < below; i++) {
 		seg_path(path, sizeof(path), dir, all[i]);
 		if (unlink(path) != 0 && errno != ENOENT) {
 			rc = errno;
@@ -254,12 +471,8 @@ prune_run(const char *dir, struct idx *idx, int64_t before, int flags, struct jo
 	}
 	step_pause();
 	/* 2. the index entries of the pruned blocks, in one transaction */
-	uint64_t dropped;
-	if (idx && (rc = idx_prune(idx, np.first_recno, &dropped)) != 0) {
-		say(detail, dn, "cannot drop the pruned blocks from the index of '%s': %s", dir,
-		    journal_strerror(rc));
+	if ((rc = index_drop(dir, idx, segs, k, segs[k], np.first_recno, detail, dn)) != 0)
 		goto out;
-	}
 	/* 3. the files, then the directory */
 	for (size_t i = 0; i < k; i++) {
 		step_pause();

@@ -65,6 +65,7 @@ def _walk(path, segs):
     total = 0
     first_in_seg = {}
     last_seg = max(segs) if segs else 0
+    first_seg = min(segs) if segs else 0
     for k, v in blocks:
         if len(k) != 8 or len(v) != 56:
             return DAMAGED
@@ -77,10 +78,12 @@ def _walk(path, segs):
                 return DAMAGED
             if seg == pseg and off != poff + BLOCK_HEADER + pcomp:
                 return DAMAGED
-        if seg not in first_in_seg:
-            first_in_seg[seg] = (off, first)
         total += count
         prev = (seg, count, off, comp, rmax, first)
+        if seg < first_seg:
+            continue  # pruned: an interrupted prune left its entries, the readers skip them
+        if seg not in first_in_seg:
+            first_in_seg[seg] = (off, first)
         info = segs.get(seg)
         if info is None:
             return STALE

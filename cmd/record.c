@@ -76,7 +76,7 @@ static const char usage_tail[] =
 	"                           whole hourly or daily files can be shipped and pruned\n"
 	"  --retain D               prune as it records: remove the segments whose records are all\n"
 	"                           older than D (wstape prune --keep D; checked every D/100, 1 s to\n"
-	"                           1 min; each prune is logged at level info)\n"
+	"                           1 min; each prune is logged at level info; default: keep all)\n"
 	"  -q, --quiet              no status line, errors only\n"
 	"  -v, -vv, --verbose       log connections (-vv, or -v -v: and libwebsockets' debug too)\n"
 	"  --log-level LEVEL        error, warn, info or debug (default warn; -v: info)\n"

@@ -107,6 +107,9 @@ int idx_snap_last_block(struct idx_snap *s, struct idx_block *b);
 int idx_snap_conn_foreach(struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *), void *ud);
 int idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *),
 			     void *ud);
+/* The sums of the blocks the snapshot lists before record floor (a prune that was
+ * interrupted left them), and the first_wall of the first block from floor on (0: none). */
+int idx_snap_below(struct idx_snap *s, uint64_t floor, struct idx_state *below, int64_t *first_wall);
 uint32_t idx_snap_conn_count(struct idx_snap *s);
 uint32_t idx_snap_channel_count(struct idx_snap *s);
 /* 1 when the index holds that connection / that (non-empty) channel. */

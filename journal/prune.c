@@ -527,11 +527,26 @@ journal_prune_writer(struct journal *j, int64_t before_ns, int flags, struct jou
 	memset(res, 0, sizeof(*res));
 	if (!j->w)
 		return JOURNAL_ERDONLY;
-	rc = prune_run(j->dir, j->w->store.idx_failed ? NULL : j->idx, before_ns, flags, res, detail,
+	struct journal_writer *w = j->w;
+	rc = prune_run(j->dir, w->store.idx_failed ? NULL : j->idx, before_ns, flags, res, detail,
 		       sizeof(detail));
 	if (rc)
 		journal_set_detail(j, "%s", detail);
-	return rc;
+	if (rc || !res->segments || (flags & JOURNAL_PRUNE_DRY_RUN))
+		return rc;
+	/* the writer's sums (journal_stats) are the index's now: the storing thread waits */
+	pthread_mutex_lock(&w->mu);
+	writer_wait_idle_locked(w);
+	struct idx_state st;
+	if (j->idx && !w->store.idx_failed && idx_state_get(j->idx, &st) == 0 && st.blocks) {
+		w->store.st.records = st.records;
+		w->store.st.payload_bytes = st.payload_bytes;
+		w->store.st.raw_bytes = st.raw_bytes;
+		w->store.st.blocks = st.blocks;
+		w->store.st.first_wall = st.first_wall;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 int

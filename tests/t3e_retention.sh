@@ -3,7 +3,8 @@
 # and `--keep` on an imported journal (what it prints, info and info --json, verify, cat,
 # inspect and the Python package on the pruned journal); verify rejects a hole (a middle
 # segment deleted) and a first segment deleted without the marker; a reader in the middle
-# of a segment while it is pruned reads on from the first segment kept; kill -9 of prune
+# of a segment while it is pruned reads on from the first segment kept; replay of a pruned
+# journal; a crash right after the marker is written; kill -9 of prune
 # at random points of its steps, then verify passes and the records are a suffix of the
 # original without a hole (and the next prune, or a writer, removes what was left); a
 # real `wstape record` with --segment-size and --retain while `wstape prune` runs beside
@@ -72,8 +73,19 @@ expect_exit 2 "$WSTAPE" prune "$T/j" --before 2023-11-14T22:40:00Z --keep 1d 2>/
 expect_exit 2 "$WSTAPE" prune "$T/j" --keep soon 2>/dev/null
 expect_exit 2 "$WSTAPE" prune "$T/nothing" --keep 1d 2>/dev/null
 
-# -- holes: a middle segment gone, the first gone without the marker, the marker's gone
+# -- replay serves the pruned journal from its first record: a recorder gets every text kept
 cp -a "$T/orig" "$T/p" && "$WSTAPE" prune "$T/p" --before 2023-11-14T22:40:00Z >/dev/null || fail "prune p"
+rport=$(free_port)
+bg "$WSTAPE" replay "$T/p" --listen "127.0.0.1:$rport" --speed max --once 2>"$T/replay.err" >/dev/null
+rpid=$!
+wait_port "$rport"
+"$WSTAPE" record "ws://127.0.0.1:$rport/" -o "$T/rp" --exit-on-close -q 2>"$T/rp.err" ||
+	fail "record from the replay of the pruned journal: $(cat "$T/rp.err")"
+wait "$rpid" || fail "replay of the pruned journal: $(cat "$T/replay.err")"
+cmp -s <("$WSTAPE" cat "$T/rp" --kind text --payload) <("$WSTAPE" cat "$T/p" --payload) ||
+	fail "the replay of the pruned journal served other payloads"
+
+# -- holes: a middle segment gone, the first gone without the marker, the marker's gone
 cp -a "$T/p" "$T/hole" && rm "$T/hole/seg-0000000004.wst"
 expect_exit 1 "$WSTAPE" verify "$T/hole" 2>"$T/err"
 grep -q "records are missing" "$T/err" || fail "verify of a hole: $(cat "$T/err")"
@@ -110,6 +122,22 @@ wait "$catpid" || fail "the reader failed when its segments were pruned"
 	length == 1) and ($r | index(1081)) != null' >/dev/null ||
 	fail "the reader should read a prefix, then from record 1081 on"
 
+# -- a crash right after the marker (step 1): the index and the files are as they were
+cp -a "$T/orig" "$T/m"
+printf '# wstape prune marker\nfirst_segment=3\nfirst_recno=1081\nfirst_wall_ns=1700001080000000000\nsegments=2\nrecords=1080\nbytes=129000\nuntil_wall_ns=1700001079000000000\n' >"$T/m/PRUNED"
+"$WSTAPE" verify "$T/m" >"$T/out" || fail "verify after step 1: $(cat "$T/out")"
+grep -q "^ok: 1920 records" "$T/out" || fail "verify after step 1: $(cat "$T/out")"
+jq -e '.records == 1920 and .first_recno == 1081 and .first_time == "2023-11-14T22:31:20.000000000Z"' \
+	<("$WSTAPE" info "$T/m" --json) >/dev/null || fail "info after step 1"
+[ "$("$WSTAPE" cat "$T/m" --from-record 2 --limit 1 | jq .recno)" = 1081 ] || fail "cat --from-record after step 1"
+$PY -c 'import sys, wstape
+i = wstape.open(sys.argv[1]).info()
+assert (i["records"], i["first_recno"]) == (1920, 1081), i' "$T/m" || fail "python's info after step 1"
+"$WSTAPE" prune "$T/m" --before 2023-11-14T22:00:00Z >/dev/null || fail "the prune that finishes step 1"
+[ ! -e "$T/m/seg-0000000001.wst" ] && [ ! -e "$T/m/seg-0000000002.wst" ] || fail "the next prune left segments 1 and 2"
+$PY "$WSTAPE_TESTS_DIR/checks/py_vs_cat.py" "$WSTAPE" "$T/m" --quick >/dev/null || fail "python after the finished prune"
+jq -e '.channel_list[0].records == 640' <("$WSTAPE" info "$T/m" --json) >/dev/null || fail "the channels after the finished prune"
+
 # -- kill -9 of prune at random points between and inside its steps
 for i in $(seq 1 12); do
 	rm -rf "$T/k" && cp -a "$T/orig" "$T/k"
@@ -122,6 +150,7 @@ for i in $(seq 1 12); do
 	"$WSTAPE" cat "$T/k" | jq -c '[.recno, .payload]' >"$T/k.lines" || fail "cat after the kill (round $i)"
 	n=$(wc -l <"$T/k.lines")
 	tail -n "$n" "$T/orig.lines" | cmp -s - "$T/k.lines" || fail "records after the kill are not a suffix (round $i)"
+	[ "$("$WSTAPE" info "$T/k" --json | jq .records)" = "$n" ] || fail "info counts other records than cat (round $i)"
 	$PY "$WSTAPE_TESTS_DIR/checks/py_vs_cat.py" "$WSTAPE" "$T/k" --quick >/dev/null ||
 		fail "python after the kill (round $i)"
 	if [ $((i % 2)) = 0 ]; then

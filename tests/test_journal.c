@@ -1754,6 +1754,10 @@ test_journal__prune_under_reader(void **state)
 	assert_int_equal(journal_prune_writer(w, 1795341600000000000LL + 1200LL * 1000000, 0, &pr), 0);
 	assert_true(pr.segments >= 2);
 	assert_false(seg_exists(p, 2));
+	struct journal_stats ws;
+	assert_int_equal(journal_stats(w, &ws), 0);
+	assert_int_equal(ws.first_recno, pr.first_recno);
+	assert_int_equal(ws.records, 2000 - pr.first_recno + 1);
 	prev = 1;
 	while ((rc = journal_reader_next(r, &rec)) == 0) {
 		if (rec.recno != prev + 1) {

@@ -15,7 +15,7 @@ from .timefmt import format_time
 def info(j):
     j._refresh()
     ix = j._index
-    st = ix.state() if ix is not None else None
+    st = ix.state_from(j.pruned["first_recno"] if j.pruned else 0) if ix is not None else None
     records = payload = blocks = 0
     first_recno = first_wall = None
     max_wall = None

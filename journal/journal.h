@@ -6,6 +6,7 @@
  *     J/META                      journal metadata, key=value lines, replaced atomically
  *     J/seg-0000000001.wst ...    segment files: a header, then blocks; the truth
  *     J/index/                    LMDB environment, derived from the segments
+ *     J/PRUNED, J/PRUNE.LOCK      where a pruned journal starts; the pruners' lock
  *
  * Records are appended to an open block in memory. A block is sealed (compressed,
  * checksummed and written to the current segment with one write) when it reaches
@@ -355,8 +356,8 @@ struct journal_pruned {
 	int64_t until_wall_ns; /* the largest receive time among the records removed */
 };
 #define JOURNAL_PRUNE_DRY_RUN 1 /* flags: say what would be removed, remove nothing */
-/* Prune the journal at 'path', which no process of the caller's has open (a writer in
- * another process may). *res says what this prune removed (segments 0: nothing) and where
+/* Prune the journal at 'path', which the calling process has not opened (LMDB wants one
+ * environment per file in a process; a writer in another process may have it open). *res says what this prune removed (segments 0: nothing) and where
  * the journal starts now. Returns 0, JOURNAL_ELOCKED (another prune is running), what
  * journal_open(RDONLY) returns, JOURNAL_EINDEX, or an errno (writing the marker, removing
  * a file), with journal_last_detail(NULL) saying more. */

@@ -21,6 +21,7 @@ static const struct command {
 	{ "info", cmd_info, cmd_info_usage, NULL, "summarise a journal" },
 	{ "verify", cmd_verify, cmd_verify_usage, NULL,
 	  "check every block and the index; rebuild the index" },
+	{ "prune", cmd_prune, cmd_prune_usage, NULL, "remove old segments from the start of a journal" },
 	{ "import", cmd_import, NULL, cmd_import_usage,
 	  "write JSON lines (the output of cat) into a journal" },
 };

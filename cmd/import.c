@@ -31,6 +31,7 @@ static const char usage[] =
 	"                         (default: none; a journal without a feed is raw)\n"
 	"  --fsync P              always, interval or never (default interval; see docs/FORMAT.md)\n"
 	"  --block-size SIZE      seal a block at SIZE raw bytes, 4k to 1g (default 1m)\n"
+	"  --segment-size SIZE    start a new segment file past SIZE, 4k to 1t (default 256m)\n"
 	"  --zstd-level N         zstd compression level, 1 to 19 (default 1)\n"
 	"\n"
 	"When the import fails (a bad line, a full disk), a journal it created is removed again,\n"
@@ -385,12 +386,13 @@ cmd_import(int argc, char **argv)
 	struct journal_options opt = { 0 };
 	int append = 0, ex = EXIT_OK;
 	const struct feed *feed = &feed_raw; /* any feed, kept byte-exact */
-	uint64_t block = 0, level = 0;
+	uint64_t block = 0, level = 0, segsize = 0;
 	const struct cmd_option opts[] = {
 		CMD_STR("--output", "-o", &out, "a journal directory"),
 		CMD_STR("--feed", NULL, &feedname, "a feed (a built-in one or spec:FILE.json)"),
 		CMD_FN("--fsync", NULL, &opt.fsync, "always, interval or never", cmd_opt_fsync, NULL),
 		CMD_SIZE("--block-size", &block, "a size from 4k to 1g", 4096, 1u << 30),
+		CMD_SIZE("--segment-size", &segsize, "a size from 4k to 1t", 4096, 1ULL << 40),
 		CMD_U64("--zstd-level", &level, "a level from 1 to 19", 1, 19),
 		CMD_FLAG("--append", NULL, &append),
 		CMD_END,
@@ -403,6 +405,7 @@ cmd_import(int argc, char **argv)
 		return ex;
 	in = args.npos ? args.pos[0] : NULL;
 	opt.block_bytes = (uint32_t)block;
+	opt.segment_bytes = segsize;
 	opt.zstd_level = (int)level;
 	if (!in || !out)
 		return cmd_usage_error(cmd_import_usage(), "import: needs an input file and -o JOURNAL");

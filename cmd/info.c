@@ -14,7 +14,8 @@ const char cmd_info_usage[] =
 	"without an index (it reads the segments). Exits 1, after the summary, when the index lists\n"
 	"blocks the segments do not hold (the figures then come from the segments). It does not\n"
 	"check the blocks' data (wstape verify does): with an index its figures come from the index,\n"
-	"without one it reads every block and exits 1 at the first that does not check.\n"
+	"without one it reads every block and exits 1 at the first that does not check. A pruned\n"
+	"journal (wstape prune) starts at a later record: info says what the prunes removed.\n"
 	"  --json   the same as one JSON object (default: text)\n";
 
 static void
@@ -96,7 +97,8 @@ print_channel(const struct journal_channel_info *c, void *ud)
 
 /* The summary as one JSON object. Returns the channels' walk's code. */
 static int
-info_json(const char *path, struct journal *j, const struct journal_stats *st, struct text_buf *out)
+info_json(const char *path, struct journal *j, const struct journal_stats *st,
+	  const struct journal_pruned *pr, struct text_buf *out)
 {
 	const char *feed = journal_meta_get(j, "feed");
 	char t0[40], t1[40];
@@ -116,7 +118,7 @@ info_json(const char *path, struct journal *j, const struct journal_stats *st, s
 		      ",\"records\":%llu,\"first_recno\":%llu,\"last_recno\":%llu,\"connections\":%u,"
 		      "\"channels\":%u,\"first_time\":\"%s\",\"last_time\":\"%s\",\"span_s\":%.3f,"
 		      "\"payload_bytes\":%llu,\"disk_bytes\":%llu,\"segment_bytes\":%llu,\"segments\":%u,"
-		      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,\"channel_list\":[",
+		      "\"blocks\":%llu,\"ratio\":%.3f,\"torn_bytes\":%llu,",
 		      (unsigned long long)st->records, (unsigned long long)st->first_recno,
 		      (unsigned long long)st->last_recno, st->connections, st->channels,
 		      st->records ? text_format_time(st->first_wall_ns, t0, sizeof(t0)) : "",
@@ -124,6 +126,17 @@ info_json(const char *path, struct journal *j, const struct journal_stats *st, s
 		      (unsigned long long)st->raw_bytes, (unsigned long long)st->disk_bytes,
 		      (unsigned long long)st->segment_bytes, st->segments, (unsigned long long)st->blocks,
 		      ratio, (unsigned long long)st->torn_bytes);
+	if (pr->first_segment)
+		text_buf_addf(
+			out,
+			"\"pruned\":{\"segments\":%llu,\"records\":%llu,\"bytes\":%llu,\"until_time\":\"%s\","
+			"\"first_segment\":%u},",
+			(unsigned long long)pr->segments, (unsigned long long)pr->records,
+			(unsigned long long)pr->bytes, text_format_time(pr->until_wall_ns, t0, sizeof(t0)),
+			pr->first_segment);
+	else
+		text_buf_adds(out, "\"pruned\":null,");
+	text_buf_adds(out, "\"channel_list\":[");
 	rc = journal_channel_foreach(j, print_channel, &cx);
 	text_buf_adds(out, "]}\n");
 	if (rc == 0)
@@ -133,7 +146,8 @@ info_json(const char *path, struct journal *j, const struct journal_stats *st, s
 
 /* The summary as text. Returns the channels' walk's code. */
 static int
-info_text(const char *path, struct journal *j, const struct journal_stats *st, struct text_buf *out)
+info_text(const char *path, struct journal *j, const struct journal_stats *st,
+	  const struct journal_pruned *pr, struct text_buf *out)
 {
 	const char *feed = journal_meta_get(j, "feed"), *url = journal_meta_get(j, "url"),
 		   *created = journal_meta_get(j, "created");
@@ -162,6 +176,11 @@ info_text(const char *path, struct journal *j, const struct journal_stats *st, s
 	printf("on disk      %s in %u segment%s, %llu blocks (index included)\n", b, st->segments,
 	       st->segments == 1 ? "" : "s", (unsigned long long)st->blocks);
 	printf("ratio        %.2fx (payload / segment bytes)\n", ratio);
+	if (pr->first_segment)
+		printf("pruned       %llu segment%s (%llu records, %llu bytes) received up to %s; kept from segment %u\n",
+		       (unsigned long long)pr->segments, pr->segments == 1 ? "" : "s",
+		       (unsigned long long)pr->records, (unsigned long long)pr->bytes,
+		       text_format_time(pr->until_wall_ns, t0, sizeof(t0)), pr->first_segment);
 	if (st->torn_bytes)
 		printf("torn tail    %llu bytes past the last whole block (cut when next opened for writing)\n",
 		       (unsigned long long)st->torn_bytes);
@@ -183,6 +202,7 @@ cmd_info(int argc, char **argv)
 	struct cmd_args args = { .cmd = "info", .usage = cmd_info_usage, .what = "journal", .maxpos = 1 };
 	struct journal *j;
 	struct journal_stats st;
+	struct journal_pruned pr;
 	struct text_buf out = { 0 };
 
 	if ((ex = cmd_parse(argc, argv, opts, &args)))
@@ -191,13 +211,13 @@ cmd_info(int argc, char **argv)
 		return cmd_usage_error(cmd_info_usage, "info: which journal?");
 	if ((ex = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)) != 0)
 		return ex;
-	if ((rc = journal_stats(j, &st)) != 0) {
+	if ((rc = journal_stats(j, &st)) != 0 || (rc = journal_pruned_info(j, &pr)) != 0) {
 		cmd_journal_error(j, "cannot read journal", path, rc);
 		ex = cmd_exit_for(rc);
 		journal_close(j);
 		return ex;
 	}
-	rc = json ? info_json(path, j, &st, &out) : info_text(path, j, &st, &out);
+	rc = json ? info_json(path, j, &st, &pr, &out) : info_text(path, j, &st, &pr, &out);
 	fflush(stdout);
 	ex = EXIT_OK;
 	if (rc) {

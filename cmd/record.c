@@ -70,6 +70,13 @@ static const char usage_tail[] =
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"
 	"  --flush-ms N             seal the open block after N ms (default 100): the most a kill -9 loses\n"
 	"  --zstd-level N           compression level (default 1: see docs/FORMAT.md)\n"
+	"  --segment-size SIZE      start a new segment file past SIZE (default 256m)\n"
+	"  --segment-age D          also start a new one once the current one is D old (e.g. 1h, 1d;\n"
+	"                           default: by size only), also when no message comes, so that\n"
+	"                           whole hourly or daily files can be shipped and pruned\n"
+	"  --retain D               prune as it records: remove the segments whose records are all\n"
+	"                           older than D (wstape prune --keep D; checked every D/100, 1 s to\n"
+	"                           1 min; each prune is logged at level info; default: keep all)\n"
 	"  -q, --quiet              no status line, errors only\n"
 	"  -v, -vv, --verbose       -v: info (the default); -vv or -v -v: debug, libwebsockets' own too\n"
 	"  --log-level LEVEL        error, warn, info or debug (default info: connects, closes, reconnects,\n"
@@ -530,6 +537,9 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_FN("--fsync", NULL, ra, "always, interval or never", opt_fsync, NULL),
 		CMD_FN("--flush-ms", NULL, ra, "a number", opt_number, "--flush-ms"),
 		CMD_FN("--zstd-level", NULL, ra, "a number", opt_number, "--zstd-level"),
+		CMD_SIZE("--segment-size", &ra->segment_size, "a size from 4k to 1t", 4096, 1ULL << 40),
+		CMD_DURATION("--segment-age", &ra->segment_age_ns, "a duration (e.g. 1h, 1d)", 1000000, 0),
+		CMD_DURATION("--retain", &ra->retain_ns, "a duration (e.g. 7d, 36h)", 1000000, 0),
 		CMD_FLAG("--quiet", "-q", &ra->quiet),
 		CMD_COUNT("--verbose", "-v", &ra->verbose),
 		CMD_COUNT("-vv", NULL, &vv),

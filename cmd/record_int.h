@@ -32,6 +32,8 @@ struct record_args {
 	const char *url, *out, *feed_name_arg, *log_level;
 	const struct feed *feed;
 	int quiet, verbose, resume;
+	uint64_t segment_size; /* --segment-size (0: the default) */
+	int64_t segment_age_ns, retain_ns; /* --segment-age, --retain (0: none) */
 	struct text_buf shown; /* the URL as it may be printed: secrets redacted */
 };
 

@@ -1,6 +1,7 @@
 /* record_steps.c - the steps of `wstape record` after its command line: the journal, the
  * feed and its options, the metadata, the run and what its result means for the user */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,11 @@ int
 record_open_journal(struct record_args *ra, struct journal **j)
 {
 	struct journal_recovery jr;
-	int err = journal_open(ra->out, ra->resume ? JOURNAL_APPEND : JOURNAL_CREATE, &ra->jo, j, &jr);
+	int err;
+
+	ra->jo.segment_bytes = ra->segment_size;
+	ra->jo.segment_age_ms = (uint64_t)(ra->segment_age_ns / 1000000);
+	err = journal_open(ra->out, ra->resume ? JOURNAL_APPEND : JOURNAL_CREATE, &ra->jo, j, &jr);
 
 	if (!err) {
 		cmd_report_recovery(ra->out, &jr);
@@ -275,6 +280,97 @@ record_store_meta(const struct record_args *ra, struct journal *j)
 	return err ? record_journal_fail(ra->out, "write metadata of", j, err) : 0;
 }
 
+/* --retain: a thread that prunes the journal while the recorder writes it. */
+struct retain {
+	struct journal *j;
+	int64_t keep_ns;
+	const char *path;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stop;
+};
+
+/* One prune: what it removed, at level info; why it could not, as a warning. */
+static void
+retain_once(struct retain *rt)
+{
+	struct journal_pruned p;
+	char t[48], f[48];
+	int rc = journal_prune_writer(rt->j, clock_wall_ns() - rt->keep_ns, 0, &p);
+
+	if (rc == JOURNAL_ELOCKED)
+		return; /* a 'wstape prune' of the journal is running: it does the same */
+	if (rc) {
+		log_warn("cannot prune '%s' (--retain): %s: %s", rt->path, journal_strerror(rc),
+			 journal_last_detail(rt->j));
+		return;
+	}
+	if (p.segments)
+		log_info(
+			"pruned %llu segments (%llu records, %llu bytes, received up to %s) from '%s'; it starts at record %llu (%s)",
+			(unsigned long long)p.segments, (unsigned long long)p.records,
+			(unsigned long long)p.bytes, text_format_time(p.until_wall_ns, t, sizeof(t)),
+			rt->path, (unsigned long long)p.first_recno,
+			p.first_wall_ns ? text_format_time(p.first_wall_ns, f, sizeof(f)) : "no records yet");
+}
+
+static void *
+retain_main(void *arg)
+{
+	struct retain *rt = arg;
+	int64_t every = rt->keep_ns / 100;
+
+	if (every < 1000000000LL)
+		every = 1000000000LL;
+	if (every > 60000000000LL)
+		every = 60000000000LL;
+	pthread_mutex_lock(&rt->mu);
+	while (!rt->stop) {
+		struct timespec ts;
+		int64_t at = clock_mono_ns() + every;
+		ts.tv_sec = at / 1000000000LL;
+		ts.tv_nsec = at % 1000000000LL;
+		pthread_mutex_unlock(&rt->mu);
+		retain_once(rt);
+		pthread_mutex_lock(&rt->mu);
+		while (!rt->stop && pthread_cond_timedwait(&rt->cv, &rt->mu, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&rt->mu);
+	return NULL;
+}
+
+static int
+retain_start(struct retain *rt)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&rt->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rt->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&rt->th, NULL, retain_main, rt) != 0)
+		return -1;
+	rt->started = 1;
+	return 0;
+}
+
+static void
+retain_stop(struct retain *rt)
+{
+	if (!rt->started)
+		return;
+	pthread_mutex_lock(&rt->mu);
+	rt->stop = 1;
+	pthread_cond_signal(&rt->cv);
+	pthread_mutex_unlock(&rt->mu);
+	pthread_join(rt->th, NULL);
+	pthread_mutex_destroy(&rt->mu);
+	pthread_cond_destroy(&rt->cv);
+}
+
 int
 record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 {
@@ -309,7 +405,11 @@ record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 	signal(SIGPIPE, SIG_IGN);
 	/* a file size limit then shows up as EFBIG from write(2), handled as a disk error */
 	signal(SIGXFSZ, SIG_IGN);
+	struct retain rt = { .j = j, .keep_ns = ra->retain_ns, .path = ra->out };
+	if (ra->retain_ns && retain_start(&rt) != 0)
+		log_warn("cannot start pruning '%s' as it records (--retain): out of threads", ra->out);
 	err = recorder_run(j, ro, st);
+	retain_stop(&rt);
 	if (sctx.printed)
 		fputc('\n', stderr);
 	return err;

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "crc32c.h"
 #include "block.h"
+#include "pruned.h"
 
 void
 blk_header_encode(const struct blk_header *h, uint8_t o[BLK_HEADER_SIZE])
@@ -194,7 +196,7 @@ cmp_u32(const void *a, const void *b)
 }
 
 int
-seg_list(const char *dir, uint32_t **out, size_t *count)
+seg_list_all(const char *dir, uint32_t **out, size_t *count)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -226,6 +228,22 @@ seg_list(const char *dir, uint32_t **out, size_t *count)
 		qsort(v, n, sizeof(*v), cmp_u32);
 	*out = v;
 	*count = n;
+	return 0;
+}
+
+int
+seg_list(const char *dir, uint32_t **out, size_t *count)
+{
+	uint32_t first = pruned_first_segment(dir);
+	size_t k = 0;
+	int rc = seg_list_all(dir, out, count);
+
+	if (rc || first <= 1)
+		return rc;
+	while (k < *count && (*out)[k] < first)
+		k++;
+	memmove(*out, *out + k, (*count - k) * sizeof(**out));
+	*count -= k;
 	return 0;
 }
 

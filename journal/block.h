@@ -103,8 +103,11 @@ int blk_iter_next(struct blk_iter *it, struct journal_record *r);
 
 /* Name of segment n inside dir, into buf. */
 void seg_path(char *buf, size_t size, const char *dir, uint32_t n);
-/* Sorted list of segment numbers present in dir; *out malloc'd (free it). */
+/* Sorted list of segment numbers present in dir, from the first one a prune kept (J/PRUNED:
+ * the segments below it that a prune interrupted left are not listed); *out malloc'd (free
+ * it). seg_list_all lists those too. */
 int seg_list(const char *dir, uint32_t **out, size_t *count);
+int seg_list_all(const char *dir, uint32_t **out, size_t *count);
 /* Check a segment header; JOURNAL_EVERSION for a newer version, JOURNAL_ECORRUPT otherwise. */
 int seg_header_check(const uint8_t h[SEG_HEADER_SIZE], uint32_t expect_n);
 void seg_header_make(uint8_t h[SEG_HEADER_SIZE], uint32_t n, uint64_t first_recno, int64_t wall);

@@ -58,6 +58,15 @@ journal_open_detail_keep(const struct journal *j)
 	snprintf(open_detail, sizeof(open_detail), "%s", j->detail);
 }
 
+void
+journal_open_detail_set(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(open_detail, sizeof(open_detail), fmt, ap);
+	va_end(ap);
+}
+
 const char *
 journal_last_detail(const struct journal *j)
 {

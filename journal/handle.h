@@ -30,6 +30,8 @@ void journal_set_detail(struct journal *j, const char *fmt, ...) __attribute__((
  * open starts, set from j's detail when it fails. */
 void journal_open_detail_clear(void);
 void journal_open_detail_keep(const struct journal *j);
+/* Set it (journal_prune, which works on a path). */
+void journal_open_detail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME, ns. */
 int64_t journal_now_mono(void);

@@ -49,9 +49,36 @@ void idx_close(struct idx *x);
 int idx_clear(struct idx *x);
 /* The indexed state; all zero for an empty index. */
 int idx_state_get(struct idx *x, struct idx_state *st);
-/* Index one block whose raw records are in 'raw' (decoded with blk_iter), then store st. */
+/* Index one block whose raw records are in 'raw' (decoded with blk_iter), then store st,
+ * st being the state with the block counted in. When the index's sums are not st's less
+ * this block (a prune dropped blocks meanwhile), the stored sums are the index's plus the
+ * block, and st's sums are set to them. */
 int idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
-		  const struct idx_state *st);
+		  struct idx_state *st);
+/* What a prune changes in one 'conns' or 'chans' entry: its records in the pruned blocks
+ * come off, and its first record (and a channel's first cursor) becomes the first one
+ * kept. */
+struct idx_prune_fix {
+	int chan; /* 1: channel name[name_len]; 0: connection conn */
+	uint32_t conn;
+	uint16_t name_len, cursor_len;
+	uint8_t name[JOURNAL_MAX_CHANNEL];
+	uint64_t records; /* in the pruned blocks */
+	uint64_t last_recno; /* the entry's, before the prune (0: no entry) */
+	int want_cursor; /* the entry has a cursor: look for the first one kept */
+	int found, cursor_found; /* the first record kept, its first cursor kept: */
+	uint64_t first_recno;
+	int64_t first_wall;
+	uint8_t cursor[JOURNAL_MAX_CURSOR];
+};
+/* Fill each fix's last_recno and want_cursor from its entry. 0 or an error. */
+int idx_prune_bounds(struct idx *x, struct idx_prune_fix *fix, size_t n);
+/* Drop the entries of the blocks before record 'floor' (blocks, time, chanblk), take them
+ * off the state's sums, and apply the fixes to conns and chans (an entry with no record
+ * kept goes), in one transaction. *blocks_dropped says how many blocks went (0: none
+ * were listed, and nothing changed). */
+int idx_prune(struct idx *x, uint64_t floor, const struct idx_prune_fix *fix, size_t nfix,
+	      uint64_t *blocks_dropped);
 /* The last indexed block; JOURNAL_ENOTFOUND when none. */
 int idx_last_block(struct idx *x, struct idx_block *b);
 /* The block holding recno (largest first_recno <= recno). */
@@ -80,6 +107,9 @@ int idx_snap_last_block(struct idx_snap *s, struct idx_block *b);
 int idx_snap_conn_foreach(struct idx_snap *s, int (*fn)(const struct journal_conn_info *, void *), void *ud);
 int idx_snap_channel_foreach(struct idx_snap *s, int (*fn)(const struct journal_channel_info *, void *),
 			     void *ud);
+/* The sums of the blocks the snapshot lists before record floor (a prune that was
+ * interrupted left them), and the first_wall of the first block from floor on (0: none). */
+int idx_snap_below(struct idx_snap *s, uint64_t floor, struct idx_state *below, int64_t *first_wall);
 uint32_t idx_snap_conn_count(struct idx_snap *s);
 uint32_t idx_snap_channel_count(struct idx_snap *s);
 /* 1 when the index holds that connection / that (non-empty) channel. */

@@ -210,8 +210,9 @@ add_pass(struct idx *x, MDB_txn *txn, const struct idx_block *b, const struct bl
 
 int
 idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, const struct blk_header *h,
-	      const struct idx_state *st)
+	      struct idx_state *st)
 {
+	struct idx_state old;
 	MDB_txn *txn;
 	uint8_t kb[16], vb[BLOCKV_SIZE], rb[8];
 	uint64_t done_upto = 0; /* records handled in earlier passes are skipped */
@@ -240,6 +241,17 @@ idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, cons
 		if (rc != 0)
 			goto fail;
 	} while (more);
+	/* The sums are the index's own plus this block: a prune (index_prune.c) may have
+	 * taken blocks off them since the caller counted; st gets them back. */
+	if ((rc = idx_state_read_txn(txn, x->state, &old)) != 0)
+		goto fail;
+	if (old.blocks + 1 != st->blocks || old.records + b->count != st->records) {
+		st->blocks = old.blocks + 1;
+		st->records = old.records + b->count;
+		st->payload_bytes = old.payload_bytes + b->payload_bytes;
+		st->raw_bytes = old.raw_bytes + b->raw_len;
+		st->first_wall = old.blocks ? old.first_wall : b->first_wall;
+	}
 	if ((rc = state_put(x, txn, st)) != 0)
 		goto fail;
 	return mdb_err(mdb_txn_commit(txn));

@@ -74,6 +74,39 @@ idx_snap_last_block(struct idx_snap *s, struct idx_block *b)
 }
 
 int
+idx_snap_below(struct idx_snap *s, uint64_t floor, struct idx_state *below, int64_t *first_wall)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct idx_block b;
+	int rc;
+
+	memset(below, 0, sizeof(*below));
+	*first_wall = 0;
+	if ((rc = idx_rd_begin(s->x, s, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->x->blocks, &c)) == 0) {
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if ((rc = idx_blockv_decode(&v, &b)) != 0)
+				break;
+			if (b.first_recno >= floor) {
+				*first_wall = b.first_wall;
+				break;
+			}
+			below->blocks++;
+			below->records += b.count;
+			below->payload_bytes += b.payload_bytes;
+			below->raw_bytes += b.raw_len;
+		}
+		mdb_cursor_close(c);
+	}
+	idx_rd_end(s, txn);
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+int
 idx_find_time(struct idx *x, int64_t wall, struct idx_block *b)
 {
 	MDB_txn *txn;

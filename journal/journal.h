@@ -6,6 +6,7 @@
  *     J/META                      journal metadata, key=value lines, replaced atomically
  *     J/seg-0000000001.wst ...    segment files: a header, then blocks; the truth
  *     J/index/                    LMDB environment, derived from the segments
+ *     J/PRUNED, J/PRUNE.LOCK      where a pruned journal starts; the pruners' lock
  *
  * Records are appended to an open block in memory. A block is sealed (compressed,
  * checksummed and written to the current segment with one write) when it reaches
@@ -126,6 +127,10 @@ struct journal_options {
 	uint32_t max_pending; /* sealed blocks waiting for the writer threads; default 8 */
 	uint32_t threads; /* compressing threads; default 2 (blocks are compressed in
 					  parallel and written in order) */
+	uint64_t segment_age_ms; /* also start a new segment once the current one is this old
+					  (since its first block was written); 0: by size only. An idle
+					  writer seals an aged segment on its own (it starts the next,
+					  empty one), so that a prune may remove it */
 };
 
 struct journal;
@@ -331,6 +336,39 @@ int journal_reindex(struct journal *j);
  * returns, another problem the scan met (as journal_verify), or the errno of the cut;
  * *segment and *offset name the bad block. */
 int journal_repair(const char *path, uint32_t *segment, uint64_t *offset, uint64_t *cut_bytes);
+
+/* Pruning: removing whole segments from the start of a journal (docs/FORMAT.md, "Pruning").
+ * A prune removes the segments, from the first, whose records were all received before
+ * 'before_ns' (by the largest receive time of their blocks), never the last one (the one
+ * a writer appends to), and stops at the first segment it keeps. It writes the marker
+ * J/PRUNED first (the new first segment and record, the totals removed), then drops the
+ * index entries of those blocks in one LMDB transaction, then unlinks the files and
+ * fsyncs the directory: a crash at any point leaves a journal that opens, verifies and
+ * reads from the marker's record on (segments below it still there are ignored, and
+ * removed by the next prune or writer). Record numbers stay as they were: the journal
+ * starts later. A prune may run while a writer appends (it takes J/PRUNE.LOCK, not the
+ * writer's lock) and while readers read. */
+struct journal_pruned {
+	uint32_t first_segment; /* the first segment kept (0: nothing was ever pruned) */
+	uint64_t first_recno; /* the first record kept */
+	int64_t first_wall_ns; /* its receive time */
+	uint64_t segments, records, bytes; /* removed: segments, their records, file bytes */
+	int64_t until_wall_ns; /* the largest receive time among the records removed */
+};
+#define JOURNAL_PRUNE_DRY_RUN 1 /* flags: say what would be removed, remove nothing */
+/* Prune the journal at 'path', which the calling process has not opened (LMDB wants one
+ * environment per file in a process; a writer in another process may have it open). *res says what this prune removed (segments 0: nothing) and where
+ * the journal starts now. Returns 0, JOURNAL_ELOCKED (another prune is running), what
+ * journal_open(RDONLY) returns, JOURNAL_EINDEX, or an errno (writing the marker, removing
+ * a file), with journal_last_detail(NULL) saying more. */
+int journal_prune(const char *path, int64_t before_ns, int flags, struct journal_pruned *res);
+/* The same through a writer's handle (a recorder pruning as it records: the index is its
+ * own). JOURNAL_ERDONLY for a reader's handle; journal_last_detail(j) says more. */
+int journal_prune_writer(struct journal *j, int64_t before_ns, int flags, struct journal_pruned *res);
+/* What the marker says: where the journal starts and what all prunes removed (all zero
+ * for a journal never pruned). Returns 0, JOURNAL_ECORRUPT (a marker that does not
+ * parse) or an errno. */
+int journal_pruned_info(struct journal *j, struct journal_pruned *p);
 
 /* Name of any value the functions above return (0, an errno, JOURNAL_E*, JOURNAL_EOF).
  * Static string. */

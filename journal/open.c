@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "prune.h"
+#include "pruned.h"
 #include "recover.h"
 #include "segcheck.h"
 #include "util/text.h"
@@ -173,7 +175,10 @@ open_writer(struct journal *j, struct journal_recovery *rec)
 {
 	int rc;
 
-	if ((rc = take_lock(j)) != 0 || (rc = windex_open(j, rec)) != 0 || (rc = recover(j, rec)) != 0)
+	if ((rc = take_lock(j)) != 0 || (rc = windex_open(j, rec)) != 0)
+		return rc;
+	if ((rc = prune_leftovers(j->dir, j->idx, j->detail, sizeof(j->detail))) != 0 ||
+	    (rc = recover(j, rec)) != 0)
 		return rc;
 	return writer_start(j);
 }
@@ -243,13 +248,14 @@ journal_created(const struct journal *j)
 static int
 remove_created(struct journal *j)
 {
-	static const char *const files[] = { META_FILE ".tmp", META_FILE, LOCK_FILE };
+	static const char *const files[] = { META_FILE ".tmp", META_FILE, PRUNED_FILE, PRUNE_LOCK_FILE,
+					     LOCK_FILE };
 	uint32_t *segs = NULL;
 	size_t n = 0;
 	char p[4200];
 	int rc;
 
-	if ((rc = seg_list(j->dir, &segs, &n)) != 0)
+	if ((rc = seg_list_all(j->dir, &segs, &n)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		seg_path(p, sizeof(p), j->dir, segs[i]);

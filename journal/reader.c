@@ -14,6 +14,7 @@
 
 #include "block.h"
 #include "index.h"
+#include "pruned.h"
 #include "reader.h"
 
 struct journal_reader {
@@ -195,6 +196,27 @@ reader_ensure_open(struct journal_reader *r)
 	return 0;
 }
 
+/* At the end of segment r->seg, whose next one is not there: a prune may have removed it
+ * (and this one, which the reader still has open) meanwhile. Then read on from the first
+ * segment the prune kept: the records between were pruned, not lost. JOURNAL_EOF when
+ * nothing was pruned past this one (the end, or a segment being started), else 0 or what
+ * opening the kept segment met. */
+static int
+reader_pruned_past(struct journal_reader *r)
+{
+	uint32_t first = pruned_first_segment(r->j->dir);
+	int rc;
+
+	if (first <= r->seg + 1)
+		return JOURNAL_EOF;
+	if ((rc = open_segment(r, first)) == 1)
+		return JOURNAL_EOF;
+	if (rc)
+		return rc;
+	r->expect_recno = r->seg_first;
+	return 0;
+}
+
 /* At the end of the current segment (BLK_END, or a torn block: 'torn'): the next segment
  * exists only once this one is complete. 0 to read on (in the next segment, or in this
  * one measured again), JOURNAL_EOF, or an error. */
@@ -207,7 +229,7 @@ reader_cross(struct journal_reader *r, int torn, int *recheck)
 
 	seg_path(path, sizeof(path), r->j->dir, r->seg + 1);
 	if (stat(path, &nsb) != 0)
-		return JOURNAL_EOF; /* the end, or a block being written right now */
+		return reader_pruned_past(r); /* the end, a block being written right now, or a prune */
 	if (!*recheck) {
 		/* The writer may have written more to this segment (finishing its last block)
 		 * and started the next since this one was measured. Now that the next exists,
@@ -218,13 +240,14 @@ reader_cross(struct journal_reader *r, int torn, int *recheck)
 	if (torn)
 		return corrupt(r, r->br.why ? r->br.why : "torn block before the last segment");
 	uint32_t next = r->seg + 1;
-	close(r->fd);
-	r->fd = -1;
 	rc = open_segment(r, next);
 	if (rc == 1)
-		return JOURNAL_EOF;
-	if (rc)
+		return reader_pruned_past(r);
+	if (rc) {
+		close(r->fd);
+		r->fd = -1;
 		return rc;
+	}
 	if (r->expect_recno && r->seg_first != r->expect_recno)
 		return segment_jump(r);
 	return 0;
@@ -386,9 +409,30 @@ scan_to(struct journal_reader *r, int (*match)(const struct journal_record *, co
 static int
 start_at(struct journal_reader *r, int found, const struct idx_block *b)
 {
-	struct idx_block last;
-	if (found == 0)
-		return reader_goto(r, b);
+	struct idx_block last, kept;
+	int rc;
+	if (found == 0) {
+		/* an index a prune has not finished with (or is finishing now) may still list
+		 * blocks before the first record kept: start at that record's block */
+		uint64_t floor = pruned_first_recno(r->j->dir);
+		if (b->first_recno < floor) {
+			if (idx_find_recno(r->j->idx, floor, &kept) != 0 || kept.first_recno < floor) {
+				reader_reset(r);
+				return 0;
+			}
+			b = &kept;
+		}
+		rc = reader_goto(r, b);
+		if (rc == JOURNAL_EINDEX && b->segment < pruned_first_segment(r->j->dir)) {
+			reader_reset(r); /* pruned under the seek: read from the first kept */
+			return 0;
+		}
+		return rc;
+	}
+	if (found == -2) {
+		reader_reset(r);
+		return 0;
+	}
 	if (r->j->idx && idx_last_block(r->j->idx, &last) == 0)
 		return reader_goto(r, &last);
 	reader_reset(r);
@@ -405,9 +449,11 @@ int
 journal_reader_seek_recno(struct journal_reader *r, uint64_t recno)
 {
 	struct idx_block b;
-	int found = -1, rc;
-	if (r->j->idx && idx_find_recno(r->j->idx, recno, &b) == 0 && recno < b.first_recno + b.count)
+	int found = -1, rc = 0;
+	if (r->j->idx && (rc = idx_find_recno(r->j->idx, recno, &b)) == 0 && recno < b.first_recno + b.count)
 		found = 0;
+	else if (r->j->idx && rc == JOURNAL_ENOTFOUND)
+		found = -2; /* before the first indexed block (a pruned journal): from the start */
 	if ((rc = start_at(r, found, &b)) != 0)
 		return rc;
 	return scan_to(r, match_recno, &recno);

@@ -165,6 +165,7 @@ recover_segment(struct journal *j, struct blk_reader *br, uint32_t n, int last, 
 	s->seg_fd = fd;
 	s->seg_no = n;
 	s->seg_size = off;
+	s->seg_created = (int64_t)get_u64(sh + 24);
 	return 0;
 }
 

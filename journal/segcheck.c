@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "block.h"
+#include "pruned.h"
 #include "segcheck.h"
 
 /* The record number after the last whole block of segment n (from its block headers), or
@@ -115,11 +116,45 @@ segments_check(struct journal *j)
 	uint64_t prev_first = 0;
 	size_t nseg = 0;
 	char path[4200], ppath[4200];
+	struct pruned pr;
 	int rc;
 
+	if ((rc = pruned_load(j->dir, &pr, j->detail, sizeof(j->detail))) != 0) {
+		if (rc > 0)
+			journal_set_detail(j, "cannot read '%s/%s': %s", j->dir, PRUNED_FILE, strerror(rc));
+		return rc;
+	}
 	if ((rc = seg_list(j->dir, &segs, &nseg)) != 0) {
 		journal_set_detail(j, "cannot list '%s': %s", j->dir, strerror(rc));
 		return rc;
+	}
+	if (pr.first_segment) {
+		/* a pruned journal starts at the marker's segment, with the marker's record */
+		prev = pr.first_segment - 1;
+		seg_path(ppath, sizeof(ppath), j->dir, pr.first_segment);
+		if (nseg == 0 || segs[0] != pr.first_segment) {
+			journal_set_detail(
+				j,
+				"records are missing from the journal: from %llu (it was pruned up to segment '%s', which does not exist)",
+				(unsigned long long)pr.first_recno, ppath);
+			free(segs);
+			return JOURNAL_EGAP;
+		}
+		if ((rc = segment_first(j, ppath, pr.first_segment, &prev_first)) != 0) {
+			free(segs);
+			return rc;
+		}
+		if (prev_first && prev_first != pr.first_recno) {
+			journal_set_detail(
+				j,
+				"segment '%s' starts at record %llu, but '%s/%s' says the journal starts at record %llu%s",
+				ppath, (unsigned long long)prev_first, j->dir, PRUNED_FILE,
+				(unsigned long long)pr.first_recno,
+				prev_first > pr.first_recno ? " (records are missing)" : "");
+			free(segs);
+			return prev_first > pr.first_recno ? JOURNAL_EGAP : JOURNAL_ECORRUPT;
+		}
+		prev_first = 0;
 	}
 	for (size_t i = 0; i < nseg; i++) {
 		uint32_t n = segs[i];

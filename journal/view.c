@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pruned.h"
 #include "tail.h"
 #include "view.h"
 
@@ -79,6 +80,19 @@ view_usable_index(struct journal *j, struct idx_snap *snap, struct idx_state *is
 		memset(is, 0, sizeof(*is));
 		idx_snap_end(snap);
 		return NULL;
+	}
+	/* blocks before the first record a prune kept, which an interrupted prune left in
+	 * the index, are not counted */
+	uint64_t floor = pruned_first_recno(j->dir);
+	struct idx_state below;
+	int64_t first_wall;
+	if (is->blocks && floor && idx_snap_below(snap, floor, &below, &first_wall) == 0 && below.blocks &&
+	    below.blocks < is->blocks) {
+		is->blocks -= below.blocks;
+		is->records -= below.records;
+		is->payload_bytes -= below.payload_bytes;
+		is->raw_bytes -= below.raw_bytes;
+		is->first_wall = first_wall;
 	}
 	return snap;
 }

@@ -73,7 +73,8 @@ segment_start(struct journal *j, uint64_t first_recno)
 	seg_path(path, sizeof(path), j->dir, n);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return errno;
-	seg_header_make(h, n, first_recno, journal_now_wall());
+	int64_t created = journal_now_wall();
+	seg_header_make(h, n, first_recno, created);
 	struct iovec iov = { h, sizeof(h) };
 	if ((rc = write_full(fd, &iov, 1, 0)) != 0) {
 		close(fd);
@@ -88,7 +89,16 @@ segment_start(struct journal *j, uint64_t first_recno)
 	w->store.seg_fd = fd;
 	w->store.seg_no = n;
 	w->store.seg_size = SEG_HEADER_SIZE;
+	w->store.seg_created = created;
 	return 0;
+}
+
+/* The current segment holds a block and is opt.segment_age_ms old: it is sealed. */
+static int
+segment_aged(const struct journal_writer *w, int64_t now_wall)
+{
+	return w->opt.segment_age_ms && w->store.seg_fd >= 0 && w->store.seg_size > SEG_HEADER_SIZE &&
+		now_wall - w->store.seg_created >= (int64_t)(w->opt.segment_age_ms * 1000000ULL);
 }
 
 int
@@ -175,7 +185,8 @@ store_block(struct journal *j, struct blockbuf *b)
 
 	if (w->store.seg_fd < 0 ||
 	    (w->store.seg_size > SEG_HEADER_SIZE &&
-	     w->store.seg_size + BLK_HEADER_SIZE + n > w->opt.segment_bytes)) {
+	     w->store.seg_size + BLK_HEADER_SIZE + n > w->opt.segment_bytes) ||
+	    segment_aged(w, journal_now_wall())) {
 		if ((rc = segment_start(j, b->first_recno)) != 0) {
 			journal_set_detail(j, "cannot start segment %u in '%s': %s", w->store.seg_no + 1,
 					   j->dir, strerror(rc));
@@ -329,6 +340,31 @@ timers_locked(struct journal *j, int64_t *deadline)
 			return 1;
 		}
 		*deadline = d;
+	}
+	if (w->opt.segment_age_ms && !w->storing && !w->pending_head && w->store.seg_fd >= 0 &&
+	    w->store.seg_size > SEG_HEADER_SIZE) {
+		/* an idle writer seals an aged segment too: it starts the next one, empty, so
+		 * that the aged one is no longer the last (a prune may take it) */
+		int64_t wall = journal_now_wall();
+		if (segment_aged(w, wall)) {
+			w->storing = 1;
+			pthread_mutex_unlock(&w->mu);
+			int rc = segment_start(j, w->store.st.next_recno ? w->store.st.next_recno : 1);
+			if (rc)
+				journal_set_detail(j, "cannot start segment %u in '%s': %s",
+						   w->store.seg_no + 1, j->dir, strerror(rc));
+			pthread_mutex_lock(&w->mu);
+			w->storing = 0;
+			if (rc && !w->err)
+				w->err = rc;
+			pthread_cond_broadcast(&w->cv_writer);
+			pthread_cond_broadcast(&w->cv_done);
+			return 1;
+		}
+		int64_t d =
+			now + (w->store.seg_created + (int64_t)(w->opt.segment_age_ms * 1000000ULL) - wall);
+		if (d < *deadline)
+			*deadline = d;
 	}
 	if (w->opt.fsync == JOURNAL_FSYNC_INTERVAL && w->dirty && !w->storing) {
 		int64_t d = w->last_fsync_mono + (int64_t)w->opt.fsync_interval_ms * 1000000LL;

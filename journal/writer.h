@@ -39,6 +39,7 @@ struct writer_store {
 	int seg_fd; /* the segment being written; -1 before the first block */
 	uint32_t seg_no;
 	uint64_t seg_size;
+	int64_t seg_created; /* its header's creation time (wall, ns): its age */
 	struct idx_state st; /* what is written, as the index sums it */
 	int idx_failed; /* the index failed: stop indexing, keep writing */
 };

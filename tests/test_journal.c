@@ -1638,6 +1638,178 @@ test_journal__index_check_child_crash(void **state)
 	assert_int_equal(sb.st_size, 0); /* the parent's handler never ran in the child */
 }
 
+/* ---- pruning ---- */
+
+static int
+seg_exists(const char *dir, uint32_t n)
+{
+	char p[4200];
+	struct stat sb;
+	seg_path(p, sizeof(p), dir, n);
+	return stat(p, &sb) == 0;
+}
+
+/* 3000 records (1 ms apart) in several segments; prune the first ones by time; read,
+ * seek, stats and verify on what is left, through the API. */
+static void
+test_journal__prune_api(void **state)
+{
+	char p[300];
+	struct journal *j;
+	struct journal_pruned pr, info;
+	struct journal_stats st;
+	struct journal_verify v;
+	struct journal_reader *r;
+	struct journal_record rec;
+	struct journal_options o = small;
+	o.segment_bytes = 128 * 1024;
+	o.block_bytes = 8192;
+
+	mkpath(p, sizeof(p), "prune_api");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 31, 1, 3000, 300);
+	assert_int_equal(journal_close(j), 0);
+	assert_true(seg_exists(p, 4));
+	/* before the first record: nothing */
+	assert_int_equal(journal_prune(p, 1795341600000000000LL, 0, &pr), 0);
+	assert_int_equal(pr.segments, 0);
+	assert_int_equal(pr.first_recno, 1);
+	/* a dry run changes nothing */
+	assert_int_equal(
+		journal_prune(p, 1795341600000000000LL + 1500LL * 1000000, JOURNAL_PRUNE_DRY_RUN, &pr), 0);
+	assert_true(pr.segments >= 1);
+	assert_true(seg_exists(p, 1));
+	assert_int_equal(journal_prune(p, 1795341600000000000LL + 1500LL * 1000000, 0, &info), 0);
+	assert_int_equal(info.segments, pr.segments);
+	assert_int_equal(info.records, pr.records);
+	assert_int_equal(info.first_recno, pr.records + 1);
+	assert_true(info.first_recno <= 1501);
+	assert_true(info.until_wall_ns < 1795341600000000000LL + 1500LL * 1000000);
+	assert_false(seg_exists(p, 1));
+	assert_true(seg_exists(p, info.first_segment));
+
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_pruned_info(j, &pr), 0);
+	assert_int_equal(pr.first_segment, info.first_segment);
+	assert_int_equal(pr.first_recno, info.first_recno);
+	assert_int_equal(pr.segments, info.segments);
+	assert_int_equal(journal_stats(j, &st), 0);
+	assert_int_equal(st.first_recno, info.first_recno);
+	assert_int_equal(st.last_recno, 3000);
+	assert_int_equal(st.records, 3000 - info.first_recno + 1);
+	assert_int_equal(journal_verify(j, &v), 0);
+	assert_int_equal(v.records, st.records);
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	check_record(&rec, 31, info.first_recno, 300);
+	/* seeks before the start land on it */
+	assert_int_equal(journal_reader_seek_recno(r, 1), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, info.first_recno);
+	assert_int_equal(journal_reader_seek_time(r, 0), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, info.first_recno);
+	assert_int_equal(journal_reader_seek_recno(r, 2500), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	check_record(&rec, 31, 2500, 300);
+	assert_int_equal(journal_reader_seek_cursor(r, "ch1", 3, "0", 1), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_true(rec.recno >= info.first_recno && rec.recno < info.first_recno + 3);
+	journal_reader_close(r);
+	journal_close(j);
+	/* a writer reopens it and goes on numbering */
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &o, &j, NULL), 0);
+	write_records(j, 31, 3001, 3010, 300);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_verify(j, &v), 0);
+	assert_int_equal(v.records, 3010 - info.first_recno + 1);
+	journal_close(j);
+}
+
+/* A reader inside segment 1 while a writer's handle prunes it reads on from the first
+ * segment kept; a segment removed in the middle is a gap. */
+static void
+test_journal__prune_under_reader(void **state)
+{
+	char p[300], q[4200];
+	struct journal *w, *j;
+	struct journal_pruned pr;
+	struct journal_reader *r;
+	struct journal_record rec;
+	struct journal_options o = small;
+	uint64_t n = 1, prev;
+	int rc;
+	o.segment_bytes = 64 * 1024;
+	o.block_bytes = 4096;
+
+	mkpath(p, sizeof(p), "prune_reader");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &w, NULL), 0);
+	write_records(w, 32, 1, 2000, 300);
+	assert_int_equal(journal_flush(w), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(journal_reader_open(j, &r), 0);
+	assert_int_equal(journal_reader_next(r, &rec), 0);
+	assert_int_equal(rec.recno, 1);
+	assert_int_equal(journal_prune_writer(w, 1795341600000000000LL + 1200LL * 1000000, 0, &pr), 0);
+	assert_true(pr.segments >= 2);
+	assert_false(seg_exists(p, 2));
+	struct journal_stats ws;
+	assert_int_equal(journal_stats(w, &ws), 0);
+	assert_int_equal(ws.first_recno, pr.first_recno);
+	assert_int_equal(ws.records, 2000 - pr.first_recno + 1);
+	prev = 1;
+	while ((rc = journal_reader_next(r, &rec)) == 0) {
+		if (rec.recno != prev + 1) {
+			assert_int_equal(rec.recno, pr.first_recno); /* the one jump: to the first kept */
+			assert_true(n > 1);
+		}
+		check_record(&rec, 32, rec.recno, 300);
+		prev = rec.recno;
+		n++;
+	}
+	assert_int_equal(rc, JOURNAL_EOF);
+	assert_int_equal(prev, 2000);
+	journal_reader_close(r);
+	journal_close(j);
+	/* the writer goes on after its prune */
+	write_records(w, 32, 2001, 2100, 300);
+	assert_int_equal(journal_close(w), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	struct journal_stats st;
+	assert_int_equal(journal_stats(j, &st), 0);
+	assert_int_equal(st.first_recno, pr.first_recno);
+	assert_int_equal(st.records, 2100 - pr.first_recno + 1);
+	journal_close(j);
+	/* a hole after the marker's segment: the journal does not open */
+	seg_path(q, sizeof(q), p, pr.first_segment + 1);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &j, NULL), JOURNAL_EGAP);
+}
+
+/* --segment-age: an idle writer seals an aged segment by starting the next one. */
+static void
+test_journal__segment_age_idle(void **state)
+{
+	char p[300];
+	struct journal *j;
+	struct journal_options o = small;
+	o.segment_age_ms = 100;
+	o.flush_ms = 5;
+
+	mkpath(p, sizeof(p), "segage");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 33, 1, 5, 100);
+	assert_int_equal(journal_flush(j), 0);
+	assert_true(seg_exists(p, 1));
+	for (int i = 0; i < 1000 && !seg_exists(p, 2); i++)
+		usleep(10000);
+	assert_true(seg_exists(p, 2));
+	write_records(j, 33, 6, 8, 100);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(count_path(p), 8);
+}
+
 int
 main(void)
 {
@@ -1669,6 +1841,9 @@ main(void)
 		cmocka_unit_test(test_journal__bad_paths_and_versions),
 		cmocka_unit_test(test_journal__bounded_raw_len),
 		cmocka_unit_test(test_journal__index_check_child_crash),
+		cmocka_unit_test(test_journal__prune_api),
+		cmocka_unit_test(test_journal__prune_under_reader),
+		cmocka_unit_test(test_journal__segment_age_idle),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!failed) {

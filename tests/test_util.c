@@ -63,6 +63,8 @@ test_parse_duration(void **state)
 	assert_int_equal(ns, 600000000000LL);
 	assert_int_equal(text_parse_duration("2h", &ns), 0);
 	assert_int_equal(ns, 7200000000000LL);
+	assert_int_equal(text_parse_duration("7d", &ns), 0);
+	assert_int_equal(ns, 7 * 86400000000000LL);
 	assert_int_equal(text_parse_duration("3us", &ns), 0);
 	assert_int_equal(ns, 3000);
 	assert_int_equal(text_parse_duration("-1s", &ns), EINVAL);

@@ -209,6 +209,8 @@ text_parse_duration(const char *s, int64_t *ns)
 		mul = 60e9;
 	else if (!strcmp(end, "h"))
 		mul = 3600e9;
+	else if (!strcmp(end, "d"))
+		mul = 86400e9;
 	else
 		return EINVAL;
 	if (!(v * mul <= 9.2e18))

@@ -16,7 +16,7 @@ int text_parse_time(const char *s, int64_t *ns);
  * buf needs 36 bytes. Returns buf. */
 char *text_format_time(int64_t ns, char *buf, size_t size);
 
-/* Parse a duration: a number with a unit "ns", "us", "ms", "s", "m", "h" ("1.5s", "250ms"),
+/* Parse a duration: a number with a unit "ns", "us", "ms", "s", "m", "h", "d" ("1.5s", "250ms", "7d"),
  * a bare number meaning seconds. Returns 0 and *ns, or EINVAL. */
 int text_parse_duration(const char *s, int64_t *ns);
 

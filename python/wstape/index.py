@@ -65,6 +65,7 @@ def _walk(path, segs):
     total = 0
     first_in_seg = {}
     last_seg = max(segs) if segs else 0
+    first_seg = min(segs) if segs else 0
     for k, v in blocks:
         if len(k) != 8 or len(v) != 56:
             return DAMAGED
@@ -77,10 +78,12 @@ def _walk(path, segs):
                 return DAMAGED
             if seg == pseg and off != poff + BLOCK_HEADER + pcomp:
                 return DAMAGED
-        if seg not in first_in_seg:
-            first_in_seg[seg] = (off, first)
         total += count
         prev = (seg, count, off, comp, rmax, first)
+        if seg < first_seg:
+            continue  # pruned: an interrupted prune left its entries, the readers skip them
+        if seg not in first_in_seg:
+            first_in_seg[seg] = (off, first)
         info = segs.get(seg)
         if info is None:
             return STALE
@@ -233,6 +236,28 @@ class Index:
         seg, maxconn, end, nxt, recs, pay, raw, blocks, fw, mw, _ = STATEV.unpack(bytes(v))
         return dict(segment=seg, end_offset=end, next_recno=nxt, records=recs, payload_bytes=pay,
                     blocks=blocks, first_wall=fw, max_wall=mw)
+
+    def state_from(self, floor):
+        """state(), less the blocks listed before record floor (those an interrupted prune
+        left), as journal_stats counts them."""
+        st = self.state()
+        if st is None or not floor:
+            return st
+        below = [0, 0, 0]
+        first_wall = None
+        with self.env.begin() as txn:
+            for k, v in txn.cursor(self.db[b"blocks"]):
+                seg, count, off, comp, raw, fw, rmax, pay, first = BLOCKV.unpack(bytes(v))
+                if first >= floor:
+                    first_wall = fw
+                    break
+                below[0] += 1
+                below[1] += count
+                below[2] += pay
+        if below[0] and below[0] < st["blocks"] and first_wall is not None:
+            st.update(blocks=st["blocks"] - below[0], records=st["records"] - below[1],
+                      payload_bytes=st["payload_bytes"] - below[2], first_wall=first_wall)
+        return st
 
     def _block(self, txn, first):
         v = txn.get(U64BE.pack(first), db=self.db[b"blocks"])

@@ -15,7 +15,7 @@ from .timefmt import format_time
 def info(j):
     j._refresh()
     ix = j._index
-    st = ix.state() if ix is not None else None
+    st = ix.state_from(j.pruned["first_recno"] if j.pruned else 0) if ix is not None else None
     records = payload = blocks = 0
     first_recno = first_wall = None
     max_wall = None
@@ -99,8 +99,14 @@ def info(j):
         "blocks": blocks,
         "ratio": round(payload / seg_bytes, 3) if seg_bytes else 0,
         "torn_bytes": r.torn,
+        "pruned": None,
         "channel_list": [],
     }
+    if j.pruned:
+        p = j.pruned
+        out["pruned"] = {"segments": p.get("segments", 0), "records": p.get("records", 0),
+                         "bytes": p.get("bytes", 0), "until_time": format_time(p.get("until_wall_ns", 0)),
+                         "first_segment": p["first_segment"]}
     for name in sorted(chans):
         recs, first, last, fc, lc = chans[name]
         c = {}

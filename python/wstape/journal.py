@@ -12,7 +12,7 @@ from .errors import CorruptError, NotJournalError, StaleIndexError, UnreadableEr
 from .meta import parse_meta
 from .reader import BlockReader
 from .record import DIRS, KINDS
-from .segment import SEG_HEADER, Segment, check_sequence, list_segments, seg_name
+from .segment import SEG_HEADER, Segment, check_sequence, list_segments, read_pruned, seg_name
 from .timefmt import parse_time
 
 FORMAT_VERSION = 1
@@ -56,6 +56,8 @@ class Journal:
             raise VersionError("journal '%s' is of format version %s; this reader knows versions up to %d"
                                % (self.path, fmt, FORMAT_VERSION))
         self.feed = self.meta.get("feed") or "raw"
+        self.pruned = read_pruned(self.path)
+        self._base = self.pruned["first_segment"] - 1 if self.pruned else 0
         self._segs = []
         self._refresh()
         self._index = None
@@ -78,14 +80,18 @@ class Journal:
         """List the segments again (a writer may have started new ones)."""
         nums = list_segments(self.path)
         known = len(self._segs)
-        if known and (self._segs[-1].empty or self._segs[-1].bad) and len(nums) > known:
+        # the segments after those known (a prune meanwhile removes some from the front of
+        # the directory, not from this list: the readers' positions stay)
+        top = self._segs[-1].number if known else self._base
+        new = [n for n in nums if n > top]
+        if known and (self._segs[-1].empty or self._segs[-1].bad) and new:
             self._segs[-1].read_header(False)
-        for k, n in enumerate(nums[known:]):
+        for k, n in enumerate(new):
             s = Segment(n, os.path.join(self.path, seg_name(n)))
-            s.read_header(known + k == len(nums) - 1)
+            s.read_header(k == len(new) - 1)
             self._segs.append(s)
         if len(self._segs) > known:
-            check_sequence(self.path, self._segs)
+            check_sequence(self.path, self._segs, self._base, self.pruned["first_recno"] if self.pruned else None)
 
     def close(self):
         for s in self._segs:
@@ -112,10 +118,12 @@ class Journal:
     def _reader_at(self, loc):
         """A BlockReader at an index location (segment, offset, first_recno)."""
         seg, off, first = loc
-        if not 1 <= seg <= len(self._segs):
+        if seg <= self._base:
+            return BlockReader(self)  # pruned: an interrupted prune left its entries
+        if not 1 <= seg - self._base <= len(self._segs):
             raise StaleIndexError("journal '%s': the index points into %s, which is not there"
                                   % (self.path, seg_name(seg)), segment=seg)
-        return BlockReader(self, seg - 1, off, first)
+        return BlockReader(self, seg - 1 - self._base, off, first)
 
     def _index_end(self):
         st = self._index.state()
@@ -154,7 +162,7 @@ class Journal:
             if h[7] > rmax:
                 rmax = h[7]
             if stop(h, rmax):
-                return BlockReader(self, got[1] - 1, got[2], h[3])
+                return BlockReader(self, got[1] - 1 - self._base, got[2], h[3])
 
     # ---- records
 

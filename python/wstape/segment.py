@@ -7,7 +7,7 @@ import struct
 
 from .block import BLOCK_HEADER, BadBlock, parse_header
 from .crc import crc32c
-from .errors import GapError, UnreadableError
+from .errors import CorruptError, GapError, UnreadableError
 
 SEG_MAGIC = b"WSTAPESG"
 SEG_HEADER = 64
@@ -93,8 +93,47 @@ class Segment:
             self.fd = None
 
 
+def read_pruned(d):
+    """The prune marker d/PRUNED (docs/FORMAT.md, "Pruning") as a dict of its numbers, or
+    None when the journal was never pruned."""
+    p = os.path.join(d, "PRUNED")
+    try:
+        with open(p, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise UnreadableError("'%s' cannot be read: %s" % (p, e.strerror)) from None
+    out = {}
+    for line in text.split("\n"):
+        if line.startswith("#") or "=" not in line:
+            continue
+        k, v = line.split("=", 1)
+        if k in ("first_segment", "first_recno", "first_wall_ns", "segments", "records", "bytes", "until_wall_ns"):
+            neg = k.endswith("wall_ns")
+            digits = v[1:] if neg and v.startswith("-") else v
+            if not digits.isdigit() or not digits.isascii():
+                raise CorruptError("'%s': %s is '%s', not a whole number" % (p, k, v))
+            out[k] = int(v)
+    if out.get("first_segment", 0) < 2 or out.get("first_recno", 0) < 2:
+        raise CorruptError("'%s' does not say where the journal starts (first_segment above 1, first_recno above 1)"
+                           % p)
+    return out
+
+
+def first_segment(d):
+    """The first segment a reader reads: the prune marker's, or 1 (also when it does not
+    parse: opening the journal says so)."""
+    try:
+        p = read_pruned(d)
+    except Exception:
+        return 1
+    return p["first_segment"] if p else 1
+
+
 def list_segments(d):
-    """The segment numbers in directory d, sorted."""
+    """The segment numbers in directory d, sorted, from the first one a prune kept (those
+    below it that an interrupted prune left are not listed)."""
     try:
         names = os.listdir(d)
     except OSError as e:
@@ -105,7 +144,8 @@ def list_segments(d):
         if m:
             out.append(int(m.group(1)))
     out.sort()
-    return out
+    first = first_segment(d)
+    return [n for n in out if n >= first]
 
 
 def header_walk_end(seg):
@@ -126,10 +166,18 @@ def header_walk_end(seg):
     return nxt
 
 
-def check_sequence(journal_path, segs):
-    """Segments numbered from 1 without a hole, each starting above the one before."""
+def check_sequence(journal_path, segs, base=0, first_recno=None):
+    """Segments numbered from base + 1 (1, or the prune marker's first segment) without a
+    hole, each starting above the one before; the first at first_recno when given."""
     prev = None
+    if base and (not segs or segs[0].number != base + 1):
+        raise GapError("journal '%s': records are missing: from %d (it was pruned up to segment %s, which does not exist)"
+                       % (journal_path, first_recno, seg_name(base + 1)), first_recno, None, base + 1)
+    if base and segs[0].start is not None and segs[0].start != first_recno:
+        raise GapError("journal '%s': segment %s starts at record %d, but its PRUNED marker says the journal starts at record %d"
+                       % (journal_path, seg_name(base + 1), segs[0].start, first_recno), segment=base + 1)
     for i, s in enumerate(segs):
+        i += base
         if s.number != i + 1:
             # segment i+1 .. s.number-1 are missing
             missing = seg_name(i + 1) if s.number == i + 2 else "%s .. %s" % (seg_name(i + 1), seg_name(s.number - 1))

@@ -173,7 +173,7 @@ wait_port "$port"
 bg "$WSTAPE" record "ws://127.0.0.1:$port/stream" -o "$T/rec" --segment-size 16k --retain 2s \
 	--log-level info -q 2>"$T/rec.err"
 rec=$!
-wait_log 60 "$T/rec.err" "info: pruned [0-9]+ segments \([0-9]+ records, [0-9]+ bytes, received up to [^)]*\) from '$T/rec'; it starts at record [0-9]+"
+wait_log 60 "$T/rec.err" " info wstape record: pruned [0-9]+ segments \([0-9]+ records, [0-9]+ bytes, received up to [^)]*\) from '$T/rec'; it starts at record [0-9]+"
 for k in 1 2 3; do
 	"$WSTAPE" prune "$T/rec" --keep 1s >/dev/null 2>"$T/prune.err"
 	rc=$?

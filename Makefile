@@ -41,7 +41,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOUR
 LIBS        = $(PKG_LIBS) -lpthread -lm
 
 # One folder per part; every .c in them is library code, cmd/ holds one file per subcommand.
-PARTS   := util journal feeds recorder replay inspect cmd
+PARTS   := util journal feeds recorder replay inspect metrics cmd
 LIB_SRC := $(sort $(foreach d,$(PARTS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libwstape.a

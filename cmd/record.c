@@ -70,6 +70,14 @@ static const char usage_tail[] =
 	"  --fsync always|interval|never   durability policy (default interval: fsync every second)\n"
 	"  --flush-ms N             seal the open block after N ms (default 100): the most a kill -9 loses\n"
 	"  --zstd-level N           compression level (default 1: see docs/FORMAT.md)\n"
+	"  --metrics HOST:PORT      serve /metrics (Prometheus text format) and /healthz there, e.g.\n"
+	"                           127.0.0.1:9100, [::1]:9100, :9100 (every address); default: none\n"
+	"                           (docs/METRICS.md)\n"
+	"  --health-max-down D      /healthz answers 503 after D without a connection (default 60s; before\n"
+	"                           the first connection, from the start) or when journal writes fail\n"
+	"  --live-inspect on|off    apply the feed's inspect rules to each record as it is journaled: seq\n"
+	"                           gaps, hasGap replays, duplicates... as warnings in the log and metrics\n"
+	"                           (default: on with --metrics, else off)\n"
 	"  -q, --quiet              no status line, errors only\n"
 	"  -v, -vv, --verbose       log connections (-vv, or -v -v: and libwebsockets' debug too)\n"
 	"  --log-level LEVEL        error, warn, info or debug (default warn; -v: info)\n"
@@ -78,7 +86,7 @@ static const char usage_tail[] =
 	"A first run that fails before any frame removes the journal it created.\n"
 	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
 	"or the feed's refusal in a message),\n"
-	"5 network (--retries exhausted, libwebsockets could not start).\n";
+	"5 network (--retries exhausted, libwebsockets could not start, --metrics cannot listen).\n";
 
 const char *
 cmd_record_usage(void)
@@ -340,6 +348,15 @@ opt_ws_engine(const char *val, void *dst, void *ud)
 }
 
 static int
+opt_live_inspect(const char *val, void *dst, void *ud)
+{
+	if (strcmp(val, "on") && strcmp(val, "off"))
+		return -1;
+	*(int *)dst = !strcmp(val, "on") ? 1 : -1;
+	return 0;
+}
+
+static int
 opt_ca(const char *val, void *dst, void *ud)
 {
 	struct record_args *ra = dst;
@@ -526,6 +543,10 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_FN("--fsync", NULL, ra, "always, interval or never", opt_fsync, NULL),
 		CMD_FN("--flush-ms", NULL, ra, "a number", opt_number, "--flush-ms"),
 		CMD_FN("--zstd-level", NULL, ra, "a number", opt_number, "--zstd-level"),
+		CMD_FN("--metrics", NULL, &ra->ro.metrics, "HOST:PORT", cmd_opt_metrics, "record"),
+		CMD_DURATION("--health-max-down", &ra->ro.health_max_down_ns, "a duration from 1s to 1d",
+			     1000000000ULL, 86400000000000ULL),
+		CMD_FN("--live-inspect", NULL, &ra->ro.live_inspect, "on or off", opt_live_inspect, NULL),
 		CMD_FLAG("--quiet", "-q", &ra->quiet),
 		CMD_COUNT("--verbose", "-v", &ra->verbose),
 		CMD_COUNT("-vv", NULL, &vv),

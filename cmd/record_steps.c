@@ -345,6 +345,7 @@ record_report(const struct record_args *ra, struct journal *j, int err, const st
 		fprintf(stderr, "wstape: cannot connect to '%s': %s (%s)\n", ra->shown.p,
 			recorder_strerror(err), st->last_error[0] ? st->last_error : "no detail");
 		return EXIT_NET;
+	case RECORDER_EMETRICS: fprintf(stderr, "wstape: --metrics: %s\n", st->last_error); return EXIT_NET;
 	case RECORDER_EURL:
 	case RECORDER_EINVAL:
 		fprintf(stderr, "wstape: cannot record from '%s': %s\n", ra->shown.p, recorder_strerror(err));

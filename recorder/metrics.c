@@ -1,7 +1,8 @@
 /* metrics.c - the recorder's --metrics: what it journals counted by direction, kind and
  * channel, its connections, the journal's writer, the feed's inspect rules applied to each
  * record as it is journaled (with a warning in the log for each finding, at most
- * LIVE_WARN_PER_MIN a minute), and /healthz (metrics/http.h) */
+ * LIVE_WARN_PER_MIN a minute of each type: a flood of one kind does not hide another), and
+ * /healthz (metrics/http.h) */
 #include "recorder/recorder_int.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #define CHANNELS INSPECT_MAX_CHANNELS /* the first ones keep their name, later ones "(other)" */
 #define FRAME_KINDS 4 /* text, binary, ping, pong */
 #define LIVE_WARN_PER_MIN 10
+#define LIVE_TYPES 32 /* finding types (inspect's F_COUNT is below) */
 #define DEFAULT_MAX_DOWN_NS (60 * 1000000000LL)
 
 struct chan_series {
@@ -37,9 +39,10 @@ struct rec_metrics {
 	struct metrics_http *http;
 	struct inspect *insp;
 	int64_t max_down_ns;
-	/* warnings of live findings: LIVE_WARN_PER_MIN a minute, then a count */
+	/* warnings of live findings: LIVE_WARN_PER_MIN a minute of each type, then a count */
 	int64_t warn_window;
-	unsigned warned, unlogged;
+	const char *warn_type[LIVE_TYPES]; /* inspect's static names */
+	unsigned warned[LIVE_TYPES], unlogged;
 };
 
 static const char *const dir_name[2] = { "in", "out" };
@@ -144,7 +147,8 @@ live_warn_summary(struct rec_metrics *m, int64_t now)
 			 "(wstape_record_findings_total counts every one)",
 			 m->unlogged, m->unlogged == 1 ? "" : "s");
 	m->warn_window = now;
-	m->warned = m->unlogged = 0;
+	memset(m->warned, 0, sizeof(m->warned));
+	m->unlogged = 0;
 }
 
 static void
@@ -168,11 +172,15 @@ on_finding(const struct inspect_event *ev, void *ud)
 	}
 	if (now - m->warn_window >= 60 * 1000000000LL)
 		live_warn_summary(m, now);
-	if (m->warned >= LIVE_WARN_PER_MIN) {
+	int t;
+	for (t = 0; t < LIVE_TYPES - 1 && m->warn_type[t] && m->warn_type[t] != ev->type; t++)
+		;
+	m->warn_type[t] = ev->type;
+	if (m->warned[t] >= LIVE_WARN_PER_MIN) {
 		m->unlogged++;
 		return;
 	}
-	m->warned++;
+	m->warned[t]++;
 	log_warn("live inspect: %s (%s) at record %llu%s%s: %s", ev->type, ev->cls,
 		 (unsigned long long)ev->recno, ev->channel[0] ? ", channel " : "", ev->channel, ev->msg);
 }

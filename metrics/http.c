@@ -229,6 +229,11 @@ metrics_http_start(struct lws_context *ctx, const char *arg, const struct metric
 	if ((err = metrics_http_parse(arg, host, sizeof(host), &port, why, wsize)) ||
 	    (err = resolve_and_try(arg, host, port, num, sizeof(num), why, wsize)))
 		return err;
+	if (ops->no_ipv6 && host[0] && strchr(num, ':')) {
+		snprintf(why, wsize,
+			 "cannot listen on '%s': this command serves IPv4 only (give an IPv4 address)", arg);
+		return EADDRNOTAVAIL;
+	}
 	if (!(h = calloc(1, sizeof(*h)))) {
 		snprintf(why, wsize, "out of memory");
 		return ENOMEM;
@@ -245,8 +250,7 @@ metrics_http_start(struct lws_context *ctx, const char *arg, const struct metric
 	if (strchr(num, ':') && host[0])
 		info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
 	if (!(h->vh = lws_create_vhost(ctx, &info))) {
-		snprintf(why, wsize, "cannot listen on '%s'%s", arg,
-			 strchr(num, ':') && host[0] ? " (IPv6 is not available to this command)" : "");
+		snprintf(why, wsize, "cannot listen on '%s'", arg);
 		free(h);
 		return EADDRNOTAVAIL;
 	}

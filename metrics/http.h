@@ -24,6 +24,7 @@ struct metrics_http_ops {
 	/* the JSON status into out; returns 1 when healthy */
 	int (*health)(void *ud, struct text_buf *out);
 	void *ud;
+	int no_ipv6; /* the context was made without IPv6 (lws would bind every IPv4 address) */
 };
 
 /* Split --metrics HOST:PORT ("127.0.0.1:9100", "localhost:9100", "[::1]:9100", ":9100" for

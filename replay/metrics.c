@@ -108,7 +108,7 @@ replay_metrics_start(struct srv *s)
 		return 0;
 	if (!(s->m = m = calloc(1, sizeof(*m))) || !(m->reg = metrics_new()) || add_families(m))
 		return ENOMEM;
-	struct metrics_http_ops ops = { .render = render, .health = health, .ud = s };
+	struct metrics_http_ops ops = { .render = render, .health = health, .ud = s, .no_ipv6 = 1 };
 	if (metrics_http_start(s->ctx, s->o->metrics, &ops, &m->http, why, sizeof(why))) {
 		log_error("--metrics: %s", why);
 		return REPLAY_ELISTEN;

@@ -249,6 +249,9 @@ metrics_http_start(struct lws_context *ctx, const char *arg, const struct metric
 	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	if (strchr(num, ':') && host[0])
 		info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+	else if (host[0])
+		/* an IPv4 address: on a context with IPv6, lws 4.1 would bind every address */
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (!(h->vh = lws_create_vhost(ctx, &info))) {
 		snprintf(why, wsize, "cannot listen on '%s'", arg);
 		free(h);

@@ -6,7 +6,8 @@
  * userinfo, redaction of lws's log lines), frames.c (the send queue, reassembly, what a
  * message means for the session), journaling.c (records, error events, metadata escapes),
  * close.c (the closing handshake and the close event), status.c (the periodic tick),
- * resume.c (the resume point from a journal's tail), callback.c (the lws callback) and
+ * resume.c (the resume point from a journal's tail), metrics.c (--metrics, /healthz, the
+ * live inspect), callback.c (the lws callback) and
  * rawws.c (the wstape engine: WebSocket over an lws raw connection, with ws_tls.c,
  * ws_upgrade.c, ws_frame.c and ws_deflate.c).
  */

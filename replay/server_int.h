@@ -5,7 +5,7 @@
  * as the feed serves them), pump.c (when frames fall due: timers, backlog), write.c
  * (framing and writes), inject.c (faults), session.c (sessions and ids), scan.c (the journal
  * before serving), host.c (struct feed_host for the feed's server side), live.c (the live
- * timeline the clients share). */
+ * timeline the clients share), metrics.c (--metrics and /healthz). */
 #ifndef WSTAPE_REPLAY_SERVER_INT_H
 #define WSTAPE_REPLAY_SERVER_INT_H
 

@@ -14,7 +14,7 @@ TESTPKGS := cmocka
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
              libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev python3
 DEB_TEST  := python3-websockets python3-lmdb python3-zstandard python3-crcmod python3-pandas python3-pip \
-             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc prometheus
+             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc curl prometheus
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang
 FUZZ_BUILD   ?= build-fuzz
@@ -41,7 +41,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOUR
 LIBS        = $(PKG_LIBS) -lpthread -lm
 
 # One folder per part; every .c in them is library code, cmd/ holds one file per subcommand.
-PARTS   := util journal feeds recorder replay inspect cmd
+PARTS   := util journal feeds recorder replay inspect metrics cmd
 LIB_SRC := $(sort $(foreach d,$(PARTS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libwstape.a
@@ -74,7 +74,8 @@ check-deps:
 check-test-deps: check-deps
 	@/usr/bin/python3 -c 'import websockets, lmdb, zstandard, crcmod, pandas, setuptools, pip' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
-		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null || { \
+		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null && \
+		command -v curl >/dev/null && command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 deps:

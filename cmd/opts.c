@@ -5,7 +5,22 @@
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
 #include "journal/journal.h"
+#include "metrics/http.h"
 #include "util/text.h"
+
+int
+cmd_opt_metrics(const char *v, void *dst, void *ud)
+{
+	char host[256], why[256];
+	int port;
+
+	if (metrics_http_parse(v, host, sizeof(host), &port, why, sizeof(why))) {
+		fprintf(stderr, "wstape: %s: bad value for --metrics: %s\n", (const char *)ud, why);
+		return EXIT_USAGE;
+	}
+	*(const char **)dst = v;
+	return 0;
+}
 
 int
 cmd_opt_fsync(const char *v, void *dst, void *ud)

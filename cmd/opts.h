@@ -88,6 +88,9 @@ struct cmd_args {
  * or EXIT_USAGE after printing "wstape: CMD: what is wrong" and the usage to stderr. */
 int cmd_parse(int argc, char **argv, const struct cmd_option *opts, struct cmd_args *args);
 
+/* --metrics HOST:PORT into a const char * (checked, not resolved); ud: the command's name. */
+int cmd_opt_metrics(const char *value, void *dst, void *ud);
+
 /* CMD_OPT_FN converters: --fsync always|interval|never into an int (JOURNAL_FSYNC_*). */
 int cmd_opt_fsync(const char *value, void *dst, void *ud);
 

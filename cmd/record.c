@@ -77,6 +77,14 @@ static const char usage_tail[] =
 	"  --retain D               prune as it records: remove the segments whose records are all\n"
 	"                           older than D (wstape prune --keep D; checked every D/100, 1 s to\n"
 	"                           1 min; each prune is logged at level info; default: keep all)\n"
+	"  --metrics HOST:PORT      serve /metrics (Prometheus text format) and /healthz there, e.g.\n"
+	"                           127.0.0.1:9100, [::1]:9100, :9100 (every address); default: none\n"
+	"                           (docs/METRICS.md)\n"
+	"  --health-max-down D      /healthz answers 503 after D without a connection (default 60s; before\n"
+	"                           the first connection, from the start) or when journal writes fail\n"
+	"  --live-inspect on|off    apply the feed's inspect rules to each record as it is journaled: seq\n"
+	"                           gaps, hasGap replays, duplicates... as warnings in the log and metrics\n"
+	"                           (default: on with --metrics, else off)\n"
 	"  -q, --quiet              no status line, errors only\n"
 	"  -v, -vv, --verbose       -v: info (the default); -vv or -v -v: debug, libwebsockets' own too\n"
 	"  --log-level LEVEL        error, warn, info or debug (default info: connects, closes, reconnects,\n"
@@ -89,7 +97,7 @@ static const char usage_tail[] =
 	"A first run that fails before any frame removes the journal it created.\n"
 	"Exit codes: 0 stopped, 2 usage, 3 journal write failed, 4 credentials refused (HTTP 401/403,\n"
 	"or the feed's refusal in a message),\n"
-	"5 network (--retries exhausted, libwebsockets could not start).\n";
+	"5 network (--retries exhausted, libwebsockets could not start, --metrics cannot listen).\n";
 
 const char *
 cmd_record_usage(void)
@@ -351,6 +359,15 @@ opt_ws_engine(const char *val, void *dst, void *ud)
 }
 
 static int
+opt_live_inspect(const char *val, void *dst, void *ud)
+{
+	if (strcmp(val, "on") && strcmp(val, "off"))
+		return -1;
+	*(int *)dst = !strcmp(val, "on") ? 1 : -1;
+	return 0;
+}
+
+static int
 opt_ca(const char *val, void *dst, void *ud)
 {
 	struct record_args *ra = dst;
@@ -540,6 +557,10 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_SIZE("--segment-size", &ra->segment_size, "a size from 4k to 1t", 4096, 1ULL << 40),
 		CMD_DURATION("--segment-age", &ra->segment_age_ns, "a duration (e.g. 1h, 1d)", 1000000, 0),
 		CMD_DURATION("--retain", &ra->retain_ns, "a duration (e.g. 7d, 36h)", 1000000, 0),
+		CMD_FN("--metrics", NULL, &ra->ro.metrics, "HOST:PORT", cmd_opt_metrics, "record"),
+		CMD_DURATION("--health-max-down", &ra->ro.health_max_down_ns, "a duration from 1s to 1d",
+			     1000000000ULL, 86400000000000ULL),
+		CMD_FN("--live-inspect", NULL, &ra->ro.live_inspect, "on or off", opt_live_inspect, NULL),
 		CMD_FLAG("--quiet", "-q", &ra->quiet),
 		CMD_COUNT("--verbose", "-v", &ra->verbose),
 		CMD_COUNT("-vv", NULL, &vv),

@@ -444,6 +444,7 @@ record_report(const struct record_args *ra, struct journal *j, int err, const st
 		cmd_say(LOG_ERROR, "cannot connect to '%s': %s (%s)", ra->shown.p, recorder_strerror(err),
 			st->last_error[0] ? st->last_error : "no detail");
 		return EXIT_NET;
+	case RECORDER_EMETRICS: fprintf(stderr, "wstape: --metrics: %s\n", st->last_error); return EXIT_NET;
 	case RECORDER_EURL:
 	case RECORDER_EINVAL:
 		cmd_say(LOG_ERROR, "cannot record from '%s': %s", ra->shown.p, recorder_strerror(err));

@@ -95,6 +95,9 @@ static const char usage_limits[] =
 	"                     a client's frame or message (its fragments joined) above SIZE\n"
 	"                     closes its connection with 1009 (default 1m)\n"
 	"  --max-clients N    clients at once; more are refused (default 1024)\n"
+	"  --metrics HOST:PORT\n"
+	"                     serve /metrics (Prometheus text format) and /healthz there, e.g.\n"
+	"                     127.0.0.1:9101 or :9101 (every address); default: none (docs/METRICS.md)\n"
 	"  --log-level L      error, warn, info or debug (default info: clients, drops, faults)\n"
 	"  --log-format text|json|plain   text (the default): an RFC 3339 UTC time, the\n"
 	"                     level, the message; json: one object a line (ts, level, cmd,\n"
@@ -410,6 +413,7 @@ replay_parse(int argc, char **argv, struct replay_cli *c)
 		CMD_SIZE("--max-buffer-total", &o->max_buffer_total, "a size", 1, INT64_MAX),
 		CMD_SIZE("--max-client-message", &o->max_client_message, "a size", 1, INT64_MAX),
 		CMD_U64("--max-clients", &c->max_clients, "a number", 1, 100000),
+		CMD_FN("--metrics", NULL, &o->metrics, "HOST:PORT", cmd_opt_metrics, "replay"),
 		CMD_FN("--log-level", NULL, NULL, "a log level", opt_log_level, NULL),
 		CMD_FN("--log-format", NULL, NULL, "text, json or plain", cmd_opt_log_format, "replay"),
 		CMD_END,

@@ -86,6 +86,12 @@ type_counts(const struct inspect *in, int t)
 	return t != F_NOT_JSON || in->ops->not_json_is_finding;
 }
 
+static int
+type_counts_name(const struct inspect *in, const char *name)
+{
+	return strcmp(name, inspect_finding_info[F_NOT_JSON].name) || in->ops->not_json_is_finding;
+}
+
 uint64_t
 inspect_class_count(const struct inspect *in, unsigned cls)
 {
@@ -147,6 +153,26 @@ inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at, cons
 	size_t ch_len = at->channel ? at->channel_len : 0;
 
 	in->count[type]++;
+	if (in->opt.on_finding) {
+		va_list aq;
+		inspect_event_flush(in);
+		memset(&in->ev, 0, sizeof(in->ev));
+		in->ev.type = inspect_finding_info[type].name;
+		in->ev.cls_bit = inspect_finding_info[type].cls;
+		in->ev.cls = inspect_class_name(in->ev.cls_bit);
+		in->ev.conn = at->conn;
+		in->ev.recno = at->recno;
+		snprintf(in->ev_channel, sizeof(in->ev_channel), "%.*s", (int)ch_len,
+			 ch_len ? at->channel : "");
+		va_copy(aq, ap);
+		vsnprintf(in->ev_msg, sizeof(in->ev_msg), fmt, aq);
+		va_end(aq);
+		utf8_sanitize(in->ev_channel);
+		utf8_sanitize(in->ev_msg);
+		in->ev.channel = in->ev_channel;
+		in->ev.msg = in->ev_msg;
+		in->ev_has = 1;
+	}
 	if (in->kept[type] >= INSPECT_KEEP_FINDINGS)
 		return NULL;
 	in->kept[type]++;
@@ -179,6 +205,16 @@ inspect_finding(struct inspect *in, int type, const struct inspect_at *at, const
 	f = inspect_vfinding(in, type, at, fmt, ap);
 	va_end(ap);
 	return f;
+}
+
+void
+inspect_event_flush(struct inspect *in)
+{
+	if (!in->ev_has)
+		return;
+	in->ev_has = 0;
+	if (type_counts_name(in, in->ev.type))
+		in->opt.on_finding(&in->ev, in->opt.on_finding_ud);
 }
 
 /* Forget the findings of one type (and their count). */

@@ -17,6 +17,8 @@ missing_add(struct inspect *in, struct channel *c, struct finding *f, uint64_t m
 {
 	if (f)
 		f->missing = missing;
+	if (in->ev_has)
+		in->ev.missing = missing; /* the finding just made */
 	c->seq_missing += missing;
 	in->seq_missing += missing;
 }

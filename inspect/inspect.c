@@ -334,6 +334,7 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 		frame(in, rec);
 		break;
 	}
+	inspect_event_flush(in);
 }
 
 void
@@ -342,6 +343,7 @@ inspect_finish(struct inspect *in)
 	if (in->finished)
 		return;
 	in->finished = 1;
+	inspect_event_flush(in);
 	if (in->have_cur)
 		inspect_conn_end(in);
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
@@ -357,5 +359,6 @@ inspect_finish(struct inspect *in)
 		inspect_findings_drop(in, F_DOWNTIME);
 	if (in->ops->finish)
 		in->ops->finish(in->feed_state, &in->host);
+	inspect_event_flush(in);
 	inspect_findings_sort(in);
 }

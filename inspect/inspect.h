@@ -48,6 +48,20 @@ enum {
 int inspect_class_parse(const char *list, unsigned *mask);
 const char *inspect_class_name(unsigned bit);
 
+/* A finding as it is made (inspect_options.on_finding): for a pass that runs while the
+ * journal is written, so that the writer hears of a gap when it happens. The strings live
+ * during the call. */
+struct inspect_event {
+	const char *type; /* "seq_gap", "replay_has_gap", "dup_event", ... (docs/INSPECT.md) */
+	const char *cls; /* its class: "gaps", "dups", ... (inspect_class_name) */
+	unsigned cls_bit; /* INSPECT_* */
+	const char *channel; /* "" when none; "(other)" past INSPECT_MAX_CHANNELS */
+	uint32_t conn;
+	uint64_t recno;
+	uint64_t missing; /* seq_gap, seq_start: messages the seq numbers skip */
+	const char *msg; /* the report's words */
+};
+
 struct inspect_options {
 	const struct feed *feed;
 	const char *channel; /* only frames of this channel; NULL = all */
@@ -56,6 +70,9 @@ struct inspect_options {
 	int64_t from_ns, to_ns; /* wall time range [from, to); 0 = open */
 	int64_t stall_ns; /* inter-arrival above this is a stall; 0 = 5 s */
 	const char *journal_name; /* for the report header */
+	/* each finding, once the record that made it is inspected (NULL: none) */
+	void (*on_finding)(const struct inspect_event *ev, void *ud);
+	void *on_finding_ud;
 };
 
 struct inspect;

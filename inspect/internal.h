@@ -173,6 +173,10 @@ struct inspect {
 	uint64_t count[F_COUNT];
 	uint64_t kept[F_COUNT];
 	uint64_t seq_missing; /* the channels' seq_missing, summed */
+	/* the last finding, until opt.on_finding hears of it (its missing is set after it) */
+	int ev_has;
+	struct inspect_event ev;
+	char ev_channel[CH_NAME], ev_msg[200];
 
 	/* pings (WebSocket, or JSON by the feed's rule) and their pongs */
 	struct hist rtt;
@@ -223,6 +227,8 @@ struct finding *inspect_finding(struct inspect *in, int type, const struct inspe
 struct finding *
 inspect_vfinding(struct inspect *in, int type, const struct inspect_at *at, const char *fmt, va_list ap);
 void inspect_findings_drop(struct inspect *in, int type);
+/* Hand the last finding to opt.on_finding (once). */
+void inspect_event_flush(struct inspect *in);
 void inspect_findings_sort(struct inspect *in);
 /* Findings of class cls that count (not-JSON payloads only where the feed says so). */
 uint64_t inspect_class_count(const struct inspect *in, unsigned cls);

@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #include "crc32c.h"
+#include "health.h"
 #include "writer.h"
 
 static void
@@ -54,6 +55,16 @@ write_full(int fd, const struct iovec *iov0, int n, uint64_t off)
 	return 0;
 }
 
+/* fdatasync, timed into the writer's fsync histogram (journal/health.h) */
+static int
+timed_fdatasync(struct journal_writer *w, int fd)
+{
+	int64_t t0 = journal_now_mono();
+	int rc = fdatasync(fd);
+	journal_health_fsync(w, journal_now_mono() - t0);
+	return rc;
+}
+
 static int
 segment_start(struct journal *j, uint64_t first_recno)
 {
@@ -65,7 +76,7 @@ segment_start(struct journal *j, uint64_t first_recno)
 
 	if (w->store.seg_fd >= 0) {
 		/* a sealed segment is never written again: make it durable before moving on */
-		if (w->opt.fsync != JOURNAL_FSYNC_NEVER && fdatasync(w->store.seg_fd) != 0)
+		if (w->opt.fsync != JOURNAL_FSYNC_NEVER && timed_fdatasync(w, w->store.seg_fd) != 0)
 			return errno;
 		close(w->store.seg_fd);
 		w->store.seg_fd = -1;
@@ -81,7 +92,8 @@ segment_start(struct journal *j, uint64_t first_recno)
 		unlink(path);
 		return rc;
 	}
-	if (w->opt.fsync != JOURNAL_FSYNC_NEVER && (fdatasync(fd) != 0 || journal_fsync_dir(j->dir) != 0)) {
+	if (w->opt.fsync != JOURNAL_FSYNC_NEVER &&
+	    (timed_fdatasync(w, fd) != 0 || journal_fsync_dir(j->dir) != 0)) {
 		rc = errno;
 		close(fd);
 		return rc;
@@ -206,7 +218,7 @@ store_block(struct journal *j, struct blockbuf *b)
 	}
 	uint64_t off = w->store.seg_size;
 	w->store.seg_size += sizeof(hb) + n;
-	if (w->opt.fsync == JOURNAL_FSYNC_ALWAYS && fdatasync(w->store.seg_fd) != 0) {
+	if (w->opt.fsync == JOURNAL_FSYNC_ALWAYS && timed_fdatasync(w, w->store.seg_fd) != 0) {
 		rc = errno;
 		journal_set_detail(j, "fsync of segment %u of '%s': %s", w->store.seg_no, j->dir,
 				   strerror(rc));
@@ -219,7 +231,7 @@ int
 writer_fsync(struct journal *j)
 {
 	struct journal_writer *w = j->w;
-	if (w->store.seg_fd >= 0 && fdatasync(w->store.seg_fd) != 0)
+	if (w->store.seg_fd >= 0 && timed_fdatasync(w, w->store.seg_fd) != 0)
 		return errno;
 	if (j->idx && !w->store.idx_failed)
 		idx_sync(j->idx);

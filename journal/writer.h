@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "block.h"
+#include "health.h"
 #include "handle.h"
 #include "index.h"
 
@@ -69,6 +70,9 @@ struct journal_writer {
 	uint64_t append_waits, append_wait_ns;
 	int64_t last_fsync_mono;
 	int dirty; /* written since the last fsync */
+	/* journal/health.h: fsync durations, counted by the thread that syncs (atomics) */
+	uint64_t fsync_counts[JOURNAL_FSYNC_BOUNDS + 1];
+	uint64_t fsync_sum_ns;
 
 	struct writer_store store;
 };

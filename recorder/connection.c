@@ -50,8 +50,10 @@ rec_attempt_failed_in(struct rec *r, const char *why, int status, const char *ph
 		r->redir_location = NULL;
 		r->st.last_status = status;
 		r->tls_error[0] = '\0';
-		if (!followed)
+		if (!followed) {
+			rec_metrics_failure(r, "redirect");
 			rec_schedule_retry(r, 1);
+		}
 		return;
 	}
 	if (!phase)
@@ -67,6 +69,7 @@ rec_attempt_failed_in(struct rec *r, const char *why, int status, const char *ph
 			memset(s, '*', strlen(r->secrets[i]));
 	}
 	r->st.last_status = status;
+	rec_metrics_failure(r, phase);
 	rec_journal_error(r, msg, phase, status);
 	log_info("connection %u to %s failed in phase %s: %s", r->conn, r->url_redacted, phase, msg);
 	if (status == 401 || status == 403) {
@@ -241,6 +244,7 @@ rec_connect_attempt(struct rec *r)
 	}
 	memset(&ci, 0, sizeof(ci));
 	ci.context = r->ctx;
+	ci.vhost = r->vh; /* not --metrics' */
 	ci.address = ci.host = ci.origin = ads;
 	ci.port = port;
 	ci.path = full_path;

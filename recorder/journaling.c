@@ -80,6 +80,8 @@ rec_jappend(struct rec *r, int dir, int kind, const struct feed_msg *m, const vo
 		return r->result;
 	}
 	r->st.records++;
+	if (r->m)
+		rec_metrics_record(r, &rec);
 	if (r->o->max_records && r->st.records >= r->o->max_records && !r->stopping) {
 		r->stopping = 1;
 		r->stop_deadline = rec_now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;

@@ -37,6 +37,7 @@ recorder_strerror(int err)
 	case RECORDER_EURL: return "bad URL (expected ws://HOST[:PORT]/PATH or wss://...)";
 	case RECORDER_EAUTH: return "the server refused the credentials (HTTP 401 or 403)";
 	case RECORDER_EREFUSED: return "the server refused the credentials in a message";
+	case RECORDER_EMETRICS: return "cannot serve the metrics";
 	case RECORDER_EJOURNAL: return "the journal failed";
 	case RECORDER_ELWS: return "libwebsockets could not start";
 	case RECORDER_ERETRIES: return "gave up after the allowed number of failed attempts";
@@ -93,6 +94,7 @@ static void
 rec_free(struct rec *r)
 {
 	rec_drop_queue(r);
+	rec_metrics_free(r);
 	rec_ws_free(r);
 	feed_client_free(r->fc);
 	rec_free_secrets(r);
@@ -127,7 +129,7 @@ create_context(struct rec *r)
 	info.client_ssl_ca_filepath = opt->ca_file;
 	info.extensions = opt->no_deflate ? NULL : rec_extensions;
 	info.pt_serv_buf_size = 256 * 1024;
-	info.fd_limit_per_thread = 16;
+	info.fd_limit_per_thread = opt->metrics ? 64 : 16; /* scrapes keep connections open */
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	info.user = r;
@@ -178,6 +180,12 @@ recorder_run(struct journal *j, const struct recorder_options *opt, struct recor
 	rec_log = r;
 	if (!(r->ctx = create_context(r))) {
 		err = RECORDER_ELWS;
+		goto out;
+	}
+	r->vh = lws_get_vhost_by_name(r->ctx, "default");
+	if ((err = rec_metrics_start(r))) {
+		lws_context_destroy(r->ctx);
+		r->ctx = NULL;
 		goto out;
 	}
 	if (!(err = serve(r))) {

@@ -36,6 +36,7 @@ enum {
 	RECORDER_EINVAL = -105, /* bad options (a header without ':', ...) */
 	RECORDER_EREFUSED = -106, /* the server refused the credentials in a message (the feed's
 				       "invalid API key"): stats.refusal has its words */
+	RECORDER_EMETRICS = -107, /* --metrics cannot listen: stats.last_error says why */
 };
 
 /* Who speaks WebSocket on the connection: wstape itself over a connection that
@@ -85,6 +86,10 @@ struct recorder_options {
 					       the secret headers and query parameters) */
 	uint32_t connect_timeout_ms; /* TCP connect + TLS + upgrade; 0 = 10 s */
 	int ws_engine; /* RECORDER_ENGINE_*: who speaks WebSocket */
+	const char *metrics; /* serve /metrics and /healthz on HOST:PORT (metrics/http.h); NULL: no */
+	int64_t health_max_down_ns; /* /healthz: unhealthy when not connected longer; 0 = 60 s */
+	int live_inspect; /* the feed's inspect rules on each record, findings logged: 1 on, -1 off,
+			     0 with metrics only */
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;

@@ -6,7 +6,8 @@
  * userinfo, redaction of lws's log lines), frames.c (the send queue, reassembly, what a
  * message means for the session), journaling.c (records, error events, metadata escapes),
  * close.c (the closing handshake and the close event), status.c (the periodic tick),
- * resume.c (the resume point from a journal's tail), callback.c (the lws callback) and
+ * resume.c (the resume point from a journal's tail), metrics.c (--metrics, /healthz, the
+ * live inspect), callback.c (the lws callback) and
  * rawws.c (the wstape engine: WebSocket over an lws raw connection, with ws_tls.c,
  * ws_upgrade.c, ws_frame.c and ws_deflate.c).
  */
@@ -97,6 +98,8 @@ struct rec {
 	int stopping, done, result;
 	int64_t start_mono, stop_deadline, open_mono, down_since, last_status_mono, last_ws_ping;
 	struct recorder_stats st;
+	struct lws_vhost *vh; /* the context's default vhost: the connections' */
+	struct rec_metrics *m; /* --metrics, live inspect; NULL: neither */
 };
 
 /* ---- recorder.c ---- */
@@ -181,6 +184,17 @@ int rec_write_close(struct rec *r, struct lws *wsi);
 
 /* ---- status.c ---- */
 void rec_tick_cb(lws_sorted_usec_list_t *sul);
+
+/* ---- metrics.c ---- */
+/* --metrics (the endpoint on r->ctx) and live inspect, when asked for: 0, ENOMEM, an
+ * inspect error or RECORDER_EMETRICS (st.last_error says why). */
+int rec_metrics_start(struct rec *r);
+/* A record journal_append took (recno set); only with r->m. */
+void rec_metrics_record(struct rec *r, const struct journal_record *rec);
+/* A failed attempt, by its phase (nothing without --metrics). */
+void rec_metrics_failure(struct rec *r, const char *phase);
+void rec_metrics_tick(struct rec *r, int64_t now);
+void rec_metrics_free(struct rec *r);
 
 /* ---- callback.c ---- */
 extern const struct lws_protocols rec_protocols[];

@@ -28,6 +28,7 @@ rec_tick_cb(lws_sorted_usec_list_t *sul)
 			char what[128];
 			snprintf(what, sizeof(what), "handshake timeout (%s not received)",
 				 feed_client_awaited(r->fc));
+			rec_metrics_failure(r, "protocol");
 			rec_journal_error(r, what, "protocol", 0);
 			r->stopping = 2; /* close this connection, not the run */
 			lws_callback_on_writable(r->wsi);
@@ -50,6 +51,7 @@ rec_tick_cb(lws_sorted_usec_list_t *sul)
 			r->o->status(&r->st, r->o->status_ud);
 		}
 	}
+	rec_metrics_tick(r, now);
 	if (!r->done)
 		lws_sul_schedule(r->ctx, 0, &r->sul_tick, rec_tick_cb, TICK_US);
 	else

@@ -21,6 +21,7 @@ inject_drop(struct client *c, const char *why)
 {
 	struct srv *s = c->s;
 	log_info("replay: client %u: dropping the connection (%s)", c->id, why);
+	s->n.faults[FAULT_DROP]++;
 	if (s->o->close_code)
 		lws_close_reason(c->wsi, (enum lws_close_status)s->o->close_code, (unsigned char *)"fault",
 				 5);
@@ -41,13 +42,21 @@ inject_release(struct client *c, struct out_frame *f)
 		c->sess->next_recno = c->next_recno + 1;
 		c->sess->last_wall = c->next_wall;
 	}
-	if (f->skip || fault_rng_hit(&c->rng, s->o->skip_rate))
+	if (f->skip)
 		return 0;
+	if (fault_rng_hit(&c->rng, s->o->skip_rate)) {
+		s->n.faults[FAULT_SKIP]++;
+		return 0;
+	}
 	if (s->ops->sent) {
 		struct feed_str cur = { (const char *)f->buf + LWS_PRE + f->len, f->cur_len };
 		s->ops->sent(c->fc, f->tag, cur);
 	}
-	return 1 + fault_rng_hit(&c->rng, s->o->dup_rate);
+	if (fault_rng_hit(&c->rng, s->o->dup_rate)) {
+		s->n.faults[FAULT_DUP]++;
+		return 2;
+	}
+	return 1;
 }
 
 /* Count a data frame that went out (or was queued); start the faults that follow a count.
@@ -64,6 +73,7 @@ inject_after_data(struct client *c, int64_t now)
 	if (c->stall_at && c->data_sent == c->stall_at) {
 		/* a stalled server sends late, then catches up */
 		c->pause_until = now + s->o->stall_ns;
+		s->n.faults[FAULT_STALL]++;
 		log_info("replay: client %u: stalling for %.3f s", c->id, (double)s->o->stall_ns / 1e9);
 	}
 	return 0;
@@ -81,6 +91,7 @@ inject_drop_cb(lws_sorted_usec_list_t *sul)
 	c->drop_now = 2;
 	if (!c->s->o->close_code) {
 		log_info("replay: client %u: dropping the connection (--drop-every)", c->id);
+		c->s->n.faults[FAULT_DROP]++;
 		shut(c);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;

@@ -148,6 +148,8 @@ enforce_total(struct srv *s)
 			"--max-buffer-total %llu: disconnecting",
 			big->id, big->peer, (unsigned long long)big->qbytes, (unsigned long long)s->due_total,
 			(unsigned long long)s->o->max_buffer_total);
+		if (!big->let_go)
+			s->n.dropped_total++;
 		queue_let_go(big);
 	}
 }
@@ -225,5 +227,6 @@ queue_over_buffer(struct client *c, const char *what)
 		return;
 	log_warn("replay: client %u (%s)%s above --max-buffer %llu: disconnecting", c->id, c->peer, what,
 		 (unsigned long long)c->s->o->max_buffer);
+	c->s->n.dropped_buffer++;
 	queue_let_go(c);
 }

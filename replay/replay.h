@@ -90,6 +90,7 @@ struct replay_options {
 	uint64_t max_client_message; /* a client's frame or message, bytes; default 1 MiB: a
 	                              * larger one closes the connection with 1009 */
 	int max_clients; /* default 1024 */
+	const char *metrics; /* serve /metrics and /healthz on HOST:PORT (metrics/http.h); NULL: no */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop */
 	/* what the server has to say to the user (it never prints): NULL, nothing */
 	void (*report)(const struct replay_event *ev, void *ud);

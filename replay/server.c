@@ -48,6 +48,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			return -1;
 		}
 		log_info("replay: client %u connected from %s", c->id, c->peer);
+		s->n.clients_total++;
 		if (client_open(c, wsi) != 0)
 			return -1;
 		pump_kick(c);
@@ -265,7 +266,7 @@ replay_run(struct replay_options *o)
 		goto out;
 	}
 	s.shared = live_shareable(&s);
-	if ((rc = context_create(&s, addr)) != 0)
+	if ((rc = context_create(&s, addr)) != 0 || (rc = replay_metrics_start(&s)) != 0)
 		goto out;
 	if (!(s.wbuf = malloc(LWS_PRE + COALESCE_MAX))) {
 		rc = ENOMEM;
@@ -290,6 +291,7 @@ replay_run(struct replay_options *o)
 out:
 	if (s.ctx)
 		lws_context_destroy(s.ctx);
+	replay_metrics_free(&s);
 	live_stop(&s);
 	free(s.wbuf);
 	feed_stop(&s);

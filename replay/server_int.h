@@ -5,7 +5,7 @@
  * as the feed serves them), pump.c (when frames fall due: timers, backlog), write.c
  * (framing and writes), inject.c (faults), session.c (sessions and ids), scan.c (the journal
  * before serving), host.c (struct feed_host for the feed's server side), live.c (the live
- * timeline the clients share). */
+ * timeline the clients share), metrics.c (--metrics and /healthz). */
 #ifndef WSTAPE_REPLAY_SERVER_INT_H
 #define WSTAPE_REPLAY_SERVER_INT_H
 
@@ -137,6 +137,17 @@ struct client {
 	lws_sorted_usec_list_t sul_pump, sul_ping, sul_pong, sul_drop;
 };
 
+/* What --metrics reports, counted whether it is given or not (lateness only with it). */
+enum { FAULT_DROP, FAULT_STALL, FAULT_DUP, FAULT_SKIP, FAULT_KINDS };
+#define LATE_BOUNDS 12
+struct replay_counts {
+	uint64_t clients_total, frames, bytes;
+	uint64_t dropped_buffer, dropped_total; /* let go: --max-buffer, --max-buffer-total */
+	uint64_t faults[FAULT_KINDS];
+	uint64_t late[LATE_BOUNDS + 1]; /* lateness per bucket (metrics.c), with --metrics */
+	double late_sum;
+};
+
 struct srv {
 	struct replay_options *o;
 	struct lws_context *ctx;
@@ -163,11 +174,20 @@ struct srv {
 	struct lws *timer_wsi; /* it in the event loop, or NULL: the lws timer lt.sul is used */
 	/* shared by all clients, as one runs at a time: lws copies what a write leaves unsent */
 	uint8_t *wbuf; /* LWS_PRE + COALESCE_MAX: the coalesced write being built */
+	struct replay_counts n; /* for --metrics (metrics.c) */
+	struct replay_metrics *m; /* --metrics; NULL: none */
 };
 
 /* the largest coalesced write, and the frame size that goes in a write of its own (write.c) */
 #define COALESCE_MAX (256 * 1024)
 #define WRITE_ALONE (64 * 1024)
+
+/* metrics.c */
+/* --metrics: the endpoint on s->ctx. 0, or REPLAY_ELISTEN after logging why. */
+int replay_metrics_start(struct srv *s);
+void replay_metrics_free(struct srv *s);
+/* A data frame's lateness (ns), with --metrics. */
+void replay_metrics_late(struct srv *s, int64_t late);
 
 /* queue.c */
 struct out_frame *queue_frame_new_cur(const void *p, size_t n, int binary, const void *cur, size_t cur_len);

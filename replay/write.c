@@ -35,6 +35,8 @@ note_lateness(struct client *c, int64_t due, int64_t now)
 {
 	int64_t late = now > due ? now - due : 0;
 	hist_add(c->lat, (uint64_t)late);
+	if (c->s->m)
+		replay_metrics_late(c->s, late);
 	if (!c->first_due)
 		c->first_due = due;
 	c->last_due = due;
@@ -92,6 +94,8 @@ add_copy(struct client *c, struct out_frame *f)
 {
 	c->frames++;
 	c->bytes += f->len;
+	c->s->n.frames++;
+	c->s->n.bytes += f->len;
 	if (f->data && f->due != INT64_MIN)
 		c->pend_due[c->npend++] = f->due;
 	if (f->data && f->recno && !c->pend_recno)
@@ -378,6 +382,8 @@ on_writeable_shared(struct client *c, int64_t now)
 		}
 		c->frames++;
 		c->bytes += f->len;
+		c->s->n.frames++;
+		c->s->n.bytes += f->len;
 		c->pend_due[c->npend++] = f->due;
 		c->last_sent_wall = f->wall;
 		taken++;

@@ -60,6 +60,10 @@ ap.add_argument("--drop-after-leverage", action="store_true")
 ap.add_argument("--auth-error", action="store_true")
 ap.add_argument("--session-not-found", action="store_true")
 ap.add_argument("--rate-limit", type=int, default=0)
+# what a live inspect finds (t3f): seq numbers skipped, events sent twice, replays with hasGap
+ap.add_argument("--skip-seq-every", type=int, default=0, help="skip a seq number every N allFills messages")
+ap.add_argument("--dup-every", type=int, default=0, help="send every Nth allFills message's fills again")
+ap.add_argument("--force-has-gap", action="store_true", help="every resumed replay says hasGap")
 args = ap.parse_args()
 
 logf = open(args.log, "a", buffering=1) if args.log else None
@@ -192,10 +196,15 @@ async def producer():
             if s.ws is None or c is None:
                 continue
             c.seq["allFills"] = c.seq.get("allFills", 0) + 1
+            if args.skip_seq_every and c.seq["allFills"] % args.skip_seq_every == 0:
+                c.seq["allFills"] += 1
             msg = {"type": "allFills", "seq": c.seq["allFills"], "cursor": evs[-1][1],
                    "fills": [e[2] for e in evs]}
             s.cursor_sent = evs[-1][1]
             await send(c, msg)
+            if args.dup_every and c.seq["allFills"] % args.dup_every == 0:
+                c.seq["allFills"] += 1
+                await send(c, dict(msg, seq=c.seq["allFills"]))
 
 
 async def leverage_producer():
@@ -222,7 +231,7 @@ async def replay(conn, cursor):
     ck = cursor_key(cursor) if cursor else None
     for ch in s.subs:
         items = [(k, c, it) for (_, cch, k, c, it) in list(cache) if cch == ch and (ck is None or k > ck)]
-        gap = ck is not None and evicted_max is not None and evicted_max > ck
+        gap = ck is not None and (args.force_has_gap or (evicted_max is not None and evicted_max > ck))
         chunks = [items[i:i + args.chunk_items] for i in range(0, len(items), args.chunk_items)] or [[]]
         log("replay", sid=s.sid, conn=conn_id(conn), channel=ch, cursor=cursor, count=len(items),
             chunks=len(chunks), hasGap=gap)

@@ -143,6 +143,13 @@ emit(int level, const char *msg, int status_shown, int say)
 	n += c;
 	if (n >= (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 2;
+	/* one event, one line: a control character in a message (a server's channel name, its
+	   close reason) is shown as '?', so that it can neither break the line nor forge one
+	   (json escapes them) */
+	if (log_form != CMD_LOG_JSON)
+		for (int i = c; i < n; i++)
+			if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+				buf[i] = '?';
 	buf[n++] = '\n';
 	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
 		return;

@@ -127,10 +127,11 @@ struct journal_options {
 	uint32_t max_pending; /* sealed blocks waiting for the writer threads; default 8 */
 	uint32_t threads; /* compressing threads; default 2 (blocks are compressed in
 					  parallel and written in order) */
-	uint64_t segment_age_ms; /* also start a new segment once the current one is this old
-					  (since its first block was written); 0: by size only. An idle
-					  writer seals an aged segment on its own (it starts the next,
-					  empty one), so that a prune may remove it */
+	uint64_t segment_age_ms; /* also start a new segment when the wall clock reaches the
+					  next multiple of this since the Unix epoch (3600000: on the
+					  hour); 0: by size only. An idle writer seals a due segment on
+					  its own (it starts the next, empty one), so that a prune may
+					  remove it */
 };
 
 struct journal;

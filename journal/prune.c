@@ -54,7 +54,9 @@ prune_lock(const char *dir, char *detail, size_t n, int *rc)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/" PRUNE_LOCK_FILE, dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+	/* read-only: flock needs no more, and a lock file that another user made (a prune
+	 * by root from cron beside a recorder that runs as a service user) is still taken */
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		*rc = errno;
 		say(detail, n, "cannot open '%s': %s", path, strerror(*rc));
 		return -1;

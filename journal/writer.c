@@ -105,12 +105,24 @@ segment_start(struct journal *j, uint64_t first_recno)
 	return 0;
 }
 
-/* The current segment holds a block and is opt.segment_age_ms old: it is sealed. */
+/* When the current segment falls due with opt.segment_age_ms: the first multiple of the age
+ * since the Unix epoch after the segment was created, so that segments follow the clock (1h:
+ * every hour on the hour, 1d: at 00:00 UTC) and hold whole hours or days. */
+static int64_t
+segment_due(const struct journal_writer *w)
+{
+	int64_t age = (int64_t)(w->opt.segment_age_ms * 1000000ULL);
+	int64_t c = w->store.seg_created;
+
+	return (c >= 0 ? c / age : (c - age + 1) / age) * age + age;
+}
+
+/* The current segment holds a block and its time (segment_due) has come: it is sealed. */
 static int
 segment_aged(const struct journal_writer *w, int64_t now_wall)
 {
 	return w->opt.segment_age_ms && w->store.seg_fd >= 0 && w->store.seg_size > SEG_HEADER_SIZE &&
-		now_wall - w->store.seg_created >= (int64_t)(w->opt.segment_age_ms * 1000000ULL);
+		now_wall >= segment_due(w);
 }
 
 int
@@ -373,8 +385,7 @@ timers_locked(struct journal *j, int64_t *deadline)
 			pthread_cond_broadcast(&w->cv_done);
 			return 1;
 		}
-		int64_t d =
-			now + (w->store.seg_created + (int64_t)(w->opt.segment_age_ms * 1000000ULL) - wall);
+		int64_t d = now + (segment_due(w) - wall);
 		if (d < *deadline)
 			*deadline = d;
 	}

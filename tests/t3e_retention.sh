@@ -191,6 +191,18 @@ jq -e '.first_recno > 1 and .pruned.records == .first_recno - 1 and .last_recno 
 	length == 0' >/dev/null || fail "the recording has a hole"
 $PY "$WSTAPE_TESTS_DIR/checks/py_vs_cat.py" "$WSTAPE" "$T/rec" --quick >/dev/null || fail "python on the recording"
 
+# -- a prune by root (cron) beside a recorder that runs as a service user: the PRUNE.LOCK
+# root made stops neither that user's writer nor its prune
+if [ "$(id -u)" = 0 ]; then
+	cp -a "$T/p" "$T/u"
+	as_unprivileged "$T/u"
+	touch "$T/u/PRUNE.LOCK" && chown 0:0 "$T/u/PRUNE.LOCK" && chmod 0644 "$T/u/PRUNE.LOCK"
+	"${AS_USER[@]}" "$WSTAPE" import /dev/null -o "$T/u" --append 2>"$T/out" ||
+		fail "a writer's open of a pruned journal whose PRUNE.LOCK is root's: $(cat "$T/out")"
+	"${AS_USER[@]}" "$WSTAPE" prune "$T/u" --keep 1s >"$T/out" 2>&1 ||
+		fail "a prune by another user than PRUNE.LOCK's: $(cat "$T/out")"
+fi
+
 # -- --segment-age: an idle writer's aged segment is sealed (the next one starts, empty)
 bg "$WSTAPE" record "ws://127.0.0.1:$port/burst" -o "$T/age" --segment-age 1s -q 2>"$T/age.err"
 rec=$!

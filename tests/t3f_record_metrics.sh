@@ -42,8 +42,8 @@ jq -e '.status == "ok" and .connected == true' "$T/h.json" >/dev/null || fail "h
 wait_for 60 "a seq gap found live" at_least 'wstape_record_seq_gaps_total{channel="allFills"}' 2
 wait_for 60 "a duplicate found live" at_least 'wstape_record_duplicate_events_total{channel="allFills"}' 1
 [ "$(val 'wstape_record_missing_messages_total{channel="allFills"}')" -ge 2 ] || fail "missing messages: $(grep missing "$T/m.txt")"
-wait_log 30 "$T/rec.err" 'warn: live inspect: seq_gap \(gaps\) at record [0-9]+, channel allFills: seq gap on conn 1'
-wait_log 30 "$T/rec.err" 'warn: live inspect: dup_event \(dups\) at record [0-9]+, channel allFills'
+wait_log 30 "$T/rec.err" ' warn wstape record: live inspect: seq_gap \(gaps\) at record [0-9]+, channel allFills: seq gap on conn 1'
+wait_log 30 "$T/rec.err" ' warn wstape record: live inspect: dup_event \(dups\) at record [0-9]+, channel allFills'
 promtool check metrics <"$T/m.txt" >"$T/promtool.out" 2>&1 || fail "promtool: $(cat "$T/promtool.out")"
 curl -sI "$M/metrics" | grep -qi '^content-type: text/plain; version=0.0.4' || fail "content type of /metrics"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$M/nothing")" = 404 ] || fail "another path is not 404"
@@ -77,7 +77,7 @@ jq -e '.status == "unhealthy" and (.reason | test("not connected for"))' "$T/h.j
 	fail "healthz body when down: $(cat "$T/h.json")"
 wait_for 60 "healthz 200 after the reconnect" health_is 200
 wait_for 60 "the hasGap replay found live" at_least 'wstape_record_replay_gaps_total{channel="allFills"}' 1
-wait_log 30 "$T/rec.err" 'warn: live inspect: replay_has_gap \(gaps\)'
+wait_log 30 "$T/rec.err" ' warn wstape record: live inspect: replay_has_gap \(gaps\)'
 scrape
 [ "$(val wstape_record_reconnects_total)" -ge 1 ] || fail "reconnects: $(grep reconnects "$T/m.txt")"
 [ "$(val 'wstape_record_connect_failures_total{phase="http"}')" -ge 1 ] || fail "failures: $(grep failures "$T/m.txt")"

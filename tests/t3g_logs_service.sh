@@ -194,4 +194,30 @@ if command -v promtool >/dev/null; then
 else
 	echo "note: no promtool: the alert rules are not checked" >&2
 fi
+
+# -- a server's words in a log line (its refusal) cannot break the line or forge one: a
+# control character is shown as '?' in text, escaped in json
+port=$(free_port)
+cat >"$T/forge.py" <<'EOF'
+import asyncio, json, sys, websockets
+async def h(ws, path=None):
+    await ws.send(json.dumps({"type": "error",
+                              "message": "Invalid API key\n2020-01-01T00:00:00.000Z error wstape record: forged"}))
+    await ws.close(1008, "Invalid API key")
+async def main():
+    async with websockets.serve(h, "127.0.0.1", int(sys.argv[1])):
+        await asyncio.Future()
+asyncio.run(main())
+EOF
+bg $PY "$T/forge.py" "$port"
+wait_port "$port"
+for form in text json; do
+	timeout 60 "$WSTAPE" record "ws://127.0.0.1:$port/ws" -o "$T/forge-$form" --feed hydromancer --retries 1 \
+		--log-format "$form" 2>"$T/forge-$form.err"
+	grep -q "forged" "$T/forge-$form.err" || fail "the server's words are not in the $form log: $(cat "$T/forge-$form.err")"
+	! grep -q "^2020-01-01" "$T/forge-$form.err" || fail "a server forged a $form log line: $(cat "$T/forge-$form.err")"
+done
+bad=$(grep -Ev "^$TS (error|warn|info|debug) wstape record: " "$T/forge-text.err" | head -3)
+[ -z "$bad" ] || fail "a server's words broke a text line: $bad"
+jq -e . "$T/forge-json.err" >/dev/null || fail "a server's words broke a json line: $(cat "$T/forge-json.err")"
 exit 0

@@ -1,4 +1,4 @@
-# t3g: a real Prometheus server (Debian's prometheus, storage in $T) scrapes a recorder's
+# t3h: a real Prometheus server (Debian's prometheus, storage in $T) scrapes a recorder's
 # --metrics on 127.0.0.1 every 0.5 s: through its HTTP API, the target is up (up == 1) and
 # the rate of journaled frames is above zero, with the channel label as recorded.
 source tests/lib.sh
@@ -38,4 +38,4 @@ rate_positive() {
 wait_for 60 "up == 1 for the recorder" is_up
 wait_for 60 "a frame rate above zero" rate_positive
 [ "$(query 'wstape_record_connected{job="wstape"}')" = 1 ] || fail "connected is not 1 in Prometheus"
-echo "t3g ok: up == 1, frame rate $(query 'sum(rate(wstape_record_frames_total{job="wstape",direction="in"}[3s]))')/s"
+echo "t3h ok: up == 1, frame rate $(query 'sum(rate(wstape_record_frames_total{job="wstape",direction="in"}[3s]))')/s"

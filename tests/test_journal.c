@@ -1810,6 +1810,52 @@ test_journal__segment_age_idle(void **state)
 	assert_int_equal(count_path(p), 8);
 }
 
+/* A segment's creation time, from its header (bytes 24..31). */
+static int64_t
+seg_created_ns(const char *dir, uint32_t n)
+{
+	char q[4200];
+	uint8_t h[64];
+	int64_t v = 0;
+	FILE *f;
+
+	seg_path(q, sizeof(q), dir, n);
+	assert_non_null(f = fopen(q, "rb"));
+	assert_int_equal(fread(h, 1, sizeof(h), f), sizeof(h));
+	fclose(f);
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | h[24 + i];
+	return v;
+}
+
+/* --segment-age follows the clock: a segment is sealed at the first multiple of the age
+ * (since the epoch) after its creation, not an age after it. */
+static void
+test_journal__segment_age_on_the_clock(void **state)
+{
+	char p[300];
+	struct journal *j;
+	struct journal_options o = small;
+	const int64_t age = 1000000000;
+	o.segment_age_ms = 1000;
+	o.flush_ms = 5;
+
+	mkpath(p, sizeof(p), "segclock");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &o, &j, NULL), 0);
+	write_records(j, 33, 1, 5, 100);
+	assert_int_equal(journal_flush(j), 0);
+	for (int i = 0; i < 3000 && !seg_exists(p, 2); i++)
+		usleep(10000);
+	assert_true(seg_exists(p, 2));
+	int64_t c1 = seg_created_ns(p, 1), c2 = seg_created_ns(p, 2);
+	int64_t due = (c1 / age + 1) * age;
+	/* started at the boundary, not before it, and not a whole age after it */
+	assert_true(c2 >= due);
+	assert_true(c2 < due + age);
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(count_path(p), 5);
+}
+
 int
 main(void)
 {
@@ -1844,6 +1890,7 @@ main(void)
 		cmocka_unit_test(test_journal__prune_api),
 		cmocka_unit_test(test_journal__prune_under_reader),
 		cmocka_unit_test(test_journal__segment_age_idle),
+		cmocka_unit_test(test_journal__segment_age_on_the_clock),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!failed) {

@@ -530,8 +530,9 @@ journal_prune_writer(struct journal *j, int64_t before_ns, int flags, struct jou
 	if (!j->w)
 		return JOURNAL_ERDONLY;
 	struct journal_writer *w = j->w;
-	rc = prune_run(j->dir, w->store.idx_failed ? NULL : j->idx, before_ns, flags, res, detail,
-		       sizeof(detail));
+	/* (set by the storing thread as it indexes; read once here) */
+	int idx_failed = __atomic_load_n(&w->store.idx_failed, __ATOMIC_ACQUIRE);
+	rc = prune_run(j->dir, idx_failed ? NULL : j->idx, before_ns, flags, res, detail, sizeof(detail));
 	if (rc)
 		journal_set_detail(j, "%s", detail);
 	if (rc || !res->segments || (flags & JOURNAL_PRUNE_DRY_RUN))

@@ -160,7 +160,7 @@ writer_index_block(struct journal *j, const struct blk_header *h, const uint8_t 
 	if (rc) {
 		/* The segments stay the truth: stop indexing, keep writing; the next open
 		 * indexes what is missing. */
-		w->store.idx_failed = rc;
+		__atomic_store_n(&w->store.idx_failed, rc, __ATOMIC_RELEASE);
 	}
 	return 0;
 }

@@ -170,6 +170,9 @@ on_finding(const struct inspect_event *ev, void *ud)
 		else if (!strcmp(ev->type, "dup_event"))
 			metric_add(chan_series(m, m->dups, idx), 1);
 	}
+	/* closes, drops and failed attempts: the recorder logs each itself, at info */
+	if (ev->cls_bit == INSPECT_DISCONNECTS)
+		return;
 	if (now - m->warn_window >= 60 * 1000000000LL)
 		live_warn_summary(m, now);
 	int t;

@@ -126,3 +126,21 @@ journal_dir_parse(const char *s, size_t n)
 		return JOURNAL_OUT;
 	return -1;
 }
+
+int
+journal_file_commit(FILE *f, const char *tmp, const char *path, const char *dir)
+{
+	int rc = 0;
+
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = errno;
+	if (fclose(f) != 0 && !rc)
+		rc = errno;
+	if (!rc && rename(tmp, path) != 0)
+		rc = errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	return journal_fsync_dir(dir);
+}

@@ -6,6 +6,7 @@
 #define WSTAPE_JOURNAL_HANDLE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "journal.h"
 #include "meta.h"
@@ -38,5 +39,9 @@ int64_t journal_now_mono(void);
 int64_t journal_now_wall(void);
 /* fsync a directory (after a file in it was created, renamed or removed): 0 or an errno. */
 int journal_fsync_dir(const char *dir);
+/* Make the file f, written at tmp, durable and put it in place of path atomically: fflush,
+ * fsync, fclose, rename, fsync the directory dir. f is closed; tmp is removed on failure.
+ * 0 or an errno. */
+int journal_file_commit(FILE *f, const char *tmp, const char *path, const char *dir);
 
 #endif

@@ -4,8 +4,8 @@
 
 #include "index_lmdb.h"
 
-static int
-state_put(struct idx *x, MDB_txn *txn, const struct idx_state *st)
+int
+idx_state_put_txn(struct idx *x, MDB_txn *txn, const struct idx_state *st)
 {
 	uint8_t v[STATEV_SIZE] = { 0 };
 	MDB_val k = { 5, "state" }, val = { sizeof(v), v };
@@ -252,7 +252,7 @@ idx_add_block(struct idx *x, const struct idx_block *b, const uint8_t *raw, cons
 		st->raw_bytes = old.raw_bytes + b->raw_len;
 		st->first_wall = old.blocks ? old.first_wall : b->first_wall;
 	}
-	if ((rc = state_put(x, txn, st)) != 0)
+	if ((rc = idx_state_put_txn(x, txn, st)) != 0)
 		goto fail;
 	return mdb_err(mdb_txn_commit(txn));
 fail:

@@ -76,6 +76,8 @@ int idx_blockv_decode(const MDB_val *v, struct idx_block *b);
 /* The state entry in txn; all zero when there is none. 0, JOURNAL_EINDEX when it does
  * not decode, or an MDB_* code. */
 int idx_state_read_txn(MDB_txn *txn, MDB_dbi dbi, struct idx_state *st);
+/* Write the "state" entry in txn (index_add.c): 0 or an LMDB error. */
+int idx_state_put_txn(struct idx *x, MDB_txn *txn, const struct idx_state *st);
 /* LMDB maps data.mdb and trusts its meta page: 1 (with detail) when the file is shorter
  * than the pages the meta page names. */
 int idx_env_truncated(MDB_env *env, const char *dir, char *detail, size_t dsize);

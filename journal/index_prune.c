@@ -52,25 +52,6 @@ drop_chanblk(const MDB_val *k, const MDB_val *v, uint64_t floor)
 	return k->mv_size >= 9 && rd_be64(p + k->mv_size - 8) < floor;
 }
 
-static int
-state_put_txn(struct idx *x, MDB_txn *txn, const struct idx_state *st)
-{
-	uint8_t v[STATEV_SIZE] = { 0 };
-	MDB_val k = { 5, "state" }, val = { sizeof(v), v };
-
-	put_u32(v, st->segment);
-	put_u32(v + 4, st->max_conn);
-	put_u64(v + 8, st->offset);
-	put_u64(v + 16, st->next_recno);
-	put_u64(v + 24, st->records);
-	put_u64(v + 32, st->payload_bytes);
-	put_u64(v + 40, st->raw_bytes);
-	put_u64(v + 48, st->blocks);
-	put_u64(v + 56, (uint64_t)st->first_wall);
-	put_u64(v + 64, (uint64_t)st->max_wall);
-	return mdb_put(txn, x->state, &k, &val, 0);
-}
-
 /* The key of a fix's entry in conns or chans. */
 static void
 fix_key(const struct idx_prune_fix *f, uint8_t kb[4], MDB_val *k)
@@ -225,7 +206,7 @@ idx_prune(struct idx *x, uint64_t floor, const struct idx_prune_fix *fix, size_t
 		if (rc != 0)
 			goto fail;
 		st.first_wall = b.first_wall;
-		if ((rc = state_put_txn(x, txn, &st)) != 0)
+		if ((rc = idx_state_put_txn(x, txn, &st)) != 0)
 			goto fail;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)

@@ -79,7 +79,6 @@ meta_store(const struct journal_meta *m, const char *dir)
 {
 	char path[4200], tmp[4200];
 	FILE *f;
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/" META_FILE, dir);
 	snprintf(tmp, sizeof(tmp), "%s/" META_FILE ".tmp", dir);
@@ -88,17 +87,7 @@ meta_store(const struct journal_meta *m, const char *dir)
 	fprintf(f, "# wstape journal metadata\n");
 	for (size_t i = 0; i < m->n; i++)
 		fprintf(f, "%s=%s\n", m->kv[i].key, m->kv[i].value);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		rc = errno;
-	if (fclose(f) != 0 && !rc)
-		rc = errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	return journal_fsync_dir(dir);
+	return journal_file_commit(f, tmp, path, dir);
 }
 
 const char *

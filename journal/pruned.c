@@ -90,7 +90,6 @@ pruned_store(const char *dir, const struct pruned *p)
 {
 	char path[4200], tmp[4200];
 	FILE *f;
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/" PRUNED_FILE, dir);
 	snprintf(tmp, sizeof(tmp), "%s/" PRUNED_FILE ".tmp", dir);
@@ -102,17 +101,7 @@ pruned_store(const char *dir, const struct pruned *p)
 		"\nuntil_wall_ns=%" PRId64 "\n",
 		p->first_segment, p->first_recno, p->first_wall, p->segments, p->records, p->bytes,
 		p->until_wall);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		rc = errno;
-	if (fclose(f) != 0 && !rc)
-		rc = errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	return journal_fsync_dir(dir);
+	return journal_file_commit(f, tmp, path, dir);
 }
 
 uint32_t

@@ -45,6 +45,24 @@ series_free(struct metric_series *s)
 	free(s);
 }
 
+/* A family, its series and its names (also one that metrics_add could not finish). */
+static void
+family_free(struct metric *f)
+{
+	for (struct metric_series *s = f->head, *sn; s; s = sn) {
+		sn = s->next;
+		series_free(s);
+	}
+	if (f->other)
+		series_free(f->other);
+	for (int i = 0; i < f->nlabels; i++)
+		free(f->label[i]);
+	free(f->name);
+	free(f->help);
+	free(f->bounds);
+	free(f);
+}
+
 void
 metrics_free(struct metrics *m)
 {
@@ -52,18 +70,7 @@ metrics_free(struct metrics *m)
 		return;
 	for (struct metric *f = m->head, *fn; f; f = fn) {
 		fn = f->next;
-		for (struct metric_series *s = f->head, *sn; s; s = sn) {
-			sn = s->next;
-			series_free(s);
-		}
-		if (f->other)
-			series_free(f->other);
-		for (int i = 0; i < f->nlabels; i++)
-			free(f->label[i]);
-		free(f->name);
-		free(f->help);
-		free(f->bounds);
-		free(f);
+		family_free(f);
 	}
 	free(m);
 }
@@ -175,12 +182,7 @@ metrics_add(struct metrics *m, const char *name, enum metric_type type, const ch
 	m->tail = f;
 	return f;
 fail:
-	for (int i = 0; i < f->nlabels; i++)
-		free(f->label[i]);
-	free(f->name);
-	free(f->help);
-	free(f->bounds);
-	free(f);
+	family_free(f);
 	return NULL;
 }
 

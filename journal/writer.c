@@ -347,9 +347,42 @@ compress_next_locked(struct journal *j, void *cctx)
 	return 1;
 }
 
-/* The flush timer (seal an open block that is old enough) and the fsync timer of the
- * INTERVAL policy. 1 when one fired; otherwise *deadline is the next one (INT64_MAX:
- * none). Called with mu held. */
+/* Start the next segment (an idle writer's due segment is sealed so): 0 or an errno, with
+ * the detail set. */
+static int
+next_segment(struct journal *j)
+{
+	struct journal_writer *w = j->w;
+	int rc = segment_start(j, w->store.st.next_recno ? w->store.st.next_recno : 1);
+
+	if (rc)
+		journal_set_detail(j, "cannot start segment %u in '%s': %s", w->store.seg_no + 1, j->dir,
+				   strerror(rc));
+	return rc;
+}
+
+/* Run fn on the segment with mu released: 'storing' keeps the segment from changing under
+ * it; its error becomes the writer's (the first one stays) and the waiters are woken.
+ * Called with mu held, returns with it held. */
+static void
+store_unlocked(struct journal *j, int (*fn)(struct journal *))
+{
+	struct journal_writer *w = j->w;
+
+	w->storing = 1;
+	pthread_mutex_unlock(&w->mu);
+	int rc = fn(j);
+	pthread_mutex_lock(&w->mu);
+	w->storing = 0;
+	if (rc && !w->err)
+		w->err = rc;
+	pthread_cond_broadcast(&w->cv_writer);
+	pthread_cond_broadcast(&w->cv_done);
+}
+
+/* The flush timer (seal an open block that is old enough), the idle writer's segment timer
+ * (--segment-age) and the fsync timer of the INTERVAL policy. 1 when one fired; otherwise
+ * *deadline is the next one (INT64_MAX: none). Called with mu held. */
 static int
 timers_locked(struct journal *j, int64_t *deadline)
 {
@@ -371,18 +404,7 @@ timers_locked(struct journal *j, int64_t *deadline)
 		 * that the aged one is no longer the last (a prune may take it) */
 		int64_t wall = journal_now_wall();
 		if (segment_aged(w, wall)) {
-			w->storing = 1;
-			pthread_mutex_unlock(&w->mu);
-			int rc = segment_start(j, w->store.st.next_recno ? w->store.st.next_recno : 1);
-			if (rc)
-				journal_set_detail(j, "cannot start segment %u in '%s': %s",
-						   w->store.seg_no + 1, j->dir, strerror(rc));
-			pthread_mutex_lock(&w->mu);
-			w->storing = 0;
-			if (rc && !w->err)
-				w->err = rc;
-			pthread_cond_broadcast(&w->cv_writer);
-			pthread_cond_broadcast(&w->cv_done);
+			store_unlocked(j, next_segment);
 			return 1;
 		}
 		int64_t d = now + (segment_due(w) - wall);
@@ -394,15 +416,7 @@ timers_locked(struct journal *j, int64_t *deadline)
 		if (d <= now) {
 			w->dirty = 0;
 			w->last_fsync_mono = now;
-			w->storing = 1; /* keeps the segment from changing under the fsync */
-			pthread_mutex_unlock(&w->mu);
-			int rc = writer_fsync(j);
-			pthread_mutex_lock(&w->mu);
-			w->storing = 0;
-			if (rc && !w->err)
-				w->err = rc;
-			pthread_cond_broadcast(&w->cv_writer);
-			pthread_cond_broadcast(&w->cv_done);
+			store_unlocked(j, writer_fsync);
 			return 1;
 		}
 		if (d < *deadline)

@@ -8,13 +8,14 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 SAN      ?=
 WERROR   ?=
-PKGS     := libwebsockets openssl lmdb libzstd jansson zlib
+PKGS     := libwebsockets openssl lmdb libzstd jansson zlib libnats
 TESTPKGS := cmocka
 # Debian packages: build libraries, test peers and tools
 DEB_BUILD := build-essential pkg-config libwebsockets-dev libssl-dev liblmdb-dev libzstd-dev \
-             libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev python3
+             libjansson-dev libjsmn-dev libcmocka-dev zlib1g-dev libnats-dev python3
 DEB_TEST  := python3-websockets python3-lmdb python3-zstandard python3-crcmod python3-pandas python3-pip \
-             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc curl prometheus
+             python3-setuptools zstd gzip jq bc lmdb-utils openssl nodejs npm procps psmisc curl prometheus \
+             nats-server
 # for `make fuzz` only (libFuzzer comes with clang)
 DEB_FUZZ  := clang
 FUZZ_BUILD   ?= build-fuzz
@@ -41,7 +42,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS) -D_GNU_SOUR
 LIBS        = $(PKG_LIBS) -lpthread -lm
 
 # One folder per part; every .c in them is library code, cmd/ holds one file per subcommand.
-PARTS   := util journal feeds recorder replay inspect metrics cmd
+PARTS   := util journal feeds recorder replay inspect metrics jetstream cmd
 LIB_SRC := $(sort $(foreach d,$(PARTS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libwstape.a
@@ -75,7 +76,7 @@ check-test-deps: check-deps
 	@/usr/bin/python3 -c 'import websockets, lmdb, zstandard, crcmod, pandas, setuptools, pip' 2>/dev/null && command -v zstd >/dev/null && \
 		command -v jq >/dev/null && command -v bc >/dev/null && node --version >/dev/null 2>&1 && \
 		npm --version >/dev/null 2>&1 && command -v openssl >/dev/null && command -v mdb_dump >/dev/null && \
-		command -v curl >/dev/null && command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+		command -v curl >/dev/null && command -v nats-server >/dev/null && command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
 		echo "missing test dependencies; installing them (make deps)"; $(MAKE) --no-print-directory deps; }
 
 deps:

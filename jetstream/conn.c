@@ -12,24 +12,15 @@ const char *
 js_strerror(int err)
 {
 	switch (err) {
-	case 0:
-		return "success";
-	case JS_EOF:
-		return "end of the stream";
-	case JS_ECONNECT:
-		return "no NATS server could be reached";
-	case JS_ESTREAM:
-		return "the JetStream server refused the stream operation";
-	case JS_ENOSTREAM:
-		return "no such stream";
-	case JS_EHEADER:
-		return "a message that is not a wstape record";
-	case JS_ETIMEOUT:
-		return "timed out";
-	case JS_ENATS:
-		return "NATS client error";
-	case JS_EINVAL:
-		return "invalid argument";
+	case 0: return "success";
+	case JS_EOF: return "end of the stream";
+	case JS_ECONNECT: return "no NATS server could be reached";
+	case JS_ESTREAM: return "the JetStream server refused the stream operation";
+	case JS_ENOSTREAM: return "no such stream";
+	case JS_EHEADER: return "a message that is not a wstape record";
+	case JS_ETIMEOUT: return "timed out";
+	case JS_ENATS: return "NATS client error";
+	case JS_EINVAL: return "invalid argument";
 	}
 	return err > 0 ? strerror(err) : "unknown JetStream error";
 }
@@ -62,16 +53,11 @@ js_status(natsStatus s, jsErrCode jerr, const char *what, char *detail, size_t c
 	case NATS_NOT_YET_CONNECTED:
 	case NATS_CONNECTION_CLOSED:
 	case NATS_CONNECTION_DISCONNECTED:
-	case NATS_STALE_CONNECTION:
-		return JS_ECONNECT;
-	case NATS_TIMEOUT:
-		return JS_ETIMEOUT;
-	case NATS_NO_MEMORY:
-		return ENOMEM;
-	case NATS_INVALID_ARG:
-		return JS_EINVAL;
-	default:
-		return JS_ENATS;
+	case NATS_STALE_CONNECTION: return JS_ECONNECT;
+	case NATS_TIMEOUT: return JS_ETIMEOUT;
+	case NATS_NO_MEMORY: return ENOMEM;
+	case NATS_INVALID_ARG: return JS_EINVAL;
+	default: return JS_ENATS;
 	}
 }
 
@@ -196,8 +182,10 @@ js_connect(const struct js_conn_options *o, struct js_conn **out, char *detail, 
 	if (s != NATS_OK && !(o->retry && s == NATS_NOT_YET_CONNECTED)) {
 		err = js_status(s, 0, "connect", detail, cap);
 		if (err == JS_ECONNECT || err == JS_ENATS || err == JS_ETIMEOUT) {
-			js_detail(detail, cap, "no NATS server answered at %s (%s): is nats-server running there, with -js?",
-				  o->servers, natsStatus_GetText(s));
+			js_detail(
+				detail, cap,
+				"no NATS server answered at %s (%s): is nats-server running there, with -js?",
+				o->servers, natsStatus_GetText(s));
 			err = JS_ECONNECT;
 		}
 		goto done;

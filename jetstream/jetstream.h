@@ -65,6 +65,9 @@ int js_name_ok(const char *s);
 /* The subject name a journal gets by default: its directory's basename with every byte
  * outside [A-Za-z0-9_-] made '_', cut to JS_MAX_NAME ("journal" when nothing is left). */
 void js_default_name(const char *journal_path, char *out, size_t cap);
+/* The recorder id a host gets by default: its host name, every byte outside [A-Za-z0-9_.-]
+ * made '_', cut to JS_MAX_RECORDER ("recorder" when there is none). */
+void js_default_recorder(char *out, size_t cap);
 /* The subject token of a channel: [A-Za-z0-9_-] as they are, every other byte as %XX
  * (upper-case hex), "_" for the empty channel ("_" itself is %5F). Writes a NUL-terminated
  * token into out; returns its length, or 0 when cap is too small. */
@@ -180,6 +183,9 @@ struct js_publisher_stats {
 	uint64_t too_large; /* records larger than the server's max_payload: passed over */
 	uint64_t acked_recno; /* the mark */
 	uint64_t journal_recno; /* the last record the reader saw */
+	int64_t keep_from_ns; /* the receive time of the oldest record not acknowledged yet: a
+				 prune must keep it and what follows (INT64_MAX: nothing is
+				 pending; 0: not known yet, keep everything) */
 	int connected;
 	int last_err; /* the last error met, 0 none */
 	char last_detail[256];
@@ -194,8 +200,9 @@ int js_publisher_start(const char *journal_path, const struct js_publisher_optio
 void js_publisher_stats(struct js_publisher *p, struct js_publisher_stats *st);
 /* Waits up to wait_ms for every record journaled so far (the writer calls journal_flush
  * first) to be acknowledged, writes the mark, stops the thread and frees p. Returns 0 when
- * all were acknowledged, JS_ETIMEOUT when some were not (the next run sends them). */
-int js_publisher_stop(struct js_publisher *p, uint32_t wait_ms);
+ * all were acknowledged, JS_ETIMEOUT when some were not (the next run sends them), and the
+ * last stats in *final (may be NULL). */
+int js_publisher_stop(struct js_publisher *p, uint32_t wait_ms, struct js_publisher_stats *final);
 
 /* ---- reading a stream back (jetstream/read.c) ---- */
 struct js_reader;

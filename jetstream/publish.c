@@ -43,6 +43,8 @@ struct js_publisher {
 	/* under mu */
 	uint64_t base, next; /* the window [base, next) */
 	uint8_t *acked; /* max_inflight flags, recno % max_inflight */
+	int64_t *wall; /* the receive time of each record in the window, likewise */
+	int64_t last_read_wall;
 	int go_back; /* an ack error or a reconnect: start again at base */
 	int stop; /* 1: stop when caught up or at stop_deadline; 2: now */
 	int64_t stop_deadline;
@@ -212,9 +214,10 @@ check_stream(struct js_publisher *p)
 	pthread_mutex_lock(&p->mu);
 	if (err == JS_ENOSTREAM) {
 		if (p->st.last_err != JS_ENOSTREAM)
-			log_error("publisher: stream %s does not exist (create it: wstape stream create ... %s); "
-				  "the journal goes on, looking again every %d s",
-				  p->stream, p->stream, STREAM_RETRY_MS / 1000);
+			log_error(
+				"publisher: stream %s does not exist (create it: wstape stream create ... %s); "
+				"the journal goes on, looking again every %d s",
+				p->stream, p->stream, STREAM_RETRY_MS / 1000);
 		snprintf(d, sizeof d, "stream %s does not exist (wstape stream create)", p->stream);
 	}
 	set_err(p, err, d);
@@ -249,7 +252,8 @@ send_one(struct js_publisher *p, const struct journal_record *rec)
 		/* the server can never take it: said, and passed over as if acknowledged, so
 		 * that the rest of the journal still goes out */
 		log_error("publisher: record %" PRIu64 " (%zu bytes) is larger than the NATS server's "
-			  "max_payload (%" PRId64 " bytes with the headers): not published; raise max_payload "
+			  "max_payload (%" PRId64
+			  " bytes with the headers): not published; raise max_payload "
 			  "in nats-server's configuration",
 			  rec->recno, rec->payload_len, natsConnection_GetMaxPayload(p->c->nc));
 		return 1;
@@ -315,8 +319,8 @@ run(void *arg)
 			if (!ok)
 				continue;
 			if (p->st.last_err == JS_ENOSTREAM)
-				log_info("publisher: stream %s found; publishing from record %" PRIu64, p->stream,
-					 p->base);
+				log_info("publisher: stream %s found; publishing from record %" PRIu64,
+					 p->stream, p->base);
 			p->stream_ok = 1;
 			p->st.last_err = 0;
 			p->st.last_detail[0] = 0;
@@ -337,9 +341,10 @@ run(void *arg)
 			continue;
 		}
 		if (p->next > p->base && t - p->last_progress > (int64_t)p->o.ack_timeout_ms) {
-			log_info("publisher: no acknowledgement from stream %s for %u ms; sending again from record "
-				 "%" PRIu64,
-				 p->stream, p->o.ack_timeout_ms, p->base);
+			log_info(
+				"publisher: no acknowledgement from stream %s for %u ms; sending again from record "
+				"%" PRIu64,
+				p->stream, p->o.ack_timeout_ms, p->base);
 			p->go_back = 1;
 			continue;
 		}
@@ -360,8 +365,8 @@ run(void *arg)
 			}
 			if (rc) {
 				char d[200];
-				snprintf(d, sizeof d, "reading the journal after record %" PRIu64 ": %s", p->last_read,
-					 journal_strerror(rc));
+				snprintf(d, sizeof d, "reading the journal after record %" PRIu64 ": %s",
+					 p->last_read, journal_strerror(rc));
 				if (p->st.last_err != rc)
 					log_error("publisher: %s", d);
 				set_err(p, rc, d);
@@ -376,12 +381,15 @@ run(void *arg)
 					p->go_back = 1;
 					break;
 				}
-				log_warn("publisher: records %" PRIu64 "..%" PRIu64 " of %s are gone (pruned) and were "
+				log_warn("publisher: records %" PRIu64 "..%" PRIu64
+					 " of %s are gone (pruned) and were "
 					 "never acknowledged by stream %s",
 					 p->next, rec.recno - 1, p->path, p->stream);
 				p->base = p->next = rec.recno;
 			}
 			p->last_read = rec.recno;
+			p->last_read_wall = rec.wall_ns;
+			p->wall[p->next % p->o.max_inflight] = rec.wall_ns;
 			p->st.journal_recno = rec.recno;
 			if (p->next == p->base)
 				p->last_progress = now_ms();
@@ -414,9 +422,11 @@ run(void *arg)
 			behind_from = p->base;
 		} else if (idle && behind_since) {
 			if (t - behind_since > 1000)
-				log_info("publisher: caught up with the journal: stream %s has every record to %" PRIu64
-					 " (%" PRIu64 " published in %.1f s)",
-					 p->stream, p->base - 1, p->base - behind_from, (double)(t - behind_since) / 1000);
+				log_info(
+					"publisher: caught up with the journal: stream %s has every record to %" PRIu64
+					" (%" PRIu64 " published in %.1f s)",
+					p->stream, p->base - 1, p->base - behind_from,
+					(double)(t - behind_since) / 1000);
 			behind_since = 0;
 		}
 		if (sent == 0) {
@@ -462,6 +472,7 @@ publisher_free(struct js_publisher *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->acked);
+	free(p->wall);
 	free(p->path);
 	free(p->stream);
 	free(p->name);
@@ -480,7 +491,8 @@ check_options(const struct js_publisher_options *o, char *detail, size_t cap)
 	}
 	for (const char *s = o->stream; *s; s++)
 		if (*s <= ' ' || *s == '.' || *s == '*' || *s == '>' || *s == '/' || *s == '\\' || *s > '~') {
-			js_detail(detail, cap, "stream name '%s': no spaces, '.', '*', '>', '/' or '\\'", o->stream);
+			js_detail(detail, cap, "stream name '%s': no spaces, '.', '*', '>', '/' or '\\'",
+				  o->stream);
 			return JS_EINVAL;
 		}
 	if (strlen(o->stream) > 64) {
@@ -493,11 +505,12 @@ check_options(const struct js_publisher_options *o, char *detail, size_t cap)
 		return JS_EINVAL;
 	}
 	if (!o->recorder || !js_recorder_ok(o->recorder)) {
-		js_detail(detail, cap, "recorder id '%s': 1..%d of [A-Za-z0-9_.-]", o->recorder ? o->recorder : "",
-			  JS_MAX_RECORDER);
+		js_detail(detail, cap, "recorder id '%s': 1..%d of [A-Za-z0-9_.-]",
+			  o->recorder ? o->recorder : "", JS_MAX_RECORDER);
 		return JS_EINVAL;
 	}
-	if (!o->journal_id || strlen(o->journal_id) != 16 || strspn(o->journal_id, "0123456789abcdef") != 16) {
+	if (!o->journal_id || strlen(o->journal_id) != 16 ||
+	    strspn(o->journal_id, "0123456789abcdef") != 16) {
 		js_detail(detail, cap, "journal id '%s': 16 lower-case hex digits",
 			  o->journal_id ? o->journal_id : "");
 		return JS_EINVAL;
@@ -540,7 +553,9 @@ js_publisher_start(const char *journal_path, const struct js_publisher_options *
 	p->journal_id = strdup(o->journal_id);
 	p->servers = strdup(o->servers);
 	p->acked = calloc(p->o.max_inflight, 1);
-	if (!p->path || !p->stream || !p->name || !p->recorder || !p->journal_id || !p->servers || !p->acked) {
+	p->wall = calloc(p->o.max_inflight, sizeof(*p->wall));
+	if (!p->wall || !p->path || !p->stream || !p->name || !p->recorder || !p->journal_id || !p->servers ||
+	    !p->acked) {
 		rc = ENOMEM;
 		goto fail;
 	}
@@ -551,7 +566,8 @@ js_publisher_start(const char *journal_path, const struct js_publisher_options *
 	}
 	rc = journal_mark_get(p->rj, p->mark_name, &mark);
 	if (rc && rc != JOURNAL_ENOTFOUND) {
-		js_detail(detail, cap, "%s/MARK.%s: %s (remove it to publish the journal again from its start)",
+		js_detail(detail, cap,
+			  "%s/MARK.%s: %s (remove it to publish the journal again from its start)",
 			  journal_path, p->mark_name, journal_strerror(rc));
 		goto fail;
 	}
@@ -561,13 +577,15 @@ js_publisher_start(const char *journal_path, const struct js_publisher_options *
 		goto fail;
 	rc = journal_reader_seek_recno(p->rd, p->base);
 	if (rc && rc != JOURNAL_ENOTFOUND) {
-		js_detail(detail, cap, "%s: record %" PRIu64 ": %s", journal_path, p->base, journal_strerror(rc));
+		js_detail(detail, cap, "%s: record %" PRIu64 ": %s", journal_path, p->base,
+			  journal_strerror(rc));
 		goto fail;
 	}
 	p->at_eof = rc == JOURNAL_ENOTFOUND;
 
-	struct js_conn_options co = { .servers = o->servers, .name = "wstape publisher", .retry = 1,
-				      .on_state = on_state, .ud = p };
+	struct js_conn_options co = {
+		.servers = o->servers, .name = "wstape publisher", .retry = 1, .on_state = on_state, .ud = p
+	};
 	if ((rc = js_connect(&co, &p->c, detail, cap)) != 0)
 		goto fail;
 	jsOptions_Init(&jo);
@@ -597,11 +615,17 @@ js_publisher_stats(struct js_publisher *p, struct js_publisher_stats *st)
 	pthread_mutex_lock(&p->mu);
 	*st = p->st;
 	st->acked_recno = p->base - 1;
+	if (p->base < p->next)
+		st->keep_from_ns = p->wall[p->base % p->o.max_inflight];
+	else if (p->at_eof && p->stream_ok && js_connected(p->c))
+		st->keep_from_ns = INT64_MAX;
+	else
+		st->keep_from_ns = p->last_read ? p->last_read_wall : 0;
 	pthread_mutex_unlock(&p->mu);
 }
 
 int
-js_publisher_stop(struct js_publisher *p, uint32_t wait_ms)
+js_publisher_stop(struct js_publisher *p, uint32_t wait_ms, struct js_publisher_stats *final)
 {
 	uint64_t last = 0;
 	int rc;
@@ -624,6 +648,10 @@ js_publisher_stop(struct js_publisher *p, uint32_t wait_ms)
 	pthread_mutex_unlock(&p->mu);
 	if (p->started)
 		pthread_join(p->thread, NULL);
+	if (final) {
+		js_publisher_stats(p, final);
+		final->keep_from_ns = 0;
+	}
 	rc = p->base - 1 >= last ? 0 : JS_ETIMEOUT;
 	if (rc == 0 && p->st.last_err == JS_ENOSTREAM)
 		rc = JS_ENOSTREAM;

@@ -25,11 +25,13 @@ int
 publish_check_args(const char *servers, const char *stream, const char *recorder, const char *name)
 {
 	if (!servers || !*servers) {
-		fprintf(stderr, "wstape: no NATS server given: --publish nats://HOST:PORT[,nats://HOST2:PORT2...]\n");
+		fprintf(stderr,
+			"wstape: no NATS server given: --publish nats://HOST:PORT[,nats://HOST2:PORT2...]\n");
 		return EXIT_USAGE;
 	}
 	if (!stream) {
-		fprintf(stderr, "wstape: --publish needs --stream NAME (the JetStream stream: wstape stream create)\n");
+		fprintf(stderr,
+			"wstape: --publish needs --stream NAME (the JetStream stream: wstape stream create)\n");
 		return EXIT_USAGE;
 	}
 	if (!stream_name_ok(stream)) {
@@ -40,11 +42,13 @@ publish_check_args(const char *servers, const char *stream, const char *recorder
 		return EXIT_USAGE;
 	}
 	if (recorder && !js_recorder_ok(recorder)) {
-		fprintf(stderr, "wstape: --recorder-id '%s': 1..%d of A-Z a-z 0-9 _ . -\n", recorder, JS_MAX_RECORDER);
+		fprintf(stderr, "wstape: --recorder-id '%s': 1..%d of A-Z a-z 0-9 _ . -\n", recorder,
+			JS_MAX_RECORDER);
 		return EXIT_USAGE;
 	}
 	if (name && !js_name_ok(name)) {
-		fprintf(stderr, "wstape: --subject-name '%s': 1..%d of A-Z a-z 0-9 _ - (no '.': it is a subject token)\n",
+		fprintf(stderr,
+			"wstape: --subject-name '%s': 1..%d of A-Z a-z 0-9 _ - (no '.': it is a subject token)\n",
 			name, JS_MAX_NAME);
 		return EXIT_USAGE;
 	}
@@ -112,9 +116,10 @@ publish_names_settle(struct journal *j, const char *path, const char *stream, co
 	snprintf(mark_name, sizeof mark_name, "nats.%s", stream);
 	rc = journal_mark_get(j, mark_name, &mark);
 	if (rc && rc != JOURNAL_ENOTFOUND) {
-		cmd_say(LOG_ERROR, "cannot read the mark of stream %s in '%s' (%s/MARK.%s): %s; remove that file to "
-				   "publish the journal again from its start (the stream drops what it has within its "
-				   "duplicate window)",
+		cmd_say(LOG_ERROR,
+			"cannot read the mark of stream %s in '%s' (%s/MARK.%s): %s; remove that file to "
+			"publish the journal again from its start (the stream drops what it has within its "
+			"duplicate window)",
 			stream, path, path, mark_name, journal_strerror(rc));
 		return EXIT_IO;
 	}
@@ -124,13 +129,15 @@ publish_names_settle(struct journal *j, const char *path, const char *stream, co
 	}
 	if (out->journal_id[0] && mark > st.last_recno) {
 		cmd_say(LOG_WARN,
-			"journal '%s' ends at record %" PRIu64 " but stream %s acknowledged records to %" PRIu64
+			"journal '%s' ends at record %" PRIu64
+			" but stream %s acknowledged records to %" PRIu64
 			": the journal lost its last records (a power loss before they were synced); they stay "
 			"in the stream, and what comes now is published under a new journal id",
 			path, st.last_recno, stream, mark);
 		if (!writer) {
-			cmd_say(LOG_ERROR, "'%s' is read-only here: publish it with a recorder's --publish, or when no "
-					   "recorder holds it",
+			cmd_say(LOG_ERROR,
+				"'%s' is read-only here: publish it with a recorder's --publish, or when no "
+				"recorder holds it",
 				path);
 			return EXIT_USAGE;
 		}
@@ -166,7 +173,8 @@ publish_report(const char *stream, int rc, const struct js_publisher_stats *st, 
 {
 	char extra[160] = "";
 	if (st->too_large)
-		snprintf(extra, sizeof extra, "; %" PRIu64 " records larger than the server's max_payload not published",
+		snprintf(extra, sizeof extra,
+			 "; %" PRIu64 " records larger than the server's max_payload not published",
 			 st->too_large);
 	if (rc == 0) {
 		cmd_say(LOG_INFO,
@@ -176,7 +184,8 @@ publish_report(const char *stream, int rc, const struct js_publisher_stats *st, 
 		return 0;
 	}
 	cmd_say(LOG_WARN,
-		"stream %s acknowledged records to %" PRIu64 " of %" PRIu64 " (%s%s%s): the rest is published by the "
+		"stream %s acknowledged records to %" PRIu64 " of %" PRIu64
+		" (%s%s%s): the rest is published by the "
 		"next run on this journal (record --resume --publish, or wstape publish)%s",
 		stream, st->acked_recno, last_recno, st->connected ? "connected" : "NATS not reachable",
 		st->last_err ? ": " : "", st->last_err ? st->last_detail : "", extra);

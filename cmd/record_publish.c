@@ -17,7 +17,8 @@ record_publish_start(struct record_args *ra, struct journal *j)
 
 	if (!ra->publish)
 		return 0;
-	if ((rc = publish_names_settle(j, ra->out, ra->stream, ra->recorder_id, ra->subject_name, 1, &ra->pn)))
+	if ((rc = publish_names_settle(j, ra->out, ra->stream, ra->recorder_id, ra->subject_name, 1,
+				       &ra->pn)))
 		return rc;
 	struct js_publisher_options o = {
 		.servers = ra->publish,
@@ -54,5 +55,6 @@ record_publish_stop(struct record_args *ra, struct journal *j)
 	journal_stats(j, &js);
 	int rc = js_publisher_stop(ra->pub, STOP_WAIT_MS, &st);
 	ra->pub = NULL;
+	js_library_close(); /* libnats' threads: the one publisher of the process is gone */
 	return publish_report(ra->stream, rc, &st, js.last_recno);
 }

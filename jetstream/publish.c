@@ -151,7 +151,11 @@ static uint64_t
 take_pending(struct js_publisher *p)
 {
 	natsMsgList pending;
-	if (js_PublishAsyncGetPendingList(&pending, p->js) != NATS_OK)
+	pthread_mutex_lock(&p->mu);
+	int any = p->lib_taken > p->lib_handed;
+	pthread_mutex_unlock(&p->mu);
+	/* (libnats 3.4 crashes on a context that never published asynchronously) */
+	if (!any || js_PublishAsyncGetPendingList(&pending, p->js) != NATS_OK)
 		return 0; /* none (NATS_NOT_FOUND) */
 	uint64_t n = (uint64_t)pending.Count;
 	natsMsgList_Destroy(&pending);
@@ -214,10 +218,10 @@ check_stream(struct js_publisher *p)
 	pthread_mutex_lock(&p->mu);
 	if (err == JS_ENOSTREAM) {
 		if (p->st.last_err != JS_ENOSTREAM)
-			log_error(
-				"publisher: stream %s does not exist (create it: wstape stream create ... %s); "
-				"the journal goes on, looking again every %d s",
-				p->stream, p->stream, STREAM_RETRY_MS / 1000);
+			log_warn(
+				"publisher: stream %s does not exist (wstape stream create makes it); looking again "
+				"every %d s",
+				p->stream, STREAM_RETRY_MS / 1000);
 		snprintf(d, sizeof d, "stream %s does not exist (wstape stream create)", p->stream);
 	}
 	set_err(p, err, d);

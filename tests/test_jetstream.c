@@ -93,8 +93,9 @@ test_jetstream__names(void **state)
 static struct journal_record
 text_rec(uint64_t recno, uint32_t conn, const char *payload)
 {
-	struct journal_record r = { .recno = recno, .wall_ns = 1, .conn = conn, .dir = JOURNAL_IN,
-				    .kind = JOURNAL_TEXT };
+	struct journal_record r = {
+		.recno = recno, .wall_ns = 1, .conn = conn, .dir = JOURNAL_IN, .kind = JOURNAL_TEXT
+	};
 	r.payload = (const uint8_t *)payload;
 	r.payload_len = strlen(payload);
 	return r;
@@ -112,9 +113,10 @@ test_jetstream__msg_id(void **state)
 			    "[\"0x742d35\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3}]]}";
 	const char *other = "{\"type\":\"allFills\",\"seq\":43,\"cursor\":\"501:1706123456790:0\",\"fills\":["
 			    "[\"0x1\",{\"coin\":\"BTC\",\"time\":1706123456790,\"txIndex\":0}]]}";
-	const char *chunk = "{\"type\":\"replay\",\"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
-			    "\"cursor\":\"500:1706123456789:3\",\"count\":1,\"chunk\":1,\"totalChunks\":1,"
-			    "\"data\":[[\"0x742d35\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3}]]}";
+	const char *chunk =
+		"{\"type\":\"replay\",\"channel\":\"allFills\",\"replayTimeMs\":\"500:1:3\","
+		"\"cursor\":\"500:1706123456789:3\",\"count\":1,\"chunk\":1,\"totalChunks\":1,"
+		"\"data\":[[\"0x742d35\",{\"coin\":\"ETH\",\"time\":1706123456789,\"txIndex\":3}]]}";
 
 	struct journal_record r1 = text_rec(10, 1, live1), r2 = text_rec(99, 3, live2);
 	r1.channel = r2.channel = "allFills";
@@ -240,8 +242,8 @@ nats_start(void)
 	nats_pid = fork();
 	assert_true(nats_pid >= 0);
 	if (nats_pid == 0) {
-		execl(nats_server_path(), "nats-server", "-a", "127.0.0.1", "-p", port, "-js", "-sd", nats_store,
-		      "-l", log, (char *)NULL);
+		execl(nats_server_path(), "nats-server", "-a", "127.0.0.1", "-p", port, "-js", "-sd",
+		      nats_store, "-l", log, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 600; i++) {
@@ -305,8 +307,8 @@ append_records(struct journal *j, uint64_t from, uint64_t to)
 {
 	char p[200], cur[32];
 	for (uint64_t i = from; i <= to; i++) {
-		int n = snprintf(p, sizeof p, "{\"n\":%llu,\"pad\":\"%0*d\"}", (unsigned long long)i, (int)(i % 90),
-				 0);
+		int n = snprintf(p, sizeof p, "{\"n\":%llu,\"pad\":\"%0*d\"}", (unsigned long long)i,
+				 (int)(i % 90), 0);
 		snprintf(cur, sizeof cur, "%llu", (unsigned long long)i);
 		struct journal_record r = { .wall_ns = 1764700000000000000LL + (int64_t)i * 1000000,
 					    .mono_ns = (int64_t)i,

@@ -26,8 +26,8 @@ id_valid(const char *s)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '.' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -273,8 +273,9 @@ inspect_recorders_finish(struct inspect *in)
 
 		for (int k = 0; k < r->nspans; k++) {
 			const struct rc_span *p = &r->spans[k];
-			struct inspect_at at = { p->recno, p->recno_before, p->from_ns, p->to_ns - p->from_ns,
-						 0, NULL, 0 };
+			struct inspect_at at = {
+				p->recno, p->recno_before, p->from_ns, p->to_ns - p->from_ns, 0, NULL, 0
+			};
 
 			if (p->nfill || p->more_messages)
 				continue;

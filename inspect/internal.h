@@ -139,6 +139,7 @@ struct rc_span {
 	int64_t from_ns, to_ns;
 	uint64_t recno_before, recno; /* its recorder's last record before it (0: none), the
 					 record that ends it */
+	uint32_t conn; /* the connection whose first data message ends it (0: the journal's end) */
 	struct rc_fill fill[RECORDER_FILLERS];
 	int nfill;
 	uint64_t more_messages; /* of connections beyond RECORDER_FILLERS */

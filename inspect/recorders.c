@@ -170,10 +170,11 @@ inspect_recorder_of(struct inspect *in, uint32_t conn)
 
 /* r's pending span ends at to_ns (record recno): kept when long enough. */
 static void
-span_close(struct inspect_recorders *s, struct recorder *r, int64_t to_ns, uint64_t recno)
+span_close(struct inspect_recorders *s, struct recorder *r, int64_t to_ns, uint64_t recno, uint32_t conn)
 {
 	struct rc_span *p = &r->pend;
 
+	p->conn = conn;
 	p->from_ns = r->has_cov ? r->cov_ns : s->first_data_ns;
 	p->recno_before = r->has_cov ? r->cov_recno : 0;
 	p->to_ns = to_ns;
@@ -224,7 +225,7 @@ inspect_recorders_record(struct inspect *in, const struct journal_record *rec, i
 			   covered meanwhile by another of its connections */
 			c->has_data = 1;
 			if (!r->has_cov || rec->wall_ns > r->cov_ns)
-				span_close(s, r, rec->wall_ns, rec->recno);
+				span_close(s, r, rec->wall_ns, rec->recno, rec->conn);
 		}
 		if (c->has_data)
 			covered(r, rec);
@@ -263,7 +264,7 @@ inspect_recorders_finish(struct inspect *in)
 		struct recorder *r = s->r[i];
 
 		if (s->have_data && (!r->has_cov || s->last_data_ns > r->cov_ns))
-			span_close(s, r, s->last_data_ns, s->last_data_recno);
+			span_close(s, r, s->last_data_ns, s->last_data_recno, 0);
 	}
 	if (!inspect_recorders_shown(in))
 		return;
@@ -274,7 +275,7 @@ inspect_recorders_finish(struct inspect *in)
 		for (int k = 0; k < r->nspans; k++) {
 			const struct rc_span *p = &r->spans[k];
 			struct inspect_at at = {
-				p->recno, p->recno_before, p->from_ns, p->to_ns - p->from_ns, 0, NULL, 0
+				p->recno, p->recno_before, p->from_ns, p->to_ns - p->from_ns, p->conn, NULL, 0
 			};
 
 			if (p->nfill || p->more_messages)

@@ -1161,6 +1161,8 @@ test_inspect__recorders_of_a_merged_journal(void **state)
 				continue;
 			found++;
 			assert_string_equal(json_string_value(json_object_get(f, "class")), "gaps");
+			assert_int_equal(json_integer_value(json_object_get(f, "conn")), 4);
+			assert_true(json_real_value(json_object_get(f, "duration_ms")) == 10000.0);
 			assert_non_null(strstr(
 				json_string_value(json_object_get(f, "message")),
 				"recorder b had no connection from 2026-11-22T10:00:30.000000000Z to "

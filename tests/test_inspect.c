@@ -1221,6 +1221,87 @@ test_inspect__one_recorder_has_no_section(void **state)
 	text_buf_free(&b);
 }
 
+/* A failed attempt covers nothing (the span goes on past it); a recorder that appears late
+ * had a span from the journal's first data message, filled by what came before it; a
+ * connection whose recorder id is not valid is of no recorder and fills nothing. */
+static void
+test_inspect__recorder_spans_past_failed_attempts(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *sp, *conns;
+
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.5", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.6", "not valid!"), 0);
+	for (int64_t t = 0; t <= 30000; t += 50) {
+		if (t >= 100 && t <= 10000 && t % 100 == 0)
+			jput(j, t, 1, JOURNAL_TEXT, "");
+		if (t == 10000)
+			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
+		if (t == 12000)
+			jput(j, t, 3, JOURNAL_OPEN, OPEN_P);
+		if (t == 12050)
+			jput(j, t, 3, JOURNAL_ERROR, "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		if (t == 15000)
+			jput(j, t, 2, JOURNAL_OPEN, OPEN_P);
+		if (t >= 15050 && t <= 29950 && t % 100 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "");
+		if (t >= 16000 && t <= 17000 && t % 100 == 0)
+			jput(j, t, 6, JOURNAL_TEXT, "");
+		if (t >= 20000 && t % 100 == 0)
+			jput(j, t, 5, JOURNAL_TEXT, "");
+	}
+	assert_int_equal(journal_close(j), 0);
+
+	doc = inspect_path(path, &b);
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	/* a: 10 s .. 20 s, past the failed attempt (conn 3), filled by b only */
+	sp = json_object_get(json_array_get(recs, 0), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:10.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:20.000000000Z");
+	assert_int_equal(json_array_size(json_object_get(sp, "filled_by")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 50);
+	/* b: from the first data message of the journal to its own, filled by a's conn 1 */
+	sp = json_object_get(json_array_get(recs, 1), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:00.100000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:15.050000000Z");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "conn")),
+			 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 100);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(doc, "summary"), "counts"), "recorder_gap")),
+			 0);
+	/* conn 6: no recorder */
+	conns = json_object_get(doc, "connections");
+	for (size_t i = 0; i < json_array_size(conns); i++) {
+		json_t *c = json_array_get(conns, i);
+
+		if (json_integer_value(json_object_get(c, "conn")) == 6)
+			assert_null(json_object_get(c, "recorder"));
+		else
+			assert_non_null(json_object_get(c, "recorder"));
+	}
+	json_decref(doc);
+	text_buf_free(&b);
+	rm_journal(path);
+}
+
 int
 main(void)
 {
@@ -1256,6 +1337,7 @@ main(void)
 		cmocka_unit_test(test_inspect__reports_render),
 		cmocka_unit_test(test_inspect__recorders_of_a_merged_journal),
 		cmocka_unit_test(test_inspect__one_recorder_has_no_section),
+		cmocka_unit_test(test_inspect__recorder_spans_past_failed_attempts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

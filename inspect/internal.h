@@ -82,7 +82,7 @@ struct channel {
 	int nmax_roles;
 };
 
-#define RECORDER_ID_MAX 64
+#define RECORDER_ID_MAX 64 /* JS_MAX_RECORDER (jetstream/jetstream.h) */
 
 struct conn {
 	uint32_t id;

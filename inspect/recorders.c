@@ -10,28 +10,14 @@
  * data message (or at the end): until then the data messages of the others are counted as
  * they come, per connection, and forgotten when the recorder turns out to be covered. */
 #include "inspect/internal.h"
+#include "jetstream/jetstream.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int
-id_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n < 1 || n > RECORDER_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
+_Static_assert(RECORDER_ID_MAX == JS_MAX_RECORDER, "a recorder id as --recorder-id takes it");
 
 /* The id META gives conn, or NULL. */
 static const char *
@@ -44,7 +30,7 @@ meta_recorder(struct journal *j, uint32_t conn)
 	v = journal_meta_get(j, key);
 	if (!v)
 		v = journal_meta_get(j, "recorder");
-	return id_valid(v) ? v : NULL;
+	return v && js_recorder_ok(v) ? v : NULL; /* the rule of --recorder-id */
 }
 
 int64_t

@@ -276,7 +276,8 @@ frame(struct inspect *in, const struct journal_record *rec)
 		return;
 	}
 	in->in_frames++;
-	if (rec->kind == JOURNAL_TEXT || rec->kind == JOURNAL_BINARY)
+	/* a data message, for the recorders: not the feed's heartbeats and session messages */
+	if ((rec->kind == JOURNAL_TEXT || rec->kind == JOURNAL_BINARY) && m.cls != FEED_MSG_CONTROL)
 		in->rec_data = 1;
 	/* a stall is the feed going quiet: heartbeats and other control frames do not end it */
 	if (m.cls != FEED_MSG_CONTROL)

@@ -271,7 +271,8 @@ struct inspect {
 	/* the journal during inspect_run (its META names the recorders), else NULL */
 	struct journal *journal;
 	struct inspect_recorders *rc; /* NULL until a journal is read */
-	int rec_data; /* the current record is a selected received text/binary frame */
+	int rec_data; /* the current record is a selected received text/binary frame, not a
+			  control message of the feed (a data message, for the recorders) */
 
 	/* Selection edges. Open state that a selection cuts (a position opened before --from,
 	   a replay still going at --to, ...) is not a finding: its other end is outside, not

@@ -1004,7 +1004,7 @@ jput(struct journal *j, int64_t ms, uint32_t conn, int kind, const char *payload
 	struct journal_record r;
 	char data[64];
 
-	if (kind == JOURNAL_TEXT) { /* frames that differ: not duplicates */
+	if (kind == JOURNAL_TEXT && !*payload) { /* frames that differ: not duplicates */
 		snprintf(data, sizeof(data), "{\"t\":%" PRId64 ",\"conn\":%" PRIu32 "}", ms, conn);
 		payload = data;
 	}
@@ -1022,7 +1022,7 @@ jput(struct journal *j, int64_t ms, uint32_t conn, int kind, const char *payload
 
 /* Inspect the journal at path (raw feed: spans of 5 s or more); the text and JSON reports. */
 static json_t *
-inspect_path(const char *path, struct text_buf *txt)
+inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
 {
 	struct journal *j;
 	struct inspect *in;
@@ -1031,7 +1031,7 @@ inspect_path(const char *path, struct text_buf *txt)
 	json_t *doc;
 
 	memset(&o, 0, sizeof(o));
-	o.feed = &feed_raw;
+	o.feed = feed;
 	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	assert_int_equal(inspect_new(&o, &in), 0);
 	assert_int_equal(inspect_run(in, j), 0);
@@ -1044,6 +1044,12 @@ inspect_path(const char *path, struct text_buf *txt)
 	inspect_free(in);
 	assert_int_equal(journal_close(j), 0);
 	return doc;
+}
+
+static json_t *
+inspect_path(const char *path, struct text_buf *txt)
+{
+	return inspect_path_feed(path, &feed_raw, txt);
 }
 
 #define OPEN_P "{\"url\":\"ws://x\",\"status\":101}"
@@ -1072,23 +1078,23 @@ test_inspect__recorders_of_a_merged_journal(void **state)
 		if (t == 0)
 			jput(j, t, 1, JOURNAL_OPEN, OPEN_P);
 		if (t >= 100 && t <= 10000 && t % 100 == 0)
-			jput(j, t, 1, JOURNAL_TEXT, "{\"a\":1}");
+			jput(j, t, 1, JOURNAL_TEXT, "");
 		if (t == 10000)
 			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
 		if (t == 50)
 			jput(j, t, 2, JOURNAL_OPEN, OPEN_P);
 		if (t >= 150 && t <= 29950 && t % 100 == 50)
-			jput(j, t, 2, JOURNAL_TEXT, "{\"b\":1}");
+			jput(j, t, 2, JOURNAL_TEXT, "");
 		if (t == 30000)
 			jput(j, t, 2, JOURNAL_CLOSE, CLOSE_P);
 		if (t == 20000)
 			jput(j, t, 3, JOURNAL_OPEN, OPEN_P);
 		if (t >= 20100 && t <= 25000 && t % 100 == 0)
-			jput(j, t, 3, JOURNAL_TEXT, "{\"a\":3}");
+			jput(j, t, 3, JOURNAL_TEXT, "");
 		if (t == 39950)
 			jput(j, t, 4, JOURNAL_OPEN, OPEN_P);
 		if (t >= 40000 && t % 100 == 0)
-			jput(j, t, 4, JOURNAL_TEXT, "{\"b\":4}");
+			jput(j, t, 4, JOURNAL_TEXT, "");
 	}
 	assert_int_equal(journal_close(j), 0);
 
@@ -1302,6 +1308,58 @@ test_inspect__recorder_spans_past_failed_attempts(void **state)
 	rm_journal(path);
 }
 
+/* The feed's control messages (hydromancer heartbeats) are no data messages: a connection
+ * that only had heartbeats covers nothing, and fills nothing. */
+static void
+test_inspect__heartbeats_neither_cover_nor_fill(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *sp;
+
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "a"), 0);
+	for (int64_t t = 0; t <= 20000; t += 50) {
+		if (t >= 100 && t <= 5000 && t % 100 == 0)
+			jput(j, t, 1, JOURNAL_TEXT, "");
+		if (t == 5000)
+			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
+		if (t >= 6000 && t < 15000 && t % 500 == 0)
+			jput(j, t, 3, JOURNAL_TEXT, "{\"type\":\"ping\"}");
+		if (t >= 15000 && t % 100 == 0)
+			jput(j, t, 3, JOURNAL_TEXT, "");
+		if (t >= 150 && t <= 10000 && t % 100 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "");
+		if (t > 10000 && t % 1000 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "{\"type\":\"ping\"}");
+	}
+	assert_int_equal(journal_close(j), 0);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	/* a: 5 s .. 15 s (conn 3's heartbeats cover nothing), b's data messages up to 10 s */
+	sp = json_object_get(json_array_get(recs, 0), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:05.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:15.000000000Z");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 50);
+	/* b: from its last data message (its heartbeats after 10 s are records of its
+	   connection: covered to the last of them, 19.05 s); the rest is shorter than 2 s */
+	assert_int_equal(json_array_size(json_object_get(json_array_get(recs, 1), "spans")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 1), "messages")), 99);
+	json_decref(doc);
+	text_buf_free(&b);
+	rm_journal(path);
+}
+
 int
 main(void)
 {
@@ -1338,6 +1396,7 @@ main(void)
 		cmocka_unit_test(test_inspect__recorders_of_a_merged_journal),
 		cmocka_unit_test(test_inspect__one_recorder_has_no_section),
 		cmocka_unit_test(test_inspect__recorder_spans_past_failed_attempts),
+		cmocka_unit_test(test_inspect__heartbeats_neither_cover_nor_fill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

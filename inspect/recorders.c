@@ -183,7 +183,8 @@ covered(struct recorder *r, const struct journal_record *rec)
 		r->cov_recno = rec->recno;
 	}
 	r->has_cov = 1;
-	memset(&r->pend, 0, sizeof(r->pend));
+	r->pend.nfill = 0; /* (every record of a covered recorder: no memset) */
+	r->pend.more_messages = 0;
 }
 
 void

@@ -306,6 +306,11 @@ run(void *arg)
 		}
 		int connected = js_connected(p->c);
 		p->st.connected = connected;
+		if (!connected && !behind_since) {
+			/* an outage: behind from now, until caught up */
+			behind_since = t;
+			behind_from = p->base;
+		}
 		if (!connected) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);

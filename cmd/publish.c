@@ -103,7 +103,9 @@ cmd_publish(int argc, char **argv)
 		CMD_FLAG("--quiet", "-q", &quiet),
 		CMD_END,
 	};
-	struct cmd_args args = { .cmd = "publish", .usage = cmd_publish_usage, .what = "argument", .maxpos = 2 };
+	struct cmd_args args = {
+		.cmd = "publish", .usage = cmd_publish_usage, .what = "argument", .maxpos = 2
+	};
 	struct publish_names pn;
 	const struct feed *feed = NULL;
 	struct js_publisher *p = NULL;
@@ -131,8 +133,12 @@ cmd_publish(int argc, char **argv)
 			goto out;
 	}
 	struct js_publisher_options o = {
-		.servers = servers, .stream = stream, .name = pn.name,
-		.recorder = pn.recorder, .journal_id = pn.journal_id, .feed = feed,
+		.servers = servers,
+		.stream = stream,
+		.name = pn.name,
+		.recorder = pn.recorder,
+		.journal_id = pn.journal_id,
+		.feed = feed,
 	};
 	js_servers_redact(servers, shown, sizeof shown);
 	if ((rc = js_publisher_start(path, &o, &p, detail, sizeof detail)) != 0) {
@@ -180,13 +186,14 @@ cmd_publish(int argc, char **argv)
 	}
 	rc = js_publisher_stop(p, why || stopping ? 2000 : 10000, &st);
 	if (why == JS_ENOSTREAM) {
-		cmd_say(LOG_ERROR, "stream %s does not exist at %s: create it (wstape stream create %s %s)", stream,
-			shown, shown, stream);
+		cmd_say(LOG_ERROR, "stream %s does not exist at %s: create it (wstape stream create %s %s)",
+			stream, shown, shown, stream);
 		rc = 1;
 		goto out;
 	}
 	if (why == JS_ECONNECT)
-		cmd_say(LOG_ERROR, "no NATS server answered at %s for %d s: is nats-server running there, with -js?",
+		cmd_say(LOG_ERROR,
+			"no NATS server answered at %s for %d s: is nats-server running there, with -js?",
 			shown, DOWN_GIVE_UP_S);
 	if (st.journal_recno > target)
 		target = st.journal_recno;

@@ -74,8 +74,8 @@ void js_default_recorder(char *out, size_t cap);
 size_t js_subject_token(const char *ch, size_t n, char *out, size_t cap);
 /* "wstape.<name>.<token>" into out (NUL-terminated); returns its length or 0 (cap). */
 size_t js_subject(const char *name, const char *ch, size_t n, char *out, size_t cap);
-/* A header value for arbitrary bytes: printable ASCII but '%' as it is, every other byte
- * as %XX. Returns the length written (NUL-terminated), or 0 when cap is too small. */
+/* A header value for arbitrary bytes: the visible ASCII characters (! to ~) but '%' as they are, every
+ * other byte (space, controls, '%', bytes above 0x7e) as %XX (upper-case hex). Returns the length written (NUL-terminated), or 0 when cap is too small. */
 size_t js_hdr_escape(const void *p, size_t n, char *out, size_t cap);
 /* The inverse: decodes %XX; returns the length, or (size_t)-1 for a bad escape or when
  * the result would not fit in cap. */

@@ -8,6 +8,8 @@
 NATS_SERVER=${NATS_SERVER:-nats-server}
 command -v "$NATS_SERVER" >/dev/null || fail "nats-server is not installed (apt-get install nats-server)"
 JS_PEER=(node "$WSTAPE_TESTS_DIR/peers/js_stream.mjs")
+[ -f "$WSTAPE_TESTS_DIR/node_modules/nats/package.json" ] ||
+	fail "the npm package nats is not in tests/node_modules (make node-deps)"
 declare -A NATS_ARGS NATS_PID
 
 # nats_spawn N ARGS...: starts node N with ARGS (remembered for nats_restart)

@@ -37,7 +37,7 @@ js_check_journal "$U" T70 "$T/j1" j1 "$rid" --feed raw --ordered --raw-ids --min
 n1=$(journal_records "$T/j1")
 # the mark says the stream has all of it
 [ "$(cat "$T/j1/MARK.nats.T70")" = "$n1" ] || diag "MARK.nats.T70 is '$(cat "$T/j1/MARK.nats.T70")', not $n1"
-grep -qiE 'T70' "$T/rec1.err" || diag "record did not say how far stream T70 got"
+grep -qE "stream T70 .*\b$n1\b" "$T/rec1.err" || diag "record did not say how far stream T70 got (to $n1)"
 
 # 2. kill -9 in the middle of a capture, then the same journal again (--resume): every recno
 # once; the journal id stays; another recorder id and subject name

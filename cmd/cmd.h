@@ -33,8 +33,7 @@ int cmd_pull(int argc, char **argv);
  * of record and replay say what each feed does, from the feed table (feeds/feed.h): they
  * are made on the first call and live until the process ends. */
 extern const char cmd_cat_usage[], cmd_info_usage[], cmd_verify_usage[], cmd_prune_usage[],
-	cmd_publish_usage[];
-extern const char cmd_stream_usage[];
+	cmd_publish_usage[], cmd_stream_usage[];
 const char *cmd_pull_usage(void);
 const char *cmd_inspect_usage(void);
 const char *cmd_import_usage(void);

@@ -67,7 +67,7 @@ fmt_dur(int64_t ns, char *buf, size_t n)
 		const char *u;
 		int64_t ns;
 	} units[] = { { "d", 86400000000000LL }, { "h", 3600000000000LL }, { "m", 60000000000LL },
-		      { "s", 1000000000LL },     { "ms", 1000000LL },        { "us", 1000LL } };
+		      { "s", 1000000000LL },     { "ms", 1000000LL },      { "us", 1000LL } };
 	if (ns <= 0) {
 		snprintf(buf, n, "0");
 		return buf;
@@ -130,19 +130,21 @@ print_json(const struct js_stream_info *si)
 		text_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
 		text_json_string(&b, si->peers[i].name, strlen(si->peers[i].name));
 		text_buf_addf(&b, ",\"current\":%s,\"offline\":%s,\"lag\":%" PRIu64 "}",
-			      si->peers[i].current ? "true" : "false", si->peers[i].offline ? "true" : "false",
-			      si->peers[i].lag);
+			      si->peers[i].current ? "true" : "false",
+			      si->peers[i].offline ? "true" : "false", si->peers[i].lag);
 	}
-	text_buf_addf(&b, "],\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"first_seq\":%" PRIu64
-			  ",\"last_seq\":%" PRIu64,
+	text_buf_addf(&b,
+		      "],\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"first_seq\":%" PRIu64
+		      ",\"last_seq\":%" PRIu64,
 		      si->msgs, si->bytes, si->first_seq, si->last_seq);
 	json_time(&b, "first_ts", si->first_ns);
 	json_time(&b, "last_ts", si->last_ns);
 	text_buf_addf(&b,
 		      ",\"max_age_s\":%.3f,\"max_bytes\":%" PRId64 ",\"max_msgs\":%" PRId64
 		      ",\"dup_window_s\":%.3f,\"storage\":\"%s\",\"retention\":\"%s\",\"discard\":\"%s\"}\n",
-		      (double)si->max_age_ns / 1e9, si->max_bytes, si->max_msgs, (double)si->dup_window_ns / 1e9,
-		      storage_name(si->storage), retention_name(si->retention), si->discard_new ? "new" : "old");
+		      (double)si->max_age_ns / 1e9, si->max_bytes, si->max_msgs,
+		      (double)si->dup_window_ns / 1e9, storage_name(si->storage),
+		      retention_name(si->retention), si->discard_new ? "new" : "old");
 	if (b.p)
 		fputs(b.p, stdout);
 	text_buf_free(&b);
@@ -176,7 +178,8 @@ print_text(const struct js_stream_info *si)
 		printf("time         %s .. %s\n",
 		       si->first_ns ? text_format_time(si->first_ns, t0, sizeof t0) : "-",
 		       si->last_ns ? text_format_time(si->last_ns, t1, sizeof t1) : "-");
-	printf("limits       max age %s, max bytes ", si->max_age_ns ? fmt_dur(si->max_age_ns, d, sizeof d) : "none");
+	printf("limits       max age %s, max bytes ",
+	       si->max_age_ns ? fmt_dur(si->max_age_ns, d, sizeof d) : "none");
 	if (si->max_bytes)
 		printf("%" PRId64, si->max_bytes);
 	else
@@ -214,9 +217,7 @@ cmd_stream(int argc, char **argv)
 		CMD_FLAG("--json", NULL, &json),
 		CMD_END,
 	};
-	struct cmd_args args = {
-		.cmd = "stream", .usage = cmd_stream_usage, .what = "stream", .maxpos = 3
-	};
+	struct cmd_args args = { .cmd = "stream", .usage = cmd_stream_usage, .what = "stream", .maxpos = 3 };
 	char detail[512] = "";
 	struct js_conn *c = NULL;
 	struct js_stream_info si;
@@ -231,8 +232,9 @@ cmd_stream(int argc, char **argv)
 				       args.pos[0]);
 	if (args.npos < 3)
 		return cmd_usage_error(cmd_stream_usage, "stream %s: which stream (NAME)?", args.pos[0]);
-	if (!create && (cfg.subjects || replicas || max_age || max_bytes || max_msgs || dup || cfg.storage ||
-			cfg.discard_new))
+	if (!create &&
+	    (cfg.subjects || replicas || max_age || max_bytes || max_msgs || dup || cfg.storage ||
+	     cfg.discard_new))
 		return cmd_usage_error(cmd_stream_usage, "stream info: the stream's settings are for create");
 	cfg.name = args.pos[2];
 	if (!js_name_ok(cfg.name))
@@ -258,8 +260,8 @@ cmd_stream(int argc, char **argv)
 				"wstape: stream info: no stream '%s' on %s: make it with 'wstape stream create %s %s'\n",
 				cfg.name, args.pos[1], args.pos[1], cfg.name);
 		else
-			fprintf(stderr, "wstape: stream %s '%s' on %s: %s\n", args.pos[0], cfg.name, args.pos[1],
-				detail[0] ? detail : js_strerror(rc));
+			fprintf(stderr, "wstape: stream %s '%s' on %s: %s\n", args.pos[0], cfg.name,
+				args.pos[1], detail[0] ? detail : js_strerror(rc));
 		ex = exit_for(rc);
 	} else {
 		if (json)

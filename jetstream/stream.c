@@ -58,9 +58,9 @@ fill_info(const jsStreamInfo *si, struct js_stream_info *out)
 		out->subjects[k] = '\0';
 		out->replicas = (int)cf->Replicas;
 		out->storage = cf->Storage == js_MemoryStorage ? JS_STORAGE_MEMORY : JS_STORAGE_FILE;
-		out->retention = cf->Retention == js_InterestPolicy    ? JS_RETAIN_INTEREST :
-				 cf->Retention == js_WorkQueuePolicy ? JS_RETAIN_WORKQUEUE :
-								       JS_RETAIN_LIMITS;
+		out->retention = cf->Retention == js_InterestPolicy ? JS_RETAIN_INTEREST
+			: cf->Retention == js_WorkQueuePolicy       ? JS_RETAIN_WORKQUEUE
+								    : JS_RETAIN_LIMITS;
 		out->discard_new = cf->Discard == js_DiscardNew;
 		out->max_age_ns = cf->MaxAge > 0 ? cf->MaxAge : 0;
 		out->max_bytes = cf->MaxBytes > 0 ? cf->MaxBytes : 0;
@@ -166,9 +166,9 @@ js_stream_create(struct js_conn *c, const struct js_stream_config *cfg, struct j
 	sc.SubjectsLen = n;
 	sc.Replicas = cfg->replicas ? cfg->replicas : 1;
 	sc.Storage = cfg->storage == JS_STORAGE_MEMORY ? js_MemoryStorage : js_FileStorage;
-	sc.Retention = cfg->retention == JS_RETAIN_INTEREST  ? js_InterestPolicy :
-		       cfg->retention == JS_RETAIN_WORKQUEUE ? js_WorkQueuePolicy :
-							       js_LimitsPolicy;
+	sc.Retention = cfg->retention == JS_RETAIN_INTEREST ? js_InterestPolicy
+		: cfg->retention == JS_RETAIN_WORKQUEUE     ? js_WorkQueuePolicy
+							    : js_LimitsPolicy;
 	sc.Discard = cfg->discard_new ? js_DiscardNew : js_DiscardOld;
 	sc.MaxAge = cfg->max_age_ns;
 	sc.MaxBytes = cfg->max_bytes ? cfg->max_bytes : -1;

@@ -67,8 +67,7 @@ struct js_merge {
 	int err; /* sticky */
 };
 
-static void
-say(char *detail, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *detail, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void
 say(char *detail, size_t cap, const char *fmt, ...)
 {
@@ -112,7 +111,8 @@ load_map(struct js_merge *m)
 		const char *v = journal_meta_get(m->o.j, key);
 		char rec[JS_MAX_RECORDER + 2], jid[18];
 		unsigned sc;
-		if (!v || sscanf(v, "%65s %17s %u", rec, jid, &sc) != 3 || !js_recorder_ok(rec) || strlen(jid) != 16)
+		if (!v || sscanf(v, "%65s %17s %u", rec, jid, &sc) != 3 || !js_recorder_ok(rec) ||
+		    strlen(jid) != 16)
 			continue;
 		if (grow((void **)&m->map, &m->mapcap, m->nmap + 1, sizeof(*m->map)))
 			return ENOMEM;
@@ -134,7 +134,7 @@ js_merge_open(const struct js_merge_options *o, struct js_merge **out, char *det
 	*out = NULL;
 	if (!o || !o->j || !o->stream || !js_name_ok(o->stream) || o->channel_len > JOURNAL_MAX_CHANNEL) {
 		say(detail, cap, "a merge needs a journal, a stream name and a channel of at most %d bytes",
-			  JOURNAL_MAX_CHANNEL);
+		    JOURNAL_MAX_CHANNEL);
 		return JS_EINVAL;
 	}
 	struct js_merge *m = calloc(1, sizeof(*m));
@@ -216,7 +216,8 @@ wanted(const struct js_merge *m, const struct journal_record *r)
 	if (m->o.to_ns && r->wall_ns >= m->o.to_ns)
 		return 0;
 	if (m->o.channel &&
-	    (r->channel_len != m->o.channel_len || (r->channel_len && memcmp(r->channel, m->o.channel, r->channel_len))))
+	    (r->channel_len != m->o.channel_len ||
+	     (r->channel_len && memcmp(r->channel, m->o.channel, r->channel_len))))
 		return 0;
 	return 1;
 }
@@ -312,7 +313,8 @@ js_merge_add(struct js_merge *m, const struct js_pulled *p)
 		if (grow((void **)&m->ent, &m->entcap, m->nent + 1, sizeof(*m->ent)))
 			return m->err = ENOMEM;
 		m->ent[m->nent++] = (struct spill_ent){ b.wall_ns, b.seq, m->spill_off };
-		if (fwrite(&b, sizeof b, 1, m->spill) != 1 || fwrite(p->msg_id, 1, b.id_len, m->spill) != b.id_len ||
+		if (fwrite(&b, sizeof b, 1, m->spill) != 1 ||
+		    fwrite(p->msg_id, 1, b.id_len, m->spill) != b.id_len ||
 		    fwrite(p->rec.channel, 1, b.channel_len, m->spill) != b.channel_len ||
 		    fwrite(p->rec.cursor, 1, b.cursor_len, m->spill) != b.cursor_len ||
 		    fwrite(p->rec.payload, 1, b.payload_len, m->spill) != b.payload_len)
@@ -358,17 +360,12 @@ mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
+/* An event is known by its channel and its text (as hydromancer_merge.c remembers what it
+ * sent): two fills of one transaction share their (time, txIndex) key and are two events. */
 static uint64_t
 event_key(uint64_t chan_hash, const struct feed_event *ev)
 {
-	uint64_t h = mix(0xcbf29ce484222325ULL, chan_hash);
-	if (ev->key_time >= 0) {
-		h = mix(h, 1);
-		h = mix(h, (uint64_t)ev->key_time);
-		h = mix(h, (uint64_t)ev->key_tx);
-		return mix(h, ev->key_role.len ? feed_hash(ev->key_role.p, ev->key_role.len) : 0);
-	}
-	return mix(mix(h, 2), ev->hash);
+	return mix(mix(0xcbf29ce484222325ULL, chan_hash), ev->hash);
 }
 
 #define MANY 0x80000000u /* brought by more than one recorder */
@@ -408,7 +405,8 @@ map_conn(struct js_merge *m, const struct blob *b, int *err)
 			continue;
 		if (e->src == b->src)
 			return e->conn;
-		if (e->src == UINT32_MAX && !strcmp(e->recorder, s->recorder) && !strcmp(e->journal_id, s->journal_id)) {
+		if (e->src == UINT32_MAX && !strcmp(e->recorder, s->recorder) &&
+		    !strcmp(e->journal_id, s->journal_id)) {
 			e->src = b->src;
 			return e->conn;
 		}
@@ -453,9 +451,11 @@ emit(struct js_merge *m, const struct blob *b, const uint8_t *d)
 	if (feed && feed != &feed_raw && b->dir == JOURNAL_IN && b->kind == JOURNAL_TEXT &&
 	    feed_classify(feed, pay, b->payload_len, &fm) == 0 &&
 	    (fm.cls == FEED_MSG_DATA || fm.cls == FEED_MSG_REPLAY)) {
-		struct ev_ctx x = { m, feed_hash(fm.channel.p, fm.channel.len), b->src, b->wall_ns, 1, 0, 0, 0 };
-		if (fm.cls == FEED_MSG_REPLAY && feed_events_foreach(feed, &fm, on_event, &x) == 0 && x.events &&
-		    x.known == x.events) {
+		struct ev_ctx x = {
+			m, feed_hash(fm.channel.p, fm.channel.len), b->src, b->wall_ns, 1, 0, 0, 0
+		};
+		if (fm.cls == FEED_MSG_REPLAY && feed_events_foreach(feed, &fm, on_event, &x) == 0 &&
+		    x.events && x.known == x.events) {
 			m->st.redundant++;
 			return 0;
 		}

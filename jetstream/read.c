@@ -69,10 +69,11 @@ hdr(natsMsg *m, const char *key)
 static int
 decode(natsMsg *m, struct js_pulled *out, char *detail, size_t cap)
 {
-	const char *rec = hdr(m, JS_HDR_RECORDER), *jid = hdr(m, JS_HDR_JOURNAL), *recno = hdr(m, JS_HDR_RECNO),
-		   *wall = hdr(m, JS_HDR_WALL), *mono = hdr(m, JS_HDR_MONO), *conn = hdr(m, JS_HDR_CONN),
-		   *dir = hdr(m, JS_HDR_DIR), *kind = hdr(m, JS_HDR_KIND), *ch = hdr(m, JS_HDR_CHANNEL),
-		   *cur = hdr(m, JS_HDR_CURSOR), *feed = hdr(m, JS_HDR_FEED), *id = hdr(m, JS_HDR_MSG_ID);
+	const char *rec = hdr(m, JS_HDR_RECORDER), *jid = hdr(m, JS_HDR_JOURNAL),
+		   *recno = hdr(m, JS_HDR_RECNO), *wall = hdr(m, JS_HDR_WALL), *mono = hdr(m, JS_HDR_MONO),
+		   *conn = hdr(m, JS_HDR_CONN), *dir = hdr(m, JS_HDR_DIR), *kind = hdr(m, JS_HDR_KIND),
+		   *ch = hdr(m, JS_HDR_CHANNEL), *cur = hdr(m, JS_HDR_CURSOR), *feed = hdr(m, JS_HDR_FEED),
+		   *id = hdr(m, JS_HDR_MSG_ID);
 	const char *bad = NULL;
 	uint64_t u;
 	size_t n;
@@ -80,8 +81,8 @@ decode(natsMsg *m, struct js_pulled *out, char *detail, size_t cap)
 
 	const char *all[] = { rec, jid, recno, wall, mono, conn, dir, kind, ch, cur, feed, id };
 	const char *names[] = { JS_HDR_RECORDER, JS_HDR_JOURNAL, JS_HDR_RECNO, JS_HDR_WALL,
-				JS_HDR_MONO,	 JS_HDR_CONN,	 JS_HDR_DIR,   JS_HDR_KIND,
-				JS_HDR_CHANNEL,	 JS_HDR_CURSOR,	 JS_HDR_FEED,  JS_HDR_MSG_ID };
+				JS_HDR_MONO,     JS_HDR_CONN,    JS_HDR_DIR,   JS_HDR_KIND,
+				JS_HDR_CHANNEL,  JS_HDR_CURSOR,  JS_HDR_FEED,  JS_HDR_MSG_ID };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (all[i] == dup_hdr) {
 			js_detail(detail, cap, "the %s header more than once", names[i]);
@@ -89,8 +90,13 @@ decode(natsMsg *m, struct js_pulled *out, char *detail, size_t cap)
 		}
 	if (!rec || !jid || !recno || !wall || !conn || !dir || !kind) {
 		js_detail(detail, cap, "no %s header",
-			  !rec ? JS_HDR_RECORDER : !jid ? JS_HDR_JOURNAL : !recno ? JS_HDR_RECNO :
-			  !wall ? JS_HDR_WALL : !conn ? JS_HDR_CONN : !dir ? JS_HDR_DIR : JS_HDR_KIND);
+			  !rec             ? JS_HDR_RECORDER
+				  : !jid   ? JS_HDR_JOURNAL
+				  : !recno ? JS_HDR_RECNO
+				  : !wall  ? JS_HDR_WALL
+				  : !conn  ? JS_HDR_CONN
+				  : !dir   ? JS_HDR_DIR
+					   : JS_HDR_KIND);
 		return JS_EHEADER;
 	}
 	if (!js_recorder_ok(rec)) {
@@ -243,7 +249,7 @@ js_reader_open(const struct js_reader_options *o, struct js_reader **out, char *
 		jsConsumerInfo *ci = NULL;
 		jerr = 0;
 		if (natsSubscription_GetConsumerInfo(&ci, r->sub, NULL, &jerr) == NATS_OK && ci) {
-			if (ci->NumPending == 0 && ci->Delivered.Stream == 0)
+			if (ci->NumPending == 0 && ci->Delivered.Consumer == 0)
 				r->done = 1;
 			jsConsumerInfo_Destroy(ci);
 		}

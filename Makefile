@@ -167,7 +167,7 @@ demo: all
 # version, apart from the release (VERSION): its major is the soname's and changes only
 # with an incompatible change, its minor when functions are added, its patch for fixes.
 VERSION     := $(shell sed -n 's/^\#define WSTAPE_VERSION_STRING "\(.*\)"/\1/p' journal/version.h)
-LIB_ABI     := 1.0.0
+LIB_ABI     := 1.1.0
 LIB_SOMAJOR := $(firstword $(subst ., ,$(LIB_ABI)))
 PUB_SRC     := $(wildcard journal/*.c) util/text.c
 PUB_OBJ     := $(PUB_SRC:%.c=$(BUILD)/pic/%.o)

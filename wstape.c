@@ -22,6 +22,8 @@ static const struct command {
 	{ "verify", cmd_verify, cmd_verify_usage, NULL,
 	  "check every block and the index; rebuild the index" },
 	{ "prune", cmd_prune, cmd_prune_usage, NULL, "remove old segments from the start of a journal" },
+	{ "publish", cmd_publish, cmd_publish_usage, NULL,
+	  "publish a journal to a NATS JetStream stream (what it lacks of it)" },
 	{ "import", cmd_import, NULL, cmd_import_usage,
 	  "write JSON lines (the output of cat) into a journal" },
 	{ "stream", cmd_stream, cmd_stream_usage, NULL, "create or describe a NATS JetStream stream" },

@@ -78,6 +78,15 @@ static const char usage_tail[] =
 	"  --retain D               prune as it records: remove the segments whose records are all\n"
 	"                           older than D (wstape prune --keep D; checked every D/100, 1 s to\n"
 	"                           1 min; each prune is logged at level info; default: keep all)\n"
+	"  --publish URLS           also publish every record to a NATS JetStream stream, asynchronously,\n"
+	"                           from the journal (nats://HOST:PORT[,nats://HOST2:PORT2...]; tls:// too;\n"
+	"                           default: none); NATS down never stops the recording: the stream\n"
+	"                           catches up from the journal (README, Past one machine)\n"
+	"  --stream NAME            the stream (required with --publish; make it: wstape stream create)\n"
+	"  --recorder-id ID         this recorder's id in the stream, 1..64 of A-Z a-z 0-9 _ . - (default:\n"
+	"                           the journal's, else the host name)\n"
+	"  --subject-name NAME      the journal's name in subjects wstape.NAME.CHANNEL (default: the\n"
+	"                           journal's, else its directory's name)\n"
 	"  --metrics HOST:PORT      serve /metrics (Prometheus text format) and /healthz there, e.g.\n"
 	"                           127.0.0.1:9100, [::1]:9100, :9100 (every address); default: none\n"
 	"                           (docs/METRICS.md)\n"
@@ -558,6 +567,10 @@ record_parse_args(struct record_args *ra, int argc, char **argv)
 		CMD_SIZE("--segment-size", &ra->segment_size, "a size from 4k to 1t", 4096, 1ULL << 40),
 		CMD_DURATION("--segment-age", &ra->segment_age_ns, "a duration (e.g. 1h, 1d)", 1000000, 0),
 		CMD_DURATION("--retain", &ra->retain_ns, "a duration (e.g. 7d, 36h)", 1000000, 0),
+		CMD_STR("--publish", NULL, &ra->publish, "NATS servers (nats://HOST:PORT,...)"),
+		CMD_STR("--stream", NULL, &ra->stream, "a JetStream stream name"),
+		CMD_STR("--recorder-id", NULL, &ra->recorder_id, "a recorder id"),
+		CMD_STR("--subject-name", NULL, &ra->subject_name, "a subject name"),
 		CMD_FN("--metrics", NULL, &ra->ro.metrics, "HOST:PORT", cmd_opt_metrics, "record"),
 		CMD_DURATION("--health-max-down", &ra->ro.health_max_down_ns, "a duration from 1s to 1d",
 			     1000000000ULL, 86400000000000ULL),
@@ -616,8 +629,10 @@ cmd_record(int argc, char **argv)
 	if (record_parse_args(&ra, argc, argv)) {
 		rc = EXIT_USAGE;
 	} else if (!(rc = record_check_args(&ra)) && !(rc = record_open_journal(&ra, &j)) &&
-		   !(rc = record_settle_feed(&ra, j)) && !(rc = record_store_meta(&ra, j))) {
+		   !(rc = record_settle_feed(&ra, j)) && !(rc = record_store_meta(&ra, j)) &&
+		   !(rc = record_publish_start(&ra, j))) {
 		rc = record_report(&ra, j, record_run(&ra, j, &st), &st);
+		record_publish_stop(&ra, j); /* the journal has it all: the next run publishes the rest */
 		record_settle_empty(&ra, &j, rc, &st);
 		if (!ra.quiet)
 			log_info("%llu records, %llu frames in, %llu out, %llu connects, %llu not JSON",

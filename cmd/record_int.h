@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/publishing.h"
 #include "feeds/feed_client.h"
 #include "journal/journal.h"
 #include "recorder/recorder.h"
@@ -35,6 +36,10 @@ struct record_args {
 	uint64_t segment_size; /* --segment-size (0: the default) */
 	int64_t segment_age_ns, retain_ns; /* --segment-age, --retain (0: none) */
 	struct text_buf shown; /* the URL as it may be printed: secrets redacted */
+	/* --publish: the NATS servers, the stream, the names; the publisher while it runs */
+	const char *publish, *stream, *recorder_id, *subject_name;
+	struct publish_names pn;
+	struct js_publisher *pub;
 };
 
 /* Keeps s (malloc'd) until record_args_free(); returns s, or NULL when s is NULL (or
@@ -54,6 +59,13 @@ int record_check_args(struct record_args *ra);
 int record_open_journal(struct record_args *ra, struct journal **j);
 int record_settle_feed(struct record_args *ra, struct journal *j);
 int record_store_meta(const struct record_args *ra, struct journal *j);
+/* --publish: the names settled (META journal_id, recorder) and the publisher started. */
+int record_publish_start(struct record_args *ra, struct journal *j);
+/* The recorder's view of the publisher, for --metrics (wstape_publish_*). */
+void record_publish_options(struct record_args *ra, struct recorder_options *ro);
+/* Waits up to 10 s for the stream to acknowledge what was journaled, and says how far it
+ * got. Returns 0, or 1 when records are left for the next run. */
+int record_publish_stop(struct record_args *ra, struct journal *j);
 /* Runs the recorder: its result (recorder_run) and figures in *st. */
 int record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st);
 /* Tells the recorder's result; returns the exit code. */

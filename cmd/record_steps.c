@@ -15,6 +15,7 @@
 #include "feeds/feed_client.h"
 #include "journal/journal.h"
 #include "recorder/recorder.h"
+#include "jetstream/jetstream.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/clock.h"
@@ -110,6 +111,13 @@ record_check_args(struct record_args *ra)
 		fprintf(stderr, "wstape: unknown log level '%s' (error, warn, info, debug)\n", ra->log_level);
 		return EXIT_USAGE;
 	}
+	if (!ra->publish && (ra->stream || ra->recorder_id || ra->subject_name)) {
+		fprintf(stderr,
+			"wstape: --stream, --recorder-id and --subject-name go with --publish nats://HOST:PORT\n");
+		return EXIT_USAGE;
+	}
+	if (ra->publish)
+		return publish_check_args(ra->publish, ra->stream, ra->recorder_id, ra->subject_name);
 	return 0;
 }
 
@@ -285,6 +293,9 @@ struct retain {
 	struct journal *j;
 	int64_t keep_ns;
 	const char *path;
+	const char *stream;
+	struct js_publisher *pub; /* --publish: what the stream has not acknowledged stays */
+	int held; /* a prune held back by the publisher was said */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -297,7 +308,28 @@ retain_once(struct retain *rt)
 {
 	struct journal_pruned p;
 	char t[48], f[48];
-	int rc = journal_prune_writer(rt->j, clock_wall_ns() - rt->keep_ns, 0, &p);
+	int64_t before = clock_wall_ns() - rt->keep_ns;
+	if (rt->pub) {
+		struct js_publisher_stats ps;
+		js_publisher_stats(rt->pub, &ps);
+		if (ps.keep_from_ns < before) {
+			if (!rt->held)
+				log_info(
+					"--retain: keeping the records of '%s' from %s on: stream %s has not "
+					"acknowledged them yet",
+					rt->path,
+					ps.keep_from_ns ? text_format_time(ps.keep_from_ns, t, sizeof(t))
+							: "the start",
+					rt->stream);
+			rt->held = 1;
+			before = ps.keep_from_ns;
+		} else {
+			rt->held = 0;
+		}
+		if (before <= 0)
+			return;
+	}
+	int rc = journal_prune_writer(rt->j, before, 0, &p);
 
 	if (rc == JOURNAL_ELOCKED)
 		return; /* a 'wstape prune' of the journal is running: it does the same */
@@ -392,6 +424,7 @@ record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 						 .nsends = ra->sends.n,
 						 .args = ra->fargs,
 						 .nargs = ra->nfargs };
+	record_publish_options(ra, ro);
 	if (!ra->quiet && isatty(STDERR_FILENO)) {
 		sctx.j = j;
 		ro->status = print_status;
@@ -405,7 +438,9 @@ record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 	signal(SIGPIPE, SIG_IGN);
 	/* a file size limit then shows up as EFBIG from write(2), handled as a disk error */
 	signal(SIGXFSZ, SIG_IGN);
-	struct retain rt = { .j = j, .keep_ns = ra->retain_ns, .path = ra->out };
+	struct retain rt = {
+		.j = j, .keep_ns = ra->retain_ns, .path = ra->out, .stream = ra->stream, .pub = ra->pub
+	};
 	if (ra->retain_ns && retain_start(&rt) != 0)
 		log_warn("cannot start pruning '%s' as it records (--retain): out of threads", ra->out);
 	err = recorder_run(j, ro, st);

@@ -190,6 +190,7 @@ inspect_conn_switch(struct inspect *in, const struct journal_record *rec)
 	c->first_ns = rec->wall_ns;
 	c->close_code = -1;
 	c->downtime_after_ns = -1;
+	copy_str(c->recorder, sizeof(c->recorder), inspect_recorder_of(in, rec->conn));
 	in->cur = c;
 	if (had)
 		reconnect_note(in, rec, prev_id);

@@ -27,6 +27,7 @@ const struct finding_info inspect_finding_info[F_COUNT] = {
 	[F_BACKOFF] = { "backoff", INSPECT_TIMING },
 	[F_PING_UNANSWERED] = { "ping_unanswered", INSPECT_TIMING },
 	[F_NOT_JSON] = { "not_json", INSPECT_MALFORMED },
+	[F_RECORDER_GAP] = { "recorder_gap", INSPECT_GAPS },
 };
 
 static const struct {

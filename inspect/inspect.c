@@ -117,6 +117,7 @@ inspect_free(struct inspect *in)
 	if (in->ops->state_free)
 		in->ops->state_free(in->feed_state);
 	inspect_seen_free(in->frames);
+	inspect_recorders_free(in);
 	free(in->findings);
 	free(in);
 }
@@ -275,6 +276,9 @@ frame(struct inspect *in, const struct journal_record *rec)
 		return;
 	}
 	in->in_frames++;
+	/* a data message, for the recorders: not the feed's heartbeats and session messages */
+	if ((rec->kind == JOURNAL_TEXT || rec->kind == JOURNAL_BINARY) && m.cls != FEED_MSG_CONTROL)
+		in->rec_data = 1;
 	/* a stall is the feed going quiet: heartbeats and other control frames do not end it */
 	if (m.cls != FEED_MSG_CONTROL)
 		inspect_stall_check(in, rec);
@@ -301,6 +305,7 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 	in->last_recno = rec->recno;
 	in->last_ns = rec->wall_ns;
 	in->bytes += rec->payload_len;
+	in->rec_data = 0;
 	if (rec->kind <= JOURNAL_KIND_MAX)
 		in->by_kind[rec->kind]++;
 	if (!in->have_cur || rec->conn != in->cur_id)
@@ -334,6 +339,7 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 		frame(in, rec);
 		break;
 	}
+	inspect_recorders_record(in, rec, in->rec_data);
 	inspect_event_flush(in);
 }
 
@@ -359,6 +365,8 @@ inspect_finish(struct inspect *in)
 		inspect_findings_drop(in, F_DOWNTIME);
 	if (in->ops->finish)
 		in->ops->finish(in->feed_state, &in->host);
+	inspect_event_flush(in);
+	inspect_recorders_finish(in);
 	inspect_event_flush(in);
 	inspect_findings_sort(in);
 }

@@ -34,6 +34,7 @@ enum finding_type {
 	F_BACKOFF,
 	F_PING_UNANSWERED,
 	F_NOT_JSON,
+	F_RECORDER_GAP,
 	F_COUNT
 };
 

@@ -82,6 +82,8 @@ struct channel {
 	int nmax_roles;
 };
 
+#define RECORDER_ID_MAX 64 /* JS_MAX_RECORDER (jetstream/jetstream.h) */
+
 struct conn {
 	uint32_t id;
 	uint64_t first_recno, last_recno, records;
@@ -94,6 +96,7 @@ struct conn {
 	char close_by[12];
 	char error[80]; /* the last error record of this attempt */
 	char phase[16];
+	char recorder[RECORDER_ID_MAX + 1]; /* who received it (META recorder.<conn>); "" unknown */
 	int attempt; /* from open/error payloads; 0 unknown */
 	char session[16]; /* the feed's name of the session's kind */
 	int session_kind; /* enum feed_session_kind */
@@ -116,6 +119,70 @@ struct stall {
 	uint64_t recno, recno_before;
 	int64_t ns, dur_ns;
 	uint32_t conn;
+};
+
+/* --- the recorders of a merged journal (recorders.c) --- */
+#define INSPECT_MAX_RECORDERS 64 /* more are not told apart: their connections are unknown */
+#define RECORDER_CONNS 4096 /* connections followed; later ones have no recorder */
+#define RECORDER_SPANS 100 /* uncovered spans kept per recorder (all are counted) */
+#define RECORDER_FILLERS 16 /* connections kept per span; more are summed apart */
+
+/* a connection of another recorder that delivered data messages in a span */
+struct rc_fill {
+	uint32_t conn;
+	int rec; /* its recorder */
+	uint64_t messages;
+};
+
+/* a span in which a recorder had no connection, and who filled it */
+struct rc_span {
+	int64_t from_ns, to_ns;
+	uint64_t recno_before, recno; /* its recorder's last record before it (0: none), the
+					 record that ends it */
+	uint32_t conn; /* the connection whose first data message ends it (0: the journal's end) */
+	struct rc_fill fill[RECORDER_FILLERS];
+	int nfill;
+	uint64_t more_messages; /* of connections beyond RECORDER_FILLERS */
+};
+
+struct recorder {
+	char id[RECORDER_ID_MAX + 1];
+	uint64_t conns, messages;
+	/* covered until cov_ns (its record cov_recno): the end of the last of its
+	   connections that delivered a data message, as far as read */
+	int has_cov;
+	int64_t cov_ns;
+	uint64_t cov_recno;
+	/* data messages of other recorders' connections since cov_ns (a span, if one of its
+	   connections delivers its first data message next or the journal ends) */
+	struct rc_span pend;
+	struct rc_span spans[RECORDER_SPANS];
+	int nspans;
+	uint64_t spans_total, unfilled_total;
+};
+
+/* a connection as the recorders see it */
+struct rc_conn {
+	uint32_t id;
+	int rec; /* index in recorders[], -1 unknown */
+	int has_data;
+	uint64_t messages;
+};
+
+struct inspect_recorders {
+	struct recorder *r[INSPECT_MAX_RECORDERS];
+	int n;
+	uint64_t recorders_dropped; /* ids beyond INSPECT_MAX_RECORDERS */
+	struct rc_conn conns[RECORDER_CONNS]; /* in order of appearance */
+	int nconns;
+	uint64_t conns_dropped;
+	uint16_t slot[2 * RECORDER_CONNS]; /* hash of conn ids: index + 1, 0 free */
+	int last; /* the connection of the last record, -1 none */
+	int64_t min_span_ns; /* spans shorter than this are ignored */
+	int have_data;
+	int64_t first_data_ns, last_data_ns;
+	uint64_t last_data_recno;
+	char tmp[RECORDER_ID_MAX + 1];
 };
 
 struct inspect {
@@ -201,6 +268,12 @@ struct inspect {
 					   unknown (a segment cut short, no count of its records) */
 	int finished;
 
+	/* the journal during inspect_run (its META names the recorders), else NULL */
+	struct journal *journal;
+	struct inspect_recorders *rc; /* NULL until a journal is read */
+	int rec_data; /* the current record is a selected received text/binary frame, not a
+			  control message of the feed (a data message, for the recorders) */
+
 	/* Selection edges. Open state that a selection cuts (a position opened before --from,
 	   a replay still going at --to, ...) is not a finding: its other end is outside, not
 	   missing. Set from the options by inspect_new(), refined by inspect_run() (a --from
@@ -266,6 +339,22 @@ void inspect_channel_arrival(struct channel *c, const struct journal_record *rec
 void inspect_ping_sent(struct inspect *in, const struct journal_record *rec);
 void inspect_pong_received(struct inspect *in, const struct journal_record *rec);
 void inspect_pings_end(struct inspect *in);
+
+/* recorders.c: which recorder received each connection (META recorder.<conn>, else
+ * recorder) and, when the journal has two or more, the spans in which each had no connection
+ * and which other recorder's connections delivered data messages in them */
+/* The recorder of a connection, or NULL when unknown (no journal, no META, an id that is not
+ * 1..64 of [A-Za-z0-9_.-]). */
+const char *inspect_recorder_of(struct inspect *in, uint32_t conn);
+/* Every record, after the concerns above; data: a selected received text/binary frame. */
+void inspect_recorders_record(struct inspect *in, const struct journal_record *rec, int data);
+/* The spans at the journal's end; findings for the spans nobody filled. */
+void inspect_recorders_finish(struct inspect *in);
+void inspect_recorders_free(struct inspect *in);
+/* 1 when the report has a recorders section (two or more recorders). */
+int inspect_recorders_shown(const struct inspect *in);
+/* The threshold of spans (the feed's reconnect backoff cap or 1 s, whichever is more). */
+int64_t inspect_recorders_min_span(const struct inspect *in);
 
 /* report_json.c: a histogram in JSON, null when empty (also for the feed's figures) */
 struct json_t *inspect_json_hist(const struct hist *h);

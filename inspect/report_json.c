@@ -141,7 +141,9 @@ json_summary(const struct inspect *in)
 	json_object_set_new(o, "classes", a);
 	a = json_object();
 	for (int t = 0; t < F_COUNT; t++)
-		json_object_set_new(a, inspect_finding_info[t].name, jint(in->count[t]));
+		/* recorder_gap: only for a journal of two or more recorders */
+		if (t != F_RECORDER_GAP || inspect_recorders_shown(in))
+			json_object_set_new(a, inspect_finding_info[t].name, jint(in->count[t]));
 	json_object_set_new(o, "counts", a);
 	json_object_set_new(o, "missing", json_missing(in));
 	return o;
@@ -199,6 +201,8 @@ json_conn(const struct conn *c)
 		json_object_set_new(o, "attempt", json_integer(c->attempt));
 	if (*c->session)
 		json_object_set_new(o, "session", json_string(c->session));
+	if (*c->recorder)
+		json_object_set_new(o, "recorder", json_string(c->recorder));
 	json_object_set_new(o, "replays", json_integer(c->replays));
 	json_object_set_new(o, "replays_complete", json_integer(c->replays_complete));
 	json_object_set_new(o, "replays_with_gap", json_integer(c->replays_gap));
@@ -224,6 +228,48 @@ json_reconnects(const struct inspect *in)
 		json_object_set_new(o, "backoff_ok",
 				    r->expected_ms >= 0 ? json_boolean(!r->off) : json_null());
 		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Per recorder of a merged journal (null when fewer than two): its connections, data
+ * messages, the spans it had no connection in and who filled them. */
+static json_t *
+json_recorders(const struct inspect *in)
+{
+	const struct inspect_recorders *s = in->rc;
+	json_t *a = json_array();
+
+	for (int i = 0; i < s->n; i++) {
+		const struct recorder *r = s->r[i];
+		json_t *conns = json_array(), *spans = json_array();
+
+		for (int c = 0; c < s->nconns; c++)
+			if (s->conns[c].rec == i)
+				json_array_append_new(conns, jint(s->conns[c].id));
+		for (int k = 0; k < r->nspans; k++) {
+			const struct rc_span *p = &r->spans[k];
+			json_t *fill = json_array();
+
+			for (int f = 0; f < p->nfill; f++)
+				json_array_append_new(
+					fill,
+					json_pack("{s:s, s:I, s:I}", "recorder",
+						  p->fill[f].rec >= 0 ? s->r[p->fill[f].rec]->id : "?",
+						  "conn", (json_int_t)p->fill[f].conn, "messages",
+						  (json_int_t)p->fill[f].messages));
+			json_array_append_new(spans,
+					      json_pack("{s:o, s:o, s:o, s:I, s:o, s:I}", "from",
+							jtime(p->from_ns), "to", jtime(p->to_ns),
+							"duration_ms", jms(p->to_ns - p->from_ns), "record",
+							(json_int_t)p->recno, "filled_by", fill,
+							"more_messages", (json_int_t)p->more_messages));
+		}
+		json_array_append_new(a,
+				      json_pack("{s:s, s:o, s:I, s:o, s:I, s:I}", "id", r->id, "conns", conns,
+						"messages", (json_int_t)r->messages, "spans", spans,
+						"spans_total", (json_int_t)r->spans_total, "unfilled_total",
+						(json_int_t)r->unfilled_total));
 	}
 	return a;
 }
@@ -349,6 +395,8 @@ inspect_report_json(const struct inspect *in, struct text_buf *b)
 	json_object_set_new(root, "connections", a);
 	json_object_set_new(root, "connections_total", jint(in->conns_total));
 	json_object_set_new(root, "reconnects", json_reconnects(in));
+	if (inspect_recorders_shown(in))
+		json_object_set_new(root, "recorders", json_recorders(in));
 	a = json_array();
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++)
 		if (in->ch[i])

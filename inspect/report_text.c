@@ -171,12 +171,23 @@ static void
 text_connections(const struct inspect *in, struct text_buf *b)
 {
 	char t1[40], d1[32], d2[32];
+	int rw = 0; /* the width of the recorder column, 0: none */
 
 	if (!in->nconns)
 		return;
+	for (int i = 0; i < in->nconns && !rw; i++)
+		if (*in->conns[i].recorder)
+			rw = 8;
+	for (int i = 0; i < in->nconns && rw; i++)
+		if ((int)strlen(in->conns[i].recorder) > rw)
+			rw = (int)strlen(in->conns[i].recorder);
 	text_buf_addf(b, "\nconnections (%" PRIu64 ")\n", in->conns_total);
-	text_buf_addf(b, "  %-5s %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", "conn", "first", "opened",
-		      "records", "closed by", "code", "duration", "downtime", "session", "reason / error");
+	if (rw) /* a merged journal: who received each connection */
+		text_buf_addf(b, "  %-5s %-*s", "conn", rw, "recorder");
+	else
+		text_buf_addf(b, "  %-5s", "conn");
+	text_buf_addf(b, " %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", "first", "opened", "records",
+		      "closed by", "code", "duration", "downtime", "session", "reason / error");
 	for (int i = 0; i < in->nconns; i++) {
 		const struct conn *c = &in->conns[i];
 		char first[24], recs[24], code[12], by[16];
@@ -190,8 +201,11 @@ text_connections(const struct inspect *in, struct text_buf *b)
 		else
 			snprintf(code, sizeof(code), "-");
 		snprintf(by, sizeof(by), "%s", c->close_recno ? c->close_by : (c->ok ? "(no close)" : "-"));
-		text_buf_addf(b, "  %-5" PRIu32 " %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", c->id,
-			      first, c->ok ? tm(start, t1) : "(failed)", recs, by, code,
+		text_buf_addf(b, "  %-5" PRIu32, c->id);
+		if (rw)
+			text_buf_addf(b, " %-*s", rw, *c->recorder ? c->recorder : "-");
+		text_buf_addf(b, " %-9s %-30s %-9s %-9s %-6s %-10s %-11s %-12s %s\n", first,
+			      c->ok ? tm(start, t1) : "(failed)", recs, by, code,
 			      c->ok ? dur(end - start, d1) : "-",
 			      c->downtime_after_ns >= 0 ? dur(c->downtime_after_ns, d2) : "-",
 			      *c->session ? c->session : "-", c->ok ? c->close_reason : c->error);
@@ -218,6 +232,76 @@ text_connections(const struct inspect *in, struct text_buf *b)
 							 : "ok");
 		}
 	}
+}
+
+/* What filled a span: "b (conn 3: 412 messages), c (conn 5: 1 message)". */
+static void
+text_fillers(const struct inspect *in, const struct rc_span *p, struct text_buf *b)
+{
+	for (int k = 0; k < p->nfill; k++) {
+		const struct rc_fill *f = &p->fill[k];
+
+		text_buf_addf(b, "%s%s (conn %" PRIu32 ": %" PRIu64 " message%s)", k ? ", " : "",
+			      f->rec >= 0 ? in->rc->r[f->rec]->id : "?", f->conn, f->messages,
+			      f->messages == 1 ? "" : "s");
+	}
+	if (p->more_messages)
+		text_buf_addf(b, ", and %" PRIu64 " messages of more connections", p->more_messages);
+}
+
+/* Per recorder of a merged journal: its connections, data messages, the spans it had no
+ * connection in and who filled them. */
+static void
+text_recorders(const struct inspect *in, struct text_buf *b)
+{
+	const struct inspect_recorders *s = in->rc;
+	char t1[40], t2[40], d1[32];
+
+	if (!inspect_recorders_shown(in))
+		return;
+	text_buf_addf(b, "\nrecorders (%d; spans without a connection of %s or more)\n", s->n,
+		      dur(s->min_span_ns, d1));
+	for (int i = 0; i < s->n; i++) {
+		const struct recorder *r = s->r[i];
+		int k = 0;
+
+		text_buf_addf(b, "  %s: %" PRIu64 " connection%s (", r->id, r->conns,
+			      r->conns == 1 ? "" : "s");
+		for (int c = 0; c < s->nconns; c++) {
+			if (s->conns[c].rec != i)
+				continue;
+			if (k == 20) {
+				text_buf_adds(b, ", ...");
+				break;
+			}
+			text_buf_addf(b, "%s%" PRIu32, k++ ? ", " : "", s->conns[c].id);
+		}
+		text_buf_addf(b, "), %" PRIu64 " data message%s, %" PRIu64 " span%s without a connection\n",
+			      r->messages, r->messages == 1 ? "" : "s", r->spans_total,
+			      r->spans_total == 1 ? "" : "s");
+		for (int k2 = 0; k2 < r->nspans; k2++) {
+			const struct rc_span *p = &r->spans[k2];
+
+			text_buf_addf(b, "    %s .. %s (%s): ", tm(p->from_ns, t1), tm(p->to_ns, t2),
+				      dur(p->to_ns - p->from_ns, d1));
+			if (p->nfill || p->more_messages) {
+				text_buf_adds(b, "filled by ");
+				text_fillers(in, p, b);
+			} else {
+				text_buf_adds(b, "not filled");
+			}
+			text_buf_adds(b, "\n");
+		}
+		if (r->spans_total > (uint64_t)r->nspans)
+			text_buf_addf(b, "    ... %" PRIu64 " more spans (the first %d are listed)\n",
+				      r->spans_total - (uint64_t)r->nspans, RECORDER_SPANS);
+	}
+	if (s->conns_dropped)
+		text_buf_addf(b, "  ... %" PRIu64 " connections beyond the first %d not followed\n",
+			      s->conns_dropped, RECORDER_CONNS);
+	if (s->recorders_dropped)
+		text_buf_addf(b, "  ... connections of more than %d recorders not told apart\n",
+			      INSPECT_MAX_RECORDERS);
 }
 
 static void
@@ -390,6 +474,7 @@ inspect_report_text(const struct inspect *in, struct text_buf *b)
 	text_buf_adds(b, "\n");
 	text_summary(in, b);
 	text_connections(in, b);
+	text_recorders(in, b);
 	text_channels(in, b);
 	if (in->ops->report_text)
 		in->ops->report_text(in->feed_state, &in->host, b);

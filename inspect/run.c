@@ -190,14 +190,18 @@ inspect_run(struct inspect *in, struct journal *j)
 
 	memset(&p, 0, sizeof(p));
 	p.j = j;
+	in->journal = j; /* META: the recorders of the connections */
 	/* before reading: a writer may append meanwhile, and what it adds is not missing */
 	p.have_st = journal_stats(j, &p.st) == 0;
 	if (p.have_st && p.st.index_stale)
 		copy_str(p.stale_detail, sizeof(p.stale_detail), journal_last_detail(j));
-	if ((err = journal_reader_open(j, &p.r)))
+	if ((err = journal_reader_open(j, &p.r))) {
+		in->journal = NULL;
 		return err;
+	}
 	if (in->opt.from_ns && (err = journal_reader_seek_time(p.r, in->opt.from_ns)) == JOURNAL_ENOTFOUND) {
 		journal_reader_close(p.r);
+		in->journal = NULL;
 		inspect_finish(in);
 		return 0;
 	}
@@ -220,6 +224,7 @@ inspect_run(struct inspect *in, struct journal *j)
 		/* the index lists blocks the segments lack: JOURNAL_EINDEX, as for the other readers */
 		p.first_err = p.have_st && p.st.index_stale ? JOURNAL_EINDEX : JOURNAL_ECORRUPT;
 	journal_reader_close(p.r);
+	in->journal = NULL;
 	/* a --to past the last record, a --conn alone in the journal: nothing cut */
 	if (!p.reached_to && !p.first_err)
 		in->cut_after = 0;

@@ -67,6 +67,35 @@ js_status(natsStatus s, jsErrCode jerr, const char *what, char *detail, size_t c
 	}
 }
 
+void
+js_servers_redact(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	for (const char *p = in ? in : ""; *p && o + 1 < cap;) {
+		/* one URL: up to ',' or ' ' */
+		const char *e = p + strcspn(p, ", ");
+		const char *host = p, *sch = strstr(p, "://");
+		if (sch && sch < e)
+			host = sch + 3;
+		const char *at = memchr(host, '@', (size_t)(e - host));
+		if (at) {
+			o += (size_t)snprintf(out + o, cap - o, "%.*s***", (int)(host - p), p);
+			p = at;
+		}
+		if (o >= cap)
+			break;
+		o += (size_t)snprintf(out + o, cap - o, "%.*s", (int)(e - p), p);
+		if (o >= cap)
+			break;
+		p = e;
+		while ((*p == ',' || *p == ' ') && o + 1 < cap)
+			out[o++] = *p++;
+	}
+	out[o < cap ? o : cap - 1] = 0;
+}
+
 /* "a,b:4222, nats://c" into URLs with a scheme; returns the count or -1 */
 static int
 split_servers(const char *list, char ***out, char *detail, size_t cap)
@@ -134,7 +163,10 @@ on_connected(natsConnection *nc, void *ud)
 {
 	struct js_conn *c = ud;
 	char url[256];
+	char shown[256];
 	url_of(nc, url, sizeof url);
+	js_servers_redact(url, shown, sizeof shown);
+	snprintf(url, sizeof url, "%s", shown);
 	if (c->on_state)
 		c->on_state(1, url, c->ud);
 }
@@ -188,10 +220,12 @@ js_connect(const struct js_conn_options *o, struct js_conn **out, char *detail, 
 	if (s != NATS_OK && !(o->retry && s == NATS_NOT_YET_CONNECTED)) {
 		err = js_status(s, 0, "connect", detail, cap);
 		if (err == JS_ECONNECT || err == JS_ENATS || err == JS_ETIMEOUT) {
+			char shown[1024];
+			js_servers_redact(o->servers, shown, sizeof shown);
 			js_detail(
 				detail, cap,
 				"no NATS server answered at %s (%s): is nats-server running there, with -js?",
-				o->servers, natsStatus_GetText(s));
+				shown, natsStatus_GetText(s));
 			err = JS_ECONNECT;
 		}
 		goto done;

@@ -22,4 +22,15 @@ int js_status(natsStatus s, jsErrCode jerr, const char *what, char *detail, size
 /* Formats into detail when there is room (detail may be NULL). */
 void js_detail(char *detail, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Who publishes a record: what the message of each record carries besides the record. */
+struct js_msg_source {
+	const char *name; /* subject name */
+	const char *recorder; /* recorder id */
+	const char *journal_id; /* META journal_id */
+	const struct feed *feed; /* NULL: raw (no Wstape-Feed header, ids per recorder) */
+};
+/* The message of one record (message.c): subject, payload, headers, Nats-Msg-Id. */
+int js_message_build(const struct js_msg_source *src, const struct journal_record *rec, natsMsg **out,
+		     char *detail, size_t cap);
+
 #endif

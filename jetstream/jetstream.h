@@ -65,14 +65,17 @@ int js_name_ok(const char *s);
 /* The subject name a journal gets by default: its directory's basename with every byte
  * outside [A-Za-z0-9_-] made '_', cut to JS_MAX_NAME ("journal" when nothing is left). */
 void js_default_name(const char *journal_path, char *out, size_t cap);
+/* The recorder id a host gets by default: its host name, every byte outside [A-Za-z0-9_.-]
+ * made '_', cut to JS_MAX_RECORDER ("recorder" when there is none). */
+void js_default_recorder(char *out, size_t cap);
 /* The subject token of a channel: [A-Za-z0-9_-] as they are, every other byte as %XX
  * (upper-case hex), "_" for the empty channel ("_" itself is %5F). Writes a NUL-terminated
  * token into out; returns its length, or 0 when cap is too small. */
 size_t js_subject_token(const char *ch, size_t n, char *out, size_t cap);
 /* "wstape.<name>.<token>" into out (NUL-terminated); returns its length or 0 (cap). */
 size_t js_subject(const char *name, const char *ch, size_t n, char *out, size_t cap);
-/* A header value for arbitrary bytes: printable ASCII but '%' as it is, every other byte
- * as %XX. Returns the length written (NUL-terminated), or 0 when cap is too small. */
+/* A header value for arbitrary bytes: the visible ASCII characters (! to ~) but '%' as they are, every
+ * other byte (space, controls, '%', bytes above 0x7e) as %XX (upper-case hex). Returns the length written (NUL-terminated), or 0 when cap is too small. */
 size_t js_hdr_escape(const void *p, size_t n, char *out, size_t cap);
 /* The inverse: decodes %XX; returns the length, or (size_t)-1 for a bad escape or when
  * the result would not fit in cap. */
@@ -106,6 +109,9 @@ struct js_conn_options {
 	void (*on_state)(int up, const char *url, void *ud);
 	void *ud;
 };
+/* A server list as it may be shown or logged: "nats://user:pass@h:4222" with the user part as three stars
+ * (a token or user and password never leave in a message). NUL-terminated, cut to cap. */
+void js_servers_redact(const char *in, char *out, size_t cap);
 int js_connect(const struct js_conn_options *o, struct js_conn **out, char *detail, size_t cap);
 /* 1 while connected to a server */
 int js_connected(struct js_conn *c);
@@ -174,21 +180,29 @@ struct js_publisher_stats {
 	uint64_t acked; /* acknowledgements received */
 	uint64_t duplicates; /* of them, acks that said "duplicate" */
 	uint64_t resent; /* messages sent again after a timeout, an error or a reconnect */
+	uint64_t too_large; /* records larger than the server's max_payload: passed over */
 	uint64_t acked_recno; /* the mark */
 	uint64_t journal_recno; /* the last record the reader saw */
+	int64_t keep_from_ns; /* the receive time of the oldest record not acknowledged yet: a
+				 prune must keep it and what follows (INT64_MAX: nothing is
+				 pending; 0: not known yet, keep everything) */
 	int connected;
 	int last_err; /* the last error met, 0 none */
 	char last_detail[256];
 };
-/* Starts publishing j's records. The stream must exist (JS_ENOSTREAM otherwise, once
- * connected); with no server reachable it starts anyway and catches up later. */
-int js_publisher_start(struct journal *j, const struct js_publisher_options *o, struct js_publisher **out,
-		       char *detail, size_t cap);
+/* Starts publishing the records of the journal at journal_path, through a read-only handle
+ * of its own (a recorder may be writing it). The stream must exist (last_err JS_ENOSTREAM
+ * otherwise, looked for again every 5 s); with no server reachable it starts anyway and
+ * catches up later. A record larger than the server's max_payload is logged and passed
+ * over (too_large). */
+int js_publisher_start(const char *journal_path, const struct js_publisher_options *o,
+		       struct js_publisher **out, char *detail, size_t cap);
 void js_publisher_stats(struct js_publisher *p, struct js_publisher_stats *st);
-/* Waits up to wait_ms for every record journaled so far (journal_flush first) to be
- * acknowledged, writes the mark, stops the thread and frees p. Returns 0 when all were
- * acknowledged, JS_ETIMEOUT when some were not (the next run sends them). */
-int js_publisher_stop(struct js_publisher *p, uint32_t wait_ms);
+/* Waits up to wait_ms for every record journaled so far (the writer calls journal_flush
+ * first) to be acknowledged, writes the mark, stops the thread and frees p. Returns 0 when
+ * all were acknowledged, JS_ETIMEOUT when some were not (the next run sends them), and the
+ * last stats in *final (may be NULL). */
+int js_publisher_stop(struct js_publisher *p, uint32_t wait_ms, struct js_publisher_stats *final);
 
 /* ---- reading a stream back (jetstream/read.c) ---- */
 struct js_reader;

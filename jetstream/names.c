@@ -1,6 +1,7 @@
 /* names.c - the names of a journal in a stream: recorder ids, subject names and tokens, and
  * the escaping of bytes in header values */
 #include <string.h>
+#include <unistd.h>
 
 #include "jetstream/jetstream.h"
 
@@ -164,4 +165,25 @@ js_hdr_unescape(const char *s, size_t n, void *out, size_t cap)
 		o[k++] = (unsigned char)c;
 	}
 	return k;
+}
+
+void
+js_default_recorder(char *out, size_t cap)
+{
+	char host[256] = "";
+	size_t k = 0;
+
+	if (gethostname(host, sizeof host - 1) != 0)
+		host[0] = 0;
+	for (size_t i = 0; host[i] && k < JS_MAX_RECORDER && k + 1 < cap; i++) {
+		unsigned char c = (unsigned char)host[i];
+		out[k++] = name_byte(c) || c == '.' ? (char)c : '_';
+	}
+	if (k == 0) {
+		const char *d = "recorder";
+		while (d[k] && k + 1 < cap)
+			out[k] = d[k], k++;
+	}
+	if (cap)
+		out[k] = '\0';
 }

@@ -210,6 +210,17 @@ uint32_t journal_next_conn(struct journal *j);
 const char *journal_meta_get(struct journal *j, const char *key);
 int journal_meta_set(struct journal *j, const char *key, const char *value);
 
+/* Marks: named positions kept beside the journal in J/MARK.<name> (a name: 1..80 of
+ * [A-Za-z0-9._-], not starting with '.'), each one decimal number written atomically (a
+ * crash leaves the old value or the new one). Any handle may read and set them, a reader's
+ * too, and apart from the writer's thread: a mark is not META. The publisher to JetStream
+ * keeps "nats.<stream>", the last recno the stream acknowledged.
+ * journal_mark_get: 0 and *value, JOURNAL_ENOTFOUND (no such mark), JOURNAL_ECORRUPT (the
+ * file holds no number), JOURNAL_EINVAL (a bad name) or an errno.
+ * journal_mark_set: 0, JOURNAL_EINVAL or the errno of writing the file. */
+int journal_mark_get(struct journal *j, const char *name, uint64_t *value);
+int journal_mark_set(struct journal *j, const char *name, uint64_t value);
+
 /* Summary of the journal. For a reader, includes the blocks written past the index (they
  * are scanned, connections and channels too), or every block when there is no usable
  * index: none, a damaged one (index_damaged), or one that lists blocks the segments do not

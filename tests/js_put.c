@@ -55,8 +55,8 @@ main(int argc, char **argv)
 		natsMsg_Destroy(m);
 		jsPubAck_Destroy(ack);
 		if (s != NATS_OK) {
-			fprintf(stderr, "js_put: line %ld: %s (%d) %s\n", count + 1, natsStatus_GetText(s), (int)jerr,
-				nats_GetLastError(NULL));
+			fprintf(stderr, "js_put: line %ld: %s (%d) %s\n", count + 1, natsStatus_GetText(s),
+				(int)jerr, nats_GetLastError(NULL));
 			return 1;
 		}
 		count++;

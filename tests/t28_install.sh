@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t28_install - `make install` gives a C library that a program links with pkg-config alone:
 # `make install DESTDIR=$T/root PREFIX=/usr/local` (the built tree, nothing compiled again)
-# puts the binary, libwstape.so.1.0.0 (soname libwstape.so.1) with its links, libwstape.a,
+# puts the binary, libwstape.so.1.1.0 (soname libwstape.so.1) with its links, libwstape.a,
 # <wstape/journal.h> and <wstape/version.h>, wstape.pc, the man pages and the bash
 # completion in place; the .so exports exactly the functions the headers declare, and the
 # .a defines no other global; the headers compile alone as C99 -pedantic and as C++;
@@ -21,18 +21,18 @@ mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s --no-print-directory -C "
 mk install DESTDIR="$R" PREFIX=/usr/local > "$T/install.log" 2>&1 || fail "make install: $(tail -20 "$T/install.log")"
 grep -E '^(cc|gcc|clang) ' "$T/install.log" && fail "make install compiled again (above); it should reuse $BUILD"
 P=$R/usr/local
-for f in bin/wstape lib/libwstape.so.1.0.0 lib/libwstape.a include/wstape/journal.h include/wstape/version.h \
+for f in bin/wstape lib/libwstape.so.1.1.0 lib/libwstape.a include/wstape/journal.h include/wstape/version.h \
 	lib/pkgconfig/wstape.pc share/man/man1/wstape.1 share/man/man5/wstape-format.5 \
 	share/bash-completion/completions/wstape; do
 	[ -f "$P/$f" ] || fail "make install did not install $f"
 done
-[ "$(readlink "$P/lib/libwstape.so.1")" = libwstape.so.1.0.0 ] || fail "libwstape.so.1 -> $(readlink "$P/lib/libwstape.so.1")"
+[ "$(readlink "$P/lib/libwstape.so.1")" = libwstape.so.1.1.0 ] || fail "libwstape.so.1 -> $(readlink "$P/lib/libwstape.so.1")"
 [ "$(readlink "$P/lib/libwstape.so")" = libwstape.so.1 ] || fail "libwstape.so -> $(readlink "$P/lib/libwstape.so")"
 for c in $($WSTAPE --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'); do
 	[ -f "$P/share/man/man1/wstape-$c.1" ] || fail "no man page wstape-$c.1 installed"
 done
-readelf -d "$P/lib/libwstape.so.1.0.0" | grep -q 'Library soname: \[libwstape.so.1\]' ||
-	fail "soname: $(readelf -d "$P/lib/libwstape.so.1.0.0" | grep -i soname)"
+readelf -d "$P/lib/libwstape.so.1.1.0" | grep -q 'Library soname: \[libwstape.so.1\]' ||
+	fail "soname: $(readelf -d "$P/lib/libwstape.so.1.1.0" | grep -i soname)"
 grep -qx 'prefix=/usr/local' "$P/lib/pkgconfig/wstape.pc" || fail "wstape.pc: $(cat "$P/lib/pkgconfig/wstape.pc")"
 grep -qx "Version: $($WSTAPE --version | cut -d' ' -f2)" "$P/lib/pkgconfig/wstape.pc" || fail "wstape.pc's Version is not wstape --version's"
 
@@ -49,7 +49,7 @@ for h in glob.glob(sys.argv[1] + "/*.h"):
 print("\n".join(sorted(names)))
 PY
 [ "$(wc -l < "$T/declared")" -ge 25 ] || fail "found only $(wc -l < "$T/declared") functions in the headers"
-nm -D --defined-only "$P/lib/libwstape.so.1.0.0" | awk '$2 ~ /^[TWDBRV]$/ {sub(/@.*/, "", $3); print $3}' | sort -u > "$T/exported"
+nm -D --defined-only "$P/lib/libwstape.so.1.1.0" | awk '$2 ~ /^[TWDBRV]$/ {sub(/@.*/, "", $3); print $3}' | sort -u > "$T/exported"
 diff "$T/declared" "$T/exported" > "$T/diff" || fail "libwstape.so exports other than the headers declare (< declared, > exported): $(cat "$T/diff")"
 nm -g --defined-only "$P/lib/libwstape.a" | awk 'NF == 3 {print $3}' | sort -u > "$T/exported_a"
 diff "$T/declared" "$T/exported_a" > "$T/diff" || fail "libwstape.a defines other globals than the headers declare: $(cat "$T/diff")"
@@ -185,7 +185,7 @@ v=$($WSTAPE --version | cut -d' ' -f2)
 R2=$T/root2
 mk install DESTDIR="$R2" PREFIX=/opt/ws LIBDIR=/opt/ws/lib64 INCLUDEDIR=/opt/ws/inc MANDIR=/opt/ws/man \
 	BASHCOMPDIR=/opt/ws/compl > "$T/install.log" 2>&1 || fail "make install with directories: $(tail -5 "$T/install.log")"
-for f in lib64/libwstape.so.1.0.0 lib64/libwstape.a lib64/pkgconfig/wstape.pc inc/wstape/journal.h man/man1/wstape.1 \
+for f in lib64/libwstape.so.1.1.0 lib64/libwstape.a lib64/pkgconfig/wstape.pc inc/wstape/journal.h man/man1/wstape.1 \
 	man/man5/wstape-format.5 compl/wstape bin/wstape; do
 	[ -e "$R2/opt/ws/$f" ] || fail "LIBDIR/INCLUDEDIR/MANDIR: no $f"
 done

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <jansson.h>
+
 #include "util/hist.h"
 #include "inspect/inspect.h"
 #include "inspect/internal.h"
@@ -975,6 +978,388 @@ test_inspect__reports_render(void **state)
 	inspect_free(f->in);
 }
 
+/* --- merged journals: the recorders of the connections (META recorder.<conn>) --- */
+
+static char *
+tmp_journal(char *dir, size_t n)
+{
+	snprintf(dir, n, "%s/wstape-inspect-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	strncat(dir, "/j", n - strlen(dir) - 1);
+	return dir;
+}
+
+static void
+rm_journal(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strrchr(path, '/') - path), path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+jput(struct journal *j, int64_t ms, uint32_t conn, int kind, const char *payload)
+{
+	struct journal_record r;
+	char data[64];
+
+	if (kind == JOURNAL_TEXT && !*payload) { /* frames that differ: not duplicates */
+		snprintf(data, sizeof(data), "{\"t\":%" PRId64 ",\"conn\":%" PRIu32 "}", ms, conn);
+		payload = data;
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.wall_ns = T0 + ms * MS;
+	r.mono_ns = ms * MS;
+	r.conn = conn;
+	r.dir = JOURNAL_IN;
+	r.kind = (uint8_t)kind;
+	r.payload = (const uint8_t *)payload;
+	r.payload_len = strlen(payload);
+	assert_int_equal(journal_append(j, &r), 0);
+}
+
+/* Inspect the journal at path (raw feed: spans of 5 s or more); the text and JSON reports. */
+static json_t *
+inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
+{
+	struct journal *j;
+	struct inspect *in;
+	struct inspect_options o;
+	struct text_buf b = { 0 };
+	json_t *doc;
+
+	memset(&o, 0, sizeof(o));
+	o.feed = feed;
+	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
+	assert_int_equal(inspect_new(&o, &in), 0);
+	assert_int_equal(inspect_run(in, j), 0);
+	inspect_report_text(in, txt);
+	text_buf_add(txt, "", 1);
+	inspect_report_json(in, &b);
+	doc = json_loadb(b.p, b.len, 0, NULL);
+	assert_non_null(doc);
+	text_buf_free(&b);
+	inspect_free(in);
+	assert_int_equal(journal_close(j), 0);
+	return doc;
+}
+
+static json_t *
+inspect_path(const char *path, struct text_buf *txt)
+{
+	return inspect_path_feed(path, &feed_raw, txt);
+}
+
+#define OPEN_P "{\"url\":\"ws://x\",\"status\":101}"
+#define CLOSE_P "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}"
+
+/* Recorder a: conn 1 (0.1 s .. 10 s, closed), conn 3 (20.1 s .. 25 s). Recorder b: conn 2
+ * (0.15 s .. 30 s, closed), conn 4 (40 s .. 45 s). a's spans: 10 s .. 20.1 s, filled by b's
+ * conn 2 (101 messages), and 25 s .. 45 s, filled by conns 2 (50) and 4 (51); b's span
+ * 30 s .. 40 s is filled by nobody. */
+static void
+test_inspect__recorders_of_a_merged_journal(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *ra, *rb, *sp, *fill, *conns;
+	size_t i;
+
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.4", "b"), 0);
+	for (int64_t t = 0; t <= 45000; t += 50) {
+		if (t == 0)
+			jput(j, t, 1, JOURNAL_OPEN, OPEN_P);
+		if (t >= 100 && t <= 10000 && t % 100 == 0)
+			jput(j, t, 1, JOURNAL_TEXT, "");
+		if (t == 10000)
+			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
+		if (t == 50)
+			jput(j, t, 2, JOURNAL_OPEN, OPEN_P);
+		if (t >= 150 && t <= 29950 && t % 100 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "");
+		if (t == 30000)
+			jput(j, t, 2, JOURNAL_CLOSE, CLOSE_P);
+		if (t == 20000)
+			jput(j, t, 3, JOURNAL_OPEN, OPEN_P);
+		if (t >= 20100 && t <= 25000 && t % 100 == 0)
+			jput(j, t, 3, JOURNAL_TEXT, "");
+		if (t == 39950)
+			jput(j, t, 4, JOURNAL_OPEN, OPEN_P);
+		if (t >= 40000 && t % 100 == 0)
+			jput(j, t, 4, JOURNAL_TEXT, "");
+	}
+	assert_int_equal(journal_close(j), 0);
+
+	doc = inspect_path(path, &b);
+	/* the text */
+	assert_non_null(strstr(b.p, "\nrecorders (2; spans without a connection of 5.000s or more)\n"));
+	assert_non_null(
+		strstr(b.p, "  a: 2 connections (1, 3), 150 data messages, 2 spans without a connection\n"));
+	assert_non_null(
+		strstr(b.p, "  b: 2 connections (2, 4), 350 data messages, 1 span without a connection\n"));
+	assert_non_null(strstr(b.p, "(10.100s): filled by b (conn 2: 101 messages)\n"));
+	assert_non_null(
+		strstr(b.p, "(20.000s): filled by b (conn 2: 50 messages), b (conn 4: 51 messages)\n"));
+	assert_non_null(strstr(b.p, "(10.000s): not filled\n"));
+	assert_non_null(strstr(b.p, "recorder_gap"));
+	assert_non_null(strstr(b.p, "recorder b had no connection from "));
+	assert_non_null(strstr(b.p, " conn  recorder first"));
+	assert_non_null(strstr(b.p, "  verdict      gaps found\n  gaps         1: recorder_gap 1\n"));
+
+	/* the JSON */
+	conns = json_object_get(doc, "connections");
+	assert_true(json_array_size(conns) >= 4);
+	for (i = 0; i < json_array_size(conns); i++) {
+		json_t *c = json_array_get(conns, i);
+		json_int_t id = json_integer_value(json_object_get(c, "conn"));
+
+		assert_string_equal(json_string_value(json_object_get(c, "recorder")), id % 2 ? "a" : "b");
+	}
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	ra = json_array_get(recs, 0);
+	rb = json_array_get(recs, 1);
+	assert_string_equal(json_string_value(json_object_get(ra, "id")), "a");
+	assert_int_equal(json_integer_value(json_object_get(ra, "messages")), 150);
+	assert_int_equal(json_array_size(json_object_get(ra, "conns")), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(ra, "conns"), 1)), 3);
+	assert_int_equal(json_array_size(json_object_get(ra, "spans")), 2);
+	sp = json_array_get(json_object_get(ra, "spans"), 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:10.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:20.100000000Z");
+	fill = json_object_get(sp, "filled_by");
+	assert_int_equal(json_array_size(fill), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fill, 0), "recorder")), "b");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fill, 0), "conn")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fill, 0), "messages")), 101);
+	sp = json_array_get(json_object_get(ra, "spans"), 1);
+	fill = json_object_get(sp, "filled_by");
+	assert_int_equal(json_array_size(fill), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fill, 1), "conn")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fill, 1), "messages")), 51);
+	assert_string_equal(json_string_value(json_object_get(rb, "id")), "b");
+	assert_int_equal(json_integer_value(json_object_get(rb, "messages")), 350);
+	assert_int_equal(json_array_size(json_object_get(rb, "spans")), 1);
+	sp = json_array_get(json_object_get(rb, "spans"), 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:30.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:40.000000000Z");
+	assert_int_equal(json_array_size(json_object_get(sp, "filled_by")), 0);
+	/* the span nobody filled is a finding of class gaps */
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(doc, "summary"), "counts"), "recorder_gap")),
+			 1);
+	{
+		json_t *fs = json_object_get(doc, "findings");
+		int found = 0;
+
+		for (i = 0; i < json_array_size(fs); i++) {
+			json_t *f = json_array_get(fs, i);
+
+			if (strcmp(json_string_value(json_object_get(f, "type")), "recorder_gap"))
+				continue;
+			found++;
+			assert_string_equal(json_string_value(json_object_get(f, "class")), "gaps");
+			assert_int_equal(json_integer_value(json_object_get(f, "conn")), 4);
+			assert_true(json_real_value(json_object_get(f, "duration_ms")) == 10000.0);
+			assert_non_null(strstr(
+				json_string_value(json_object_get(f, "message")),
+				"recorder b had no connection from 2026-11-22T10:00:30.000000000Z to "
+				"2026-11-22T10:00:40.000000000Z (10.000s) and no other recorder filled it"));
+		}
+		assert_int_equal(found, 1);
+	}
+	json_decref(doc);
+	text_buf_free(&b);
+	rm_journal(path);
+}
+
+/* One recorder (its own journal: META recorder): each connection says so, no section; no
+ * META: nothing new. */
+static void
+test_inspect__one_recorder_has_no_section(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc;
+
+	for (int with_meta = 1; with_meta >= 0; with_meta--) {
+		assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+		if (with_meta)
+			assert_int_equal(journal_meta_set(j, "recorder", "host-1.eu"), 0);
+		jput(j, 0, 1, JOURNAL_OPEN, OPEN_P);
+		jput(j, 100, 1, JOURNAL_TEXT, "{}");
+		jput(j, 200, 1, JOURNAL_CLOSE, CLOSE_P);
+		jput(j, 20000, 2, JOURNAL_OPEN, OPEN_P);
+		jput(j, 20100, 2, JOURNAL_TEXT, "{}");
+		assert_int_equal(journal_close(j), 0);
+		b.len = 0;
+		doc = inspect_path(path, &b);
+		assert_null(strstr(b.p, "\nrecorders"));
+		assert_null(json_object_get(doc, "recorders"));
+		assert_null(json_object_get(json_object_get(json_object_get(doc, "summary"), "counts"),
+					    "recorder_gap"));
+		if (with_meta) {
+			assert_non_null(strstr(b.p, " conn  recorder  first"));
+			assert_string_equal(
+				json_string_value(json_object_get(
+					json_array_get(json_object_get(doc, "connections"), 1), "recorder")),
+				"host-1.eu");
+		} else {
+			assert_null(strstr(b.p, "recorder"));
+			assert_null(json_object_get(json_array_get(json_object_get(doc, "connections"), 0),
+						    "recorder"));
+		}
+		json_decref(doc);
+		rm_journal(path);
+		if (with_meta)
+			path = tmp_journal(dir, sizeof(dir));
+	}
+	text_buf_free(&b);
+}
+
+/* A failed attempt covers nothing (the span goes on past it); a recorder that appears late
+ * had a span from the journal's first data message, filled by what came before it; a
+ * connection whose recorder id is not valid is of no recorder and fills nothing. */
+static void
+test_inspect__recorder_spans_past_failed_attempts(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *sp, *conns;
+
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.5", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.6", "not valid!"), 0);
+	for (int64_t t = 0; t <= 30000; t += 50) {
+		if (t >= 100 && t <= 10000 && t % 100 == 0)
+			jput(j, t, 1, JOURNAL_TEXT, "");
+		if (t == 10000)
+			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
+		if (t == 12000)
+			jput(j, t, 3, JOURNAL_OPEN, OPEN_P);
+		if (t == 12050)
+			jput(j, t, 3, JOURNAL_ERROR, "{\"error\":\"refused\",\"phase\":\"connect\"}");
+		if (t == 15000)
+			jput(j, t, 2, JOURNAL_OPEN, OPEN_P);
+		if (t >= 15050 && t <= 29950 && t % 100 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "");
+		if (t >= 16000 && t <= 17000 && t % 100 == 0)
+			jput(j, t, 6, JOURNAL_TEXT, "");
+		if (t >= 20000 && t % 100 == 0)
+			jput(j, t, 5, JOURNAL_TEXT, "");
+	}
+	assert_int_equal(journal_close(j), 0);
+
+	doc = inspect_path(path, &b);
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	/* a: 10 s .. 20 s, past the failed attempt (conn 3), filled by b only */
+	sp = json_object_get(json_array_get(recs, 0), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:10.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:20.000000000Z");
+	assert_int_equal(json_array_size(json_object_get(sp, "filled_by")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 50);
+	/* b: from the first data message of the journal to its own, filled by a's conn 1 */
+	sp = json_object_get(json_array_get(recs, 1), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:00.100000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:15.050000000Z");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "conn")),
+			 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 100);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(doc, "summary"), "counts"), "recorder_gap")),
+			 0);
+	/* conn 6: no recorder */
+	conns = json_object_get(doc, "connections");
+	for (size_t i = 0; i < json_array_size(conns); i++) {
+		json_t *c = json_array_get(conns, i);
+
+		if (json_integer_value(json_object_get(c, "conn")) == 6)
+			assert_null(json_object_get(c, "recorder"));
+		else
+			assert_non_null(json_object_get(c, "recorder"));
+	}
+	json_decref(doc);
+	text_buf_free(&b);
+	rm_journal(path);
+}
+
+/* The feed's control messages (hydromancer heartbeats) are no data messages: a connection
+ * that only had heartbeats covers nothing, and fills nothing. */
+static void
+test_inspect__heartbeats_neither_cover_nor_fill(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct journal *j;
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *sp;
+
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "a"), 0);
+	for (int64_t t = 0; t <= 20000; t += 50) {
+		if (t >= 100 && t <= 5000 && t % 100 == 0)
+			jput(j, t, 1, JOURNAL_TEXT, "");
+		if (t == 5000)
+			jput(j, t, 1, JOURNAL_CLOSE, CLOSE_P);
+		if (t >= 6000 && t < 15000 && t % 500 == 0)
+			jput(j, t, 3, JOURNAL_TEXT, "{\"type\":\"ping\"}");
+		if (t >= 15000 && t % 100 == 0)
+			jput(j, t, 3, JOURNAL_TEXT, "");
+		if (t >= 150 && t <= 10000 && t % 100 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "");
+		if (t > 10000 && t % 1000 == 50)
+			jput(j, t, 2, JOURNAL_TEXT, "{\"type\":\"ping\"}");
+	}
+	assert_int_equal(journal_close(j), 0);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	/* a: 5 s .. 15 s (conn 3's heartbeats cover nothing), b's data messages up to 10 s */
+	sp = json_object_get(json_array_get(recs, 0), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	sp = json_array_get(sp, 0);
+	assert_string_equal(json_string_value(json_object_get(sp, "from")), "2026-11-22T10:00:05.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(sp, "to")), "2026-11-22T10:00:15.000000000Z");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(sp, "filled_by"), 0), "messages")),
+			 50);
+	/* b: from its last data message (its heartbeats after 10 s are records of its
+	   connection: covered to the last of them, 19.05 s); the rest is shorter than 2 s */
+	assert_int_equal(json_array_size(json_object_get(json_array_get(recs, 1), "spans")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 1), "messages")), 99);
+	json_decref(doc);
+	text_buf_free(&b);
+	rm_journal(path);
+}
+
 int
 main(void)
 {
@@ -1008,6 +1393,10 @@ main(void)
 		cmocka_unit_test(test_inspect__histogram_quantiles),
 		cmocka_unit_test(test_inspect__class_names),
 		cmocka_unit_test(test_inspect__reports_render),
+		cmocka_unit_test(test_inspect__recorders_of_a_merged_journal),
+		cmocka_unit_test(test_inspect__one_recorder_has_no_section),
+		cmocka_unit_test(test_inspect__recorder_spans_past_failed_attempts),
+		cmocka_unit_test(test_inspect__heartbeats_neither_cover_nor_fill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1651,6 +1651,68 @@ seg_exists(const char *dir, uint32_t n)
 
 /* 3000 records (1 ms apart) in several segments; prune the first ones by time; read,
  * seek, stats and verify on what is left, through the API. */
+/* marks: J/MARK.<name>, kept by any handle, replaced atomically, checked names */
+static void
+test_journal__marks(void **state)
+{
+	char p[300], f[400];
+	struct journal *j, *r;
+	uint64_t v = 7;
+	FILE *fp;
+
+	mkpath(p, sizeof(p), "marks");
+	assert_int_equal(journal_open(p, JOURNAL_CREATE, &small, &j, NULL), 0);
+	write_records(j, 1, 1, 10, 50);
+	assert_int_equal(journal_mark_get(j, "nats.S", &v), JOURNAL_ENOTFOUND);
+	assert_int_equal(v, 7);
+	assert_int_equal(journal_mark_set(j, "nats.S", 0), 0);
+	assert_int_equal(journal_mark_get(j, "nats.S", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(journal_mark_set(j, "nats.S", UINT64_MAX), 0);
+	/* a reader sees it, and sets its own */
+	assert_int_equal(journal_open(p, JOURNAL_RDONLY, NULL, &r, NULL), 0);
+	assert_int_equal(journal_mark_get(r, "nats.S", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(journal_mark_set(r, "nats.T-2_x", 42), 0);
+	assert_int_equal(journal_mark_get(j, "nats.T-2_x", &v), 0);
+	assert_int_equal(v, 42);
+	journal_close(r);
+	/* bad names */
+	assert_int_equal(journal_mark_set(j, "", 1), JOURNAL_EINVAL);
+	assert_int_equal(journal_mark_set(j, "../x", 1), JOURNAL_EINVAL);
+	assert_int_equal(journal_mark_set(j, ".hidden", 1), JOURNAL_EINVAL);
+	assert_int_equal(journal_mark_set(j, "a b", 1), JOURNAL_EINVAL);
+	assert_int_equal(journal_mark_get(j, NULL, &v), JOURNAL_EINVAL);
+	char longname[90];
+	memset(longname, 'a', 81);
+	longname[81] = 0;
+	assert_int_equal(journal_mark_set(j, longname, 1), JOURNAL_EINVAL);
+	longname[80] = 0;
+	assert_int_equal(journal_mark_set(j, longname, 1), 0);
+	/* a damaged file is an error, not a number */
+	snprintf(f, sizeof(f), "%s/MARK.bad", p);
+	assert_non_null(fp = fopen(f, "w"));
+	fputs("12x\n", fp);
+	fclose(fp);
+	assert_int_equal(journal_mark_get(j, "bad", &v), JOURNAL_ECORRUPT);
+	assert_non_null(fp = fopen(f, "w"));
+	fclose(fp);
+	assert_int_equal(journal_mark_get(j, "bad", &v), JOURNAL_ECORRUPT);
+	assert_non_null(fp = fopen(f, "w"));
+	fputs("99999999999999999999999\n", fp);
+	fclose(fp);
+	assert_int_equal(journal_mark_get(j, "bad", &v), JOURNAL_ECORRUPT);
+	/* no temporary file is left */
+	snprintf(f, sizeof(f), "%s/MARK.nats.S.%ld.tmp", p, (long)getpid());
+	assert_int_equal(access(f, F_OK), -1);
+	/* the journal still opens, verifies and closes with marks beside it */
+	assert_int_equal(journal_close(j), 0);
+	assert_int_equal(journal_open(p, JOURNAL_APPEND, &small, &j, NULL), 0);
+	assert_int_equal(journal_mark_get(j, "nats.S", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(journal_close(j), 0);
+}
+
 static void
 test_journal__prune_api(void **state)
 {
@@ -1887,6 +1949,7 @@ main(void)
 		cmocka_unit_test(test_journal__bad_paths_and_versions),
 		cmocka_unit_test(test_journal__bounded_raw_len),
 		cmocka_unit_test(test_journal__index_check_child_crash),
+		cmocka_unit_test(test_journal__marks),
 		cmocka_unit_test(test_journal__prune_api),
 		cmocka_unit_test(test_journal__prune_under_reader),
 		cmocka_unit_test(test_journal__segment_age_idle),

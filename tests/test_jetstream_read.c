@@ -47,7 +47,8 @@ free_port(void)
 static int
 port_open(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
@@ -83,7 +84,8 @@ start_server(void)
 			return -1;
 		usleep(100000);
 	}
-	if (natsConnection_ConnectTo(&nc, url) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
+	if (natsConnection_ConnectTo(&nc, url) != NATS_OK ||
+	    natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
 		return -1;
 	return 0;
 }
@@ -115,11 +117,11 @@ pub(const char *subject, const struct hdrs *h, const char *payload)
 	uint64_t seq;
 	assert_int_equal(natsMsg_Create(&m, subject, NULL, payload, (int)strlen(payload)), NATS_OK);
 	if (h) {
-		const char *k[] = { JS_HDR_RECORDER, JS_HDR_JOURNAL, JS_HDR_RECNO,   JS_HDR_WALL,
-				    JS_HDR_MONO,     JS_HDR_CONN,    JS_HDR_DIR,     JS_HDR_KIND,
-				    JS_HDR_CHANNEL,  JS_HDR_CURSOR,  JS_HDR_FEED,    JS_HDR_MSG_ID };
-		const char *v[] = { h->recorder, h->journal, h->recno,	 h->wall,   h->mono, h->conn,
-				    h->dir,	 h->kind,    h->channel, h->cursor, h->feed, h->msg_id };
+		const char *k[] = { JS_HDR_RECORDER, JS_HDR_JOURNAL, JS_HDR_RECNO, JS_HDR_WALL,
+				    JS_HDR_MONO,     JS_HDR_CONN,    JS_HDR_DIR,   JS_HDR_KIND,
+				    JS_HDR_CHANNEL,  JS_HDR_CURSOR,  JS_HDR_FEED,  JS_HDR_MSG_ID };
+		const char *v[] = { h->recorder, h->journal, h->recno,   h->wall,   h->mono, h->conn,
+				    h->dir,      h->kind,    h->channel, h->cursor, h->feed, h->msg_id };
 		for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
 			if (v[i])
 				assert_int_equal(natsMsgHeader_Add(m, k[i], v[i]), NATS_OK);
@@ -135,8 +137,9 @@ pub(const char *subject, const struct hdrs *h, const char *payload)
 static struct hdrs
 good(const char *r, const char *recno, const char *wall)
 {
-	struct hdrs h = { r,	   "00112233445566aa", recno, wall, "5", "1", "in", "text", NULL, NULL,
-			  "raw", NULL };
+	struct hdrs h = {
+		r, "00112233445566aa", recno, wall, "5", "1", "in", "text", NULL, NULL, "raw", NULL
+	};
 	return h;
 }
 
@@ -156,8 +159,12 @@ make_stream(const char *name, const char *subjects)
 static struct js_reader *
 reader(const char *stream, const char *filter, int64_t from_ns, uint64_t from_seq, int follow)
 {
-	struct js_reader_options o = { .servers = url, .stream = stream, .filter = filter, .from_ns = from_ns,
-				       .from_seq = from_seq, .follow = follow };
+	struct js_reader_options o = { .servers = url,
+				       .stream = stream,
+				       .filter = filter,
+				       .from_ns = from_ns,
+				       .from_seq = from_seq,
+				       .follow = follow };
 	struct js_reader *r = NULL;
 	char d[256] = "";
 	int rc = js_reader_open(&o, &r, d, sizeof d);
@@ -186,8 +193,10 @@ test_js__stream_create_info(void **state)
 {
 	struct js_conn *c;
 	struct js_conn_options co = { .servers = url };
-	struct js_stream_config cfg = { .name = "SETTINGS", .subjects = "wstape.settings.>",
-					.max_age_ns = 3600LL * 1000000000, .dup_window_ns = 120LL * 1000000000 };
+	struct js_stream_config cfg = { .name = "SETTINGS",
+					.subjects = "wstape.settings.>",
+					.max_age_ns = 3600LL * 1000000000,
+					.dup_window_ns = 120LL * 1000000000 };
 	struct js_stream_info si;
 	char d[256];
 	(void)state;
@@ -396,7 +405,8 @@ test_js__read_bad_headers(void **state)
 		{ offsetof(struct hdrs, channel), "abc%4" },
 		{ offsetof(struct hdrs, channel), longch },
 		{ offsetof(struct hdrs, cursor), longcur },
-		{ offsetof(struct hdrs, feed), "a-feed-name-that-is-far-too-long-for-the-room-there-is-in-the-struct" },
+		{ offsetof(struct hdrs, feed),
+		  "a-feed-name-that-is-far-too-long-for-the-room-there-is-in-the-struct" },
 		{ offsetof(struct hdrs, msg_id), longid },
 		{ offsetof(struct hdrs, recorder), NULL },
 		{ offsetof(struct hdrs, wall), NULL },
@@ -473,7 +483,8 @@ rec(const char *recorder, const char *jid, uint32_t conn, uint64_t recno, int64_
 
 #define FILL(t, tid) "[\"0x1\",{\"time\":" #t ",\"txIndex\":0,\"tid\":" #tid "}]"
 #define LIVE(seq, ev) "{\"type\":\"allFills\",\"seq\":" #seq ",\"fills\":[" ev "]}"
-#define CHUNK(ev) "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":[" ev "]}"
+#define CHUNK(ev) \
+	"{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":1,\"totalChunks\":1,\"data\":[" ev "]}"
 
 struct got {
 	int n;
@@ -504,8 +515,12 @@ read_journal(const char *path, struct got *g)
 static struct js_merge *
 merge_open(struct journal *j, int follow)
 {
-	struct js_merge_options o = { .j = j, .feed = feed_find("hydromancer"), .stream = "M", .follow = follow,
-				      .spill_dir = tmproot, .reorder_ns = 1000 };
+	struct js_merge_options o = { .j = j,
+				      .feed = feed_find("hydromancer"),
+				      .stream = "M",
+				      .follow = follow,
+				      .spill_dir = tmproot,
+				      .reorder_ns = 1000 };
 	struct js_merge *m;
 	char d[256];
 	assert_int_equal(js_merge_open(&o, &m, d, sizeof d), 0);
@@ -639,7 +654,8 @@ test_js__merge_follow_window(void **state)
 int
 main(void)
 {
-	snprintf(tmproot, sizeof(tmproot), "%s/wstape-js-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(tmproot, sizeof(tmproot), "%s/wstape-js-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmproot))
 		return 1;
 	if (start_server()) {

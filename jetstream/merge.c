@@ -290,6 +290,13 @@ heap_pop(struct js_merge *m)
 	return top;
 }
 
+/* n bytes (none: p may be NULL) into the spill file; 1 when written */
+static int
+put(FILE *f, const void *p, size_t n)
+{
+	return !n || fwrite(p, 1, n, f) == n;
+}
+
 int
 js_merge_add(struct js_merge *m, const struct js_pulled *p)
 {
@@ -313,11 +320,10 @@ js_merge_add(struct js_merge *m, const struct js_pulled *p)
 		if (grow((void **)&m->ent, &m->entcap, m->nent + 1, sizeof(*m->ent)))
 			return m->err = ENOMEM;
 		m->ent[m->nent++] = (struct spill_ent){ b.wall_ns, b.seq, m->spill_off };
-		if (fwrite(&b, sizeof b, 1, m->spill) != 1 ||
-		    fwrite(p->msg_id, 1, b.id_len, m->spill) != b.id_len ||
-		    fwrite(p->rec.channel, 1, b.channel_len, m->spill) != b.channel_len ||
-		    fwrite(p->rec.cursor, 1, b.cursor_len, m->spill) != b.cursor_len ||
-		    fwrite(p->rec.payload, 1, b.payload_len, m->spill) != b.payload_len)
+		if (fwrite(&b, sizeof b, 1, m->spill) != 1 || !put(m->spill, p->msg_id, b.id_len) ||
+		    !put(m->spill, p->rec.channel, b.channel_len) ||
+		    !put(m->spill, p->rec.cursor, b.cursor_len) ||
+		    !put(m->spill, p->rec.payload, b.payload_len))
 			return m->err = errno ? errno : EIO;
 		m->spill_off += blob_size(&b);
 		return 0;

@@ -561,7 +561,8 @@ write_spilled(struct js_merge *m)
 	int fd = fileno(m->spill);
 	if (fflush(m->spill))
 		return errno;
-	qsort(m->ent, m->nent, sizeof(*m->ent), cmp_ent);
+	if (m->nent)
+		qsort(m->ent, m->nent, sizeof(*m->ent), cmp_ent);
 	for (size_t i = 0; i < m->nent; i++) {
 		struct blob b;
 		if (pread(fd, &b, sizeof b, (off_t)m->ent[i].off) != (ssize_t)sizeof b)

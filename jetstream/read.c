@@ -195,7 +195,10 @@ bad:
 int
 js_reader_open(const struct js_reader_options *o, struct js_reader **out, char *detail, size_t cap)
 {
-	struct js_conn_options co = { .servers = o ? o->servers : NULL, .name = "wstape pull" };
+	struct js_conn_options co = { .servers = o ? o->servers : NULL,
+				      .name = "wstape pull",
+				      .on_state = o ? o->on_state : NULL,
+				      .ud = o ? o->ud : NULL };
 	struct js_stream_info si;
 	jsSubOptions so;
 	jsErrCode jerr = 0;

@@ -23,6 +23,7 @@
 #include "feeds/feed.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/merge.h"
+#include "jetstream/seen.h"
 #include "journal/journal.h"
 #include "util/clock.h"
 
@@ -651,6 +652,48 @@ test_js__merge_follow_window(void **state)
 	assert_true(g.wall[0] == 4500 && g.wall[1] == 5000 && g.wall[2] == 7000);
 }
 
+/* the set of seen keys against a plain list: puts, puts again, expiry by age in any order of
+ * slots (backward-shift deletion), growth; key 0 is a key too */
+static void
+test_js__seen_set(void **state)
+{
+	enum { N = 50000, W = 1000 };
+	static int64_t last[N]; /* the wall of a key's last put, -1 none */
+	struct js_seen s = { .window_ns = W };
+	uint64_t x = 88172645463325252ULL;
+	uint32_t v;
+	(void)state;
+
+	for (int i = 0; i < N; i++)
+		last[i] = -1;
+	for (int64_t t = 0; t < 20 * N; t++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int k = (int)(x % N);
+		assert_int_equal(js_seen_put(&s, (uint64_t)k * 0x10001ULL, (uint32_t)k, t), 0);
+		last[k] = t;
+		js_seen_expire(&s, t);
+		if (t % 997 == 0) {
+			for (int i = 0; i < N; i++) {
+				int want = last[i] >= 0 && last[i] >= t - W;
+				int has = js_seen_get(&s, (uint64_t)i * 0x10001ULL, &v);
+				assert_int_equal(has, want);
+				if (has)
+					assert_int_equal(v, (uint32_t)i);
+			}
+			assert_true(s.count <= W + 1);
+		}
+	}
+	js_seen_free(&s);
+	/* no window: nothing is forgotten */
+	struct js_seen all = { 0 };
+	for (uint64_t k = 0; k < 3000; k++)
+		assert_int_equal(js_seen_put(&all, k, 7, 0), 0);
+	js_seen_expire(&all, INT64_MAX);
+	for (uint64_t k = 0; k < 3000; k++)
+		assert_true(js_seen_get(&all, k, NULL));
+	js_seen_free(&all);
+}
+
 int
 main(void)
 {
@@ -670,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_js__read_bad_headers),
 		cmocka_unit_test(test_js__merge_recorders),
 		cmocka_unit_test(test_js__merge_follow_window),
+		cmocka_unit_test(test_js__seen_set),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	stop_server();

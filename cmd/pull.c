@@ -61,6 +61,15 @@ on_signal(int sig)
 	stop_flag = 1;
 }
 
+static void
+on_state(int up, const char *url, void *ud)
+{
+	if (up)
+		cmd_say(LOG_INFO, "NATS connection back (%s): pulling on", url);
+	else
+		cmd_say(LOG_WARN, "NATS connection lost: waiting for a server of %s", (const char *)ud);
+}
+
 /* the dirname of path, for the temporary file beside the journal */
 static void
 parent_dir(const char *path, char *out, size_t n)
@@ -221,6 +230,8 @@ cmd_pull(int argc, char **argv)
 		.from_seq = st.pulled_seq ? st.pulled_seq + 1 : 0,
 		.from_ns = from ? from - 300LL * 1000000000LL : 0,
 		.follow = follow,
+		.on_state = on_state,
+		.ud = (void *)args.pos[0],
 	};
 	if ((rc = js_reader_open(&ro, &r, detail, sizeof detail))) {
 		if (rc == JS_ENOSTREAM)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jetstream/internal.h"
 
@@ -154,8 +155,21 @@ on_disconnected(natsConnection *nc, void *ud)
 {
 	struct js_conn *c = ud;
 	char url[256] = "";
-	if (c->on_state && !natsConnection_IsClosed(nc))
+	pthread_mutex_lock(&c->mu);
+	int closing = c->closing;
+	pthread_mutex_unlock(&c->mu);
+	if (c->on_state && !closing && !natsConnection_IsClosed(nc))
 		c->on_state(0, url, c->ud);
+}
+
+static void
+on_closed(natsConnection *nc, void *ud)
+{
+	struct js_conn *c = ud;
+	pthread_mutex_lock(&c->mu);
+	c->closed = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 static void
@@ -187,6 +201,8 @@ js_connect(const struct js_conn_options *o, struct js_conn **out, char *detail, 
 		err = ENOMEM;
 		goto done;
 	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	c->on_state = o->on_state;
 	c->ud = o->ud;
@@ -203,6 +219,8 @@ js_connect(const struct js_conn_options *o, struct js_conn **out, char *detail, 
 		s = natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(c->opts, on_connected, c);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(c->opts, on_closed, c);
 	if (s == NATS_OK && o->retry) {
 		s = natsOptions_SetMaxReconnect(c->opts, -1);
 		if (s == NATS_OK)
@@ -259,10 +277,23 @@ js_close(struct js_conn *c)
 		return;
 	jsCtx_Destroy(c->js);
 	if (c->nc) {
+		pthread_mutex_lock(&c->mu);
+		c->closing = 1;
+		pthread_mutex_unlock(&c->mu);
 		natsConnection_Close(c->nc);
+		/* the callbacks still queued run before the closed one (up to 5 s) */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_mutex_lock(&c->mu);
+		while (!c->closed && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
+			;
+		pthread_mutex_unlock(&c->mu);
 		natsConnection_Destroy(c->nc);
 	}
 	natsOptions_Destroy(c->opts);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 

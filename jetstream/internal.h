@@ -4,6 +4,7 @@
 #define WSTAPE_JETSTREAM_INTERNAL_H
 
 #include <nats/nats.h>
+#include <pthread.h>
 
 #include "jetstream/jetstream.h"
 
@@ -14,6 +15,11 @@ struct js_conn {
 	uint32_t timeout_ms;
 	void (*on_state)(int up, const char *url, void *ud);
 	void *ud;
+	/* libnats calls on_disconnected from its own thread, also after natsConnection_Close
+	 * returns: js_close waits for the closed callback (the last) before freeing this */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int closed, closing;
 };
 
 /* A status as a JS_E* code (NATS_OK: 0), with libnats' own text, and the JetStream error

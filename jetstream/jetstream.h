@@ -212,6 +212,9 @@ struct js_reader_options {
 	int64_t from_ns; /* start at the messages stored since this time (0: the first) */
 	uint64_t from_seq; /* or at this stream sequence (0: by from_ns); it wins over from_ns */
 	int follow; /* 0: JS_EOF once the messages stored at open are read */
+	/* as js_conn_options.on_state: the connection lost (0) or made again (1); may be NULL */
+	void (*on_state)(int up, const char *url, void *ud);
+	void *ud;
 };
 /* One message as a record, with where it came from. The pointers stay valid until the next
  * js_reader_next or js_reader_close. */

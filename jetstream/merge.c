@@ -290,6 +290,13 @@ heap_pop(struct js_merge *m)
 	return top;
 }
 
+/* n bytes (none: p may be NULL) into the spill file; 1 when written */
+static int
+put(FILE *f, const void *p, size_t n)
+{
+	return !n || fwrite(p, 1, n, f) == n;
+}
+
 int
 js_merge_add(struct js_merge *m, const struct js_pulled *p)
 {
@@ -313,11 +320,10 @@ js_merge_add(struct js_merge *m, const struct js_pulled *p)
 		if (grow((void **)&m->ent, &m->entcap, m->nent + 1, sizeof(*m->ent)))
 			return m->err = ENOMEM;
 		m->ent[m->nent++] = (struct spill_ent){ b.wall_ns, b.seq, m->spill_off };
-		if (fwrite(&b, sizeof b, 1, m->spill) != 1 ||
-		    fwrite(p->msg_id, 1, b.id_len, m->spill) != b.id_len ||
-		    fwrite(p->rec.channel, 1, b.channel_len, m->spill) != b.channel_len ||
-		    fwrite(p->rec.cursor, 1, b.cursor_len, m->spill) != b.cursor_len ||
-		    fwrite(p->rec.payload, 1, b.payload_len, m->spill) != b.payload_len)
+		if (fwrite(&b, sizeof b, 1, m->spill) != 1 || !put(m->spill, p->msg_id, b.id_len) ||
+		    !put(m->spill, p->rec.channel, b.channel_len) ||
+		    !put(m->spill, p->rec.cursor, b.cursor_len) ||
+		    !put(m->spill, p->rec.payload, b.payload_len))
 			return m->err = errno ? errno : EIO;
 		m->spill_off += blob_size(&b);
 		return 0;
@@ -360,17 +366,12 @@ mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
+/* An event is known by its channel and its text (as hydromancer_merge.c remembers what it
+ * sent): two fills of one transaction share their (time, txIndex) key and are two events. */
 static uint64_t
 event_key(uint64_t chan_hash, const struct feed_event *ev)
 {
-	uint64_t h = mix(0xcbf29ce484222325ULL, chan_hash);
-	if (ev->key_time >= 0) {
-		h = mix(h, 1);
-		h = mix(h, (uint64_t)ev->key_time);
-		h = mix(h, (uint64_t)ev->key_tx);
-		return mix(h, ev->key_role.len ? feed_hash(ev->key_role.p, ev->key_role.len) : 0);
-	}
-	return mix(mix(h, 2), ev->hash);
+	return mix(mix(0xcbf29ce484222325ULL, chan_hash), ev->hash);
 }
 
 #define MANY 0x80000000u /* brought by more than one recorder */
@@ -560,7 +561,8 @@ write_spilled(struct js_merge *m)
 	int fd = fileno(m->spill);
 	if (fflush(m->spill))
 		return errno;
-	qsort(m->ent, m->nent, sizeof(*m->ent), cmp_ent);
+	if (m->nent)
+		qsort(m->ent, m->nent, sizeof(*m->ent), cmp_ent);
 	for (size_t i = 0; i < m->nent; i++) {
 		struct blob b;
 		if (pread(fd, &b, sizeof b, (off_t)m->ent[i].off) != (ssize_t)sizeof b)

@@ -195,7 +195,10 @@ bad:
 int
 js_reader_open(const struct js_reader_options *o, struct js_reader **out, char *detail, size_t cap)
 {
-	struct js_conn_options co = { .servers = o ? o->servers : NULL, .name = "wstape pull" };
+	struct js_conn_options co = { .servers = o ? o->servers : NULL,
+				      .name = "wstape pull",
+				      .on_state = o ? o->on_state : NULL,
+				      .ud = o ? o->ud : NULL };
 	struct js_stream_info si;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
@@ -211,8 +214,20 @@ js_reader_open(const struct js_reader_options *o, struct js_reader **out, char *
 	if (!r)
 		return ENOMEM;
 	r->follow = o->follow;
+	/* a followed stream outlives an outage of NATS: reconnecting for ever, once connected */
+	co.retry = o->follow;
 	if ((err = js_connect(&co, &r->c, detail, cap)) != 0)
 		goto fail;
+	for (int i = 0; o->follow && !js_connected(r->c); i++) {
+		if (i == 50) {
+			js_detail(detail, cap,
+				  "no NATS server answered at %s: is nats-server running there, with -js?",
+				  o->servers);
+			err = JS_ECONNECT;
+			goto fail;
+		}
+		nats_Sleep(100);
+	}
 	if ((err = js_stream_info(r->c, o->stream, &si, detail, cap)) != 0)
 		goto fail;
 	r->last_seq = si.last_seq;
@@ -249,7 +264,7 @@ js_reader_open(const struct js_reader_options *o, struct js_reader **out, char *
 		jsConsumerInfo *ci = NULL;
 		jerr = 0;
 		if (natsSubscription_GetConsumerInfo(&ci, r->sub, NULL, &jerr) == NATS_OK && ci) {
-			if (ci->NumPending == 0 && ci->Delivered.Stream == 0)
+			if (ci->NumPending == 0 && ci->Delivered.Consumer == 0)
 				r->done = 1;
 			jsConsumerInfo_Destroy(ci);
 		}
@@ -289,9 +304,17 @@ js_reader_next(struct js_reader *r, struct js_pulled *out, uint32_t timeout_ms, 
 	}
 	out->stream_seq = md->Sequence.Stream;
 	out->stored_ns = md->Timestamp;
-	if (!r->follow && (md->NumPending == 0 || md->Sequence.Stream >= r->last_seq))
-		r->done = 1;
+	uint64_t pending = md->NumPending;
 	jsMsgMetaData_Destroy(md);
+	if (!r->follow && out->stream_seq > r->last_seq) {
+		/* stored after the open: every message of the stream as it was has been read */
+		r->done = 1;
+		natsMsg_Destroy(r->msg);
+		r->msg = NULL;
+		return JS_EOF;
+	}
+	if (!r->follow && (pending == 0 || out->stream_seq >= r->last_seq))
+		r->done = 1;
 	return decode(m, out, detail, cap);
 }
 

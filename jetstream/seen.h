@@ -24,7 +24,7 @@ struct js_seen {
 	int64_t window_ns;
 };
 
-/* Zero-initialise, then set window_ns (0: remember for ever). */
+/* Zero-initialise, then set window_ns (0: remember for ever). Keys 0 and 1 are one key. */
 /* 1 and *val when key is in the set, else 0. */
 int js_seen_get(const struct js_seen *s, uint64_t key, uint32_t *val);
 /* Puts key (with val) as seen at wall_ns; returns 0 or ENOMEM. */

@@ -4,12 +4,18 @@
 # X1 X2 X3 routed to each other, one cluster name: sets NATS_URLS_X, the comma-separated URL
 # list, and waits for a meta leader), nats_kill N (kill -9 node N, X or X1...), nats_restart N
 # (the same ports and store), nats_wait_js N (JetStream ready on N), nats_wait_meta X,
-# JS_PEER (node tests/peers/js_stream.mjs). Every server is stopped by lib.sh's cleanup.
+# nats_urls X (echoes the URL list), JS_PEER (node tests/peers/js_stream.mjs), journal_meta,
+# js_dump, js_msgs and js_check_journal (a journal against a stream: peers/js_check.py).
+# Every server is stopped (kill -9) by lib.sh's cleanup.
 NATS_SERVER=${NATS_SERVER:-nats-server}
 command -v "$NATS_SERVER" >/dev/null || fail "nats-server is not installed (apt-get install nats-server)"
-JS_PEER=(node "$WSTAPE_TESTS_DIR/peers/js_stream.mjs")
-[ -f "$WSTAPE_TESTS_DIR/node_modules/nats/package.json" ] ||
-	fail "the npm package nats is not in tests/node_modules (make node-deps)"
+# (a function, so that a test that never runs the peer does not need the npm package)
+js_peer() {
+	[ -f "$WSTAPE_TESTS_DIR/node_modules/nats/package.json" ] ||
+		fail "the npm package nats is not in tests/node_modules (make node-deps)"
+	node "$WSTAPE_TESTS_DIR/peers/js_stream.mjs" "$@"
+}
+JS_PEER=(js_peer)
 declare -A NATS_ARGS NATS_PID
 
 # nats_spawn N ARGS...: starts node N with ARGS (remembered for nats_restart)

@@ -2,7 +2,8 @@
 # NATS client (peers/js_stream.mjs): the stream holds exactly the journal's records, one
 # message each, in record order, every field in its header; across a kill -9 of the recorder
 # and a restart on the same journal still every recno once; `wstape publish` of a journal
-# recorded without --publish; `wstape stream create` and `stream info --json` as the server
+# recorded without --publish; channels in headers and subject tokens (hydromancer, a spec feed
+# with "@" in its channels); `wstape stream create` and `stream info --json` as the server
 # reports the stream.
 source tests/lib.sh
 source tests/nats_lib.sh
@@ -81,6 +82,25 @@ js_check_journal "$U" T70H "$T/hm" hm hm1 --feed hydromancer --ordered --min 50 
 	|| diag "the stream does not hold the hydromancer journal's records as they are"
 jq -e -s 'map(select(.subject == "wstape.hm.allFills" and .headers["Wstape-Channel"] == "allFills")) | length >= 50' \
 	"$T/check.dump.jsonl" >/dev/null || diag "no allFills messages on subject wstape.hm.allFills"
+
+# 3b. a spec feed whose channels need escaping in a subject token ('@': %40)
+bg $PY "$PEERS/binance_depth_server.py" --port 0 --log "$T/bn.log" --truth "$T/bn.truth" --count 40 \
+	--interval-ms 20 >"$T/bn.port"
+wait_log 60 "$T/bn.port" '^port [0-9]+$'
+bport=$(awk '{print $2}' "$T/bn.port")
+"${JS_PEER[@]}" --servers "$U" create T70B --subjects 'wstape.bn.>' >/dev/null || fail "create T70B failed"
+bg "$WSTAPE" record "ws://127.0.0.1:$bport/stream" -o "$T/bn" --feed "spec:$PWD/specs/binance-depth.json" \
+	--publish "$U" --stream T70B --recorder-id bn1 2>"$T/rec3b.err"
+rec=$!
+wait_log 120 "$T/bn.log" '"ev":"done"'
+wait_for 60 "both depth streams' last events in bn" journal_jq "$T/bn" \
+	'[.[] | select(.dir == "in" and .kind == "text" and .channel != "")] | length >= 80'
+kill -INT "$rec"
+wait "$rec" || diag "record --feed spec:binance-depth --publish exited $?"
+js_check_journal "$U" T70B "$T/bn" bn bn1 --ordered --min 80 \
+	|| diag "the stream does not hold the binance-depth journal's records as they are"
+jq -e -s 'map(select(.subject == "wstape.bn.btcusdt%40depth" and .headers["Wstape-Channel"] == "btcusdt@depth")) | length >= 40' \
+	"$T/check.dump.jsonl" >/dev/null || diag "no btcusdt@depth messages on subject wstape.bn.btcusdt%40depth"
 
 # 4. `wstape stream create` (defaults) and `wstape publish` of a journal recorded without
 # --publish: all of it, then nothing more when run again

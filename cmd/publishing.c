@@ -177,6 +177,8 @@ publish_report(const char *stream, int rc, const struct js_publisher_stats *st, 
 			 "; %" PRIu64 " records larger than the server's max_payload not published",
 			 st->too_large);
 	if (rc == 0) {
+		if (log_threshold < LOG_INFO) /* -q: errors only */
+			return 0;
 		cmd_say(LOG_INFO,
 			"stream %s has every record (to %" PRIu64 "): %" PRIu64 " published, %" PRIu64
 			" already there (duplicates), %" PRIu64 " sent again%s",

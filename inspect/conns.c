@@ -29,9 +29,8 @@ inspect_lane_enter(struct inspect *in, int lane)
 	in->cur = in->ln->have_cur ? &in->ln->cur_conn : NULL;
 }
 
-/* Data messages of the other recorders' connections so far. */
-static uint64_t
-others(const struct inspect *in)
+uint64_t
+inspect_others(const struct inspect *in)
 {
 	return in->data_known - (in->lane ? in->ln->data : 0);
 }
@@ -136,7 +135,7 @@ inspect_conn_end(struct inspect *in)
 		ln->prev_ok_idx = idx;
 		ln->prev_ok_end_ns = c->close_ns ? c->close_ns : c->last_ns;
 		ln->prev_ok_last_recno = c->last_recno;
-		ln->prev_ok_others = others(in);
+		ln->prev_ok_others = ln->cur_last_others;
 	}
 }
 
@@ -224,7 +223,7 @@ inspect_conn_switch(struct inspect *in, const struct journal_record *rec)
 	c->first_ns = rec->wall_ns;
 	c->close_code = -1;
 	c->downtime_after_ns = -1;
-	c->others_at_start = others(in);
+	c->others_at_start = inspect_others(in);
 	copy_str(c->recorder, sizeof(c->recorder), inspect_recorder_of(in, rec->conn));
 	in->cur = c;
 	if (had)
@@ -244,7 +243,7 @@ conn_open(struct inspect *in, const struct journal_record *rec, json_t *o)
 	c->ok = 1;
 	c->open_recno = rec->recno;
 	c->open_ns = rec->wall_ns;
-	c->others_at_start = others(in);
+	c->others_at_start = inspect_others(in);
 	c->status = (int)json_integer_value(json_object_get(o, "status"));
 	c->attempt = (int)json_integer_value(json_object_get(o, "attempt"));
 }

@@ -331,6 +331,7 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 	}
 	in->ln->cur_last_ns = rec->wall_ns;
 	in->ln->cur_last_recno = rec->recno;
+	in->ln->cur_last_others = inspect_others(in);
 
 	switch (rec->kind) {
 	case JOURNAL_OPEN:

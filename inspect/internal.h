@@ -155,9 +155,10 @@ struct lane {
 	int prev_ok_idx; /* its index in conns[], or -1 when not kept in detail */
 	int64_t prev_ok_end_ns;
 	uint64_t prev_ok_last_recno;
-	uint64_t prev_ok_others; /* others' data messages when it ended */
+	uint64_t prev_ok_others; /* others' data messages at its last record */
 	int64_t cur_last_ns;
 	uint64_t cur_last_recno;
+	uint64_t cur_last_others; /* others' data messages at its last record */
 	/* the last "reconnect scheduled" event */
 	int rc_pending, rc_attempt;
 	int64_t rc_delay_ms, rc_ns;
@@ -353,6 +354,8 @@ struct chlane *inspect_chlane(struct channel *c, int lane);
 /* conns.c: connections, reconnects, downtime */
 /* The lane of the current record (in->ln, in->cur). */
 void inspect_lane_enter(struct inspect *in, int lane);
+/* Data messages of the other recorders' connections so far (of the current lane's). */
+uint64_t inspect_others(const struct inspect *in);
 void inspect_conn_switch(struct inspect *in, const struct journal_record *rec);
 void inspect_conn_event(struct inspect *in, const struct journal_record *rec);
 void inspect_conn_end(struct inspect *in);

@@ -1458,14 +1458,14 @@ mwrite(struct merged *m, const char *path)
  * live messages k (every 100 ms) it keeps (keep(k)), numbered from 1 on the connection as
  * the server does, a WebSocket ping every 5 s and its pong, closed at to_ms. */
 static void
-mconn(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to_ms, const char *close,
-      int (*keep)(int64_t k))
+mconn_session(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to_ms,
+	      const char *close, int (*keep)(int64_t k), const char *session)
 {
 	char buf[200];
 	int64_t seq = 0;
 
 	madd(m, from_ms + skew, conn, JOURNAL_IN, JOURNAL_OPEN, NULL, HOPEN);
-	madd(m, from_ms + skew + 1, conn, JOURNAL_IN, JOURNAL_TEXT, NULL, HNEW);
+	madd(m, from_ms + skew + 1, conn, JOURNAL_IN, JOURNAL_TEXT, NULL, session);
 	for (int64_t k = from_ms / 100 + 1; k * 100 < to_ms; k++) {
 		seq++;
 		if (k % 50 == 0) {
@@ -1483,6 +1483,13 @@ mconn(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to
 		m->data[conn]++;
 	}
 	madd(m, to_ms + skew, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, close);
+}
+
+static void
+mconn(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to_ms, const char *close,
+      int (*keep)(int64_t k))
+{
+	mconn_session(m, conn, skew, from_ms, to_ms, close, keep, HNEW);
 }
 
 /* the stream kept a's copy of most messages, b's of every third, and b's alone while a was
@@ -1657,6 +1664,47 @@ test_inspect__interleaved_recorders_miss_the_same_span(void **state)
 	text_buf_free(&b);
 }
 
+/* a resumed session: its replay's chunks 1 and 3 were dropped by pull (b had brought their
+   events), chunk 2 kept (it has message 100, which b missed) */
+static int
+keep_b_not_100(int64_t k)
+{
+	return keep_b(k) && k != 100;
+}
+
+static void
+test_inspect__interleaved_recorders_replay_chunks_dropped(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct merged m = { 0 };
+	struct text_buf b = { 0 };
+	json_t *doc, *c;
+
+	mconn(&m, 1, 0, 0, 10000, HNET, keep_a);
+	mconn_session(&m, 2, 0, 10500, 30050, HCLIENT, keep_a,
+		      "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	madd(&m, 10502, 2, JOURNAL_IN, JOURNAL_TEXT, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,\"totalChunks\":3,"
+	     "\"data\":[[\"0xa\",{\"time\":100,\"txIndex\":0,\"tid\":100}]]}");
+	mconn(&m, 3, 120, 20, 30100, HCLIENT, keep_b_not_100);
+	mwrite(&m, path);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	assert_int_equal(json_array_size(json_object_get(doc, "connections")), 3);
+	assert_int_equal(count_of(doc, "replay_incomplete"), 0);
+	assert_int_equal(count_of(doc, "downtime_uncovered"), 0);
+	assert_int_equal(count_of(doc, "dup_event") + count_of(doc, "overlap"), 0);
+	c = json_array_get(json_object_get(doc, "connections"), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "conn")), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "replays")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "replays_complete")), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "session")), "reconnected");
+	json_decref(doc);
+	rm_journal(path);
+	text_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1696,6 +1744,7 @@ main(void)
 		cmocka_unit_test(test_inspect__heartbeats_neither_cover_nor_fill),
 		cmocka_unit_test(test_inspect__interleaved_recorders),
 		cmocka_unit_test(test_inspect__interleaved_recorders_miss_the_same_span),
+		cmocka_unit_test(test_inspect__interleaved_recorders_replay_chunks_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

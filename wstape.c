@@ -26,6 +26,8 @@ static const struct command {
 	  "publish a journal to a NATS JetStream stream (what it lacks of it)" },
 	{ "import", cmd_import, NULL, cmd_import_usage,
 	  "write JSON lines (the output of cat) into a journal" },
+	{ "stream", cmd_stream, cmd_stream_usage, NULL, "create or describe a NATS JetStream stream" },
+	{ "pull", cmd_pull, NULL, cmd_pull_usage, "read a JetStream stream back into a journal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

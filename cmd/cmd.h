@@ -26,12 +26,15 @@ int cmd_verify(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /* Usage text of each command, printed by `wstape help CMD` and `wstape CMD --help`. Those
  * of record and replay say what each feed does, from the feed table (feeds/feed.h): they
  * are made on the first call and live until the process ends. */
 extern const char cmd_cat_usage[], cmd_info_usage[], cmd_verify_usage[], cmd_prune_usage[],
-	cmd_publish_usage[];
+	cmd_publish_usage[], cmd_stream_usage[];
+const char *cmd_pull_usage(void);
 const char *cmd_inspect_usage(void);
 const char *cmd_import_usage(void);
 const char *cmd_record_usage(void);

@@ -1,4 +1,6 @@
 /* prune.c - `wstape prune`: remove whole sealed segments from the start of a journal */
+#include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +28,49 @@ const char cmd_prune_usage[] =
 	"  --before T  remove the segments whose records are all before T (RFC 3339, e.g.\n"
 	"              2026-11-22T10:00:00Z, or epoch s/ms/us/ns digits)\n"
 	"  --keep D    keep the last D of records: --before now minus D (\"7d\", \"36h\", \"90m\")\n"
-	"  --dry-run   say what would be removed, remove nothing\n";
+	"  --dry-run   say what would be removed, remove nothing\n"
+	"  --ignore-marks  also remove records a JetStream stream has not acknowledged yet\n"
+	"              (by default a journal published with record --publish or wstape publish\n"
+	"              keeps the records after its marks MARK.nats.STREAM)\n";
+
+/* The receive time of the first record a stream has not acknowledged (the record after
+ * the journal's mark nats.<stream>), the earliest of every stream's; INT64_MAX when every
+ * record is acknowledged or the journal has no mark. Names the stream in *who. */
+static int64_t
+marks_keep_from(const char *path, char *who, size_t cap)
+{
+	int64_t keep = INT64_MAX;
+	struct journal *j;
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (!d)
+		return keep;
+	if (journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL) != 0) {
+		closedir(d);
+		return keep;
+	}
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		uint64_t mark;
+		struct journal_reader *r;
+		struct journal_record rec;
+		if (strncmp(n, "MARK.nats.", 10) || strstr(n, ".tmp") ||
+		    journal_mark_get(j, n + 5, &mark) != 0)
+			continue;
+		if (journal_reader_open(j, &r) != 0)
+			continue;
+		if (journal_reader_seek_recno(r, mark + 1) == 0 && journal_reader_next(r, &rec) == 0 &&
+		    rec.wall_ns < keep) {
+			keep = rec.wall_ns;
+			snprintf(who, cap, "%s", n + 10);
+		}
+		journal_reader_close(r);
+	}
+	closedir(d);
+	journal_close(j);
+	return keep;
+}
 
 static void
 print_result(const char *path, const struct journal_pruned *p, int dry)
@@ -53,11 +97,12 @@ int
 cmd_prune(int argc, char **argv)
 {
 	int64_t before = INT64_MIN, keep = -1;
-	int dry = 0, ex, rc;
+	int dry = 0, ignore_marks = 0, ex, rc;
 	const struct cmd_option opts[] = {
 		CMD_TIME("--before", &before, "a time (RFC 3339 or epoch s/ms/us/ns)"),
 		CMD_DURATION("--keep", &keep, "a duration (\"7d\", \"36h\", \"90m\")", 0, 0),
 		CMD_FLAG("--dry-run", NULL, &dry),
+		CMD_FLAG("--ignore-marks", NULL, &ignore_marks),
 		CMD_END,
 	};
 	struct cmd_args args = { .cmd = "prune", .usage = cmd_prune_usage, .what = "journal", .maxpos = 1 };
@@ -72,6 +117,16 @@ cmd_prune(int argc, char **argv)
 		return cmd_usage_error(cmd_prune_usage, "prune: give --before T or --keep D (one of them)");
 	if (keep >= 0)
 		before = clock_wall_ns() - keep;
+	if (!ignore_marks) {
+		char stream[300] = "", t[48];
+		int64_t from = marks_keep_from(path, stream, sizeof stream);
+		if (from < before) {
+			printf("keeping the records of '%s' received from %s on: stream %s has not acknowledged "
+			       "them (its mark MARK.nats.%s; --ignore-marks prunes them anyway)\n",
+			       path, text_format_time(from, t, sizeof t), stream, stream);
+			before = from;
+		}
+	}
 	if ((rc = journal_prune(path, before, dry ? JOURNAL_PRUNE_DRY_RUN : 0, &res)) != 0) {
 		cmd_journal_error(NULL, "cannot prune journal", path, rc);
 		return rc == JOURNAL_ELOCKED ? EXIT_USAGE : cmd_exit_for(rc);

@@ -61,6 +61,8 @@ int record_settle_feed(struct record_args *ra, struct journal *j);
 int record_store_meta(const struct record_args *ra, struct journal *j);
 /* --publish: the names settled (META journal_id, recorder) and the publisher started. */
 int record_publish_start(struct record_args *ra, struct journal *j);
+/* The recorder's view of the publisher, for --metrics (wstape_publish_*). */
+void record_publish_options(struct record_args *ra, struct recorder_options *ro);
 /* Waits up to 10 s for the stream to acknowledge what was journaled, and says how far it
  * got. Returns 0, or 1 when records are left for the next run. */
 int record_publish_stop(struct record_args *ra, struct journal *j);

@@ -43,6 +43,30 @@ record_publish_start(struct record_args *ra, struct journal *j)
 	return 0;
 }
 
+/* recorder_options.publish_stats: the metrics' view of the publisher (ud: the args) */
+static void
+publish_metrics(struct recorder_publish_stats *out, void *ud)
+{
+	struct record_args *ra = ud;
+	struct js_publisher_stats st;
+	js_publisher_stats(ra->pub, &st);
+	*out = (struct recorder_publish_stats){ .stream = ra->stream,
+						.acked_recno = st.acked_recno,
+						.published = st.published,
+						.duplicates = st.duplicates,
+						.resent = st.resent,
+						.connected = st.connected };
+}
+
+void
+record_publish_options(struct record_args *ra, struct recorder_options *ro)
+{
+	if (!ra->pub)
+		return;
+	ro->publish_stats = publish_metrics;
+	ro->publish_ud = ra;
+}
+
 int
 record_publish_stop(struct record_args *ra, struct journal *j)
 {

@@ -424,6 +424,7 @@ record_run(struct record_args *ra, struct journal *j, struct recorder_stats *st)
 						 .nsends = ra->sends.n,
 						 .args = ra->fargs,
 						 .nargs = ra->nfargs };
+	record_publish_options(ra, ro);
 	if (!ra->quiet && isatty(STDERR_FILENO)) {
 		sctx.j = j;
 		ro->status = print_status;

@@ -42,8 +42,14 @@ js_status(natsStatus s, jsErrCode jerr, const char *what, char *detail, size_t c
 	if (s == NATS_OK)
 		return 0;
 	const char *last = nats_GetLastError(NULL);
-	js_detail(detail, cap, "%s: %s%s%s", what, natsStatus_GetText(s), last && *last ? ": " : "",
-		  last && *last ? last : "");
+	/* libnats puts where it noticed the error first: "(jsm.c:1033): " */
+	if (last && last[0] == '(' && strstr(last, "): "))
+		last = strstr(last, "): ") + 3;
+	if (jerr && last && *last)
+		js_detail(detail, cap, "%s: %s (JetStream error %d)", what, last, (int)jerr);
+	else
+		js_detail(detail, cap, "%s: %s%s%s", what, natsStatus_GetText(s), last && *last ? ": " : "",
+			  last && *last ? last : "");
 	if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND)
 		return JS_ENOSTREAM;
 	if (jerr)

@@ -210,6 +210,7 @@ struct js_reader_options {
 	const char *servers, *stream;
 	const char *filter; /* a subject filter, NULL: every subject of the stream */
 	int64_t from_ns; /* start at the messages stored since this time (0: the first) */
+	uint64_t from_seq; /* or at this stream sequence (0: by from_ns); it wins over from_ns */
 	int follow; /* 0: JS_EOF once the messages stored at open are read */
 };
 /* One message as a record, with where it came from. The pointers stay valid until the next

@@ -52,6 +52,8 @@ struct js_publisher {
 	int was_down, stream_ok;
 	uint64_t last_read; /* the last recno read from the journal */
 	int at_eof; /* the reader found nothing more, last time */
+	int need_seek; /* a seek to base found no such record yet: seek again before reading */
+	uint64_t mark_written; /* the mark's value on disk */
 	struct js_publisher_stats st;
 	uint64_t acks_since_mark;
 	uint64_t stop_target; /* stop: the journal's last recno when asked to */
@@ -178,7 +180,7 @@ go_back(struct js_publisher *p)
 		p->st.resent += p->next - from;
 	memset(p->acked, 0, p->o.max_inflight);
 	p->next = p->base = from;
-	p->at_eof = rc == JOURNAL_ENOTFOUND;
+	p->at_eof = p->need_seek = rc == JOURNAL_ENOTFOUND;
 	if (rc && rc != JOURNAL_ENOTFOUND) {
 		char d[200];
 		snprintf(d, sizeof d, "reading the journal at record %" PRIu64 ": %s", from,
@@ -191,15 +193,18 @@ go_back(struct js_publisher *p)
 static void
 write_mark(struct js_publisher *p)
 {
+	pthread_mutex_lock(&p->mu);
 	uint64_t m = p->base - 1;
-	uint64_t old;
-	if (journal_mark_get(p->rj, p->mark_name, &old) == 0 && old == m)
+	p->acks_since_mark = 0;
+	pthread_mutex_unlock(&p->mu);
+	if (m == p->mark_written)
 		return;
 	int rc = journal_mark_set(p->rj, p->mark_name, m);
-	if (rc)
+	if (!rc)
+		p->mark_written = m;
+	else
 		log_warn("publisher: cannot write the mark %s of %s: %s", p->mark_name, p->path,
 			 journal_strerror(rc));
-	p->acks_since_mark = 0;
 }
 
 /* Whether the stream exists: looked for once connected, and again every STREAM_RETRY_MS
@@ -239,10 +244,11 @@ send_one(struct js_publisher *p, const struct journal_record *rec)
 	char d[256];
 	int rc = js_message_build(&src, rec, &m, d, sizeof d);
 	if (rc) {
+		log_error("publisher: record %" PRIu64 " not published: %s", rec->recno, d);
 		pthread_mutex_lock(&p->mu);
 		set_err(p, rc, d);
 		pthread_mutex_unlock(&p->mu);
-		return rc;
+		return JS_EINVAL;
 	}
 	jsPubOptions_Init(&po);
 	po.ExpectStream = p->stream;
@@ -288,8 +294,11 @@ run(void *arg)
 			break;
 		if (p->base - 1 != p->st.acked_recno)
 			p->st.acked_recno = p->base - 1;
-		if (p->acks_since_mark >= p->o.mark_every ||
-		    (t - last_mark >= p->o.mark_ms && p->acks_since_mark)) {
+		/* every mark_every acks (at most 10 times a second: each write is an fsync) and
+		 * every mark_ms */
+		if (p->acks_since_mark &&
+		    ((p->acks_since_mark >= p->o.mark_every && t - last_mark >= 100) ||
+		     t - last_mark >= p->o.mark_ms)) {
 			pthread_mutex_unlock(&p->mu);
 			write_mark(p);
 			pthread_mutex_lock(&p->mu);
@@ -297,6 +306,11 @@ run(void *arg)
 		}
 		int connected = js_connected(p->c);
 		p->st.connected = connected;
+		if (!connected && !behind_since) {
+			/* an outage: behind from now, until caught up */
+			behind_since = t;
+			behind_from = p->base;
+		}
 		if (!connected) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -356,12 +370,17 @@ run(void *arg)
 		int sent = 0;
 		while (p->next - p->base < p->o.max_inflight && !p->go_back && p->stop != 2 && sent < 256) {
 			pthread_mutex_unlock(&p->mu);
-			int rc = journal_reader_next(p->rd, &rec);
-			if (rc == JOURNAL_EOF && p->at_eof) {
-				/* a seek past the end: look again where we wanted to be */
+			int rc = 0;
+			if (p->need_seek) {
+				/* a seek past the end: look again where we want to be */
 				rc = journal_reader_seek_recno(p->rd, p->next);
-				rc = rc == 0 ? journal_reader_next(p->rd, &rec) : JOURNAL_EOF;
+				if (rc == JOURNAL_ENOTFOUND)
+					rc = JOURNAL_EOF;
+				else
+					p->need_seek = 0;
 			}
+			if (rc == 0)
+				rc = journal_reader_next(p->rd, &rec);
 			pthread_mutex_lock(&p->mu);
 			if (rc == JOURNAL_EOF) {
 				p->at_eof = 1;
@@ -401,8 +420,8 @@ run(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			int src = send_one(p, &rec);
 			pthread_mutex_lock(&p->mu);
-			if (src == 1 && r >= p->base) {
-				/* too large: as if acknowledged */
+			if ((src == 1 || src == JS_EINVAL) && r >= p->base) {
+				/* too large, or no message for it: as if acknowledged (said) */
 				p->st.too_large++;
 				p->acked[r % p->o.max_inflight] = 1;
 				while (p->base < p->next && p->acked[p->base % p->o.max_inflight]) {
@@ -411,10 +430,6 @@ run(void *arg)
 				}
 			} else if (src == 0) {
 				p->st.published++;
-			}
-			if (src == JS_EINVAL) {
-				p->next = r; /* cannot be sent: stop here, it is said in the stats */
-				break;
 			}
 			sent++;
 		}
@@ -585,7 +600,8 @@ js_publisher_start(const char *journal_path, const struct js_publisher_options *
 			  journal_strerror(rc));
 		goto fail;
 	}
-	p->at_eof = rc == JOURNAL_ENOTFOUND;
+	p->at_eof = p->need_seek = rc == JOURNAL_ENOTFOUND;
+	p->mark_written = mark;
 
 	struct js_conn_options co = {
 		.servers = o->servers, .name = "wstape publisher", .retry = 1, .on_state = on_state, .ud = p

@@ -36,6 +36,8 @@ struct rec_metrics {
 	struct metric *frames, *bytes, *connected, *connects, *reconnects, *failures, *downtime;
 	struct metric *last_ts, *last_age, *pending, *disk, *fsync, *werr;
 	struct metric *seq_gaps, *missing, *replay_gaps, *dups, *findings;
+	struct metric *pub_connected, *pub_acked, *pub_lag, *pub_msgs, *pub_dups, *pub_resent;
+	uint64_t last_recno; /* the last record journaled */
 	struct metrics_http *http;
 	struct inspect *insp;
 	int64_t max_down_ns;
@@ -117,6 +119,35 @@ add_families(struct rec_metrics *m)
 	const char *v[] = { WSTAPE_VERSION_STRING };
 	metric_set(metrics_series(build, v), 1);
 	metric_set(metrics_series0(start), (double)rec_now_ns(CLOCK_REALTIME) / 1e9);
+	return 0;
+}
+
+/* --publish: how far the stream got (recorder_options.publish_stats), by stream */
+static int
+add_publish_families(struct rec_metrics *m)
+{
+	struct metrics *g = m->reg;
+	m->pub_connected =
+		metrics_add(g, "wstape_publish_connected", METRIC_GAUGE,
+			    "1 while the publisher is connected to a NATS server", "stream", 4, NULL, 0);
+	m->pub_acked = metrics_add(g, "wstape_publish_acked_record", METRIC_GAUGE,
+				   "The stream has acknowledged every record up to this record number",
+				   "stream", 4, NULL, 0);
+	m->pub_lag = metrics_add(g, "wstape_publish_lag_records", METRIC_GAUGE,
+				 "Records journaled that the stream has not acknowledged yet", "stream", 4,
+				 NULL, 0);
+	m->pub_msgs = metrics_add(g, "wstape_publish_messages_total", METRIC_COUNTER,
+				  "Messages published (those sent again included)", "stream", 4, NULL, 0);
+	m->pub_dups =
+		metrics_add(g, "wstape_publish_duplicates_total", METRIC_COUNTER,
+			    "Acknowledgements that said the stream had the message already (Nats-Msg-Id)",
+			    "stream", 4, NULL, 0);
+	m->pub_resent = metrics_add(g, "wstape_publish_resent_total", METRIC_COUNTER,
+				    "Messages sent again after a timeout, an error or a reconnect", "stream",
+				    4, NULL, 0);
+	if (!m->pub_connected || !m->pub_acked || !m->pub_lag || !m->pub_msgs || !m->pub_dups ||
+	    !m->pub_resent)
+		return ENOMEM;
 	return 0;
 }
 
@@ -208,6 +239,18 @@ render(void *ud, struct text_buf *out)
 	for (int i = 0; i <= CHANNELS; i++)
 		if (m->ch[i].last_wall)
 			metric_set(m->ch[i].last_age, (double)(wall - m->ch[i].last_wall) / 1e9);
+	if (r->o->publish_stats && m->pub_connected) {
+		struct recorder_publish_stats ps = { 0 };
+		r->o->publish_stats(&ps, r->o->publish_ud);
+		const char *v[] = { ps.stream ? ps.stream : "" };
+		metric_set(metrics_series(m->pub_connected, v), ps.connected ? 1 : 0);
+		metric_set(metrics_series(m->pub_acked, v), (double)ps.acked_recno);
+		metric_set(metrics_series(m->pub_lag, v),
+			   m->last_recno > ps.acked_recno ? (double)(m->last_recno - ps.acked_recno) : 0);
+		metric_set(metrics_series(m->pub_msgs, v), (double)ps.published);
+		metric_set(metrics_series(m->pub_dups, v), (double)ps.duplicates);
+		metric_set(metrics_series(m->pub_resent, v), (double)ps.resent);
+	}
 	if (!journal_health(r->j, &h)) {
 		metric_set(metrics_series0(m->pending), h.blocks_pending);
 		metric_set(metrics_series0(m->disk), (double)h.disk_bytes);
@@ -278,6 +321,8 @@ rec_metrics_start(struct rec *r)
 		return 0;
 	if (!(m->reg = metrics_new()) || (err = add_families(m)))
 		return ENOMEM;
+	if (o->publish_stats && (err = add_publish_families(m)))
+		return err;
 	struct metrics_http_ops ops = { .render = render, .health = health, .ud = r };
 	if ((err = metrics_http_start(r->ctx, o->metrics, &ops, &m->http, why, sizeof(why)))) {
 		snprintf(r->st.last_error, sizeof(r->st.last_error), "%s", why);
@@ -293,6 +338,7 @@ rec_metrics_record(struct rec *r, const struct journal_record *rec)
 {
 	struct rec_metrics *m = r->m;
 
+	m->last_recno = rec->recno;
 	if (m->reg && rec->kind < FRAME_KINDS) {
 		int idx = m->names ? chan_index(m, rec->channel_len ? rec->channel : "", rec->channel_len)
 				   : CHANNELS;

@@ -65,6 +65,14 @@ struct recorder_stats {
 	char refusal[256]; /* with RECORDER_EREFUSED: the server's words */
 };
 
+/* What a publisher of the journal (record --publish) reports to the metrics. */
+struct recorder_publish_stats {
+	const char *stream;
+	uint64_t acked_recno; /* the stream has every record to this one */
+	uint64_t published, duplicates, resent;
+	int connected;
+};
+
 struct recorder_options {
 	const char *url; /* ws:// or wss:// */
 	const char *const *headers; /* "Name: value", sent on upgrade */
@@ -93,6 +101,10 @@ struct recorder_options {
 	/* called about once a second from the recorder's thread, e.g. for a status line */
 	void (*status)(const struct recorder_stats *st, void *ud);
 	void *status_ud;
+	/* --publish: how far the stream got, read at each scrape of --metrics for the
+	   wstape_publish_* families (NULL: no such families) */
+	void (*publish_stats)(struct recorder_publish_stats *out, void *ud);
+	void *publish_ud;
 };
 
 /* Record into the open journal j (writer) until stopped. Returns 0 when stopped by

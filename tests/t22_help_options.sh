@@ -5,7 +5,7 @@
 # without its help line fails here.
 source tests/lib.sh
 SRC=$PWD/cmd
-for c in record replay inspect cat info verify import; do
+for c in record replay inspect cat info verify import stream pull; do
 	$WSTAPE "$c" --help >"$T/$c.help" 2>&1 || fail "wstape $c --help exited $?"
 	[ -s "$T/$c.help" ] || fail "wstape $c --help printed nothing"
 done
@@ -13,7 +13,7 @@ $PY - "$SRC" "$T" <<'PYEOF' || fail "help texts and parsed options disagree (abo
 import re, sys
 src, tmp = sys.argv[1:]
 bad = []
-for cmd in ["record", "replay", "inspect", "cat", "info", "verify", "import"]:
+for cmd in ["record", "replay", "inspect", "cat", "info", "verify", "import", "stream", "pull"]:
     code = open(f"{src}/{cmd}.c").read()
     parsed = {}   # option -> True (takes a value), False (a flag), None (unknown from the code)
     for m in re.finditer(r'cmd_opt\(argc, argv, &i, "(-[\w-]+)"', code):

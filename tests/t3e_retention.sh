@@ -35,6 +35,16 @@ grep -q "nothing to prune in '$T/j': it starts at record 1" "$T/out" || fail "no
 "$WSTAPE" prune "$T/j" --before 2023-11-14T22:40:00Z --dry-run >"$T/out" || fail "dry run"
 grep -q "^would remove 2 segments (1080 records, " "$T/out" || fail "dry run: $(cat "$T/out")"
 [ ! -e "$T/j/PRUNED" ] && [ -e "$T/j/seg-0000000001.wst" ] || fail "the dry run removed something"
+# a stream that has not acknowledged past record 500 (its mark): those records stay,
+# unless --ignore-marks
+echo 500 >"$T/j/MARK.nats.S"
+"$WSTAPE" prune "$T/j" --before 2023-11-14T22:40:00Z --dry-run >"$T/out" || fail "dry run with a mark"
+grep -q "^keeping the records of '$T/j' received from 2023-11-14T22:21:40.000000000Z on: stream S has not acknowledged them" "$T/out" ||
+	fail "prune with a mark: $(cat "$T/out")"
+grep -q "^would remove 2 segments" "$T/out" && fail "the mark did not hold the prune back: $(cat "$T/out")"
+"$WSTAPE" prune "$T/j" --before 2023-11-14T22:40:00Z --dry-run --ignore-marks >"$T/out" || fail "--ignore-marks"
+grep -q "^would remove 2 segments (1080 records, " "$T/out" || fail "--ignore-marks: $(cat "$T/out")"
+rm "$T/j/MARK.nats.S"
 "$WSTAPE" prune "$T/j" --before 2023-11-14T22:40:00Z >"$T/out" || fail "prune --before"
 grep -q "^removed 2 segments (1080 records, [0-9]* bytes, received up to 2023-11-14T22:31:19.000000000Z) from '$T/j'; it starts at record 1081 (segment 3, 2023-11-14T22:31:20.000000000Z)$" "$T/out" ||
 	fail "prune's report: $(cat "$T/out")"

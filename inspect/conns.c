@@ -109,15 +109,12 @@ inspect_conn_end(struct inspect *in)
 	int idx = -1, cut = in->finished && in->cut_after;
 
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
-		struct chlane *l;
+		struct chlane *l = inspect_chlane_find(in->ch[i], in->lane);
 
-		if (!in->ch[i])
-			continue;
-		l = in->lane ? in->ch[i]->lx[in->lane - 1] : &in->ch[i]->l0;
 		if (!l || !l->rp_active || l->rp_conn != ln->cur_id)
 			continue;
 		if (cut)
-			inspect_replay_cut(in, in->ch[i], l);
+			inspect_replay_cut(in, l);
 		else
 			inspect_replay_end(in, in->ch[i], l,
 					   in->finished ? "journal ended" : "connection ended");

@@ -156,9 +156,8 @@ inspect_replay_end(struct inspect *in, struct channel *c, struct chlane *l, cons
 /* A replay still going when the selection ends (--to): its end is not missing, it is not
  * in the selection. One already known to miss chunks stays incomplete. */
 void
-inspect_replay_cut(struct inspect *in, struct channel *c, struct chlane *l)
+inspect_replay_cut(struct inspect *in, struct chlane *l)
 {
-	(void)c;
 	if (!l->rp_active)
 		return;
 	l->rp_active = 0;

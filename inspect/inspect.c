@@ -385,12 +385,12 @@ inspect_finish(struct inspect *in)
 		inspect_lane_enter(in, k);
 		inspect_conn_end(in);
 		for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
-			struct chlane *l = !in->ch[i] ? NULL : k ? in->ch[i]->lx[k - 1] : &in->ch[i]->l0;
+			struct chlane *l = inspect_chlane_find(in->ch[i], k);
 
 			if (!l || !l->rp_active)
 				continue;
 			if (in->cut_after)
-				inspect_replay_cut(in, in->ch[i], l);
+				inspect_replay_cut(in, l);
 			else
 				inspect_replay_end(in, in->ch[i], l, "journal ended");
 		}

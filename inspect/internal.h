@@ -350,6 +350,12 @@ void inspect_fmt_dur(int64_t ns, char *buf, size_t n);
 
 /* inspect.c: a channel's state of one lane (made when new; NULL when out of memory) */
 struct chlane *inspect_chlane(struct channel *c, int lane);
+/* The same, or NULL when the lane had no message of the channel. */
+static inline struct chlane *
+inspect_chlane_find(struct channel *c, int lane)
+{
+	return !c ? NULL : lane > 0 && lane < INSPECT_LANES ? c->lx[lane - 1] : &c->l0;
+}
 
 /* conns.c: connections, reconnects, downtime */
 /* The lane of the current record (in->ln, in->cur). */
@@ -370,7 +376,7 @@ void inspect_cursor_check(struct inspect *in, struct channel *c, const struct jo
 void inspect_replay_chunk(struct inspect *in, struct channel *c, const struct journal_record *rec,
 			  const struct feed_msg *m);
 void inspect_replay_end(struct inspect *in, struct channel *c, struct chlane *l, const char *why);
-void inspect_replay_cut(struct inspect *in, struct channel *c, struct chlane *l);
+void inspect_replay_cut(struct inspect *in, struct chlane *l);
 
 /* dups.c: exact duplicate frames, repeated events */
 int inspect_frame_dup(struct inspect *in, struct channel *c, const struct journal_record *rec,

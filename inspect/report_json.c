@@ -147,7 +147,7 @@ json_summary(const struct inspect *in)
 	json_object_set_new(o, "counts", a);
 	json_object_set_new(o, "missing", json_missing(in));
 	/* a merged journal: each connection has holes another recorder's copies filled */
-	if (inspect_merged(in)) {
+	if (inspect_merged(in) && in->ops->seq) {
 		char buf[96];
 
 		snprintf(buf, sizeof(buf),

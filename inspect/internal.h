@@ -400,8 +400,9 @@ void inspect_pings_end(struct inspect *in);
 const char *inspect_recorder_of(struct inspect *in, uint32_t conn);
 /* The index of conn's recorder (its lane - 1), or -1 when unknown. */
 int inspect_recorder_index(struct inspect *in, uint32_t conn);
-/* Before reading: how many recorders META names for the journal's connections (in->merged,
- * when two or more). */
+/* Before reading: how many recorders META names for the journal's connections (the first
+ * RECORDER_CONNS of them, in id order; in->merged, when two or more), so that the whole
+ * journal, not only the selection, says whether it is merged. */
 void inspect_recorders_scan(struct inspect *in);
 /* The number of recorders of a merged journal (two or more), else 0: then the rules that
  * a merged journal breaks (seq continuity, a replay's chunks, downtime another recorder

@@ -217,9 +217,10 @@ inspect_recorders_scan(struct inspect *in)
 	in->merged = 0;
 	if (!in->journal || !(ids = malloc(INSPECT_MAX_RECORDERS * idlen)))
 		return;
-	/* (the callback may not read META: the ids first) */
+	/* (the callback may not read META: the ids first; META is looked up as for the
+	   connections followed, RECORDER_CONNS at most) */
 	if (journal_conn_foreach(in->journal, conn_id_add, &x) == 0 && !x.failed) {
-		for (size_t i = 0; i < x.n && n < INSPECT_MAX_RECORDERS; i++) {
+		for (size_t i = 0; i < x.n && i < RECORDER_CONNS && n < INSPECT_MAX_RECORDERS; i++) {
 			const char *rid = meta_recorder(in->journal, x.id[i]);
 			int k;
 

@@ -1022,7 +1022,8 @@ jput(struct journal *j, int64_t ms, uint32_t conn, int kind, const char *payload
 
 /* Inspect the journal at path (raw feed: spans of 5 s or more); the text and JSON reports. */
 static json_t *
-inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
+inspect_path_conn(const char *path, const struct feed *feed, int conn_set, uint32_t conn,
+		  struct text_buf *txt)
 {
 	struct journal *j;
 	struct inspect *in;
@@ -1032,6 +1033,8 @@ inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *tx
 
 	memset(&o, 0, sizeof(o));
 	o.feed = feed;
+	o.conn_set = conn_set;
+	o.conn = conn;
 	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	assert_int_equal(inspect_new(&o, &in), 0);
 	assert_int_equal(inspect_run(in, j), 0);
@@ -1044,6 +1047,12 @@ inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *tx
 	inspect_free(in);
 	assert_int_equal(journal_close(j), 0);
 	return doc;
+}
+
+static json_t *
+inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
+{
+	return inspect_path_conn(path, feed, 0, 0, txt);
 }
 
 static json_t *
@@ -1583,6 +1592,13 @@ test_inspect__interleaved_recorders(void **state)
 		 "  b: 1 connection (3), %" PRIu64 " data messages, 0 spans without a connection\n",
 		 m.data[3]);
 	assert_non_null(strstr(b.p, line));
+	json_decref(doc);
+	/* one connection of it (--conn 2): still a merged journal's, with holes */
+	b.len = 0;
+	doc = inspect_path_conn(path, feed_find("hydromancer"), 1, 2, &b);
+	assert_int_equal(json_array_size(json_object_get(doc, "connections")), 1);
+	assert_int_equal(count_of(doc, "seq_gap") + count_of(doc, "seq_start"), 0);
+	assert_non_null(json_object_get(json_object_get(doc, "summary"), "seq"));
 	json_decref(doc);
 	rm_journal(path);
 	text_buf_free(&b);

@@ -142,10 +142,17 @@ fuzz: fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SKIP='$(FUZZ_SKIP)' bash fuzz/run.sh $(notdir $(FUZZ_BIN))
 
 # after check-test-deps (which installs node and npm), never beside it (make -j)
+# (again when tests/package-lock.json is newer than what was installed; a linked
+# node_modules is only said to be stale: it is another checkout's)
 node-deps: check-test-deps
 	@if [ -f tests/package.json ] && [ ! -d tests/node_modules ]; then \
 		echo "installing test peers from npm (tests/package.json)"; \
-		cd tests && npm ci --no-audit --no-fund --loglevel=error; fi
+		cd tests && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ -f tests/package.json ] && [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then \
+		if [ -L tests/node_modules ]; then \
+			echo "tests/node_modules (a link) is older than tests/package-lock.json: run make node-deps where it points"; \
+		else echo "updating test peers from npm (tests/package-lock.json changed)"; \
+			cd tests && npm ci --no-audit --no-fund --loglevel=error; fi; fi
 
 test: all check-test-deps $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) node-deps
 	@BUILD=$(BUILD) WSTAPE=$(abspath $(BIN)) bash tests/run.sh

@@ -1,5 +1,7 @@
 /* conns.c - connections: their records and connection events, reconnects judged by the
- * feed's documented backoff, and the downtime between them (covered by a replay or not) */
+ * feed's documented backoff, and the downtime between them (covered by a replay or not, or
+ * in a merged journal filled by another recorder). Each recorder's connections follow one
+ * another: the current connection is followed per recorder (struct lane). */
 #include "inspect/internal.h"
 
 #include <inttypes.h>
@@ -16,7 +18,21 @@ copy_str(char *dst, size_t n, const char *s)
 int
 inspect_cut_start(const struct inspect *in)
 {
-	return in->cut_before && in->conns_total <= 1;
+	return in->cut_before && (in->ln ? in->ln->conns : in->conns_total) <= 1;
+}
+
+void
+inspect_lane_enter(struct inspect *in, int lane)
+{
+	in->lane = lane >= 0 && lane < INSPECT_LANES ? lane : 0;
+	in->ln = &in->lanes[in->lane];
+	in->cur = in->ln->have_cur ? &in->ln->cur_conn : NULL;
+}
+
+uint64_t
+inspect_others(const struct inspect *in)
+{
+	return in->data_known - (in->lane ? in->ln->data : 0);
 }
 
 /* Why the downtime before c is not covered by a replay, or NULL when it is (or nothing says
@@ -41,24 +57,29 @@ downtime_why(const struct inspect *in, const struct conn *c, char *buf, size_t n
 	return NULL;
 }
 
-/* The downtime between the last established connection and c, which has ended (its
- * session and replays are known), and whether a replay covered it (where the feed's
- * replays cover downtime). */
+/* The downtime between the last established connection of its recorder and c, which has
+ * ended (its session and replays are known), and whether a replay covered it (where the
+ * feed's replays cover downtime) or, in a merged journal, another recorder's connections
+ * delivered data messages meanwhile. */
 static void
 downtime_check(struct inspect *in, const struct conn *c)
 {
+	struct lane *ln = in->ln;
 	int64_t start, d;
 	char dur[32], why_buf[64];
 	const char *why;
 	struct inspect_at at;
 
-	if (!c->ok || !in->have_prev_ok)
+	if (!c->ok || !ln->have_prev_ok)
 		return;
 	start = c->open_ns ? c->open_ns : c->first_ns;
-	d = start - in->prev_ok_end_ns;
-	if (in->prev_ok_idx >= 0)
-		in->conns[in->prev_ok_idx].downtime_after_ns = d;
+	d = start - ln->prev_ok_end_ns;
+	if (ln->prev_ok_idx >= 0)
+		in->conns[ln->prev_ok_idx].downtime_after_ns = d;
 	if (!in->ops->replay_covers_downtime)
+		return;
+	/* filled by another recorder: the recorders section says by whom */
+	if (inspect_merged(in) && c->others_at_start > ln->prev_ok_others)
 		return;
 	if (!(why = downtime_why(in, c, why_buf, sizeof(why_buf)))) {
 		if (c->replays_cut)
@@ -67,7 +88,7 @@ downtime_check(struct inspect *in, const struct conn *c)
 	}
 	inspect_fmt_dur(d, dur, sizeof(dur));
 	at = (struct inspect_at){ c->open_recno ? c->open_recno : c->first_recno,
-				  in->prev_ok_last_recno,
+				  ln->prev_ok_last_recno,
 				  start,
 				  d,
 				  c->id,
@@ -75,24 +96,27 @@ downtime_check(struct inspect *in, const struct conn *c)
 				  0 };
 	inspect_finding(in, F_DOWNTIME, &at,
 			"downtime of %s before conn %" PRIu32 " (after #%" PRIu64 ") not covered: %s", dur,
-			c->id, in->prev_ok_last_recno, why);
+			c->id, ln->prev_ok_last_recno, why);
 }
 
-/* The connection of the last record ends: close what belongs to it, check the downtime
- * before it, keep it in detail if there is room. */
+/* The current connection of the current lane ends: close what belongs to it, check the
+ * downtime before it, keep it in detail if there is room. */
 void
 inspect_conn_end(struct inspect *in)
 {
-	struct conn *c = &in->cur_conn;
+	struct lane *ln = in->ln;
+	struct conn *c = &ln->cur_conn;
 	int idx = -1, cut = in->finished && in->cut_after;
 
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
-		if (!in->ch[i] || !in->ch[i]->rp_active || in->ch[i]->rp_conn != in->cur_id)
+		struct chlane *l = inspect_chlane_find(in->ch[i], in->lane);
+
+		if (!l || !l->rp_active || l->rp_conn != ln->cur_id)
 			continue;
 		if (cut)
-			inspect_replay_cut(in, in->ch[i]);
+			inspect_replay_cut(in, l);
 		else
-			inspect_replay_end(in, in->ch[i],
+			inspect_replay_end(in, in->ch[i], l,
 					   in->finished ? "journal ended" : "connection ended");
 	}
 	inspect_pings_end(in);
@@ -104,10 +128,11 @@ inspect_conn_end(struct inspect *in)
 		in->conns_dropped++;
 	}
 	if (c->ok) {
-		in->have_prev_ok = 1;
-		in->prev_ok_idx = idx;
-		in->prev_ok_end_ns = c->close_ns ? c->close_ns : c->last_ns;
-		in->prev_ok_last_recno = c->last_recno;
+		ln->have_prev_ok = 1;
+		ln->prev_ok_idx = idx;
+		ln->prev_ok_end_ns = c->close_ns ? c->close_ns : c->last_ns;
+		ln->prev_ok_last_recno = c->last_recno;
+		ln->prev_ok_others = ln->cur_last_others;
 	}
 }
 
@@ -120,7 +145,7 @@ backoff_judge(struct inspect *in, struct reconnect *r, int given)
 
 	if (!in->ops->backoff_documented)
 		return;
-	if (!(given || in->have_prev_ok) && in->cut_before) {
+	if (!(given || in->ln->have_prev_ok) && in->cut_before) {
 		/* failed attempts since the last established connection, before --from: the
 		   attempt number, so the documented delay, is not known */
 		in->cut_reconnects++;
@@ -132,10 +157,12 @@ backoff_judge(struct inspect *in, struct reconnect *r, int given)
 		r->off = 1;
 }
 
-/* A new connection after prev_id: the reconnect, with its attempt and delays. */
+/* A new connection after prev_id, of the same recorder: the reconnect, with its attempt and
+ * delays. */
 static void
 reconnect_note(struct inspect *in, const struct journal_record *rec, uint32_t prev_id)
 {
+	struct lane *ln = in->ln;
 	struct reconnect r;
 	int given = 0;
 
@@ -145,14 +172,14 @@ reconnect_note(struct inspect *in, const struct journal_record *rec, uint32_t pr
 	r.recno = rec->recno;
 	r.ns = rec->wall_ns;
 	r.stated_ms = r.expected_ms = -1;
-	r.actual_ms = (rec->wall_ns - in->cur_last_ns) / 1000000;
-	r.attempt = in->attempts_since_ok + 1;
-	if (in->rc_pending) {
-		r.attempt = in->rc_attempt > 0 ? in->rc_attempt : r.attempt;
-		given = in->rc_attempt > 0;
-		r.stated_ms = in->rc_delay_ms;
-		r.actual_ms = (rec->wall_ns - in->rc_ns) / 1000000;
-		in->rc_pending = 0;
+	r.actual_ms = (rec->wall_ns - ln->cur_last_ns) / 1000000;
+	r.attempt = ln->attempts_since_ok + 1;
+	if (ln->rc_pending) {
+		r.attempt = ln->rc_attempt > 0 ? ln->rc_attempt : r.attempt;
+		given = ln->rc_attempt > 0;
+		r.stated_ms = ln->rc_delay_ms;
+		r.actual_ms = (rec->wall_ns - ln->rc_ns) / 1000000;
+		ln->rc_pending = 0;
 	}
 	backoff_judge(in, &r, given);
 	in->rcs_total++;
@@ -169,20 +196,23 @@ reconnect_note(struct inspect *in, const struct journal_record *rec, uint32_t pr
 	}
 }
 
+/* A record of another connection than its lane's current one: that one ends, rec's begins. */
 void
 inspect_conn_switch(struct inspect *in, const struct journal_record *rec)
 {
-	int had = in->have_cur;
-	uint32_t prev_id = in->cur_id;
-	struct conn *c = &in->cur_conn;
+	struct lane *ln = in->ln;
+	int had = ln->have_cur;
+	uint32_t prev_id = ln->cur_id;
+	struct conn *c = &ln->cur_conn;
 
 	if (had) {
 		inspect_conn_end(in);
-		in->attempts_since_ok = in->cur_ok ? 0 : in->attempts_since_ok + 1;
+		ln->attempts_since_ok = ln->cur_ok ? 0 : ln->attempts_since_ok + 1;
 	}
-	in->have_cur = 1;
-	in->cur_id = rec->conn;
-	in->cur_ok = 0;
+	ln->have_cur = 1;
+	ln->cur_id = rec->conn;
+	ln->cur_ok = 0;
+	ln->conns++;
 	in->conns_total++;
 	memset(c, 0, sizeof(*c));
 	c->id = rec->conn;
@@ -190,6 +220,7 @@ inspect_conn_switch(struct inspect *in, const struct journal_record *rec)
 	c->first_ns = rec->wall_ns;
 	c->close_code = -1;
 	c->downtime_after_ns = -1;
+	c->others_at_start = inspect_others(in);
 	copy_str(c->recorder, sizeof(c->recorder), inspect_recorder_of(in, rec->conn));
 	in->cur = c;
 	if (had)
@@ -203,12 +234,13 @@ conn_open(struct inspect *in, const struct journal_record *rec, json_t *o)
 {
 	struct conn *c = in->cur;
 
-	in->cur_ok = 1;
+	in->ln->cur_ok = 1;
 	if (!c)
 		return;
 	c->ok = 1;
 	c->open_recno = rec->recno;
 	c->open_ns = rec->wall_ns;
+	c->others_at_start = inspect_others(in);
 	c->status = (int)json_integer_value(json_object_get(o, "status"));
 	c->attempt = (int)json_integer_value(json_object_get(o, "attempt"));
 }
@@ -280,10 +312,10 @@ inspect_conn_event(struct inspect *in, const struct journal_record *rec)
 		conn_close(in, rec, o);
 	} else if (ev && !strcmp(ev, "reconnect")) {
 		/* the recorder's "reconnect scheduled" */
-		in->rc_pending = 1;
-		in->rc_attempt = (int)json_integer_value(json_object_get(o, "attempt"));
-		in->rc_delay_ms = json_integer_value(json_object_get(o, "delay_ms"));
-		in->rc_ns = rec->wall_ns;
+		in->ln->rc_pending = 1;
+		in->ln->rc_attempt = (int)json_integer_value(json_object_get(o, "attempt"));
+		in->ln->rc_delay_ms = json_integer_value(json_object_get(o, "delay_ms"));
+		in->ln->rc_ns = rec->wall_ns;
 	} else {
 		conn_error(in, rec, o);
 	}

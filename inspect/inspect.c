@@ -111,6 +111,8 @@ inspect_free(struct inspect *in)
 	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
 		if (in->ch[i]) {
 			inspect_seen_free(in->ch[i]->seen);
+			for (int k = 0; k < INSPECT_LANES - 1; k++)
+				free(in->ch[i]->lx[k]);
 			free(in->ch[i]);
 		}
 	}
@@ -127,6 +129,16 @@ inspect_rec_of(const struct journal_record *rec)
 {
 	return (struct inspect_rec){ rec->recno,   rec->wall_ns,    rec->conn, rec->dir == JOURNAL_OUT,
 				     rec->payload, rec->payload_len };
+}
+
+struct chlane *
+inspect_chlane(struct channel *c, int lane)
+{
+	if (lane <= 0 || lane >= INSPECT_LANES)
+		return &c->l0;
+	if (!c->lx[lane - 1])
+		c->lx[lane - 1] = calloc(1, sizeof(struct chlane));
+	return c->lx[lane - 1];
 }
 
 /* A channel's state by name; the last slot collects channels beyond the limit. */
@@ -287,7 +299,7 @@ frame(struct inspect *in, const struct journal_record *rec)
 	class_count_msg(in, c, rec, &m, name, name_len);
 	if (!c)
 		return;
-	inspect_channel_arrival(c, rec);
+	inspect_channel_arrival(c, inspect_chlane(c, in->lane), rec);
 	/* an exact duplicate frame is counted once, and nothing else is read from it */
 	if (m.cls != FEED_MSG_CONTROL && inspect_frame_dup(in, c, rec, name, name_len))
 		return;
@@ -308,15 +320,18 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 	in->rec_data = 0;
 	if (rec->kind <= JOURNAL_KIND_MAX)
 		in->by_kind[rec->kind]++;
-	if (!in->have_cur || rec->conn != in->cur_id)
+	/* the timeline of the record's recorder */
+	inspect_lane_enter(in, inspect_recorder_index(in, rec->conn) + 1);
+	if (!in->ln->have_cur || rec->conn != in->ln->cur_id)
 		inspect_conn_switch(in, rec);
 	if (in->cur) {
 		in->cur->last_recno = rec->recno;
 		in->cur->last_ns = rec->wall_ns;
 		in->cur->records++;
 	}
-	in->cur_last_ns = rec->wall_ns;
-	in->cur_last_recno = rec->recno;
+	in->ln->cur_last_ns = rec->wall_ns;
+	in->ln->cur_last_recno = rec->recno;
+	in->ln->cur_last_others = inspect_others(in);
 
 	switch (rec->kind) {
 	case JOURNAL_OPEN:
@@ -333,14 +348,27 @@ inspect_record(struct inspect *in, const struct journal_record *rec)
 			inspect_pong_received(in, rec);
 		break;
 	default:
-		in->cur_ok = 1;
+		in->ln->cur_ok = 1;
 		if (in->cur)
 			in->cur->ok = 1;
 		frame(in, rec);
 		break;
 	}
+	if (in->rec_data) {
+		in->ln->data++;
+		if (in->lane)
+			in->data_known++;
+	}
 	inspect_recorders_record(in, rec, in->rec_data);
 	inspect_event_flush(in);
+}
+
+static int
+conn_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct conn *)a)->first_recno, y = ((const struct conn *)b)->first_recno;
+
+	return x < y ? -1 : x > y;
 }
 
 void
@@ -350,16 +378,25 @@ inspect_finish(struct inspect *in)
 		return;
 	in->finished = 1;
 	inspect_event_flush(in);
-	if (in->have_cur)
+	/* each recorder's last connection, and replays still going */
+	for (int k = 0; k < INSPECT_LANES; k++) {
+		if (!in->lanes[k].have_cur)
+			continue;
+		inspect_lane_enter(in, k);
 		inspect_conn_end(in);
-	for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
-		if (in->ch[i] && in->ch[i]->rp_active) {
+		for (int i = 0; i <= INSPECT_MAX_CHANNELS; i++) {
+			struct chlane *l = inspect_chlane_find(in->ch[i], k);
+
+			if (!l || !l->rp_active)
+				continue;
 			if (in->cut_after)
-				inspect_replay_cut(in, in->ch[i]);
+				inspect_replay_cut(in, l);
 			else
-				inspect_replay_end(in, in->ch[i], "journal ended");
+				inspect_replay_end(in, in->ch[i], l, "journal ended");
 		}
 	}
+	/* the connections in journal order (those of several recorders end out of it) */
+	qsort(in->conns, (size_t)in->nconns, sizeof(in->conns[0]), conn_cmp);
 	/* a selected channel that never had a message: its downtime says nothing about it */
 	if (in->opt.channel && !in->in_frames)
 		inspect_findings_drop(in, F_DOWNTIME);

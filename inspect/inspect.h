@@ -4,7 +4,8 @@
  * journal's reader API; tests may call inspect_record() directly). Memory is bounded
  * whatever the journal's length:
  *   - per channel (at most INSPECT_MAX_CHANNELS; later ones are counted under "(other)"):
- *     counters, seq and replay state, the last live cursor, an inter-arrival histogram
+ *     counters, seq and replay state and the last live cursor (per recorder of a merged
+ *     journal, at most 64), an inter-arrival histogram
  *     (util/hist.h), its part of the timeline and, for channels with events, a
  *     window of the last 64k-128k event hashes (inspect/seen.h, 4 MiB) in which a
  *     repeated event is found;

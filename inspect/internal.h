@@ -35,22 +35,16 @@ struct finding {
 #define KEY_ROLES 4
 #define CURSOR_KEEP JOURNAL_MAX_CURSOR
 
-struct channel {
-	char name[CH_NAME];
-	size_t name_len;
-	uint64_t messages, events, replay_chunks, replay_events, bytes, dup_events, overlap_events,
-		dup_frames, shared_key_events, late_events, not_json;
-	uint64_t seq_missing; /* messages skipped by seq (seq_gap and seq_start) */
-	uint64_t first_recno, last_recno;
-	int64_t first_ns, last_ns;
-	/* rate: messages in the current whole second, the peak */
-	int64_t sec;
-	uint64_t sec_count, peak_per_sec;
-	struct hist gaps; /* inter-arrival within one connection */
-	/* this channel's part of the timeline (same buckets as the inspection's) */
-	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
-	uint32_t last_conn; /* conn of last_ns; for inter-arrival */
+#define INSPECT_MAX_RECORDERS 64 /* more are not told apart: their connections are unknown */
+#define INSPECT_LANES (INSPECT_MAX_RECORDERS + 1) /* lane 0: connections of no known recorder */
+
+/* The state of a channel that belongs to one connection, kept per recorder (a recorder's
+ * connections follow one another; in a merged journal they interleave with the others'). */
+struct chlane {
+	/* inter-arrival */
+	uint32_t last_conn; /* conn of last_ns */
 	int has_last;
+	int64_t last_ns;
 	/* seq, per connection */
 	uint32_t seq_conn;
 	int seq_valid;
@@ -67,6 +61,26 @@ struct channel {
 	int64_t rp_next, rp_total;
 	uint64_t rp_first_recno, rp_last_recno;
 	int64_t rp_first_ns;
+};
+
+struct channel {
+	char name[CH_NAME];
+	size_t name_len;
+	uint64_t messages, events, replay_chunks, replay_events, bytes, dup_events, overlap_events,
+		dup_frames, shared_key_events, late_events, not_json;
+	uint64_t seq_missing; /* messages skipped by seq (seq_gap and seq_start) */
+	uint64_t first_recno, last_recno;
+	int64_t first_ns, last_ns;
+	/* rate: messages in the current whole second, the peak */
+	int64_t sec;
+	uint64_t sec_count, peak_per_sec;
+	struct hist gaps; /* inter-arrival within one connection */
+	/* this channel's part of the timeline (same buckets as the inspection's) */
+	uint64_t tl_msgs[INSPECT_TIMELINE], tl_events[INSPECT_TIMELINE];
+	/* what follows the current connection, per recorder (struct lane): l0 for lane 0,
+	   lx[i - 1] for lane i, made when the lane first has a message of the channel */
+	struct chlane l0;
+	struct chlane *lx[INSPECT_LANES - 1];
 	/* dedup */
 	struct inspect_seen *seen;
 	int64_t max_time, max_tx;
@@ -104,6 +118,7 @@ struct conn {
 	int replays_cut; /* still going at --to: their end is not in the selection */
 	int64_t downtime_after_ns; /* -1: none (last connection) */
 	int ok; /* an open record or any frame: a session */
+	uint64_t others_at_start; /* data messages of other recorders before it (lane.others) */
 };
 
 struct reconnect {
@@ -121,8 +136,41 @@ struct stall {
 	uint32_t conn;
 };
 
+/* The connection timeline of one recorder: its connections follow one another (in its own
+ * journal; in a merged one they interleave with the other recorders'), so the current
+ * connection, the last established one, the attempts since, the reconnect scheduled and the
+ * ping awaiting its pong are kept per recorder. Lane i + 1: recorder i of the recorders
+ * (struct inspect_recorders); lane 0: connections of no known recorder, so every
+ * connection of a journal without recorders. */
+struct lane {
+	struct conn cur_conn; /* its connection of the last record, while it lasts */
+	int have_cur;
+	uint32_t cur_id;
+	int cur_ok;
+	uint64_t conns; /* its connections so far */
+	int attempts_since_ok;
+	/* the last connection that was established: downtime is checked when the next one
+	   ends (then its session and replays are known), whatever the number of attempts */
+	int have_prev_ok;
+	int prev_ok_idx; /* its index in conns[], or -1 when not kept in detail */
+	int64_t prev_ok_end_ns;
+	uint64_t prev_ok_last_recno;
+	uint64_t prev_ok_others; /* others' data messages at its last record */
+	int64_t cur_last_ns;
+	uint64_t cur_last_recno;
+	uint64_t cur_last_others; /* others' data messages at its last record */
+	/* the last "reconnect scheduled" event */
+	int rc_pending, rc_attempt;
+	int64_t rc_delay_ms, rc_ns;
+	/* the last ping sent, until its pong */
+	int ping_pending;
+	int64_t ping_ns;
+	uint64_t ping_recno;
+	uint32_t ping_conn;
+	uint64_t data; /* its data messages (of lanes > 0: counted in data_known) */
+};
+
 /* --- the recorders of a merged journal (recorders.c) --- */
-#define INSPECT_MAX_RECORDERS 64 /* more are not told apart: their connections are unknown */
 #define RECORDER_CONNS 4096 /* connections followed; later ones have no recorder */
 #define RECORDER_SPANS 100 /* uncovered spans kept per recorder (all are counted) */
 #define RECORDER_FILLERS 16 /* connections kept per span; more are summed apart */
@@ -183,6 +231,9 @@ struct inspect_recorders {
 	int64_t first_data_ns, last_data_ns;
 	uint64_t last_data_recno;
 	char tmp[RECORDER_ID_MAX + 1];
+	/* inspect_recorder_index of a connection not followed: the last one asked */
+	int idx_valid, idx_rec;
+	uint32_t idx_conn;
 };
 
 struct inspect {
@@ -201,26 +252,17 @@ struct inspect {
 	struct channel *ch[INSPECT_MAX_CHANNELS + 1]; /* the last one: "(other)" */
 	int nch;
 
-	struct conn conns[INSPECT_MAX_CONNS]; /* the first ones, in detail, once they ended */
+	struct conn conns[INSPECT_MAX_CONNS]; /* the first ones to end, in detail; sorted by
+						 their first record at the end */
 	int nconns;
 	uint64_t conns_total, conns_dropped;
-	struct conn cur_conn; /* the connection of the last record, while it lasts */
-	struct conn *cur; /* &cur_conn once a record was read, else NULL */
-	/* the last connection that was established: downtime is checked when the next one
-	   ends (then its session and replays are known), whatever the number of attempts */
-	int have_prev_ok;
-	int prev_ok_idx; /* its index in conns[], or -1 when not kept in detail */
-	int64_t prev_ok_end_ns;
-	uint64_t prev_ok_last_recno;
-	uint32_t cur_id;
-	int have_cur;
-	int64_t cur_last_ns;
-	uint64_t cur_last_recno;
-	int cur_ok;
-	int attempts_since_ok;
-	/* the last "reconnect scheduled" event */
-	int rc_pending, rc_attempt;
-	int64_t rc_delay_ms, rc_ns;
+	/* the connection timelines, one per recorder; the current record's */
+	struct lane lanes[INSPECT_LANES];
+	struct lane *ln; /* &lanes[lane] once a record was read, else NULL */
+	int lane;
+	struct conn *cur; /* &ln->cur_conn once a record was read, else NULL */
+	uint64_t data_known; /* data messages of the connections of known recorders */
+	int merged; /* the recorders META names (2 or more), else 0: inspect_merged() */
 	struct reconnect rcs[INSPECT_MAX_CONNS];
 	int nrcs;
 	uint64_t rcs_total;
@@ -245,12 +287,9 @@ struct inspect {
 	struct inspect_event ev;
 	char ev_channel[CH_NAME], ev_msg[200];
 
-	/* pings (WebSocket, or JSON by the feed's rule) and their pongs */
+	/* pings (WebSocket, or JSON by the feed's rule) and their pongs (the ping awaiting
+	   its pong: per lane) */
 	struct hist rtt;
-	int ping_pending;
-	int64_t ping_ns;
-	uint64_t ping_recno;
-	uint32_t ping_conn;
 	uint64_t pings, pongs, server_pings;
 
 	/* timeline of received messages: INSPECT_TIMELINE buckets, width doubled as needed */
@@ -309,7 +348,20 @@ extern const unsigned inspect_class_order[];
 extern const size_t inspect_nclasses;
 void inspect_fmt_dur(int64_t ns, char *buf, size_t n);
 
+/* inspect.c: a channel's state of one lane (made when new; NULL when out of memory) */
+struct chlane *inspect_chlane(struct channel *c, int lane);
+/* The same, or NULL when the lane had no message of the channel. */
+static inline struct chlane *
+inspect_chlane_find(struct channel *c, int lane)
+{
+	return !c ? NULL : lane > 0 && lane < INSPECT_LANES ? c->lx[lane - 1] : &c->l0;
+}
+
 /* conns.c: connections, reconnects, downtime */
+/* The lane of the current record (in->ln, in->cur). */
+void inspect_lane_enter(struct inspect *in, int lane);
+/* Data messages of the other recorders' connections so far (of the current lane's). */
+uint64_t inspect_others(const struct inspect *in);
 void inspect_conn_switch(struct inspect *in, const struct journal_record *rec);
 void inspect_conn_event(struct inspect *in, const struct journal_record *rec);
 void inspect_conn_end(struct inspect *in);
@@ -323,8 +375,8 @@ void inspect_cursor_check(struct inspect *in, struct channel *c, const struct jo
 			  const struct feed_msg *m);
 void inspect_replay_chunk(struct inspect *in, struct channel *c, const struct journal_record *rec,
 			  const struct feed_msg *m);
-void inspect_replay_end(struct inspect *in, struct channel *c, const char *why);
-void inspect_replay_cut(struct inspect *in, struct channel *c);
+void inspect_replay_end(struct inspect *in, struct channel *c, struct chlane *l, const char *why);
+void inspect_replay_cut(struct inspect *in, struct chlane *l);
 
 /* dups.c: exact duplicate frames, repeated events */
 int inspect_frame_dup(struct inspect *in, struct channel *c, const struct journal_record *rec,
@@ -335,7 +387,7 @@ void inspect_events_scan(struct inspect *in, struct channel *c, const struct jou
 /* timing.c: the timeline, stalls, inter-arrival, pings */
 void inspect_timeline_add(struct inspect *in, struct channel *c, int64_t ns, uint64_t msgs, uint64_t events);
 void inspect_stall_check(struct inspect *in, const struct journal_record *rec);
-void inspect_channel_arrival(struct channel *c, const struct journal_record *rec);
+void inspect_channel_arrival(struct channel *c, struct chlane *l, const struct journal_record *rec);
 void inspect_ping_sent(struct inspect *in, const struct journal_record *rec);
 void inspect_pong_received(struct inspect *in, const struct journal_record *rec);
 void inspect_pings_end(struct inspect *in);
@@ -346,6 +398,16 @@ void inspect_pings_end(struct inspect *in);
 /* The recorder of a connection, or NULL when unknown (no journal, no META, an id that is not
  * 1..64 of [A-Za-z0-9_.-]). */
 const char *inspect_recorder_of(struct inspect *in, uint32_t conn);
+/* The index of conn's recorder (its lane - 1), or -1 when unknown. */
+int inspect_recorder_index(struct inspect *in, uint32_t conn);
+/* Before reading: how many recorders META names for the journal's connections (the first
+ * RECORDER_CONNS of them, in id order; in->merged, when two or more), so that the whole
+ * journal, not only the selection, says whether it is merged. */
+void inspect_recorders_scan(struct inspect *in);
+/* The number of recorders of a merged journal (two or more), else 0: then the rules that
+ * a merged journal breaks (seq continuity, a replay's chunks, downtime another recorder
+ * filled) are not judged (docs/INSPECT.md, "Recorders"). */
+int inspect_merged(const struct inspect *in);
 /* Every record, after the concerns above; data: a selected received text/binary frame. */
 void inspect_recorders_record(struct inspect *in, const struct journal_record *rec, int data);
 /* The spans at the journal's end; findings for the spans nobody filled. */

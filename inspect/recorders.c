@@ -154,6 +154,96 @@ inspect_recorder_of(struct inspect *in, uint32_t conn)
 	return in->rc->tmp;
 }
 
+int
+inspect_recorder_index(struct inspect *in, uint32_t conn)
+{
+	struct inspect_recorders *s;
+	struct rc_conn *c;
+	const char *rid;
+
+	if (!in->journal)
+		return -1;
+	if ((c = conn_get(in, conn)))
+		return c->rec;
+	/* not followed (too many connections): by its id, among the recorders known */
+	if (!(s = in->rc))
+		return -1;
+	if (s->idx_valid && s->idx_conn == conn)
+		return s->idx_rec;
+	s->idx_valid = 1;
+	s->idx_conn = conn;
+	s->idx_rec = -1;
+	if ((rid = meta_recorder(in->journal, conn)))
+		for (int i = 0; i < s->n; i++)
+			if (!strcmp(s->r[i]->id, rid))
+				s->idx_rec = i;
+	return s->idx_rec;
+}
+
+struct conn_ids {
+	uint32_t *id;
+	size_t n, cap;
+	int failed;
+};
+
+static int
+conn_id_add(const struct journal_conn_info *ci, void *ud)
+{
+	struct conn_ids *x = ud;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		uint32_t *p = realloc(x->id, cap * sizeof(*p));
+
+		if (!p) {
+			x->failed = 1;
+			return 1;
+		}
+		x->id = p;
+		x->cap = cap;
+	}
+	x->id[x->n++] = ci->conn;
+	return 0;
+}
+
+void
+inspect_recorders_scan(struct inspect *in)
+{
+	struct conn_ids x = { NULL, 0, 0, 0 };
+	static const size_t idlen = RECORDER_ID_MAX + 1;
+	char *ids;
+	int n = 0;
+
+	in->merged = 0;
+	if (!in->journal || !(ids = malloc(INSPECT_MAX_RECORDERS * idlen)))
+		return;
+	/* (the callback may not read META: the ids first; META is looked up as for the
+	   connections followed, RECORDER_CONNS at most) */
+	if (journal_conn_foreach(in->journal, conn_id_add, &x) == 0 && !x.failed) {
+		for (size_t i = 0; i < x.n && i < RECORDER_CONNS && n < INSPECT_MAX_RECORDERS; i++) {
+			const char *rid = meta_recorder(in->journal, x.id[i]);
+			int k;
+
+			for (k = 0; rid && k < n; k++)
+				if (!strcmp(ids + (size_t)k * idlen, rid))
+					break;
+			if (rid && k == n)
+				snprintf(ids + (size_t)n++ * idlen, idlen, "%s", rid);
+		}
+	}
+	free(x.id);
+	free(ids);
+	in->merged = n >= 2 ? n : 0;
+}
+
+int
+inspect_merged(const struct inspect *in)
+{
+	int n = in->rc && in->rc->n >= 2 ? in->rc->n : 0;
+
+	return in->merged > n ? in->merged : n;
+}
+
 /* r's pending span ends at to_ns (record recno): kept when long enough. */
 static void
 span_close(struct inspect_recorders *s, struct recorder *r, int64_t to_ns, uint64_t recno, uint32_t conn)

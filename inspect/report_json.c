@@ -146,6 +146,15 @@ json_summary(const struct inspect *in)
 			json_object_set_new(a, inspect_finding_info[t].name, jint(in->count[t]));
 	json_object_set_new(o, "counts", a);
 	json_object_set_new(o, "missing", json_missing(in));
+	/* a merged journal: each connection has holes another recorder's copies filled */
+	if (inspect_merged(in) && in->ops->seq) {
+		char buf[96];
+
+		snprintf(buf, sizeof(buf),
+			 "not judged: merged from %d recorders; see each recorder's own journal",
+			 inspect_merged(in));
+		json_object_set_new(o, "seq", json_string(buf));
+	}
 	return o;
 }
 

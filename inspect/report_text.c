@@ -122,6 +122,10 @@ summary_counts(const struct inspect *in, struct text_buf *b)
 					      in->ch[i]->name, in->ch[i]->seq_missing);
 		text_buf_adds(b, ")\n");
 	}
+	if (inspect_merged(in) && in->ops->seq)
+		text_buf_addf(
+			b, "  %-12s not judged: merged from %d recorders; see each recorder's own journal\n",
+			"seq", inspect_merged(in));
 	if (in->not_json)
 		text_buf_addf(b, "  %-12s %" PRIu64 " payload%s\n", "not JSON", in->not_json,
 			      in->not_json > 1 ? "s" : "");

@@ -191,6 +191,7 @@ inspect_run(struct inspect *in, struct journal *j)
 	memset(&p, 0, sizeof(p));
 	p.j = j;
 	in->journal = j; /* META: the recorders of the connections */
+	inspect_recorders_scan(in);
 	/* before reading: a writer may append meanwhile, and what it adds is not missing */
 	p.have_st = journal_stats(j, &p.st) == 0;
 	if (p.have_st && p.st.index_stale)

@@ -1,6 +1,6 @@
 /* timing.c - when things came: the timeline (buckets whose width doubles), stalls (the
  * feed going quiet on a connection), a channel's inter-arrival and rate, and the round
- * trips of pings (WebSocket pings, or JSON ones by the feed's rule) */
+ * trips of pings (WebSocket pings, or JSON ones by the feed's rule; per recorder) */
 #include "inspect/internal.h"
 
 #include <inttypes.h>
@@ -61,10 +61,16 @@ stall_keep(struct inspect *in, const struct journal_record *rec, int64_t d)
 	}
 }
 
+/* A stall: no frame for longer than the threshold while one connection lasted. In a merged
+ * journal the frames of any recorder's connection count (a connection's holes are the
+ * copies another recorder's connection brought): the selection went quiet while rec's
+ * connection was up since before the last frame. */
 void
 inspect_stall_check(struct inspect *in, const struct journal_record *rec)
 {
-	if (in->has_last_in && in->last_in_conn == rec->conn) {
+	if (in->has_last_in &&
+	    (in->last_in_conn == rec->conn ||
+	     (inspect_merged(in) && in->cur && in->cur->first_recno <= in->last_in_recno))) {
 		int64_t d = rec->wall_ns - in->last_in_ns;
 
 		if (d > in->opt.stall_ns) {
@@ -87,10 +93,10 @@ inspect_stall_check(struct inspect *in, const struct journal_record *rec)
 	in->last_in_conn = rec->conn;
 }
 
-/* A received message of channel c: its counts, inter-arrival (within one connection) and
- * rate per second. */
+/* A received message of channel c: its counts, inter-arrival (within one connection: l, the
+ * state of its recorder) and rate per second. */
 void
-inspect_channel_arrival(struct channel *c, const struct journal_record *rec)
+inspect_channel_arrival(struct channel *c, struct chlane *l, const struct journal_record *rec)
 {
 	c->messages++;
 	c->bytes += rec->payload_len;
@@ -98,10 +104,13 @@ inspect_channel_arrival(struct channel *c, const struct journal_record *rec)
 		c->first_recno = rec->recno;
 		c->first_ns = rec->wall_ns;
 	}
-	if (c->has_last && c->last_conn == rec->conn && rec->wall_ns >= c->last_ns)
-		hist_add(&c->gaps, (uint64_t)(rec->wall_ns - c->last_ns));
-	c->has_last = 1;
-	c->last_conn = rec->conn;
+	if (l) {
+		if (l->has_last && l->last_conn == rec->conn && rec->wall_ns >= l->last_ns)
+			hist_add(&c->gaps, (uint64_t)(rec->wall_ns - l->last_ns));
+		l->has_last = 1;
+		l->last_conn = rec->conn;
+		l->last_ns = rec->wall_ns;
+	}
 	c->last_ns = rec->wall_ns;
 	c->last_recno = rec->recno;
 	if (rec->wall_ns / 1000000000 != c->sec || c->sec_count == 0) {
@@ -117,40 +126,45 @@ inspect_channel_arrival(struct channel *c, const struct journal_record *rec)
 void
 inspect_ping_sent(struct inspect *in, const struct journal_record *rec)
 {
+	struct lane *ln = in->ln;
+
 	in->pings++;
-	if (in->ping_pending) {
-		struct inspect_at at = { in->ping_recno, 0, in->ping_ns, 0, in->ping_conn, NULL, 0 };
+	if (ln->ping_pending) {
+		struct inspect_at at = { ln->ping_recno, 0, ln->ping_ns, 0, ln->ping_conn, NULL, 0 };
 
 		inspect_finding(in, F_PING_UNANSWERED, &at,
 				"ping at #%" PRIu64 " got no pong before the next"
 				" ping (#%" PRIu64 ")",
-				in->ping_recno, rec->recno);
+				ln->ping_recno, rec->recno);
 	}
-	in->ping_pending = 1;
-	in->ping_ns = rec->wall_ns;
-	in->ping_recno = rec->recno;
-	in->ping_conn = rec->conn;
+	ln->ping_pending = 1;
+	ln->ping_ns = rec->wall_ns;
+	ln->ping_recno = rec->recno;
+	ln->ping_conn = rec->conn;
 }
 
 void
 inspect_pong_received(struct inspect *in, const struct journal_record *rec)
 {
+	struct lane *ln = in->ln;
+
 	in->pongs++;
-	if (in->ping_pending && in->ping_conn == rec->conn && rec->wall_ns >= in->ping_ns)
-		hist_add(&in->rtt, (uint64_t)(rec->wall_ns - in->ping_ns));
-	in->ping_pending = 0;
+	if (ln->ping_pending && ln->ping_conn == rec->conn && rec->wall_ns >= ln->ping_ns)
+		hist_add(&in->rtt, (uint64_t)(rec->wall_ns - ln->ping_ns));
+	ln->ping_pending = 0;
 }
 
-/* The current connection ends: its ping, if unanswered, is a finding, or cut (its pong
- * would come after --to). */
+/* The current connection of the current lane ends: its ping, if unanswered, is a finding,
+ * or cut (its pong would come after --to). */
 void
 inspect_pings_end(struct inspect *in)
 {
-	struct inspect_at at = { in->ping_recno, 0, in->ping_ns, 0, in->ping_conn, NULL, 0 };
+	struct lane *ln = in->ln;
+	struct inspect_at at = { ln->ping_recno, 0, ln->ping_ns, 0, ln->ping_conn, NULL, 0 };
 
-	if (!in->ping_pending || in->ping_conn != in->cur_id)
+	if (!ln->ping_pending || ln->ping_conn != ln->cur_id)
 		return;
-	in->ping_pending = 0;
+	ln->ping_pending = 0;
 	if (in->finished && in->cut_after) {
 		in->cut_pings++;
 		return;
@@ -158,5 +172,5 @@ inspect_pings_end(struct inspect *in)
 	inspect_finding(in, F_PING_UNANSWERED, &at,
 			"ping at #%" PRIu64 " on conn %" PRIu32 " got no pong"
 			" before the connection ended",
-			in->ping_recno, in->ping_conn);
+			ln->ping_recno, ln->ping_conn);
 }

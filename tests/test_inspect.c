@@ -1022,7 +1022,8 @@ jput(struct journal *j, int64_t ms, uint32_t conn, int kind, const char *payload
 
 /* Inspect the journal at path (raw feed: spans of 5 s or more); the text and JSON reports. */
 static json_t *
-inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
+inspect_path_conn(const char *path, const struct feed *feed, int conn_set, uint32_t conn,
+		  struct text_buf *txt)
 {
 	struct journal *j;
 	struct inspect *in;
@@ -1032,6 +1033,8 @@ inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *tx
 
 	memset(&o, 0, sizeof(o));
 	o.feed = feed;
+	o.conn_set = conn_set;
+	o.conn = conn;
 	assert_int_equal(journal_open(path, JOURNAL_RDONLY, NULL, &j, NULL), 0);
 	assert_int_equal(inspect_new(&o, &in), 0);
 	assert_int_equal(inspect_run(in, j), 0);
@@ -1044,6 +1047,12 @@ inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *tx
 	inspect_free(in);
 	assert_int_equal(journal_close(j), 0);
 	return doc;
+}
+
+static json_t *
+inspect_path_feed(const char *path, const struct feed *feed, struct text_buf *txt)
+{
+	return inspect_path_conn(path, feed, 0, 0, txt);
 }
 
 static json_t *
@@ -1360,6 +1369,358 @@ test_inspect__heartbeats_neither_cover_nor_fill(void **state)
 	rm_journal(path);
 }
 
+/* --- a merged journal whose recorders' connections interleave --- */
+
+struct mrec {
+	int64_t ns;
+	uint32_t conn;
+	int dir, kind;
+	const char *channel;
+	char payload[200];
+};
+
+struct merged {
+	struct mrec *r;
+	size_t n, cap;
+	uint64_t records[8], data[8]; /* per connection */
+};
+
+static void
+madd(struct merged *m, int64_t ms, uint32_t conn, int dir, int kind, const char *channel, const char *payload)
+{
+	struct mrec *x;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 256;
+		m->r = realloc(m->r, m->cap * sizeof(*m->r));
+		assert_non_null(m->r);
+	}
+	x = &m->r[m->n++];
+	m->records[conn]++;
+	x->ns = T0 + ms * MS;
+	x->conn = conn;
+	x->dir = dir;
+	x->kind = kind;
+	x->channel = channel;
+	snprintf(x->payload, sizeof(x->payload), "%s", payload);
+}
+
+static int
+mrec_cmp(const void *a, const void *b)
+{
+	const struct mrec *x = a, *y = b;
+
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+/* The records in receive-time order (ties: the order added), as wstape pull writes them. */
+static void
+mwrite(struct merged *m, const char *path)
+{
+	struct journal *j;
+
+	/* a stable sort: by time, then by the order added */
+	for (size_t i = 1; i < m->n; i++) {
+		struct mrec x = m->r[i];
+		size_t k = i;
+
+		while (k > 0 && mrec_cmp(&m->r[k - 1], &x) > 0) {
+			m->r[k] = m->r[k - 1];
+			k--;
+		}
+		m->r[k] = x;
+	}
+	assert_int_equal(journal_open(path, JOURNAL_CREATE, NULL, &j, NULL), 0);
+	assert_int_equal(journal_meta_set(j, "feed", "hydromancer"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.1", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.2", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.3", "b"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.4", "a"), 0);
+	assert_int_equal(journal_meta_set(j, "recorder.5", "b"), 0);
+	for (size_t i = 0; i < m->n; i++) {
+		struct journal_record r;
+
+		memset(&r, 0, sizeof(r));
+		r.wall_ns = m->r[i].ns;
+		r.mono_ns = m->r[i].ns - T0;
+		r.conn = m->r[i].conn;
+		r.dir = (uint8_t)m->r[i].dir;
+		r.kind = (uint8_t)m->r[i].kind;
+		r.channel = m->r[i].channel;
+		r.channel_len = r.channel ? (uint16_t)strlen(r.channel) : 0;
+		r.payload = (const uint8_t *)m->r[i].payload;
+		r.payload_len = strlen(m->r[i].payload);
+		assert_int_equal(journal_append(j, &r), 0);
+	}
+	assert_int_equal(journal_close(j), 0);
+	free(m->r);
+	m->r = NULL;
+	m->n = m->cap = 0;
+}
+
+#define HOPEN "{\"url\":\"ws://x\",\"status\":101}"
+#define HNET "{\"code\":1006,\"reason\":\"\",\"by\":\"network\"}"
+#define HCLIENT "{\"code\":1000,\"reason\":\"\",\"by\":\"client\"}"
+#define HNEW "{\"type\":\"connected\",\"sessionId\":\"s\"}"
+
+/* One recorder's connection: opened at from_ms on its clock (b's runs 120 ms ahead), the
+ * live messages k (every 100 ms) it keeps (keep(k)), numbered from 1 on the connection as
+ * the server does, a WebSocket ping every 5 s and its pong, closed at to_ms. */
+static void
+mconn_session(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to_ms,
+	      const char *close, int (*keep)(int64_t k), const char *session)
+{
+	char buf[200];
+	int64_t seq = 0;
+
+	madd(m, from_ms + skew, conn, JOURNAL_IN, JOURNAL_OPEN, NULL, HOPEN);
+	madd(m, from_ms + skew + 1, conn, JOURNAL_IN, JOURNAL_TEXT, NULL, session);
+	for (int64_t k = from_ms / 100 + 1; k * 100 < to_ms; k++) {
+		seq++;
+		if (k % 50 == 0) {
+			madd(m, k * 100 + skew + 5, conn, JOURNAL_OUT, JOURNAL_PING, NULL, "");
+			madd(m, k * 100 + skew + 45, conn, JOURNAL_IN, JOURNAL_PONG, NULL, "");
+		}
+		if (!keep(k))
+			continue;
+		snprintf(buf, sizeof(buf),
+			 "{\"type\":\"allFills\",\"seq\":%" PRId64 ",\"cursor\":\"1:%" PRId64
+			 ":0\",\"fills\":[[\"0xa\",{\"time\":%" PRId64 ",\"txIndex\":0,\"tid\":%" PRId64
+			 "}]]}",
+			 seq, k, k, k);
+		madd(m, k * 100 + skew, conn, JOURNAL_IN, JOURNAL_TEXT, "allFills", buf);
+		m->data[conn]++;
+	}
+	madd(m, to_ms + skew, conn, JOURNAL_IN, JOURNAL_CLOSE, NULL, close);
+}
+
+static void
+mconn(struct merged *m, uint32_t conn, int64_t skew, int64_t from_ms, int64_t to_ms, const char *close,
+      int (*keep)(int64_t k))
+{
+	mconn_session(m, conn, skew, from_ms, to_ms, close, keep, HNEW);
+}
+
+/* the stream kept a's copy of most messages, b's of every third, and b's alone while a was
+   disconnected (10 s .. 10.5 s); message k is at k * 100 ms */
+static int
+keep_a(int64_t k)
+{
+	return k % 3 != 0;
+}
+
+static int
+keep_b(int64_t k)
+{
+	return k % 3 == 0 || (k >= 100 && k < 106);
+}
+
+static uint64_t
+count_of(json_t *doc, const char *type)
+{
+	return (uint64_t)json_integer_value(
+		json_object_get(json_object_get(json_object_get(doc, "summary"), "counts"), type));
+}
+
+/* Recorders a (conns 1 and 2: a reconnect at 10 s, a new session) and b (conn 3), connected
+ * at once; each live message is in the journal once, from one of them; b's clock is ahead
+ * (its copies come after a's later messages). Each connection is one row, its recorder's
+ * timeline says the reconnect and downtime (filled by b: no finding), the seq holes each
+ * connection has are not judged, the pings are answered, the cursor never goes back within
+ * a recorder, no stall. */
+static void
+test_inspect__interleaved_recorders(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct merged m = { 0 };
+	struct text_buf b = { 0 };
+	json_t *doc, *conns, *rcs, *recs;
+	static const uint32_t order[] = { 1, 3, 2 };
+	char line[200];
+
+	mconn(&m, 1, 0, 0, 10000, HNET, keep_a);
+	mconn(&m, 2, 0, 10500, 30050, HCLIENT, keep_a);
+	mconn(&m, 3, 120, 20, 30100, HCLIENT, keep_b);
+	mwrite(&m, path);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	conns = json_object_get(doc, "connections");
+	assert_int_equal(json_array_size(conns), 3);
+	assert_int_equal(json_integer_value(json_object_get(doc, "connections_total")), 3);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *c = json_array_get(conns, i);
+
+		assert_int_equal(json_integer_value(json_object_get(c, "conn")), order[i]);
+		assert_string_equal(json_string_value(json_object_get(c, "recorder")),
+				    order[i] == 3 ? "b" : "a");
+		assert_int_equal(json_integer_value(json_object_get(c, "records")), m.records[order[i]]);
+	}
+	/* conn 1's downtime until conn 2 opened */
+	assert_true(json_real_value(json_object_get(json_array_get(conns, 0), "downtime_after_ms")) == 500.0);
+	rcs = json_object_get(doc, "reconnects");
+	assert_int_equal(json_array_size(rcs), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rcs, 0), "from_conn")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rcs, 0), "to_conn")), 2);
+	/* nothing but the network's close of conn 1 */
+	assert_int_equal(count_of(doc, "disconnect"), 1);
+	for (int t = 0; t < F_COUNT; t++)
+		if (t != F_DISCONNECT)
+			assert_int_equal(count_of(doc, inspect_finding_info[t].name), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(doc, "summary"), "missing"), "messages")),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "summary"), "seq")),
+			    "not judged: merged from 2 recorders; see each recorder's own journal");
+	assert_non_null(strstr(
+		b.p,
+		"  seq          not judged: merged from 2 recorders; see each recorder's own journal\n"));
+	/* the recorders section as before */
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_int_equal(m.data[1] + m.data[2] + m.data[3], 300); /* each message once */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "messages")),
+			 m.data[1] + m.data[2]);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 1), "messages")), m.data[3]);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(recs, 0), "spans")), 0);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(recs, 1), "spans")), 0);
+	snprintf(line, sizeof(line),
+		 "  a: 2 connections (1, 2), %" PRIu64 " data messages, 0 spans without a connection\n",
+		 m.data[1] + m.data[2]);
+	assert_non_null(strstr(b.p, line));
+	snprintf(line, sizeof(line),
+		 "  b: 1 connection (3), %" PRIu64 " data messages, 0 spans without a connection\n",
+		 m.data[3]);
+	assert_non_null(strstr(b.p, line));
+	json_decref(doc);
+	/* one connection of it (--conn 2): still a merged journal's, with holes */
+	b.len = 0;
+	doc = inspect_path_conn(path, feed_find("hydromancer"), 1, 2, &b);
+	assert_int_equal(json_array_size(json_object_get(doc, "connections")), 1);
+	assert_int_equal(count_of(doc, "seq_gap") + count_of(doc, "seq_start"), 0);
+	assert_non_null(json_object_get(json_object_get(doc, "summary"), "seq"));
+	json_decref(doc);
+	rm_journal(path);
+	text_buf_free(&b);
+}
+
+/* Both recorders lose their connection at 15 s and reconnect at 20 s (new sessions); a is
+ * back first: its span nobody filled is a recorder_gap, and its downtime is not covered (b's
+ * span and downtime end after a's first messages: a filled them). */
+static int
+keep_a_hole(int64_t k)
+{
+	return keep_a(k) && (k < 150 || k >= 200);
+}
+
+static int
+keep_b_hole(int64_t k)
+{
+	return keep_b(k) && (k < 150 || k >= 200);
+}
+
+static void
+test_inspect__interleaved_recorders_miss_the_same_span(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct merged m = { 0 };
+	struct text_buf b = { 0 };
+	json_t *doc, *recs, *sp, *fs;
+	int gaps = 0;
+
+	mconn(&m, 1, 0, 0, 10000, HNET, keep_a_hole);
+	mconn(&m, 2, 0, 10500, 15000, HNET, keep_a_hole);
+	mconn(&m, 3, 120, 20, 15000, HNET, keep_b_hole);
+	mconn(&m, 4, 0, 19900, 30050, HCLIENT, keep_a_hole);
+	mconn(&m, 5, 120, 19900, 30000, HCLIENT, keep_b_hole);
+	mwrite(&m, path);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	assert_int_equal(json_array_size(json_object_get(doc, "connections")), 5);
+	assert_int_equal(json_array_size(json_object_get(doc, "reconnects")), 3);
+	assert_int_equal(count_of(doc, "recorder_gap"), 1);
+	assert_int_equal(count_of(doc, "downtime_uncovered"), 1);
+	assert_int_equal(count_of(doc, "disconnect"), 3);
+	assert_int_equal(count_of(doc, "seq_gap") + count_of(doc, "seq_start") + count_of(doc, "seq_back") +
+				 count_of(doc, "stall") + count_of(doc, "ping_unanswered") +
+				 count_of(doc, "cursor_back") + count_of(doc, "dup_event"),
+			 0);
+	recs = json_object_get(doc, "recorders");
+	assert_int_equal(json_array_size(recs), 2);
+	sp = json_object_get(json_array_get(recs, 0), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sp, 0), "from")),
+			    "2026-11-22T10:00:15.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sp, 0), "to")),
+			    "2026-11-22T10:00:20.000000000Z");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(sp, 0), "filled_by")), 0);
+	sp = json_object_get(json_array_get(recs, 1), "spans");
+	assert_int_equal(json_array_size(sp), 1);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(sp, 0), "filled_by")), 1);
+	fs = json_object_get(doc, "findings");
+	for (size_t i = 0; i < json_array_size(fs); i++) {
+		json_t *f = json_array_get(fs, i);
+		const char *type = json_string_value(json_object_get(f, "type"));
+
+		if (!strcmp(type, "downtime_uncovered"))
+			assert_int_equal(json_integer_value(json_object_get(f, "conn")), 4);
+		if (strcmp(type, "recorder_gap"))
+			continue;
+		gaps++;
+		assert_int_equal(json_integer_value(json_object_get(f, "conn")), 4);
+		assert_non_null(
+			strstr(json_string_value(json_object_get(f, "message")),
+			       "recorder a had no connection from 2026-11-22T10:00:15.000000000Z to "
+			       "2026-11-22T10:00:20.000000000Z (5.000s) and no other recorder filled it"));
+	}
+	assert_int_equal(gaps, 1);
+	json_decref(doc);
+	rm_journal(path);
+	text_buf_free(&b);
+}
+
+/* a resumed session: its replay's chunks 1 and 3 were dropped by pull (b had brought their
+   events), chunk 2 kept (it has message 100, which b missed) */
+static int
+keep_b_not_100(int64_t k)
+{
+	return keep_b(k) && k != 100;
+}
+
+static void
+test_inspect__interleaved_recorders_replay_chunks_dropped(void **state)
+{
+	char dir[300];
+	const char *path = tmp_journal(dir, sizeof(dir));
+	struct merged m = { 0 };
+	struct text_buf b = { 0 };
+	json_t *doc, *c;
+
+	mconn(&m, 1, 0, 0, 10000, HNET, keep_a);
+	mconn_session(&m, 2, 0, 10500, 30050, HCLIENT, keep_a,
+		      "{\"type\":\"reconnected\",\"sessionId\":\"s\"}");
+	madd(&m, 10502, 2, JOURNAL_IN, JOURNAL_TEXT, "allFills",
+	     "{\"type\":\"replay\",\"channel\":\"allFills\",\"chunk\":2,\"totalChunks\":3,"
+	     "\"data\":[[\"0xa\",{\"time\":100,\"txIndex\":0,\"tid\":100}]]}");
+	mconn(&m, 3, 120, 20, 30100, HCLIENT, keep_b_not_100);
+	mwrite(&m, path);
+
+	doc = inspect_path_feed(path, feed_find("hydromancer"), &b);
+	assert_int_equal(json_array_size(json_object_get(doc, "connections")), 3);
+	assert_int_equal(count_of(doc, "replay_incomplete"), 0);
+	assert_int_equal(count_of(doc, "downtime_uncovered"), 0);
+	assert_int_equal(count_of(doc, "dup_event") + count_of(doc, "overlap"), 0);
+	c = json_array_get(json_object_get(doc, "connections"), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "conn")), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "replays")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "replays_complete")), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "session")), "reconnected");
+	json_decref(doc);
+	rm_journal(path);
+	text_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1397,6 +1758,9 @@ main(void)
 		cmocka_unit_test(test_inspect__one_recorder_has_no_section),
 		cmocka_unit_test(test_inspect__recorder_spans_past_failed_attempts),
 		cmocka_unit_test(test_inspect__heartbeats_neither_cover_nor_fill),
+		cmocka_unit_test(test_inspect__interleaved_recorders),
+		cmocka_unit_test(test_inspect__interleaved_recorders_miss_the_same_span),
+		cmocka_unit_test(test_inspect__interleaved_recorders_replay_chunks_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

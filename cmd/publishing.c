@@ -9,18 +9,6 @@
 #include "cmd/publishing.h"
 #include "util/log.h"
 
-static int
-stream_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || strchr(".*>/\\", *s))
-			return 0;
-	return 1;
-}
-
 int
 publish_check_args(const char *servers, const char *stream, const char *recorder, const char *name)
 {
@@ -34,11 +22,10 @@ publish_check_args(const char *servers, const char *stream, const char *recorder
 			"wstape: --publish needs --stream NAME (the JetStream stream: wstape stream create)\n");
 		return EXIT_USAGE;
 	}
-	if (!stream_name_ok(stream)) {
+	if (!js_name_ok(stream)) {
 		fprintf(stderr,
-			"wstape: --stream '%s': a stream name is 1..64 printable characters, none of "
-			"space . * > / \\\n",
-			stream);
+			"wstape: --stream '%s': a stream name is 1..%d of letters, digits, '_' and '-'\n",
+			stream, JS_MAX_NAME);
 		return EXIT_USAGE;
 	}
 	if (recorder && !js_recorder_ok(recorder)) {
@@ -157,7 +144,9 @@ publish_names_settle(struct journal *j, const char *path, const char *stream, co
 		}
 		if ((rc = meta_keep(j, path, "journal_id", out->journal_id, writer)))
 			return rc;
-		if (mark && (rc = journal_mark_set(j, mark_name, 0)) != 0) {
+		/* the records the journal kept are those the stream has under the old id:
+		 * what comes after them goes under the new one */
+		if (mark && (rc = journal_mark_set(j, mark_name, st.last_recno)) != 0) {
 			cmd_journal_error(j, "write the mark of", path, rc);
 			return cmd_exit_for(rc);
 		}

@@ -3,13 +3,13 @@
  * Nats-Msg-Id; for a replay chunk, its events) and appended with its connection mapped */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "feeds/feed.h"
+#include "jetstream/internal.h"
 #include "jetstream/merge.h"
 #include "jetstream/seen.h"
 
@@ -67,18 +67,6 @@ struct js_merge {
 	int err; /* sticky */
 };
 
-static void say(char *detail, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void
-say(char *detail, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	if (!detail || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, cap, fmt, ap);
-	va_end(ap);
-}
-
 static int
 grow(void **p, size_t *cap, size_t need, size_t size)
 {
@@ -133,8 +121,9 @@ js_merge_open(const struct js_merge_options *o, struct js_merge **out, char *det
 	char key[128];
 	*out = NULL;
 	if (!o || !o->j || !o->stream || !js_name_ok(o->stream) || o->channel_len > JOURNAL_MAX_CHANNEL) {
-		say(detail, cap, "a merge needs a journal, a stream name and a channel of at most %d bytes",
-		    JOURNAL_MAX_CHANNEL);
+		js_detail(detail, cap,
+			  "a merge needs a journal, a stream name and a channel of at most %d bytes",
+			  JOURNAL_MAX_CHANNEL);
 		return JS_EINVAL;
 	}
 	struct js_merge *m = calloc(1, sizeof(*m));
@@ -166,7 +155,7 @@ js_merge_open(const struct js_merge_options *o, struct js_merge **out, char *det
 			err = ENAMETOOLONG;
 		} else if ((fd = mkstemp(path)) < 0 || (unlink(path), !(m->spill = fdopen(fd, "w+")))) {
 			err = errno;
-			say(detail, cap, "a temporary file in %s: %s", dir, strerror(err));
+			js_detail(detail, cap, "a temporary file in %s: %s", dir, strerror(err));
 			if (fd >= 0)
 				close(fd);
 		}

@@ -48,10 +48,11 @@ on_signal(int sig)
 }
 
 /* Opens the journal read-only, or as a writer when its META must change (no journal id
- * yet, or one that must be made anew): a writer is taken only then. */
+ * yet, or one that must be made anew): a writer is taken only then. Settles the names, the
+ * feed (when *feed is NULL: the journal's) and the records there are now (*last). */
 static int
 open_for_names(const char *path, const char *stream, const char *recorder, const char *name,
-	       struct publish_names *pn)
+	       struct publish_names *pn, const struct feed **feed, uint64_t *last)
 {
 	struct journal *j;
 	struct journal_stats st;
@@ -74,6 +75,14 @@ open_for_names(const char *path, const char *stream, const char *recorder, const
 		}
 	}
 	rc = publish_names_settle(j, path, stream, recorder, name, writer, pn);
+	if (!rc && !*feed)
+		rc = cmd_journal_feed(j, path, feed);
+	if (!rc && (rc = journal_stats(j, &st)) != 0) {
+		cmd_journal_error(j, "read", path, rc);
+		rc = cmd_exit_for(rc);
+	}
+	if (!rc)
+		*last = st.last_recno;
 	int crc = journal_close(j);
 	if (!rc && crc) {
 		cmd_journal_error(NULL, "close", path, crc);
@@ -121,17 +130,10 @@ cmd_publish(int argc, char **argv)
 		return rc;
 	if (feed_arg && (rc = cmd_feed_arg("publish", feed_arg, &feed)))
 		return rc;
-	if ((rc = open_for_names(path, stream, recorder, name, &pn)))
+	/* the records there are now: what a bounded run must see acknowledged */
+	uint64_t target = 0;
+	if ((rc = open_for_names(path, stream, recorder, name, &pn, &feed, &target)))
 		goto out;
-	if (!feed) {
-		struct journal *j;
-		if ((rc = cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j)))
-			goto out;
-		rc = cmd_journal_feed(j, path, &feed);
-		journal_close(j);
-		if (rc)
-			goto out;
-	}
 	struct js_publisher_options o = {
 		.servers = servers,
 		.stream = stream,
@@ -154,17 +156,6 @@ cmd_publish(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* the records there are now: what a bounded run must see acknowledged */
-	uint64_t target = 0;
-	{
-		struct journal *j;
-		struct journal_stats st;
-		if (cmd_open_journal(path, JOURNAL_RDONLY, NULL, &j) == 0) {
-			if (journal_stats(j, &st) == 0)
-				target = st.last_recno;
-			journal_close(j);
-		}
-	}
 	struct js_publisher_stats st;
 	int down_ms = 0, why = 0;
 	for (;;) {

@@ -57,6 +57,7 @@ struct js_publisher {
 	struct js_publisher_stats st;
 	uint64_t acks_since_mark;
 	uint64_t stop_target; /* stop: the journal's last recno when asked to */
+	int target_known; /* stop_target was read (by the thread, on its own handle) */
 	/* every message libnats took is handed back exactly once: to on_ack, or in a pending
 	 * list; p is freed only when handed == taken, so no handler runs on freed memory */
 	uint64_t lib_taken, lib_handed;
@@ -190,6 +191,14 @@ go_back(struct js_publisher *p)
 	p->last_progress = now_ms();
 }
 
+/* The journal's last recno as the handle sees it now (0 when it cannot say). */
+static uint64_t
+last_recno_of(struct journal *j)
+{
+	struct journal_stats st;
+	return journal_stats(j, &st) == 0 ? st.last_recno : 0;
+}
+
 static void
 write_mark(struct js_publisher *p)
 {
@@ -290,7 +299,15 @@ run(void *arg)
 		int64_t t = now_ms();
 		if (p->stop == 2 || (p->stop && t >= p->stop_deadline))
 			break;
-		if (p->stop && p->base == p->next && p->base - 1 >= p->stop_target)
+		if (p->stop == 1 && !p->target_known) {
+			/* what the journal holds now is what must be acknowledged */
+			pthread_mutex_unlock(&p->mu);
+			uint64_t last = last_recno_of(p->rj);
+			pthread_mutex_lock(&p->mu);
+			p->stop_target = last;
+			p->target_known = 1;
+		}
+		if (p->stop && p->target_known && p->base == p->next && p->base - 1 >= p->stop_target)
 			break;
 		if (p->base - 1 != p->st.acked_recno)
 			p->st.acked_recno = p->base - 1;
@@ -647,21 +664,11 @@ js_publisher_stats(struct js_publisher *p, struct js_publisher_stats *st)
 int
 js_publisher_stop(struct js_publisher *p, uint32_t wait_ms, struct js_publisher_stats *final)
 {
-	uint64_t last = 0;
 	int rc;
 
 	if (!p)
 		return 0;
-	/* what the journal holds now is what must be acknowledged */
-	struct journal_stats js;
-	struct journal *h;
-	if (journal_open(p->path, JOURNAL_RDONLY, NULL, &h, NULL) == 0) {
-		if (journal_stats(h, &js) == 0)
-			last = js.last_recno;
-		journal_close(h);
-	}
 	pthread_mutex_lock(&p->mu);
-	p->stop_target = last;
 	p->stop = wait_ms ? 1 : 2;
 	p->stop_deadline = now_ms() + wait_ms;
 	pthread_cond_broadcast(&p->cv);
@@ -672,7 +679,9 @@ js_publisher_stop(struct js_publisher *p, uint32_t wait_ms, struct js_publisher_
 		js_publisher_stats(p, final);
 		final->keep_from_ns = 0;
 	}
-	rc = p->base - 1 >= last ? 0 : JS_ETIMEOUT;
+	if (!p->target_known) /* stopped at once: the thread is gone, its handle is free */
+		p->stop_target = last_recno_of(p->rj);
+	rc = p->base - 1 >= p->stop_target ? 0 : JS_ETIMEOUT;
 	if (rc == 0 && p->st.last_err == JS_ENOSTREAM)
 		rc = JS_ENOSTREAM;
 	publisher_free(p);

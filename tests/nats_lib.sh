@@ -103,3 +103,6 @@ js_check_journal() {
 }
 # js_msgs URLS STREAM: the stream's message count (js_stream.mjs info); empty on an error
 js_msgs() { "${JS_PEER[@]}" --servers "$1" info "$2" 2>/dev/null | jq -r '.state.messages'; }
+# js_marked J STREAM N: journal J's mark for STREAM (J/MARK.nats.STREAM, docs/FORMAT.md) is
+# at least N: the stream acknowledged every record up to N
+js_marked() { [ "$(cat "$1/MARK.nats.$2" 2>/dev/null || echo 0)" -ge "$3" ]; }

@@ -46,8 +46,7 @@ rec_opts=(--publish "$U" --stream T70 --recorder-id rec.2_x-y --subject-name t70
 bg "$WSTAPE" record "ws://127.0.0.1:$tport/stream" -o "$T/j2" "${rec_opts[@]}" 2>"$T/rec2.err"
 rec=$!
 wait_records 60 "$T/j2" 300
-marked() { [ "$(cat "$T/j2/MARK.nats.T70" 2>/dev/null || echo 0)" -ge 100 ]; }
-wait_for 60 "the stream to acknowledge 100 records of j2 (MARK.nats.T70)" marked
+wait_for 60 "the stream to acknowledge 100 records of j2 (MARK.nats.T70)" js_marked "$T/j2" T70 100
 kill -9 "$rec"
 wait "$rec" 2>/dev/null
 jid=$(journal_meta "$T/j2" journal_id)

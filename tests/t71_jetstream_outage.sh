@@ -17,8 +17,7 @@ bg "$WSTAPE" record "ws://127.0.0.1:$tport/stream" -o "$T/j" --publish "$U" --st
 	2>"$T/rec.err"
 rec=$!
 wait_records 60 "$T/j" 300
-marked() { [ "$(cat "$T/j/MARK.nats.T71" 2>/dev/null || echo 0)" -ge "$1" ]; }
-wait_for 60 "the stream to acknowledge 200 records (MARK.nats.T71)" marked 200
+wait_for 60 "the stream to acknowledge 200 records (MARK.nats.T71)" js_marked "$T/j" T71 200
 
 nats_kill a
 wait_log 60 "$T/rec.err" ' warn .*(NATS|nats).*(lost|down|disconnect|unreachable)| warn .*(lost|down|disconnect|unreachable).*(NATS|nats)'
@@ -35,7 +34,7 @@ nats_restart a
 nats_wait_js a
 # back (info), then caught up with what was journaled meanwhile (info)
 wait_log 60 "$T/rec.err" ' info .*(NATS|nats).*(back|reconnected)| info .*(back|reconnected).*(NATS|nats)'
-wait_for 60 "the stream to catch up with the $n_up records journaled before the restart" marked "$n_up"
+wait_for 60 "the stream to catch up with the $n_up records journaled before the restart" js_marked "$T/j" T71 "$n_up"
 wait_records 60 "$T/j" $((n_up + 200))
 kill -INT "$rec"
 wait "$rec" || diag "record exited $? after SIGINT"

@@ -27,8 +27,7 @@ bg "$WSTAPE" record "ws://127.0.0.1:$tport/stream" -o "$T/j" --publish "$URLS" -
 	2>"$T/rec.err"
 rec=$!
 wait_records 60 "$T/j" 300
-marked() { [ "$(cat "$T/j/MARK.nats.T72" 2>/dev/null || echo 0)" -ge "$1" ]; }
-wait_for 60 "the stream to acknowledge 200 records (MARK.nats.T72)" marked 200
+wait_for 60 "the stream to acknowledge 200 records (MARK.nats.T72)" js_marked "$T/j" T72 200
 
 stream_json "$URLS" || diag "stream info --json failed"
 leader=$(jq -r .leader "$T/wi.json")
@@ -40,7 +39,7 @@ surv_var=NATS_URL_$survivor
 SURV=${!surv_var}
 # the capture goes on, and so does the stream, under a new leader
 wait_records 60 "$T/j" $((n_kill + 500))
-wait_for 90 "the stream to acknowledge the records journaled up to the kill" marked "$n_kill"
+wait_for 90 "the stream to acknowledge the records journaled up to the kill" js_marked "$T/j" T72 "$n_kill"
 new_leader() { stream_json "$SURV" && jq -e --arg l "$leader" '.leader != $l and (.leader | length > 0)' "$T/wi.json" >/dev/null; }
 wait_for 90 "a new leader of T72" new_leader
 killed_down() {
